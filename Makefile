@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine:
+#   make demo   set up, then record the seed operation and run the live demo (embedded SQLite)
+#   make test   set up, then lint, type-check and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "lfr-ledger needs Python 3.11 or newer"'
+	@# OpenCV needs libGL and glib at import; a bare Debian lacks them.
+	@if ! ldconfig -p | grep -q libGL.so.1 || ! ldconfig -p | grep -q libgthread-2.0.so.0; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null; \
+	  else echo "OpenCV needs libgl1 and libglib2.0-0: sudo apt-get install libgl1 libglib2.0-0" >&2; exit 1; fi; fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip==25.3"
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/lfr models fetch
+
+demo: setup
+	$(BIN)/lfr demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/event_store.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

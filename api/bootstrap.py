@@ -1,0 +1,34 @@
+"""Assembles the case ledger from settings: event store, key vault, policy, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from api.settings import Settings
+from audit.vault import PostgresKeyVault, SQLiteKeyVault
+from domain.application import CaseLedger, utcnow
+from domain.policy import Policy
+
+
+def build_vault(settings: Settings) -> SQLiteKeyVault | PostgresKeyVault:
+    if settings.uses_postgres:
+        params = settings.postgres_params()
+        return PostgresKeyVault(params, schema=settings.postgres_schema)
+    return SQLiteKeyVault(settings.keys_path)
+
+
+def build_ledger(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    policy_path: Path | None = None,
+) -> CaseLedger:
+    settings = settings or Settings.from_env()
+    return CaseLedger(
+        settings.eventsourcing_env(),
+        vault=build_vault(settings),
+        policy=Policy.load(policy_path),
+        clock=clock,
+    )

@@ -1,0 +1,158 @@
+"""Small single-event records: the policy adopted, faces counted, consultations, disclosures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.actors import Actor, Role
+from domain.errors import InvalidInput
+
+# Fixed namespace so ids derived from natural keys are the same in every process.
+LFR_NAMESPACE = UUID("6f1c1a52-3c0b-4b8e-9a57-1f2d7c3e9b10")
+
+
+class PolicyVersion(Aggregate):
+    TOPIC = "lfr/PolicyVersion"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/PolicyVersion.Created"
+
+    @staticmethod
+    def id_for(version: str) -> UUID:
+        return uuid5(LFR_NAMESPACE, f"policy:{version}")
+
+    @classmethod
+    def adopt(
+        cls, *, version: str, content_hash: str, text: str, actor: Actor, occurred_at: datetime
+    ) -> PolicyVersion:
+        actor.require(Role.ADMIN)
+        return cls(
+            id=cls.id_for(version),
+            version=version,
+            content_hash=content_hash,
+            text=text,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("Adopted", topic="lfr/PolicyVersion.Adopted")
+    def __init__(
+        self,
+        *,
+        id: UUID,  # noqa: A002
+        version: str,
+        content_hash: str,
+        text: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.version = version
+        self.content_hash = content_hash
+        self.text = text
+        self.adopted_at = occurred_at
+
+
+class FaceCount(Aggregate):
+    """The only trace a non-matching face leaves: a count per camera per period.
+
+    Its id derives from (deployment, camera, period start), so a matcher that resends the
+    same report after a network failure records it once.
+    """
+
+    TOPIC = "lfr/FaceCount"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/FaceCount.Created"
+
+    @staticmethod
+    def id_for(deployment_id: UUID, camera_id: str, period_start: datetime) -> UUID:
+        return uuid5(LFR_NAMESPACE, f"faces:{deployment_id}:{camera_id}:{period_start.isoformat()}")
+
+    @classmethod
+    def report(
+        cls,
+        *,
+        deployment_id: UUID,
+        camera_id: str,
+        period_start: datetime,
+        period_end: datetime,
+        count: int,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> FaceCount:
+        actor.require(Role.MATCHER)
+        if count < 0:
+            raise InvalidInput("a face count cannot be negative")
+        if period_end <= period_start:
+            raise InvalidInput("period_end must be after period_start")
+        return cls(
+            id=cls.id_for(deployment_id, camera_id, period_start),
+            deployment_id=deployment_id,
+            camera_id=camera_id,
+            period_start=period_start,
+            period_end=period_end,
+            count=count,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("FacesCounted", topic="lfr/FaceCount.FacesCounted")
+    def __init__(
+        self,
+        *,
+        id: UUID,  # noqa: A002 - taken by the library as the aggregate id
+        deployment_id: UUID,
+        camera_id: str,
+        period_start: datetime,
+        period_end: datetime,
+        count: int,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.deployment_id = deployment_id
+        self.camera_id = camera_id
+        self.period_start = period_start
+        self.period_end = period_end
+        self.count = count
+
+
+class Consultation(Aggregate):
+    """A record of personal data being read (DPA 2018 Part 3 s.62 logging)."""
+
+    TOPIC = "lfr/Consultation"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/Consultation.Created"
+
+    @event("Recorded", topic="lfr/Consultation.Recorded")
+    def __init__(self, *, record: str, purpose: str, actor: Actor, occurred_at: datetime) -> None:
+        self.record = record
+        self.purpose = purpose
+        self.actor_id = actor.id
+        self.occurred_at = occurred_at
+
+
+class Disclosure(Aggregate):
+    """A record of personal data given to someone outside the system (export, SAR)."""
+
+    TOPIC = "lfr/Disclosure"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/Disclosure.Created"
+
+    @event("Recorded", topic="lfr/Disclosure.Recorded")
+    def __init__(
+        self, *, recipient: str, record: str, legal_basis: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.recipient = recipient
+        self.record = record
+        self.legal_basis = legal_basis
+        self.actor_id = actor.id
+        self.occurred_at = occurred_at
