@@ -1,0 +1,95 @@
+"""Shared fixtures: every event-store test runs on SQLite and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from api.bootstrap import build_ledger
+from api.settings import Settings
+from domain.application import CaseLedger
+
+PG_URL = os.environ.get("LFR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    try:
+        with psycopg.connect(
+            PG_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=3
+        ):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _skip_or_fail_without_postgres() -> None:
+    if postgres_available():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required in CI but {PG_URL} is unreachable")
+    pytest.skip(f"PostgreSQL at {PG_URL} is unreachable")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        _skip_or_fail_without_postgres()
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    """Fresh, isolated storage: a temporary data dir, and on PostgreSQL a schema of its own."""
+    if backend == "sqlite":
+        yield Settings(data_dir=tmp_path / "var", model_dir=tmp_path / "models")
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield Settings(
+            data_dir=tmp_path / "var",
+            database_url=PG_URL,
+            postgres_schema=schema,
+            model_dir=tmp_path / "models",
+        )
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class Clock:
+    """A clock the test moves by hand, so windows, retention and time limits are exact."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2025, 6, 2, 8, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def ledger(settings: Settings, clock: Clock) -> Iterator[CaseLedger]:
+    app = build_ledger(settings, clock=clock)
+    try:
+        yield app
+    finally:
+        app.close()
+        close = getattr(app.vault, "close", None)
+        if close:
+            close()
