@@ -32,7 +32,7 @@ class PolicyVersion(Aggregate):
         actor.require(Role.ADMIN)
         return cls(
             id=cls.id_for(version),
-            version=version,
+            policy_version=version,
             content_hash=content_hash,
             text=text,
             actor=actor,
@@ -44,13 +44,14 @@ class PolicyVersion(Aggregate):
         self,
         *,
         id: UUID,  # noqa: A002
-        version: str,
+        policy_version: str,
         content_hash: str,
         text: str,
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
-        self.version = version
+        # Not `version`: that name is the aggregate's own sequence number.
+        self.policy_version = policy_version
         self.content_hash = content_hash
         self.text = text
         self.adopted_at = occurred_at

