@@ -53,7 +53,7 @@ class Alert(Aggregate):
     def raise_(
         cls,
         *,
-        id: UUID,  # noqa: A002 - deterministic ids let a restarted matcher retry safely
+        id: UUID,
         deployment_id: UUID,
         camera_id: str,
         entry_id: UUID,
@@ -96,7 +96,7 @@ class Alert(Aggregate):
     def __init__(
         self,
         *,
-        id: UUID,  # noqa: A002 - taken by the library as the aggregate id
+        id: UUID,
         deployment_id: UUID,
         camera_id: str,
         entry_id: UUID,

@@ -100,9 +100,11 @@ class CaseLedger(Application[UUID]):
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def _load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+    def _load(self, cls: type[A], aggregate_id: UUID, what: str, *, to_change: bool = True) -> A:
+        """The aggregate, up to date. `to_change=False` skips copying it out of the cache,
+        for checks that only read: the caller must not call its commands."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
         except AggregateNotFoundError:
             raise NotFound(f"no {what} with id {aggregate_id}") from None
         if not isinstance(aggregate, cls):
@@ -413,7 +415,7 @@ class CaseLedger(Application[UUID]):
         period_end: datetime,
         count: int,
     ) -> UUID:
-        deployment = self.deployment(deployment_id)
+        deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
         self._require_matcher_for(actor, deployment)
         if not deployment.has_camera(camera_id):
             raise InvalidInput(f"camera {camera_id!r} is not part of deployment {deployment_id}")
@@ -470,7 +472,7 @@ class CaseLedger(Application[UUID]):
             if existing.deployment_id != deployment_id or existing.entry_id != entry_id:
                 raise ConcurrentWrite(f"alert id {alert_id} is already used by another alert")
             return alert_id
-        deployment = self.deployment(deployment_id)
+        deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
         self._require_matcher_for(actor, deployment)
         if not deployment.is_live:
             raise InvalidTransition(
@@ -486,7 +488,7 @@ class CaseLedger(Application[UUID]):
             raise InvalidInput(f"camera {camera_id!r} is not part of deployment {deployment_id}")
         if entry_id not in deployment.entry_ids:
             raise NotFound(f"deployment {deployment_id} has no watchlist entry {entry_id}")
-        entry = self.watchlist_entry(entry_id)
+        entry = self._load(WatchlistEntry, entry_id, "watchlist entry", to_change=False)
         if not entry.is_active:
             raise InvalidTransition(f"watchlist entry {entry_id} is {entry.status}")
         model_id = model_id or deployment.plan.model_id
@@ -496,7 +498,10 @@ class CaseLedger(Application[UUID]):
                 f"a score from {model_id!r} is on another scale"
             )
         alert_id = alert_id or uuid4()
-        self.vault.create_key(alert_id)
+        sealed_face_crop = None
+        if face_crop is not None:
+            self.vault.create_key(alert_id)
+            sealed_face_crop = self.vault.seal(alert_id, "face_crop", face_crop)
         alert = Alert.raise_(
             id=alert_id,
             deployment_id=deployment_id,
@@ -508,9 +513,7 @@ class CaseLedger(Application[UUID]):
             model_id=model_id,
             captured_at=captured_at,
             track_id=track_id,
-            sealed_face_crop=(
-                self.vault.seal(alert_id, "face_crop", face_crop) if face_crop is not None else None
-            ),
+            sealed_face_crop=sealed_face_crop,
             actor=actor,
             occurred_at=self.clock(),
         )
@@ -519,7 +522,8 @@ class CaseLedger(Application[UUID]):
         except ConcurrentWrite:
             if self._exists(alert_id):
                 return alert_id
-            self.vault.shred(alert_id)
+            if face_crop is not None:
+                self.vault.shred(alert_id)
             raise
         return alert_id
 

@@ -43,7 +43,7 @@ class PolicyVersion(Aggregate):
     def __init__(
         self,
         *,
-        id: UUID,  # noqa: A002
+        id: UUID,
         policy_version: str,
         content_hash: str,
         text: str,
@@ -106,7 +106,7 @@ class FaceCount(Aggregate):
     def __init__(
         self,
         *,
-        id: UUID,  # noqa: A002 - taken by the library as the aggregate id
+        id: UUID,
         deployment_id: UUID,
         camera_id: str,
         period_start: datetime,

@@ -28,7 +28,7 @@ class WatchlistEntry(Aggregate):
     def enrol(
         cls,
         *,
-        id: UUID,  # noqa: A002 - the key id is chosen first, so the entry takes it
+        id: UUID,
         deployment_id: UUID,
         subject_digest: str,
         sealed_subject_ref: bytes,
@@ -82,7 +82,7 @@ class WatchlistEntry(Aggregate):
     def __init__(
         self,
         *,
-        id: UUID,  # noqa: A002 - taken by the library as the aggregate id
+        id: UUID,
         deployment_id: UUID,
         subject_digest: str,
         sealed_subject_ref: bytes,

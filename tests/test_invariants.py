@@ -6,9 +6,9 @@ Runs on SQLite and on the real PostgreSQL server (see conftest.py).
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -54,7 +54,9 @@ def event_count(ledger: CaseLedger) -> int:
 
 
 @contextmanager
-def refused(ledger: CaseLedger, error: type[DomainError], match: str | None = None) -> Iterator[None]:
+def refused(
+    ledger: CaseLedger, error: type[DomainError], match: str | None = None
+) -> Iterator[None]:
     before = event_count(ledger)
     with pytest.raises(error, match=match):
         yield
@@ -121,7 +123,7 @@ def test_no_alert_for_an_unknown_entry(ledger: CaseLedger, clock: Clock) -> None
 
 def test_no_alert_for_another_deployments_entry(ledger: CaseLedger, clock: Clock) -> None:
     deployment, _ = live(ledger, clock)
-    other, other_entries = reviewed(ledger)
+    _, other_entries = reviewed(ledger)
     with refused(ledger, NotFound):
         ledger.raise_alert(
             matcher_for(deployment),
@@ -226,9 +228,7 @@ def test_no_adjudication_twice(ledger: CaseLedger, clock: Clock) -> None:
 def test_no_outcome_before_adjudication(ledger: CaseLedger, clock: Clock) -> None:
     alert = raised(ledger, clock)
     with refused(ledger, InvalidTransition, "no adjudication"):
-        ledger.record_outcome(
-            OFFICER, alert, Outcome(OutcomeType.WORDS_OF_ADVICE)
-        )
+        ledger.record_outcome(OFFICER, alert, Outcome(OutcomeType.WORDS_OF_ADVICE))
 
 
 @pytest.mark.parametrize("decision", [Decision.NO_MATCH, Decision.INCONCLUSIVE])

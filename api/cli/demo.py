@@ -7,11 +7,17 @@ import shutil
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.settings import Settings
 
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from domain.application import CaseLedger
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     parser = subparsers.add_parser(
         "demo", help="record the seed operation (4 deployments, 13 alerts) and verify the log"
     )
@@ -56,11 +62,8 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _all_notifications(ledger: object) -> list[object]:
-    from domain.application import CaseLedger
-
-    assert isinstance(ledger, CaseLedger)
-    out = []
+def _all_notifications(ledger: CaseLedger) -> list[Notification]:
+    out: list[Notification] = []
     start = 0
     while True:
         batch = ledger.recorder.select_notifications(start, 1000, inclusive_of_start=False)

@@ -145,7 +145,7 @@ def seed_subject(deployment: int, index: int) -> Enrolment:
         name=f"{_GIVEN[index % len(_GIVEN)]} {_FAMILY[(index + deployment) % len(_FAMILY)]}",
         category=category,
         legal_basis="DPA 2018 Part 3, s.35; common law policing purpose",
-        rationale=f"High-risk subject, category {category}; intelligence case NN-IC-2025-{index:03d}",
+        rationale=f"High-risk subject ({category}); intelligence case NN-IC-2025-{index:03d}",
         offence="warrant, order or offence as recorded on the police national computer",
         image_source="custody image",
         image_taken_on=date(2024, 1 + index % 12, 1 + index % 28),
