@@ -123,6 +123,12 @@ class CaseLedger(Application[UUID]):
                 f"record {ids} was changed by someone else at the same moment; "
                 "reload it and decide again"
             ) from None
+        # The library caches only what it loaded; what was just saved is exactly the
+        # recorded state, and the next command on it (an adjudication after a raise) is near.
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate in aggregates:
+                cache.put(aggregate.id, aggregate)
 
     def deployment(self, deployment_id: UUID) -> Deployment:
         return self._load(Deployment, deployment_id, "deployment")
