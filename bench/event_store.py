@@ -27,15 +27,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
+import psycopg
 
-from api.bootstrap import build_ledger  # noqa: E402
-from api.settings import Settings  # noqa: E402
-from bench.common import PG_URL, write_result  # noqa: E402
-from domain.application import CaseLedger  # noqa: E402
-from domain.values import Decision  # noqa: E402
-from tests.builders import OPERATOR, OVERSIGHT, matcher_for, reviewed  # noqa: E402
-from tests.conftest import Clock  # noqa: E402
+from api.bootstrap import build_ledger
+from api.settings import Settings
+from bench.common import PG_URL, write_result
+from domain.application import CaseLedger
+from domain.values import Decision
+from tests.builders import OPERATOR, OVERSIGHT, matcher_for, reviewed
+from tests.conftest import Clock
 
 Row = tuple[str, int, str, bytes]
 
