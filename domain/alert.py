@@ -130,6 +130,7 @@ class Alert(Aggregate):
         self.closed_at: datetime | None = None
         self.legal_hold: str | None = None
         self.images_erased_at: datetime | None = None
+        self.demographics_recorded = False
 
     @property
     def is_closed(self) -> bool:
@@ -223,6 +224,31 @@ class Alert(Aggregate):
     @event("OutcomeRecorded", topic="lfr/Alert.OutcomeRecorded")
     def _outcome_recorded(self, *, outcome: Outcome, actor: Actor, occurred_at: datetime) -> None:
         self.outcomes.append(outcome)
+
+    def record_perceived_demographics(
+        self, *, sealed_demographics: bytes, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """Equality monitoring: what the officer perceived, sealed under its own key."""
+        self.check_perceived_demographics_allowed(actor)
+        self._demographics_perceived(
+            sealed_demographics=sealed_demographics, actor=actor, occurred_at=occurred_at
+        )
+
+    def check_perceived_demographics_allowed(self, actor: Actor) -> None:
+        actor.require(Role.OFFICER)
+        if not self.engaged:
+            raise InvalidTransition(
+                f"perceived characteristics are recorded only for an engaged person; alert "
+                f"{self.id} has no engagement"
+            )
+        if self.demographics_recorded:
+            raise InvalidTransition(f"alert {self.id} already has perceived characteristics")
+
+    @event("DemographicsPerceived", topic="lfr/Alert.DemographicsPerceived")
+    def _demographics_perceived(
+        self, *, sealed_demographics: bytes, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.demographics_recorded = True
 
     def close(self, *, actor: Actor, occurred_at: datetime) -> None:
         actor.require(Role.OFFICER, Role.OPERATOR)

@@ -6,11 +6,12 @@ atomically. Personal fields are sealed here, before they reach an event.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
@@ -560,6 +561,39 @@ class CaseLedger(Application[UUID]):
             outcome=outcome, actor=actor, occurred_at=occurred_at or now, recorded_at=now
         )
         self._commit(alert)
+
+    @staticmethod
+    def equality_key_id(alert_id: UUID) -> UUID:
+        """Equality data has its own key: it outlives the alert's images, and is shredded by
+        its own rule."""
+        return uuid5(alert_id, "equality")
+
+    def record_perceived_demographics(
+        self, actor: Actor, alert_id: UUID, fields: dict[str, str]
+    ) -> None:
+        self.policy.check_perceived_demographics(fields)
+        if not fields:
+            raise InvalidInput("no perceived characteristics given")
+        alert = self.alert(alert_id)
+        key_id = self.equality_key_id(alert_id)
+        # Checked before a key exists, so a refusal leaves nothing behind.
+        alert.check_perceived_demographics_allowed(actor)
+        self.vault.create_key(key_id)
+        payload = json.dumps(fields, sort_keys=True).encode()
+        alert.record_perceived_demographics(
+            sealed_demographics=self.vault.seal(key_id, "demographics", payload),
+            actor=actor,
+            occurred_at=self.clock(),
+        )
+        try:
+            self._commit(alert)
+        except BaseException:
+            self.vault.shred(key_id)
+            raise
+
+    def reveal_perceived_demographics(self, alert_id: UUID, sealed: bytes) -> dict[str, str] | None:
+        plain = self.vault.unseal(self.equality_key_id(alert_id), "demographics", sealed)
+        return None if plain is None else dict(json.loads(plain))
 
     def close_alert(self, actor: Actor, alert_id: UUID) -> None:
         alert = self.alert(alert_id)

@@ -34,6 +34,8 @@ class Policy:
     watchlist_hours_after_end: int
     alert_image_days: int
     forbidden_pairs: tuple[tuple[str, str], ...]
+    equality_fields: dict[str, tuple[str, ...]]
+    minimum_cell_size: int
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -66,6 +68,10 @@ class Policy:
                 forbidden_pairs=tuple(
                     (str(a), str(b)) for a, b in data["separation"]["forbidden_pairs"]
                 ),
+                equality_fields={
+                    k: tuple(v) for k, v in data["equality"].items() if isinstance(v, list)
+                },
+                minimum_cell_size=int(data["equality"]["minimum_cell_size"]),
             )
         except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise InvalidInput(f"the policy file is incomplete or malformed: {exc}") from exc
@@ -118,6 +124,17 @@ class Policy:
                 f"category {category} needs a rationale of at least {needed} characters "
                 f"under policy {self.version}"
             )
+
+    def check_perceived_demographics(self, fields: dict[str, str]) -> None:
+        for name, value in fields.items():
+            allowed = self.equality_fields.get(name)
+            if allowed is None:
+                raise InvalidInput(
+                    f"{name!r} is not an equality field; policy {self.version} knows: "
+                    + ", ".join(sorted(self.equality_fields))
+                )
+            if value not in allowed:
+                raise InvalidInput(f"{name} must be one of: {', '.join(allowed)}")
 
     def conflicting_duties(self, duty: str) -> set[str]:
         return {b for a, b in self.forbidden_pairs if a == duty} | {

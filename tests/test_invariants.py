@@ -450,3 +450,29 @@ def test_two_adjudications_of_one_alert_one_wins(
         assert [type(e).__name__ for e in events] == ["Raised", "Adjudicated"]
     finally:
         other_process.close()
+
+
+# --- equality monitoring ----------------------------------------------------------------------
+
+
+def test_perceived_characteristics_are_sealed_and_need_an_engagement(
+    ledger: CaseLedger, clock: Clock
+) -> None:
+    alert = raised(ledger, clock)
+    fields = {"perceived_sex": "female", "perceived_age_band": "25_34"}
+    ledger.adjudicate(OPERATOR, alert, Decision.MATCH)
+    with refused(ledger, InvalidTransition, "no engagement"):
+        ledger.record_perceived_demographics(OFFICER, alert, fields)
+    assert not ledger.vault.has_key(ledger.equality_key_id(alert))
+    ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.CONFIRMED)
+    with refused(ledger, InvalidInput, "must be one of"):
+        ledger.record_perceived_demographics(OFFICER, alert, {"perceived_sex": "tall"})
+    with refused(ledger, NotPermitted):
+        ledger.record_perceived_demographics(OPERATOR, alert, fields)
+    ledger.record_perceived_demographics(OFFICER, alert, fields)
+    event = list(ledger.repository.event_store.get(alert))[-1]
+    sealed = event.sealed_demographics  # type: ignore[attr-defined]
+    assert b"female" not in sealed
+    assert ledger.reveal_perceived_demographics(alert, sealed) == fields
+    with refused(ledger, InvalidTransition, "already has"):
+        ledger.record_perceived_demographics(OFFICER, alert, fields)
