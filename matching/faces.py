@@ -111,10 +111,10 @@ def _rotate(degrees: float) -> Callable[[np.ndarray], np.ndarray]:
 def _jpeg(quality: int) -> Callable[[np.ndarray], np.ndarray]:
     def apply(image: np.ndarray) -> np.ndarray:
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        if not ok:
-            raise RuntimeError("JPEG encoding failed")
-        decoded: np.ndarray = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
-        return decoded
+        decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
+        if decoded is None:
+            raise RuntimeError("JPEG re-encoding failed")
+        return np.asarray(decoded)
 
     return apply
 

@@ -86,7 +86,10 @@ SFACE_SOURCES = (
 
 # The files of InsightFace's v0.7 buffalo_l.zip that the engine uses (the other three are ignored).
 BUFFALO_L_FILES = {
-    "detector": ("det_10g.onnx", "5838f7fe053675b1c7a08b633df49e7af5495cee0493c7dcf6697200b85b5b91"),
+    "detector": (
+        "det_10g.onnx",
+        "5838f7fe053675b1c7a08b633df49e7af5495cee0493c7dcf6697200b85b5b91",
+    ),
     "recogniser": (
         "w600k_r50.onnx",
         "4c06341c33c2ca1f86781dab0e829f88ad5b64be9fba56e56bc9ebdefc619e43",
@@ -423,10 +426,8 @@ def load_pack(model_dir: Path, name: str) -> ModelPack:
                 f"{BUFFALO_L_LICENCE})"
             )
         raise ModelPackError(f"no model pack {name!r} in {model_dir}{hint}")
-    manifest_path = path / MANIFEST
-    if manifest_path.is_file():
-        return _pack_from_manifest(name, path, manifest_path)
     if name == BUFFALO_L_PACK:
+        # Described by the pinned table, whatever else the user's copy of the pack contains.
         return ModelPack(
             name=name,
             path=path,
@@ -438,6 +439,9 @@ def load_pack(model_dir: Path, name: str) -> ModelPack:
             sha256=dict(BUFFALO_L_FILES.values()),
             licence=BUFFALO_L_LICENCE,
         )
+    manifest_path = path / MANIFEST
+    if manifest_path.is_file():
+        return _pack_from_manifest(name, path, manifest_path)
     raise ModelPackError(f"{path} has no {MANIFEST}: not a model pack lfr-ledger knows")
 
 
@@ -510,4 +514,3 @@ def read_manifest(model_dir: Path, name: str) -> dict[str, Any] | None:
         return None
     raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return raw
-

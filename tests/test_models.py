@@ -8,6 +8,7 @@ import json
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -42,6 +43,11 @@ from tests.fixtures_faces import sface_model_dir  # noqa: F401  (fixture)
 RNG = np.random.default_rng(5)
 
 
+def _reference(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> np.ndarray:
+    outputs: Any = ReferenceEvaluator(model).run(None, feeds)
+    return np.asarray(outputs[0])
+
+
 def _session(model: onnx.ModelProto) -> ort.InferenceSession:
     # Unoptimised, so onnxruntime runs each graph as written: with optimisations on, it fuses
     # DequantizeLinear → MatMul into an integer MatMul that quantises the activations too.
@@ -62,7 +68,7 @@ def _dq_matmul_model(
 ) -> onnx.ModelProto:
     """Y = X @ DequantizeLinear(W) + B, with W int8 (4, 6) as an initialiser."""
     weight = RNG.integers(-128, 127, size=(4, 6), dtype=np.int8)
-    attrs: dict[str, int] = {"axis": axis}
+    attrs: dict[str, Any] = {"axis": axis}
     if block_size is not None:
         attrs["block_size"] = block_size
     nodes = [
@@ -115,8 +121,8 @@ def test_blocked_folding_matches_the_onnx_reference() -> None:
         axis=0,
         block_size=3,
     )
-    reference = ReferenceEvaluator(model).run(None, {"x": X})[0]
-    folded = ReferenceEvaluator(fold_dequantize(model)).run(None, {"x": X})[0]
+    reference = _reference(model, {"x": X})
+    folded = _reference(fold_dequantize(model), {"x": X})
     np.testing.assert_array_equal(reference, folded)
     runtime = _session(fold_dequantize(model)).run(None, {"x": X})[0]
     np.testing.assert_allclose(runtime, reference, rtol=1e-6)
@@ -127,7 +133,7 @@ def test_yunet_style_one_element_scale_with_block_size_is_folded() -> None:
     model = _dq_matmul_model(np.array([0.05]), np.array([3]), axis=1, block_size=64)
     with pytest.raises(Exception, match="block_size"):
         _session(model).run(None, {"x": X})
-    reference = ReferenceEvaluator(model).run(None, {"x": X})[0]
+    reference = _reference(model, {"x": X})
     folded = fold_dequantize(model)
     np.testing.assert_allclose(_session(folded).run(None, {"x": X})[0], reference, rtol=1e-6)
 
@@ -144,9 +150,7 @@ def test_dangling_and_initialiser_inputs_are_removed() -> None:
 
 
 def test_dynamic_batch() -> None:
-    model = _dq_matmul_model(
-        RNG.uniform(0.01, 0.1, size=6), np.zeros(6), axis=1, block_size=None
-    )
+    model = _dq_matmul_model(RNG.uniform(0.01, 0.1, size=6), np.zeros(6), axis=1, block_size=None)
     folded = fold_dequantize(model, dynamic_batch=True)
     batch = RNG.normal(size=(3, 4)).astype(np.float32)
     rows = [_session(folded).run(None, {"x": row[None]})[0] for row in batch]
@@ -163,7 +167,9 @@ def test_dequantize_agrees_with_the_reference(
     x = RNG.integers(-128, 127, size=shape, dtype=np.int8)
     scale = RNG.uniform(0.001, 1, size=scale_shape).astype(np.float32)
     zero_point = RNG.integers(-10, 10, size=scale_shape).astype(np.int8)
-    attrs = {"axis": axis} | ({"block_size": block_size} if block_size else {})
+    attrs: dict[str, Any] = {"axis": axis}
+    if block_size:
+        attrs["block_size"] = block_size
     node = helper.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], **attrs)
     graph = helper.make_graph(
         [node],
@@ -177,7 +183,7 @@ def test_dequantize_agrees_with_the_reference(
         ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
-    expected = ReferenceEvaluator(model).run(None, {})[0]
+    expected = _reference(model, {})
     mine = dequantize(x, scale, zero_point, axis=axis, block_size=block_size)
     np.testing.assert_array_equal(mine, expected)
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "models",
         help="fetch, list and verify face-model packs",
@@ -58,8 +58,14 @@ def fetch_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from matching.models import BUFFALO_L_LICENCE, BUFFALO_L_PACK, list_packs, load_pack
-    from matching.models import ModelPackError, verify_pack
+    from matching.models import (
+        BUFFALO_L_LICENCE,
+        BUFFALO_L_PACK,
+        ModelPackError,
+        list_packs,
+        load_pack,
+        verify_pack,
+    )
 
     model_dir = _model_dir(args)
     names = list_packs(model_dir)
