@@ -13,6 +13,10 @@ def _default_model_dir() -> Path:
     return Path(cache) / "lfr-ledger" / "models"
 
 
+def _path(env: dict[str, str], name: str) -> Path | None:
+    return Path(env[name]) if env.get(name) else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where lfr-ledger keeps its state and how it reaches it.
@@ -26,6 +30,8 @@ class Settings:
     postgres_schema: str | None = None
     model_dir: Path = field(default_factory=_default_model_dir)
     jwt_secret: str | None = None
+    # An identity provider's public key (PEM); when set, tokens are verified with it instead.
+    jwt_public_key: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -34,10 +40,9 @@ class Settings:
             data_dir=Path(env.get("LFR_DATA_DIR", "var")),
             database_url=env.get("LFR_DATABASE_URL") or None,
             postgres_schema=env.get("LFR_POSTGRES_SCHEMA") or None,
-            model_dir=Path(env["LFR_MODEL_DIR"])
-            if env.get("LFR_MODEL_DIR")
-            else _default_model_dir(),
+            model_dir=_path(env, "LFR_MODEL_DIR") or _default_model_dir(),
             jwt_secret=env.get("LFR_JWT_SECRET") or None,
+            jwt_public_key=_path(env, "LFR_JWT_PUBLIC_KEY"),
         )
 
     @property

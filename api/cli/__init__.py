@@ -11,6 +11,8 @@ COMMAND_MODULES = (
     "api.cli.demo",
     "api.cli.models",
     "api.cli.audit",
+    "api.cli.serve",
+    "api.cli.token",
 )
 
 

@@ -1,0 +1,208 @@
+"""Steps of a case recorded over HTTP by the roles that would take them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from api.demo.seed import (
+    ADMIN,
+    AUTHORISING_OFFICER,
+    CATEGORIES,
+    FORCE,
+    MODEL,
+    OPERATOR,
+    PLANNER,
+    THRESHOLD,
+    WATCHLIST_MANAGER,
+    seed_subject,
+)
+from domain.actors import Actor, Role
+from tests.e2e.conftest import Server
+
+PROBLEM = "application/problem+json"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def auth(server: Server, actor: Actor) -> dict[str, str]:
+    claims = {"rank": actor.rank, "force": actor.force, "deployment_id": actor.deployment_id}
+    return server.headers(actor.role.value, actor.id, **{k: v for k, v in claims.items() if v})
+
+
+def matcher(deployment_id: str, number: int = 1) -> Actor:
+    return Actor(f"matcher-van-{number}", Role.MATCHER, deployment_id=deployment_id)
+
+
+def ok(response: httpx.Response, *statuses: int) -> Any:
+    assert response.status_code in (statuses or (200, 201)), (
+        response.status_code,
+        response.text,
+    )
+    return response.json()
+
+
+def is_problem(response: httpx.Response) -> bool:
+    if not response.headers.get("content-type", "").startswith(PROBLEM):
+        return False
+    body = response.json()
+    return {"type", "title", "status", "detail"} <= set(body) and body["status"] == (
+        response.status_code
+    )
+
+
+def enrolment_body(deployment: int, index: int) -> dict[str, Any]:
+    e = seed_subject(deployment, index)
+    return {
+        "subject_ref": e.subject_ref,
+        "name": e.name,
+        "category": e.category,
+        "legal_basis": e.legal_basis,
+        "rationale": e.rationale,
+        "offence": e.offence,
+        "image_source": e.image_source,
+        "image_taken_on": e.image_taken_on.isoformat() if e.image_taken_on else None,
+        "under_18": e.under_18,
+    }
+
+
+def adopt_policy(server: Server, client: httpx.Client) -> str:
+    body = ok(client.post("/policy/adopt", headers=auth(server, ADMIN)), 200)
+    return str(body["version"])
+
+
+def open_operation(server: Server, client: httpx.Client, name: str = "Operation Test") -> str:
+    body = ok(
+        client.post(
+            "/operations",
+            headers=auth(server, PLANNER),
+            json={"name": name, "force": FORCE, "purpose": "Locate people wanted by the courts"},
+        ),
+        201,
+    )
+    return str(body["id"])
+
+
+def deployment_body(
+    operation_id: str,
+    policy_version: str,
+    *,
+    location_name: str = "Abington Street",
+    town: str = "Northampton",
+    number: int = 0,
+    minutes: int = 120,
+) -> dict[str, Any]:
+    start = now() - timedelta(minutes=1)
+    return {
+        "operation_id": operation_id,
+        "location": {"name": location_name, "town": town, "location_type": "town centre"},
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(minutes=minutes)).isoformat(),
+        "purpose": "Locate wanted people and check compliance of managed offenders",
+        "intelligence_case": f"NN-IC-2025-{100 + number}",
+        "watchlist_categories": list(CATEGORIES),
+        "threshold": THRESHOLD,
+        "cameras": [{"id": "cam-1", "name": "van mast camera"}],
+        "controlling_force": FORCE,
+        "equipment_owner_force": FORCE,
+        "dpia_ref": "DPIA-LFR-2025-03",
+        "eia_ref": "EIA-LFR-2025-03",
+        "policy_ref": policy_version,
+        "public_notice": {"method": "signage and force website", "issued_at": start.isoformat()},
+        "model_id": MODEL,
+    }
+
+
+@dataclass
+class Live:
+    operation_id: str
+    deployment_id: str
+    entry_ids: list[str] = field(default_factory=list)
+    starts_at: str = ""
+
+
+def live_deployment(
+    server: Server,
+    client: httpx.Client,
+    *,
+    policy_version: str,
+    operation_id: str | None = None,
+    entries: int = 2,
+    number: int = 0,
+    location_name: str = "Abington Street",
+    town: str = "Northampton",
+) -> Live:
+    """Proposed, authorised, watchlist compiled and reviewed, started: ready for alerts."""
+    operation_id = operation_id or open_operation(server, client)
+    body = deployment_body(
+        operation_id, policy_version, location_name=location_name, town=town, number=number
+    )
+    deployment_id = ok(client.post("/deployments", headers=auth(server, PLANNER), json=body))["id"]
+    ok(
+        client.post(
+            f"/deployments/{deployment_id}/authorisation",
+            headers=auth(server, AUTHORISING_OFFICER),
+            json={"authority_ref": f"AUTH-LFR-2025-{100 + number}"},
+        ),
+        200,
+    )
+    live = Live(operation_id, deployment_id, starts_at=body["starts_at"])
+    for i in range(entries):
+        live.entry_ids.append(
+            ok(
+                client.post(
+                    f"/deployments/{deployment_id}/watchlist/entries",
+                    headers={
+                        **auth(server, WATCHLIST_MANAGER),
+                        "Idempotency-Key": str(uuid.uuid4()),
+                    },
+                    json=enrolment_body(number, i),
+                ),
+                201,
+            )["id"]
+        )
+    ok(
+        client.post(
+            f"/deployments/{deployment_id}/watchlist/review",
+            headers=auth(server, AUTHORISING_OFFICER),
+            json={
+                "confirmed_count": entries,
+                "not_excessive": True,
+                "note": "Proportionate to the intelligence case",
+            },
+        ),
+        200,
+    )
+    ok(client.post(f"/deployments/{deployment_id}/start", headers=auth(server, OPERATOR)), 200)
+    return live
+
+
+def raise_alert(
+    server: Server,
+    client: httpx.Client,
+    live: Live,
+    *,
+    entry: int = 0,
+    similarity: float = 0.8,
+    alert_id: str | None = None,
+) -> str:
+    body: dict[str, Any] = {
+        "camera_id": "cam-1",
+        "entry_id": live.entry_ids[entry],
+        "similarity": similarity,
+        "captured_at": (now() - timedelta(seconds=1)).isoformat(),
+    }
+    if alert_id:
+        body["alert_id"] = alert_id
+    response = client.post(
+        f"/deployments/{live.deployment_id}/alerts",
+        headers=auth(server, matcher(live.deployment_id)),
+        json=body,
+    )
+    return str(ok(response, 201)["id"])

@@ -1,0 +1,124 @@
+"""Schemathesis against the served OpenAPI document: over a thousand generated requests with
+valid tokens of a permitted role; no 5xx, and every error is application/problem+json."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from schemathesis.generation import GenerationMode
+
+from api.guards import ACCESS, PUBLIC, route_key
+from domain.actors import Role
+from tests.e2e.conftest import Server
+from tests.e2e.flows import adopt_policy, live_deployment, raise_alert
+
+PROBLEM = "application/problem+json"
+EXAMPLES = {"random": 16, "real": 16, "negative": 10}  # per operation
+
+
+def _content_type(response: Any) -> str:
+    # Schemathesis responses keep every header as a list of values.
+    for name, values in response.headers.items():
+        if name.lower() == "content-type":
+            return str(values[0] if isinstance(values, list) else values)
+    return ""
+
+
+def _check(response: Any, where: str) -> None:
+    assert response.status_code < 500, (where, response.status_code, response.text[:500])
+    if response.status_code >= 400:
+        assert _content_type(response).startswith(PROBLEM), (where, response.text)
+        body = response.json()
+        assert {"type", "title", "status", "detail"} <= set(body), (where, body)
+        assert body["status"] == response.status_code
+        assert "Traceback" not in response.text
+
+
+def _fuzz(
+    server: Server,
+    session: requests.Session,
+    sent: Counter[str],
+    statuses: Counter[int],
+    key: str,
+    mode: str,
+    token: str,
+    strategy: Any,
+    count: int,
+    stream: bool,
+) -> None:
+    @hypothesis.settings(
+        max_examples=count,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+        headers["Authorization"] = f"Bearer {token}"
+        case.headers = headers
+        try:
+            response = case.call(base_url=server.url, session=session, timeout=3 if stream else 30)
+        except requests.exceptions.ReadTimeout:
+            assert stream, key  # a live stream that stays open is the right answer
+            return
+        except (requests.exceptions.InvalidHeader, UnicodeError, ValueError):
+            return  # the client could not even send it (a header that is not latin-1, ...)
+        sent[key] += 1
+        statuses[response.status_code] += 1
+        _check(response, f"{key} [{mode}]")
+
+    run()
+
+
+@pytest.mark.slow
+def test_fuzz_openapi(server: Server) -> None:
+    with server.client() as client:
+        version = adopt_policy(server, client)
+        live = live_deployment(server, client, policy_version=version, entries=2)
+        alert_id = raise_alert(server, client, live)
+    real = {
+        "deployment_id": live.deployment_id,
+        "operation_id": live.operation_id,
+        "entry_id": live.entry_ids[0],
+        "alert_id": alert_id,
+    }
+    schema = schemathesis.openapi.from_url(f"{server.url}/schema/openapi.json")
+    session = requests.Session()
+    sent: Counter[str] = Counter()
+    statuses: Counter[int] = Counter()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    covered = {route_key(op.method, op.path) for op in operations}
+    assert covered == set(ACCESS) | PUBLIC
+
+    for op in operations:
+        key = route_key(op.method, op.path)
+        roles = sorted(ACCESS.get(key, {Role.ANALYST}))
+        role = roles[0]
+        claims = {"deployment_id": live.deployment_id} if role == Role.MATCHER else {}
+        token = server.token(role.value, f"fuzz-{role.value}", **claims)
+        is_stream = key == "GET /alerts/stream"
+        params = {k: v for k, v in real.items() if "{" + k + "}" in op.path}
+
+        for mode, count in EXAMPLES.items():
+            if mode == "real" and (is_stream or not params):
+                continue
+            strategy = op.as_strategy(
+                GenerationMode.NEGATIVE if mode == "negative" else GenerationMode.POSITIVE,
+                **({"path_parameters": params} if mode == "real" else {}),
+            )
+
+            _fuzz(server, session, sent, statuses, key, mode, token, strategy, count, is_stream)
+
+    total = sum(sent.values())
+    print(f"fuzz: {total} requests over {len(operations)} operations; statuses {dict(statuses)}")
+    assert total >= 1000, (total, sent)
+    assert "Traceback" not in server.log()

@@ -1,0 +1,118 @@
+"""Every route x every role, against the real server: allowed, or 403 from the guard.
+
+Generated from the one table in api/guards.py; real ids fill the path so routes resolve, and
+bodies are empty so that a role the guard lets through is stopped by validation, not by luck.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from api.guards import ACCESS, PERSONAL_DATA, PUBLIC
+from domain.actors import Role
+from tests.e2e.conftest import Server
+from tests.e2e.flows import adopt_policy, is_problem, live_deployment, raise_alert
+
+FORBIDDEN = "urn:lfr-ledger:problem:forbidden"
+
+
+@pytest.fixture(scope="module")
+def ids(server: Server) -> dict[str, str]:
+    with server.client() as client:
+        version = adopt_policy(server, client)
+        live = live_deployment(server, client, policy_version=version, entries=1)
+        alert_id = raise_alert(server, client, live)
+    return {
+        "deployment_id": live.deployment_id,
+        "operation_id": live.operation_id,
+        "entry_id": live.entry_ids[0],
+        "alert_id": alert_id,
+    }
+
+
+@pytest.fixture(scope="module")
+def client(server: Server) -> Iterator[httpx.Client]:
+    with server.client() as c:
+        yield c
+
+
+def _cases() -> Iterator[tuple[str, Role]]:
+    for key in sorted(ACCESS):
+        for role in Role:
+            yield key, role
+
+
+def _send(
+    server: Server, client: httpx.Client, key: str, role: Role | None, ids: dict[str, str]
+) -> httpx.Response:
+    method, template = key.split(" ", 1)
+    path = template.format(**ids)
+    headers = {"X-Purpose": "role matrix test"}
+    if role is not None:
+        claims = {"deployment_id": ids["deployment_id"]} if role == Role.MATCHER else {}
+        headers |= server.headers(role.value, f"{role.value}-matrix", **claims)
+    params = {"deployment_id": ids["deployment_id"]} if template == "/alerts/stream" else None
+    if template == "/alerts/stream":
+        # A permitted subscriber gets a stream that never ends: read the status, then leave.
+        with client.stream("GET", path, headers=headers, params=params) as response:
+            if response.status_code != 200:
+                response.read()
+            return response
+    if method == "POST":
+        headers["Content-Type"] = "application/json"
+        return client.post(path, headers=headers, content=b"{}")
+    return client.get(path, headers=headers, params=params)
+
+
+@pytest.mark.parametrize(("key", "role"), list(_cases()), ids=lambda v: str(v))
+def test_role_matrix(
+    server: Server, client: httpx.Client, ids: dict[str, str], key: str, role: Role
+) -> None:
+    response = _send(server, client, key, role, ids)
+    assert response.status_code < 500
+    if role in ACCESS[key]:
+        assert response.status_code not in (401, 403) or (response.json()["type"] != FORBIDDEN), (
+            response.text
+        )
+    else:
+        assert response.status_code == 403, (key, role, response.text)
+        assert is_problem(response)
+        assert response.json()["type"] == FORBIDDEN
+
+
+@pytest.mark.parametrize("key", sorted(ACCESS))
+def test_every_route_but_public_needs_a_token(
+    server: Server, client: httpx.Client, ids: dict[str, str], key: str
+) -> None:
+    response = _send(server, client, key, None, ids)
+    assert response.status_code == 401
+    assert is_problem(response)
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_public_routes_answer_everyone(server: Server) -> None:
+    with server.client() as client:
+        for key in PUBLIC:
+            method, path = key.split(" ", 1)
+            assert client.request(method, path).status_code == 200
+
+
+def test_table_keeps_the_principles() -> None:
+    for key, roles in ACCESS.items():
+        method = key.split(" ", 1)[0]
+        if key in PERSONAL_DATA:
+            assert Role.ANALYST not in roles and Role.MATCHER not in roles
+            assert Role.ADMIN not in roles
+        if method == "POST":
+            assert Role.OVERSIGHT not in roles and Role.ANALYST not in roles
+        if Role.MATCHER in roles:
+            assert method == "POST" and roles == {Role.MATCHER}
+            assert key.endswith(("/alerts", "/faces-counted"))
+    analyst_routes = {k for k, r in ACCESS.items() if Role.ANALYST in r}
+    assert all(
+        k.endswith(("/summary", "/publication/deployments", "/publication/deployments.csv"))
+        for k in analyst_routes
+    )
