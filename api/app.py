@@ -26,8 +26,10 @@ from api.controllers.deployments import DeploymentController
 from api.controllers.deps import DEPENDENCIES, Services
 from api.controllers.health import HealthController
 from api.controllers.operations import OperationController
+from api.controllers.oversight import OversightController
 from api.controllers.policy import PolicyController
 from api.controllers.publication import PublicationController
+from api.controllers.retention import RetentionController
 from api.controllers.watchlist import WatchlistController
 from api.guards import check_table_covers, role_guard
 from api.idempotency import IdempotencyMiddleware, build_key_store
@@ -110,6 +112,8 @@ def create_app(
             AlertController,
             AuditController,
             PublicationController,
+            RetentionController,
+            OversightController,
         ],
         dependencies=DEPENDENCIES,
         guards=[role_guard],

@@ -74,12 +74,25 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /deployments/{deployment_id}/history": frozenset({OV}),
     "GET /audit/verify": frozenset({OV}),
     "GET /audit/consultations": frozenset({OV}),
+    # legal hold and retention
+    "POST /alerts/{alert_id}/legal-hold": frozenset({AO}),
+    "POST /alerts/{alert_id}/legal-hold/release": frozenset({AO}),
+    "POST /retention/run": frozenset({AD}),
+    # oversight: subject access, equality monitoring, access review
+    "GET /subject-access": frozenset({OV}),
+    "GET /oversight/equality": frozenset({OV}),
+    "GET /oversight/access-review": frozenset({OV}),
 }
 
 # Routes whose responses carry personal data: a stated purpose is required and every read is
 # logged as a consultation. Kept here so the tests can check no such route admits an analyst.
 PERSONAL_DATA: frozenset[str] = frozenset(
-    {"GET /watchlist/entries/{entry_id}", "GET /deployments/{deployment_id}/history"}
+    {
+        "GET /watchlist/entries/{entry_id}",
+        "GET /deployments/{deployment_id}/history",
+        "GET /subject-access",
+        "GET /oversight/equality",
+    }
 )
 
 

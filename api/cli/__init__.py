@@ -13,6 +13,8 @@ COMMAND_MODULES = (
     "api.cli.audit",
     "api.cli.serve",
     "api.cli.token",
+    "api.cli.retention",
+    "api.cli.oversight",
 )
 
 
