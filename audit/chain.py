@@ -23,20 +23,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import (
-    InterfaceError,
+    DatabaseError,
     OperationalError,
     ProgrammingError,
     StoredEvent,
 )
 from eventsourcing.postgres import (
-    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from eventsourcing.utils import retry
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 if TYPE_CHECKING:
@@ -68,6 +65,25 @@ def chain_hash(
     Integers are 8-byte big-endian, strings UTF-8 with a 4-byte length prefix, so no two different
     field tuples encode to the same bytes.
     """
+    return link_hash(
+        prev,
+        notification_id,
+        topic,
+        originator_id,
+        originator_version,
+        hashlib.sha256(state).digest(),
+    )
+
+
+def link_hash(
+    prev: bytes,
+    notification_id: int,
+    topic: str,
+    originator_id: str,
+    originator_version: int,
+    state_digest: bytes,
+) -> bytes:
+    """`chain_hash` given SHA-256(state) rather than the state (the verifier streams digests)."""
     if len(prev) != HASH_LEN:
         raise ValueError(f"previous hash must be {HASH_LEN} bytes, got {len(prev)}")
     t = topic.encode()
@@ -82,7 +98,7 @@ def chain_hash(
                 _I.pack(len(o)),
                 o,
                 _Q.pack(originator_version),
-                hashlib.sha256(state).digest(),
+                state_digest,
             )
         )
     ).digest()
@@ -127,8 +143,18 @@ def _links(
 # ---------------------------------------------------------------------------------------------
 
 
+class ChainBrokenError(DatabaseError):
+    """The stored chain cannot be extended (its head is not behind the new event): tampering."""
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    """SQLite application recorder that appends the chain link in the event's transaction."""
+    """SQLite application recorder that appends the chain links in the events' transaction.
+
+    The head of the chain is remembered after each commit, so the usual insert costs one extra
+    INSERT and no read. The memory is trusted only when the new event's rowid is the remembered
+    id + 1: SQLite gives a new row the largest rowid + 1, so then nobody (no other process, no
+    rolled-back attempt of ours) has appended since. Otherwise the head is read from the table.
+    """
 
     def __init__(
         self, datastore: SQLiteDatastore, events_table_name: str = SQLITE_EVENTS_TABLE
@@ -140,6 +166,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "ORDER BY notification_id DESC LIMIT 1"
         )
         self._insert_link = f"INSERT INTO {self.chain_table_name} VALUES (?,?,?)"
+        self._committed_head: tuple[int, bytes] | None = None
+        self._pending_head: tuple[int, bytes] | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -151,19 +179,43 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         )
         return statements
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with self.datastore.transaction(commit=True) as c:
+            ids = self._insert_events(c, stored_events, **kwargs)
+            # Still under the pool's writer lock, so no other thread has replaced it.
+            pending = self._pending_head
+        # Only a committed head may be remembered.
+        if pending is not None:
+            self._committed_head = pending
+        return ids
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        self._pending_head = None
         ids = super()._insert_events(c, stored_events, **kwargs)
-        if not stored_events or ids is None:
+        if not stored_events or not ids:
             return ids
-        # The events' INSERT took SQLite's write lock, so the head read now is the latest one
-        # (reading first could fail with SQLITE_BUSY_SNAPSHOT under concurrent writers).
-        c.execute(self._select_head)
-        row = c.fetchone()
-        prev_id, prev_hash = (row[0], bytes(row[1])) if row else (0, GENESIS)
-        links = _links(prev_id, prev_hash, ids, stored_events, self.datastore.originator_id_type)
-        c.executemany(self._insert_link, links)
+        head = self._committed_head
+        if head is None or head[0] != ids[0] - 1:
+            # The events' INSERT took SQLite's write lock, so this read sees the latest head
+            # (reading before writing could fail with SQLITE_BUSY_SNAPSHOT).
+            c.execute(self._select_head)
+            row = c.fetchone()
+            head = (row[0], bytes(row[1])) if row else (0, GENESIS)
+            if head[0] >= ids[0]:
+                raise ChainBrokenError(
+                    f"chain head {head[0]} is not before new event {ids[0]}: the log was "
+                    "tampered with (run `lfr audit verify`)"
+                )
+        links = _links(head[0], head[1], ids, stored_events, self.datastore.originator_id_type)
+        if len(links) == 1:
+            c.execute(self._insert_link, links[0])
+        else:
+            c.executemany(self._insert_link, links)
+        self._pending_head = (links[-1][0], links[-1][2])
         return ids
 
     def chain_reader(self) -> SQLiteChainReader:
@@ -171,13 +223,18 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
-    """PostgreSQL application recorder that appends the chain link in the event's transaction.
+    """PostgreSQL application recorder whose events INSERT also appends the chain links.
 
-    The library takes an EXCLUSIVE lock on the events table before inserting, so the head read
-    after the lock is the latest committed one and ids are assigned in commit order. The head is
-    read in the same pipeline as the INSERT, so the chain costs no extra round trip before the
-    commit. `POSTGRES_ENABLE_DB_FUNCTIONS` is ignored: the library's insert function cannot write
-    the chain, and silently skipping it would leave unchained events.
+    The links are computed by the database in the same statement that inserts the events (the
+    same encoding as `chain_hash`, with PostgreSQL's `sha256()`), so the chain adds no statement
+    and no round trip: with the pure-Python psycopg each extra statement costs more client CPU
+    than the server-side hashing. The library locks the events table (EXCLUSIVE) before the
+    INSERT, so the head read inside the statement is the latest committed one. The verifier
+    recomputes every link in Python, which cross-checks the two implementations.
+
+    With `POSTGRES_ENABLE_DB_FUNCTIONS` the library calls an insert function instead; ours is
+    replaced by one that runs the same statement (and, unlike the library's, locks the table,
+    which the chain needs to stay linear).
     """
 
     def __init__(
@@ -186,76 +243,93 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table_name = chain_table_name(events_table_name)
         schema = Identifier(self.datastore.schema)
-        chain = Identifier(self.chain_table_name)
-        self.sql_create_statements.append(
+        # A running aggregate folds the links in one pass: h = sha256(h || tail) per row, where
+        # the first row fed in is the previous head itself.
+        step = Identifier(self.datastore.schema, "lfr_chain_step")
+        create = [
             SQL(
                 "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
                 "notification_id bigint PRIMARY KEY, "
                 "prev_id bigint NOT NULL, "
                 "hash bytea NOT NULL)"
-            ).format(schema=schema, chain=chain)
+            ).format(schema=schema, chain=Identifier(self.chain_table_name)),
+            SQL(
+                "CREATE OR REPLACE FUNCTION {step}(state bytea, tail bytea) RETURNS bytea "
+                "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+                "'SELECT CASE WHEN state IS NULL THEN tail ELSE sha256(state || tail) END'"
+            ).format(step=step),
+            SQL("CREATE OR REPLACE AGGREGATE {agg}(bytea) (SFUNC = {step}, STYPE = bytea)").format(
+                agg=Identifier(self.datastore.schema, "lfr_chain_fold"), step=step
+            ),
+        ]
+        index = self.create_insert_function_statement_index
+        self.sql_create_statements[index:index] = create
+        self.create_insert_function_statement_index += len(create)
+        self.insert_events_statement = self._chained_insert(
+            SQL("%s::{schema}.{type}[]").format(
+                schema=schema, type=Identifier(self.stored_event_type_name)
+            )
         )
-        self._select_head = SQL(
-            "SELECT notification_id, hash FROM {schema}.{chain} "
-            "ORDER BY notification_id DESC LIMIT 1"
-        ).format(schema=schema, chain=chain)
-        self._insert_links = SQL(
-            "INSERT INTO {schema}.{chain} (notification_id, prev_id, hash) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
-        ).format(schema=schema, chain=chain)
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        # Mirrors PostgresApplicationRecorder.insert_events (9.5.6) with the chain added.
-        exc: Exception | None = None
-        notification_ids: Sequence[int] | None = None
-        with self.datastore.get_connection() as conn:
-            with conn.pipeline() as pipeline, conn.transaction():
-                with conn.cursor() as curs:
-                    self._insert_events(curs, stored_events, **kwargs)
-                if len(stored_events) > 0:
-                    with conn.cursor() as curs, conn.cursor() as head_curs:
-                        try:
-                            self._lock_table(curs)
-                            self._notify_channel(curs)
-                            head_curs.execute(self._select_head, prepare=True)
-                            PostgresAggregateRecorder._insert_stored_events(
-                                self, curs, stored_events, **kwargs
-                            )
-                            pipeline.sync()
-                            notification_ids = self._fetch_ids_after_insert_events(
-                                curs, stored_events, **kwargs
-                            )
-                            self._insert_chain(curs, head_curs, stored_events, notification_ids)
-                        except Exception as e:
-                            # Re-raised after the pipeline exits, as the library does.
-                            exc = e
-            if exc:
-                raise exc
-        return notification_ids
+        function_name = self.chain_table_name + "_insert"
+        self.check_identifier_length(function_name)
+        self.pg_function_name_insert_events = function_name
+        self.sql_invoke_pg_function_insert_events = SQL(
+            "SELECT * FROM {schema}.{function}((%s))"
+        ).format(schema=schema, function=Identifier(function_name))
+        self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{type}[]) "
+            "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+            "BEGIN "
+            "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+            "LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
+            "NOTIFY {channel}; "
+            "RETURN QUERY {insert}; "
+            "END; $BODY$"
+        ).format(
+            schema=schema,
+            function=Identifier(function_name),
+            type=Identifier(self.stored_event_type_name),
+            lock_timeout=self.datastore.lock_timeout,
+            events=Identifier(self.events_table_name),
+            channel=Identifier(self.channel_name),
+            insert=self._chained_insert(SQL("events")),
+        )
 
-    def _insert_chain(
-        self,
-        curs: Cursor[DictRow],
-        head_curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        notification_ids: Sequence[int] | None,
-    ) -> None:
-        if not notification_ids or len(notification_ids) != len(stored_events):
-            raise ProgrammingError("Chained recorder needs the inserted notification ids")
-        head = head_curs.fetchone()
-        prev_id, prev_hash = (
-            (head["notification_id"], bytes(head["hash"])) if head else (0, GENESIS)
-        )
-        links = _links(
-            prev_id, prev_hash, notification_ids, stored_events, self.datastore.originator_id_type
-        )
-        curs.execute(
-            self._insert_links,
-            ([r[0] for r in links], [r[1] for r in links], [r[2] for r in links]),
-            prepare=True,
+    def _chained_insert(self, source: SQL | Composed) -> Composed:
+        """INSERT the events from `source` and their links; returns the notification ids."""
+        return SQL(
+            "WITH ins AS ("
+            " INSERT INTO {schema}.{events} AS t"
+            " (originator_id, originator_version, topic, state)"
+            " SELECT originator_id, originator_version, topic, state FROM unnest({source})"
+            " RETURNING notification_id, originator_id, originator_version, topic, state), "
+            "head AS ("
+            " SELECT notification_id, hash FROM {schema}.{chain}"
+            " ORDER BY notification_id DESC LIMIT 1), "
+            # The previous head, then per new event everything hashed after h_{n-1}.
+            "seq AS ("
+            " SELECT false AS new, COALESCE((SELECT notification_id FROM head), 0) AS id,"
+            " COALESCE((SELECT hash FROM head), decode(repeat('00', 32), 'hex')) AS tail"
+            " UNION ALL"
+            " SELECT true, notification_id, int8send(notification_id)"
+            " || int4send(octet_length(convert_to(topic, 'UTF8'))) || convert_to(topic, 'UTF8')"
+            " || int4send(octet_length(convert_to(originator_id::text, 'UTF8')))"
+            " || convert_to(originator_id::text, 'UTF8')"
+            " || int8send(originator_version) || sha256(state)"
+            " FROM ins), "
+            "linked AS ("
+            " SELECT new, id, lag(id) OVER w AS prev_id, {fold}(tail) OVER w AS hash FROM seq"
+            " WINDOW w AS (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) "
+            "INSERT INTO {schema}.{chain} (notification_id, prev_id, hash)"
+            " SELECT id, prev_id, hash FROM linked WHERE new ORDER BY id"
+            " RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            events=Identifier(self.events_table_name),
+            chain=Identifier(self.chain_table_name),
+            fold=Identifier(self.datastore.schema, "lfr_chain_fold"),
+            source=source,
         )
 
     def chain_reader(self) -> PostgresChainReader:
@@ -275,6 +349,16 @@ class EventRow(NamedTuple):
     state: bytes
 
 
+class DigestRow(NamedTuple):
+    """An event as the chain sees it: SHA-256 of the state is all it needs, and small to fetch."""
+
+    id: int
+    topic: str
+    originator_id: str
+    originator_version: int
+    state_digest: bytes
+
+
 class LinkRow(NamedTuple):
     id: int
     prev_id: int
@@ -288,6 +372,8 @@ class ChainReader(Protocol):
         """Highest id in either table, read in one snapshot (the verifier stops there)."""
 
     def events(self, after: int, stop: int, limit: int) -> list[EventRow]: ...
+
+    def digests(self, after: int, stop: int, limit: int) -> list[DigestRow]: ...
 
     def links(self, after: int, stop: int, limit: int) -> list[LinkRow]: ...
 
@@ -326,6 +412,12 @@ class SQLiteChainReader:
             for r in rows
         ]
 
+    def digests(self, after: int, stop: int, limit: int) -> list[DigestRow]:
+        sha256 = hashlib.sha256
+        return [
+            DigestRow(*e[:4], sha256(e.state).digest()) for e in self.events(after, stop, limit)
+        ]
+
     def links(self, after: int, stop: int, limit: int) -> list[LinkRow]:
         rows = self._query(
             f"SELECT notification_id, prev_id, hash FROM {self.chain_table} "
@@ -349,40 +441,41 @@ class PostgresChainReader:
         self._events = Identifier(datastore.schema, events_table)
         self._chain = Identifier(datastore.schema, self.chain_table)
 
-    def _query(self, sql: Composed, params: Sequence[Any] = ()) -> list[DictRow]:
-        with self.datastore.transaction(commit=False) as curs:
+    def _query(self, sql: Composed, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # Tuples in binary format: with the pure-Python psycopg, decoding each value is the
+        # verifier's main cost on PostgreSQL.
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(sql, params)
             return curs.fetchall()
 
     def bounds(self) -> int:
         (row,) = self._query(
             SQL(
-                "SELECT (SELECT MAX(notification_id) FROM {events}) AS e, "
-                "(SELECT MAX(notification_id) FROM {chain}) AS c"
+                "SELECT (SELECT MAX(notification_id) FROM {events}), "
+                "(SELECT MAX(notification_id) FROM {chain})"
             ).format(events=self._events, chain=self._chain)
         )
-        return max(row["e"] or 0, row["c"] or 0)
+        return max(row[0] or 0, row[1] or 0)
 
-    def events(self, after: int, stop: int, limit: int) -> list[EventRow]:
-        rows = self._query(
+    def _select_events(self, state: str, after: int, stop: int, limit: int) -> list[Any]:
+        return self._query(
             SQL(
-                "SELECT notification_id, topic, originator_id, originator_version, state "
+                "SELECT notification_id, topic, originator_id::text, originator_version, {state} "
                 "FROM {events} WHERE notification_id > %s AND notification_id <= %s "
                 "ORDER BY notification_id LIMIT %s"
-            ).format(events=self._events),
+            ).format(state=SQL(state), events=self._events),
             (after, stop, limit),
         )
-        id_type = self._id_type
-        return [
-            EventRow(
-                r["notification_id"],
-                r["topic"],
-                canonical_originator(r["originator_id"], id_type),
-                r["originator_version"],
-                bytes(r["state"]),
-            )
-            for r in rows
-        ]
+
+    def events(self, after: int, stop: int, limit: int) -> list[EventRow]:
+        return [EventRow(*r) for r in self._select_events("state", after, stop, limit)]
+
+    def digests(self, after: int, stop: int, limit: int) -> list[DigestRow]:
+        # Hashed by the server, so large (encrypted image) states never travel to the verifier.
+        return [DigestRow(*r) for r in self._select_events("sha256(state)", after, stop, limit)]
 
     def links(self, after: int, stop: int, limit: int) -> list[LinkRow]:
         rows = self._query(
@@ -393,7 +486,7 @@ class PostgresChainReader:
             ).format(chain=self._chain),
             (after, stop, limit),
         )
-        return [LinkRow(r["notification_id"], r["prev_id"], bytes(r["hash"])) for r in rows]
+        return [LinkRow(*r) for r in rows]
 
     def event_exists(self, notification_id: int) -> bool:
         return bool(
@@ -457,8 +550,8 @@ def _paged(fetch: Callable[[int, int], Sequence[Any]], batch: int) -> Iterator[A
 
 
 def _merge(
-    events: Iterator[EventRow], links: Iterator[LinkRow]
-) -> Iterator[tuple[int, EventRow | None, LinkRow | None]]:
+    events: Iterator[DigestRow], links: Iterator[LinkRow]
+) -> Iterator[tuple[int, DigestRow | None, LinkRow | None]]:
     """Full outer join on notification id of two id-ordered streams."""
     e = next(events, None)
     k = next(links, None)
@@ -476,23 +569,25 @@ def _merge(
             k = next(links, None)
 
 
-def _hash_row(prev: bytes, e: EventRow) -> bytes:
-    return chain_hash(prev, e.id, e.topic, e.originator_id, e.originator_version, e.state)
+def _hash_row(prev: bytes, e: DigestRow) -> bytes:
+    return link_hash(prev, e.id, e.topic, e.originator_id, e.originator_version, e.state_digest)
 
 
-def _moved_here(prev: bytes, e: EventRow, stored: bytes, candidates: Sequence[EventRow]) -> bool:
+def _moved_here(prev: bytes, e: DigestRow, stored: bytes, candidates: Sequence[DigestRow]) -> bool:
     """Does some later row hold (part of) the content that was hashed at `e.id`?"""
     for c in candidates:
         for take_topic, take_origin, take_state in product((False, True), repeat=3):
-            if not (take_topic or take_origin or take_state):
+            # Topics repeat across events, so a borrowed topic alone proves nothing moved;
+            # states (timestamped) and (originator, version) pairs are unique to one event.
+            if not (take_origin or take_state):
                 continue
-            h = chain_hash(
+            h = link_hash(
                 prev,
                 e.id,
                 c.topic if take_topic else e.topic,
                 c.originator_id if take_origin else e.originator_id,
                 c.originator_version if take_origin else e.originator_version,
-                c.state if take_state else e.state,
+                c.state_digest if take_state else e.state_digest,
             )
             if h == stored:
                 return True
@@ -500,14 +595,14 @@ def _moved_here(prev: bytes, e: EventRow, stored: bytes, candidates: Sequence[Ev
 
 
 def _classify_mismatch(
-    reader: ChainReader, e: EventRow, link: LinkRow, prev: bytes, last_id: int, stop: int
+    reader: ChainReader, e: DigestRow, link: LinkRow, prev: bytes, last_id: int, stop: int
 ) -> tuple[str, str]:
     """Why does the recomputed hash at `e.id` differ from the stored one? (failure path only)"""
     following = reader.links(e.id, stop, 1)
     nxt_link = following[0] if following else None
     if nxt_link is not None and nxt_link.prev_id == last_id:
         return "inserted", f"the next link ({nxt_link.id}) was chained onto {last_id}, not {e.id}"
-    later = reader.events(e.id, stop, REORDER_WINDOW)
+    later = reader.digests(e.id, stop, REORDER_WINDOW)
     recomputed = _hash_row(prev, e)
     if (
         nxt_link is not None
@@ -538,7 +633,7 @@ def verify_chain(
     # Rows committed after this point are ignored, so a concurrent writer never looks like an
     # insertion (each event and its link commit together, so both tables agree up to `stop`).
     stop = reader.bounds()
-    events = _paged(lambda after, n: reader.events(after, stop, n), batch_size)
+    events = _paged(lambda after, n: reader.digests(after, stop, n), batch_size)
     links = _paged(lambda after, n: reader.links(after, stop, n), batch_size)
 
     head, last_id, count = GENESIS, 0, 0
@@ -563,7 +658,7 @@ def verify_chain(
                 if reader.event_exists(link.prev_id):
                     return bad(nid, "reordered", f"link expects {link.prev_id} before this id")
                 return bad(link.prev_id, "deleted", f"id {link.prev_id} and its link were removed")
-            first_inserted = reader.events(link.prev_id, stop, 1)[0].id
+            first_inserted = reader.digests(link.prev_id, stop, 1)[0].id
             return bad(
                 first_inserted,
                 "inserted",
@@ -602,52 +697,62 @@ def _pg_datastore(settings: Settings) -> PostgresDatastore:
 
 
 def chained_tables(settings: Settings) -> list[str]:
-    """Events tables that have a chain table beside them (PostgreSQL names them per app)."""
+    """The ledger's events tables: those with a chain table beside them, and application events
+    tables whose chain table is gone (so dropping it cannot make a ledger look empty)."""
     if not settings.uses_postgres:
         if not settings.events_path.exists():
             return []
-        with sqlite3.connect(f"file:{settings.events_path}?mode=ro", uri=True) as conn:
+        conn = sqlite3.connect(f"file:{settings.events_path}?mode=ro", uri=True)
+        try:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
         chain = chain_table_name(SQLITE_EVENTS_TABLE)
         return [SQLITE_EVENTS_TABLE] if chain in names or SQLITE_EVENTS_TABLE in names else []
+    # PostgreSQL tables are named after the application ("<name>_events"); tracking tables
+    # ("*_tracking") also have a notification_id column, hence the name patterns.
     datastore = _pg_datastore(settings)
     try:
         with datastore.transaction(commit=False) as curs:
             curs.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = %s AND table_name LIKE %s ORDER BY table_name",
-                (datastore.schema, "%" + CHAIN_SUFFIX),
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND column_name = 'notification_id' "
+                "AND (table_name LIKE %s OR table_name LIKE %s)",
+                (datastore.schema, "%\\_events", "%\\_events\\_chain"),
             )
-            return [r["table_name"][: -len(CHAIN_SUFFIX)] for r in curs.fetchall()]
+            names = {r["table_name"] for r in curs.fetchall()}
     finally:
         datastore.close()
+    return sorted({n.removesuffix(CHAIN_SUFFIX) for n in names})
 
 
 @contextmanager
-def open_chain_reader(settings: Settings, events_table: str | None = None) -> Iterator[ChainReader]:
-    """A reader for the ledger's events table; `events_table` is needed only when a PostgreSQL
-    schema holds more than one chained application."""
-    if events_table is None:
-        tables = chained_tables(settings)
-        if len(tables) > 1:
-            raise ValueError(f"several chained event tables, choose one: {', '.join(tables)}")
-        events_table = tables[0] if tables else None
+def open_chain_reader(settings: Settings, events_table: str) -> Iterator[ChainReader]:
     if not settings.uses_postgres:
         sqlite_store = SQLiteDatastore(str(settings.events_path))
         try:
-            yield SQLiteChainReader(sqlite_store, events_table or SQLITE_EVENTS_TABLE)
+            yield SQLiteChainReader(sqlite_store, events_table)
         finally:
             sqlite_store.close()
         return
     pg_store = _pg_datastore(settings)
     try:
-        yield PostgresChainReader(pg_store, events_table or "stored_events")
+        yield PostgresChainReader(pg_store, events_table)
     finally:
         pg_store.close()
 
 
-def _empty_report(table: str) -> ChainReport:
-    return ChainReport(True, 0, GENESIS.hex(), 0, detail="empty ledger", events_table=table)
+def resolve_events_table(settings: Settings, events_table: str | None = None) -> str | None:
+    """The ledger's chained events table, or None when there is no ledger yet.
+
+    `events_table` is needed only when one PostgreSQL schema holds several chained applications
+    (the library names the table after the application)."""
+    tables = chained_tables(settings)
+    if events_table is not None:
+        return events_table if events_table in tables else None
+    if len(tables) > 1:
+        raise ValueError(f"several chained event tables, choose one: {', '.join(tables)}")
+    return tables[0] if tables else None
 
 
 def verify_ledger(
@@ -657,18 +762,21 @@ def verify_ledger(
     batch_size: int = DEFAULT_BATCH,
     checkpoint: tuple[int, bytes] | None = None,
 ) -> ChainReport:
-    """Verify the ledger that `settings` points at."""
-    if events_table is None and not chained_tables(settings):
+    """Verify the ledger that `settings` points at (what `lfr audit verify` and the API run)."""
+    table = resolve_events_table(settings, events_table)
+    if table is None:
+        name = events_table or ("" if settings.uses_postgres else SQLITE_EVENTS_TABLE)
         if checkpoint is not None and checkpoint[0] > 0:
             return ChainReport(
-                False, 0, GENESIS.hex(), 0, checkpoint[0], "deleted", "the ledger is empty"
+                False, 0, GENESIS.hex(), 0, checkpoint[0], "deleted", "the ledger is gone", name
             )
-        return _empty_report(SQLITE_EVENTS_TABLE if not settings.uses_postgres else "")
-    with open_chain_reader(settings, events_table) as reader:
+        return ChainReport(True, 0, GENESIS.hex(), 0, detail="empty ledger", events_table=name)
+    with open_chain_reader(settings, table) as reader:
         try:
             return verify_chain(reader, batch_size=batch_size, checkpoint=checkpoint)
         except (ProgrammingError, OperationalError) as e:
-            if "chain" in str(e).lower():
+            # Someone dropped the chain table (the events table is what we found the ledger by).
+            if CHAIN_SUFFIX in str(e):
                 return ChainReport(
                     False, 0, GENESIS.hex(), 0, None, "chain_missing", str(e), reader.events_table
                 )

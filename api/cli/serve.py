@@ -13,6 +13,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    parser.add_argument(
+        "--no-retention",
+        action="store_true",
+        help="do not run the retention jobs in this process (another process runs them)",
+    )
     parser.set_defaults(handler=serve)
 
 
@@ -22,7 +27,20 @@ def serve(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.settings import Settings
 
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    app = create_app(settings)
+    scheduler = None
+    if not getattr(args, "no_retention", False):
+        # Retention is the law, not housekeeping: the server that holds the data destroys it
+        # on time. Jobs are rebuilt from the event log, so a restart loses none.
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from audit.retention import Retention, RetentionSchedule
+
+        scheduler = BackgroundScheduler(timezone="UTC")
+        ledger = app.state.services.ledger
+        RetentionSchedule(Retention(ledger, settings=settings), scheduler).rebuild()
+        scheduler.start()
     uvicorn.run(
         app,
         host=args.host,
@@ -34,6 +52,8 @@ def serve(args: argparse.Namespace) -> int:
         # Live alert streams never end by themselves; do not wait for them for long.
         timeout_graceful_shutdown=3,
     )
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
     return 0
 
 
