@@ -65,6 +65,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /alerts/{alert_id}/adjudication": frozenset({OP}),
     "POST /alerts/{alert_id}/engagement": frozenset({OF}),
     "POST /alerts/{alert_id}/outcomes": frozenset({OF}),
+    "POST /alerts/{alert_id}/perceived-characteristics": frozenset({OF}),
     "POST /alerts/{alert_id}/close": frozenset({OP, OF}),
     # statistics and publication
     "GET /deployments/{deployment_id}/summary": frozenset({P, AO, OV, AN}),

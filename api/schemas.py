@@ -294,6 +294,10 @@ class EngagementIn(Struct):
     confirmed: Confirmation
 
 
+class PerceivedCharacteristicsIn(Struct):
+    fields: Annotated[dict[ShortText, ShortText], Meta(max_length=10)]
+
+
 class OutcomeIn(Struct):
     type: OutcomeType
     offences: Annotated[list[ShortText], Meta(max_length=50)] = msgspec.field(default_factory=list)

@@ -25,6 +25,7 @@ from api.schemas import (
     Done,
     EngagementIn,
     OutcomeIn,
+    PerceivedCharacteristicsIn,
 )
 from api.stream import AlertFeed, alert_events, alert_state, current_position, parse_last_event_id
 from domain.alert import Outcome
@@ -170,6 +171,27 @@ class AlertController(Controller):
             note=data.note,
         )
         ledger.record_outcome(actor, alert_id, outcome, occurred_at=data.occurred_at)
+        return _done(ledger, alert_id)
+
+    @post(
+        "/alerts/{alert_id:uuid}/perceived-characteristics",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Record perceived characteristics for equality monitoring (officer)",
+        description="Fields and values come from the policy's closed lists (e.g. perceived_sex, "
+        "perceived_age_band, perceived_ethnicity). Sealed in the log; analysts see groups only "
+        "in cells of at least the policy's minimum size.",
+        responses=WRITE_ERRORS,
+    )
+    def record_perceived_characteristics(
+        self,
+        alert_id: FromPath[UUID],
+        data: JSONBody[PerceivedCharacteristicsIn],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Done:
+        ledger.record_perceived_demographics(actor, alert_id, dict(data.fields))
         return _done(ledger, alert_id)
 
     @post(

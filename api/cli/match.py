@@ -1,0 +1,202 @@
+"""`lfr match`: runs the live matcher for one camera of one deployment.
+
+In-process (the default) the runner writes through the case ledger as the deployment's matcher
+account. With `--api URL --token TOKEN` it is a remote node: alerts and counts go to the HTTP API
+under the matcher token, while the watchlist index and the deployment's status are read from the
+shared store (`LFR_DATABASE_URL`, or `LFR_DATA_DIR`), which holds the templates the index needs.
+
+A recorded source (a file or a folder) is replayed as if live: frames are stamped from `--start`
+(default: now) at the source's frame rate. Replaying after a crash with the same `--start` stamps
+every frame as before, so alerts and counts already recorded are recognised, not duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from datetime import datetime, timedelta
+from types import FrameType
+from uuid import UUID
+
+EXIT_REFUSED = 3
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    parser = subparsers.add_parser(
+        "match",
+        help="run the live matcher on one camera's video source for a live deployment",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--deployment", required=True, type=UUID, help="deployment id")
+    parser.add_argument("--camera", required=True, help="camera id within the deployment")
+    parser.add_argument(
+        "--source",
+        required=True,
+        help="video file, RTSP/HTTP URL, webcam index (e.g. 0), or a folder of images",
+    )
+    parser.add_argument("--api", default=None, help="HTTP API base URL (remote matcher node)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("LFR_MATCHER_TOKEN"),
+        help="matcher bearer token for --api (default: $LFR_MATCHER_TOKEN)",
+    )
+    parser.add_argument(
+        "--cooldown", type=float, default=30.0, help="seconds between alerts for one subject"
+    )
+    parser.add_argument(
+        "--best-shot",
+        type=float,
+        default=0.0,
+        help="seconds a new track collects crops before alerting (default 0: alert at once)",
+    )
+    parser.add_argument(
+        "--count-interval", type=float, default=60.0, help="seconds per faces-processed report"
+    )
+    parser.add_argument(
+        "--realtime", action="store_true", help="pace a recorded source at its frame rate"
+    )
+    parser.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        default=None,
+        help="capture time of a recorded source's first frame, ISO 8601 with zone (default now)",
+    )
+    parser.add_argument("--fps", type=float, default=None, help="frame rate of a folder source")
+    parser.add_argument("--max-frames", type=int, default=None, help="stop after this many")
+    parser.add_argument("--engine", default="insightface", help="face engine entry point")
+    parser.add_argument("--pack", default="sface", help="model pack (default sface)")
+    parser.add_argument(
+        "--matcher-id", default=None, help="service account id (default matcher:CAMERA)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from api.bootstrap import build_ledger
+    from api.settings import Settings
+    from domain.actors import Actor, Role
+    from domain.errors import DomainError
+    from matching.engine import load_engine
+    from matching.index import WatchlistIndex
+    from matching.runner import (
+        AlertClaim,
+        AlertSink,
+        HttpSink,
+        LedgerSink,
+        LedgerWatch,
+        MatchRunner,
+        RunnerConfig,
+        RunnerRefused,
+    )
+    from matching.sources import FrameSource, SourceError, utcnow
+
+    if args.api and not args.token:
+        print("lfr match: --api needs --token (or LFR_MATCHER_TOKEN)", file=sys.stderr)
+        return 2
+    if args.start is not None and args.start.tzinfo is None:
+        print(
+            "lfr match: --start needs a time zone, e.g. 2025-06-02T10:00:00+00:00", file=sys.stderr
+        )
+        return 2
+    try:
+        config = RunnerConfig(
+            cooldown=timedelta(seconds=args.cooldown),
+            best_shot=timedelta(seconds=args.best_shot),
+            count_interval=timedelta(seconds=args.count_interval),
+        )
+    except ValueError as error:
+        print(f"lfr match: {error}", file=sys.stderr)
+        return 2
+
+    settings = Settings.from_env()
+    ledger = build_ledger(settings)
+    index = WatchlistIndex.open(settings)
+    sink: AlertSink
+    if args.api:
+        sink = HttpSink(args.api, args.token)
+    else:
+        actor = Actor(
+            args.matcher_id or f"matcher:{args.camera}",
+            Role.MATCHER,
+            deployment_id=str(args.deployment),
+        )
+        sink = LedgerSink(ledger, actor)
+    source = FrameSource(
+        args.source, fps=args.fps, realtime=args.realtime, max_frames=args.max_frames
+    )
+    if not source.is_live:
+        source.start = args.start or utcnow()
+
+    def printed(claim: AlertClaim) -> None:
+        # Ids and scores only: the operator opens the alert (and its crop) in the case system.
+        print(
+            f"alert {claim.alert_id} entry {claim.entry_id} similarity {claim.similarity:.3f} "
+            f"captured {claim.captured_at.isoformat()}",
+            flush=True,
+        )
+
+    try:
+        engine = load_engine(args.engine, args.pack, settings.model_dir)
+        runner = MatchRunner(
+            deployment_id=args.deployment,
+            camera_id=args.camera,
+            engine=engine,
+            index=index,
+            sink=sink,
+            watch=LedgerWatch(ledger, args.deployment),
+            config=config,
+            refresh=lambda: index.sync(ledger),
+            on_alert=printed,
+        )
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            runner.stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        runner.check_can_start()  # refuse before the index is synced or a frame read
+        index.sync(ledger)
+        if index.count(args.deployment) == 0:
+            print(
+                f"lfr match: deployment {args.deployment} has no watchlist entry with a template "
+                "for this engine; nothing can match (faces are still counted)",
+                file=sys.stderr,
+            )
+        summary = runner.run(source.frames())
+    except RunnerRefused as refusal:
+        print(f"lfr match: refused: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (SourceError, DomainError) as error:
+        print(f"lfr match: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if isinstance(sink, HttpSink):
+            sink.close()
+        index.close()
+        ledger.close()
+        close_vault = getattr(ledger.vault, "close", None)
+        if close_vault is not None:
+            close_vault()
+    print(
+        f"stopped ({summary.stopped}): {summary.frames} frames, {summary.faces} faces, "
+        f"{len(summary.alerts)} alerts, {len(summary.counts)} count reports",
+        flush=True,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lfr match", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
