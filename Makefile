@@ -36,6 +36,9 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python bench/event_store.py
+	$(BIN)/python bench/projections.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/matching.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

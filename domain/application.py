@@ -390,6 +390,14 @@ class CaseLedger(Application[UUID]):
             erased=False,
         )
 
+    def entry_template(self, entry_id: UUID) -> bytes | None:
+        """Only the template, for the matcher's index: opening the name and image as well
+        would put them in a matcher node's memory for no purpose."""
+        entry = self.watchlist_entry(entry_id)
+        if entry.sealed_template is None:
+            return None
+        return self.vault.unseal(entry_id, "template", entry.sealed_template)
+
     def destroy_watchlist(
         self, deployment_id: UUID, *, rule: str, actor: Actor = SYSTEM
     ) -> list[UUID]:

@@ -247,15 +247,44 @@ def test_validation_errors_name_the_field(sqlite_api: Api) -> None:
     )
 
 
-def test_image_enrolment_waits_for_the_matching_engine(sqlite_api: Api) -> None:
+def test_image_enrolment_computes_a_sealed_template(sqlite_api: Api) -> None:
+    """Real faces through the real sface pack (fetched at set-up by `make test`)."""
+    import base64
+
+    import cv2
+
+    from matching.faces import astronaut_bgr, insightface_image
+    from matching.models import fetch_sface
+
+    fetch_sface(sqlite_api.settings.model_dir)
     api = sqlite_api
     _, dep = deployment(api)
-    body = {**ENROLMENT, "image": "aGVsbG8="}
-    assert_problem(
-        api.post(f"/deployments/{dep}/watchlist/entries", "watchlist_manager", body),
-        422,
-        "matching-engine-unavailable",
-    )
+
+    def enrol(image: bytes, n: int) -> Any:
+        body = {**ENROLMENT, "subject_ref": f"PNC-IMG-{n}", "image": base64.b64encode(image)}
+        body["image"] = body["image"].decode()
+        return api.post(f"/deployments/{dep}/watchlist/entries", "watchlist_manager", body)
+
+    def jpeg(image: Any) -> bytes:
+        return bytes(cv2.imencode(".jpg", image)[1])
+
+    def events() -> int:
+        count: int = api.get("/audit/verify", "oversight").json()["events_checked"]
+        return count
+
+    before = events()
+    assert_problem(enrol(b"not an image at all", 1), 422, "unreadable-image")
+    group = assert_problem(enrol(jpeg(insightface_image("t1.jpg")), 2), 422, "several-faces")
+    assert "exactly one" in group["detail"]
+    assert events() == before, "a refused enrolment writes nothing"
+    created = enrol(jpeg(astronaut_bgr()), 3)
+    assert created.status_code == 201, created.text
+    entry = api.get(
+        f"/watchlist/entries/{created.json()['id']}",
+        "watchlist_manager",
+        headers={"X-Purpose": "check the enrolment"},
+    ).json()
+    assert entry["has_template"] is True
 
 
 def test_body_size_is_limited(sqlite_api: Api) -> None:

@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "api.cli.token",
     "api.cli.retention",
     "api.cli.oversight",
+    "api.cli.match",
+    "api.cli.watchlist",
 )
 
 

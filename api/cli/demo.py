@@ -52,6 +52,17 @@ def run(args: argparse.Namespace) -> int:
         f"Recorded the seed operation {seed.operation_id}: {len(seed.deployment_ids)} deployments, "
         f"{len(seed.alert_ids)} alerts, in {elapsed:.2f} s"
     )
+    from api.demo.live import run_live_demo
+    from matching.engine import load_engine
+    from matching.models import ModelPackError
+
+    try:
+        engine = load_engine("insightface", "sface", settings.model_dir)
+    except ModelPackError as error:
+        print(f"\nLive matching demo skipped: {error} (run `lfr models fetch`)")
+    else:
+        run_live_demo(ledger, clock, settings, engine)
+
     counts = Counter(n.topic for n in _all_notifications(ledger))
     print(f"\nEvents by type ({sum(counts.values())} in all):")
     for topic, count in sorted(counts.items()):

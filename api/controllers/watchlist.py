@@ -57,8 +57,10 @@ class WatchlistController(Controller):
         model_id: str | None = None
         if data.image is not None:
             # Refuse early what the deployment would refuse anyway, before costly inference.
-            ledger.deployment(deployment_id)
-            template, model_id = compute_template(services.settings, data.image)
+            deployment = ledger.deployment(deployment_id)
+            template, model_id = compute_template(
+                services.settings, data.image, deployment.plan.model_id
+            )
         entry_id = ledger.enrol(
             actor,
             deployment_id,

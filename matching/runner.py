@@ -1,0 +1,667 @@
+"""The live runner: one camera of one deployment, from frames to alerts.
+
+`frame → engine.analyse (detect, quality gate, align, embed) → k-NN in the deployment's
+watchlist index → similarity ≥ the threshold in force → track per watchlist entry → raise alert`.
+
+What the runner keeps, and what it never keeps:
+
+- A face whose best candidate falls below the threshold is discarded in the frame it was seen in:
+  its embedding and pixels are never stored, logged or sent. It adds one to the camera's count of
+  faces processed, which is reported per period — the only trace a passer-by leaves.
+- A face that matches opens (or feeds) a track for its watchlist entry. A track lasts one
+  cool-down from its first sighting; it raises one alert carrying the best-quality crop seen
+  before the alert was raised (`best_shot` of captured time, zero by default so the alert is
+  raised from the first matching frame).
+
+Alert ids derive from (deployment, camera, entry, track start) and face-count ids from
+(deployment, camera, period start): a runner restarted on a replayed recording stamps its frames
+exactly as before, so every alert and count it sends again is recognised and recorded once.
+
+The runner writes through an `AlertSink` (the Application in-process, or the HTTP API with a
+matcher token) and reads the deployment's terms (status, window, threshold in force) through a
+`DeploymentWatch` between frame batches: a pause or an end stops it, a threshold change applies
+from the next batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID, uuid5
+
+import cv2
+import numpy as np
+
+from domain.errors import (
+    ConcurrentWrite,
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    PolicyViolation,
+    RoleSeparationViolated,
+)
+from domain.records import LFR_NAMESPACE, FaceCount
+from matching.engine import Face, FaceEngine
+from matching.faces import portrait
+from matching.sources import Frame
+
+if TYPE_CHECKING:
+    import httpx
+
+    from domain.actors import Actor
+    from domain.application import CaseLedger
+
+logger = logging.getLogger("lfr.matching")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- what the runner sends ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """The matcher's claim that a passer-by resembles a watchlist entry."""
+
+    alert_id: UUID
+    deployment_id: UUID
+    camera_id: str
+    entry_id: UUID
+    similarity: float
+    captured_at: datetime
+    model_id: str
+    track_id: str
+    face_crop: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class FacesCounted:
+    deployment_id: UUID
+    camera_id: str
+    period_start: datetime
+    period_end: datetime
+    count: int
+
+    @property
+    def report_id(self) -> UUID:
+        return FaceCount.id_for(self.deployment_id, self.camera_id, self.period_start)
+
+
+def alert_id_for(
+    deployment_id: UUID, camera_id: str, entry_id: UUID, track_start: datetime
+) -> UUID:
+    return uuid5(
+        LFR_NAMESPACE,
+        f"alert:{deployment_id}:{camera_id}:{entry_id}:{track_start.astimezone(UTC).isoformat()}",
+    )
+
+
+class AlertSink(Protocol):
+    """Where alerts and counts go. Both calls are idempotent on the claim's ids."""
+
+    def raise_alert(self, claim: AlertClaim) -> UUID: ...
+
+    def report_faces_counted(self, report: FacesCounted) -> UUID: ...
+
+
+class LedgerSink:
+    """In-process: the Application's commands, as the deployment's matcher account."""
+
+    def __init__(self, ledger: CaseLedger, actor: Actor) -> None:
+        self.ledger = ledger
+        self.actor = actor
+
+    def raise_alert(self, claim: AlertClaim) -> UUID:
+        return self.ledger.raise_alert(
+            self.actor,
+            claim.deployment_id,
+            camera_id=claim.camera_id,
+            entry_id=claim.entry_id,
+            similarity=claim.similarity,
+            captured_at=claim.captured_at,
+            model_id=claim.model_id,
+            track_id=claim.track_id,
+            face_crop=claim.face_crop,
+            alert_id=claim.alert_id,
+        )
+
+    def report_faces_counted(self, report: FacesCounted) -> UUID:
+        return self.ledger.report_faces_counted(
+            self.actor,
+            report.deployment_id,
+            camera_id=report.camera_id,
+            period_start=report.period_start,
+            period_end=report.period_end,
+            count=report.count,
+        )
+
+
+class SinkUnavailable(RuntimeError):
+    """The API could not be reached (or kept failing) after every retry."""
+
+
+# Problem-details `type` slugs of the API (api/problems.py) back to the domain's errors, so a
+# remote runner reacts to a refusal exactly as an in-process one does.
+_PROBLEM_KINDS: dict[str, type[DomainError]] = {
+    cls.kind: cls
+    for cls in (
+        InvalidInput,
+        NotFound,
+        NotPermitted,
+        RoleSeparationViolated,
+        InvalidTransition,
+        PolicyViolation,
+        ConcurrentWrite,
+    )
+}
+
+
+class HttpSink:
+    """A remote matcher node: posts to the HTTP API with a matcher bearer token.
+
+    Every POST carries an `Idempotency-Key` (the alert's or the count's derived id), so a retry
+    after a lost response records nothing new. Transport errors and 5xx answers are retried with
+    backoff; a refusal (4xx problem) is raised as the matching domain error.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        client: httpx.Client | None = None,
+        retries: int = 5,
+        backoff_seconds: float = 0.2,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        import httpx
+
+        self._client = client or httpx.Client(base_url=api_url.rstrip("/"), timeout=timeout_seconds)
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._retries = retries
+        self._backoff = backoff_seconds
+
+    def raise_alert(self, claim: AlertClaim) -> UUID:
+        body: dict[str, Any] = {
+            "camera_id": claim.camera_id,
+            "entry_id": str(claim.entry_id),
+            "similarity": claim.similarity,
+            "captured_at": claim.captured_at.isoformat(),
+            "track_id": claim.track_id,
+            "alert_id": str(claim.alert_id),
+            "model_id": claim.model_id,
+        }
+        if claim.face_crop is not None:
+            import base64
+
+            body["face_crop"] = base64.b64encode(claim.face_crop).decode("ascii")
+        return self._post(f"/deployments/{claim.deployment_id}/alerts", body, claim.alert_id)
+
+    def report_faces_counted(self, report: FacesCounted) -> UUID:
+        body = {
+            "camera_id": report.camera_id,
+            "period_start": report.period_start.isoformat(),
+            "period_end": report.period_end.isoformat(),
+            "count": report.count,
+        }
+        return self._post(
+            f"/deployments/{report.deployment_id}/faces-counted", body, report.report_id
+        )
+
+    def _post(self, path: str, body: dict[str, Any], key: UUID) -> UUID:
+        import httpx
+
+        headers = {**self._headers, "Idempotency-Key": str(key)}
+        last: str = ""
+        for attempt in range(self._retries + 1):
+            if attempt:
+                time.sleep(self._backoff * 2 ** (attempt - 1))
+            try:
+                response = self._client.post(path, json=body, headers=headers)
+            except httpx.TransportError as error:
+                last = f"{type(error).__name__}: {error}"
+                continue
+            if response.status_code >= 500 or response.status_code == 429:
+                last = f"HTTP {response.status_code}"
+                continue
+            if response.status_code >= 400:
+                raise _refusal(response)
+            return UUID(str(response.json()["id"]))
+        raise SinkUnavailable(f"POST {path} failed after {self._retries + 1} attempts ({last})")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _refusal(response: httpx.Response) -> Exception:
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {}
+    kind = str(problem.get("type", "")).rsplit(":", 1)[-1]
+    detail = str(problem.get("detail") or problem.get("title") or response.text[:200])
+    error_cls = _PROBLEM_KINDS.get(kind)
+    if error_cls is None:
+        return SinkUnavailable(f"HTTP {response.status_code}: {detail}")
+    return error_cls(detail)
+
+
+# --- what the runner reads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveTerms:
+    """The deployment's terms the runner obeys, as last read."""
+
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    threshold: float
+    model_id: str
+    cameras: frozenset[str]
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == "live"
+
+    def inside_window(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+class DeploymentWatch(Protocol):
+    def terms(self) -> LiveTerms: ...
+
+
+class LedgerWatch:
+    """Reads the deployment from the event store (up to date across processes)."""
+
+    def __init__(self, ledger: CaseLedger, deployment_id: UUID) -> None:
+        self.ledger = ledger
+        self.deployment_id = deployment_id
+
+    def terms(self) -> LiveTerms:
+        d = self.ledger.deployment(self.deployment_id)
+        return LiveTerms(
+            status=str(d.status),
+            starts_at=d.plan.starts_at,
+            ends_at=d.plan.ends_at,
+            threshold=float(d.threshold),
+            model_id=d.plan.model_id,
+            cameras=frozenset(c.id for c in d.plan.cameras),
+        )
+
+
+class Candidate(Protocol):
+    @property
+    def entry_id(self) -> UUID: ...
+
+    @property
+    def similarity(self) -> float: ...
+
+
+class WatchlistSearch(Protocol):
+    """The deployment's watchlist index (`matching.index.WatchlistIndex`)."""
+
+    def search_many(
+        self, deployment_id: UUID, embeddings: Any, k: int = 1, *, model_id: str
+    ) -> Sequence[Sequence[Candidate]]: ...
+
+
+# --- the runner -----------------------------------------------------------------------------
+
+
+class RunnerRefused(RuntimeError):
+    """The runner will not start: the deployment is not live, or not in its window, ..."""
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """`cooldown`: one alert per entry per camera per this much captured time.
+    `best_shot`: how long a new track collects crops before its alert is raised (0: at once).
+    `count_interval`: faces processed are reported per this much captured time.
+    `check_every_frames` / `check_every_seconds`: how often the deployment's terms are re-read.
+    `refresh_every_seconds`: how often `refresh` (the index sync) is called.
+    """
+
+    cooldown: timedelta = timedelta(seconds=30)
+    best_shot: timedelta = timedelta(0)
+    count_interval: timedelta = timedelta(minutes=1)
+    check_every_frames: int = 10
+    check_every_seconds: float = 1.0
+    refresh_every_seconds: float = 60.0
+    crop_margin: float = 0.4
+    crop_jpeg_quality: int = 90
+
+    def __post_init__(self) -> None:
+        if self.cooldown <= timedelta(0) or self.count_interval <= timedelta(0):
+            raise ValueError("cooldown and count_interval must be positive")
+        if self.best_shot < timedelta(0) or self.best_shot > self.cooldown:
+            raise ValueError("best_shot must lie between 0 and the cool-down")
+
+
+@dataclass
+class _Track:
+    entry_id: UUID
+    started_at: datetime
+    alert_id: UUID
+    similarity: float
+    quality: float
+    crop: bytes | None
+    raised: bool = False
+
+
+@dataclass
+class _Period:
+    start: datetime
+    end: datetime  # the period's nominal end
+    count: int = 0
+    last_frame: datetime | None = None
+    gap: timedelta | None = None
+
+
+@dataclass
+class RunSummary:
+    frames: int = 0
+    faces: int = 0
+    alerts: list[AlertClaim] = field(default_factory=list)
+    counts: list[FacesCounted] = field(default_factory=list)
+    stopped: str = ""
+
+    @property
+    def alert_ids(self) -> list[UUID]:
+        return [a.alert_id for a in self.alerts]
+
+
+class MatchRunner:
+    """Matches one camera's frames against one deployment's watchlist. Not thread-safe; `stop`
+    may be called from any thread."""
+
+    def __init__(
+        self,
+        *,
+        deployment_id: UUID,
+        camera_id: str,
+        engine: FaceEngine,
+        index: WatchlistSearch,
+        sink: AlertSink,
+        watch: DeploymentWatch,
+        config: RunnerConfig | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        refresh: Callable[[], object] | None = None,
+        on_alert: Callable[[AlertClaim], None] | None = None,
+        on_frame: Callable[[Frame], None] | None = None,
+    ) -> None:
+        self.deployment_id = deployment_id
+        self.camera_id = camera_id
+        self.engine = engine
+        self.index = index
+        self.sink = sink
+        self.watch = watch
+        self.config = config or RunnerConfig()
+        self.clock = clock
+        self.refresh = refresh
+        self.on_alert = on_alert
+        self.on_frame = on_frame
+        self._stop = threading.Event()
+        self._tracks: dict[UUID, _Track] = {}
+        self._period: _Period | None = None
+        self._periods_started = False
+        self._summary = RunSummary()
+
+    # --- control ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check_can_start(self) -> LiveTerms:
+        """The terms in force, or RunnerRefused saying why matching may not run now."""
+        terms = self.watch.terms()
+        if not terms.is_live:
+            raise RunnerRefused(
+                f"deployment {self.deployment_id} is {terms.status}; matching runs only while "
+                "it is live (an operator starts or resumes it)"
+            )
+        if self.camera_id not in terms.cameras:
+            raise RunnerRefused(
+                f"camera {self.camera_id!r} is not part of deployment {self.deployment_id} "
+                f"(its cameras: {', '.join(sorted(terms.cameras))})"
+            )
+        if self.engine.model_id != terms.model_id:
+            raise RunnerRefused(
+                f"deployment {self.deployment_id} matches with model {terms.model_id!r}; this "
+                f"engine runs {self.engine.model_id!r}, whose scores are on another scale"
+            )
+        now = self.clock()
+        if not terms.inside_window(now):
+            raise RunnerRefused(
+                f"deployment {self.deployment_id} is authorised for "
+                f"{terms.starts_at.isoformat()} to {terms.ends_at.isoformat()}; "
+                f"it is now {now.isoformat()}, outside that window"
+            )
+        return terms
+
+    def run(self, frames: Iterable[Frame]) -> RunSummary:
+        """Matches frames until the source ends, the deployment stops being live, its window
+        closes, or `stop()` is called. Counts are flushed and pending alerts raised on the way
+        out (if the deployment still accepts them)."""
+        terms = self.check_can_start()
+        if self.refresh is not None:
+            self.refresh()
+        checked_at = time.monotonic()
+        refreshed_at = checked_at
+        since_check = 0
+        summary = self._summary
+        summary.stopped = "source ended"
+        for frame in frames:
+            if self._stop.is_set():
+                summary.stopped = "stopped"
+                break
+            since_check += 1
+            now = time.monotonic()
+            if (
+                since_check >= self.config.check_every_frames
+                or now - checked_at >= self.config.check_every_seconds
+            ):
+                terms = self.watch.terms()
+                since_check, checked_at = 0, now
+                if not terms.is_live:
+                    summary.stopped = f"deployment {terms.status}"
+                    break
+            if self.refresh is not None and now - refreshed_at >= self.config.refresh_every_seconds:
+                self.refresh()
+                refreshed_at = now
+            if not terms.inside_window(frame.captured_at):
+                summary.stopped = "outside the authorised window"
+                break
+            if self.on_frame is not None:
+                self.on_frame(frame)
+            if not self._process(frame, terms):
+                break
+        # Only an orderly stop flushes: after a crash the partial period and any pending track
+        # are left to the restart, which replays them and reports them whole, once.
+        self._flush()
+        logger.info(
+            "runner %s/%s stopped (%s): %d frames, %d faces, %d alerts",
+            self.deployment_id,
+            self.camera_id,
+            summary.stopped,
+            summary.frames,
+            summary.faces,
+            len(summary.alerts),
+        )
+        return summary
+
+    # --- one frame --------------------------------------------------------------------------
+
+    def _process(self, frame: Frame, terms: LiveTerms) -> bool:
+        """False when the deployment refused an alert because it is no longer live."""
+        summary = self._summary
+        summary.frames += 1
+        faces = self.engine.analyse(frame.image)
+        summary.faces += len(faces)
+        self._count(frame.captured_at, len(faces))
+        best: dict[UUID, tuple[float, Face]] = {}
+        if faces:
+            found = self.index.search_many(
+                self.deployment_id,
+                np.stack([face.embedding for face in faces]),
+                1,
+                model_id=terms.model_id,
+            )
+            for face, hits in zip(faces, found, strict=True):
+                if not hits or hits[0].similarity < terms.threshold:
+                    continue  # a non-match: nothing of it outlives this loop
+                hit = hits[0]
+                if hit.entry_id not in best or hit.similarity > best[hit.entry_id][0]:
+                    best[hit.entry_id] = (float(hit.similarity), face)
+        del faces
+        for entry_id, (similarity, face) in best.items():
+            self._sighting(entry_id, similarity, face, frame)
+        return self._raise_due(frame.captured_at, terms)
+
+    def _sighting(self, entry_id: UUID, similarity: float, face: Face, frame: Frame) -> None:
+        track = self._tracks.get(entry_id)
+        at = frame.captured_at
+        if track is not None and at < track.started_at + self.config.cooldown:
+            if track.raised:
+                return
+            quality = _quality(face)
+            if quality > track.quality:
+                track.quality, track.crop = quality, self._crop(frame.image, face)
+            track.similarity = max(track.similarity, similarity)
+            return
+        alert_id = alert_id_for(self.deployment_id, self.camera_id, entry_id, at)
+        self._tracks[entry_id] = _Track(
+            entry_id=entry_id,
+            started_at=at,
+            alert_id=alert_id,
+            similarity=similarity,
+            quality=_quality(face),
+            crop=self._crop(frame.image, face),
+        )
+
+    def _crop(self, image: np.ndarray, face: Face) -> bytes | None:
+        crop = portrait(image, face.detection, margin=self.config.crop_margin)
+        ok, encoded = cv2.imencode(
+            ".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, self.config.crop_jpeg_quality]
+        )
+        return encoded.tobytes() if ok else None
+
+    def _raise_due(self, now: datetime | None, terms: LiveTerms) -> bool:
+        for track in list(self._tracks.values()):
+            if track.raised:
+                continue
+            if now is not None and now - track.started_at < self.config.best_shot:
+                continue
+            if not self._raise(track, terms):
+                return False
+        return True
+
+    def _raise(self, track: _Track, terms: LiveTerms) -> bool:
+        claim = AlertClaim(
+            alert_id=track.alert_id,
+            deployment_id=self.deployment_id,
+            camera_id=self.camera_id,
+            entry_id=track.entry_id,
+            similarity=round(min(1.0, track.similarity), 6),
+            captured_at=track.started_at,
+            model_id=terms.model_id,
+            track_id=f"trk-{track.alert_id.hex[:16]}",
+            face_crop=track.crop,
+        )
+        track.raised = True
+        track.crop = None  # sent once; the runner keeps no image it no longer needs
+        try:
+            self.sink.raise_alert(claim)
+        except InvalidTransition as refusal:
+            current = self.watch.terms()
+            if not current.is_live:
+                self._summary.stopped = f"deployment {current.status}"
+                return False
+            # Live, yet refused: the entry was withdrawn, or the frame fell outside the window.
+            logger.warning("alert %s refused: %s", claim.alert_id, refusal)
+            return True
+        except (InvalidInput, NotFound, PolicyViolation) as refusal:
+            logger.warning("alert %s refused: %s", claim.alert_id, refusal)
+            return True
+        self._summary.alerts.append(claim)
+        logger.info(
+            "alert %s raised: deployment %s camera %s entry %s similarity %.3f",
+            claim.alert_id,
+            self.deployment_id,
+            self.camera_id,
+            claim.entry_id,
+            claim.similarity,
+        )
+        if self.on_alert is not None:
+            self.on_alert(claim)
+        return True
+
+    # --- faces processed --------------------------------------------------------------------
+
+    def _count(self, at: datetime, faces: int) -> None:
+        interval = self.config.count_interval
+        period = self._period
+        if period is not None and at >= period.end:
+            self._report(period, period.end)
+            period = None
+        if period is None:
+            # Periods sit on a grid from the epoch, so every runner (and every restart) cuts the
+            # same periods; the first period of a run begins at its first frame, so a runner
+            # started mid-period never reports over a part another run already reported.
+            epoch = datetime(1970, 1, 1, tzinfo=UTC)
+            slots = (at - epoch) // interval
+            grid_start = epoch + slots * interval
+            first = not self._periods_started
+            period = _Period(start=at if first else grid_start, end=grid_start + interval)
+            self._period = period
+            self._periods_started = True
+        period.count += faces
+        if period.last_frame is not None:
+            period.gap = at - period.last_frame
+        period.last_frame = at
+
+    def _report(self, period: _Period, end: datetime) -> None:
+        report = FacesCounted(
+            deployment_id=self.deployment_id,
+            camera_id=self.camera_id,
+            period_start=period.start,
+            period_end=end,
+            count=period.count,
+        )
+        try:
+            self.sink.report_faces_counted(report)
+        except ConcurrentWrite as conflict:
+            # Another report for the same period stands; the first one recorded is kept.
+            logger.warning("faces count for %s kept as first reported: %s", period.start, conflict)
+            return
+        self._summary.counts.append(report)
+
+    def _flush(self) -> None:
+        if any(not t.raised for t in self._tracks.values()):
+            current = self.watch.terms()
+            if current.is_live:
+                self._raise_due(None, current)
+        period = self._period
+        if period is not None and period.last_frame is not None:
+            # A partial period ends one frame after its last frame (never after its nominal end).
+            step = (
+                period.gap if period.gap and period.gap > timedelta(0) else timedelta(seconds=0.1)
+            )
+            self._report(period, min(period.end, period.last_frame + step))
+            self._period = None
+
+
+def _quality(face: Face) -> float:
+    """Bigger and surer faces make better crops for the operator; beyond ~160 px size stops
+    mattering."""
+    return float(face.score) * min(face.detection.size_px, 160.0)

@@ -1,0 +1,577 @@
+"""The live runner on a real (rendered) street video with the real sface pack.
+
+Two enrolled people and three who are not walk past the camera; the first enrolled person twice.
+Alerts come for the enrolled only, once per cool-down; nothing of the others is kept anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import cv2
+import numpy as np
+import pytest
+
+from api.bootstrap import build_ledger
+from api.demo.street import Walker, encode_jpeg, portraits, render_frames, street_looks, write_video
+from api.settings import Settings
+from domain.application import CaseLedger
+from matching.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
+from matching.enrolment import enrol_from_image
+from matching.index import WatchlistIndex
+from matching.runner import (
+    AlertClaim,
+    LedgerSink,
+    LedgerWatch,
+    MatchRunner,
+    RunnerConfig,
+    RunnerRefused,
+    RunSummary,
+    alert_id_for,
+)
+from matching.sources import Frame, FrameSource
+from tests.builders import (
+    ADMIN,
+    AO,
+    COMPILER,
+    OPERATOR,
+    PLANNER,
+    authorised,
+    matcher_for,
+    plan,
+    subject,
+)
+from tests.conftest import Clock
+from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
+
+# The runner needs an event store, not a particular one: SQLite is enough here.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+ROOT = Path(__file__).resolve().parents[1]
+FPS = 5.0
+SIZE = (480, 360)
+COOLDOWN = timedelta(seconds=3)
+ENROLLED = ("t1-2", "astronaut")
+OTHERS = ("t1-0", "t1-4", "t1-1")
+# Seven seconds: t1-2 passes twice, 4 s apart (> the cool-down), the astronaut once.
+SCRIPT = (
+    Walker("t1-0", 0.0, 2.5, height=150),
+    Walker("t1-2", 0.5, 2.5, leftwards=True, height=150, baseline=0.58),
+    Walker("astronaut", 2.0, 2.5, height=150, baseline=0.6),
+    Walker("t1-4", 3.0, 2.5, leftwards=True, height=150, baseline=0.64),
+    Walker("t1-2", 4.5, 2.5, height=150, baseline=0.6),
+    Walker("t1-1", 5.0, 2.0, leftwards=True, height=150, baseline=0.56),
+)
+
+
+class RecordingEngine:
+    """The engine, with every embedding it hands the runner kept aside by the test (only)."""
+
+    def __init__(self, engine: InsightFaceEngine) -> None:
+        self.engine = engine
+        self.model_id = engine.model_id
+        self.embedding_dim = engine.embedding_dim
+        self.seen: list[np.ndarray] = []
+
+    def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        return self.engine.detect(image_bgr)
+
+    def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray:
+        return self.engine.embed(image_bgr, face)
+
+    def analyse(self, image_bgr: np.ndarray) -> list[Face]:
+        faces = self.engine.analyse(image_bgr)
+        self.seen.extend(face.embedding.copy() for face in faces)
+        return faces
+
+
+@dataclass(frozen=True)
+class Street:
+    video: Path
+    enrolment_images: dict[str, bytes]  # JPEG of the original portrait
+
+
+@pytest.fixture(scope="module")
+def street(
+    sface_engine: InsightFaceEngine,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Street:
+    originals = portraits(sface_engine)
+    frames = render_frames(street_looks(originals), SCRIPT, fps=FPS, size=SIZE, seconds=7.0)
+    video = write_video(tmp_path_factory.mktemp("street") / "street.avi", frames, FPS)
+    return Street(
+        video=video,
+        enrolment_images={p: encode_jpeg(originals[p]) for p in (*ENROLLED, *OTHERS)},
+    )
+
+
+def live_deployment(
+    ledger: CaseLedger, engine: InsightFaceEngine, street: Street, clock: Clock | None = None
+) -> tuple[UUID, dict[str, UUID]]:
+    deployment = authorised(ledger)
+    entries = {
+        person: enrol_from_image(
+            ledger, engine, COMPILER, deployment, subject(i), street.enrolment_images[person]
+        )
+        for i, person in enumerate(ENROLLED)
+    }
+    ledger.review_watchlist(AO, deployment, confirmed_count=len(entries), not_excessive=True)
+    if clock is not None:
+        clock.now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
+    ledger.start_deployment(OPERATOR, deployment)
+    return deployment, entries
+
+
+def make_runner(
+    ledger: CaseLedger,
+    engine: FaceEngine,
+    settings: Settings,
+    deployment: UUID,
+    config: RunnerConfig | None = None,
+    **options: object,
+) -> tuple[MatchRunner, WatchlistIndex]:
+    index = WatchlistIndex.open(settings)
+    runner = MatchRunner(
+        deployment_id=deployment,
+        camera_id="cam-1",
+        engine=engine,
+        index=index,
+        sink=LedgerSink(ledger, matcher_for(deployment)),
+        watch=LedgerWatch(ledger, deployment),
+        config=config or RunnerConfig(cooldown=COOLDOWN, count_interval=timedelta(seconds=5)),
+        clock=ledger.clock,
+        refresh=lambda: index.sync(ledger),
+        **options,  # type: ignore[arg-type]
+    )
+    return runner, index
+
+
+STREAM_START = datetime(2025, 6, 2, 10, 0, 5, tzinfo=UTC)
+
+
+def replay(street: Street, count: int | None = None) -> Iterator[Frame]:
+    return iter(FrameSource(str(street.video), start=STREAM_START, max_frames=count))
+
+
+# --- alerts for the enrolled only, once per cool-down -----------------------------------------
+
+
+@sqlite_only
+def test_alerts_for_the_enrolled_only_and_nothing_kept_of_the_others(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    sface_engine: InsightFaceEngine,  # noqa: F811
+    street: Street,
+) -> None:
+    deployment, entries = live_deployment(ledger, sface_engine, street, clock)
+    engine = RecordingEngine(sface_engine)
+    runner, index = make_runner(ledger, engine, settings, deployment)
+    with index:
+        summary = runner.run(replay(street))
+    check_alerts(ledger, deployment, entries, summary)
+    check_crops(ledger, sface_engine, deployment, entries, summary)
+    check_nothing_stored_of_strangers(ledger, settings, engine.seen, entries)
+
+
+def check_alerts(
+    ledger: CaseLedger, deployment: UUID, entries: dict[str, UUID], summary: RunSummary
+) -> None:
+    assert summary.stopped == "source ended"
+    assert summary.frames == 35
+    by_entry = Counter(a.entry_id for a in summary.alerts)
+    # t1-2 passes twice, 4 s apart, with a 3 s cool-down; the astronaut once.
+    assert by_entry == {entries["t1-2"]: 2, entries["astronaut"]: 1}
+    for claim in summary.alerts:
+        alert = ledger.alert(claim.alert_id)
+        assert alert.entry_id == claim.entry_id
+        assert alert.similarity >= ledger.deployment(deployment).threshold
+        # The id derives from the track's start: a replay finds the same alert.
+        assert claim.alert_id == alert_id_for(
+            deployment, "cam-1", claim.entry_id, claim.captured_at
+        )
+    repeats = sorted(a.captured_at for a in summary.alerts if a.entry_id == entries["t1-2"])
+    assert repeats[1] - repeats[0] >= COOLDOWN
+    # Faces processed are reported per 5 s of captured time and add up to every face seen.
+    assert sum(c.count for c in summary.counts) == summary.faces > 0
+    assert summary.counts[0].period_start == STREAM_START
+    assert all(c.period_end > c.period_start for c in summary.counts)
+
+
+def check_crops(
+    ledger: CaseLedger,
+    engine: InsightFaceEngine,
+    deployment: UUID,
+    entries: dict[str, UUID],
+    summary: RunSummary,
+) -> None:
+    """Each alert's crop shows its own subject, and no one else on the watchlist."""
+    templates = {
+        entry_id: np.frombuffer(ledger.reveal_entry(entry_id).template or b"", "<f4")
+        for entry_id in entries.values()
+    }
+    threshold = ledger.deployment(deployment).threshold
+    for claim in summary.alerts:
+        crop = ledger.reveal_face_crop(claim.alert_id)
+        assert crop is not None and crop[:3] == b"\xff\xd8\xff"  # JPEG
+        image = cv2.imdecode(np.frombuffer(crop, np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None
+        faces = engine.analyse(np.asarray(image))
+        assert faces, "the crop shows no face"
+        best = max(float(templates[claim.entry_id] @ f.embedding) for f in faces)
+        assert best >= threshold
+        for other, template in templates.items():
+            if other != claim.entry_id:
+                assert max(float(template @ f.embedding) for f in faces) < threshold
+
+
+def check_nothing_stored_of_strangers(
+    ledger: CaseLedger, settings: Settings, seen: list[np.ndarray], entries: dict[str, UUID]
+) -> None:
+    templates = np.stack(
+        [np.frombuffer(ledger.reveal_entry(e).template or b"", "<f4") for e in entries.values()]
+    )
+    threshold = ledger.policy.thresholds_for("sface-2021dec").default_threshold
+    # Every embedding the runner was handed for a face that matched nobody: the very bytes it
+    # held (and had to drop).
+    strangers = [
+        vector.astype("<f4").tobytes()
+        for vector in seen
+        if float(np.max(templates @ vector)) < threshold
+    ]
+    assert len(strangers) > 15, "the video should show plenty of non-enrolled faces"
+    files = [p for p in settings.data_dir.rglob("*") if p.is_file()]
+    names = {p.name for p in files}
+    assert {"events.sqlite", "keys.sqlite", "watchlist.sqlite"} <= names
+    blobs = {p: p.read_bytes() for p in files}  # WAL and journal files included
+    for raw in strangers:
+        for path, blob in blobs.items():
+            # The whole vector, and its first eight floats alone.
+            assert raw not in blob, f"a non-enrolled face's embedding is in {path}"
+            assert raw[:32] not in blob, f"part of a non-enrolled face's embedding is in {path}"
+    # Images exist only sealed: no JPEG (enrolment photo or crop) lies anywhere in clear, so no
+    # crop of a passer-by can either.
+    for path, blob in blobs.items():
+        assert b"\xff\xd8\xff" not in blob, f"an unsealed JPEG is in {path}"
+
+
+# --- refusals and stops --------------------------------------------------------------------
+
+
+@sqlite_only
+def test_refuses_when_the_deployment_is_not_live(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    sface_engine: InsightFaceEngine,  # noqa: F811
+    street: Street,
+) -> None:
+    deployment = authorised(ledger)
+    clock.now = datetime(2025, 6, 2, 10, 30, tzinfo=UTC)
+    runner, index = make_runner(ledger, sface_engine, settings, deployment)
+    with index, pytest.raises(RunnerRefused, match="is authorised; matching runs only while"):
+        runner.run(replay(street, 5))
+
+
+@sqlite_only
+def test_refuses_outside_the_window(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    sface_engine: InsightFaceEngine,  # noqa: F811
+    street: Street,
+) -> None:
+    deployment, _ = live_deployment(ledger, sface_engine, street, clock)
+    clock.now = datetime(2025, 6, 2, 17, 30, tzinfo=UTC)  # the window closed at 17:00
+    runner, index = make_runner(ledger, sface_engine, settings, deployment)
+    with index, pytest.raises(RunnerRefused, match="outside that window"):
+        runner.run(replay(street, 5))
+    assert ledger.deployment(deployment).is_live  # refusing is all it did
+
+
+@sqlite_only
+def test_stops_when_paused_and_applies_a_threshold_change(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    sface_engine: InsightFaceEngine,  # noqa: F811
+    street: Street,
+) -> None:
+    deployment, _ = live_deployment(ledger, sface_engine, street, clock)
+    seen: list[AlertClaim] = []
+
+    def operator(frame: Frame) -> None:
+        offset = frame.captured_at - STREAM_START
+        if offset == timedelta(0):
+            # Applies from the next read of the terms (frame 4), before anyone walks in.
+            ledger.change_threshold(AO, deployment, 0.99, "test: nobody may match")
+        if offset == timedelta(seconds=2):
+            ledger.pause_deployment(OPERATOR, deployment, "crowd too dense")
+
+    config = RunnerConfig(cooldown=COOLDOWN, check_every_frames=5, check_every_seconds=60)
+    runner, index = make_runner(
+        ledger, sface_engine, settings, deployment, config, on_frame=operator, on_alert=seen.append
+    )
+    with index:
+        summary = runner.run(replay(street))
+    assert summary.stopped == "deployment paused"
+    # The terms are re-read every 5 frames: the pause at frame 10 stops it at the next read.
+    assert summary.frames == 14
+    assert seen == [] and summary.alerts == []
+    # Faces seen before the stop are still counted.
+    assert sum(c.count for c in summary.counts) == summary.faces > 0
+
+
+# --- a killed runner, restarted on the same source -------------------------------------------
+
+
+@sqlite_only
+def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
+    settings: Settings,
+    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_model_dir: Path,  # noqa: F811
+    street: Street,
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    # The subprocess runs on the wall clock: a window around now, a recording stamped from now.
+    ledger = build_ledger(settings)
+    try:
+        ledger.adopt_policy(ADMIN)
+        operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="town centre")
+        deployment = ledger.propose_deployment(
+            PLANNER,
+            plan(
+                operation,
+                ledger.policy.version,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=1),
+            ),
+        )
+        ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1")
+        entries = {
+            person: enrol_from_image(
+                ledger,
+                sface_engine,
+                COMPILER,
+                deployment,
+                subject(i),
+                street.enrolment_images[person],
+            )
+            for i, person in enumerate(ENROLLED)
+        }
+        ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
+        ledger.start_deployment(OPERATOR, deployment)
+
+        env = {
+            **os.environ,
+            "LFR_DATA_DIR": str(settings.data_dir),
+            "LFR_MODEL_DIR": str(sface_model_dir),
+        }
+        env.pop("LFR_DATABASE_URL", None)
+        command = [
+            sys.executable, "-m", "api.cli.match",
+            "--deployment", str(deployment), "--camera", "cam-1",
+            "--source", str(street.video), "--start", now.isoformat(),
+            "--cooldown", str(COOLDOWN.total_seconds()), "--count-interval", "5",
+        ]  # fmt: skip
+
+        def raised() -> list[UUID]:
+            found = ledger.recorder.select_notifications(
+                0, 100, topics=["lfr/Alert.Raised"], inclusive_of_start=False
+            )
+            return [UUID(str(n.originator_id)) for n in found]
+
+        # Paced at the frame rate, so the kill lands between the first and the second alert.
+        first = subprocess.Popen(
+            [*command, "--realtime"], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while not raised():
+            assert first.poll() is None, first.stderr.read().decode() if first.stderr else ""
+            assert time.monotonic() < deadline, "no alert became durable"
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        before = raised()
+        assert len(before) < 3, "the runner finished before it could be killed"
+
+        second = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, timeout=120, check=False
+        )
+        assert second.returncode == 0, second.stderr.decode()
+        after = raised()
+        assert len(after) == len(set(after)) == 3
+        assert set(before) <= set(after)
+        by_entry = Counter(ledger.alert(a).entry_id for a in after)
+        assert by_entry == {entries["t1-2"]: 2, entries["astronaut"]: 1}
+        # The restart printed every alert again, the earlier ones recognised as already recorded.
+        printed = [
+            line for line in second.stdout.decode().splitlines() if line.startswith("alert ")
+        ]
+        assert len(printed) == 3
+    finally:
+        ledger.close()
+        close_vault = getattr(ledger.vault, "close", None)
+        if close_vault is not None:
+            close_vault()
+
+
+# --- the remote sink, through the real HTTP app ---------------------------------------------
+
+
+@sqlite_only
+def test_http_sink_posts_alerts_and_counts_idempotently(
+    ledger: CaseLedger, settings: Settings, clock: Clock
+) -> None:
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from api.auth import issue_token
+    from domain.errors import InvalidTransition
+    from matching.runner import FacesCounted, HttpSink
+    from tests.builders import reviewed
+
+    deployment, entries = reviewed(ledger)
+    clock.now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
+    ledger.start_deployment(OPERATOR, deployment)
+    token = issue_token(
+        settings, role="matcher", sub="matcher-van-1", deployment_id=str(deployment)
+    )
+    captured = clock.now + timedelta(seconds=3)
+    claim = AlertClaim(
+        alert_id=alert_id_for(deployment, "cam-1", entries[0], captured),
+        deployment_id=deployment,
+        camera_id="cam-1",
+        entry_id=entries[0],
+        similarity=0.71,
+        captured_at=captured,
+        model_id="sface-2021dec",
+        track_id="trk-1",
+        face_crop=b"\xff\xd8\xff\xe0 a crop",
+    )
+    with TestClient(create_app(settings, ledger=ledger)) as client:
+        sink = HttpSink("", token, client=client, retries=0)
+        assert sink.raise_alert(claim) == claim.alert_id
+        assert sink.raise_alert(claim) == claim.alert_id  # a retry records nothing new
+        assert ledger.reveal_face_crop(claim.alert_id) == claim.face_crop
+        report = FacesCounted(deployment, "cam-1", captured, captured + timedelta(minutes=1), 42)
+        assert sink.report_faces_counted(report) == report.report_id
+        assert sink.report_faces_counted(report) == report.report_id
+        ledger.pause_deployment(OPERATOR, deployment, "test")
+        later = captured + timedelta(seconds=40)
+        paused = AlertClaim(
+            alert_id=alert_id_for(deployment, "cam-1", entries[1], later),
+            deployment_id=deployment,
+            camera_id="cam-1",
+            entry_id=entries[1],
+            similarity=0.8,
+            captured_at=later,
+            model_id="sface-2021dec",
+            track_id="trk-2",
+        )
+        # The API's refusal comes back as the domain's own error, as in-process.
+        with pytest.raises(InvalidTransition, match="paused"):
+            sink.raise_alert(paused)
+        raised = ledger.recorder.select_notifications(
+            0, 100, topics=["lfr/Alert.Raised"], inclusive_of_start=False
+        )
+        assert len(raised) == 1  # the app closes the ledger on shutdown: asked before
+
+
+# --- the schedule, rebuilt from the log -------------------------------------------------------
+
+
+@sqlite_only
+def test_schedule_jobs_rebuilt_from_the_log_are_deterministic_and_idempotent(
+    ledger: CaseLedger, clock: Clock
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from matching.schedule import MatchSchedule, match_job_id, stop_job_id
+    from tests.builders import reviewed
+
+    deployment, _ = reviewed(ledger)
+    begun: list[tuple[UUID, str]] = []
+    halted: list[tuple[UUID, str]] = []
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        schedule = MatchSchedule(
+            ledger,
+            scheduler,
+            begin=lambda d, c: begun.append((d, c)),
+            halt=lambda d, c: halted.append((d, c)),
+            clock=clock,
+        )
+        expected = {match_job_id(deployment, "cam-1"), stop_job_id(deployment, "cam-1")}
+        assert set(schedule.rebuild()) == expected
+        assert set(schedule.rebuild()) == expected  # again: replaced, not duplicated
+        assert {job.id for job in scheduler.get_jobs()} == expected
+        match_job = scheduler.get_job(match_job_id(deployment, "cam-1"))
+        assert match_job.next_run_time == datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
+        stop_job = scheduler.get_job(stop_job_id(deployment, "cam-1"))
+        assert stop_job.next_run_time == datetime(2025, 6, 2, 17, 0, tzinfo=UTC)
+
+        # Authorised but not started: a tick at the window's start waits for the operator.
+        clock.now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
+        assert schedule.tick(deployment, "cam-1") is False
+        ledger.start_deployment(OPERATOR, deployment)
+        assert schedule.tick(deployment, "cam-1") is True
+        assert begun == [(deployment, "cam-1")]
+
+        # Once the deployment has ended there is nothing left to schedule.
+        ledger.end_deployment(OPERATOR, deployment)
+        assert schedule.rebuild() == []
+        assert scheduler.get_jobs() == []
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_live_source_hands_over_only_the_newest_frame(street: Street) -> None:
+    # A file read as a live camera would be: the grabber outruns a slow consumer.
+    source = FrameSource(str(street.video), drop_stale=True)
+    taken = []
+    for frame in source:
+        taken.append(frame.captured_at)
+        time.sleep(0.05)
+    assert 1 <= len(taken) < 35
+    assert taken == sorted(taken)
+
+
+def test_runner_pool_runs_one_runner_per_camera_and_halts_it() -> None:
+    import threading
+
+    from matching.schedule import RunnerPool
+
+    started: list[tuple[UUID, str]] = []
+
+    def launch(deployment: UUID, camera: str, stop: threading.Event) -> RunSummary:
+        started.append((deployment, camera))
+        stop.wait(10)
+        return RunSummary(stopped="stopped")
+
+    pool = RunnerPool(launch)
+    deployment = UUID(int=1)
+    assert pool.begin(deployment, "cam-1") is True
+    assert pool.begin(deployment, "cam-1") is False  # a tick while it runs changes nothing
+    assert pool.begin(deployment, "cam-2") is True
+    deadline = time.monotonic() + 5
+    while len(started) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(pool.running()) == [(deployment, "cam-1"), (deployment, "cam-2")]
+    pool.halt(deployment, "cam-1")
+    assert pool.running() == [(deployment, "cam-2")]
+    pool.halt_all()
+    assert pool.running() == []
+    assert sorted(started) == [(deployment, "cam-1"), (deployment, "cam-2")]
