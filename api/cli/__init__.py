@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "api.cli.oversight",
     "api.cli.match",
     "api.cli.watchlist",
+    "api.cli.stats",
+    "api.cli.projections",
 )
 
 

@@ -1,13 +1,21 @@
-"""`lfr demo`: records the seed operation on the embedded SQLite store and shows the result."""
+"""`lfr demo`: the whole system on the embedded SQLite store, in one run.
+
+1. records the seed operation (4 deployments, 13 alerts, 6 arrests, 7 compliance checks);
+2. runs a live deployment: real faces in a street video, matched against a watchlist;
+3. serves the HTTP API on loopback and reads the operation summary back as an analyst;
+4. prints the events by type and the hash chain's verification.
+"""
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import socket
+import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from api.settings import Settings
 
@@ -19,7 +27,7 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     parser = subparsers.add_parser(
-        "demo", help="record the seed operation (4 deployments, 13 alerts) and verify the log"
+        "demo", help="record the seed operation, run live matching, serve the API, verify"
     )
     parser.add_argument(
         "--dir",
@@ -27,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=None,
         help="data directory for the demo (default: $LFR_DATA_DIR/demo); it is recreated",
     )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep serving the API on the demo data until interrupted (Ctrl-C)",
+    )
+    parser.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
+    parser.add_argument("--no-live", action="store_true", help="skip the live matching part")
     parser.set_defaults(handler=run)
 
 
@@ -34,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
     from api.demo.seed import DemoClock, record_seed_operation
     from audit.chain import verify_ledger
+    from projections.report import operation_text
+    from projections.runner import catch_up
 
     base = Settings.from_env()
     data_dir: Path = args.dir or base.data_dir / "demo"
@@ -52,6 +69,41 @@ def run(args: argparse.Namespace) -> int:
         f"Recorded the seed operation {seed.operation_id}: {len(seed.deployment_ids)} deployments, "
         f"{len(seed.alert_ids)} alerts, in {elapsed:.2f} s"
     )
+    if not args.no_live:
+        _live(ledger, clock, settings)
+
+    catch_up(settings)
+    port = args.port or _free_port()
+    with _served(settings, ledger, port) as url:
+        summary = _read_summary_over_http(settings, url, str(seed.operation_id))
+        print(f"\n== The seed operation, read over HTTP by an analyst ({url}) ==")
+        print(operation_text(summary))
+        counts = Counter(n.topic for n in _all_notifications(ledger))
+        print(f"\nEvents by type ({sum(counts.values())} in all):")
+        for topic, count in sorted(counts.items()):
+            print(f"  {count:6d}  {topic}")
+        report = verify_ledger(settings)
+        print(f"\naudit verify: {report.summary()}")
+        if args.serve:
+            print(
+                f"\nServing the demo ledger at {url} (OpenAPI at {url}/schema). Tokens: "
+                f"LFR_DATA_DIR={data_dir} lfr token --role analyst --sub A-1. Ctrl-C stops."
+            )
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        else:
+            print(
+                f"\nTo explore it: LFR_DATA_DIR={data_dir} lfr serve  (or `lfr demo --serve`), "
+                "then open /schema"
+            )
+    ledger.close()
+    return 0 if report.ok else 1
+
+
+def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> None:
     from api.demo.live import run_live_demo
     from matching.engine import load_engine
     from matching.models import ModelPackError
@@ -60,17 +112,60 @@ def run(args: argparse.Namespace) -> int:
         engine = load_engine("insightface", "sface", settings.model_dir)
     except ModelPackError as error:
         print(f"\nLive matching demo skipped: {error} (run `lfr models fetch`)")
-    else:
-        run_live_demo(ledger, clock, settings, engine)
+        return
+    run_live_demo(ledger, clock, settings, engine)
 
-    counts = Counter(n.topic for n in _all_notifications(ledger))
-    print(f"\nEvents by type ({sum(counts.values())} in all):")
-    for topic, count in sorted(counts.items()):
-        print(f"  {count:6d}  {topic}")
-    report = verify_ledger(settings)
-    print(f"\naudit verify: {report.summary()}")
-    ledger.close()
-    return 0 if report.ok else 1
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class _served:
+    """The real HTTP app on loopback, in this process, sharing the demo's ledger."""
+
+    def __init__(self, settings: Settings, ledger: CaseLedger, port: int) -> None:
+        import uvicorn
+
+        from api.app import create_app
+
+        app = create_app(settings, ledger=ledger)
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the demo API server did not start")
+            time.sleep(0.05)
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _read_summary_over_http(settings: Settings, url: str, operation_id: str) -> dict[str, Any]:
+    import httpx
+
+    from api.auth import issue_token
+
+    token = issue_token(settings, role="analyst", sub="ANALYST-1")
+    response = httpx.get(
+        f"{url}/operations/{operation_id}/summary",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    summary: dict[str, Any] = response.json()
+    return summary
 
 
 def _all_notifications(ledger: CaseLedger) -> list[Notification]:
