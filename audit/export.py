@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import struct
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -43,7 +42,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.persistence import StoredEvent
 
-from audit.chain import GENESIS, HASH_LEN, chain_hash, open_chain_reader, resolve_events_table
+from audit.chain import (
+    GENESIS,
+    HASH_LEN,
+    chain_hash,
+    link_hash,
+    open_chain_reader,
+    resolve_events_table,
+)
 from audit.checkpoint import (
     _check_signature,
     key_id,
@@ -74,40 +80,9 @@ _BY_DEPLOYMENT_FIELD = ("lfr/Alert.Raised", "lfr/FaceCount.FacesCounted")
 # Access records are exported with a deployment when they name one of its records.
 _ACCESS_RECORDS = ("lfr/Consultation.Recorded", "lfr/Disclosure.Recorded")
 
-_Q = struct.Struct(">q")
-_I = struct.Struct(">I")
-
 
 class BundleError(Exception):
     """A bundle could not be written (empty ledger, output in the way, broken log)."""
-
-
-def link_hash(
-    prev: bytes,
-    notification_id: int,
-    topic: str,
-    originator_id: str,
-    originator_version: int,
-    state_digest: bytes,
-) -> bytes:
-    """`audit.chain.chain_hash` given SHA-256(state) instead of the state: the same bytes are
-    hashed, so links of events not in the bundle can be recomputed from their digest alone."""
-    t = topic.encode()
-    o = originator_id.encode()
-    return hashlib.sha256(
-        b"".join(
-            (
-                prev,
-                _Q.pack(notification_id),
-                _I.pack(len(t)),
-                t,
-                _I.pack(len(o)),
-                o,
-                _Q.pack(originator_version),
-                state_digest,
-            )
-        )
-    ).digest()
 
 
 def _canonical(data: dict[str, Any]) -> bytes:
