@@ -427,6 +427,84 @@ def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
             close_vault()
 
 
+@sqlite_only
+def test_waiting_matcher_follows_the_deployment_it_serves(
+    settings: Settings,
+    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_model_dir: Path,  # noqa: F811
+    street: Street,
+) -> None:
+    """`lfr match --wait`: idle until the operator starts the deployment, match while it is
+    live, exit when it ends; the jobs come from the event log."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    ledger = build_ledger(settings)
+    try:
+        ledger.adopt_policy(ADMIN)
+        operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="town centre")
+        deployment = ledger.propose_deployment(
+            PLANNER,
+            plan(
+                operation,
+                ledger.policy.version,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=1),
+            ),
+        )
+        ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1")
+        for i, person in enumerate(ENROLLED):
+            enrol_from_image(
+                ledger, sface_engine, COMPILER, deployment, subject(i),
+                street.enrolment_images[person],
+            )  # fmt: skip
+        ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
+        env = {
+            **os.environ,
+            "LFR_DATA_DIR": str(settings.data_dir),
+            "LFR_MODEL_DIR": str(sface_model_dir),
+        }
+        env.pop("LFR_DATABASE_URL", None)
+        node = subprocess.Popen(
+            [
+                sys.executable, "-m", "api.cli.match", "--wait", "--realtime",
+                "--deployment", str(deployment), "--camera", "cam-1",
+                "--source", str(street.video), "--cooldown", "60",
+            ],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+        def raised() -> int:
+            found = ledger.recorder.select_notifications(
+                0, 100, topics=["lfr/Alert.Raised"], inclusive_of_start=False
+            )
+            return len(found)
+
+        try:
+            time.sleep(4)
+            assert node.poll() is None, node.stderr.read().decode() if node.stderr else ""
+            assert raised() == 0, "nothing may be matched before the deployment is live"
+            ledger.start_deployment(OPERATOR, deployment)
+            deadline = time.monotonic() + 60
+            while raised() == 0:
+                assert node.poll() is None, node.stderr.read().decode() if node.stderr else ""
+                assert time.monotonic() < deadline, "the waiting matcher never began"
+                time.sleep(0.1)
+            ledger.end_deployment(OPERATOR, deployment)
+            out, err = node.communicate(timeout=60)
+        finally:
+            if node.poll() is None:
+                node.kill()
+        assert node.returncode == 0, err.decode()
+        assert "is over" in out.decode()
+        count = raised()
+        time.sleep(1)
+        assert raised() == count, "no alert after the end"
+    finally:
+        ledger.close()
+        close_vault = getattr(ledger.vault, "close", None)
+        if close_vault is not None:
+            close_vault()
+
+
 # --- the remote sink, through the real HTTP app ---------------------------------------------
 
 

@@ -76,9 +76,115 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--matcher-id", default=None, help="service account id (default matcher:CAMERA)"
     )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="stay up for the deployment's window: match whenever it is live (APScheduler jobs "
+        "rebuilt from the event log), stop on pause, resume on resume, exit when it ends",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "wait", False):
+        return run_scheduled(args)
+    return run_once(args)
+
+
+def run_scheduled(args: argparse.Namespace) -> int:
+    """The matcher node as a service: one runner at a time for this camera, begun and halted
+    by the schedule that the event log implies."""
+    import threading
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from api.bootstrap import build_ledger
+    from api.settings import Settings
+    from domain.actors import Actor, Role
+    from matching.engine import load_engine
+    from matching.index import WatchlistIndex
+    from matching.runner import LedgerSink, LedgerWatch, MatchRunner, RunnerConfig, RunSummary
+    from matching.schedule import MatchSchedule, RunnerPool
+    from matching.sources import FrameSource, utcnow
+
+    settings = Settings.from_env()
+    ledger = build_ledger(settings)
+    engine = load_engine(args.engine, args.pack, settings.model_dir)
+    actor = Actor(
+        args.matcher_id or f"matcher:{args.camera}",
+        Role.MATCHER,
+        deployment_id=str(args.deployment),
+    )
+    config = RunnerConfig(
+        cooldown=timedelta(seconds=args.cooldown),
+        best_shot=timedelta(seconds=args.best_shot),
+        count_interval=timedelta(seconds=args.count_interval),
+    )
+
+    def launch(deployment_id: UUID, camera_id: str, stop: threading.Event) -> RunSummary:
+        # Each run has its own index connection: SQLite connections stay in their thread.
+        with WatchlistIndex.open(settings) as index:
+            runner = MatchRunner(
+                deployment_id=deployment_id,
+                camera_id=camera_id,
+                engine=engine,
+                index=index,
+                sink=LedgerSink(ledger, actor),
+                watch=LedgerWatch(ledger, deployment_id),
+                config=config,
+                refresh=lambda: index.sync(ledger),
+            )
+
+            def halt_when_told() -> None:
+                stop.wait()
+                runner.stop()
+
+            threading.Thread(target=halt_when_told, daemon=True).start()
+            runner.check_can_start()
+            index.sync(ledger)
+            source = FrameSource(args.source, fps=args.fps, realtime=args.realtime)
+            if not source.is_live:
+                source.start = utcnow()
+            summary = runner.run(source.frames())
+            print(f"runner stopped ({summary.stopped}): {len(summary.alerts)} alerts", flush=True)
+            return summary
+
+    pool = RunnerPool(launch)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    schedule = MatchSchedule(
+        ledger,
+        scheduler,
+        begin=pool.begin,
+        halt=pool.halt,
+        poll_seconds=2.0,
+        cameras=lambda d: [args.camera] if d == args.deployment else [],
+    )
+    if not schedule.rebuild():
+        print(
+            f"lfr match: refused: deployment {args.deployment} has no window ahead in which "
+            f"camera {args.camera} may run (not authorised, ended, or past its end)",
+            file=sys.stderr,
+        )
+        ledger.close()
+        return EXIT_REFUSED
+    # Re-read the log now and then, so an authorisation or a window change is picked up.
+    scheduler.add_job(schedule.rebuild, "interval", seconds=60, id="rebuild", coalesce=True)
+    scheduler.start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    print(f"waiting for deployment {args.deployment} to be live on {args.camera}", flush=True)
+    while not done.wait(1.0):
+        deployment = ledger.deployment(args.deployment)
+        if str(deployment.status) in ("ended", "refused") or utcnow() >= deployment.plan.ends_at:
+            break
+    pool.halt_all()
+    scheduler.shutdown(wait=False)
+    ledger.close()
+    print(f"deployment {args.deployment} is over for camera {args.camera}", flush=True)
+    return 0
+
+
+def run_once(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
     from api.settings import Settings
     from domain.actors import Actor, Role
