@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from audit.reports import plain
 from domain.actors import Actor
 from domain.application import CaseLedger
 
@@ -40,17 +41,6 @@ class AccessReview:
     next_after: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        def plain(value: Any) -> Any:
-            if isinstance(value, UUID):
-                return str(value)
-            if isinstance(value, datetime):
-                return value.isoformat()
-            if isinstance(value, dict):
-                return {k: plain(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [plain(v) for v in value]
-            return value
-
         return plain(asdict(self))
 
 

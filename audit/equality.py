@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from audit.reports import plain
 from domain.application import CaseLedger
 from domain.values import Confirmation
 
@@ -89,17 +90,6 @@ class EqualityReport:
     tables: list[FieldTable] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        def plain(value: Any) -> Any:
-            if isinstance(value, UUID):
-                return str(value)
-            if isinstance(value, datetime):
-                return value.isoformat()
-            if isinstance(value, dict):
-                return {k: plain(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [plain(v) for v in value]
-            return value
-
         return plain(asdict(self))
 
 

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from audit.reports import plain
 from domain.actors import Actor
 from domain.application import SYSTEM, CaseLedger
 from domain.errors import DomainError
@@ -135,15 +136,6 @@ class RetentionReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        def plain(value: Any) -> Any:
-            if isinstance(value, UUID):
-                return str(value)
-            if isinstance(value, datetime):
-                return value.isoformat()
-            if isinstance(value, list):
-                return [plain(v) for v in value]
-            return value
-
         return {k: plain(v) for k, v in asdict(self).items()}
 
     def summary(self) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from audit.reports import plain
 from domain.actors import Actor
 from domain.application import CaseLedger
 from domain.values import ERASED, Confirmation
@@ -91,22 +92,10 @@ class SubjectAccessReport:
         return any(e.alerts for e in self.entries)
 
     def to_dict(self) -> dict[str, Any]:
-        data = _plain(asdict(self))
+        data = plain(asdict(self))
         data["on_watchlist"] = self.on_watchlist
         data["in_alert"] = self.in_alert
         return data
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _notifications(ledger: CaseLedger, topic: str) -> Iterator[Any]:
