@@ -153,9 +153,13 @@ class _served:
 
 
 def _read_summary_over_http(settings: Settings, url: str, operation_id: str) -> dict[str, Any]:
+    import logging
+
     import httpx
 
     from api.auth import issue_token
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the demo prints what matters
 
     token = issue_token(settings, role="analyst", sub="ANALYST-1")
     response = httpx.get(
