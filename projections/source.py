@@ -29,8 +29,6 @@ from api.settings import Settings
 from domain.application import CaseLedger
 from domain.transcodings import register_transcodings
 
-_RECORDER_TOPIC = "APPLICATION_RECORDER_TOPIC"
-
 
 def build_mapper(factory: InfrastructureFactory[Any]) -> Mapper[Any]:
     """The ledger's mapper: the library's transcodings plus the domain's value objects."""
@@ -49,18 +47,8 @@ class EventSource:
         env["POSTGRES_POOL_SIZE"] = "2"
         env["POSTGRES_MAX_OVERFLOW"] = "2"
         self.factory = InfrastructureFactory.construct(Environment(CaseLedger.name, env))
-        self.recorder = self._recorder(env)
+        self.recorder: ApplicationRecorder = self.factory.application_recorder()
         self.mapper = build_mapper(self.factory)
-
-    def _recorder(self, env: dict[str, str]) -> ApplicationRecorder:
-        try:
-            return self.factory.application_recorder()
-        except Exception:
-            # Reading needs only the library's recorder; a broken or missing hash-chain
-            # recorder must not stop statistics.
-            env = {k: v for k, v in env.items() if k != _RECORDER_TOPIC}
-            self.factory = InfrastructureFactory.construct(Environment(CaseLedger.name, env))
-            return self.factory.application_recorder()
 
     def read(self, after: int, limit: int) -> Sequence[Notification]:
         return self.recorder.select_notifications(after, limit, inclusive_of_start=False)
