@@ -160,7 +160,7 @@ class CheckpointReport:
         return f"CHECKPOINT REFUSED: {self.reason}"
 
 
-def _check_signature(checkpoint: dict[str, Any], public_key: Ed25519PublicKey) -> str | None:
+def check_signature(checkpoint: dict[str, Any], public_key: Ed25519PublicKey) -> str | None:
     """None when the checkpoint is well formed and signed by `public_key`, else why not."""
     if checkpoint.get("type") != CHECKPOINT_TYPE or checkpoint.get("version") != 1:
         return "not an lfr-ledger checkpoint (version 1)"
@@ -189,7 +189,7 @@ def verify_checkpoint(
     without it the ledger's own key is used, which proves less.
     """
     key = public_key or load_or_create_signing_key(settings).public_key()
-    problem = _check_signature(checkpoint, key)
+    problem = check_signature(checkpoint, key)
     if problem is not None:
         return CheckpointReport(False, False, False, problem, None, None, None)
     last_id: int = checkpoint["last_id"]

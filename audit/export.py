@@ -51,7 +51,7 @@ from audit.chain import (
     resolve_events_table,
 )
 from audit.checkpoint import (
-    _check_signature,
+    check_signature,
     key_id,
     load_or_create_signing_key,
     load_public_key,
@@ -518,7 +518,7 @@ def verify_bundle(bundle: Path, public_key: Ed25519PublicKey | None = None) -> B
         _check_manifest(manifest, key)
         report.scope = dict(manifest.get("scope") or {})
         checkpoint = _read_json(bundle / CHECKPOINT_FILE)
-        problem = _check_signature(checkpoint, key)
+        problem = check_signature(checkpoint, key)
         if problem is not None:
             raise _fail(CHECKPOINT_FILE, "bad_signature", problem)
         last_id, head = checkpoint["last_id"], checkpoint["head"]
