@@ -7,7 +7,8 @@ atomically. Personal fields are sealed here, before they reach an event.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
@@ -130,6 +131,17 @@ class CaseLedger(Application[UUID]):
         if cache is not None:
             for aggregate in aggregates:
                 cache.put(aggregate.id, aggregate)
+
+    @contextmanager
+    def _new_key(self, key_id: UUID) -> Iterator[None]:
+        """A key for what the block seals, shredded if the block fails: a refused or lost
+        command leaves no key behind."""
+        self.vault.create_key(key_id)
+        try:
+            yield
+        except BaseException:
+            self.vault.shred(key_id)
+            raise
 
     def deployment(self, deployment_id: UUID) -> Deployment:
         return self._load(Deployment, deployment_id, "deployment")
@@ -311,35 +323,31 @@ class CaseLedger(Application[UUID]):
             actor=actor,
             occurred_at=now,
         )
-        self.vault.create_key(entry_id)
 
         def seal(field: str, value: bytes) -> bytes:
             return self.vault.seal(entry_id, field, value)
 
-        entry = WatchlistEntry.enrol(
-            id=entry_id,
-            deployment_id=deployment_id,
-            subject_digest=self.vault.subject_digest(enrolment.subject_ref.strip()),
-            sealed_subject_ref=seal("subject_ref", enrolment.subject_ref.strip().encode()),
-            sealed_name=seal("name", enrolment.name.strip().encode()),
-            sealed_rationale=seal("rationale", enrolment.rationale.strip().encode()),
-            category=enrolment.category,
-            legal_basis=enrolment.legal_basis,
-            offence=enrolment.offence,
-            image_source=enrolment.image_source,
-            image_taken_on=enrolment.image_taken_on,
-            under_18=enrolment.under_18,
-            model_id=model_id,
-            sealed_image=seal("image", image) if image is not None else None,
-            sealed_template=seal("template", template) if template is not None else None,
-            actor=actor,
-            occurred_at=now,
-        )
-        try:
+        with self._new_key(entry_id):
+            entry = WatchlistEntry.enrol(
+                id=entry_id,
+                deployment_id=deployment_id,
+                subject_digest=self.vault.subject_digest(enrolment.subject_ref.strip()),
+                sealed_subject_ref=seal("subject_ref", enrolment.subject_ref.strip().encode()),
+                sealed_name=seal("name", enrolment.name.strip().encode()),
+                sealed_rationale=seal("rationale", enrolment.rationale.strip().encode()),
+                category=enrolment.category,
+                legal_basis=enrolment.legal_basis,
+                offence=enrolment.offence,
+                image_source=enrolment.image_source,
+                image_taken_on=enrolment.image_taken_on,
+                under_18=enrolment.under_18,
+                model_id=model_id,
+                sealed_image=seal("image", image) if image is not None else None,
+                sealed_template=seal("template", template) if template is not None else None,
+                actor=actor,
+                occurred_at=now,
+            )
             self._commit(deployment, entry)
-        except BaseException:
-            self.vault.shred(entry_id)
-            raise
         return entry_id
 
     def withdraw_entry(self, actor: Actor, entry_id: UUID, reason: str) -> None:
@@ -513,32 +521,34 @@ class CaseLedger(Application[UUID]):
                 f"a score from {model_id!r} is on another scale"
             )
         alert_id = alert_id or uuid4()
-        sealed_face_crop = None
-        if face_crop is not None:
-            self.vault.create_key(alert_id)
-            sealed_face_crop = self.vault.seal(alert_id, "face_crop", face_crop)
-        alert = Alert.raise_(
-            id=alert_id,
-            deployment_id=deployment_id,
-            camera_id=camera_id,
-            entry_id=entry_id,
-            category=entry.category,
-            similarity=similarity,
-            threshold=deployment.threshold,
-            model_id=model_id,
-            captured_at=captured_at,
-            track_id=track_id,
-            sealed_face_crop=sealed_face_crop,
-            actor=actor,
-            occurred_at=self.clock(),
-        )
+        # Only an alert with a face crop has anything to seal, so only it gets a key.
+        keyed = self._new_key(alert_id) if face_crop is not None else nullcontext()
         try:
-            self._commit(alert)
+            with keyed:
+                alert = Alert.raise_(
+                    id=alert_id,
+                    deployment_id=deployment_id,
+                    camera_id=camera_id,
+                    entry_id=entry_id,
+                    category=entry.category,
+                    similarity=similarity,
+                    threshold=deployment.threshold,
+                    model_id=model_id,
+                    captured_at=captured_at,
+                    track_id=track_id,
+                    sealed_face_crop=(
+                        None
+                        if face_crop is None
+                        else self.vault.seal(alert_id, "face_crop", face_crop)
+                    ),
+                    actor=actor,
+                    occurred_at=self.clock(),
+                )
+                self._commit(alert)
         except ConcurrentWrite:
+            # The same alert arrived twice at once (a matcher's retry): the first one stands.
             if self._exists(alert_id):
                 return alert_id
-            if face_crop is not None:
-                self.vault.shred(alert_id)
             raise
         return alert_id
 
@@ -586,18 +596,14 @@ class CaseLedger(Application[UUID]):
         key_id = self.equality_key_id(alert_id)
         # Checked before a key exists, so a refusal leaves nothing behind.
         alert.check_perceived_demographics_allowed(actor)
-        self.vault.create_key(key_id)
         payload = json.dumps(fields, sort_keys=True).encode()
-        alert.record_perceived_demographics(
-            sealed_demographics=self.vault.seal(key_id, "demographics", payload),
-            actor=actor,
-            occurred_at=self.clock(),
-        )
-        try:
+        with self._new_key(key_id):
+            alert.record_perceived_demographics(
+                sealed_demographics=self.vault.seal(key_id, "demographics", payload),
+                actor=actor,
+                occurred_at=self.clock(),
+            )
             self._commit(alert)
-        except BaseException:
-            self.vault.shred(key_id)
-            raise
 
     def reveal_perceived_demographics(self, alert_id: UUID, sealed: bytes) -> dict[str, str] | None:
         plain = self.vault.unseal(self.equality_key_id(alert_id), "demographics", sealed)

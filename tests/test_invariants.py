@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -213,6 +214,32 @@ def test_a_retried_alert_with_the_same_id_is_recorded_once(
     before = event_count(ledger)
     assert send() == alert_id
     assert event_count(ledger) == before
+
+
+def test_a_refused_alert_with_a_face_crop_leaves_no_key(ledger: CaseLedger, clock: Clock) -> None:
+    deployment, entries = live(ledger, clock)
+    alert_id = uuid4()
+    with refused(ledger, InvalidInput, "below the threshold"):
+        ledger.raise_alert(
+            matcher_for(deployment),
+            deployment,
+            camera_id="cam-1",
+            entry_id=entries[0],
+            similarity=0.01,
+            captured_at=clock.now,
+            face_crop=b"\xff\xd8 a crop",
+            alert_id=alert_id,
+        )
+    assert not ledger.vault.has_key(alert_id)
+
+
+def test_a_refused_enrolment_leaves_no_key(ledger: CaseLedger) -> None:
+    deployment = authorised(ledger)
+    entry_id = uuid4()
+    incomplete = replace(subject(), legal_basis=" ")
+    with refused(ledger, InvalidInput, "legal_basis"):
+        ledger.enrol(COMPILER, deployment, incomplete, entry_id=entry_id)
+    assert not ledger.vault.has_key(entry_id)
 
 
 # --- adjudication and outcomes --------------------------------------------------------------
