@@ -132,6 +132,55 @@ def live_deployment(
     return deployment, entries
 
 
+def reviewed_around_now(
+    ledger: CaseLedger, engine: InsightFaceEngine, street: Street
+) -> tuple[UUID, dict[str, UUID]]:
+    """A deployment ready to start, its window around the wall clock: for a matcher that runs
+    as a subprocess, on real time."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    ledger.adopt_policy(ADMIN)
+    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="town centre")
+    deployment = ledger.propose_deployment(
+        PLANNER,
+        plan(
+            operation,
+            ledger.policy.version,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=1),
+        ),
+    )
+    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1")
+    entries = {
+        person: enrol_from_image(
+            ledger, engine, COMPILER, deployment, subject(i), street.enrolment_images[person]
+        )
+        for i, person in enumerate(ENROLLED)
+    }
+    ledger.review_watchlist(AO, deployment, confirmed_count=len(entries), not_excessive=True)
+    return deployment, entries
+
+
+def node_env(settings: Settings, model_dir: Path) -> dict[str, str]:
+    """The environment of a matcher subprocess on the test's embedded store."""
+    env = {**os.environ, "LFR_DATA_DIR": str(settings.data_dir), "LFR_MODEL_DIR": str(model_dir)}
+    env.pop("LFR_DATABASE_URL", None)
+    return env
+
+
+def raised_alerts(ledger: CaseLedger) -> list[UUID]:
+    found = ledger.recorder.select_notifications(
+        0, 100, topics=["lfr/Alert.Raised"], inclusive_of_start=False
+    )
+    return [UUID(str(n.originator_id)) for n in found]
+
+
+def close(ledger: CaseLedger) -> None:
+    ledger.close()
+    close_vault = getattr(ledger.vault, "close", None)
+    if close_vault is not None:
+        close_vault()
+
+
 def make_runner(
     ledger: CaseLedger,
     engine: FaceEngine,
@@ -346,38 +395,9 @@ def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
     # The subprocess runs on the wall clock: a window around now, a recording stamped from now.
     ledger = build_ledger(settings)
     try:
-        ledger.adopt_policy(ADMIN)
-        operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="town centre")
-        deployment = ledger.propose_deployment(
-            PLANNER,
-            plan(
-                operation,
-                ledger.policy.version,
-                starts_at=now - timedelta(hours=1),
-                ends_at=now + timedelta(hours=1),
-            ),
-        )
-        ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1")
-        entries = {
-            person: enrol_from_image(
-                ledger,
-                sface_engine,
-                COMPILER,
-                deployment,
-                subject(i),
-                street.enrolment_images[person],
-            )
-            for i, person in enumerate(ENROLLED)
-        }
-        ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
+        deployment, entries = reviewed_around_now(ledger, sface_engine, street)
         ledger.start_deployment(OPERATOR, deployment)
-
-        env = {
-            **os.environ,
-            "LFR_DATA_DIR": str(settings.data_dir),
-            "LFR_MODEL_DIR": str(sface_model_dir),
-        }
-        env.pop("LFR_DATABASE_URL", None)
+        env = node_env(settings, sface_model_dir)
         command = [
             sys.executable, "-m", "api.cli.match",
             "--deployment", str(deployment), "--camera", "cam-1",
@@ -385,32 +405,26 @@ def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
             "--cooldown", str(COOLDOWN.total_seconds()), "--count-interval", "5",
         ]  # fmt: skip
 
-        def raised() -> list[UUID]:
-            found = ledger.recorder.select_notifications(
-                0, 100, topics=["lfr/Alert.Raised"], inclusive_of_start=False
-            )
-            return [UUID(str(n.originator_id)) for n in found]
-
         # Paced at the frame rate, so the kill lands between the first and the second alert.
         first = subprocess.Popen(
             [*command, "--realtime"], cwd=ROOT, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
         deadline = time.monotonic() + 90
-        while not raised():
+        while not raised_alerts(ledger):
             assert first.poll() is None, first.stderr.read().decode() if first.stderr else ""
             assert time.monotonic() < deadline, "no alert became durable"
             time.sleep(0.02)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-        before = raised()
+        before = raised_alerts(ledger)
         assert len(before) < 3, "the runner finished before it could be killed"
 
         second = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, timeout=120, check=False
         )
         assert second.returncode == 0, second.stderr.decode()
-        after = raised()
+        after = raised_alerts(ledger)
         assert len(after) == len(set(after)) == 3
         assert set(before) <= set(after)
         by_entry = Counter(ledger.alert(a).entry_id for a in after)
@@ -421,10 +435,7 @@ def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
         ]
         assert len(printed) == 3
     finally:
-        ledger.close()
-        close_vault = getattr(ledger.vault, "close", None)
-        if close_vault is not None:
-            close_vault()
+        close(ledger)
 
 
 @sqlite_only
@@ -436,33 +447,10 @@ def test_waiting_matcher_follows_the_deployment_it_serves(
 ) -> None:
     """`lfr match --wait`: idle until the operator starts the deployment, match while it is
     live, exit when it ends; the jobs come from the event log."""
-    now = datetime.now(UTC).replace(microsecond=0)
     ledger = build_ledger(settings)
     try:
-        ledger.adopt_policy(ADMIN)
-        operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="town centre")
-        deployment = ledger.propose_deployment(
-            PLANNER,
-            plan(
-                operation,
-                ledger.policy.version,
-                starts_at=now - timedelta(hours=1),
-                ends_at=now + timedelta(hours=1),
-            ),
-        )
-        ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1")
-        for i, person in enumerate(ENROLLED):
-            enrol_from_image(
-                ledger, sface_engine, COMPILER, deployment, subject(i),
-                street.enrolment_images[person],
-            )  # fmt: skip
-        ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
-        env = {
-            **os.environ,
-            "LFR_DATA_DIR": str(settings.data_dir),
-            "LFR_MODEL_DIR": str(sface_model_dir),
-        }
-        env.pop("LFR_DATABASE_URL", None)
+        deployment, _ = reviewed_around_now(ledger, sface_engine, street)
+        env = node_env(settings, sface_model_dir)
         node = subprocess.Popen(
             [
                 sys.executable, "-m", "api.cli.match", "--wait", "--realtime",
@@ -473,10 +461,7 @@ def test_waiting_matcher_follows_the_deployment_it_serves(
         )  # fmt: skip
 
         def raised() -> int:
-            found = ledger.recorder.select_notifications(
-                0, 100, topics=["lfr/Alert.Raised"], inclusive_of_start=False
-            )
-            return len(found)
+            return len(raised_alerts(ledger))
 
         try:
             time.sleep(4)
@@ -499,10 +484,7 @@ def test_waiting_matcher_follows_the_deployment_it_serves(
         time.sleep(1)
         assert raised() == count, "no alert after the end"
     finally:
-        ledger.close()
-        close_vault = getattr(ledger.vault, "close", None)
-        if close_vault is not None:
-            close_vault()
+        close(ledger)
 
 
 # --- the remote sink, through the real HTTP app ---------------------------------------------
