@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -71,16 +72,23 @@ def live(ledger: CaseLedger, clock: Clock, entries: int = 2) -> tuple[UUID, list
     return deployment, ids
 
 
+def send_alert(
+    ledger: CaseLedger, deployment: UUID, entry: UUID, clock: Clock, **changes: Any
+) -> UUID:
+    """The deployment's matcher reports `entry` on cam-1 now; `changes` alter one detail."""
+    fields: dict[str, Any] = {
+        "camera_id": "cam-1",
+        "entry_id": entry,
+        "similarity": 0.9,
+        "captured_at": clock.now,
+    }
+    actor = changes.pop("actor", matcher_for(deployment))
+    return ledger.raise_alert(actor, deployment, **{**fields, **changes})
+
+
 def raised(ledger: CaseLedger, clock: Clock, similarity: float = 0.7) -> UUID:
     deployment, entries = live(ledger, clock)
-    return ledger.raise_alert(
-        matcher_for(deployment),
-        deployment,
-        camera_id="cam-1",
-        entry_id=entries[0],
-        similarity=similarity,
-        captured_at=clock.now,
-    )
+    return send_alert(ledger, deployment, entries[0], clock, similarity=similarity)
 
 
 # --- alerts only from a live deployment, for a known entry ---------------------------------
@@ -99,69 +107,34 @@ def test_no_alert_outside_a_started_deployment(
         else:
             ledger.end_deployment(OPERATOR, deployment)
     with refused(ledger, InvalidTransition, "only while it is live"):
-        ledger.raise_alert(
-            matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=entries[0],
-            similarity=0.9,
-            captured_at=clock.now,
-        )
+        send_alert(ledger, deployment, entries[0], clock)
 
 
 def test_no_alert_for_an_unknown_entry(ledger: CaseLedger, clock: Clock) -> None:
     deployment, _ = live(ledger, clock)
     with refused(ledger, NotFound, "no watchlist entry"):
-        ledger.raise_alert(
-            matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=uuid4(),
-            similarity=0.9,
-            captured_at=clock.now,
-        )
+        send_alert(ledger, deployment, uuid4(), clock)
 
 
 def test_no_alert_for_another_deployments_entry(ledger: CaseLedger, clock: Clock) -> None:
     deployment, _ = live(ledger, clock)
     _, other_entries = reviewed(ledger)
     with refused(ledger, NotFound):
-        ledger.raise_alert(
-            matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=other_entries[0],
-            similarity=0.9,
-            captured_at=clock.now,
-        )
+        send_alert(ledger, deployment, other_entries[0], clock)
 
 
 def test_no_alert_for_a_withdrawn_entry(ledger: CaseLedger, clock: Clock) -> None:
     deployment, entries = live(ledger, clock)
     ledger.withdraw_entry(COMPILER, entries[0], "warrant executed")
     with refused(ledger, InvalidTransition, "withdrawn"):
-        ledger.raise_alert(
-            matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=entries[0],
-            similarity=0.9,
-            captured_at=clock.now,
-        )
+        send_alert(ledger, deployment, entries[0], clock)
 
 
 def test_no_alert_below_the_threshold_in_force(ledger: CaseLedger, clock: Clock) -> None:
     deployment, entries = live(ledger, clock)
     threshold = ledger.deployment(deployment).threshold
     with refused(ledger, InvalidInput, "below the threshold"):
-        ledger.raise_alert(
-            matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=entries[0],
-            similarity=threshold - 0.01,
-            captured_at=clock.now,
-        )
+        send_alert(ledger, deployment, entries[0], clock, similarity=threshold - 0.01)
 
 
 def test_a_matcher_raises_alerts_only_for_its_own_deployment(
@@ -169,28 +142,13 @@ def test_a_matcher_raises_alerts_only_for_its_own_deployment(
 ) -> None:
     deployment, entries = live(ledger, clock)
     with refused(ledger, NotPermitted, "not bound"):
-        ledger.raise_alert(
-            matcher_for(uuid4()),
-            deployment,
-            camera_id="cam-1",
-            entry_id=entries[0],
-            similarity=0.9,
-            captured_at=clock.now,
-        )
+        send_alert(ledger, deployment, entries[0], clock, actor=matcher_for(uuid4()))
 
 
 def test_a_score_from_another_model_is_refused(ledger: CaseLedger, clock: Clock) -> None:
     deployment, entries = live(ledger, clock)
     with refused(ledger, PolicyViolation, "another scale"):
-        ledger.raise_alert(
-            matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=entries[0],
-            similarity=0.9,
-            captured_at=clock.now,
-            model_id="buffalo_l",
-        )
+        send_alert(ledger, deployment, entries[0], clock, model_id="buffalo_l")
 
 
 def test_a_retried_alert_with_the_same_id_is_recorded_once(
@@ -200,15 +158,7 @@ def test_a_retried_alert_with_the_same_id_is_recorded_once(
     alert_id = uuid4()
 
     def send() -> UUID:
-        return ledger.raise_alert(
-            matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=entries[0],
-            similarity=0.9,
-            captured_at=clock.now,
-            alert_id=alert_id,
-        )
+        return send_alert(ledger, deployment, entries[0], clock, alert_id=alert_id)
 
     assert send() == alert_id
     before = event_count(ledger)
@@ -220,13 +170,12 @@ def test_a_refused_alert_with_a_face_crop_leaves_no_key(ledger: CaseLedger, cloc
     deployment, entries = live(ledger, clock)
     alert_id = uuid4()
     with refused(ledger, InvalidInput, "below the threshold"):
-        ledger.raise_alert(
-            matcher_for(deployment),
+        send_alert(
+            ledger,
             deployment,
-            camera_id="cam-1",
-            entry_id=entries[0],
+            entries[0],
+            clock,
             similarity=0.01,
-            captured_at=clock.now,
             face_crop=b"\xff\xd8 a crop",
             alert_id=alert_id,
         )
