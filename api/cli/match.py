@@ -18,7 +18,12 @@ import signal
 import sys
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from domain.actors import Actor
+    from matching.runner import RunnerConfig
 
 EXIT_REFUSED = 3
 
@@ -99,26 +104,24 @@ def run_scheduled(args: argparse.Namespace) -> int:
 
     from api.bootstrap import build_ledger
     from api.settings import Settings
-    from domain.actors import Actor, Role
     from matching.engine import load_engine
     from matching.index import WatchlistIndex
-    from matching.runner import LedgerSink, LedgerWatch, MatchRunner, RunnerConfig, RunSummary
+    from matching.runner import LedgerSink, LedgerWatch, MatchRunner, RunSummary
     from matching.schedule import MatchSchedule, RunnerPool
     from matching.sources import FrameSource, utcnow
 
+    if args.api:
+        print(
+            "lfr match: --wait runs in-process; it cannot be combined with --api", file=sys.stderr
+        )
+        return 2
+    config = _runner_config(args)
+    if config is None:
+        return 2
     settings = Settings.from_env()
     ledger = build_ledger(settings)
     engine = load_engine(args.engine, args.pack, settings.model_dir)
-    actor = Actor(
-        args.matcher_id or f"matcher:{args.camera}",
-        Role.MATCHER,
-        deployment_id=str(args.deployment),
-    )
-    config = RunnerConfig(
-        cooldown=timedelta(seconds=args.cooldown),
-        best_shot=timedelta(seconds=args.best_shot),
-        count_interval=timedelta(seconds=args.count_interval),
-    )
+    actor = _matcher(args)
 
     def launch(deployment_id: UUID, camera_id: str, stop: threading.Event) -> RunSummary:
         # Each run has its own index connection: SQLite connections stay in their thread.
@@ -184,10 +187,34 @@ def run_scheduled(args: argparse.Namespace) -> int:
     return 0
 
 
+def _matcher(args: argparse.Namespace) -> Actor:
+    from domain.actors import Actor, Role
+
+    return Actor(
+        args.matcher_id or f"matcher:{args.camera}",
+        Role.MATCHER,
+        deployment_id=str(args.deployment),
+    )
+
+
+def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
+    """The runner's settings from the command line; None (after saying why) when invalid."""
+    from matching.runner import RunnerConfig
+
+    try:
+        return RunnerConfig(
+            cooldown=timedelta(seconds=args.cooldown),
+            best_shot=timedelta(seconds=args.best_shot),
+            count_interval=timedelta(seconds=args.count_interval),
+        )
+    except ValueError as error:
+        print(f"lfr match: {error}", file=sys.stderr)
+        return None
+
+
 def run_once(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
     from api.settings import Settings
-    from domain.actors import Actor, Role
     from domain.errors import DomainError
     from matching.engine import load_engine
     from matching.index import WatchlistIndex
@@ -198,7 +225,6 @@ def run_once(args: argparse.Namespace) -> int:
         LedgerSink,
         LedgerWatch,
         MatchRunner,
-        RunnerConfig,
         RunnerRefused,
     )
     from matching.sources import FrameSource, SourceError, utcnow
@@ -211,14 +237,8 @@ def run_once(args: argparse.Namespace) -> int:
             "lfr match: --start needs a time zone, e.g. 2025-06-02T10:00:00+00:00", file=sys.stderr
         )
         return 2
-    try:
-        config = RunnerConfig(
-            cooldown=timedelta(seconds=args.cooldown),
-            best_shot=timedelta(seconds=args.best_shot),
-            count_interval=timedelta(seconds=args.count_interval),
-        )
-    except ValueError as error:
-        print(f"lfr match: {error}", file=sys.stderr)
+    config = _runner_config(args)
+    if config is None:
         return 2
 
     settings = Settings.from_env()
@@ -228,11 +248,7 @@ def run_once(args: argparse.Namespace) -> int:
     if args.api:
         sink = HttpSink(args.api, args.token)
     else:
-        actor = Actor(
-            args.matcher_id or f"matcher:{args.camera}",
-            Role.MATCHER,
-            deployment_id=str(args.deployment),
-        )
+        actor = _matcher(args)
         sink = LedgerSink(ledger, actor)
     source = FrameSource(
         args.source, fps=args.fps, realtime=args.realtime, max_frames=args.max_frames
