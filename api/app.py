@@ -34,8 +34,9 @@ from api.controllers.watchlist import WatchlistController
 from api.guards import check_table_covers, role_guard
 from api.idempotency import IdempotencyMiddleware, build_key_store
 from api.problems import problem_response, status_of
-from api.settings import Settings
-from domain.application import CaseLedger, utcnow
+from config.settings import Settings
+from domain.application import CaseLedger
+from domain.clock import utcnow
 
 # Images are at most 10 MB; base64 adds a third, JSON a little more.
 MAX_BODY_BYTES = 14 * 1024 * 1024

@@ -24,7 +24,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from api.settings import Settings
+from config.settings import Settings
 from domain.actors import Actor, Role
 
 ISSUER = "lfr-ledger"

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from api.settings import Settings
-from audit.vault import PostgresKeyVault, SQLiteKeyVault
-from domain.application import CaseLedger, utcnow
+from config.settings import Settings
+from domain.application import CaseLedger
+from domain.clock import utcnow
 from domain.policy import Policy
+from eventlog.vault import PostgresKeyVault, SQLiteKeyVault
 
 
 def build_vault(settings: Settings) -> SQLiteKeyVault | PostgresKeyVault:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.problems import ProblemException
-from api.settings import Settings
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from matching.engine import FaceEngine

@@ -26,7 +26,7 @@ import anyio.to_thread
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import PROBLEM_MEDIA_TYPE, ProblemException, encode_problem, problem_for
-from api.settings import Settings
+from config.settings import Settings
 from domain.actors import Actor
 
 HEADER = "idempotency-key"

@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
+from domain.values import AlertStatus, ComplianceResult, Confirmation, Decision, OutcomeType
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
@@ -320,7 +320,7 @@ class AlertState(Reply):
     category: str
     similarity: float
     threshold: float
-    state: str
+    state: AlertStatus
     captured_at: datetime
     raised_at: datetime
     decision: str | None

@@ -21,18 +21,18 @@ from litestar.response import ServerSentEventMessage
 
 from api.problems import ProblemException
 from api.schemas import AlertState
-from domain.alert import Alert
+from domain.alert import Alert, AlertTopic
 from domain.application import CaseLedger
 
 ALERT_TOPICS: tuple[str, ...] = (
-    "lfr/Alert.Raised",
-    "lfr/Alert.Adjudicated",
-    "lfr/Alert.EngagementRecorded",
-    "lfr/Alert.OutcomeRecorded",
-    "lfr/Alert.Closed",
-    "lfr/Alert.LegalHoldPlaced",
-    "lfr/Alert.LegalHoldReleased",
-    "lfr/Alert.ImagesErased",
+    AlertTopic.RAISED,
+    AlertTopic.ADJUDICATED,
+    AlertTopic.ENGAGEMENT_RECORDED,
+    AlertTopic.OUTCOME_RECORDED,
+    AlertTopic.CLOSED,
+    AlertTopic.LEGAL_HOLD_PLACED,
+    AlertTopic.LEGAL_HOLD_RELEASED,
+    AlertTopic.IMAGES_ERASED,
 )
 POLL_SECONDS = 0.2
 BATCH = 200
@@ -41,16 +41,6 @@ RETRY_MILLISECONDS = 1000
 
 
 def alert_state(alert: Alert) -> AlertState:
-    if alert.closed_at is not None:
-        state = "closed"
-    elif alert.outcomes:
-        state = "outcome_recorded"
-    elif alert.engaged is not None:
-        state = "engaged"
-    elif alert.decision is not None:
-        state = "adjudicated"
-    else:
-        state = "raised"
     return AlertState(
         id=alert.id,
         deployment_id=alert.deployment_id,
@@ -59,7 +49,7 @@ def alert_state(alert: Alert) -> AlertState:
         category=alert.category,
         similarity=alert.similarity,
         threshold=alert.threshold,
-        state=state,
+        state=alert.status,
         captured_at=alert.captured_at,
         raised_at=alert.raised_at,
         decision=alert.decision.value if alert.decision is not None else None,
@@ -72,7 +62,7 @@ def alert_state(alert: Alert) -> AlertState:
 
 
 def event_name(topic: str) -> str:
-    """ "lfr/Alert.EngagementRecorded" -> "alert.engagement_recorded"."""
+    """AlertTopic.ENGAGEMENT_RECORDED -> "alert.engagement_recorded"."""
     name = topic.rsplit(".", 1)[-1]
     return "alert." + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 

@@ -46,7 +46,7 @@ from api.demo.seed import (  # noqa: E402
     WATCHLIST_MANAGER,
     seed_subject,
 )
-from api.settings import Settings  # noqa: E402
+from config.settings import Settings  # noqa: E402
 from domain.actors import Actor, Role  # noqa: E402
 from domain.values import Camera, DeploymentPlan, Location, PublicNotice  # noqa: E402
 

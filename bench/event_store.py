@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 
 from api.bootstrap import build_ledger
-from api.settings import Settings
 from bench.common import PG_URL, write_result
+from config.settings import Settings
 from domain.application import CaseLedger
 from domain.values import Decision
 from tests.builders import OPERATOR, OVERSIGHT, matcher_for, reviewed

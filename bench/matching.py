@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cv2
 import numpy as np
 
-from api.settings import Settings
 from bench.common import write_result
+from config.settings import Settings
 from matching.engine import InsightFaceEngine, default_threads, load_engine, ort_session
 from matching.faces import VARIANTS, astronaut_bgr, insightface_image
 from matching.index import WatchlistIndex

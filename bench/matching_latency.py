@@ -46,8 +46,8 @@ from api.demo.street import (
     render_frames,
     street_looks,
 )
-from api.settings import Settings
 from bench.common import write_result
+from config.settings import Settings
 from domain.application import CaseLedger
 from matching.engine import DetectedFace, Face, FaceEngine, load_engine
 from matching.enrolment import enrol_from_image

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor, Role
 from domain.errors import InvalidInput, InvalidTransition
-from domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
+from domain.values import AlertStatus, ComplianceResult, Confirmation, Decision, OutcomeType
 
 # An officer's device clock may run a little fast; anything later than this is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -40,6 +40,21 @@ class Outcome:
             raise InvalidInput("an outcome of type other needs a note saying what happened")
         if any(not o.strip() for o in self.offences):
             raise InvalidInput("offences must not be empty strings")
+
+
+class AlertTopic:
+    """The stored topic of each Alert event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    RAISED = "lfr/Alert.Raised"
+    ADJUDICATED = "lfr/Alert.Adjudicated"
+    ENGAGEMENT_RECORDED = "lfr/Alert.EngagementRecorded"
+    OUTCOME_RECORDED = "lfr/Alert.OutcomeRecorded"
+    DEMOGRAPHICS_PERCEIVED = "lfr/Alert.DemographicsPerceived"
+    CLOSED = "lfr/Alert.Closed"
+    LEGAL_HOLD_PLACED = "lfr/Alert.LegalHoldPlaced"
+    LEGAL_HOLD_RELEASED = "lfr/Alert.LegalHoldReleased"
+    IMAGES_ERASED = "lfr/Alert.ImagesErased"
 
 
 class Alert(Aggregate):
@@ -92,7 +107,7 @@ class Alert(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("Raised", topic="lfr/Alert.Raised")
+    @event("Raised", topic=AlertTopic.RAISED)
     def __init__(
         self,
         *,
@@ -136,6 +151,15 @@ class Alert(Aggregate):
     def is_closed(self) -> bool:
         return self.closed_at is not None
 
+    @property
+    def status(self) -> AlertStatus:
+        return AlertStatus.after(
+            adjudicated=self.decision is not None,
+            engagement_recorded=self.engaged is not None,
+            outcomes=len(self.outcomes),
+            closed=self.is_closed,
+        )
+
     def _require_open(self, doing: str) -> None:
         if self.is_closed:
             raise InvalidTransition(f"cannot {doing}: alert {self.id} is closed")
@@ -158,7 +182,7 @@ class Alert(Aggregate):
             decision=Decision(decision), reason=reason.strip(), actor=actor, occurred_at=occurred_at
         )
 
-    @event("Adjudicated", topic="lfr/Alert.Adjudicated")
+    @event("Adjudicated", topic=AlertTopic.ADJUDICATED)
     def _adjudicated(
         self, *, decision: Decision, reason: str, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -190,7 +214,7 @@ class Alert(Aggregate):
             engaged=engaged, confirmed=Confirmation(confirmed), actor=actor, occurred_at=occurred_at
         )
 
-    @event("EngagementRecorded", topic="lfr/Alert.EngagementRecorded")
+    @event("EngagementRecorded", topic=AlertTopic.ENGAGEMENT_RECORDED)
     def _engagement_recorded(
         self, *, engaged: bool, confirmed: Confirmation, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -221,7 +245,7 @@ class Alert(Aggregate):
             raise InvalidInput("occurred_at lies in the future")
         self._outcome_recorded(outcome=outcome, actor=actor, occurred_at=occurred_at)
 
-    @event("OutcomeRecorded", topic="lfr/Alert.OutcomeRecorded")
+    @event("OutcomeRecorded", topic=AlertTopic.OUTCOME_RECORDED)
     def _outcome_recorded(self, *, outcome: Outcome, actor: Actor, occurred_at: datetime) -> None:
         self.outcomes.append(outcome)
 
@@ -244,7 +268,7 @@ class Alert(Aggregate):
         if self.demographics_recorded:
             raise InvalidTransition(f"alert {self.id} already has perceived characteristics")
 
-    @event("DemographicsPerceived", topic="lfr/Alert.DemographicsPerceived")
+    @event("DemographicsPerceived", topic=AlertTopic.DEMOGRAPHICS_PERCEIVED)
     def _demographics_perceived(
         self, *, sealed_demographics: bytes, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -257,7 +281,7 @@ class Alert(Aggregate):
             raise InvalidTransition(f"alert {self.id} cannot close before it is adjudicated")
         self._closed(actor=actor, occurred_at=occurred_at)
 
-    @event("Closed", topic="lfr/Alert.Closed")
+    @event("Closed", topic=AlertTopic.CLOSED)
     def _closed(self, *, actor: Actor, occurred_at: datetime) -> None:
         self.closed_at = occurred_at
 
@@ -280,7 +304,7 @@ class Alert(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("LegalHoldPlaced", topic="lfr/Alert.LegalHoldPlaced")
+    @event("LegalHoldPlaced", topic=AlertTopic.LEGAL_HOLD_PLACED)
     def _legal_hold_placed(
         self, *, reason: str, proceedings_ref: str, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -294,7 +318,7 @@ class Alert(Aggregate):
             raise InvalidInput("releasing a legal hold needs a reason")
         self._legal_hold_released(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
 
-    @event("LegalHoldReleased", topic="lfr/Alert.LegalHoldReleased")
+    @event("LegalHoldReleased", topic=AlertTopic.LEGAL_HOLD_RELEASED)
     def _legal_hold_released(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.legal_hold = None
 
@@ -307,6 +331,6 @@ class Alert(Aggregate):
             raise InvalidTransition(f"alert {self.id}'s images were already erased")
         self._images_erased(rule=rule, actor=actor, occurred_at=occurred_at)
 
-    @event("ImagesErased", topic="lfr/Alert.ImagesErased")
+    @event("ImagesErased", topic=AlertTopic.IMAGES_ERASED)
     def _images_erased(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
         self.images_erased_at = occurred_at

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4, uuid5
 
@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.actors import Actor, Role
 from domain.alert import Alert, Outcome
+from domain.clock import utcnow
 from domain.deployment import Deployment
 from domain.errors import (
     ConcurrentWrite,
@@ -40,10 +41,6 @@ from domain.watchlist import WatchlistEntry
 A = TypeVar("A", bound=Aggregate)
 
 SYSTEM = Actor(id="system:retention", role=Role.ADMIN)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,25 @@ from domain.values import DeploymentPlan, DeploymentStatus
 S = DeploymentStatus
 
 
+class DeploymentTopic:
+    """The stored topic of each Deployment event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    PROPOSED = "lfr/Deployment.Proposed"
+    AUTHORISED = "lfr/Deployment.Authorised"
+    URGENT_AUTHORITY_CONFIRMED = "lfr/Deployment.UrgentAuthorityConfirmed"
+    REFUSED = "lfr/Deployment.Refused"
+    THRESHOLD_CHANGED = "lfr/Deployment.ThresholdChanged"
+    WATCHLIST_ENTRY_ADDED = "lfr/Deployment.WatchlistEntryAdded"
+    WATCHLIST_REVIEWED = "lfr/Deployment.WatchlistReviewed"
+    WATCHLIST_DESTROYED = "lfr/Deployment.WatchlistDestroyed"
+    STARTED = "lfr/Deployment.Started"
+    PAUSED = "lfr/Deployment.Paused"
+    RESUMED = "lfr/Deployment.Resumed"
+    ENDED = "lfr/Deployment.Ended"
+    POST_DEPLOYMENT_REVIEWED = "lfr/Deployment.PostDeploymentReviewed"
+
+
 class Deployment(Aggregate):
     TOPIC = "lfr/Deployment"
 
@@ -61,7 +80,7 @@ class Deployment(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("Proposed", topic="lfr/Deployment.Proposed")
+    @event("Proposed", topic=DeploymentTopic.PROPOSED)
     def __init__(
         self,
         *,
@@ -160,7 +179,7 @@ class Deployment(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("Authorised", topic="lfr/Deployment.Authorised")
+    @event("Authorised", topic=DeploymentTopic.AUTHORISED)
     def _authorised(
         self,
         *,
@@ -192,7 +211,7 @@ class Deployment(Aggregate):
             written_ref=written_ref.strip(), actor=actor, occurred_at=occurred_at
         )
 
-    @event("UrgentAuthorityConfirmed", topic="lfr/Deployment.UrgentAuthorityConfirmed")
+    @event("UrgentAuthorityConfirmed", topic=DeploymentTopic.URGENT_AUTHORITY_CONFIRMED)
     def _urgent_authority_confirmed(
         self, *, written_ref: str, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -205,7 +224,7 @@ class Deployment(Aggregate):
             raise InvalidInput("a refusal needs a reason")
         self._refused(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
 
-    @event("Refused", topic="lfr/Deployment.Refused")
+    @event("Refused", topic=DeploymentTopic.REFUSED)
     def _refused(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = S.REFUSED
 
@@ -229,7 +248,7 @@ class Deployment(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("ThresholdChanged", topic="lfr/Deployment.ThresholdChanged")
+    @event("ThresholdChanged", topic=DeploymentTopic.THRESHOLD_CHANGED)
     def _threshold_changed(
         self, *, threshold: float, previous: float, reason: str, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -256,7 +275,7 @@ class Deployment(Aggregate):
             entry_id=entry_id, category=category, actor=actor, occurred_at=occurred_at
         )
 
-    @event("WatchlistEntryAdded", topic="lfr/Deployment.WatchlistEntryAdded")
+    @event("WatchlistEntryAdded", topic=DeploymentTopic.WATCHLIST_ENTRY_ADDED)
     def _watchlist_entry_added(
         self, *, entry_id: UUID, category: str, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -295,7 +314,7 @@ class Deployment(Aggregate):
             entry_count=entry_count, note=note.strip(), actor=actor, occurred_at=occurred_at
         )
 
-    @event("WatchlistReviewed", topic="lfr/Deployment.WatchlistReviewed")
+    @event("WatchlistReviewed", topic=DeploymentTopic.WATCHLIST_REVIEWED)
     def _watchlist_reviewed(
         self, *, entry_count: int, note: str, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -313,7 +332,7 @@ class Deployment(Aggregate):
             manifest=manifest, rule=rule, actor=actor, occurred_at=occurred_at
         )
 
-    @event("WatchlistDestroyed", topic="lfr/Deployment.WatchlistDestroyed")
+    @event("WatchlistDestroyed", topic=DeploymentTopic.WATCHLIST_DESTROYED)
     def _watchlist_destroyed(
         self, *, manifest: list[UUID], rule: str, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -342,7 +361,7 @@ class Deployment(Aggregate):
                 )
         self._started(actor=actor, occurred_at=occurred_at)
 
-    @event("Started", topic="lfr/Deployment.Started")
+    @event("Started", topic=DeploymentTopic.STARTED)
     def _started(self, *, actor: Actor, occurred_at: datetime) -> None:
         self.status = S.LIVE
         self.started_at = occurred_at
@@ -352,7 +371,7 @@ class Deployment(Aggregate):
         self._require_status(S.LIVE, doing="pause")
         self._paused(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
 
-    @event("Paused", topic="lfr/Deployment.Paused")
+    @event("Paused", topic=DeploymentTopic.PAUSED)
     def _paused(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = S.PAUSED
 
@@ -366,7 +385,7 @@ class Deployment(Aggregate):
             )
         self._resumed(actor=actor, occurred_at=occurred_at)
 
-    @event("Resumed", topic="lfr/Deployment.Resumed")
+    @event("Resumed", topic=DeploymentTopic.RESUMED)
     def _resumed(self, *, actor: Actor, occurred_at: datetime) -> None:
         self.status = S.LIVE
 
@@ -375,7 +394,7 @@ class Deployment(Aggregate):
         self._require_status(S.AUTHORISED, S.LIVE, S.PAUSED, doing="end")
         self._ended(actor=actor, occurred_at=occurred_at)
 
-    @event("Ended", topic="lfr/Deployment.Ended")
+    @event("Ended", topic=DeploymentTopic.ENDED)
     def _ended(self, *, actor: Actor, occurred_at: datetime) -> None:
         self.status = S.ENDED
         self.ended_at = occurred_at
@@ -395,7 +414,7 @@ class Deployment(Aggregate):
             findings=findings.strip(), actor=actor, occurred_at=occurred_at
         )
 
-    @event("PostDeploymentReviewed", topic="lfr/Deployment.PostDeploymentReviewed")
+    @event("PostDeploymentReviewed", topic=DeploymentTopic.POST_DEPLOYMENT_REVIEWED)
     def _post_deployment_reviewed(
         self, *, findings: str, actor: Actor, occurred_at: datetime
     ) -> None:

@@ -62,3 +62,21 @@ class ConcurrentWrite(DomainError):
 
     kind = "conflict"
     title = "Concurrent change"
+
+
+# Every refusal the domain can raise. A problem's `type` slug names one of these, so the API
+# (which answers with it) and a remote matcher (which reads it back) share one table.
+DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    RoleSeparationViolated,
+    InvalidTransition,
+    PolicyViolation,
+    ConcurrentWrite,
+)
+
+
+def error_of_kind(kind: str) -> type[DomainError] | None:
+    """The error class whose `kind` slug is `kind`, if the domain has one."""
+    return next((cls for cls in DOMAIN_ERRORS if cls.kind == kind), None)

@@ -11,6 +11,14 @@ from domain.actors import Actor, Role
 from domain.errors import InvalidInput, InvalidTransition
 
 
+class OperationTopic:
+    """The stored topic of each Operation event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    OPENED = "lfr/Operation.Opened"
+    CLOSED = "lfr/Operation.Closed"
+
+
 class Operation(Aggregate):
     TOPIC = "lfr/Operation"
 
@@ -34,7 +42,7 @@ class Operation(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("Opened", topic="lfr/Operation.Opened")
+    @event("Opened", topic=OperationTopic.OPENED)
     def __init__(
         self, *, name: str, force: str, purpose: str, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -55,7 +63,7 @@ class Operation(Aggregate):
             raise InvalidTransition(f"operation {self.id} was already closed")
         self._closed(actor=actor, occurred_at=occurred_at)
 
-    @event("Closed", topic="lfr/Operation.Closed")
+    @event("Closed", topic=OperationTopic.CLOSED)
     def _closed(self, *, actor: Actor, occurred_at: datetime) -> None:
         self.closed_at = occurred_at
 

@@ -14,6 +14,13 @@ from domain.errors import InvalidInput
 LFR_NAMESPACE = UUID("6f1c1a52-3c0b-4b8e-9a57-1f2d7c3e9b10")
 
 
+class PolicyVersionTopic:
+    """The stored topic of each PolicyVersion event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    ADOPTED = "lfr/PolicyVersion.Adopted"
+
+
 class PolicyVersion(Aggregate):
     TOPIC = "lfr/PolicyVersion"
 
@@ -39,7 +46,7 @@ class PolicyVersion(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("Adopted", topic="lfr/PolicyVersion.Adopted")
+    @event("Adopted", topic=PolicyVersionTopic.ADOPTED)
     def __init__(
         self,
         *,
@@ -55,6 +62,13 @@ class PolicyVersion(Aggregate):
         self.content_hash = content_hash
         self.text = text
         self.adopted_at = occurred_at
+
+
+class FaceCountTopic:
+    """The stored topic of each FaceCount event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    FACES_COUNTED = "lfr/FaceCount.FacesCounted"
 
 
 class FaceCount(Aggregate):
@@ -102,7 +116,7 @@ class FaceCount(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("FacesCounted", topic="lfr/FaceCount.FacesCounted")
+    @event("FacesCounted", topic=FaceCountTopic.FACES_COUNTED)
     def __init__(
         self,
         *,
@@ -122,6 +136,13 @@ class FaceCount(Aggregate):
         self.count = count
 
 
+class ConsultationTopic:
+    """The stored topic of each Consultation event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    RECORDED = "lfr/Consultation.Recorded"
+
+
 class Consultation(Aggregate):
     """A record of personal data being read (DPA 2018 Part 3 s.62 logging)."""
 
@@ -131,12 +152,19 @@ class Consultation(Aggregate):
     class Created(Aggregate.Created):
         TOPIC = "lfr/Consultation.Created"
 
-    @event("Recorded", topic="lfr/Consultation.Recorded")
+    @event("Recorded", topic=ConsultationTopic.RECORDED)
     def __init__(self, *, record: str, purpose: str, actor: Actor, occurred_at: datetime) -> None:
         self.record = record
         self.purpose = purpose
         self.actor_id = actor.id
         self.occurred_at = occurred_at
+
+
+class DisclosureTopic:
+    """The stored topic of each Disclosure event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    RECORDED = "lfr/Disclosure.Recorded"
 
 
 class Disclosure(Aggregate):
@@ -148,7 +176,7 @@ class Disclosure(Aggregate):
     class Created(Aggregate.Created):
         TOPIC = "lfr/Disclosure.Created"
 
-    @event("Recorded", topic="lfr/Disclosure.Recorded")
+    @event("Recorded", topic=DisclosureTopic.RECORDED)
     def __init__(
         self, *, recipient: str, record: str, legal_basis: str, actor: Actor, occurred_at: datetime
     ) -> None:

@@ -44,6 +44,31 @@ class OutcomeType(StrEnum):
     OTHER = "other"
 
 
+class AlertStatus(StrEnum):
+    """Where an alert stands: each state is named after the last step recorded on it."""
+
+    RAISED = "raised"
+    ADJUDICATED = "adjudicated"
+    ENGAGEMENT_RECORDED = "engagement_recorded"
+    OUTCOME_RECORDED = "outcome_recorded"
+    CLOSED = "closed"
+
+    @classmethod
+    def after(
+        cls, *, adjudicated: bool, engagement_recorded: bool, outcomes: int, closed: bool
+    ) -> AlertStatus:
+        """The one rule, shared by the aggregate and by read models built from its events."""
+        if closed:
+            return cls.CLOSED
+        if outcomes:
+            return cls.OUTCOME_RECORDED
+        if engagement_recorded:
+            return cls.ENGAGEMENT_RECORDED
+        if adjudicated:
+            return cls.ADJUDICATED
+        return cls.RAISED
+
+
 class ComplianceResult(StrEnum):
     COMPLIED = "complied"
     BREACH = "breach"

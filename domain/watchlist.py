@@ -17,6 +17,15 @@ from domain.errors import InvalidInput, InvalidTransition
 from domain.values import EntryStatus
 
 
+class WatchlistEntryTopic:
+    """The stored topic of each WatchlistEntry event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    ENROLLED = "lfr/WatchlistEntry.Enrolled"
+    WITHDRAWN = "lfr/WatchlistEntry.Withdrawn"
+    DESTROYED = "lfr/WatchlistEntry.Destroyed"
+
+
 class WatchlistEntry(Aggregate):
     TOPIC = "lfr/WatchlistEntry"
 
@@ -78,7 +87,7 @@ class WatchlistEntry(Aggregate):
             occurred_at=occurred_at,
         )
 
-    @event("Enrolled", topic="lfr/WatchlistEntry.Enrolled")
+    @event("Enrolled", topic=WatchlistEntryTopic.ENROLLED)
     def __init__(
         self,
         *,
@@ -134,7 +143,7 @@ class WatchlistEntry(Aggregate):
             raise InvalidInput("a withdrawal needs a reason")
         self._withdrawn(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
 
-    @event("Withdrawn", topic="lfr/WatchlistEntry.Withdrawn")
+    @event("Withdrawn", topic=WatchlistEntryTopic.WITHDRAWN)
     def _withdrawn(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = EntryStatus.WITHDRAWN
 
@@ -144,7 +153,7 @@ class WatchlistEntry(Aggregate):
             raise InvalidTransition(f"watchlist entry {self.id} is already destroyed")
         self._destroyed(rule=rule, actor=actor, occurred_at=occurred_at)
 
-    @event("Destroyed", topic="lfr/WatchlistEntry.Destroyed")
+    @event("Destroyed", topic=WatchlistEntryTopic.DESTROYED)
     def _destroyed(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = EntryStatus.DESTROYED
         self.destroyed_at = occurred_at

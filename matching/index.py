@@ -35,6 +35,9 @@ import numpy as np
 import sqlean
 import sqlite_vec
 
+from domain.deployment import DeploymentTopic
+from domain.watchlist import WatchlistEntryTopic
+
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
@@ -42,11 +45,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENROLLED = "lfr/WatchlistEntry.Enrolled"
-WITHDRAWN = "lfr/WatchlistEntry.Withdrawn"
-DESTROYED = "lfr/WatchlistEntry.Destroyed"
-WATCHLIST_DESTROYED = "lfr/Deployment.WatchlistDestroyed"
-PROPOSED = "lfr/Deployment.Proposed"
+ENROLLED = WatchlistEntryTopic.ENROLLED
+WITHDRAWN = WatchlistEntryTopic.WITHDRAWN
+DESTROYED = WatchlistEntryTopic.DESTROYED
+WATCHLIST_DESTROYED = DeploymentTopic.WATCHLIST_DESTROYED
+PROPOSED = DeploymentTopic.PROPOSED
 # Proposals carry each deployment's model, so a query is checked even before any enrolment.
 WATCHLIST_TOPICS = (PROPOSED, ENROLLED, WITHDRAWN, DESTROYED, WATCHLIST_DESTROYED)
 
@@ -100,7 +103,7 @@ class Candidate:
 
 
 class HasDataDir(Protocol):
-    """`api.settings.Settings`, or anything else that knows the data directory (matching does
+    """`config.settings.Settings`, or anything else that knows the data directory (matching does
     not import the API layer)."""
 
     @property

@@ -118,7 +118,7 @@ class ModelPack:
 
 
 def default_model_dir() -> Path:
-    """The model dir `api.settings.Settings.from_env()` resolves to (kept in step by a test).
+    """The model dir `config.settings.Settings.from_env()` resolves to (kept in step by a test).
 
     Duplicated rather than imported because `matching` must not depend on `api`.
     """

@@ -37,15 +37,14 @@ from uuid import UUID, uuid5
 import cv2
 import numpy as np
 
+from domain.clock import utcnow
 from domain.errors import (
     ConcurrentWrite,
-    DomainError,
     InvalidInput,
     InvalidTransition,
     NotFound,
-    NotPermitted,
     PolicyViolation,
-    RoleSeparationViolated,
+    error_of_kind,
 )
 from domain.records import LFR_NAMESPACE, FaceCount
 from matching.engine import Face, FaceEngine
@@ -59,10 +58,6 @@ if TYPE_CHECKING:
     from domain.application import CaseLedger
 
 logger = logging.getLogger("lfr.matching")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- what the runner sends ------------------------------------------------------------------
@@ -149,22 +144,6 @@ class SinkUnavailable(RuntimeError):
     """The API could not be reached (or kept failing) after every retry."""
 
 
-# Problem-details `type` slugs of the API (api/problems.py) back to the domain's errors, so a
-# remote runner reacts to a refusal exactly as an in-process one does.
-_PROBLEM_KINDS: dict[str, type[DomainError]] = {
-    cls.kind: cls
-    for cls in (
-        InvalidInput,
-        NotFound,
-        NotPermitted,
-        RoleSeparationViolated,
-        InvalidTransition,
-        PolicyViolation,
-        ConcurrentWrite,
-    )
-}
-
-
 class HttpSink:
     """A remote matcher node: posts to the HTTP API with a matcher bearer token.
 
@@ -249,7 +228,7 @@ def _refusal(response: httpx.Response) -> Exception:
         problem = {}
     kind = str(problem.get("type", "")).rsplit(":", 1)[-1]
     detail = str(problem.get("detail") or problem.get("title") or response.text[:200])
-    error_cls = _PROBLEM_KINDS.get(kind)
+    error_cls = error_of_kind(kind)
     if error_cls is None:
         return SinkUnavailable(f"HTTP {response.status_code}: {detail}")
     return error_cls(detail)

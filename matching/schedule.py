@@ -19,10 +19,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain.clock import utcnow
+from domain.deployment import DeploymentTopic
 from domain.errors import DomainError
 
 if TYPE_CHECKING:
@@ -33,13 +35,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("lfr.matching.schedule")
 
-AUTHORISED_TOPIC = "lfr/Deployment.Authorised"
+AUTHORISED_TOPIC = DeploymentTopic.AUTHORISED
 # States in which a deployment may still go (or be) live.
 PENDING_STATES = frozenset({"authorised", "live", "paused"})
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def match_job_id(deployment_id: UUID, camera_id: str) -> str:

@@ -14,21 +14,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
+from domain.clock import utcnow
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
 # A recorded source that does not say its rate (some containers, any folder) plays at this.
 DEFAULT_FPS = 10.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Frame(NamedTuple):

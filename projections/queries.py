@@ -10,7 +10,8 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 from uuid import UUID
 
-from api.settings import Settings
+from config.settings import Settings
+from domain.values import AlertStatus
 from projections.db import Database
 from projections.publication import publication_record, records_to_csv
 from projections.runner import store_for
@@ -42,17 +43,18 @@ def _decimal(value: float) -> Decimal:
 
 
 def alert_state(alert: Dict) -> str:
-    if alert["closed_at"] is not None:
-        return "closed"
-    if alert["arrests"] or alert["compliance_complied"] or alert["compliance_breach"]:
-        return "outcome_recorded"
-    if alert["other_outcomes"]:
-        return "outcome_recorded"
-    if alert["engaged"] is not None:
-        return "engagement_recorded"
-    if alert["decision"] is not None:
-        return "adjudicated"
-    return "raised"
+    outcomes = (
+        alert["arrests"]
+        + alert["compliance_complied"]
+        + alert["compliance_breach"]
+        + alert["other_outcomes"]
+    )
+    return AlertStatus.after(
+        adjudicated=alert["decision"] is not None,
+        engagement_recorded=alert["engaged"] is not None,
+        outcomes=outcomes,
+        closed=alert["closed_at"] is not None,
+    ).value
 
 
 class StatisticsReader:

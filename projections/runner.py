@@ -18,7 +18,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from api.settings import Settings
+from config.settings import Settings
 from projections.db import Database, connect
 from projections.rows import Rows
 from projections.schema import migrate

@@ -25,7 +25,7 @@ import domain.deployment
 import domain.operation
 import domain.records
 import domain.watchlist  # noqa: F401
-from api.settings import Settings
+from config.settings import Settings
 from domain.application import CaseLedger
 from domain.transcodings import register_transcodings
 

@@ -12,7 +12,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from domain.alert import AlertTopic
+from domain.deployment import DeploymentTopic
+from domain.operation import OperationTopic
+from domain.records import FaceCountTopic
 from domain.values import ComplianceResult, DeploymentStatus, EntryStatus, OutcomeType
+from domain.watchlist import WatchlistEntryTopic
 from projections.rows import Rows, Table
 
 Event = Any  # a decoded domain event; its fields are read by name
@@ -119,7 +124,7 @@ class DeploymentsView(View):
         ),
     )
 
-    @on("lfr/Operation.Opened")
+    @on(OperationTopic.OPENED)
     def _opened(self, e: Event, rows: Rows) -> None:
         rows.insert(
             "view_operations",
@@ -130,11 +135,11 @@ class DeploymentsView(View):
             opened_at=iso(e.occurred_at),
         )
 
-    @on("lfr/Operation.Closed")
+    @on(OperationTopic.CLOSED)
     def _closed(self, e: Event, rows: Rows) -> None:
         rows.update("view_operations", str(e.originator_id), closed_at=iso(e.occurred_at))
 
-    @on("lfr/Deployment.Proposed")
+    @on(DeploymentTopic.PROPOSED)
     def _proposed(self, e: Event, rows: Rows) -> None:
         plan = e.plan
         deployment_id = str(e.originator_id)
@@ -165,7 +170,7 @@ class DeploymentsView(View):
     def _deployment(self, e: Event, rows: Rows, **values: Any) -> None:
         rows.update("view_deployments", str(e.originator_id), **values)
 
-    @on("lfr/Deployment.Authorised")
+    @on(DeploymentTopic.AUTHORISED)
     def _authorised(self, e: Event, rows: Rows) -> None:
         self._deployment(
             e,
@@ -175,13 +180,13 @@ class DeploymentsView(View):
             urgent=int(bool(e.urgent)),
         )
 
-    @on("lfr/Deployment.Refused")
+    @on(DeploymentTopic.REFUSED)
     def _refused(self, e: Event, rows: Rows) -> None:
         self._deployment(
             e, rows, status=DeploymentStatus.REFUSED.value, refused_at=iso(e.occurred_at)
         )
 
-    @on("lfr/Deployment.ThresholdChanged")
+    @on(DeploymentTopic.THRESHOLD_CHANGED)
     def _threshold_changed(self, e: Event, rows: Rows) -> None:
         row = rows.get("view_deployments", str(e.originator_id))
         if row is not None:
@@ -192,35 +197,35 @@ class DeploymentsView(View):
                 threshold_changes=row["threshold_changes"] + 1,
             )
 
-    @on("lfr/Deployment.WatchlistReviewed")
+    @on(DeploymentTopic.WATCHLIST_REVIEWED)
     def _watchlist_reviewed(self, e: Event, rows: Rows) -> None:
         self._deployment(e, rows, reviewed_entry_count=int(e.entry_count))
 
-    @on("lfr/Deployment.Started")
+    @on(DeploymentTopic.STARTED)
     def _started(self, e: Event, rows: Rows) -> None:
         self._deployment(e, rows, status=DeploymentStatus.LIVE.value, started_at=iso(e.occurred_at))
 
-    @on("lfr/Deployment.Paused")
+    @on(DeploymentTopic.PAUSED)
     def _paused(self, e: Event, rows: Rows) -> None:
         self._deployment(e, rows, status=DeploymentStatus.PAUSED.value)
 
-    @on("lfr/Deployment.Resumed")
+    @on(DeploymentTopic.RESUMED)
     def _resumed(self, e: Event, rows: Rows) -> None:
         self._deployment(e, rows, status=DeploymentStatus.LIVE.value)
 
-    @on("lfr/Deployment.Ended")
+    @on(DeploymentTopic.ENDED)
     def _ended(self, e: Event, rows: Rows) -> None:
         self._deployment(e, rows, status=DeploymentStatus.ENDED.value, ended_at=iso(e.occurred_at))
 
-    @on("lfr/Deployment.WatchlistDestroyed")
+    @on(DeploymentTopic.WATCHLIST_DESTROYED)
     def _watchlist_destroyed(self, e: Event, rows: Rows) -> None:
         self._deployment(e, rows, watchlist_destroyed_at=iso(e.occurred_at))
 
-    @on("lfr/Deployment.PostDeploymentReviewed")
+    @on(DeploymentTopic.POST_DEPLOYMENT_REVIEWED)
     def _post_reviewed(self, e: Event, rows: Rows) -> None:
         self._deployment(e, rows, post_review_at=iso(e.occurred_at))
 
-    @on("lfr/WatchlistEntry.Enrolled")
+    @on(WatchlistEntryTopic.ENROLLED)
     def _enrolled(self, e: Event, rows: Rows) -> None:
         rows.insert(
             "view_watchlist_entries",
@@ -232,7 +237,7 @@ class DeploymentsView(View):
             counted_in_size=1,
         )
 
-    @on("lfr/WatchlistEntry.Withdrawn")
+    @on(WatchlistEntryTopic.WITHDRAWN)
     def _withdrawn(self, e: Event, rows: Rows) -> None:
         entry = rows.get("view_watchlist_entries", str(e.originator_id))
         if entry is None:
@@ -249,7 +254,7 @@ class DeploymentsView(View):
             counted_in_size=int(started and bool(entry["counted_in_size"])),
         )
 
-    @on("lfr/WatchlistEntry.Destroyed")
+    @on(WatchlistEntryTopic.DESTROYED)
     def _destroyed(self, e: Event, rows: Rows) -> None:
         rows.update(
             "view_watchlist_entries", str(e.originator_id), status=EntryStatus.DESTROYED.value
@@ -297,7 +302,7 @@ class AlertsView(View):
         ),
     )
 
-    @on("lfr/Alert.Raised")
+    @on(AlertTopic.RAISED)
     def _raised(self, e: Event, rows: Rows) -> None:
         rows.insert(
             "view_alerts",
@@ -315,7 +320,7 @@ class AlertsView(View):
             day=utc_day(e.captured_at),
         )
 
-    @on("lfr/Alert.Adjudicated")
+    @on(AlertTopic.ADJUDICATED)
     def _adjudicated(self, e: Event, rows: Rows) -> None:
         alert = rows.get("view_alerts", str(e.originator_id))
         if alert is None:
@@ -331,7 +336,7 @@ class AlertsView(View):
             adjudication_ms=milliseconds(raised, e.occurred_at),
         )
 
-    @on("lfr/Alert.EngagementRecorded")
+    @on(AlertTopic.ENGAGEMENT_RECORDED)
     def _engagement(self, e: Event, rows: Rows) -> None:
         rows.update(
             "view_alerts",
@@ -340,7 +345,7 @@ class AlertsView(View):
             confirmed=str(e.confirmed),
         )
 
-    @on("lfr/Alert.OutcomeRecorded")
+    @on(AlertTopic.OUTCOME_RECORDED)
     def _outcome(self, e: Event, rows: Rows) -> None:
         alert = rows.get("view_alerts", str(e.originator_id))
         if alert is None:
@@ -355,7 +360,7 @@ class AlertsView(View):
             column = "other_outcomes"
         rows.update("view_alerts", str(e.originator_id), **{column: alert[column] + 1})
 
-    @on("lfr/Alert.Closed")
+    @on(AlertTopic.CLOSED)
     def _closed(self, e: Event, rows: Rows) -> None:
         rows.update("view_alerts", str(e.originator_id), closed_at=iso(e.occurred_at))
 
@@ -380,7 +385,7 @@ class FacesView(View):
         ),
     )
 
-    @on("lfr/FaceCount.FacesCounted")
+    @on(FaceCountTopic.FACES_COUNTED)
     def _counted(self, e: Event, rows: Rows) -> None:
         rows.insert(
             "view_face_counts",

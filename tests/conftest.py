@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from api.bootstrap import build_ledger
-from api.settings import Settings
+from config.settings import Settings
 from domain.application import CaseLedger
 
 PG_URL = os.environ.get("LFR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from matching.engine import InsightFaceEngine, load_engine
 from matching.faces import central_face, sample_identities, variants
 from matching.models import SFACE_PACK, fetch_sface

@@ -17,11 +17,11 @@ from api.controllers.oversight import ACCESS_ROWS as OVERSIGHT_ROWS
 from api.controllers.oversight import PERSONAL_DATA_ROUTES, OversightController
 from api.controllers.retention import ACCESS_ROWS as RETENTION_ROWS
 from api.controllers.retention import RetentionController
-from api.settings import Settings
-from audit.access_review import access_review
+from config.settings import Settings
 from domain.actors import Actor, Role
 from domain.application import CaseLedger
 from domain.values import Confirmation
+from oversight.access_review import access_review
 from tests.builders import OFFICER, OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401

@@ -21,7 +21,7 @@ from api.app import create_app
 from api.auth import TokenVerifier, issue_token, load_or_create_secret, secret_path
 from api.cli import token as token_cli
 from api.guards import check_table_covers
-from api.settings import Settings
+from config.settings import Settings
 from domain.actors import Role
 
 PROBLEM = "application/problem+json"

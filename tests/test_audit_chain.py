@@ -21,8 +21,8 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 import api.cli
-from api.settings import Settings
-from audit.chain import (
+from config.settings import Settings
+from eventlog.chain import (
     GENESIS,
     ChainedPostgresApplicationRecorder,
     ChainedSQLiteApplicationRecorder,
@@ -30,7 +30,7 @@ from audit.chain import (
     verify_chain,
     verify_ledger,
 )
-from audit.checkpoint import (
+from eventlog.checkpoint import (
     key_id,
     key_path,
     load_or_create_signing_key,
@@ -450,7 +450,7 @@ def test_truncated_tail_is_caught_by_checkpoint(
 def test_checkpoint_of_broken_log_is_refused(
     ledger_settings: Settings, raw: RawDB, ids: list[int]
 ) -> None:
-    from audit.checkpoint import CheckpointError
+    from eventlog.checkpoint import CheckpointError
 
     raw.run("DELETE FROM {events} WHERE {id} = ?", (ids[0],))
     with pytest.raises(CheckpointError, match="TAMPERED"):
@@ -515,7 +515,7 @@ def test_cli_checkpoint_with_exported_public_key(
     args = ["audit", "verify", "--checkpoint", str(cp), "--public-key", str(key_file)]
     assert lfr(args) == 0
     other = tmp_path / "other.pub"
-    from audit.checkpoint import public_key_pem
+    from eventlog.checkpoint import public_key_pem
 
     other.write_text(public_key_pem(Ed25519PrivateKey.generate().public_key()))
     assert lfr(["audit", "verify", "--checkpoint", str(cp), "--public-key", str(other)]) == 1

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 import api.cli
-from audit.access_review import access_review
-from audit.equality import NOT_AVAILABLE, Audience, GroupRow, equality_report, suppress
-from audit.equality import wilson_interval as wilson
 from domain.application import CaseLedger
 from domain.values import Confirmation
+from oversight.access_review import access_review
+from oversight.equality import NOT_AVAILABLE, Audience, GroupRow, equality_report, suppress
+from oversight.equality import wilson_interval as wilson
 from tests.builders import OFFICER
 from tests.conftest import Clock
 from tests.test_retention import Scene, cli_env, ran_deployment  # noqa: F401

@@ -17,11 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.bootstrap import build_ledger
 from api.cli.oversight import register_audit_subcommands
-from api.settings import Settings
-from audit.access_review import access_review
-from audit.chain import chain_hash
-from audit.checkpoint import load_or_create_signing_key, public_key_pem
-from audit.export import (
+from config.settings import Settings
+from domain.actors import Actor, Role
+from domain.application import CaseLedger
+from eventlog.chain import chain_hash
+from eventlog.checkpoint import load_or_create_signing_key, public_key_pem
+from oversight.access_review import access_review
+from oversight.export import (
     CHAIN_FILE,
     CHECKPOINT_FILE,
     EVENTS_FILE,
@@ -32,8 +34,6 @@ from audit.export import (
     link_hash,
     verify_bundle,
 )
-from domain.actors import Actor, Role
-from domain.application import CaseLedger
 from tests.builders import OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401

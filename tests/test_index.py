@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from domain.application import CaseLedger
 from matching.engine import InsightFaceEngine
 from matching.enrolment import enrol_from_image

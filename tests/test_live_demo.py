@@ -10,10 +10,10 @@ import pytest
 from api.bootstrap import build_ledger
 from api.demo.live import run_live_demo
 from api.demo.seed import DemoClock, record_seed_operation
-from api.settings import Settings
-from audit.chain import verify_ledger
+from config.settings import Settings
 from domain.application import CaseLedger
 from domain.values import Decision
+from eventlog.chain import verify_ledger
 from matching.engine import InsightFaceEngine
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from projections.db import Database, connect
 from projections.runner import catch_up, close_stores, status
 from projections.schema import available, current_version, latest_version, migrate

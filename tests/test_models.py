@@ -19,7 +19,7 @@ from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from api.cli import models as models_cli
-from api.settings import Settings
+from config.settings import Settings
 from matching import models
 from matching.models import (
     BUFFALO_L_FILES,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from api.demo.seed import SeedResult, record_seed_operation
-from api.settings import Settings
+from config.settings import Settings
 from domain.application import CaseLedger
 from projections.queries import StatisticsReader
 from projections.runner import (
@@ -189,7 +189,7 @@ def test_runner_follows_the_log_until_stopped(
 _KILLED_RUNNER = textwrap.dedent(
     """
     import sys, time
-    from api.settings import Settings
+    from config.settings import Settings
     from projections.runner import catch_up
 
     def slow(notification_id: int) -> None:

@@ -16,9 +16,13 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 import api.cli
-from api.settings import Settings
-from audit.chain import verify_ledger
-from audit.retention import (
+from config.settings import Settings
+from domain.application import CaseLedger
+from domain.errors import InvalidTransition
+from domain.values import ERASED, Confirmation, Decision, PublicNotice
+from eventlog.chain import verify_ledger
+from matching.index import WatchlistIndex, index_path
+from oversight.retention import (
     ALERT_IMAGE_RULE,
     SWEEP_JOB_ID,
     WATCHLIST_RULE,
@@ -27,10 +31,6 @@ from audit.retention import (
     alert_images_job_id,
     watchlist_job_id,
 )
-from domain.application import CaseLedger
-from domain.errors import InvalidTransition
-from domain.values import ERASED, Confirmation, Decision, PublicNotice
-from matching.index import WatchlistIndex, index_path
 from tests.builders import AO, COMPILER, MODEL, OFFICER, OPERATOR, matcher_for, proposed, subject
 from tests.conftest import Clock
 from tests.test_shredding import raw_store_bytes

@@ -24,7 +24,7 @@ import pytest
 
 from api.bootstrap import build_ledger
 from api.demo.street import Walker, encode_jpeg, portraits, render_frames, street_looks, write_video
-from api.settings import Settings
+from config.settings import Settings
 from domain.application import CaseLedger
 from matching.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
 from matching.enrolment import enrol_from_image

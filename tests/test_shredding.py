@@ -9,10 +9,10 @@ from uuid import UUID
 import numpy as np
 import psycopg
 
-from api.settings import Settings
-from audit.chain import verify_ledger
+from config.settings import Settings
 from domain.application import CaseLedger
 from domain.values import ERASED
+from eventlog.chain import verify_ledger
 from tests.builders import COMPILER, OPERATOR, authorised, subject
 from tests.conftest import PG_URL, Clock
 

@@ -27,7 +27,7 @@ from api.demo.seed import (
     record_seed_operation,
     seed_subject,
 )
-from api.settings import Settings
+from config.settings import Settings
 from domain.alert import OutcomeType
 from domain.application import CaseLedger
 from projections.db import connect

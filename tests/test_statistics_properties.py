@@ -25,7 +25,7 @@ from api.demo.seed import (
     WATCHLIST_MANAGER,
     seed_subject,
 )
-from api.settings import Settings
+from config.settings import Settings
 from domain.actors import Actor, Role
 from domain.alert import Outcome
 from domain.application import CaseLedger

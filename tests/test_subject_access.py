@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 import api.cli
-from api.settings import Settings
-from audit.access_review import access_review
-from audit.retention import Retention
-from audit.subject_access import subject_access, write_subject_access_export
+from config.settings import Settings
 from domain.application import CaseLedger
 from domain.values import ERASED, Confirmation
+from oversight.access_review import access_review
+from oversight.retention import Retention
+from oversight.subject_access import subject_access, write_subject_access_export
 from tests.builders import OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401

@@ -68,9 +68,9 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from api.settings import Settings
-    from audit.chain import verify_ledger
-    from audit.checkpoint import (
+    from config.settings import Settings
+    from eventlog.chain import verify_ledger
+    from eventlog.checkpoint import (
         CheckpointError,
         load_public_key,
         read_checkpoint,
@@ -100,8 +100,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from api.settings import Settings
-    from audit.checkpoint import CheckpointError, make_checkpoint, write_checkpoint
+    from config.settings import Settings
+    from eventlog.checkpoint import CheckpointError, make_checkpoint, write_checkpoint
 
     settings = Settings.from_env()
     try:
@@ -123,8 +123,8 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 
 
 def cmd_public_key(args: argparse.Namespace) -> int:
-    from api.settings import Settings
-    from audit.checkpoint import load_or_create_signing_key, public_key_pem
+    from config.settings import Settings
+    from eventlog.checkpoint import load_or_create_signing_key, public_key_pem
 
     key = load_or_create_signing_key(Settings.from_env())
     print(public_key_pem(key.public_key()), end="")

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from api.settings import Settings
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
     from api.demo.seed import DemoClock, record_seed_operation
-    from audit.chain import verify_ledger
+    from eventlog.chain import verify_ledger
     from projections.report import operation_text
     from projections.runner import catch_up
 

@@ -103,12 +103,13 @@ def run_scheduled(args: argparse.Namespace) -> int:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from api.bootstrap import build_ledger
-    from api.settings import Settings
+    from config.settings import Settings
+    from domain.clock import utcnow
     from matching.engine import load_engine
     from matching.index import WatchlistIndex
     from matching.runner import LedgerSink, LedgerWatch, MatchRunner, RunSummary
     from matching.schedule import MatchSchedule, RunnerPool
-    from matching.sources import FrameSource, utcnow
+    from matching.sources import FrameSource
 
     if args.api:
         print(
@@ -214,7 +215,8 @@ def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
 
 def run_once(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
-    from api.settings import Settings
+    from config.settings import Settings
+    from domain.clock import utcnow
     from domain.errors import DomainError
     from matching.engine import load_engine
     from matching.index import WatchlistIndex
@@ -227,7 +229,7 @@ def run_once(args: argparse.Namespace) -> int:
         MatchRunner,
         RunnerRefused,
     )
-    from matching.sources import FrameSource, SourceError, utcnow
+    from matching.sources import FrameSource, SourceError
 
     if args.api and not args.token:
         print("lfr match: --api needs --token (or LFR_MATCHER_TOKEN)", file=sys.stderr)

@@ -41,7 +41,7 @@ def _model_dir(args: argparse.Namespace) -> Path:
     if args.model_dir is not None:
         path: Path = args.model_dir
         return path
-    from api.settings import Settings
+    from config.settings import Settings
 
     return Settings.from_env().model_dir
 

@@ -59,7 +59,7 @@ def _oversight_actor(args: argparse.Namespace) -> Actor:
 @contextmanager
 def _ledger() -> Iterator[CaseLedger]:
     from api.bootstrap import build_ledger
-    from api.settings import Settings
+    from config.settings import Settings
 
     ledger = build_ledger(Settings.from_env())
     try:
@@ -171,10 +171,10 @@ def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> 
 
 
 def export_handler(args: argparse.Namespace) -> int:
-    from api.settings import Settings
-    from audit.checkpoint import CheckpointError
-    from audit.export import BundleError, export_bundle
+    from config.settings import Settings
     from domain.errors import DomainError
+    from eventlog.checkpoint import CheckpointError
+    from oversight.export import BundleError, export_bundle
 
     settings = Settings.from_env()
     try:
@@ -203,8 +203,8 @@ def export_handler(args: argparse.Namespace) -> int:
 
 
 def verify_bundle_handler(args: argparse.Namespace) -> int:
-    from audit.checkpoint import CheckpointError, load_public_key
-    from audit.export import verify_bundle
+    from eventlog.checkpoint import CheckpointError, load_public_key
+    from oversight.export import verify_bundle
 
     try:
         key = load_public_key(args.public_key.read_bytes()) if args.public_key else None
@@ -224,8 +224,8 @@ def verify_bundle_handler(args: argparse.Namespace) -> int:
 
 
 def subject_access_handler(args: argparse.Namespace) -> int:
-    from audit.subject_access import subject_access, write_subject_access_export
     from domain.errors import DomainError
+    from oversight.subject_access import subject_access, write_subject_access_export
 
     if args.out is not None and not args.recipient:
         return _error("subject-access", "--out needs --recipient: the export is a disclosure")
@@ -282,8 +282,8 @@ def _describe_subject_access(data: dict[str, Any]) -> str:
 
 
 def equality_handler(args: argparse.Namespace) -> int:
-    from audit.equality import Audience, equality_report
     from domain.errors import DomainError
+    from oversight.equality import Audience, equality_report
 
     audience = Audience(args.audience)
     if audience == Audience.OVERSIGHT and not (args.purpose or "").strip():
@@ -335,7 +335,7 @@ def equality_handler(args: argparse.Namespace) -> int:
 
 
 def access_review_handler(args: argparse.Namespace) -> int:
-    from audit.access_review import access_review
+    from oversight.access_review import access_review
 
     with _ledger() as ledger:
         review = access_review(

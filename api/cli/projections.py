@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _settings() -> Any:
-    from api.settings import Settings
+    from config.settings import Settings
 
     return Settings.from_env()
 

@@ -1,5 +1,5 @@
 """`lfr retention run [--as-of TIME] [--dry-run] [--json]`: destroy what the policy no longer
-lets the system keep, by hand or from cron (`audit/retention.py` decides what is due).
+lets the system keep, by hand or from cron (`oversight/retention.py` decides what is due).
 
 Exit codes: 0 done (also when nothing was due), 1 some destruction failed, 2 not run.
 """
@@ -51,9 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_handler(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
-    from api.settings import Settings
-    from audit.retention import Retention
-    from domain.application import utcnow
+    from config.settings import Settings
+    from domain.clock import utcnow
+    from oversight.retention import Retention
 
     now = utcnow()
     as_of: datetime | None = args.as_of

@@ -25,7 +25,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.settings import Settings
+    from config.settings import Settings
 
     settings = Settings.from_env()
     app = create_app(settings)
@@ -35,7 +35,7 @@ def serve(args: argparse.Namespace) -> int:
         # on time. Jobs are rebuilt from the event log, so a restart loses none.
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        from audit.retention import Retention, RetentionSchedule
+        from oversight.retention import Retention, RetentionSchedule
 
         scheduler = BackgroundScheduler(timezone="UTC")
         ledger = app.state.services.ledger

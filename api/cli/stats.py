@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reader(args: argparse.Namespace) -> Any:
-    from api.settings import Settings
+    from config.settings import Settings
     from projections.queries import StatisticsReader
     from projections.runner import catch_up
 

@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
 
 def token(args: argparse.Namespace) -> int:
     from api.auth import issue_token
-    from api.settings import Settings
+    from config.settings import Settings
 
     try:
         text = issue_token(

@@ -133,7 +133,7 @@ def import_rows(
 
 def import_command(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
-    from api.settings import Settings
+    from config.settings import Settings
     from domain.errors import NotFound
     from matching.enrolment import engine_for_model
     from matching.models import ModelPackError
@@ -165,7 +165,7 @@ def import_command(args: argparse.Namespace) -> int:
 
 def index_sync_command(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
-    from api.settings import Settings
+    from config.settings import Settings
     from matching.index import WatchlistIndex
 
     settings = Settings.from_env()

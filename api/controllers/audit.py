@@ -22,12 +22,14 @@ from api.controllers.deps import (
 from api.problems import problem_spec
 from api.schemas import Consultation, Consultations, History, HistoryEvent, Verification
 from domain.actors import Actor
+from domain.alert import AlertTopic
+from domain.records import ConsultationTopic, FaceCountTopic
 
 SEALED = "[sealed]"
 PAGE = 500
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
-_OWNED_BY_DEPLOYMENT_FIELD = ("lfr/Alert.Raised", "lfr/FaceCount.FacesCounted")
-CONSULTATION_TOPIC = "lfr/Consultation.Recorded"
+_OWNED_BY_DEPLOYMENT_FIELD = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)
+CONSULTATION_TOPIC = ConsultationTopic.RECORDED
 
 
 def _jsonable(value: Any) -> Any:
@@ -170,7 +172,7 @@ class AuditController(Controller):
         responses=problem_spec(401, 403),
     )
     def verify(self, services: ServicesDep) -> Verification:
-        from audit.chain import verify_ledger
+        from eventlog.chain import verify_ledger
 
         report = verify_ledger(services.settings)
         return Verification(

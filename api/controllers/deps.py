@@ -12,7 +12,7 @@ from litestar.params import HeaderParameter, QueryParameter
 
 from api.idempotency import KEY_PATTERN, KeyStore
 from api.problems import ProblemException
-from api.settings import Settings
+from config.settings import Settings
 from domain.actors import Actor
 from domain.application import CaseLedger
 

@@ -168,7 +168,7 @@ class OversightController(Controller):
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> SubjectAccess:
-        from audit.subject_access import subject_access
+        from oversight.subject_access import subject_access
 
         stated = require_purpose(x_purpose, purpose)
         _period(start, end)
@@ -198,7 +198,7 @@ class OversightController(Controller):
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> Equality:
-        from audit.equality import Audience, equality_report
+        from oversight.equality import Audience, equality_report
 
         stated = require_purpose(x_purpose, purpose)
         _period(start, end)
@@ -232,7 +232,7 @@ class OversightController(Controller):
         after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AccessReview:
-        from audit.access_review import access_review
+        from oversight.access_review import access_review
 
         _period(start, end)
         review = access_review(

@@ -132,7 +132,7 @@ class RetentionController(Controller):
         dry_run: Annotated[bool, QueryParameter()] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> RetentionRun:
-        from audit.retention import Retention
+        from oversight.retention import Retention
 
         actor.require(Role.ADMIN)
         # The admin who asked is the erasure's actor; the rule and the period are the policy's.

@@ -33,7 +33,7 @@ from api.demo.street import (
     encode_jpeg,
     portraits,
 )
-from api.settings import Settings
+from config.settings import Settings
 from domain.actors import Actor, Role
 from domain.application import CaseLedger, Enrolment
 from domain.values import (

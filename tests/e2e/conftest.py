@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from api.auth import issue_token
-from api.settings import Settings
+from config.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 

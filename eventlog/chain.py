@@ -37,7 +37,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 if TYPE_CHECKING:
-    from api.settings import Settings
+    from config.settings import Settings
 
 GENESIS = bytes(32)
 HASH_LEN = 32

@@ -90,7 +90,7 @@ class Settings:
                 "POSTGRES_PASSWORD": pg["password"],
                 "POSTGRES_POOL_SIZE": "5",
                 "POSTGRES_MAX_OVERFLOW": "10",
-                "APPLICATION_RECORDER_TOPIC": "audit.chain:ChainedPostgresApplicationRecorder",
+                "APPLICATION_RECORDER_TOPIC": "eventlog.chain:ChainedPostgresApplicationRecorder",
             }
             if self.postgres_schema:
                 env["POSTGRES_SCHEMA"] = self.postgres_schema
@@ -100,5 +100,5 @@ class Settings:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(self.events_path),
             "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": "audit.chain:ChainedSQLiteApplicationRecorder",
+            "APPLICATION_RECORDER_TOPIC": "eventlog.chain:ChainedSQLiteApplicationRecorder",
         }

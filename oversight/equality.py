@@ -28,11 +28,12 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from audit.reports import plain
+from domain.alert import AlertTopic
 from domain.application import CaseLedger
 from domain.values import Confirmation
+from oversight.reports import plain
 
-PERCEIVED = "lfr/Alert.DemographicsPerceived"
+PERCEIVED = AlertTopic.DEMOGRAPHICS_PERCEIVED
 PAGE = 1000
 Z_95 = 1.959963984540054
 NOT_AVAILABLE = "not_available"  # the equality key was shredded: the group is unknown now

@@ -21,10 +21,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from audit.chain import ChainReport, verify_ledger
+from eventlog.chain import ChainReport, verify_ledger
 
 if TYPE_CHECKING:
-    from api.settings import Settings
+    from config.settings import Settings
 
 CHECKPOINT_TYPE = "lfr-ledger/checkpoint"
 CHECKPOINT_VERSION = 1

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from audit.reports import plain
 from domain.actors import Actor
 from domain.application import CaseLedger
+from domain.records import ConsultationTopic, DisclosureTopic
+from oversight.reports import plain
 
-CONSULTED = "lfr/Consultation.Recorded"
-DISCLOSED = "lfr/Disclosure.Recorded"
+CONSULTED = ConsultationTopic.RECORDED
+DISCLOSED = DisclosureTopic.RECORDED
 PAGE = 1000
 
 

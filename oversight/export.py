@@ -14,7 +14,7 @@ A bundle is a directory:
   SHA-256(state))) and must end at the signed head; each exported event's content must hash to
   its link's digest.
 - `checkpoint.json` — an Ed25519-signed (last id, head) of the log, made when the bundle was
-  (`audit/checkpoint.py`, the same format `lfr audit checkpoint` writes).
+  (`eventlog/checkpoint.py`, the same format `lfr audit checkpoint` writes).
 - `public_key.pem` — the checkpoint key. Verify with a key obtained independently
   (`lfr audit public-key`, kept outside the system); the bundled copy proves only consistency.
 - `manifest.json` — scope, who exported it to whom, the exported ids, the SHA-256 of every
@@ -42,7 +42,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.persistence import StoredEvent
 
-from audit.chain import (
+from domain.actors import Actor
+from domain.alert import AlertTopic
+from domain.records import ConsultationTopic, DisclosureTopic, FaceCountTopic, PolicyVersion
+from eventlog.chain import (
     GENESIS,
     HASH_LEN,
     chain_hash,
@@ -50,7 +53,7 @@ from audit.chain import (
     open_chain_reader,
     resolve_events_table,
 )
-from audit.checkpoint import (
+from eventlog.checkpoint import (
     check_signature,
     key_id,
     load_or_create_signing_key,
@@ -58,11 +61,9 @@ from audit.checkpoint import (
     make_checkpoint,
     public_key_pem,
 )
-from domain.actors import Actor
-from domain.records import PolicyVersion
 
 if TYPE_CHECKING:
-    from api.settings import Settings
+    from config.settings import Settings
     from domain.application import CaseLedger
 
 BUNDLE_TYPE = "lfr-ledger/oversight-bundle"
@@ -76,9 +77,9 @@ HASHED_FILES = (EVENTS_FILE, CHAIN_FILE, CHECKPOINT_FILE, KEY_FILE)
 BATCH = 2000
 
 # Events that name their deployment in a field rather than being one of its records.
-_BY_DEPLOYMENT_FIELD = ("lfr/Alert.Raised", "lfr/FaceCount.FacesCounted")
+_BY_DEPLOYMENT_FIELD = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)
 # Access records are exported with a deployment when they name one of its records.
-_ACCESS_RECORDS = ("lfr/Consultation.Recorded", "lfr/Disclosure.Recorded")
+_ACCESS_RECORDS = (ConsultationTopic.RECORDED, DisclosureTopic.RECORDED)
 
 
 class BundleError(Exception):

@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from audit.reports import plain
 from domain.actors import Actor
+from domain.alert import AlertTopic
 from domain.application import CaseLedger
 from domain.values import ERASED, Confirmation
+from domain.watchlist import WatchlistEntryTopic
+from oversight.reports import plain
 
-ENROLLED = "lfr/WatchlistEntry.Enrolled"
-RAISED = "lfr/Alert.Raised"
+ENROLLED = WatchlistEntryTopic.ENROLLED
+RAISED = AlertTopic.RAISED
 PAGE = 1000
 
 # Image formats recognisable by their first bytes, for naming exported files.

@@ -28,29 +28,31 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from audit.reports import plain
 from domain.actors import Actor
+from domain.alert import AlertTopic
 from domain.application import SYSTEM, CaseLedger
+from domain.deployment import DeploymentTopic
 from domain.errors import DomainError
 from domain.values import DeploymentStatus
+from oversight.reports import plain
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
 
-    from api.settings import Settings
+    from config.settings import Settings
 
 logger = logging.getLogger("lfr.retention")
 
 WATCHLIST_RULE = "retention.watchlist_hours_after_end"
 ALERT_IMAGE_RULE = "retention.alert_image_days"
 
-ENDED = "lfr/Deployment.Ended"
-REFUSED = "lfr/Deployment.Refused"
-WATCHLIST_DESTROYED = "lfr/Deployment.WatchlistDestroyed"
-RAISED = "lfr/Alert.Raised"
-IMAGES_ERASED = "lfr/Alert.ImagesErased"
-HOLD_PLACED = "lfr/Alert.LegalHoldPlaced"
-HOLD_RELEASED = "lfr/Alert.LegalHoldReleased"
+ENDED = DeploymentTopic.ENDED
+REFUSED = DeploymentTopic.REFUSED
+WATCHLIST_DESTROYED = DeploymentTopic.WATCHLIST_DESTROYED
+RAISED = AlertTopic.RAISED
+IMAGES_ERASED = AlertTopic.IMAGES_ERASED
+HOLD_PLACED = AlertTopic.LEGAL_HOLD_PLACED
+HOLD_RELEASED = AlertTopic.LEGAL_HOLD_RELEASED
 PAGE = 1000
 
 
@@ -261,7 +263,7 @@ class Retention:
 
     def _not_ended(self, now: datetime, finished: dict[UUID, datetime]) -> list[UUID]:
         out: list[UUID] = []
-        for n in _notifications(self.ledger, ["lfr/Deployment.Authorised"]):
+        for n in _notifications(self.ledger, [DeploymentTopic.AUTHORISED]):
             deployment_id = UUID(str(n.originator_id))
             if deployment_id in finished or deployment_id in out:
                 continue
