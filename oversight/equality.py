@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +30,7 @@ from uuid import UUID
 from domain.alert import AlertTopic
 from domain.application import CaseLedger
 from domain.values import Confirmation
+from eventlog.reader import notifications
 from oversight.reports import plain
 
 PERCEIVED = AlertTopic.DEMOGRAPHICS_PERCEIVED
@@ -102,18 +102,6 @@ class _Counts:
     false_alerts: int = 0
 
 
-def _notifications(ledger: CaseLedger) -> Iterator[Any]:
-    start = 0
-    while True:
-        batch = ledger.recorder.select_notifications(
-            start, PAGE, topics=[PERCEIVED], inclusive_of_start=False
-        )
-        yield from batch
-        if len(batch) < PAGE:
-            return
-        start = batch[-1].id
-
-
 def equality_report(
     ledger: CaseLedger,
     *,
@@ -129,7 +117,7 @@ def equality_report(
     fields = sorted(policy.equality_fields)
     counts: dict[str, dict[str, _Counts]] = {f: defaultdict(_Counts) for f in fields}
     total = 0
-    for n in _notifications(ledger):
+    for n in notifications(ledger.recorder, [PERCEIVED]):
         alert_id = UUID(str(n.originator_id))
         alert = ledger.alert(alert_id)
         if deployment_id is not None and alert.deployment_id != deployment_id:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from domain.application import SYSTEM, CaseLedger
 from domain.deployment import DeploymentTopic
 from domain.errors import DomainError
 from domain.values import DeploymentStatus
+from eventlog.reader import notifications
 from oversight.reports import plain
 
 if TYPE_CHECKING:
@@ -160,18 +161,6 @@ class RetentionReport:
         return "\n".join(lines)
 
 
-def _notifications(ledger: CaseLedger, topics: list[str]) -> Iterator[Any]:
-    start = 0
-    while True:
-        batch = ledger.recorder.select_notifications(
-            start, PAGE, topics=topics, inclusive_of_start=False
-        )
-        yield from batch
-        if len(batch) < PAGE:
-            return
-        start = batch[-1].id
-
-
 class Retention:
     """Decides and performs retention for one ledger. Thread-safe: runs are serialised."""
 
@@ -216,7 +205,7 @@ class Retention:
 
         finished: dict[UUID, datetime] = {}
         destroyed: set[UUID] = set()
-        for n in _notifications(self.ledger, [ENDED, REFUSED, WATCHLIST_DESTROYED]):
+        for n in notifications(self.ledger.recorder, [ENDED, REFUSED, WATCHLIST_DESTROYED]):
             originator = UUID(str(n.originator_id))
             if n.topic == WATCHLIST_DESTROYED:
                 destroyed.add(originator)
@@ -232,7 +221,9 @@ class Retention:
         raised: dict[UUID, Any] = {}
         erased: set[UUID] = set()
         holds: dict[UUID, str | None] = {}
-        for n in _notifications(self.ledger, [RAISED, IMAGES_ERASED, HOLD_PLACED, HOLD_RELEASED]):
+        for n in notifications(
+            self.ledger.recorder, [RAISED, IMAGES_ERASED, HOLD_PLACED, HOLD_RELEASED]
+        ):
             originator = UUID(str(n.originator_id))
             if n.topic == RAISED:
                 event: Any = decode(n)
@@ -263,7 +254,7 @@ class Retention:
 
     def _not_ended(self, now: datetime, finished: dict[UUID, datetime]) -> list[UUID]:
         out: list[UUID] = []
-        for n in _notifications(self.ledger, [DeploymentTopic.AUTHORISED]):
+        for n in notifications(self.ledger.recorder, [DeploymentTopic.AUTHORISED]):
             deployment_id = UUID(str(n.originator_id))
             if deployment_id in finished or deployment_id in out:
                 continue
@@ -338,7 +329,7 @@ class Retention:
     def _shred_leftovers(self, report: RetentionReport) -> None:
         """Keys whose erasure is recorded but which survived (a crash between the two)."""
         vault = self.ledger.vault
-        for n in _notifications(self.ledger, [WATCHLIST_DESTROYED, IMAGES_ERASED]):
+        for n in notifications(self.ledger.recorder, [WATCHLIST_DESTROYED, IMAGES_ERASED]):
             if n.topic == IMAGES_ERASED:
                 ids = [UUID(str(n.originator_id))]
             else:

@@ -13,7 +13,6 @@ includes a crop only where an engagement officer confirmed the identity.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from domain.alert import AlertTopic
 from domain.application import CaseLedger
 from domain.values import ERASED, Confirmation
 from domain.watchlist import WatchlistEntryTopic
+from eventlog.reader import notifications
 from oversight.reports import plain
 
 ENROLLED = WatchlistEntryTopic.ENROLLED
@@ -100,18 +100,6 @@ class SubjectAccessReport:
         return data
 
 
-def _notifications(ledger: CaseLedger, topic: str) -> Iterator[Any]:
-    start = 0
-    while True:
-        batch = ledger.recorder.select_notifications(
-            start, PAGE, topics=[topic], inclusive_of_start=False
-        )
-        yield from batch
-        if len(batch) < PAGE:
-            return
-        start = batch[-1].id
-
-
 def _overlaps(start: datetime, end: datetime, period_start: datetime, period_end: datetime) -> bool:
     return start < period_end and period_start < end
 
@@ -126,7 +114,7 @@ def subject_access(
     report = SubjectAccessReport(digest, start, end, ledger.clock())
     decode = ledger.mapper.to_domain_event
     found: dict[UUID, EntryFinding] = {}
-    for n in _notifications(ledger, ENROLLED):
+    for n in notifications(ledger.recorder, [ENROLLED]):
         event: Any = decode(n)
         if event.subject_digest != digest:
             continue
@@ -137,7 +125,7 @@ def subject_access(
             continue
         found[entry_id] = _entry_finding(ledger, entry_id, deployment)
     if found:
-        for n in _notifications(ledger, RAISED):
+        for n in notifications(ledger.recorder, [RAISED]):
             raised: Any = decode(n)
             finding = found.get(raised.entry_id)
             if finding is not None:
