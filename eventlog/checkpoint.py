@@ -21,7 +21,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from eventlog.chain import ChainReport, verify_ledger
+from eventlog.chain.verify import ChainReport
+from eventlog.chain.wiring import verify_ledger
 
 if TYPE_CHECKING:
     from config.settings import Settings

@@ -45,14 +45,8 @@ from eventsourcing.persistence import StoredEvent
 from domain.actors import Actor
 from domain.alert import AlertTopic
 from domain.records import ConsultationTopic, DisclosureTopic, FaceCountTopic, PolicyVersion
-from eventlog.chain import (
-    GENESIS,
-    HASH_LEN,
-    chain_hash,
-    link_hash,
-    open_chain_reader,
-    resolve_events_table,
-)
+from eventlog.chain.hashing import GENESIS, HASH_LEN, chain_hash, link_hash
+from eventlog.chain.wiring import open_chain_reader, resolve_events_table
 from eventlog.checkpoint import (
     check_signature,
     key_id,

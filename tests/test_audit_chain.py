@@ -22,14 +22,13 @@ from eventsourcing.persistence import IntegrityError
 
 import api.cli
 from config.settings import Settings
-from eventlog.chain import (
-    GENESIS,
+from eventlog.chain.hashing import GENESIS, chain_hash
+from eventlog.chain.recorders import (
     ChainedPostgresApplicationRecorder,
     ChainedSQLiteApplicationRecorder,
-    chain_hash,
-    verify_chain,
-    verify_ledger,
 )
+from eventlog.chain.verify import verify_chain
+from eventlog.chain.wiring import verify_ledger
 from eventlog.checkpoint import (
     key_id,
     key_path,

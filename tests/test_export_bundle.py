@@ -20,7 +20,7 @@ from api.cli.oversight import register_audit_subcommands
 from config.settings import Settings
 from domain.actors import Actor, Role
 from domain.application import CaseLedger
-from eventlog.chain import chain_hash
+from eventlog.chain.hashing import chain_hash
 from eventlog.checkpoint import load_or_create_signing_key, public_key_pem
 from oversight.access_review import access_review
 from oversight.export import (

@@ -13,7 +13,7 @@ from api.demo.seed import DemoClock, record_seed_operation
 from config.settings import Settings
 from domain.application import CaseLedger
 from domain.values import Decision
-from eventlog.chain import verify_ledger
+from eventlog.chain.wiring import verify_ledger
 from matching.engine import InsightFaceEngine
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 

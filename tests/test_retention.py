@@ -20,7 +20,7 @@ from config.settings import Settings
 from domain.application import CaseLedger
 from domain.errors import InvalidTransition
 from domain.values import ERASED, Confirmation, Decision, PublicNotice
-from eventlog.chain import verify_ledger
+from eventlog.chain.wiring import verify_ledger
 from matching.index import WatchlistIndex, index_path
 from oversight.retention import (
     ALERT_IMAGE_RULE,

@@ -12,7 +12,7 @@ import psycopg
 from config.settings import Settings
 from domain.application import CaseLedger
 from domain.values import ERASED
-from eventlog.chain import verify_ledger
+from eventlog.chain.wiring import verify_ledger
 from tests.builders import COMPILER, OPERATOR, authorised, subject
 from tests.conftest import PG_URL, Clock
 

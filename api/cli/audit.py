@@ -69,7 +69,7 @@ def _print_json(data: dict[str, Any]) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from config.settings import Settings
-    from eventlog.chain import verify_ledger
+    from eventlog.chain.wiring import verify_ledger
     from eventlog.checkpoint import (
         CheckpointError,
         load_public_key,

@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
     from api.demo.seed import DemoClock, record_seed_operation
-    from eventlog.chain import verify_ledger
+    from eventlog.chain.wiring import verify_ledger
     from projections.report import operation_text
     from projections.runner import catch_up
 

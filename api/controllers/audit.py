@@ -172,7 +172,7 @@ class AuditController(Controller):
         responses=problem_spec(401, 403),
     )
     def verify(self, services: ServicesDep) -> Verification:
-        from eventlog.chain import verify_ledger
+        from eventlog.chain.wiring import verify_ledger
 
         report = verify_ledger(services.settings)
         return Verification(
