@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 # The recorders that write each event's hash-chain link in the event's own transaction, named
 # by topic so configuration need not import the event log.
-CHAIN_RECORDERS = "eventlog.chain.recorders"
+RECORDERS = "eventlog.chain.recorders"
 
 
 def _default_model_dir() -> Path:
@@ -94,7 +94,7 @@ class Settings:
                 "POSTGRES_PASSWORD": pg["password"],
                 "POSTGRES_POOL_SIZE": "5",
                 "POSTGRES_MAX_OVERFLOW": "10",
-                "APPLICATION_RECORDER_TOPIC": f"{CHAIN_RECORDERS}:ChainedPostgresApplicationRecorder",
+                "APPLICATION_RECORDER_TOPIC": f"{RECORDERS}:ChainedPostgresApplicationRecorder",
             }
             if self.postgres_schema:
                 env["POSTGRES_SCHEMA"] = self.postgres_schema
@@ -104,5 +104,5 @@ class Settings:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(self.events_path),
             "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": f"{CHAIN_RECORDERS}:ChainedSQLiteApplicationRecorder",
+            "APPLICATION_RECORDER_TOPIC": f"{RECORDERS}:ChainedSQLiteApplicationRecorder",
         }
