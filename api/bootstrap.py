@@ -1,4 +1,5 @@
-"""Assembles the case ledger from settings: event store, key vault, policy, clock."""
+"""The composition root: assembles the case ledger from settings (event store, key vault, policy,
+clock) and wires services that live in sibling rooms into each other."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from datetime import datetime
 from pathlib import Path
 
 from config.settings import Settings
-from domain.application import CaseLedger
+from domain.actors import Actor
+from domain.application import SYSTEM, CaseLedger
 from domain.clock import utcnow
 from domain.policy import Policy
 from eventlog.vault import PostgresKeyVault, SQLiteKeyVault
+from oversight.retention import Retention
 
 
 def build_vault(settings: Settings) -> SQLiteKeyVault | PostgresKeyVault:
@@ -32,4 +35,25 @@ def build_ledger(
         vault=build_vault(settings),
         policy=Policy.load(policy_path),
         clock=clock,
+    )
+
+
+def sync_watchlist_index(ledger: CaseLedger, settings: Settings) -> bool:
+    """Lets this node's watchlist index drop destroyed entries' vectors now, not on the
+    matcher's next sync. Skipped when the node keeps no index file. True if one was synced."""
+    # Imported here: commands that never destroy a watchlist need not load vectors' libraries.
+    from matching.index import WatchlistIndex, index_path
+
+    if not index_path(settings).exists():
+        return False
+    with WatchlistIndex.open(settings) as index:
+        index.sync(ledger)
+    return True
+
+
+def build_retention(ledger: CaseLedger, settings: Settings, *, actor: Actor = SYSTEM) -> Retention:
+    """Retention for this node, syncing the watchlist index after a destruction (retention
+    itself knows nothing of the matcher)."""
+    return Retention(
+        ledger, after_destruction=lambda: sync_watchlist_index(ledger, settings), actor=actor
     )

@@ -14,11 +14,11 @@ from uuid import UUID
 from domain.actors import Actor
 from domain.application import CaseLedger
 from domain.records import ConsultationTopic, DisclosureTopic
+from eventlog.reader import notifications
 from oversight.reports import plain
 
 CONSULTED = ConsultationTopic.RECORDED
 DISCLOSED = DisclosureTopic.RECORDED
-PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -57,41 +57,34 @@ def access_review(
 ) -> AccessReview:
     """Access records in log order after notification id `after`, at most `limit` of them."""
     review = AccessReview()
-    position = after
-    while True:
-        batch = ledger.recorder.select_notifications(
-            position, PAGE, topics=[CONSULTED, DISCLOSED], inclusive_of_start=False
-        )
-        for n in batch:
-            position = n.id
-            event: Any = ledger.mapper.to_domain_event(n)
-            actor: Actor | None = getattr(event, "actor", None)
-            who = actor.id if actor is not None else str(event.actor_id)
-            if actor_id is not None and who != actor_id:
-                continue
-            if record is not None and record not in event.record:
-                continue
-            if start is not None and event.occurred_at < start:
-                continue
-            if end is not None and event.occurred_at >= end:
-                continue
-            consulted = n.topic == CONSULTED
-            review.records.append(
-                AccessRecord(
-                    kind="consultation" if consulted else "disclosure",
-                    notification_id=n.id,
-                    id=UUID(str(n.originator_id)),
-                    actor_id=who,
-                    actor_role=actor.role.value if actor is not None else None,
-                    record=event.record,
-                    occurred_at=event.occurred_at,
-                    purpose=event.purpose if consulted else None,
-                    recipient=None if consulted else event.recipient,
-                    legal_basis=None if consulted else event.legal_basis,
-                )
+    for n in notifications(ledger.recorder, [CONSULTED, DISCLOSED], after=after):
+        event: Any = ledger.mapper.to_domain_event(n)
+        actor: Actor | None = getattr(event, "actor", None)
+        who = actor.id if actor is not None else str(event.actor_id)
+        if actor_id is not None and who != actor_id:
+            continue
+        if record is not None and record not in event.record:
+            continue
+        if start is not None and event.occurred_at < start:
+            continue
+        if end is not None and event.occurred_at >= end:
+            continue
+        consulted = n.topic == CONSULTED
+        review.records.append(
+            AccessRecord(
+                kind="consultation" if consulted else "disclosure",
+                notification_id=n.id,
+                id=UUID(str(n.originator_id)),
+                actor_id=who,
+                actor_role=actor.role.value if actor is not None else None,
+                record=event.record,
+                occurred_at=event.occurred_at,
+                purpose=event.purpose if consulted else None,
+                recipient=None if consulted else event.recipient,
+                legal_basis=None if consulted else event.legal_basis,
             )
-            if len(review.records) >= limit:
-                review.next_after = n.id
-                return review
-        if len(batch) < PAGE:
+        )
+        if len(review.records) >= limit:
+            review.next_after = n.id
             return review
+    return review

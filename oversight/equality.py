@@ -34,7 +34,6 @@ from eventlog.reader import notifications
 from oversight.reports import plain
 
 PERCEIVED = AlertTopic.DEMOGRAPHICS_PERCEIVED
-PAGE = 1000
 Z_95 = 1.959963984540054
 NOT_AVAILABLE = "not_available"  # the equality key was shredded: the group is unknown now
 

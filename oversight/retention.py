@@ -5,8 +5,8 @@ Two rules, both with periods from the policy file (`[retention]`):
 - `watchlist_hours_after_end`: a deployment's watchlist is destroyed that many hours after the
   deployment ended (or was refused). Every entry's key is shredded, a `WatchlistDestroyed`
   manifest and one `Destroyed` event per entry are written (metadata only: what, which rule,
-  when), and the watchlist index drops the entries' vectors on its next sync, which the run
-  triggers.
+  when), and the watchlist index drops the entries' vectors at once, through the hook the
+  composition root hands in (`after_destruction`).
 - `alert_image_days`: an alert's face crop is erased that many days after it was captured,
   unless the alert is under legal hold; a hold released later makes it due at once.
 
@@ -40,7 +40,6 @@ from oversight.reports import plain
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
 
-    from config.settings import Settings
 
 logger = logging.getLogger("lfr.retention")
 
@@ -54,7 +53,6 @@ RAISED = AlertTopic.RAISED
 IMAGES_ERASED = AlertTopic.IMAGES_ERASED
 HOLD_PLACED = AlertTopic.LEGAL_HOLD_PLACED
 HOLD_RELEASED = AlertTopic.LEGAL_HOLD_RELEASED
-PAGE = 1000
 
 
 def rule_text(rule: str, value: int, policy_version: str) -> str:
@@ -168,12 +166,13 @@ class Retention:
         self,
         ledger: CaseLedger,
         *,
-        settings: Settings | None = None,
+        after_destruction: Callable[[], bool] | None = None,
         actor: Actor = SYSTEM,
     ) -> None:
-        """`settings` locates the watchlist index to sync after a destruction (none: skip)."""
+        """`after_destruction` lets whoever keeps a copy of destroyed data drop it now (the
+        composition root hands in the watchlist index's sync); it answers whether it did."""
         self.ledger = ledger
-        self.settings = settings
+        self.after_destruction = after_destruction
         self.actor = actor
         self._lock = threading.Lock()
 
@@ -348,24 +347,9 @@ class Retention:
         vacuum: Callable[[], None] | None = getattr(self.ledger.vault, "vacuum", None)
         if vacuum is not None:
             vacuum()
-        if report.watchlists_destroyed or report.keys_shredded_late:
-            report.index_synced = sync_watchlist_index(self.ledger, self.settings)
-
-
-def sync_watchlist_index(ledger: CaseLedger, settings: Settings | None) -> bool:
-    """Lets the watchlist index drop destroyed entries' vectors now, not on the matcher's next
-    sync. Skipped when this node has no index file. True if an index was synced."""
-    if settings is None:
-        return False
-    try:
-        from matching.index import WatchlistIndex, index_path
-    except ImportError:  # an installation without the matching plugin keeps no index
-        return False
-    if not index_path(settings).exists():
-        return False
-    with WatchlistIndex.open(settings) as index:
-        index.sync(ledger)
-    return True
+        destroyed = report.watchlists_destroyed or report.keys_shredded_late
+        if destroyed and self.after_destruction is not None:
+            report.index_synced = self.after_destruction()
 
 
 # --- scheduling -----------------------------------------------------------------------------

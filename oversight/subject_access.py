@@ -29,7 +29,6 @@ from oversight.reports import plain
 
 ENROLLED = WatchlistEntryTopic.ENROLLED
 RAISED = AlertTopic.RAISED
-PAGE = 1000
 
 # Image formats recognisable by their first bytes, for naming exported files.
 _MAGIC = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG", "png"), (b"RIFF", "webp"), (b"BM", "bmp"))

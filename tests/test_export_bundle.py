@@ -20,20 +20,19 @@ from api.cli.oversight import register_audit_subcommands
 from config.settings import Settings
 from domain.actors import Actor, Role
 from domain.application import CaseLedger
-from eventlog.chain.hashing import chain_hash
+from eventlog.chain.hashing import chain_hash, link_hash
 from eventlog.checkpoint import load_or_create_signing_key, public_key_pem
 from oversight.access_review import access_review
-from oversight.export import (
+from oversight.bundles.format import (
     CHAIN_FILE,
     CHECKPOINT_FILE,
     EVENTS_FILE,
     KEY_FILE,
     MANIFEST_FILE,
     BundleError,
-    export_bundle,
-    link_hash,
-    verify_bundle,
 )
+from oversight.bundles.verify import verify_bundle
+from oversight.bundles.write import export_bundle
 from tests.builders import OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401

@@ -16,6 +16,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 import api.cli
+from api.bootstrap import build_retention
 from config.settings import Settings
 from domain.application import CaseLedger
 from domain.errors import InvalidTransition
@@ -133,7 +134,7 @@ def events_of(ledger: CaseLedger, originator: UUID) -> list[Any]:
 
 @pytest.fixture
 def retention(ledger: CaseLedger, settings: Settings) -> Retention:
-    return Retention(ledger, settings=settings)
+    return build_retention(ledger, settings)
 
 
 def test_retention_destroys_exactly_what_is_due_and_keeps_held_data(

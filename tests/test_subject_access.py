@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import api.cli
+from api.bootstrap import build_retention
 from config.settings import Settings
 from domain.application import CaseLedger
 from domain.values import ERASED, Confirmation
 from oversight.access_review import access_review
-from oversight.retention import Retention
 from oversight.subject_access import subject_access, write_subject_access_export
 from tests.builders import OVERSIGHT
 from tests.conftest import Clock
@@ -62,7 +62,7 @@ def test_answers_before_and_after_destruction(
     # Retention destroys both watchlists and every image; the answer stands, minus the data.
     assert second.ended_at is not None
     clock.now = second.ended_at + timedelta(days=40)
-    Retention(ledger, settings=settings).run()
+    build_retention(ledger, settings).run()
     after = subject_access(ledger, SUBJECT, start=whole[0], end=whole[1])
     assert after.on_watchlist and after.in_alert
     assert [e.entry_id for e in after.entries] == [e.entry_id for e in before.entries]

@@ -174,7 +174,8 @@ def export_handler(args: argparse.Namespace) -> int:
     from config.settings import Settings
     from domain.errors import DomainError
     from eventlog.checkpoint import CheckpointError
-    from oversight.export import BundleError, export_bundle
+    from oversight.bundles.format import BundleError
+    from oversight.bundles.write import export_bundle
 
     settings = Settings.from_env()
     try:
@@ -204,7 +205,7 @@ def export_handler(args: argparse.Namespace) -> int:
 
 def verify_bundle_handler(args: argparse.Namespace) -> int:
     from eventlog.checkpoint import CheckpointError, load_public_key
-    from oversight.export import verify_bundle
+    from oversight.bundles.verify import verify_bundle
 
     try:
         key = load_public_key(args.public_key.read_bytes()) if args.public_key else None

@@ -50,10 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_handler(args: argparse.Namespace) -> int:
-    from api.bootstrap import build_ledger
+    from api.bootstrap import build_ledger, build_retention
     from config.settings import Settings
     from domain.clock import utcnow
-    from oversight.retention import Retention
 
     now = utcnow()
     as_of: datetime | None = args.as_of
@@ -69,7 +68,7 @@ def run_handler(args: argparse.Namespace) -> int:
     # The ledger's clock is the stated time, so erasure events record when they were decided.
     ledger = build_ledger(settings, clock=(lambda: moment) if as_of is not None else utcnow)
     try:
-        report = Retention(ledger, settings=settings).run(as_of, dry_run=args.dry_run)
+        report = build_retention(ledger, settings).run(as_of, dry_run=args.dry_run)
     finally:
         ledger.close()
         close = getattr(ledger.vault, "close", None)

@@ -35,11 +35,12 @@ def serve(args: argparse.Namespace) -> int:
         # on time. Jobs are rebuilt from the event log, so a restart loses none.
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        from oversight.retention import Retention, RetentionSchedule
+        from api.bootstrap import build_retention
+        from oversight.retention import RetentionSchedule
 
         scheduler = BackgroundScheduler(timezone="UTC")
         ledger = app.state.services.ledger
-        RetentionSchedule(Retention(ledger, settings=settings), scheduler).rebuild()
+        RetentionSchedule(build_retention(ledger, settings), scheduler).rebuild()
         scheduler.start()
     uvicorn.run(
         app,

@@ -132,11 +132,11 @@ class RetentionController(Controller):
         dry_run: Annotated[bool, QueryParameter()] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> RetentionRun:
-        from oversight.retention import Retention
+        from api.bootstrap import build_retention
 
         actor.require(Role.ADMIN)
         # The admin who asked is the erasure's actor; the rule and the period are the policy's.
-        retention = Retention(services.ledger, settings=services.settings, actor=actor)
+        retention = build_retention(services.ledger, services.settings, actor=actor)
         with _RUN_LOCK:
             report = retention.run(dry_run=dry_run)
         return RetentionRun(

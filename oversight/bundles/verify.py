@@ -1,30 +1,6 @@
-"""Oversight bundles: a signed, self-verifying export of the event log, checked offline.
-
-A bundle is a directory:
-
-- `events.jsonl` — the exported events in log order, one per line: notification `id`, `topic`,
-  `originator_id`, `originator_version`, `state` (the stored bytes exactly, as UTF-8 text; or
-  `state_b64` when they are not text), and the event's chain link `prev_hash` / `hash`. Sealed
-  personal fields stay sealed: the bundle holds ciphertext, never keys.
-- `chain.jsonl` — the whole chain up to the checkpoint, one link per line, for every event of the
-  log (exported or not): `id`, `prev_id`, `topic`, `originator_id`, `originator_version`,
-  `state_sha256` and `hash`. No content: the digest of the state stands for it. This is what lets
-  a per-deployment bundle be verified alone: the chain is over the whole log, so each link is
-  recomputed from genesis (h_n = SHA-256(h_{n-1} ‖ id ‖ topic ‖ originator ‖ version ‖
-  SHA-256(state))) and must end at the signed head; each exported event's content must hash to
-  its link's digest.
-- `checkpoint.json` — an Ed25519-signed (last id, head) of the log, made when the bundle was
-  (`eventlog/checkpoint.py`, the same format `lfr audit checkpoint` writes).
-- `public_key.pem` — the checkpoint key. Verify with a key obtained independently
-  (`lfr audit public-key`, kept outside the system); the bundled copy proves only consistency.
-- `manifest.json` — scope, who exported it to whom, the exported ids, the SHA-256 of every
-  other file, signed with the same key.
-
-`verify_bundle` needs no database. It names the first tampered record: a line altered, removed,
-inserted or moved in either file, a file changed, or a signature that fails. Every export is
-itself logged as a disclosure (recipient, what) before the checkpoint is made, so the bundle's
-own chain contains the record of its disclosure.
-"""
+"""Verifying a bundle offline: recompute every link from genesis to the signed head and name the
+first record that was altered, removed, inserted or moved. Needs no database and no keys but the
+public one, so an outside body can run it on its own machine."""
 
 from __future__ import annotations
 
@@ -33,226 +9,33 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from eventsourcing.persistence import StoredEvent
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from domain.actors import Actor
-from domain.alert import AlertTopic
-from domain.records import ConsultationTopic, DisclosureTopic, FaceCountTopic, PolicyVersion
 from eventlog.chain.hashing import GENESIS, HASH_LEN, chain_hash, link_hash
-from eventlog.chain.wiring import open_chain_reader, resolve_events_table
 from eventlog.checkpoint import (
     check_signature,
     key_id,
-    load_or_create_signing_key,
     load_public_key,
-    make_checkpoint,
-    public_key_pem,
+)
+from oversight.bundles.format import (
+    BUNDLE_TYPE,
+    BUNDLE_VERSION,
+    CHAIN_FILE,
+    CHECKPOINT_FILE,
+    EVENTS_FILE,
+    HASHED_FILES,
+    KEY_FILE,
+    MANIFEST_FILE,
+    canonical,
+    sha256_file,
 )
 
 if TYPE_CHECKING:
-    from config.settings import Settings
-    from domain.application import CaseLedger
-
-BUNDLE_TYPE = "lfr-ledger/oversight-bundle"
-BUNDLE_VERSION = 1
-EVENTS_FILE = "events.jsonl"
-CHAIN_FILE = "chain.jsonl"
-CHECKPOINT_FILE = "checkpoint.json"
-KEY_FILE = "public_key.pem"
-MANIFEST_FILE = "manifest.json"
-HASHED_FILES = (EVENTS_FILE, CHAIN_FILE, CHECKPOINT_FILE, KEY_FILE)
-BATCH = 2000
-
-# Events that name their deployment in a field rather than being one of its records.
-_BY_DEPLOYMENT_FIELD = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)
-# Access records are exported with a deployment when they name one of its records.
-_ACCESS_RECORDS = (ConsultationTopic.RECORDED, DisclosureTopic.RECORDED)
-
-
-class BundleError(Exception):
-    """A bundle could not be written (empty ledger, output in the way, broken log)."""
-
-
-def _canonical(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _sign_manifest(manifest: dict[str, Any], key: Ed25519PrivateKey) -> None:
-    body = {k: v for k, v in manifest.items() if k != "signature"}
-    manifest["signature"] = base64.b64encode(key.sign(_canonical(body))).decode()
-
-
-def _line(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# --- writing ----------------------------------------------------------------------------------
-
-
-class _DeploymentSelection:
-    """Which events belong to one deployment: its own, its watchlist entries', its alerts' and
-    face counts', its operation's, the policy version it cites, and access records naming any
-    of those. Grows as the log is read in order (an alert is raised before anyone reads it)."""
-
-    def __init__(self, ledger: CaseLedger, deployment_id: UUID) -> None:
-        deployment = ledger.deployment(deployment_id)
-        self.ledger = ledger
-        self.deployment_id = deployment_id
-        self.members: set[str] = {
-            str(deployment_id),
-            *(str(e) for e in deployment.entry_ids),
-            str(deployment.plan.operation_id),
-            str(PolicyVersion.id_for(deployment.policy_version)),
-        }
-
-    def _event(self, topic: str, originator: str, version: int, state: bytes) -> Any:
-        return self.ledger.mapper.to_domain_event(
-            StoredEvent(
-                originator_id=UUID(originator),
-                originator_version=version,
-                topic=topic,
-                state=state,
-            )
-        )
-
-    def wants(self, topic: str, originator: str, version: int, state: bytes) -> bool:
-        if originator in self.members:
-            return True
-        if topic in _BY_DEPLOYMENT_FIELD:
-            event = self._event(topic, originator, version, state)
-            if getattr(event, "deployment_id", None) == self.deployment_id:
-                self.members.add(originator)
-                return True
-            return False
-        if topic in _ACCESS_RECORDS:
-            record = str(getattr(self._event(topic, originator, version, state), "record", ""))
-            return any(member in record for member in self.members)
-        return False
-
-
-def export_bundle(
-    ledger: CaseLedger,
-    settings: Settings,
-    out_dir: Path,
-    *,
-    actor: Actor,
-    recipient: str,
-    legal_basis: str,
-    deployment_id: UUID | None = None,
-    signing_key: Ed25519PrivateKey | None = None,
-    events_table: str | None = None,
-) -> dict[str, Any]:
-    """Writes a bundle of one deployment (or, with `deployment_id=None`, of the whole log) into
-    `out_dir`, which must not exist or be empty. Returns the signed manifest."""
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise BundleError(f"{out_dir} is not empty; choose a new directory for the bundle")
-    table = resolve_events_table(settings, events_table)
-    if table is None:
-        raise BundleError("the ledger is empty: there is nothing to export")
-    selection = _DeploymentSelection(ledger, deployment_id) if deployment_id else None
-    what = f"audit_export:deployment:{deployment_id}" if deployment_id else "audit_export:all"
-    # Logged before the checkpoint, so the bundle's chain carries its own disclosure record.
-    disclosure_id = ledger.record_disclosure(
-        actor, recipient=recipient, record=what, legal_basis=legal_basis
-    )
-    key = signing_key or load_or_create_signing_key(settings)
-    checkpoint = make_checkpoint(settings, key, events_table=table)
-    last_id: int = checkpoint["last_id"]
-
-    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    exported: list[int] = []
-    links = 0
-    with (
-        open_chain_reader(settings, table) as reader,
-        (out_dir / EVENTS_FILE).open("wb") as events_out,
-        (out_dir / CHAIN_FILE).open("wb") as chain_out,
-    ):
-        after = 0
-        prev_hash = GENESIS
-        while after < last_id:
-            events = reader.events(after, last_id, BATCH)
-            chain = reader.links(after, last_id, BATCH)
-            if not events:
-                break
-            # make_checkpoint verified this prefix: both tables agree id for id.
-            if [e.id for e in events] != [k.id for k in chain]:
-                raise BundleError("the log changed under the export; run it again")
-            for e, link in zip(events, chain, strict=True):
-                chain_out.write(
-                    _line(
-                        {
-                            "id": e.id,
-                            "prev_id": link.prev_id,
-                            "topic": e.topic,
-                            "originator_id": e.originator_id,
-                            "originator_version": e.originator_version,
-                            "state_sha256": hashlib.sha256(e.state).hexdigest(),
-                            "hash": link.hash.hex(),
-                        }
-                    )
-                )
-                links += 1
-                if selection is None or selection.wants(
-                    e.topic, e.originator_id, e.originator_version, e.state
-                ):
-                    line: dict[str, Any] = {
-                        "id": e.id,
-                        "topic": e.topic,
-                        "originator_id": e.originator_id,
-                        "originator_version": e.originator_version,
-                        "prev_hash": prev_hash.hex(),
-                        "hash": link.hash.hex(),
-                    }
-                    try:
-                        line["state"] = e.state.decode("utf-8")
-                    except UnicodeDecodeError:
-                        line["state_b64"] = base64.b64encode(e.state).decode()
-                    events_out.write(_line(line))
-                    exported.append(e.id)
-                prev_hash = link.hash
-            after = events[-1].id
-
-    (out_dir / CHECKPOINT_FILE).write_text(json.dumps(checkpoint, indent=2, sort_keys=True) + "\n")
-    (out_dir / KEY_FILE).write_text(public_key_pem(key.public_key()))
-    manifest: dict[str, Any] = {
-        "type": BUNDLE_TYPE,
-        "version": BUNDLE_VERSION,
-        "scope": {"deployment_id": str(deployment_id)} if deployment_id else {"all": True},
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "created_by": actor.id,
-        "recipient": recipient,
-        "legal_basis": legal_basis,
-        "disclosure_id": str(disclosure_id),
-        "events_table": table,
-        "last_id": last_id,
-        "head": checkpoint["head"],
-        "links": links,
-        "exported_ids": exported if deployment_id else "all",
-        "events": len(exported),
-        "files": {name: _sha256_file(out_dir / name) for name in HASHED_FILES},
-        "key_id": key_id(key.public_key()),
-    }
-    _sign_manifest(manifest, key)
-    (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return manifest
-
-
-# --- verifying --------------------------------------------------------------------------------
+    pass
 
 
 @dataclass(frozen=True)
@@ -374,7 +157,7 @@ def _check_manifest(manifest: dict[str, Any], key: Ed25519PublicKey) -> None:
         raise _fail(MANIFEST_FILE, "unsigned", "the manifest has no signature")
     body = {k: v for k, v in manifest.items() if k != "signature"}
     try:
-        key.verify(base64.b64decode(signature), _canonical(body))
+        key.verify(base64.b64decode(signature), canonical(body))
     except (InvalidSignature, ValueError):
         raise _fail(MANIFEST_FILE, "bad_signature", "the manifest's signature fails") from None
 
@@ -528,7 +311,7 @@ def verify_bundle(bundle: Path, public_key: Ed25519PublicKey | None = None) -> B
             path = bundle / name
             if not path.exists():
                 raise _fail(name, "missing", "the file is not in the bundle")
-            if _sha256_file(path) != digest:
+            if sha256_file(path) != digest:
                 raise _fail(name, "altered", "the file's SHA-256 is not the signed one")
         if set(manifest.get("files") or {}) != set(HASHED_FILES):
             raise _fail(MANIFEST_FILE, "malformed", "the manifest does not cover every file")
@@ -542,14 +325,3 @@ def verify_bundle(bundle: Path, public_key: Ed25519PublicKey | None = None) -> B
 def bundle_files(bundle: Path) -> list[str]:
     """The bundle's files, for listing; anything else in the directory is not verified."""
     return sorted(p.name for p in bundle.iterdir() if p.is_file()) if bundle.is_dir() else []
-
-
-__all__ = [
-    "BundleError",
-    "BundleReport",
-    "Tampered",
-    "bundle_files",
-    "export_bundle",
-    "link_hash",
-    "verify_bundle",
-]
