@@ -42,7 +42,8 @@ def sync_watchlist_index(ledger: CaseLedger, settings: Settings) -> bool:
     """Lets this node's watchlist index drop destroyed entries' vectors now, not on the
     matcher's next sync. Skipped when the node keeps no index file. True if one was synced."""
     # Imported here: commands that never destroy a watchlist need not load vectors' libraries.
-    from matching.index import WatchlistIndex, index_path
+    from matching.index.follower import WatchlistIndex
+    from matching.index.vectors import index_path
 
     if not index_path(settings).exists():
         return False

@@ -42,7 +42,7 @@ from bench.common import write_result
 from config.settings import Settings
 from matching.engine import InsightFaceEngine, default_threads, load_engine, ort_session
 from matching.faces import VARIANTS, astronaut_bgr, insightface_image
-from matching.index import WatchlistIndex
+from matching.index.follower import WatchlistIndex
 
 SEARCH_GOAL = 0.05
 RATIO_GOAL = 0.85

@@ -16,12 +16,12 @@ from domain.application import CaseLedger
 from matching.engine import InsightFaceEngine
 from matching.enrolment import enrol_from_image
 from matching.faces import sample_identities, variants
-from matching.index import (
+from matching.index.follower import WatchlistIndex
+from matching.index.vectors import (
     Candidate,
     ModelMismatch,
     UnknownDeployment,
     VectorRefused,
-    WatchlistIndex,
     index_path,
 )
 from tests.builders import AO, COMPILER, MODEL, authorised, proposed, subject

@@ -22,7 +22,8 @@ from domain.application import CaseLedger
 from domain.errors import InvalidTransition
 from domain.values import ERASED, Confirmation, Decision, PublicNotice
 from eventlog.chain.wiring import verify_ledger
-from matching.index import WatchlistIndex, index_path
+from matching.index.follower import WatchlistIndex
+from matching.index.vectors import index_path
 from oversight.retention import (
     ALERT_IMAGE_RULE,
     SWEEP_JOB_ID,

@@ -28,7 +28,7 @@ from config.settings import Settings
 from domain.application import CaseLedger
 from matching.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
 from matching.enrolment import enrol_from_image
-from matching.index import WatchlistIndex
+from matching.index.follower import WatchlistIndex
 from matching.runner import (
     AlertClaim,
     LedgerSink,

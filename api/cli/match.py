@@ -106,7 +106,7 @@ def run_scheduled(args: argparse.Namespace) -> int:
     from config.settings import Settings
     from domain.clock import utcnow
     from matching.engine import load_engine
-    from matching.index import WatchlistIndex
+    from matching.index.follower import WatchlistIndex
     from matching.runner import LedgerSink, LedgerWatch, MatchRunner, RunSummary
     from matching.schedule import MatchSchedule, RunnerPool
     from matching.sources import FrameSource
@@ -219,7 +219,7 @@ def run_once(args: argparse.Namespace) -> int:
     from domain.clock import utcnow
     from domain.errors import DomainError
     from matching.engine import load_engine
-    from matching.index import WatchlistIndex
+    from matching.index.follower import WatchlistIndex
     from matching.runner import (
         AlertClaim,
         AlertSink,

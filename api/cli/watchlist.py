@@ -166,7 +166,7 @@ def import_command(args: argparse.Namespace) -> int:
 def index_sync_command(args: argparse.Namespace) -> int:
     from api.bootstrap import build_ledger
     from config.settings import Settings
-    from matching.index import WatchlistIndex
+    from matching.index.follower import WatchlistIndex
 
     settings = Settings.from_env()
     ledger = build_ledger(settings)

@@ -46,7 +46,7 @@ from domain.values import (
 )
 from matching.engine import FaceEngine
 from matching.enrolment import enrol_from_image
-from matching.index import WatchlistIndex
+from matching.index.follower import WatchlistIndex
 from matching.runner import (
     AlertClaim,
     LedgerSink,

@@ -1,183 +1,40 @@
-"""The watchlist index: each deployment's active, templated watchlist entries, ready for k-NN.
-
-A projection of the event log into a local SQLite file (`data_dir/index/watchlist.sqlite`, one
-per matcher node, also when the ledger itself is on PostgreSQL). Vectors live in sqlite-vec
-`vec0` tables (`distance_metric=cosine`, the deployment as partition key, one table per
-embedding dimension), so cosine distance = 1 − similarity. `sync` follows the notification log
-from the index's own tracking position, written in the same transaction as the rows it moved:
-an entry withdrawn or destroyed leaves the index on the next sync, and a crash mid-batch leaves
-nothing half-applied.
-
-Searches are exact (brute force). vec0 0.1.9 scans a 10,000-entry partition in a few ms, which
-is about the whole per-face budget, so by default the index also keeps each deployment's
-vectors as one in-process matrix, read from the vec0 table and kept current through a change
-log written in the same transaction as the rows: before each search one indexed look-up says
-whether any process changed the deployment since, and only those changes are read. Both paths
-give the same candidates; `in_memory=False` queries vec0 directly.
-
-Removed vectors do not linger on disk: vec0 zeroes a deleted vector's slot, `secure_delete`
-zeroes freed pages, and the WAL is checkpointed and truncated after every removal.
-"""
+"""The vector store: sqlite-vec `vec0` tables per embedding dimension, an in-memory copy per
+deployment kept current through a change log, and exact k-NN search over either."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 import numpy as np
 import sqlean
 import sqlite_vec
 
-from domain.deployment import DeploymentTopic
-from domain.watchlist import WatchlistEntryTopic
-
-if TYPE_CHECKING:
-    from eventsourcing.persistence import Notification
-
-    from domain.application import CaseLedger
-
-log = logging.getLogger(__name__)
-
-ENROLLED = WatchlistEntryTopic.ENROLLED
-WITHDRAWN = WatchlistEntryTopic.WITHDRAWN
-DESTROYED = WatchlistEntryTopic.DESTROYED
-WATCHLIST_DESTROYED = DeploymentTopic.WATCHLIST_DESTROYED
-PROPOSED = DeploymentTopic.PROPOSED
-# Proposals carry each deployment's model, so a query is checked even before any enrolment.
-WATCHLIST_TOPICS = (PROPOSED, ENROLLED, WITHDRAWN, DESTROYED, WATCHLIST_DESTROYED)
-
-SCHEMA_VERSION = 1
-DEFAULT_BATCH = 500
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS index_tracking ("
-    " id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL)",
-    "INSERT INTO index_tracking (id, position) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
-    "CREATE TABLE IF NOT EXISTS deployments ("
-    " deployment_id TEXT PRIMARY KEY, model_id TEXT NOT NULL, epoch TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS models (model_id TEXT PRIMARY KEY, dimension INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS entries ("
-    " entry_id TEXT PRIMARY KEY, deployment_id TEXT NOT NULL, dimension INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS entries_by_deployment ON entries (deployment_id)",
-    # Every vector added or removed, in order: how processes holding an in-memory copy of a
-    # deployment's vectors catch up without reloading them all.
-    "CREATE TABLE IF NOT EXISTS changes ("
-    " seq INTEGER PRIMARY KEY AUTOINCREMENT, deployment_id TEXT NOT NULL,"
-    " entry_id TEXT NOT NULL, added INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS changes_by_deployment ON changes (deployment_id, seq)",
-    # Entries whose template the index could not take: they would never match, so say so.
-    "CREATE TABLE IF NOT EXISTS refused_entries ("
-    " entry_id TEXT PRIMARY KEY, deployment_id TEXT NOT NULL, reason TEXT NOT NULL)",
+from matching.index.schema import SCHEMA, SCHEMA_VERSION
+from matching.index.vectors import (
+    Candidate,
+    HasDataDir,
+    ModelMismatch,
+    UnknownDeployment,
+    VectorRefused,
+    WatchlistIndexError,
+    as_vectors,
+    index_path,
+    vector_table,
 )
 
-
-class WatchlistIndexError(Exception):
-    """The index refused a vector, a query or a file."""
-
-
-class VectorRefused(WatchlistIndexError, ValueError):
-    """A vector with the wrong dimension, a non-finite value or no direction (all zero)."""
+if TYPE_CHECKING:
+    pass
 
 
-class ModelMismatch(WatchlistIndexError):
-    """A query or template from another model than the deployment's: the scales differ."""
-
-
-class UnknownDeployment(WatchlistIndexError, LookupError):
-    """The index has never seen the deployment: not synced yet, or no such deployment."""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A watchlist entry near a probe; `similarity` is cosine, on the model's own scale."""
-
-    entry_id: UUID
-    similarity: float
-
-
-class HasDataDir(Protocol):
-    """`config.settings.Settings`, or anything else that knows the data directory (matching does
-    not import the API layer)."""
-
-    @property
-    def data_dir(self) -> Path: ...
-
-
-def index_path(settings: HasDataDir) -> Path:
-    """Where this node keeps its index: beside the data, whatever backend holds the ledger."""
-    return settings.data_dir / "index" / "watchlist.sqlite"
-
-
-def _vector_table(dimension: int) -> str:
-    return f"vectors_{int(dimension)}"
-
-
-def as_vectors(values: Any, dimension: int | None, what: str) -> np.ndarray:
-    """`values` as (n, dimension) float32 rows, refusing wrong shapes and non-finite values.
-
-    sqlite-vec 0.1.9 stores NaN without complaint, and a NaN vector would then be "near"
-    nothing and everything at once, so the index checks before it writes or searches.
-    """
-    array = np.asarray(values, dtype=np.float32)
-    if array.ndim == 1:
-        array = array[np.newaxis, :]
-    if array.ndim != 2:
-        raise VectorRefused(f"{what} must be one vector or a 2-d batch, got shape {array.shape}")
-    if dimension is not None and array.shape[1] != dimension:
-        raise VectorRefused(
-            f"{what} has {array.shape[1]} dimensions; this index holds {dimension}-dimensional "
-            "embeddings for the model"
-        )
-    if not np.isfinite(array).all():
-        raise VectorRefused(f"{what} contains NaN or infinite values")
-    norms = np.linalg.norm(array, axis=1)
-    if (norms == 0).any():
-        raise VectorRefused(f"{what} is all zeros: a cosine similarity needs a direction")
-    # Engines already give unit vectors; dividing by a norm of 1 ± ε would only flip low bits.
-    unit = np.abs(norms - 1.0) < 1e-5
-    scale = np.where(unit, 1.0, norms).astype(np.float32)
-    return np.ascontiguousarray(array / scale[:, np.newaxis], dtype=np.float32)
-
-
-def template_vector(template: bytes) -> np.ndarray:
-    """A stored template (little-endian float32 bytes) as a vector."""
-    if len(template) == 0 or len(template) % 4:
-        raise VectorRefused(f"a template of {len(template)} bytes is not a float32 vector")
-    return np.frombuffer(template, dtype="<f4").astype(np.float32)
-
-
-@dataclass(frozen=True)
-class _Enrolled:
-    entry_id: UUID
-    deployment_id: UUID
-    model_id: str | None
-    template: bytes | None  # None: no template, or its key was shredded
-
-
-@dataclass(frozen=True)
-class _Removed:
-    entry_id: UUID
-
-
-@dataclass(frozen=True)
-class _DeploymentProposed:
-    deployment_id: UUID
-    model_id: str
-
-
-@dataclass(frozen=True)
-class _WatchlistDestroyed:
-    deployment_id: UUID
-
-
-_Change = _Enrolled | _Removed | _DeploymentProposed | _WatchlistDestroyed
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -197,8 +54,9 @@ class _DeploymentRow:
     seq: int  # its last change
 
 
-class WatchlistIndex:
-    """The k-NN index over deployments' watchlists. Thread-safe; one per process is enough."""
+class VectorStore:
+    """Deployments' watchlist vectors and the k-NN search over them. Thread-safe. What goes in
+    comes from `WatchlistIndex`, which follows the ledger, or from `load_vectors`."""
 
     def __init__(self, path: Path, *, in_memory: bool = True) -> None:
         self.path = path
@@ -210,7 +68,7 @@ class WatchlistIndex:
         self._migrate()
 
     @classmethod
-    def open(cls, settings: HasDataDir, *, in_memory: bool = True) -> WatchlistIndex:
+    def open(cls, settings: HasDataDir, *, in_memory: bool = True) -> Self:
         return cls(index_path(settings), in_memory=in_memory)
 
     @staticmethod
@@ -235,7 +93,7 @@ class WatchlistIndex:
                     f"{self.path} holds index schema {version}, this code writes "
                     f"{SCHEMA_VERSION}; delete the file and rebuild the index"
                 )
-            for statement in _SCHEMA:
+            for statement in SCHEMA:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -244,7 +102,7 @@ class WatchlistIndex:
             self._snapshots.clear()
             self._conn.close()
 
-    def __enter__(self) -> WatchlistIndex:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -383,10 +241,10 @@ class WatchlistIndex:
     ) -> list[Candidate]:
         assert deployment.dimension is not None
         with self._lock:
-            if not self._has_table(_vector_table(deployment.dimension)):
+            if not self._has_table(vector_table(deployment.dimension)):
                 return []
             rows = self._conn.execute(
-                f"SELECT entry_id, distance FROM {_vector_table(deployment.dimension)} "
+                f"SELECT entry_id, distance FROM {vector_table(deployment.dimension)} "
                 "WHERE embedding MATCH ? AND k = ? AND deployment_id = ? ORDER BY distance",
                 (probe.tobytes(), k, str(deployment_id)),
             ).fetchall()
@@ -405,7 +263,7 @@ class WatchlistIndex:
                 and snapshot.seq == deployment.seq
             ):
                 return snapshot
-            table = _vector_table(deployment.dimension)
+            table = vector_table(deployment.dimension)
             # Epoch, changes and rows are read in one transaction: they describe one state.
             self._conn.execute("BEGIN")
             try:
@@ -477,142 +335,6 @@ class WatchlistIndex:
         ).fetchone()
         return row is not None
 
-    # --- following the ledger ---------------------------------------------------------------
-
-    def sync(self, ledger: CaseLedger, *, batch_size: int = DEFAULT_BATCH) -> int:
-        """Applies the watchlist notifications recorded since the index's position; returns
-        how many were applied. Cheap when nothing changed (two indexed look-ups)."""
-        applied = 0
-        removed = False
-        try:
-            while True:
-                start = self.position
-                head = ledger.recorder.max_notification_id() or 0
-                if head <= start:
-                    return applied
-                notifications = self._select(ledger, start, head, batch_size)
-                end = notifications[-1].id if len(notifications) == batch_size else head
-                # Unsealing happens before the write lock is taken, so searches by other
-                # processes (and threads) are not held up by the vault.
-                changes = self._changes(ledger, notifications)
-                with self._write() as conn:
-                    if self._read_position(conn) != start:
-                        continue  # another process applied this batch meanwhile
-                    removed |= self._apply(conn, changes)
-                    conn.execute("UPDATE index_tracking SET position = ? WHERE id = 1", (end,))
-                applied += len(notifications)
-        finally:
-            if removed:
-                self._scrub()
-
-    def rebuild(self, ledger: CaseLedger, *, batch_size: int = DEFAULT_BATCH) -> int:
-        """Rebuilds the index from the start of the log, in one transaction: searches see the
-        old index until the new one is complete. Returns the notifications applied."""
-        applied = 0
-        with self._write() as conn:
-            # Every virtual table here is a vec0 table of ours; dropping one drops its shadows.
-            for (name,) in conn.execute(
-                "SELECT name FROM sqlite_master "
-                "WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
-            ).fetchall():
-                conn.execute(f"DROP TABLE {name}")
-            for table in ("deployments", "models", "entries", "refused_entries", "changes"):
-                conn.execute(f"DELETE FROM {table}")
-            position = 0
-            while True:
-                head = ledger.recorder.max_notification_id() or 0
-                if head <= position:
-                    break
-                notifications = self._select(ledger, position, head, batch_size)
-                self._apply(conn, self._changes(ledger, notifications))
-                applied += len(notifications)
-                position = notifications[-1].id if len(notifications) == batch_size else head
-            conn.execute("UPDATE index_tracking SET position = ? WHERE id = 1", (position,))
-        self._scrub()
-        with self._lock:
-            self._snapshots.clear()
-        return applied
-
-    @staticmethod
-    def _select(
-        ledger: CaseLedger, start: int, head: int, batch_size: int
-    ) -> Sequence[Notification]:
-        # `stop=head` lets the position move past the (many) other events, so the next sync
-        # does not rescan every alert and face count recorded since the last watchlist change.
-        return ledger.recorder.select_notifications(
-            start, batch_size, stop=head, topics=WATCHLIST_TOPICS, inclusive_of_start=False
-        )
-
-    @staticmethod
-    def _changes(ledger: CaseLedger, notifications: Iterable[Notification]) -> list[_Change]:
-        changes: list[_Change] = []
-        for notification in notifications:
-            event: Any = ledger.mapper.to_domain_event(notification)
-            topic = notification.topic
-            if topic == PROPOSED:
-                changes.append(_DeploymentProposed(event.originator_id, event.plan.model_id))
-            elif topic == ENROLLED:
-                template = None
-                if event.sealed_template is not None:
-                    template = ledger.entry_template(event.originator_id)
-                changes.append(
-                    _Enrolled(event.originator_id, event.deployment_id, event.model_id, template)
-                )
-            elif topic in (WITHDRAWN, DESTROYED):
-                changes.append(_Removed(event.originator_id))
-            elif topic == WATCHLIST_DESTROYED:
-                changes.append(_WatchlistDestroyed(event.originator_id))
-        return changes
-
-    def _apply(self, conn: Any, changes: Iterable[_Change]) -> bool:
-        """Applies changes inside the caller's transaction; True if any vector was removed."""
-        removed = False
-        for change in changes:
-            if isinstance(change, _DeploymentProposed):
-                conn.execute(
-                    "INSERT INTO deployments (deployment_id, model_id, epoch) "
-                    "VALUES (?, ?, ?) ON CONFLICT (deployment_id) DO NOTHING",
-                    (str(change.deployment_id), change.model_id, uuid.uuid4().hex),
-                )
-            elif isinstance(change, _Enrolled):
-                if change.template is not None:
-                    self._insert_entry(conn, change, change.template)
-            elif isinstance(change, _Removed):
-                removed |= self._remove_entry(conn, change.entry_id)
-            else:
-                for (entry_id,) in conn.execute(
-                    "SELECT entry_id FROM entries WHERE deployment_id = ?",
-                    (str(change.deployment_id),),
-                ).fetchall():
-                    removed |= self._remove_entry(conn, UUID(entry_id))
-                conn.execute(
-                    "DELETE FROM refused_entries WHERE deployment_id = ?",
-                    (str(change.deployment_id),),
-                )
-        return removed
-
-    def _insert_entry(self, conn: Any, change: _Enrolled, template: bytes) -> None:
-        try:
-            vectors, dimension = self._checked(
-                conn,
-                change.deployment_id,
-                change.model_id,
-                template_vector(template)[np.newaxis, :],
-                f"the template of entry {change.entry_id}",
-            )
-        except WatchlistIndexError as refusal:
-            # One bad template must not stop the projection (withdrawals behind it must still
-            # apply); the entry is recorded as refused so the CLI and the runner can say so.
-            log.warning("watchlist entry %s not indexed: %s", change.entry_id, refusal)
-            conn.execute(
-                "INSERT INTO refused_entries (entry_id, deployment_id, reason) VALUES (?, ?, ?) "
-                "ON CONFLICT (entry_id) DO UPDATE SET reason = excluded.reason",
-                (str(change.entry_id), str(change.deployment_id), str(refusal)),
-            )
-            return
-        self._remove_entry(conn, change.entry_id)  # idempotent if ever re-applied
-        self._insert_vector(conn, change.deployment_id, change.entry_id, vectors[0], dimension)
-
     @staticmethod
     def _checked(
         conn: Any, deployment_id: UUID, model_id: str | None, raw: np.ndarray, what: str
@@ -648,7 +370,7 @@ class WatchlistIndex:
                 "INSERT INTO models (model_id, dimension) VALUES (?, ?)", (model_id, dimension)
             )
         conn.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {_vector_table(dimension)} USING vec0("
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {vector_table(dimension)} USING vec0("
             "entry_id text primary key, deployment_id text partition key, "
             f"embedding float[{dimension}] distance_metric=cosine)"
         )
@@ -659,7 +381,7 @@ class WatchlistIndex:
         conn: Any, deployment_id: UUID, entry_id: UUID, vector: np.ndarray, dimension: int
     ) -> None:
         conn.execute(
-            f"INSERT INTO {_vector_table(dimension)} (entry_id, deployment_id, embedding) "
+            f"INSERT INTO {vector_table(dimension)} (entry_id, deployment_id, embedding) "
             "VALUES (?, ?, ?)",
             (str(entry_id), str(deployment_id), vector.astype("<f4").tobytes()),
         )
@@ -678,7 +400,7 @@ class WatchlistIndex:
         ).fetchone()
         if row is None:
             return False
-        conn.execute(f"DELETE FROM {_vector_table(row[1])} WHERE entry_id = ?", (str(entry_id),))
+        conn.execute(f"DELETE FROM {vector_table(row[1])} WHERE entry_id = ?", (str(entry_id),))
         conn.execute("DELETE FROM entries WHERE entry_id = ?", (str(entry_id),))
         _log_change(conn, UUID(row[0]), entry_id, added=False)
         return True
