@@ -41,8 +41,8 @@ import numpy as np
 from bench.common import write_result
 from config.settings import Settings
 from matching.engine import InsightFaceEngine, default_threads, load_engine, ort_session
-from matching.faces import VARIANTS, astronaut_bgr, insightface_image
 from matching.index.follower import WatchlistIndex
+from matching.samples import VARIANTS, astronaut_bgr, insightface_image
 
 SEARCH_GOAL = 0.05
 RATIO_GOAL = 0.85

@@ -52,14 +52,9 @@ from domain.application import CaseLedger
 from matching.engine import DetectedFace, Face, FaceEngine, load_engine
 from matching.enrolment import enrol_from_image
 from matching.index.follower import WatchlistIndex
-from matching.runner import (
-    AlertClaim,
-    FacesCounted,
-    LedgerSink,
-    LedgerWatch,
-    MatchRunner,
-    RunnerConfig,
-)
+from matching.live_terms import LedgerWatch
+from matching.runner import MatchRunner, RunnerConfig
+from matching.sinks import AlertClaim, FacesCounted, LedgerSink
 from matching.sources import Frame
 from tests.builders import ADMIN, AO, COMPILER, OPERATOR, PLANNER, matcher_for, plan, subject
 

@@ -14,8 +14,8 @@ import pytest
 
 from config.settings import Settings
 from matching.engine import InsightFaceEngine, load_engine
-from matching.faces import central_face, sample_identities, variants
 from matching.models import SFACE_PACK, fetch_sface
+from matching.samples import central_face, sample_identities, variants
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,8 @@ from matching.engine import (
     load_engine,
     ort_session,
 )
-from matching.faces import COMPOUND, astronaut_bgr, insightface_image, sample_identities
 from matching.models import SFACE_MODEL_ID, ModelPackError
+from matching.samples import COMPOUND, astronaut_bgr, insightface_image, sample_identities
 from tests.fixtures_faces import (  # noqa: F401  (fixtures)
     SampleEmbeddings,
     central_embedding,

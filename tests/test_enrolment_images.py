@@ -22,7 +22,7 @@ from matching.enrolment import (
     enrol_from_image,
     template_from_image,
 )
-from matching.faces import insightface_image, sample_identities
+from matching.samples import insightface_image, sample_identities
 from tests.builders import COMPILER, MODEL, authorised, subject
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 

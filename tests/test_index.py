@@ -15,7 +15,6 @@ from config.settings import Settings
 from domain.application import CaseLedger
 from matching.engine import InsightFaceEngine
 from matching.enrolment import enrol_from_image
-from matching.faces import sample_identities, variants
 from matching.index.follower import WatchlistIndex
 from matching.index.vectors import (
     Candidate,
@@ -24,6 +23,7 @@ from matching.index.vectors import (
     VectorRefused,
     index_path,
 )
+from matching.samples import sample_identities, variants
 from tests.builders import AO, COMPILER, MODEL, authorised, proposed, subject
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 

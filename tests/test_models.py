@@ -377,7 +377,7 @@ def test_converted_yunet_detects_exactly_as_the_original(
     sface_wheel: Path,
     tmp_path: Path,
 ) -> None:
-    from matching.faces import insightface_image
+    from matching.samples import insightface_image
 
     original = tmp_path / "yunet.onnx"
     original.write_bytes(_original(sface_wheel, "detector"))

@@ -29,16 +29,9 @@ from domain.application import CaseLedger
 from matching.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
 from matching.enrolment import enrol_from_image
 from matching.index.follower import WatchlistIndex
-from matching.runner import (
-    AlertClaim,
-    LedgerSink,
-    LedgerWatch,
-    MatchRunner,
-    RunnerConfig,
-    RunnerRefused,
-    RunSummary,
-    alert_id_for,
-)
+from matching.live_terms import LedgerWatch
+from matching.runner import MatchRunner, RunnerConfig, RunnerRefused, RunSummary
+from matching.sinks import AlertClaim, LedgerSink, alert_id_for
 from matching.sources import Frame, FrameSource
 from tests.builders import (
     ADMIN,
@@ -499,7 +492,7 @@ def test_http_sink_posts_alerts_and_counts_idempotently(
     from api.app import create_app
     from api.auth import issue_token
     from domain.errors import InvalidTransition
-    from matching.runner import FacesCounted, HttpSink
+    from matching.sinks import FacesCounted, HttpSink
     from tests.builders import reviewed
 
     deployment, entries = reviewed(ledger)

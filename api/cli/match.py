@@ -107,8 +107,10 @@ def run_scheduled(args: argparse.Namespace) -> int:
     from domain.clock import utcnow
     from matching.engine import load_engine
     from matching.index.follower import WatchlistIndex
-    from matching.runner import LedgerSink, LedgerWatch, MatchRunner, RunSummary
+    from matching.live_terms import LedgerWatch
+    from matching.runner import MatchRunner, RunSummary
     from matching.schedule import MatchSchedule, RunnerPool
+    from matching.sinks import LedgerSink
     from matching.sources import FrameSource
 
     if args.api:
@@ -220,15 +222,9 @@ def run_once(args: argparse.Namespace) -> int:
     from domain.errors import DomainError
     from matching.engine import load_engine
     from matching.index.follower import WatchlistIndex
-    from matching.runner import (
-        AlertClaim,
-        AlertSink,
-        HttpSink,
-        LedgerSink,
-        LedgerWatch,
-        MatchRunner,
-        RunnerRefused,
-    )
+    from matching.live_terms import LedgerWatch
+    from matching.runner import MatchRunner, RunnerRefused
+    from matching.sinks import AlertClaim, AlertSink, HttpSink, LedgerSink
     from matching.sources import FrameSource, SourceError
 
     if args.api and not args.token:

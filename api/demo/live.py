@@ -47,14 +47,9 @@ from domain.values import (
 from matching.engine import FaceEngine
 from matching.enrolment import enrol_from_image
 from matching.index.follower import WatchlistIndex
-from matching.runner import (
-    AlertClaim,
-    LedgerSink,
-    LedgerWatch,
-    MatchRunner,
-    RunnerConfig,
-    RunSummary,
-)
+from matching.live_terms import LedgerWatch
+from matching.runner import MatchRunner, RunnerConfig, RunSummary
+from matching.sinks import AlertClaim, LedgerSink
 from matching.sources import Frame, FrameSource
 
 LIVE_DAY = date(2025, 6, 6)  # the day after the seed operation's last deployment

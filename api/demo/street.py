@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from matching.engine import FaceEngine
-from matching.faces import sample_identities
+from matching.samples import sample_identities
 
 FRAME_SIZE = (640, 480)  # width, height
 FPS = 10.0
