@@ -14,6 +14,7 @@ import msgspec
 from msgspec import Meta
 
 from domain.values import AlertStatus, ComplianceResult, Confirmation, Decision, OutcomeType
+from projections.summaries import AlertRow
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
@@ -333,7 +334,7 @@ class AlertState(Reply):
 
 class AlertList(Reply):
     deployment_id: UUID
-    alerts: list[dict[str, Any]]
+    alerts: list[AlertRow]
 
 
 # --- history and audit ------------------------------------------------------------------------

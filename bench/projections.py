@@ -29,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 
 # Run as a script, this file's folder comes first on the path and bench/api.py would shadow
@@ -275,8 +276,8 @@ def run_backend(backend: str, events: int, batch: int) -> dict[str, Any]:
             catch_up_seconds = time.perf_counter() - started
             print(f"[{backend}] catch-up {applied / catch_up_seconds:,.0f} events/s", flush=True)
 
-            summary = StatisticsReader(settings).deployment_summary(
-                uuid.UUID(generated["deployment_id"])
+            summary = msgspec.to_builtins(
+                StatisticsReader(settings).deployment_summary(uuid.UUID(generated["deployment_id"]))
             )
             assert summary is not None
             totals = summary["totals"]

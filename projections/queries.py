@@ -1,6 +1,6 @@
 """What analysts and operators read: summaries, alert lists, score distributions, threshold
 sensitivity and publication records. Built only from the views, which hold no personal data;
-every result is plain JSON (str, int, float, None, lists, dicts)."""
+every result is one of the typed replies of `projections/summaries.py`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,22 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from config.settings import Settings
 from domain.values import AlertStatus
 from projections.db import Database
 from projections.publication import publication_record, records_to_csv
 from projections.runner import store_for
 from projections.statistics import tally
+from projections.summaries import (
+    AlertRow,
+    DeploymentSummary,
+    OperationSummary,
+    PublicationRecord,
+    ScoreDistribution,
+    ThresholdSensitivity,
+)
 from projections.views import AlertsView, DeploymentsView, FacesView
 
 Dict = dict[str, Any]
@@ -191,7 +201,7 @@ class StatisticsReader:
             "watchlist_size": size,
         }
 
-    def deployment_summary(self, deployment_id: UUID) -> Dict | None:
+    def deployment_summary(self, deployment_id: UUID) -> DeploymentSummary | None:
         with store_for(self.settings).connection() as db, db.snapshot():
             found = self._deployments(db, "deployment_id = ?", (str(deployment_id),))
             if not found:
@@ -199,14 +209,15 @@ class StatisticsReader:
             d = found[0]
             details = self._details(db, [d["deployment_id"]])
         size = sum(int(s["entries"]) for s in details["sizes"])
-        return {
+        summary = {
             **self._deployment_head(d, size),
             "cameras": [c["camera_id"] for c in details["cameras"]],
             "totals": tally(details["alerts"], [f["faces"] for f in details["faces"]]),
             **self._breakdowns(details, camera_key=("camera_id",)),
         }
+        return msgspec.convert(summary, DeploymentSummary)
 
-    def operation_summary(self, operation_id: UUID) -> Dict | None:
+    def operation_summary(self, operation_id: UUID) -> OperationSummary | None:
         with store_for(self.settings).connection() as db, db.snapshot():
             ops = _select(
                 db,
@@ -232,7 +243,7 @@ class StatisticsReader:
         for d in deployments:
             by_town[d["town"]].append(d["deployment_id"])
         days = sorted({(d["started_at"] or d["starts_at"])[:10] for d in deployments})
-        return {
+        summary = {
             "operation_id": op["operation_id"],
             "name": op["name"],
             "force": op["force"],
@@ -271,6 +282,7 @@ class StatisticsReader:
                 deployments=[d["deployment_id"] for d in deployments],
             ),
         }
+        return msgspec.convert(summary, OperationSummary)
 
     # --- for operators ----------------------------------------------------------------------
 
@@ -285,9 +297,9 @@ class StatisticsReader:
             )
         return (found[0] if found else None), alerts
 
-    def deployment_alerts(self, deployment_id: UUID) -> list[Dict]:
+    def deployment_alerts(self, deployment_id: UUID) -> list[AlertRow]:
         _, alerts = self._alerts(deployment_id)
-        return [
+        rows = [
             {
                 "id": a["alert_id"],
                 "entry_id": a["entry_id"],
@@ -303,10 +315,13 @@ class StatisticsReader:
             }
             for a in alerts
         ]
+        return msgspec.convert(rows, list[AlertRow])
 
     # --- scores -----------------------------------------------------------------------------
 
-    def score_distribution(self, deployment_id: UUID, bin_width: float = 0.05) -> Dict | None:
+    def score_distribution(
+        self, deployment_id: UUID, bin_width: float = 0.05
+    ) -> ScoreDistribution | None:
         """Alerts per similarity bin [lower, upper), split by adjudication."""
         deployment, alerts = self._alerts(deployment_id)
         if deployment is None:
@@ -336,14 +351,17 @@ class StatisticsReader:
                         },
                     }
                 )
-        return {
+        distribution = {
             "deployment_id": deployment["deployment_id"],
             "threshold": float(deployment["threshold"]),
             "bin_width": float(width),
             "bins": bins,
         }
+        return msgspec.convert(distribution, ScoreDistribution)
 
-    def threshold_sensitivity(self, deployment_id: UUID, step: float = 0.01) -> Dict | None:
+    def threshold_sensitivity(
+        self, deployment_id: UUID, step: float = 0.01
+    ) -> ThresholdSensitivity | None:
         """The alerts that would remain had the threshold been each higher value, from the
         lowest threshold any alert was raised under up to the first that removes them all."""
         deployment, alerts = self._alerts(deployment_id)
@@ -376,16 +394,17 @@ class StatisticsReader:
             if threshold > top or threshold >= 1:
                 break
             threshold += increment
-        return {
+        sensitivity = {
             "deployment_id": deployment["deployment_id"],
             "threshold": float(deployment["threshold"]),
             "step": float(increment),
             "rows": rows,
         }
+        return msgspec.convert(sensitivity, ThresholdSensitivity)
 
     # --- publication ------------------------------------------------------------------------
 
-    def publication_records(self) -> list[Dict]:
+    def publication_records(self) -> list[PublicationRecord]:
         """One record per deployment that went live, in the shape forces publish."""
         with store_for(self.settings).connection() as db, db.snapshot():
             deployments = self._deployments(db, "started_at IS NOT NULL", ())
@@ -399,7 +418,7 @@ class StatisticsReader:
         faces_of: dict[str, list[int]] = defaultdict(list)
         for f in details["faces"]:
             faces_of[f["deployment_id"]].append(f["faces"])
-        return [
+        records = [
             publication_record(
                 d,
                 watchlist_size=sizes[d["deployment_id"]],
@@ -407,6 +426,7 @@ class StatisticsReader:
             )
             for d in deployments
         ]
+        return msgspec.convert(records, list[PublicationRecord])
 
     def publication_csv(self) -> str:
-        return records_to_csv(self.publication_records())
+        return records_to_csv(msgspec.to_builtins(self.publication_records()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from api.bootstrap import build_ledger
@@ -53,7 +54,9 @@ def test_live_demo_after_the_seed_operation(
     from projections.runner import catch_up
 
     catch_up(settings)
-    seed_summary = StatisticsReader(settings).operation_summary(seed.operation_id)
+    seed_summary = msgspec.to_builtins(
+        StatisticsReader(settings).operation_summary(seed.operation_id)
+    )
     assert seed_summary is not None and seed_summary["totals"]["alerts"] == 13
     assert str(deployment.status) == "ended"
     # The wanted man walks by twice, eleven seconds apart (cool-down 5 s); the woman under a

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from api.demo.seed import SeedResult, record_seed_operation
@@ -60,7 +61,7 @@ def positions(settings: Settings) -> dict[str, int]:
 
 
 def seed_totals(settings: Settings, seed: SeedResult) -> tuple[int, int, int, int]:
-    summary = StatisticsReader(settings).operation_summary(seed.operation_id)
+    summary = msgspec.to_builtins(StatisticsReader(settings).operation_summary(seed.operation_id))
     assert summary is not None
     t = summary["totals"]
     return t["faces_processed"], t["alerts"], t["arrests"], t["compliance_checks"]
@@ -247,14 +248,16 @@ def test_status_of_an_empty_ledger(settings: Settings) -> None:
     assert [v["name"] for v in views] == list(VIEW_NAMES)
     assert all((v["position"], v["head"], v["lag"]) == (0, 0, 0) for v in views)
     assert catch_up(settings) == 0
-    assert StatisticsReader(settings).publication_records() == []
+    assert msgspec.to_builtins(StatisticsReader(settings).publication_records()) == []
 
 
 def test_windows_of_time_are_utc_days(
     settings: Settings, ledger: CaseLedger, seed: SeedResult
 ) -> None:
     catch_up(settings)
-    summary = StatisticsReader(settings).deployment_summary(seed.deployment_ids[0])
+    summary = msgspec.to_builtins(
+        StatisticsReader(settings).deployment_summary(seed.deployment_ids[0])
+    )
     assert summary is not None
     start = datetime.fromisoformat(summary["started_at"])
     assert summary["by_day"][0]["day"] == start.date().isoformat()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import pytest
 
 from api.cli import projections as projections_cli
@@ -59,7 +60,7 @@ def reader(settings: Settings, seed: SeedResult) -> StatisticsReader:
 
 
 def test_operation_summary_is_the_published_one(reader: StatisticsReader, seed: SeedResult) -> None:
-    summary = reader.operation_summary(seed.operation_id)
+    summary = msgspec.to_builtins(reader.operation_summary(seed.operation_id))
     assert summary is not None
     assert summary["deployment_count"] == 4
     assert summary["deployments_started"] == 4
@@ -113,7 +114,7 @@ def test_each_deployment_summary_matches_its_seed(
     reader: StatisticsReader, seed: SeedResult
 ) -> None:
     for deployment_id, planned in zip(seed.deployment_ids, SEED_DEPLOYMENTS, strict=True):
-        summary = reader.deployment_summary(deployment_id)
+        summary = msgspec.to_builtins(reader.deployment_summary(deployment_id))
         assert summary is not None
         arrests = sum(1 for a in planned.alerts if a.outcome.type == OutcomeType.ARREST)
         assert summary["location"]["town"] == planned.town
@@ -128,18 +129,18 @@ def test_each_deployment_summary_matches_its_seed(
         assert summary["cameras"] == ["cam-1"]
         assert summary["by_camera"][0]["camera_name"] == "van mast camera"
         assert sum(c["watchlist_size"] for c in summary["by_category"]) == WATCHLIST_SIZE
-        alerts = reader.deployment_alerts(deployment_id)
+        alerts = msgspec.to_builtins(reader.deployment_alerts(deployment_id))
         assert [a["similarity"] for a in alerts] == [a.similarity for a in planned.alerts]
         assert {a["state"] for a in alerts} == {"closed"}
         assert {a["decision"] for a in alerts} == {"match"}
-    assert reader.deployment_summary(seed.operation_id) is None
-    assert reader.operation_summary(seed.deployment_ids[0]) is None
+    assert msgspec.to_builtins(reader.deployment_summary(seed.operation_id)) is None
+    assert msgspec.to_builtins(reader.operation_summary(seed.deployment_ids[0])) is None
 
 
 def test_publication_records_in_the_published_shape(
     reader: StatisticsReader, seed: SeedResult
 ) -> None:
-    records = reader.publication_records()
+    records = msgspec.to_builtins(reader.publication_records())
     assert [r["deployment_id"] for r in records] == [str(d) for d in seed.deployment_ids]
     assert [(r["date"], r["start_time_utc"], r["end_time_utc"]) for r in records] == [
         (f"2025-06-0{2 + i}", "10:00", "17:00") for i in range(4)
@@ -164,7 +165,7 @@ def test_score_distribution_and_threshold_sensitivity(
     reader: StatisticsReader, seed: SeedResult
 ) -> None:
     first = seed.deployment_ids[0]  # scores 0.81, 0.72, 0.77, 0.69; two arrests (0.81, 0.77)
-    distribution = reader.score_distribution(first)
+    distribution = msgspec.to_builtins(reader.score_distribution(first))
     assert distribution is not None
     assert [(b["lower"], b["upper"], b["alerts"]) for b in distribution["bins"]] == [
         (0.65, 0.7, 1),
@@ -172,7 +173,7 @@ def test_score_distribution_and_threshold_sensitivity(
         (0.75, 0.8, 1),
         (0.8, 0.85, 1),
     ]
-    sensitivity = reader.threshold_sensitivity(first)
+    sensitivity = msgspec.to_builtins(reader.threshold_sensitivity(first))
     assert sensitivity is not None
     remaining = {r["threshold"]: (r["alerts"], r["arrests"]) for r in sensitivity["rows"]}
     assert remaining[0.64] == (4, 2)
@@ -355,13 +356,13 @@ def test_no_personal_data_in_any_view_or_output(
     outputs: list[str] = []
     for cols in tables.values():
         outputs += [repr(v) for _, values in cols for v in values]
-    outputs.append(json.dumps(reader.operation_summary(seed.operation_id)))
+    outputs.append(json.dumps(msgspec.to_builtins(reader.operation_summary(seed.operation_id))))
     for deployment_id in seed.deployment_ids:
-        outputs.append(json.dumps(reader.deployment_summary(deployment_id)))
-        outputs.append(json.dumps(reader.deployment_alerts(deployment_id)))
-        outputs.append(json.dumps(reader.score_distribution(deployment_id)))
-        outputs.append(json.dumps(reader.threshold_sensitivity(deployment_id)))
-    outputs.append(json.dumps(reader.publication_records()))
+        outputs.append(json.dumps(msgspec.to_builtins(reader.deployment_summary(deployment_id))))
+        outputs.append(json.dumps(msgspec.to_builtins(reader.deployment_alerts(deployment_id))))
+        outputs.append(json.dumps(msgspec.to_builtins(reader.score_distribution(deployment_id))))
+        outputs.append(json.dumps(msgspec.to_builtins(reader.threshold_sensitivity(deployment_id))))
+    outputs.append(json.dumps(msgspec.to_builtins(reader.publication_records())))
     outputs.append(reader.publication_csv())
     outputs.append(_cli_output(["stats", "operation", str(seed.operation_id)], capsys))
     outputs.append(_cli_output(["stats", "deployment", str(seed.deployment_ids[0])], capsys))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -324,14 +325,14 @@ def projected(tally: dict[str, Any]) -> dict[str, Any]:
 
 def check(reader: StatisticsReader, ledger: CaseLedger, ex: Example) -> None:
     log = counted_from_log(ledger, ex)
-    operation = reader.operation_summary(ex.operation_id)
+    operation = msgspec.to_builtins(reader.operation_summary(ex.operation_id))
     assert operation is not None
     assert projected(operation["totals"]) == expected_counts(
         log["alerts"], [f[3] for f in log["faces"]]
     )
     assert operation["watchlist_size"] == sum(1 for e in log["entries"] if e["in"])
     for d in map(str, ex.deployments):
-        summary = reader.deployment_summary(UUID(d))
+        summary = msgspec.to_builtins(reader.deployment_summary(UUID(d)))
         assert summary is not None
         mine = [a for a in log["alerts"] if a["deployment"] == d]
         my_faces = [f for f in log["faces"] if f[0] == d]
@@ -357,11 +358,11 @@ def check(reader: StatisticsReader, ledger: CaseLedger, ex: Example) -> None:
             assert projected(row) == expected_counts(
                 [a for a in mine if a["day"] == day], [f[3] for f in my_faces if f[2] == day]
             )
-        alerts = reader.deployment_alerts(UUID(d))
+        alerts = msgspec.to_builtins(reader.deployment_alerts(UUID(d)))
         assert sorted(a["decision"] or "" for a in alerts) == sorted(
             a["decision"] or "" for a in mine
         )
-        sensitivity = reader.threshold_sensitivity(UUID(d))
+        sensitivity = msgspec.to_builtins(reader.threshold_sensitivity(UUID(d)))
         assert sensitivity is not None
         assert sensitivity["rows"][0]["alerts"] == len(mine)
         last = sensitivity["rows"][-1]

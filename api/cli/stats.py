@@ -9,6 +9,8 @@ import sys
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -54,7 +56,7 @@ def _reader(args: argparse.Namespace) -> Any:
 
 
 def _print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    json.dump(msgspec.to_builtins(value), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
 
 
@@ -72,7 +74,7 @@ def deployment_command(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(summary)
     else:
-        print(deployment_text(summary))
+        print(deployment_text(msgspec.to_builtins(summary)))
     return 0
 
 
@@ -85,7 +87,7 @@ def operation_command(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(summary)
     else:
-        print(operation_text(summary))
+        print(operation_text(msgspec.to_builtins(summary)))
     return 0
 
 
@@ -100,21 +102,21 @@ def scores_command(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"distribution": distribution, "sensitivity": sensitivity})
         return 0
-    print(f"Similarity scores, deployment {args.id} (threshold {distribution['threshold']})")
+    print(f"Similarity scores, deployment {args.id} (threshold {distribution.threshold})")
     print(
         table(
             ("score from", "to", "alerts", "true", "false", "inconcl.", "pending"),
             [
                 (
-                    b["lower"],
-                    b["upper"],
-                    b["alerts"],
-                    b["true_alerts"],
-                    b["false_alerts"],
-                    b["inconclusive"],
-                    b["unadjudicated"],
+                    b.lower,
+                    b.upper,
+                    b.alerts,
+                    b.true_alerts,
+                    b.false_alerts,
+                    b.inconclusive,
+                    b.unadjudicated,
                 )
-                for b in distribution["bins"]
+                for b in distribution.bins
             ],
         )
     )
@@ -124,15 +126,15 @@ def scores_command(args: argparse.Namespace) -> int:
             ("threshold", "alerts", "true", "false", "arrests", "true lost", "false avoided"),
             [
                 (
-                    r["threshold"],
-                    r["alerts"],
-                    r["true_alerts"],
-                    r["false_alerts"],
-                    r["arrests"],
-                    r["true_alerts_lost"],
-                    r["false_alerts_avoided"],
+                    r.threshold,
+                    r.alerts,
+                    r.true_alerts,
+                    r.false_alerts,
+                    r.arrests,
+                    r.true_alerts_lost,
+                    r.false_alerts_avoided,
                 )
-                for r in sensitivity["rows"]
+                for r in sensitivity.rows
             ],
         )
     )

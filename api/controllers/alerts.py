@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import anyio.to_thread
@@ -79,7 +79,7 @@ class AlertController(Controller):
     )
     def list_alerts(self, deployment_id: FromPath[UUID], services: ServicesDep) -> AlertList:
         services.ledger.deployment(deployment_id)  # 404 for an unknown deployment
-        alerts: list[dict[str, Any]] = services.statistics().deployment_alerts(deployment_id)
+        alerts = services.statistics().deployment_alerts(deployment_id)
         return AlertList(deployment_id=deployment_id, alerts=alerts)
 
     @get(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, post
@@ -33,6 +32,7 @@ from api.schemas import (
 from domain.deployment import Deployment
 from domain.errors import InvalidInput, NotFound
 from domain.values import Camera, DeploymentPlan, Location, PublicNotice
+from projections.summaries import DeploymentSummary
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 422)
 
@@ -328,8 +328,8 @@ class DeploymentController(Controller):
     )
     def deployment_summary(
         self, deployment_id: FromPath[UUID], services: ServicesDep
-    ) -> dict[str, Any]:
-        summary: dict[str, Any] | None = services.statistics().deployment_summary(deployment_id)
+    ) -> DeploymentSummary:
+        summary = services.statistics().deployment_summary(deployment_id)
         if summary is None:
             raise NotFound(f"no statistics for deployment {deployment_id}")
         return summary

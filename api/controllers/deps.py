@@ -15,6 +15,8 @@ from api.problems import ProblemException
 from config.settings import Settings
 from domain.actors import Actor
 from domain.application import CaseLedger
+from projections.queries import StatisticsReader
+from projections.runner import catch_up
 
 
 class Services:
@@ -25,24 +27,13 @@ class Services:
         self.ledger = ledger
         self.keys = keys
         self._catch_up_lock = threading.Lock()
-        self._reader: Any = None
+        self._reader: StatisticsReader | None = None
 
-    def statistics(self) -> Any:
+    def statistics(self) -> StatisticsReader:
         """The projections' reader, caught up first so a client reads its own writes.
 
         One catch-up at a time per process: concurrent readers would only repeat its work.
         """
-        try:
-            from projections.queries import StatisticsReader
-            from projections.runner import catch_up
-        except ImportError:
-            raise ProblemException(
-                503,
-                "statistics-unavailable",
-                "Statistics unavailable",
-                "the statistics projections are not installed in this server; try again later",
-            ) from None
-
         with self._catch_up_lock:
             catch_up(self.settings)
             if self._reader is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, post
@@ -17,6 +16,7 @@ from api.controllers.deps import (
 from api.problems import problem_spec
 from api.schemas import Created, OperationIn
 from domain.errors import NotFound
+from projections.summaries import OperationSummary
 
 
 class OperationController(Controller):
@@ -49,8 +49,8 @@ class OperationController(Controller):
     )
     def operation_summary(
         self, operation_id: FromPath[UUID], services: ServicesDep
-    ) -> dict[str, Any]:
-        summary: dict[str, Any] | None = services.statistics().operation_summary(operation_id)
+    ) -> OperationSummary:
+        summary = services.statistics().operation_summary(operation_id)
         if summary is None:
             raise NotFound(f"no statistics for operation {operation_id}")
         return summary

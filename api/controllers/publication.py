@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
@@ -11,6 +9,7 @@ from api.controllers.deps import (
     ServicesDep,
 )
 from api.problems import problem_spec
+from projections.summaries import PublicationRecord
 
 
 class PublicationController(Controller):
@@ -23,9 +22,8 @@ class PublicationController(Controller):
         summary="Publication records of every deployment (JSON)",
         responses=problem_spec(401, 403, 503),
     )
-    def publication_records(self, services: ServicesDep) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = services.statistics().publication_records()
-        return records
+    def publication_records(self, services: ServicesDep) -> list[PublicationRecord]:
+        return services.statistics().publication_records()
 
     @get(
         "/deployments.csv",

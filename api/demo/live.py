@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from api.demo.seed import (
     AUTHORISING_OFFICER,
     FORCE,
@@ -264,8 +266,8 @@ def _summary(settings: Settings, deployment_id: UUID) -> dict[str, Any] | None:
     except ImportError:
         return None
     catch_up(settings)
-    summary: dict[str, Any] | None = StatisticsReader(settings).deployment_summary(deployment_id)
-    return summary
+    summary = StatisticsReader(settings).deployment_summary(deployment_id)
+    return None if summary is None else msgspec.to_builtins(summary)
 
 
 def _print_summary(
