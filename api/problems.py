@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Scope
 
-from api.schemas import FieldError, Problem
+from api.schemas.base import FieldError, Problem
 from domain.errors import (
     ConcurrentWrite,
     DomainError,

@@ -20,7 +20,7 @@ import msgspec
 from litestar.response import ServerSentEventMessage
 
 from api.problems import ProblemException
-from api.schemas import AlertState
+from api.schemas.alerts import AlertState
 from domain.alert import Alert, AlertTopic
 from domain.application import CaseLedger
 

@@ -17,16 +17,15 @@ from api.controllers.deps import (
     ServicesDep,
 )
 from api.problems import problem_spec
-from api.schemas import (
+from api.schemas.alerts import (
     AdjudicationIn,
     AlertIn,
     AlertList,
-    Created,
-    Done,
     EngagementIn,
     OutcomeIn,
     PerceivedCharacteristicsIn,
 )
+from api.schemas.common import Created, Done
 from api.stream import AlertFeed, alert_events, alert_state, current_position, parse_last_event_id
 from domain.alert import Outcome
 

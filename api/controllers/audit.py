@@ -20,7 +20,7 @@ from api.controllers.deps import (
     require_purpose,
 )
 from api.problems import problem_spec
-from api.schemas import Consultation, Consultations, History, HistoryEvent, Verification
+from api.schemas.audit import Consultation, Consultations, History, HistoryEvent, Verification
 from domain.actors import Actor
 from domain.alert import AlertTopic
 from domain.records import ConsultationTopic, FaceCountTopic

@@ -14,13 +14,12 @@ from api.controllers.deps import (
     ServicesDep,
 )
 from api.problems import problem_spec
-from api.schemas import (
+from api.schemas.common import Created, Done
+from api.schemas.deployments import (
     AuthorisationIn,
     CameraOut,
-    Created,
     DeploymentIn,
     DeploymentOut,
-    Done,
     FacesCountedIn,
     LocationOut,
     PauseIn,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get
 
-from api.schemas import Health
+from api.schemas.common import Health
 
 
 class HealthController(Controller):

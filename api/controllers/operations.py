@@ -14,7 +14,8 @@ from api.controllers.deps import (
     ServicesDep,
 )
 from api.problems import problem_spec
-from api.schemas import Created, OperationIn
+from api.schemas.common import Created
+from api.schemas.operations import OperationIn
 from domain.errors import NotFound
 from projections.summaries import OperationSummary
 

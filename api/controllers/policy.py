@@ -10,7 +10,7 @@ from api.controllers.deps import (
     LedgerDep,
 )
 from api.problems import problem_spec
-from api.schemas import PolicyAdopted
+from api.schemas.common import PolicyAdopted
 
 
 class PolicyController(Controller):

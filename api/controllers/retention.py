@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -12,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.controllers.deps import ActorDep, IdempotencyKey, LedgerDep, ServicesDep
 from api.problems import problem_spec
-from api.schemas import Reply, ShortText, Struct, Text
+from api.schemas.retention import LegalHold, LegalHoldIn, LegalHoldReleaseIn, RetentionRun
 from domain.actors import Role
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 422)
@@ -26,37 +25,6 @@ ACCESS_ROWS: dict[str, frozenset[Role]] = {
     "POST /alerts/{alert_id}/legal-hold/release": frozenset({Role.AUTHORISING_OFFICER}),
     "POST /retention/run": frozenset({Role.ADMIN}),
 }
-
-
-class LegalHoldIn(Struct):
-    reason: Text
-    proceedings_ref: ShortText
-
-
-class LegalHoldReleaseIn(Struct):
-    reason: Text
-
-
-class LegalHold(Reply):
-    """An alert's retention state after the command: no personal data."""
-
-    id: UUID
-    under_legal_hold: bool
-    proceedings_ref: str | None
-    images_erased_at: datetime | None
-
-
-class RetentionRun(Reply):
-    as_of: datetime
-    dry_run: bool
-    watchlists_destroyed: list[UUID]
-    entries_destroyed: list[UUID]
-    alert_images_erased: list[UUID]
-    held: list[UUID]
-    keys_shredded_late: list[UUID]
-    not_ended: list[UUID]
-    failures: list[str]
-    index_synced: bool
 
 
 def _hold_state(ledger: LedgerDep, alert_id: UUID) -> LegalHold:

@@ -18,9 +18,8 @@ from api.controllers.deps import (
 )
 from api.enrolment import compute_template
 from api.problems import problem_spec
-from api.schemas import (
-    Created,
-    Done,
+from api.schemas.common import Created, Done
+from api.schemas.watchlist import (
     EnrolmentIn,
     WatchlistEntryOut,
     WatchlistReviewed,
