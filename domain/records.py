@@ -8,6 +8,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor, Role
+from domain.alert import AlertTopic
 from domain.errors import InvalidInput
 
 # Fixed namespace so ids derived from natural keys are the same in every process.
@@ -185,3 +186,8 @@ class Disclosure(Aggregate):
         self.legal_basis = legal_basis
         self.actor_id = actor.id
         self.occurred_at = occurred_at
+
+
+# Records whose first event names their deployment in a field (`deployment_id`) instead of
+# being listed by it: whoever gathers one deployment's records looks for these.
+NAMES_ITS_DEPLOYMENT: tuple[str, ...] = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)

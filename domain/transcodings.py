@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import typing
+from enum import Enum
 from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
@@ -35,8 +37,22 @@ class ActorAsDict(Transcoding):
         return Actor.from_dict(data)
 
 
+def _enum_of(annotation: Any) -> type[Enum] | None:
+    """The Enum a field holds (`E` or `E | None`), if any."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, Enum):
+            return candidate
+    return None
+
+
 def _dataclass_transcoding(cls: type[Any], name: str) -> Transcoding:
-    """Fields by name; lists come back as tuples because the value objects hold tuples."""
+    """Fields by name. JSON keeps only the values of enums and turns tuples into lists, so
+    decoding restores both: a reader gets back exactly the types the value object declares."""
+    enums = {
+        field: enum
+        for field, annotation in typing.get_type_hints(cls).items()
+        if (enum := _enum_of(annotation)) is not None
+    }
 
     class _DataclassAsDict(Transcoding):
         type = cls
@@ -45,7 +61,11 @@ def _dataclass_transcoding(cls: type[Any], name: str) -> Transcoding:
             return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
         def decode(self, data: dict[str, Any]) -> Any:
-            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+            values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+            for field, enum in enums.items():
+                if values.get(field) is not None:
+                    values[field] = enum(values[field])
+            return cls(**values)
 
     _DataclassAsDict.name = name
     return _DataclassAsDict()

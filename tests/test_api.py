@@ -23,6 +23,7 @@ from api.cli import token as token_cli
 from api.guards import check_table_covers
 from config.settings import Settings
 from domain.actors import Role
+from domain.values import AlertStatus
 
 PROBLEM = "application/problem+json"
 AO = {"rank": "superintendent"}
@@ -371,6 +372,62 @@ def test_openapi_documents_every_route_and_problem(sqlite_api: Api) -> None:
             if method == "post":
                 names = {p["name"] for p in op.get("parameters", [])}
                 assert "Idempotency-Key" in names, path
+
+
+def _resolved(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema with its `$ref` (and a nullable `oneOf` around one) followed."""
+    while True:
+        if "$ref" in schema:
+            schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        elif "oneOf" in schema:
+            schema = next(s for s in schema["oneOf"] if s.get("type") != "null")
+        else:
+            return schema
+
+
+def _reply_schema(doc: dict[str, Any], path: str) -> dict[str, Any]:
+    content = doc["paths"][path]["get"]["responses"]["200"]["content"]
+    return _resolved(doc, content["application/json"]["schema"])
+
+
+def test_openapi_types_every_field_analysts_and_oversight_receive(sqlite_api: Api) -> None:
+    doc = sqlite_api.client.get("/schema/openapi.json").json()
+
+    def typed(schema: dict[str, Any], where: str) -> None:
+        # Every property has a type (or a typed reference); no bare "object" stands for data.
+        schema = _resolved(doc, schema)
+        if schema.get("type") == "array":
+            typed(schema["items"], where + "[]")
+            return
+        if where.endswith("events[].data"):
+            return  # an event's own fields, which differ by topic (documented on the field)
+        if schema.get("type") == "object" and where.count(".") < 4:
+            assert schema.get("properties"), f"{where} is an untyped object"
+            for name, prop in schema["properties"].items():
+                typed(prop, f"{where}.{name}")
+
+    summary = _reply_schema(doc, "/deployments/{deployment_id}/summary")
+    assert {"totals", "by_camera", "by_category", "by_day", "watchlist_size"} <= set(
+        summary["properties"]
+    )
+    totals = _resolved(doc, summary["properties"]["totals"])
+    assert "false_alert_rate_per_faces" in totals["properties"]
+    operation = _reply_schema(doc, "/operations/{operation_id}/summary")
+    assert {"by_deployment", "by_town", "totals"} <= set(operation["properties"])
+    alerts = _reply_schema(doc, "/deployments/{deployment_id}/alerts")
+    row = _resolved(doc, _resolved(doc, alerts["properties"]["alerts"])["items"])
+    assert _resolved(doc, row["properties"]["state"])["enum"] == [s.value for s in AlertStatus]
+    for path in (
+        "/deployments/{deployment_id}/summary",
+        "/operations/{operation_id}/summary",
+        "/deployments/{deployment_id}/alerts",
+        "/deployments/{deployment_id}/history",
+        "/publication/deployments",
+        "/audit/verify",
+        "/audit/consultations",
+    ):
+        content = doc["paths"][path]["get"]["responses"]["200"]["content"]
+        typed(content["application/json"]["schema"], path)
 
 
 # --- tokens and keys ----------------------------------------------------------------------

@@ -20,15 +20,20 @@ from api.controllers.deps import (
     require_purpose,
 )
 from api.problems import problem_spec
-from api.schemas.audit import Consultation, Consultations, History, HistoryEvent, Verification
+from api.schemas.audit import (
+    ActorOut,
+    Consultation,
+    Consultations,
+    History,
+    HistoryEvent,
+    Verification,
+)
 from domain.actors import Actor
-from domain.alert import AlertTopic
-from domain.records import ConsultationTopic, FaceCountTopic
+from domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
+from eventlog.reader import notifications
 
 SEALED = "[sealed]"
-PAGE = 500
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
-_OWNED_BY_DEPLOYMENT_FIELD = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)
 CONSULTATION_TOPIC = ConsultationTopic.RECORDED
 
 
@@ -53,6 +58,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _actor(actor: Actor) -> ActorOut:
+    return ActorOut(
+        id=actor.id,
+        role=actor.role.value,
+        rank=actor.rank,
+        force=actor.force,
+        deployment_id=actor.deployment_id,
+    )
+
+
 def _event_data(event: Any) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, value in vars(event).items():
@@ -72,35 +87,30 @@ def deployment_history(ledger: LedgerDep, deployment_id: UUID) -> list[HistoryEv
     deployment = ledger.deployment(deployment_id)
     members: set[UUID] = {deployment_id, *deployment.entry_ids}
     events: list[HistoryEvent] = []
-    after = 0
-    while True:
-        batch = ledger.recorder.select_notifications(after, PAGE, inclusive_of_start=False)
-        for n in batch:
-            after = n.id
-            originator = UUID(str(n.originator_id))
-            if originator not in members and n.topic not in _OWNED_BY_DEPLOYMENT_FIELD:
+    for n in notifications(ledger.recorder):
+        originator = UUID(str(n.originator_id))
+        if originator not in members and n.topic not in NAMES_ITS_DEPLOYMENT:
+            continue
+        event = ledger.mapper.to_domain_event(n)
+        if originator not in members:
+            if getattr(event, "deployment_id", None) != deployment_id:
                 continue
-            event = ledger.mapper.to_domain_event(n)
-            if originator not in members:
-                if getattr(event, "deployment_id", None) != deployment_id:
-                    continue
-                members.add(originator)
-            actor = getattr(event, "actor", None)
-            occurred = getattr(event, "occurred_at", None)
-            events.append(
-                HistoryEvent(
-                    notification_id=n.id,
-                    topic=n.topic,
-                    originator_id=originator,
-                    originator_version=n.originator_version,
-                    recorded_at=getattr(event, "timestamp", None),
-                    occurred_at=occurred if isinstance(occurred, datetime) else None,
-                    actor=actor.as_dict() if isinstance(actor, Actor) else None,
-                    data=_event_data(event),
-                )
+            members.add(originator)
+        actor = getattr(event, "actor", None)
+        occurred = getattr(event, "occurred_at", None)
+        events.append(
+            HistoryEvent(
+                notification_id=n.id,
+                topic=n.topic,
+                originator_id=originator,
+                originator_version=n.originator_version,
+                recorded_at=getattr(event, "timestamp", None),
+                occurred_at=occurred if isinstance(occurred, datetime) else None,
+                actor=_actor(actor) if isinstance(actor, Actor) else None,
+                data=_event_data(event),
             )
-        if len(batch) < PAGE:
-            return events
+        )
+    return events
 
 
 class AuditController(Controller):

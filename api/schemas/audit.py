@@ -9,14 +9,27 @@ from uuid import UUID
 from api.schemas.base import Reply
 
 
+class ActorOut(Reply):
+    """Who gave a command: staff or service number, role, and what the token vouched for."""
+
+    id: str
+    role: str
+    rank: str | None
+    force: str | None
+    deployment_id: str | None
+
+
 class HistoryEvent(Reply):
+    """One event of the log. `data` holds the event's own fields as stored, which differ by
+    `topic` (the event model in DESIGN.md); sealed personal fields stay sealed."""
+
     notification_id: int
     topic: str
     originator_id: UUID
     originator_version: int
     recorded_at: datetime | None
     occurred_at: datetime | None
-    actor: dict[str, str | None] | None
+    actor: ActorOut | None
     data: dict[str, Any]
 
 

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domain.alert import AlertTopic
-from domain.records import ConsultationTopic, DisclosureTopic, FaceCountTopic
+from domain.records import ConsultationTopic, DisclosureTopic
 
 if TYPE_CHECKING:
     pass
@@ -27,8 +26,6 @@ MANIFEST_FILE = "manifest.json"
 HASHED_FILES = (EVENTS_FILE, CHAIN_FILE, CHECKPOINT_FILE, KEY_FILE)
 BATCH = 2000
 
-# Events that name their deployment in a field rather than being one of its records.
-_BY_DEPLOYMENT_FIELD = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)
 # Access records are exported with a deployment when they name one of its records.
 _ACCESS_RECORDS = (ConsultationTopic.RECORDED, DisclosureTopic.RECORDED)
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import StoredEvent
 
 from domain.actors import Actor
-from domain.records import PolicyVersion
+from domain.records import NAMES_ITS_DEPLOYMENT, PolicyVersion
 from eventlog.chain.hashing import GENESIS
 from eventlog.chain.wiring import open_chain_reader, resolve_events_table
 from eventlog.checkpoint import (
@@ -26,7 +26,6 @@ from eventlog.checkpoint import (
 )
 from oversight.bundles.format import (
     _ACCESS_RECORDS,
-    _BY_DEPLOYMENT_FIELD,
     BATCH,
     BUNDLE_TYPE,
     BUNDLE_VERSION,
@@ -76,7 +75,7 @@ class _DeploymentSelection:
     def wants(self, topic: str, originator: str, version: int, state: bytes) -> bool:
         if originator in self.members:
             return True
-        if topic in _BY_DEPLOYMENT_FIELD:
+        if topic in NAMES_ITS_DEPLOYMENT:
             event = self._event(topic, originator, version, state)
             if getattr(event, "deployment_id", None) == self.deployment_id:
                 self.members.add(originator)

@@ -262,3 +262,66 @@ def test_alert_stream_refuses_unknown_deployment(server: Server) -> None:
             headers=server.headers("operator", "PC-1"),
         )
     assert response.status_code == 404 and is_problem(response)
+
+
+OUTCOMES: list[dict[str, Any]] = [
+    {"type": "arrest", "offences": ["failing to appear"], "reference": "CUST-1"},
+    {"type": "compliance_check", "conditions": ["curfew"], "result": "complied"},
+    {"type": "words_of_advice"},
+    {"type": "no_further_action"},
+    {"type": "not_located"},
+    {"type": "other", "note": "referred to the local team"},
+]
+
+
+def test_alert_status_is_one_enum_through_post_stream_and_list(
+    server: Server, version: str
+) -> None:
+    """The alert's state after each step reads the same in the POST reply, on the live stream
+    and in the deployment's alert list, with every outcome type recorded while an operator
+    listens; a reconnect with Last-Event-ID replays the whole history without dying."""
+    with server.client() as client:
+        live = live_deployment(server, client, policy_version=version, entries=1, number=12)
+        operator, officer = auth(server, OPERATOR), server.headers("officer", "PC-4417")
+
+        def listed(alert_id: str) -> str:
+            alerts = ok(client.get(f"/deployments/{live.deployment_id}/alerts", headers=officer))
+            return str(next(a["state"] for a in alerts["alerts"] if a["id"] == alert_id))
+
+        with server.client() as listener, _stream(listener, server, live.deployment_id) as r:
+            sse = SSE(r)
+            sse.wait_subscribed()
+            alert_id = raise_alert(server, client, live)
+            raised = sse.next()
+            assert (raised.event, raised.data["state"], listed(alert_id)) == (
+                "alert.raised",
+                "raised",
+                "raised",
+            )
+            steps: list[tuple[str, dict[str, Any], str]] = [
+                ("adjudication", {"decision": "match", "reason": "same face"}, "adjudicated"),
+                ("engagement", {"engaged": True, "confirmed": "true"}, "engagement_recorded"),
+                *[("outcomes", body, "outcome_recorded") for body in OUTCOMES],
+            ]
+            seen = [raised]
+            for route, body, state in steps:
+                headers = operator if route == "adjudication" else officer
+                reply = ok(client.post(f"/alerts/{alert_id}/{route}", headers=headers, json=body))
+                event = sse.next()
+                seen.append(event)
+                assert (reply["status"], event.data["state"], listed(alert_id)) == (
+                    state,
+                    state,
+                    state,
+                ), route
+            assert [o for o in seen[-1].data["outcomes"]] == [o["type"] for o in OUTCOMES]
+
+        with (
+            server.client() as listener,
+            _stream(listener, server, live.deployment_id, last=raised.id - 1) as r,
+        ):
+            sse = SSE(r)
+            replayed = [sse.next() for _ in seen]
+        assert [(e.id, e.event, e.data["state"]) for e in replayed] == [
+            (e.id, e.event, e.data["state"]) for e in seen
+        ]
