@@ -18,25 +18,25 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import JWTAuthMiddleware, TokenVerifier
-from api.bootstrap import build_ledger
-from api.controllers.alerts import AlertController
-from api.controllers.audit import AuditController
-from api.controllers.deployments import DeploymentController
-from api.controllers.deps import DEPENDENCIES, Services
-from api.controllers.health import HealthController
-from api.controllers.operations import OperationController
-from api.controllers.oversight import OversightController
-from api.controllers.policy import PolicyController
-from api.controllers.publication import PublicationController
-from api.controllers.retention import RetentionController
-from api.controllers.watchlist import WatchlistController
-from api.guards import check_table_covers, role_guard
-from api.idempotency import IdempotencyMiddleware, build_key_store
-from api.problems import problem_response, status_of
-from config.settings import Settings
-from domain.application import CaseLedger
-from domain.clock import utcnow
+from lfr_ledger.api.auth import JWTAuthMiddleware, TokenVerifier
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.controllers.alerts import AlertController
+from lfr_ledger.api.controllers.audit import AuditController
+from lfr_ledger.api.controllers.deployments import DeploymentController
+from lfr_ledger.api.controllers.deps import DEPENDENCIES, Services
+from lfr_ledger.api.controllers.health import HealthController
+from lfr_ledger.api.controllers.operations import OperationController
+from lfr_ledger.api.controllers.oversight import OversightController
+from lfr_ledger.api.controllers.policy import PolicyController
+from lfr_ledger.api.controllers.publication import PublicationController
+from lfr_ledger.api.controllers.retention import RetentionController
+from lfr_ledger.api.controllers.watchlist import WatchlistController
+from lfr_ledger.api.guards import check_table_covers, role_guard
+from lfr_ledger.api.idempotency import IdempotencyMiddleware, build_key_store
+from lfr_ledger.api.problems import problem_response, status_of
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.clock import utcnow
 
 # Images are at most 10 MB; base64 adds a third, JSON a little more.
 MAX_BODY_BYTES = 14 * 1024 * 1024

@@ -24,8 +24,8 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from config.settings import Settings
-from domain.actors import Actor, Role
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
 
 ISSUER = "lfr-ledger"
 DEFAULT_TTL_MINUTES = 60

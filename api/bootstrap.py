@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from config.settings import Settings
-from domain.actors import Actor
-from domain.application import SYSTEM, CaseLedger
-from domain.clock import utcnow
-from domain.policy import Policy
-from eventlog.vault import PostgresKeyVault, SQLiteKeyVault
-from oversight.retention import Retention
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.application import SYSTEM, CaseLedger
+from lfr_ledger.domain.clock import utcnow
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.eventlog.vault import PostgresKeyVault, SQLiteKeyVault
+from lfr_ledger.oversight.retention import Retention
 
 
 def build_vault(settings: Settings) -> SQLiteKeyVault | PostgresKeyVault:
@@ -42,8 +42,8 @@ def sync_watchlist_index(ledger: CaseLedger, settings: Settings) -> bool:
     """Lets this node's watchlist index drop destroyed entries' vectors now, not on the
     matcher's next sync. Skipped when the node keeps no index file. True if one was synced."""
     # Imported here: commands that never destroy a watchlist need not load vectors' libraries.
-    from matching.index.follower import WatchlistIndex
-    from matching.index.vectors import index_path
+    from lfr_ledger.matching.index.follower import WatchlistIndex
+    from lfr_ledger.matching.index.vectors import index_path
 
     if not index_path(settings).exists():
         return False

@@ -16,8 +16,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute
 
-from api.problems import ProblemException
-from domain.actors import Actor, Role
+from lfr_ledger.api.problems import ProblemException
+from lfr_ledger.domain.actors import Actor, Role
 
 P = Role.PLANNER
 WM = Role.WATCHLIST_MANAGER

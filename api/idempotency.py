@@ -25,9 +25,14 @@ from typing import Any, Protocol
 import anyio.to_thread
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PROBLEM_MEDIA_TYPE, ProblemException, encode_problem, problem_for
-from config.settings import Settings
-from domain.actors import Actor
+from lfr_ledger.api.problems import (
+    PROBLEM_MEDIA_TYPE,
+    ProblemException,
+    encode_problem,
+    problem_for,
+)
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor
 
 HEADER = "idempotency-key"
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"

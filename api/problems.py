@@ -16,8 +16,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Scope
 
-from api.schemas.base import FieldError, Problem
-from domain.errors import (
+from lfr_ledger.api.schemas.base import FieldError, Problem
+from lfr_ledger.domain.errors import (
     ConcurrentWrite,
     DomainError,
     InvalidInput,

@@ -19,10 +19,10 @@ import anyio.to_thread
 import msgspec
 from litestar.response import ServerSentEventMessage
 
-from api.problems import ProblemException
-from api.schemas.alerts import AlertState
-from domain.alert import Alert, AlertTopic
-from domain.application import CaseLedger
+from lfr_ledger.api.problems import ProblemException
+from lfr_ledger.api.schemas.alerts import AlertState
+from lfr_ledger.domain.alert import Alert, AlertTopic
+from lfr_ledger.domain.application import CaseLedger
 
 ALERT_TOPICS: tuple[str, ...] = (
     AlertTopic.RAISED,

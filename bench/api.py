@@ -32,9 +32,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api.auth import issue_token  # noqa: E402
-from api.bootstrap import build_ledger  # noqa: E402
-from api.demo.seed import (  # noqa: E402
+from lfr_ledger.api.auth import issue_token  # noqa: E402
+from lfr_ledger.api.bootstrap import build_ledger  # noqa: E402
+from lfr_ledger.api.demo.seed import (  # noqa: E402
     ADMIN,
     AUTHORISING_OFFICER,
     CATEGORIES,
@@ -46,9 +46,9 @@ from api.demo.seed import (  # noqa: E402
     WATCHLIST_MANAGER,
     seed_subject,
 )
-from config.settings import Settings  # noqa: E402
-from domain.actors import Actor, Role  # noqa: E402
-from domain.values import Camera, DeploymentPlan, Location, PublicNotice  # noqa: E402
+from lfr_ledger.config.settings import Settings  # noqa: E402
+from lfr_ledger.domain.actors import Actor, Role  # noqa: E402
+from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice  # noqa: E402
 
 
 def prepare(settings: Settings, alerts: int) -> list[str]:
@@ -113,7 +113,15 @@ def start_server(data_dir: Path, secret: str) -> tuple[subprocess.Popen[bytes], 
     env = {**os.environ, "LFR_DATA_DIR": str(data_dir), "LFR_JWT_SECRET": secret}
     env.pop("LFR_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli.serve", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "lfr_ledger.api.cli.serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from api.bootstrap import build_ledger
 from bench.common import PG_URL, write_result
-from config.settings import Settings
-from domain.application import CaseLedger
-from domain.values import Decision
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Decision
 from tests.builders import OPERATOR, OVERSIGHT, matcher_for, reviewed
 from tests.conftest import Clock
 

@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from api.bootstrap import build_ledger
-from api.demo.street import (
+from bench.common import write_result
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.demo.street import (
     DEMO_SCRIPT,
     ENROLLED,
     FPS,
@@ -46,16 +47,15 @@ from api.demo.street import (
     render_frames,
     street_looks,
 )
-from bench.common import write_result
-from config.settings import Settings
-from domain.application import CaseLedger
-from matching.engine import DetectedFace, Face, FaceEngine, load_engine
-from matching.enrolment import enrol_from_image
-from matching.index.follower import WatchlistIndex
-from matching.live_terms import LedgerWatch
-from matching.runner import MatchRunner, RunnerConfig
-from matching.sinks import AlertClaim, FacesCounted, LedgerSink
-from matching.sources import Frame
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine, load_engine
+from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.live_terms import LedgerWatch
+from lfr_ledger.matching.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.sinks import AlertClaim, FacesCounted, LedgerSink
+from lfr_ledger.matching.sources import Frame
 from tests.builders import ADMIN, AO, COMPILER, OPERATOR, PLANNER, matcher_for, plan, subject
 
 GOAL_P99_MS = 250.0

@@ -36,8 +36,8 @@ import psycopg
 # the `api` package: the repository root goes before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.bootstrap import build_vault
-from api.demo.seed import (
+from lfr_ledger.api.bootstrap import build_vault
+from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
     OFFICER,
@@ -46,12 +46,12 @@ from api.demo.seed import (
     WATCHLIST_MANAGER,
     seed_subject,
 )
-from config.settings import Settings
-from domain.actors import Actor, Role
-from domain.alert import Alert, Outcome
-from domain.application import CaseLedger
-from domain.records import FaceCount
-from domain.values import (
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import Alert, Outcome
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.records import FaceCount
+from lfr_ledger.domain.values import (
     Camera,
     ComplianceResult,
     Confirmation,
@@ -61,8 +61,8 @@ from domain.values import (
     OutcomeType,
     PublicNotice,
 )
-from projections.queries import StatisticsReader
-from projections.runner import catch_up, close_stores, store_for
+from lfr_ledger.projections.queries import StatisticsReader
+from lfr_ledger.projections.runner import catch_up, close_stores, store_for
 
 PG_URL = os.environ.get("LFR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RESULTS = Path(__file__).resolve().parent / "results" / "projections.json"

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 # The recorders that write each event's hash-chain link in the event's own transaction, named
 # by topic so configuration need not import the event log.
-RECORDERS = "eventlog.chain.recorders"
+RECORDERS = "lfr_ledger.eventlog.chain.recorders"
 
 
 def _default_model_dir() -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import NotPermitted
+from lfr_ledger.domain.errors import NotPermitted
 
 
 class Role(StrEnum):

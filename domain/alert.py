@@ -9,9 +9,15 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Actor, Role
-from domain.errors import InvalidInput, InvalidTransition
-from domain.values import AlertStatus, ComplianceResult, Confirmation, Decision, OutcomeType
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
+from lfr_ledger.domain.values import (
+    AlertStatus,
+    ComplianceResult,
+    Confirmation,
+    Decision,
+    OutcomeType,
+)
 
 # An officer's device clock may run a little fast; anything later than this is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)

@@ -7,11 +7,11 @@ is the one Application that carries them all.
 
 from __future__ import annotations
 
-from domain.commands.access_log import AccessLogCommands
-from domain.commands.alerts import AlertCommands
-from domain.commands.base import SYSTEM
-from domain.commands.deployments import DeploymentCommands
-from domain.commands.watchlist import Enrolment, RevealedEntry, WatchlistCommands
+from lfr_ledger.domain.commands.access_log import AccessLogCommands
+from lfr_ledger.domain.commands.alerts import AlertCommands
+from lfr_ledger.domain.commands.base import SYSTEM
+from lfr_ledger.domain.commands.deployments import DeploymentCommands
+from lfr_ledger.domain.commands.watchlist import Enrolment, RevealedEntry, WatchlistCommands
 
 __all__ = ["SYSTEM", "CaseLedger", "Enrolment", "RevealedEntry"]
 

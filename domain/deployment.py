@@ -7,16 +7,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Actor, Role, rank_at_least
-from domain.errors import (
+from lfr_ledger.domain.actors import Actor, Role, rank_at_least
+from lfr_ledger.domain.errors import (
     InvalidInput,
     InvalidTransition,
     NotPermitted,
     PolicyViolation,
     RoleSeparationViolated,
 )
-from domain.policy import Policy
-from domain.values import DeploymentPlan, DeploymentStatus
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.values import DeploymentPlan, DeploymentStatus
 
 S = DeploymentStatus
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Actor, Role
-from domain.errors import InvalidInput, InvalidTransition
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
 
 
 class OperationTopic:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from domain.actors import RANKS
-from domain.errors import InvalidInput, PolicyViolation
+from lfr_ledger.domain.actors import RANKS
+from lfr_ledger.domain.errors import InvalidInput, PolicyViolation
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,11 @@ class Policy:
     def load(cls, path: Path | None = None) -> Policy:
         """The given policy file, or the default one shipped with the package."""
         if path is None:
-            text = resources.files("domain").joinpath("policy.toml").read_text(encoding="utf-8")
+            text = (
+                resources.files("lfr_ledger.domain")
+                .joinpath("policy.toml")
+                .read_text(encoding="utf-8")
+            )
         else:
             text = path.read_text(encoding="utf-8")
         return cls.parse(text)

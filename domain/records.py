@@ -7,9 +7,9 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Actor, Role
-from domain.alert import AlertTopic
-from domain.errors import InvalidInput
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.errors import InvalidInput
 
 # Fixed namespace so ids derived from natural keys are the same in every process.
 LFR_NAMESPACE = UUID("6f1c1a52-3c0b-4b8e-9a57-1f2d7c3e9b10")

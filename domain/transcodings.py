@@ -10,9 +10,9 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from domain.actors import Actor
-from domain.alert import Outcome
-from domain.values import Camera, DeploymentPlan, Location, PublicNotice
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice
 
 
 class BytesAsBase64(Transcoding):

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.errors import InvalidInput
+from lfr_ledger.domain.errors import InvalidInput
 
 
 class DeploymentStatus(StrEnum):

@@ -12,9 +12,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Actor, Role
-from domain.errors import InvalidInput, InvalidTransition
-from domain.values import EntryStatus
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
+from lfr_ledger.domain.values import EntryStatus
 
 
 class WatchlistEntryTopic:

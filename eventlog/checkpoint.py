@@ -21,11 +21,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from eventlog.chain.verify import ChainReport
-from eventlog.chain.wiring import verify_ledger
+from lfr_ledger.eventlog.chain.verify import ChainReport
+from lfr_ledger.eventlog.chain.wiring import verify_ledger
 
 if TYPE_CHECKING:
-    from config.settings import Settings
+    from lfr_ledger.config.settings import Settings
 
 CHECKPOINT_TYPE = "lfr-ledger/checkpoint"
 CHECKPOINT_VERSION = 1

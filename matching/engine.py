@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from matching.models import ModelPack, default_model_dir, open_verified_pack
+from lfr_ledger.matching.models import ModelPack, default_model_dir, open_verified_pack
 
 ENGINE_GROUP = "lfr.engines"
 

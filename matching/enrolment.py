@@ -15,11 +15,11 @@ from uuid import UUID
 import cv2
 import numpy as np
 
-from domain.actors import Actor
-from domain.application import CaseLedger, Enrolment
-from domain.errors import InvalidInput
-from matching.engine import FaceEngine, QualityGate, load_engine
-from matching.models import ModelPackError, list_packs, load_pack
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.application import CaseLedger, Enrolment
+from lfr_ledger.domain.errors import InvalidInput
+from lfr_ledger.matching.engine import FaceEngine, QualityGate, load_engine
+from lfr_ledger.matching.models import ModelPackError, list_packs, load_pack
 
 
 class EnrolmentImageRefused(InvalidInput):

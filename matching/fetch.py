@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matching.conversion import convert_model_bytes
-from matching.models import (
+from lfr_ledger.matching.conversion import convert_model_bytes
+from lfr_ledger.matching.models import (
     MANIFEST,
     MANIFEST_FORMAT,
     SFACE_MODEL_ID,

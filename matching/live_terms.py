@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from domain.application import CaseLedger
+    from lfr_ledger.domain.application import CaseLedger
 
 logger = logging.getLogger("lfr.matching")
 

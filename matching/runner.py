@@ -37,19 +37,19 @@ from uuid import UUID
 import cv2
 import numpy as np
 
-from domain.clock import utcnow
-from domain.errors import (
+from lfr_ledger.domain.clock import utcnow
+from lfr_ledger.domain.errors import (
     ConcurrentWrite,
     InvalidInput,
     InvalidTransition,
     NotFound,
     PolicyViolation,
 )
-from matching.crops import portrait
-from matching.engine import Face, FaceEngine
-from matching.live_terms import DeploymentWatch, LiveTerms, WatchlistSearch
-from matching.sinks import AlertClaim, AlertSink, FacesCounted, alert_id_for
-from matching.sources import Frame
+from lfr_ledger.matching.crops import portrait
+from lfr_ledger.matching.engine import Face, FaceEngine
+from lfr_ledger.matching.live_terms import DeploymentWatch, LiveTerms, WatchlistSearch
+from lfr_ledger.matching.sinks import AlertClaim, AlertSink, FacesCounted, alert_id_for
+from lfr_ledger.matching.sources import Frame
 
 if TYPE_CHECKING:
     pass

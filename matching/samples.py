@@ -13,8 +13,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from matching.crops import portrait
-from matching.engine import DetectedFace, FaceEngine
+from lfr_ledger.matching.crops import portrait
+from lfr_ledger.matching.engine import DetectedFace, FaceEngine
 
 Variant = tuple[str, Callable[[np.ndarray], np.ndarray]]
 

@@ -23,15 +23,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.clock import utcnow
-from domain.deployment import DeploymentTopic
-from domain.errors import DomainError
+from lfr_ledger.domain.clock import utcnow
+from lfr_ledger.domain.deployment import DeploymentTopic
+from lfr_ledger.domain.errors import DomainError
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
 
-    from domain.application import CaseLedger
-    from matching.runner import RunSummary
+    from lfr_ledger.domain.application import CaseLedger
+    from lfr_ledger.matching.runner import RunSummary
 
 logger = logging.getLogger("lfr.matching.schedule")
 

@@ -12,16 +12,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID, uuid5
 
-from domain.errors import (
+from lfr_ledger.domain.errors import (
     error_of_kind,
 )
-from domain.records import LFR_NAMESPACE, FaceCount
+from lfr_ledger.domain.records import LFR_NAMESPACE, FaceCount
 
 if TYPE_CHECKING:
     import httpx
 
-    from domain.actors import Actor
-    from domain.application import CaseLedger
+    from lfr_ledger.domain.actors import Actor
+    from lfr_ledger.domain.application import CaseLedger
 
 logger = logging.getLogger("lfr.matching")
 

@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.actors import Actor
-from domain.application import CaseLedger
-from domain.records import ConsultationTopic, DisclosureTopic
-from eventlog.reader import notifications
-from oversight.reports import plain
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
+from lfr_ledger.eventlog.reader import notifications
+from lfr_ledger.oversight.reports import plain
 
 CONSULTED = ConsultationTopic.RECORDED
 DISCLOSED = DisclosureTopic.RECORDED

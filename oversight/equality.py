@@ -27,11 +27,11 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from domain.alert import AlertTopic
-from domain.application import CaseLedger
-from domain.values import Confirmation
-from eventlog.reader import notifications
-from oversight.reports import plain
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Confirmation
+from lfr_ledger.eventlog.reader import notifications
+from lfr_ledger.oversight.reports import plain
 
 PERCEIVED = AlertTopic.DEMOGRAPHICS_PERCEIVED
 Z_95 = 1.959963984540054

@@ -28,14 +28,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.actors import Actor
-from domain.alert import AlertTopic
-from domain.application import SYSTEM, CaseLedger
-from domain.deployment import DeploymentTopic
-from domain.errors import DomainError
-from domain.values import DeploymentStatus
-from eventlog.reader import notifications
-from oversight.reports import plain
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.application import SYSTEM, CaseLedger
+from lfr_ledger.domain.deployment import DeploymentTopic
+from lfr_ledger.domain.errors import DomainError
+from lfr_ledger.domain.values import DeploymentStatus
+from lfr_ledger.eventlog.reader import notifications
+from lfr_ledger.oversight.reports import plain
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler

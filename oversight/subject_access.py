@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.actors import Actor
-from domain.alert import AlertTopic
-from domain.application import CaseLedger
-from domain.values import ERASED, Confirmation
-from domain.watchlist import WatchlistEntryTopic
-from eventlog.reader import notifications
-from oversight.reports import plain
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import ERASED, Confirmation
+from lfr_ledger.domain.watchlist import WatchlistEntryTopic
+from lfr_ledger.eventlog.reader import notifications
+from lfr_ledger.oversight.reports import plain
 
 ENROLLED = WatchlistEntryTopic.ENROLLED
 RAISED = AlertTopic.RAISED

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from config.settings import Settings
+from lfr_ledger.config.settings import Settings
 
 Row = tuple[Any, ...]
 

@@ -12,13 +12,13 @@ from uuid import UUID
 
 import msgspec
 
-from config.settings import Settings
-from domain.values import AlertStatus
-from projections.db import Database
-from projections.publication import publication_record, records_to_csv
-from projections.runner import store_for
-from projections.statistics import tally
-from projections.summaries import (
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.values import AlertStatus
+from lfr_ledger.projections.db import Database
+from lfr_ledger.projections.publication import publication_record, records_to_csv
+from lfr_ledger.projections.runner import store_for
+from lfr_ledger.projections.statistics import tally
+from lfr_ledger.projections.summaries import (
     AlertRow,
     DeploymentSummary,
     OperationSummary,
@@ -26,7 +26,7 @@ from projections.summaries import (
     ScoreDistribution,
     ThresholdSensitivity,
 )
-from projections.views import AlertsView, DeploymentsView, FacesView
+from lfr_ledger.projections.views import AlertsView, DeploymentsView, FacesView
 
 Dict = dict[str, Any]
 

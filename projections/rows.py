@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from projections.db import Database
+from lfr_ledger.projections.db import Database
 
 RowDict = dict[str, Any]
 

@@ -18,12 +18,12 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from config.settings import Settings
-from projections.db import Database, connect
-from projections.rows import Rows
-from projections.schema import migrate
-from projections.source import EventSource
-from projections.views import VIEW_NAMES, View, all_views
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.projections.db import Database, connect
+from lfr_ledger.projections.rows import Rows
+from lfr_ledger.projections.schema import migrate
+from lfr_ledger.projections.source import EventSource
+from lfr_ledger.projections.views import VIEW_NAMES, View, all_views
 
 log = logging.getLogger(__name__)
 

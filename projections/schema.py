@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from projections.db import Database
+from lfr_ledger.projections.db import Database
 
 _FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # Any constant will do: it only has to be the same in every process that migrates.
@@ -29,12 +29,7 @@ class Migration:
 
 
 def _migrations_dir(backend: str) -> Path:
-    # A source checkout (and an editable install) keeps the files beside the packages; an
-    # installed wheel carries them as package data of `migrations`.
-    here = Path(__file__).resolve().parent.parent / "migrations" / backend
-    if here.is_dir():
-        return here
-    return Path(str(resources.files("migrations").joinpath(backend)))
+    return Path(str(resources.files("lfr_ledger.migrations").joinpath(backend)))
 
 
 def available(backend: str) -> list[Migration]:

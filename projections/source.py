@@ -20,14 +20,14 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 # Importing the aggregates registers their event topics for decoding.
-import domain.alert
-import domain.deployment
-import domain.operation
-import domain.records
-import domain.watchlist  # noqa: F401
-from config.settings import Settings
-from domain.application import CaseLedger
-from domain.transcodings import register_transcodings
+import lfr_ledger.domain.alert
+import lfr_ledger.domain.deployment
+import lfr_ledger.domain.operation
+import lfr_ledger.domain.records
+import lfr_ledger.domain.watchlist  # noqa: F401
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.transcodings import register_transcodings
 
 
 def build_mapper(factory: InfrastructureFactory[Any]) -> Mapper[Any]:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.values import Confirmation, Decision
+from lfr_ledger.domain.values import Confirmation, Decision
 
 COUNTS = (
     "alerts",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import msgspec
 
-from domain.values import AlertStatus, Decision
+from lfr_ledger.domain.values import AlertStatus, Decision
 
 
 class Figures(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

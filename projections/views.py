@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from domain.alert import AlertTopic
-from domain.deployment import DeploymentTopic
-from domain.operation import OperationTopic
-from domain.records import FaceCountTopic
-from domain.values import ComplianceResult, DeploymentStatus, EntryStatus, OutcomeType
-from domain.watchlist import WatchlistEntryTopic
-from projections.rows import Rows, Table
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.deployment import DeploymentTopic
+from lfr_ledger.domain.operation import OperationTopic
+from lfr_ledger.domain.records import FaceCountTopic
+from lfr_ledger.domain.values import ComplianceResult, DeploymentStatus, EntryStatus, OutcomeType
+from lfr_ledger.domain.watchlist import WatchlistEntryTopic
+from lfr_ledger.projections.rows import Rows, Table
 
 Event = Any  # a decoded domain event; its fields are read by name
 Handler = Callable[[Event, Rows], None]

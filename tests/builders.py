@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from domain.actors import Actor, Role
-from domain.application import CaseLedger, Enrolment
-from domain.values import Camera, DeploymentPlan, Location, PublicNotice
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.application import CaseLedger, Enrolment
+from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice
 
 ADMIN = Actor("ADM-1", Role.ADMIN)
 PLANNER = Actor("INSP-1", Role.PLANNER, rank="inspector")

@@ -11,9 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.bootstrap import build_ledger
-from config.settings import Settings
-from domain.application import CaseLedger
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
 
 PG_URL = os.environ.get("LFR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.settings import Settings
-from matching.engine import InsightFaceEngine, load_engine
-from matching.fetch import fetch_sface
-from matching.models import SFACE_PACK
-from matching.samples import central_face, sample_identities, variants
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.matching.engine import InsightFaceEngine, load_engine
+from lfr_ledger.matching.fetch import fetch_sface
+from lfr_ledger.matching.models import SFACE_PACK
+from lfr_ledger.matching.samples import central_face, sample_identities, variants
 
 
 @pytest.fixture(scope="session")

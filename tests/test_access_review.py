@@ -10,18 +10,18 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-import api.app
-import api.guards
-from api.auth import issue_token
-from api.controllers.oversight import ACCESS_ROWS as OVERSIGHT_ROWS
-from api.controllers.oversight import PERSONAL_DATA_ROUTES, OversightController
-from api.controllers.retention import ACCESS_ROWS as RETENTION_ROWS
-from api.controllers.retention import RetentionController
-from config.settings import Settings
-from domain.actors import Actor, Role
-from domain.application import CaseLedger
-from domain.values import Confirmation
-from oversight.access_review import access_review
+import lfr_ledger.api.app
+import lfr_ledger.api.guards
+from lfr_ledger.api.auth import issue_token
+from lfr_ledger.api.controllers.oversight import ACCESS_ROWS as OVERSIGHT_ROWS
+from lfr_ledger.api.controllers.oversight import PERSONAL_DATA_ROUTES, OversightController
+from lfr_ledger.api.controllers.retention import ACCESS_ROWS as RETENTION_ROWS
+from lfr_ledger.api.controllers.retention import RetentionController
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Confirmation
+from lfr_ledger.oversight.access_review import access_review
 from tests.builders import OFFICER, OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401
@@ -68,11 +68,11 @@ def test_cli_access_review(
     cli_env: None,  # noqa: F811
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import api.cli
+    import lfr_ledger.api.cli
 
     ledger.record_consultation(OFFICER, record="alert:A-1", purpose="court file")
     ledger.record_disclosure(DPO, recipient="CPS", record="alert:A-1", legal_basis="s.35")
-    assert api.cli.main(["access-review", "--by", DPO.id]) == 0
+    assert lfr_ledger.api.cli.main(["access-review", "--by", DPO.id]) == 0
     out = capsys.readouterr().out
     assert "disclosure" in out and "to CPS" in out and "court file" not in out
 
@@ -100,20 +100,22 @@ class Api:
 def http(ledger: CaseLedger, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     """The app with this feature's controllers and guard rows, until app.py and guards.py
     list them."""
-    real = api.app.Litestar
+    real = lfr_ledger.api.app.Litestar
 
     def with_feature(**kwargs: Any) -> Any:
         handlers = list(kwargs.pop("route_handlers"))
         mine = [c for c in (RetentionController, OversightController) if c not in handlers]
         return real(route_handlers=[*handlers, *mine], **kwargs)
 
-    monkeypatch.setattr(api.app, "Litestar", with_feature)
+    monkeypatch.setattr(lfr_ledger.api.app, "Litestar", with_feature)
     for key, roles in {**RETENTION_ROWS, **OVERSIGHT_ROWS}.items():
-        monkeypatch.setitem(api.guards.ACCESS, key, roles)
+        monkeypatch.setitem(lfr_ledger.api.guards.ACCESS, key, roles)
     monkeypatch.setattr(
-        api.guards, "PERSONAL_DATA", api.guards.PERSONAL_DATA | PERSONAL_DATA_ROUTES
+        lfr_ledger.api.guards,
+        "PERSONAL_DATA",
+        lfr_ledger.api.guards.PERSONAL_DATA | PERSONAL_DATA_ROUTES,
     )
-    app = api.app.create_app(settings, ledger=ledger)
+    app = lfr_ledger.api.app.create_app(settings, ledger=ledger)
     with TestClient(app) as client:
         yield Api(client, settings)
 

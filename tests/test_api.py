@@ -17,13 +17,13 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from litestar import Litestar, get
 from litestar.testing import TestClient
 
-from api.app import create_app
-from api.auth import TokenVerifier, issue_token, load_or_create_secret, secret_path
-from api.cli import token as token_cli
-from api.guards import check_table_covers
-from config.settings import Settings
-from domain.actors import Role
-from domain.values import AlertStatus
+from lfr_ledger.api.app import create_app
+from lfr_ledger.api.auth import TokenVerifier, issue_token, load_or_create_secret, secret_path
+from lfr_ledger.api.cli import token as token_cli
+from lfr_ledger.api.guards import check_table_covers
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Role
+from lfr_ledger.domain.values import AlertStatus
 
 PROBLEM = "application/problem+json"
 AO = {"rank": "superintendent"}
@@ -254,8 +254,8 @@ def test_image_enrolment_computes_a_sealed_template(sqlite_api: Api) -> None:
 
     import cv2
 
-    from matching.fetch import fetch_sface
-    from matching.samples import astronaut_bgr, insightface_image
+    from lfr_ledger.matching.fetch import fetch_sface
+    from lfr_ledger.matching.samples import astronaut_bgr, insightface_image
 
     fetch_sface(sqlite_api.settings.model_dir)
     api = sqlite_api

@@ -20,16 +20,16 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-import api.cli
-from config.settings import Settings
-from eventlog.chain.hashing import GENESIS, chain_hash
-from eventlog.chain.recorders import (
+import lfr_ledger.api.cli
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.eventlog.chain.hashing import GENESIS, chain_hash
+from lfr_ledger.eventlog.chain.recorders import (
     ChainedPostgresApplicationRecorder,
     ChainedSQLiteApplicationRecorder,
 )
-from eventlog.chain.verify import verify_chain
-from eventlog.chain.wiring import verify_ledger
-from eventlog.checkpoint import (
+from lfr_ledger.eventlog.chain.verify import verify_chain
+from lfr_ledger.eventlog.chain.wiring import verify_ledger
+from lfr_ledger.eventlog.checkpoint import (
     key_id,
     key_path,
     load_or_create_signing_key,
@@ -449,7 +449,7 @@ def test_truncated_tail_is_caught_by_checkpoint(
 def test_checkpoint_of_broken_log_is_refused(
     ledger_settings: Settings, raw: RawDB, ids: list[int]
 ) -> None:
-    from eventlog.checkpoint import CheckpointError
+    from lfr_ledger.eventlog.checkpoint import CheckpointError
 
     raw.run("DELETE FROM {events} WHERE {id} = ?", (ids[0],))
     with pytest.raises(CheckpointError, match="TAMPERED"):
@@ -469,9 +469,9 @@ def lfr(ledger_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.delenv("LFR_DATABASE_URL", raising=False)
         monkeypatch.delenv("LFR_POSTGRES_SCHEMA", raising=False)
     # Sibling command modules are written concurrently; only load the ones that exist.
-    present = tuple(m for m in api.cli.COMMAND_MODULES if importlib.util.find_spec(m))
-    monkeypatch.setattr(api.cli, "COMMAND_MODULES", present)
-    return api.cli.main
+    present = tuple(m for m in lfr_ledger.api.cli.COMMAND_MODULES if importlib.util.find_spec(m))
+    monkeypatch.setattr(lfr_ledger.api.cli, "COMMAND_MODULES", present)
+    return lfr_ledger.api.cli.main
 
 
 def test_cli_verify_exit_codes(
@@ -514,7 +514,7 @@ def test_cli_checkpoint_with_exported_public_key(
     args = ["audit", "verify", "--checkpoint", str(cp), "--public-key", str(key_file)]
     assert lfr(args) == 0
     other = tmp_path / "other.pub"
-    from eventlog.checkpoint import public_key_pem
+    from lfr_ledger.eventlog.checkpoint import public_key_pem
 
     other.write_text(public_key_pem(Ed25519PrivateKey.generate().public_key()))
     assert lfr(["audit", "verify", "--checkpoint", str(cp), "--public-key", str(other)]) == 1

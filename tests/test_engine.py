@@ -12,8 +12,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-import domain
-from matching.engine import (
+import lfr_ledger.domain
+from lfr_ledger.matching.engine import (
     DetectedFace,
     FaceEngine,
     InsightFaceEngine,
@@ -23,8 +23,13 @@ from matching.engine import (
     load_engine,
     ort_session,
 )
-from matching.models import SFACE_MODEL_ID, ModelPackError
-from matching.samples import COMPOUND, astronaut_bgr, insightface_image, sample_identities
+from lfr_ledger.matching.models import SFACE_MODEL_ID, ModelPackError
+from lfr_ledger.matching.samples import (
+    COMPOUND,
+    astronaut_bgr,
+    insightface_image,
+    sample_identities,
+)
 from tests.fixtures_faces import (  # noqa: F401  (fixtures)
     SampleEmbeddings,
     central_embedding,
@@ -203,7 +208,7 @@ def test_sface_engine_matches_opencv_face_recognizer(
 
 
 def _policy_thresholds() -> tuple[float, str]:
-    policy_path = Path(domain.__file__).parent / "policy.toml"
+    policy_path = Path(lfr_ledger.domain.__file__).parent / "policy.toml"
     if policy_path.is_file():
         policy = tomllib.loads(policy_path.read_text(encoding="utf-8"))
         model = policy.get("models", {}).get(SFACE_MODEL_ID, {})

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from domain.application import CaseLedger
-from domain.errors import InvalidInput
-from matching.engine import InsightFaceEngine
-from matching.enrolment import (
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import InvalidInput
+from lfr_ledger.matching.engine import InsightFaceEngine
+from lfr_ledger.matching.enrolment import (
     EnrolmentImageRefused,
     NoUsableFace,
     SeveralFaces,
@@ -22,7 +22,7 @@ from matching.enrolment import (
     enrol_from_image,
     template_from_image,
 )
-from matching.samples import insightface_image, sample_identities
+from lfr_ledger.matching.samples import insightface_image, sample_identities
 from tests.builders import COMPILER, MODEL, authorised, subject
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 

@@ -11,12 +11,18 @@ from typing import Any
 
 import pytest
 
-import api.cli
-from domain.application import CaseLedger
-from domain.values import Confirmation
-from oversight.access_review import access_review
-from oversight.equality import NOT_AVAILABLE, Audience, GroupRow, equality_report, suppress
-from oversight.equality import wilson_interval as wilson
+import lfr_ledger.api.cli
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Confirmation
+from lfr_ledger.oversight.access_review import access_review
+from lfr_ledger.oversight.equality import (
+    NOT_AVAILABLE,
+    Audience,
+    GroupRow,
+    equality_report,
+    suppress,
+)
+from lfr_ledger.oversight.equality import wilson_interval as wilson
 from tests.builders import OFFICER
 from tests.conftest import Clock
 from tests.test_retention import Scene, cli_env, ran_deployment  # noqa: F401
@@ -143,13 +149,13 @@ def test_cli_equality(
 ) -> None:
     scene = ran_deployment(ledger, clock, alerts=11, crops=False)
     perceive(ledger, scene, [{"perceived_sex": "male" if i else "female"} for i in range(11)])
-    assert api.cli.main(["equality"]) == 0
+    assert lfr_ledger.api.cli.main(["equality"]) == 0
     out = capsys.readouterr().out
     assert "<10" in out and "CI" not in out
-    assert api.cli.main(["equality", "--audience", "oversight"]) == 2  # no purpose
+    assert lfr_ledger.api.cli.main(["equality", "--audience", "oversight"]) == 2  # no purpose
     capsys.readouterr()
     argv = ["equality", "--audience", "oversight", "--purpose", "PCC panel", "--json"]
-    assert api.cli.main([*argv, "--actor", "PCC-1"]) == 0
+    assert lfr_ledger.api.cli.main([*argv, "--actor", "PCC-1"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["audience"] == "oversight" and data["alerts_with_characteristics"] == 11
     [read] = access_review(ledger, actor_id="PCC-1").records

@@ -15,15 +15,15 @@ from uuid import UUID
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bootstrap import build_ledger
-from api.cli.oversight import register_audit_subcommands
-from config.settings import Settings
-from domain.actors import Actor, Role
-from domain.application import CaseLedger
-from eventlog.chain.hashing import chain_hash, link_hash
-from eventlog.checkpoint import load_or_create_signing_key, public_key_pem
-from oversight.access_review import access_review
-from oversight.bundles.format import (
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.cli.oversight import register_audit_subcommands
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.eventlog.chain.hashing import chain_hash, link_hash
+from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key, public_key_pem
+from lfr_ledger.oversight.access_review import access_review
+from lfr_ledger.oversight.bundles.format import (
     CHAIN_FILE,
     CHECKPOINT_FILE,
     EVENTS_FILE,
@@ -31,8 +31,8 @@ from oversight.bundles.format import (
     MANIFEST_FILE,
     BundleError,
 )
-from oversight.bundles.verify import verify_bundle
-from oversight.bundles.write import export_bundle
+from lfr_ledger.oversight.bundles.verify import verify_bundle
+from lfr_ledger.oversight.bundles.write import export_bundle
 from tests.builders import OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401

@@ -11,19 +11,19 @@ import cv2
 import numpy as np
 import pytest
 
-from config.settings import Settings
-from domain.application import CaseLedger
-from matching.engine import InsightFaceEngine
-from matching.enrolment import enrol_from_image
-from matching.index.follower import WatchlistIndex
-from matching.index.vectors import (
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.matching.engine import InsightFaceEngine
+from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.index.vectors import (
     Candidate,
     ModelMismatch,
     UnknownDeployment,
     VectorRefused,
     index_path,
 )
-from matching.samples import sample_identities, variants
+from lfr_ledger.matching.samples import sample_identities, variants
 from tests.builders import AO, COMPILER, MODEL, authorised, proposed, subject
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 

@@ -15,10 +15,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.actors import Actor, Role
-from domain.alert import Outcome
-from domain.application import CaseLedger
-from domain.errors import (
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import (
     ConcurrentWrite,
     DomainError,
     InvalidInput,
@@ -28,7 +28,7 @@ from domain.errors import (
     PolicyViolation,
     RoleSeparationViolated,
 )
-from domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
+from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
 from tests.builders import (
     ADMIN,
     AO,
@@ -395,7 +395,7 @@ def test_two_adjudications_of_one_alert_one_wins(
     ledger: CaseLedger, clock: Clock, settings: object
 ) -> None:
     """Two operators on two API processes load the same alert and decide at once."""
-    from api.bootstrap import build_ledger
+    from lfr_ledger.api.bootstrap import build_ledger
 
     alert = raised(ledger, clock)
     other_process = build_ledger(settings, clock=clock)  # type: ignore[arg-type]

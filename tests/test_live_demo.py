@@ -8,14 +8,14 @@ from collections.abc import Iterator
 import msgspec
 import pytest
 
-from api.bootstrap import build_ledger
-from api.demo.live import run_live_demo
-from api.demo.seed import DemoClock, record_seed_operation
-from config.settings import Settings
-from domain.application import CaseLedger
-from domain.values import Decision
-from eventlog.chain.wiring import verify_ledger
-from matching.engine import InsightFaceEngine
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.demo.live import run_live_demo
+from lfr_ledger.api.demo.seed import DemoClock, record_seed_operation
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Decision
+from lfr_ledger.eventlog.chain.wiring import verify_ledger
+from lfr_ledger.matching.engine import InsightFaceEngine
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 
@@ -50,8 +50,8 @@ def test_live_demo_after_the_seed_operation(
     deployment = ledger.deployment(result.deployment_id)
     # The live deployment has an operation of its own: the seed's published figures stay exact.
     assert deployment.plan.operation_id != str(seed.operation_id)
-    from projections.queries import StatisticsReader
-    from projections.runner import catch_up
+    from lfr_ledger.projections.queries import StatisticsReader
+    from lfr_ledger.projections.runner import catch_up
 
     catch_up(settings)
     seed_summary = msgspec.to_builtins(

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from config.settings import Settings
-from projections.db import Database, connect
-from projections.runner import catch_up, close_stores, status
-from projections.schema import available, current_version, latest_version, migrate
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.projections.db import Database, connect
+from lfr_ledger.projections.runner import catch_up, close_stores, status
+from lfr_ledger.projections.schema import available, current_version, latest_version, migrate
 
 
 @pytest.fixture

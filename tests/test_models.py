@@ -18,12 +18,12 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from api.cli import models as models_cli
-from config.settings import Settings
-from matching import fetch, models
-from matching.conversion import convert_model_bytes, dequantize, fold_dequantize
-from matching.fetch import fetch_sface
-from matching.models import (
+from lfr_ledger.api.cli import models as models_cli
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.matching import fetch, models
+from lfr_ledger.matching.conversion import convert_model_bytes, dequantize, fold_dequantize
+from lfr_ledger.matching.fetch import fetch_sface
+from lfr_ledger.matching.models import (
     BUFFALO_L_FILES,
     BUFFALO_L_PACK,
     MANIFEST,
@@ -377,7 +377,7 @@ def test_converted_yunet_detects_exactly_as_the_original(
     sface_wheel: Path,
     tmp_path: Path,
 ) -> None:
-    from matching.samples import insightface_image
+    from lfr_ledger.matching.samples import insightface_image
 
     original = tmp_path / "yunet.onnx"
     original.write_bytes(_original(sface_wheel, "detector"))

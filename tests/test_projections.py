@@ -16,11 +16,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from api.demo.seed import SeedResult, record_seed_operation
-from config.settings import Settings
-from domain.application import CaseLedger
-from projections.queries import StatisticsReader
-from projections.runner import (
+from lfr_ledger.api.demo.seed import SeedResult, record_seed_operation
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.projections.queries import StatisticsReader
+from lfr_ledger.projections.runner import (
     ProjectionRunner,
     catch_up,
     close_stores,
@@ -28,7 +28,7 @@ from projections.runner import (
     status,
     view_contents,
 )
-from projections.views import VIEW_NAMES
+from lfr_ledger.projections.views import VIEW_NAMES
 from tests.conftest import Clock
 
 REPO = Path(__file__).resolve().parent.parent
@@ -190,8 +190,8 @@ def test_runner_follows_the_log_until_stopped(
 _KILLED_RUNNER = textwrap.dedent(
     """
     import sys, time
-    from config.settings import Settings
-    from projections.runner import catch_up
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.projections.runner import catch_up
 
     def slow(notification_id: int) -> None:
         time.sleep(0.004)  # widen each batch so the kill lands inside one

@@ -15,16 +15,16 @@ import numpy as np
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
-import api.cli
-from api.bootstrap import build_retention
-from config.settings import Settings
-from domain.application import CaseLedger
-from domain.errors import InvalidTransition
-from domain.values import ERASED, Confirmation, Decision, PublicNotice
-from eventlog.chain.wiring import verify_ledger
-from matching.index.follower import WatchlistIndex
-from matching.index.vectors import index_path
-from oversight.retention import (
+import lfr_ledger.api.cli
+from lfr_ledger.api.bootstrap import build_retention
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import InvalidTransition
+from lfr_ledger.domain.values import ERASED, Confirmation, Decision, PublicNotice
+from lfr_ledger.eventlog.chain.wiring import verify_ledger
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.index.vectors import index_path
+from lfr_ledger.oversight.retention import (
     ALERT_IMAGE_RULE,
     SWEEP_JOB_ID,
     WATCHLIST_RULE,
@@ -320,20 +320,22 @@ def test_cli_retention_run_with_as_of(
     scene = ran_deployment(ledger, clock, alerts=1)
     assert scene.ended_at is not None
     early = (scene.ended_at + timedelta(hours=1)).isoformat()
-    assert api.cli.main(["retention", "run", "--as-of", early, "--dry-run"]) == 0
+    assert lfr_ledger.api.cli.main(["retention", "run", "--as-of", early, "--dry-run"]) == 0
     assert "would destroy 0 watchlist(s)" in capsys.readouterr().out
     due = (scene.ended_at + timedelta(hours=25)).isoformat()
-    assert api.cli.main(["retention", "run", "--as-of", due, "--dry-run"]) == 0
+    assert lfr_ledger.api.cli.main(["retention", "run", "--as-of", due, "--dry-run"]) == 0
     assert "would destroy 1 watchlist(s)" in capsys.readouterr().out
     assert ledger.vault.has_key(scene.entry_ids[0]), "a dry run destroys nothing"
-    assert api.cli.main(["retention", "run", "--as-of", due, "--json"]) == 0
+    assert lfr_ledger.api.cli.main(["retention", "run", "--as-of", due, "--json"]) == 0
     out = capsys.readouterr().out
     assert str(scene.deployment_id) in out
     assert not ledger.vault.has_key(scene.entry_ids[0])
     destroyed = events_of(ledger, scene.deployment_id)[-1]
     assert destroyed.occurred_at == datetime.fromisoformat(due)
     # Saying it is later than it is would destroy data early: refused.
-    assert api.cli.main(["retention", "run", "--as-of", "2999-01-01T00:00:00+00:00"]) == 2
+    assert (
+        lfr_ledger.api.cli.main(["retention", "run", "--as-of", "2999-01-01T00:00:00+00:00"]) == 2
+    )
 
 
 @pytest.fixture
@@ -348,7 +350,9 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
         monkeypatch.delenv("LFR_DATABASE_URL", raising=False)
         monkeypatch.delenv("LFR_POSTGRES_SCHEMA", raising=False)
     monkeypatch.setattr(
-        api.cli, "COMMAND_MODULES", (*api.cli.COMMAND_MODULES, *extra_cli_modules())
+        lfr_ledger.api.cli,
+        "COMMAND_MODULES",
+        (*lfr_ledger.api.cli.COMMAND_MODULES, *extra_cli_modules()),
     )
     yield
 
@@ -356,7 +360,9 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
 def extra_cli_modules() -> tuple[str, ...]:
     """The commands of this feature, until api/cli/__init__.py lists them."""
     return tuple(
-        m for m in ("api.cli.retention", "api.cli.oversight") if m not in api.cli.COMMAND_MODULES
+        m
+        for m in ("lfr_ledger.api.cli.retention", "lfr_ledger.api.cli.oversight")
+        if m not in lfr_ledger.api.cli.COMMAND_MODULES
     )
 
 

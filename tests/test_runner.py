@@ -22,17 +22,24 @@ import cv2
 import numpy as np
 import pytest
 
-from api.bootstrap import build_ledger
-from api.demo.street import Walker, encode_jpeg, portraits, render_frames, street_looks, write_video
-from config.settings import Settings
-from domain.application import CaseLedger
-from matching.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
-from matching.enrolment import enrol_from_image
-from matching.index.follower import WatchlistIndex
-from matching.live_terms import LedgerWatch
-from matching.runner import MatchRunner, RunnerConfig, RunnerRefused, RunSummary
-from matching.sinks import AlertClaim, LedgerSink, alert_id_for
-from matching.sources import Frame, FrameSource
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.demo.street import (
+    Walker,
+    encode_jpeg,
+    portraits,
+    render_frames,
+    street_looks,
+    write_video,
+)
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
+from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.live_terms import LedgerWatch
+from lfr_ledger.matching.runner import MatchRunner, RunnerConfig, RunnerRefused, RunSummary
+from lfr_ledger.matching.sinks import AlertClaim, LedgerSink, alert_id_for
+from lfr_ledger.matching.sources import Frame, FrameSource
 from tests.builders import (
     ADMIN,
     AO,
@@ -392,7 +399,7 @@ def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
         ledger.start_deployment(OPERATOR, deployment)
         env = node_env(settings, sface_model_dir)
         command = [
-            sys.executable, "-m", "api.cli.match",
+            sys.executable, "-m", "lfr_ledger.api.cli.match",
             "--deployment", str(deployment), "--camera", "cam-1",
             "--source", str(street.video), "--start", now.isoformat(),
             "--cooldown", str(COOLDOWN.total_seconds()), "--count-interval", "5",
@@ -446,7 +453,7 @@ def test_waiting_matcher_follows_the_deployment_it_serves(
         env = node_env(settings, sface_model_dir)
         node = subprocess.Popen(
             [
-                sys.executable, "-m", "api.cli.match", "--wait", "--realtime",
+                sys.executable, "-m", "lfr_ledger.api.cli.match", "--wait", "--realtime",
                 "--deployment", str(deployment), "--camera", "cam-1",
                 "--source", str(street.video), "--cooldown", "60",
             ],
@@ -489,10 +496,10 @@ def test_http_sink_posts_alerts_and_counts_idempotently(
 ) -> None:
     from litestar.testing import TestClient
 
-    from api.app import create_app
-    from api.auth import issue_token
-    from domain.errors import InvalidTransition
-    from matching.sinks import FacesCounted, HttpSink
+    from lfr_ledger.api.app import create_app
+    from lfr_ledger.api.auth import issue_token
+    from lfr_ledger.domain.errors import InvalidTransition
+    from lfr_ledger.matching.sinks import FacesCounted, HttpSink
     from tests.builders import reviewed
 
     deployment, entries = reviewed(ledger)
@@ -551,7 +558,7 @@ def test_schedule_jobs_rebuilt_from_the_log_are_deterministic_and_idempotent(
 ) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from matching.schedule import MatchSchedule, match_job_id, stop_job_id
+    from lfr_ledger.matching.schedule import MatchSchedule, match_job_id, stop_job_id
     from tests.builders import reviewed
 
     deployment, _ = reviewed(ledger)
@@ -605,7 +612,7 @@ def test_a_live_source_hands_over_only_the_newest_frame(street: Street) -> None:
 def test_runner_pool_runs_one_runner_per_camera_and_halts_it() -> None:
     import threading
 
-    from matching.schedule import RunnerPool
+    from lfr_ledger.matching.schedule import RunnerPool
 
     started: list[tuple[UUID, str]] = []
 

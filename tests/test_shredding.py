@@ -9,10 +9,10 @@ from uuid import UUID
 import numpy as np
 import psycopg
 
-from config.settings import Settings
-from domain.application import CaseLedger
-from domain.values import ERASED
-from eventlog.chain.wiring import verify_ledger
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import ERASED
+from lfr_ledger.eventlog.chain.wiring import verify_ledger
 from tests.builders import COMPILER, OPERATOR, authorised, subject
 from tests.conftest import PG_URL, Clock
 

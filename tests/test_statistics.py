@@ -13,9 +13,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from api.cli import projections as projections_cli
-from api.cli import stats as stats_cli
-from api.demo.seed import (
+from lfr_ledger.api.cli import projections as projections_cli
+from lfr_ledger.api.cli import stats as stats_cli
+from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
     OFFICER,
@@ -28,13 +28,13 @@ from api.demo.seed import (
     record_seed_operation,
     seed_subject,
 )
-from config.settings import Settings
-from domain.alert import OutcomeType
-from domain.application import CaseLedger
-from projections.db import connect
-from projections.publication import PUBLICATION_FIELDS
-from projections.queries import StatisticsReader
-from projections.runner import catch_up, close_stores
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import OutcomeType
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.projections.db import connect
+from lfr_ledger.projections.publication import PUBLICATION_FIELDS
+from lfr_ledger.projections.queries import StatisticsReader
+from lfr_ledger.projections.runner import catch_up, close_stores
 from tests.conftest import Clock
 
 

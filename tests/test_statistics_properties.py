@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from api.demo.seed import (
+from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
     OFFICER,
@@ -26,12 +26,12 @@ from api.demo.seed import (
     WATCHLIST_MANAGER,
     seed_subject,
 )
-from config.settings import Settings
-from domain.actors import Actor, Role
-from domain.alert import Outcome
-from domain.application import CaseLedger
-from domain.errors import DomainError
-from domain.values import (
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import DomainError
+from lfr_ledger.domain.values import (
     Camera,
     ComplianceResult,
     Confirmation,
@@ -41,9 +41,9 @@ from domain.values import (
     OutcomeType,
     PublicNotice,
 )
-from projections.queries import StatisticsReader
-from projections.runner import catch_up, close_stores
-from projections.statistics import COUNTS
+from lfr_ledger.projections.queries import StatisticsReader
+from lfr_ledger.projections.runner import catch_up, close_stores
+from lfr_ledger.projections.statistics import COUNTS
 from tests.conftest import Clock
 
 MODEL = "nec-neoface-v4"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import api.cli
-from api.bootstrap import build_retention
-from config.settings import Settings
-from domain.application import CaseLedger
-from domain.values import ERASED, Confirmation
-from oversight.access_review import access_review
-from oversight.subject_access import subject_access, write_subject_access_export
+import lfr_ledger.api.cli
+from lfr_ledger.api.bootstrap import build_retention
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import ERASED, Confirmation
+from lfr_ledger.oversight.access_review import access_review
+from lfr_ledger.oversight.subject_access import subject_access, write_subject_access_export
 from tests.builders import OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401
@@ -123,9 +123,14 @@ def test_cli_subject_access_logs_the_read(
     ran_deployment(ledger, clock, alerts=1)
     start, end = day(clock).isoformat(), (day(clock) + timedelta(days=1)).isoformat()
     argv = ["subject-access", "--subject", SUBJECT, "--from", start, "--to", end]
-    assert api.cli.main([*argv, "--purpose", "SAR 2025/17", "--actor", "DPO-1", "--json"]) == 0
+    assert (
+        lfr_ledger.api.cli.main([*argv, "--purpose", "SAR 2025/17", "--actor", "DPO-1", "--json"])
+        == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     assert answer["on_watchlist"] and answer["in_alert"]
     [read] = access_review(ledger, actor_id="DPO-1").records
     assert (read.kind, read.purpose) == ("consultation", "SAR 2025/17")
-    assert api.cli.main([*argv, "--purpose", "x", "--out", "/tmp/never"]) == 2  # no recipient
+    assert (
+        lfr_ledger.api.cli.main([*argv, "--purpose", "x", "--out", "/tmp/never"]) == 2
+    )  # no recipient

@@ -8,17 +8,17 @@ import sys
 
 # Heavy imports (OpenCV, onnxruntime, Litestar) happen inside handlers, so `lfr --help` is instant.
 COMMAND_MODULES = (
-    "api.cli.demo",
-    "api.cli.models",
-    "api.cli.audit",
-    "api.cli.serve",
-    "api.cli.token",
-    "api.cli.retention",
-    "api.cli.oversight",
-    "api.cli.match",
-    "api.cli.watchlist",
-    "api.cli.stats",
-    "api.cli.projections",
+    "lfr_ledger.api.cli.demo",
+    "lfr_ledger.api.cli.models",
+    "lfr_ledger.api.cli.audit",
+    "lfr_ledger.api.cli.serve",
+    "lfr_ledger.api.cli.token",
+    "lfr_ledger.api.cli.retention",
+    "lfr_ledger.api.cli.oversight",
+    "lfr_ledger.api.cli.match",
+    "lfr_ledger.api.cli.watchlist",
+    "lfr_ledger.api.cli.stats",
+    "lfr_ledger.api.cli.projections",
 )
 
 

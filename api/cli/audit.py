@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     public_key.set_defaults(handler=cmd_public_key)
 
-    from api.cli.oversight import register_audit_subcommands
+    from lfr_ledger.api.cli.oversight import register_audit_subcommands
 
     register_audit_subcommands(commands)
 
@@ -68,9 +68,9 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from config.settings import Settings
-    from eventlog.chain.wiring import verify_ledger
-    from eventlog.checkpoint import (
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.eventlog.chain.wiring import verify_ledger
+    from lfr_ledger.eventlog.checkpoint import (
         CheckpointError,
         load_public_key,
         read_checkpoint,
@@ -100,8 +100,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from config.settings import Settings
-    from eventlog.checkpoint import CheckpointError, make_checkpoint, write_checkpoint
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.eventlog.checkpoint import CheckpointError, make_checkpoint, write_checkpoint
 
     settings = Settings.from_env()
     try:
@@ -123,8 +123,8 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 
 
 def cmd_public_key(args: argparse.Namespace) -> int:
-    from config.settings import Settings
-    from eventlog.checkpoint import load_or_create_signing_key, public_key_pem
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key, public_key_pem
 
     key = load_or_create_signing_key(Settings.from_env())
     print(public_key_pem(key.public_key()), end="")

@@ -17,12 +17,12 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from config.settings import Settings
+from lfr_ledger.config.settings import Settings
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
-    from domain.application import CaseLedger
+    from lfr_ledger.domain.application import CaseLedger
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -46,11 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from api.bootstrap import build_ledger
-    from api.demo.seed import DemoClock, record_seed_operation
-    from eventlog.chain.wiring import verify_ledger
-    from projections.report import operation_text
-    from projections.runner import catch_up
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.api.demo.seed import DemoClock, record_seed_operation
+    from lfr_ledger.eventlog.chain.wiring import verify_ledger
+    from lfr_ledger.projections.report import operation_text
+    from lfr_ledger.projections.runner import catch_up
 
     base = Settings.from_env()
     data_dir: Path = args.dir or base.data_dir / "demo"
@@ -104,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> None:
-    from api.demo.live import run_live_demo
-    from matching.engine import load_engine
-    from matching.models import ModelPackError
+    from lfr_ledger.api.demo.live import run_live_demo
+    from lfr_ledger.matching.engine import load_engine
+    from lfr_ledger.matching.models import ModelPackError
 
     try:
         engine = load_engine("insightface", "sface", settings.model_dir)
@@ -129,7 +129,7 @@ class _served:
     def __init__(self, settings: Settings, ledger: CaseLedger, port: int) -> None:
         import uvicorn
 
-        from api.app import create_app
+        from lfr_ledger.api.app import create_app
 
         app = create_app(settings, ledger=ledger)
         self.server = uvicorn.Server(
@@ -157,7 +157,7 @@ def _read_summary_over_http(settings: Settings, url: str, operation_id: str) -> 
 
     import httpx
 
-    from api.auth import issue_token
+    from lfr_ledger.api.auth import issue_token
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the demo prints what matters
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from domain.actors import Actor
-    from matching.runner import RunnerConfig
+    from lfr_ledger.domain.actors import Actor
+    from lfr_ledger.matching.runner import RunnerConfig
 
 EXIT_REFUSED = 3
 
@@ -102,16 +102,16 @@ def run_scheduled(args: argparse.Namespace) -> int:
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from api.bootstrap import build_ledger
-    from config.settings import Settings
-    from domain.clock import utcnow
-    from matching.engine import load_engine
-    from matching.index.follower import WatchlistIndex
-    from matching.live_terms import LedgerWatch
-    from matching.runner import MatchRunner, RunSummary
-    from matching.schedule import MatchSchedule, RunnerPool
-    from matching.sinks import LedgerSink
-    from matching.sources import FrameSource
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.clock import utcnow
+    from lfr_ledger.matching.engine import load_engine
+    from lfr_ledger.matching.index.follower import WatchlistIndex
+    from lfr_ledger.matching.live_terms import LedgerWatch
+    from lfr_ledger.matching.runner import MatchRunner, RunSummary
+    from lfr_ledger.matching.schedule import MatchSchedule, RunnerPool
+    from lfr_ledger.matching.sinks import LedgerSink
+    from lfr_ledger.matching.sources import FrameSource
 
     if args.api:
         print(
@@ -191,7 +191,7 @@ def run_scheduled(args: argparse.Namespace) -> int:
 
 
 def _matcher(args: argparse.Namespace) -> Actor:
-    from domain.actors import Actor, Role
+    from lfr_ledger.domain.actors import Actor, Role
 
     return Actor(
         args.matcher_id or f"matcher:{args.camera}",
@@ -202,7 +202,7 @@ def _matcher(args: argparse.Namespace) -> Actor:
 
 def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
     """The runner's settings from the command line; None (after saying why) when invalid."""
-    from matching.runner import RunnerConfig
+    from lfr_ledger.matching.runner import RunnerConfig
 
     try:
         return RunnerConfig(
@@ -216,16 +216,16 @@ def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
 
 
 def run_once(args: argparse.Namespace) -> int:
-    from api.bootstrap import build_ledger
-    from config.settings import Settings
-    from domain.clock import utcnow
-    from domain.errors import DomainError
-    from matching.engine import load_engine
-    from matching.index.follower import WatchlistIndex
-    from matching.live_terms import LedgerWatch
-    from matching.runner import MatchRunner, RunnerRefused
-    from matching.sinks import AlertClaim, AlertSink, HttpSink, LedgerSink
-    from matching.sources import FrameSource, SourceError
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.clock import utcnow
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.matching.engine import load_engine
+    from lfr_ledger.matching.index.follower import WatchlistIndex
+    from lfr_ledger.matching.live_terms import LedgerWatch
+    from lfr_ledger.matching.runner import MatchRunner, RunnerRefused
+    from lfr_ledger.matching.sinks import AlertClaim, AlertSink, HttpSink, LedgerSink
+    from lfr_ledger.matching.sources import FrameSource, SourceError
 
     if args.api and not args.token:
         print("lfr match: --api needs --token (or LFR_MATCHER_TOKEN)", file=sys.stderr)

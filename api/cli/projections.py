@@ -35,14 +35,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _settings() -> Any:
-    from config.settings import Settings
+    from lfr_ledger.config.settings import Settings
 
     return Settings.from_env()
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from projections.report import status_text
-    from projections.runner import status
+    from lfr_ledger.projections.report import status_text
+    from lfr_ledger.projections.runner import status
 
     views = status(_settings())
     if args.json:
@@ -54,8 +54,8 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def rebuild_command(args: argparse.Namespace) -> int:
-    from projections.runner import rebuild
-    from projections.views import VIEW_NAMES
+    from lfr_ledger.projections.runner import rebuild
+    from lfr_ledger.projections.views import VIEW_NAMES
 
     if args.name is not None and args.name not in VIEW_NAMES:
         print(
@@ -69,14 +69,14 @@ def rebuild_command(args: argparse.Namespace) -> int:
 
 
 def catch_up_command(args: argparse.Namespace) -> int:
-    from projections.runner import catch_up
+    from lfr_ledger.projections.runner import catch_up
 
     print(f"applied {catch_up(_settings()):,} events")
     return 0
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from projections.runner import ProjectionRunner
+    from lfr_ledger.projections.runner import ProjectionRunner
 
     runner = ProjectionRunner(_settings(), interval=args.interval)
 

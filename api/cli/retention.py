@@ -50,9 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_handler(args: argparse.Namespace) -> int:
-    from api.bootstrap import build_ledger, build_retention
-    from config.settings import Settings
-    from domain.clock import utcnow
+    from lfr_ledger.api.bootstrap import build_ledger, build_retention
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.clock import utcnow
 
     now = utcnow()
     as_of: datetime | None = args.as_of

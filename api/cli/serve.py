@@ -24,8 +24,8 @@ def register(subparsers: Any) -> None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
-    from config.settings import Settings
+    from lfr_ledger.api.app import create_app
+    from lfr_ledger.config.settings import Settings
 
     settings = Settings.from_env()
     app = create_app(settings)
@@ -35,8 +35,8 @@ def serve(args: argparse.Namespace) -> int:
         # on time. Jobs are rebuilt from the event log, so a restart loses none.
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        from api.bootstrap import build_retention
-        from oversight.retention import RetentionSchedule
+        from lfr_ledger.api.bootstrap import build_retention
+        from lfr_ledger.oversight.retention import RetentionSchedule
 
         scheduler = BackgroundScheduler(timezone="UTC")
         ledger = app.state.services.ledger

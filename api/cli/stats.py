@@ -45,9 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reader(args: argparse.Namespace) -> Any:
-    from config.settings import Settings
-    from projections.queries import StatisticsReader
-    from projections.runner import catch_up
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.projections.queries import StatisticsReader
+    from lfr_ledger.projections.runner import catch_up
 
     settings = Settings.from_env()
     if args.catch_up:
@@ -66,7 +66,7 @@ def _not_found(what: str, ident: UUID) -> int:
 
 
 def deployment_command(args: argparse.Namespace) -> int:
-    from projections.report import deployment_text
+    from lfr_ledger.projections.report import deployment_text
 
     summary = _reader(args).deployment_summary(args.id)
     if summary is None:
@@ -79,7 +79,7 @@ def deployment_command(args: argparse.Namespace) -> int:
 
 
 def operation_command(args: argparse.Namespace) -> int:
-    from projections.report import operation_text
+    from lfr_ledger.projections.report import operation_text
 
     summary = _reader(args).operation_summary(args.id)
     if summary is None:
@@ -92,7 +92,7 @@ def operation_command(args: argparse.Namespace) -> int:
 
 
 def scores_command(args: argparse.Namespace) -> int:
-    from projections.report import table
+    from lfr_ledger.projections.report import table
 
     reader = _reader(args)
     distribution = reader.score_distribution(args.id)

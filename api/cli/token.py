@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain.actors import RANKS, Role
+from lfr_ledger.domain.actors import RANKS, Role
 
 
 def register(subparsers: Any) -> None:
@@ -31,8 +31,8 @@ def register(subparsers: Any) -> None:
 
 
 def token(args: argparse.Namespace) -> int:
-    from api.auth import issue_token
-    from config.settings import Settings
+    from lfr_ledger.api.auth import issue_token
+    from lfr_ledger.config.settings import Settings
 
     try:
         text = issue_token(

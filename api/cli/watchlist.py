@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from domain.application import CaseLedger, Enrolment
-    from matching.engine import FaceEngine
+    from lfr_ledger.domain.application import CaseLedger, Enrolment
+    from lfr_ledger.matching.engine import FaceEngine
 
 REQUIRED_COLUMNS = (
     "subject_ref",
@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def parse_row(row: dict[str, str]) -> Enrolment:
     """One CSV row as an enrolment; `ValueError` names the malformed column."""
-    from domain.application import Enrolment
+    from lfr_ledger.domain.application import Enrolment
 
     taken = (row.get("image_taken_on") or "").strip()
     under_18 = (row.get("under_18") or "").strip().lower()
@@ -97,9 +97,9 @@ def import_rows(
 ) -> tuple[int, int]:
     """Enrols each row, printing its outcome; returns (enrolled, refused). Messages name rows by
     line number, never by subject: the terminal may be read over a shoulder."""
-    from domain.actors import Actor, Role
-    from domain.errors import DomainError
-    from matching.enrolment import enrol_from_image
+    from lfr_ledger.domain.actors import Actor, Role
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.matching.enrolment import enrol_from_image
 
     actor = Actor(actor_id, Role.WATCHLIST_MANAGER, rank=actor_rank)
     enrolled = refused = 0
@@ -132,11 +132,11 @@ def import_rows(
 
 
 def import_command(args: argparse.Namespace) -> int:
-    from api.bootstrap import build_ledger
-    from config.settings import Settings
-    from domain.errors import NotFound
-    from matching.enrolment import engine_for_model
-    from matching.models import ModelPackError
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.errors import NotFound
+    from lfr_ledger.matching.enrolment import engine_for_model
+    from lfr_ledger.matching.models import ModelPackError
 
     settings = Settings.from_env()
     ledger = build_ledger(settings)
@@ -164,9 +164,9 @@ def import_command(args: argparse.Namespace) -> int:
 
 
 def index_sync_command(args: argparse.Namespace) -> int:
-    from api.bootstrap import build_ledger
-    from config.settings import Settings
-    from matching.index.follower import WatchlistIndex
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.matching.index.follower import WatchlistIndex
 
     settings = Settings.from_env()
     ledger = build_ledger(settings)

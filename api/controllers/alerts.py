@@ -10,14 +10,14 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
-from api.controllers.deps import (
+from lfr_ledger.api.controllers.deps import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,
     ServicesDep,
 )
-from api.problems import problem_spec
-from api.schemas.alerts import (
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.alerts import (
     AdjudicationIn,
     AlertIn,
     AlertList,
@@ -25,9 +25,15 @@ from api.schemas.alerts import (
     OutcomeIn,
     PerceivedCharacteristicsIn,
 )
-from api.schemas.common import Created, Done
-from api.stream import AlertFeed, alert_events, alert_state, current_position, parse_last_event_id
-from domain.alert import Outcome
+from lfr_ledger.api.schemas.common import Created, Done
+from lfr_ledger.api.stream import (
+    AlertFeed,
+    alert_events,
+    alert_state,
+    current_position,
+    parse_last_event_id,
+)
+from lfr_ledger.domain.alert import Outcome
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 413, 422)
 

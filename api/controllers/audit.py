@@ -11,7 +11,7 @@ from uuid import UUID
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from api.controllers.deps import (
+from lfr_ledger.api.controllers.deps import (
     ActorDep,
     LedgerDep,
     PurposeHeader,
@@ -19,8 +19,8 @@ from api.controllers.deps import (
     ServicesDep,
     require_purpose,
 )
-from api.problems import problem_spec
-from api.schemas.audit import (
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.audit import (
     ActorOut,
     Consultation,
     Consultations,
@@ -28,9 +28,9 @@ from api.schemas.audit import (
     HistoryEvent,
     Verification,
 )
-from domain.actors import Actor
-from domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
-from eventlog.reader import notifications
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
+from lfr_ledger.eventlog.reader import notifications
 
 SEALED = "[sealed]"
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
@@ -182,7 +182,7 @@ class AuditController(Controller):
         responses=problem_spec(401, 403),
     )
     def verify(self, services: ServicesDep) -> Verification:
-        from eventlog.chain.wiring import verify_ledger
+        from lfr_ledger.eventlog.chain.wiring import verify_ledger
 
         report = verify_ledger(services.settings)
         return Verification(

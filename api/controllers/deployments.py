@@ -7,15 +7,15 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from api.controllers.deps import (
+from lfr_ledger.api.controllers.deps import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,
     ServicesDep,
 )
-from api.problems import problem_spec
-from api.schemas.common import Created, Done
-from api.schemas.deployments import (
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.common import Created, Done
+from lfr_ledger.api.schemas.deployments import (
     AuthorisationIn,
     CameraOut,
     DeploymentIn,
@@ -28,10 +28,10 @@ from api.schemas.deployments import (
     ThresholdIn,
     UrgentConfirmationIn,
 )
-from domain.deployment import Deployment
-from domain.errors import InvalidInput, NotFound
-from domain.values import Camera, DeploymentPlan, Location, PublicNotice
-from projections.summaries import DeploymentSummary
+from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.errors import InvalidInput, NotFound
+from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice
+from lfr_ledger.projections.summaries import DeploymentSummary
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 422)
 

@@ -10,13 +10,13 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter, QueryParameter
 
-from api.idempotency import KEY_PATTERN, KeyStore
-from api.problems import ProblemException
-from config.settings import Settings
-from domain.actors import Actor
-from domain.application import CaseLedger
-from projections.queries import StatisticsReader
-from projections.runner import catch_up
+from lfr_ledger.api.idempotency import KEY_PATTERN, KeyStore
+from lfr_ledger.api.problems import ProblemException
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.projections.queries import StatisticsReader
+from lfr_ledger.projections.runner import catch_up
 
 
 class Services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get
 
-from api.schemas.common import Health
+from lfr_ledger.api.schemas.common import Health
 
 
 class HealthController(Controller):

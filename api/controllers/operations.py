@@ -7,17 +7,17 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from api.controllers.deps import (
+from lfr_ledger.api.controllers.deps import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,
     ServicesDep,
 )
-from api.problems import problem_spec
-from api.schemas.common import Created
-from api.schemas.operations import OperationIn
-from domain.errors import NotFound
-from projections.summaries import OperationSummary
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.common import Created
+from lfr_ledger.api.schemas.operations import OperationIn
+from lfr_ledger.domain.errors import NotFound
+from lfr_ledger.projections.summaries import OperationSummary
 
 
 class OperationController(Controller):

@@ -10,17 +10,17 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from api.controllers.deps import (
+from lfr_ledger.api.controllers.deps import (
     ActorDep,
     LedgerDep,
     PurposeHeader,
     PurposeQuery,
     require_purpose,
 )
-from api.problems import ProblemException, problem_spec
-from api.schemas.base import AwareDateTime
-from api.schemas.oversight import AccessReview, Equality, SubjectAccess
-from domain.actors import Role
+from lfr_ledger.api.problems import ProblemException, problem_spec
+from lfr_ledger.api.schemas.base import AwareDateTime
+from lfr_ledger.api.schemas.oversight import AccessReview, Equality, SubjectAccess
+from lfr_ledger.domain.actors import Role
 
 # What api/guards.py needs for these routes (kept here for the tests until it lists them).
 ACCESS_ROWS: dict[str, frozenset[Role]] = {
@@ -70,7 +70,7 @@ class OversightController(Controller):
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> SubjectAccess:
-        from oversight.subject_access import subject_access
+        from lfr_ledger.oversight.subject_access import subject_access
 
         stated = require_purpose(x_purpose, purpose)
         _period(start, end)
@@ -100,7 +100,7 @@ class OversightController(Controller):
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> Equality:
-        from oversight.equality import Audience, equality_report
+        from lfr_ledger.oversight.equality import Audience, equality_report
 
         stated = require_purpose(x_purpose, purpose)
         _period(start, end)
@@ -134,7 +134,7 @@ class OversightController(Controller):
         after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AccessReview:
-        from oversight.access_review import access_review
+        from lfr_ledger.oversight.access_review import access_review
 
         _period(start, end)
         review = access_review(

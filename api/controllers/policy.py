@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from litestar import Controller, post
 
-from api.controllers.deps import (
+from lfr_ledger.api.controllers.deps import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,
 )
-from api.problems import problem_spec
-from api.schemas.common import PolicyAdopted
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.common import PolicyAdopted
 
 
 class PolicyController(Controller):

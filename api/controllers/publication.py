@@ -5,11 +5,11 @@ from __future__ import annotations
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
-from api.controllers.deps import (
+from lfr_ledger.api.controllers.deps import (
     ServicesDep,
 )
-from api.problems import problem_spec
-from projections.summaries import PublicationRecord
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.projections.summaries import PublicationRecord
 
 
 class PublicationController(Controller):

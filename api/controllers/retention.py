@@ -9,10 +9,15 @@ from uuid import UUID
 from litestar import Controller, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.controllers.deps import ActorDep, IdempotencyKey, LedgerDep, ServicesDep
-from api.problems import problem_spec
-from api.schemas.retention import LegalHold, LegalHoldIn, LegalHoldReleaseIn, RetentionRun
-from domain.actors import Role
+from lfr_ledger.api.controllers.deps import ActorDep, IdempotencyKey, LedgerDep, ServicesDep
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.retention import (
+    LegalHold,
+    LegalHoldIn,
+    LegalHoldReleaseIn,
+    RetentionRun,
+)
+from lfr_ledger.domain.actors import Role
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 422)
 # Runs in one process take turns; runs in several are safe anyway (a destruction recorded
@@ -100,7 +105,7 @@ class RetentionController(Controller):
         dry_run: Annotated[bool, QueryParameter()] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> RetentionRun:
-        from api.bootstrap import build_retention
+        from lfr_ledger.api.bootstrap import build_retention
 
         actor.require(Role.ADMIN)
         # The admin who asked is the erasure's actor; the rule and the period are the policy's.

@@ -7,7 +7,7 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from api.controllers.deps import (
+from lfr_ledger.api.controllers.deps import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,
@@ -16,17 +16,17 @@ from api.controllers.deps import (
     ServicesDep,
     require_purpose,
 )
-from api.enrolment import compute_template
-from api.problems import problem_spec
-from api.schemas.common import Created, Done
-from api.schemas.watchlist import (
+from lfr_ledger.api.enrolment import compute_template
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.common import Created, Done
+from lfr_ledger.api.schemas.watchlist import (
     EnrolmentIn,
     WatchlistEntryOut,
     WatchlistReviewed,
     WatchlistReviewIn,
     WithdrawalIn,
 )
-from domain.application import Enrolment
+from lfr_ledger.domain.application import Enrolment
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 413, 422)
 

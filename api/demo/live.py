@@ -16,7 +16,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.demo.seed import (
+from lfr_ledger.api.demo.seed import (
     AUTHORISING_OFFICER,
     FORCE,
     OFFICER,
@@ -27,7 +27,7 @@ from api.demo.seed import (
     arrest,
     compliance,
 )
-from api.demo.street import (
+from lfr_ledger.api.demo.street import (
     ENROLLED,
     FPS,
     FRAME_SIZE,
@@ -35,10 +35,10 @@ from api.demo.street import (
     encode_jpeg,
     portraits,
 )
-from config.settings import Settings
-from domain.actors import Actor, Role
-from domain.application import CaseLedger, Enrolment
-from domain.values import (
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.application import CaseLedger, Enrolment
+from lfr_ledger.domain.values import (
     Camera,
     Confirmation,
     Decision,
@@ -46,13 +46,13 @@ from domain.values import (
     Location,
     PublicNotice,
 )
-from matching.engine import FaceEngine
-from matching.enrolment import enrol_from_image
-from matching.index.follower import WatchlistIndex
-from matching.live_terms import LedgerWatch
-from matching.runner import MatchRunner, RunnerConfig, RunSummary
-from matching.sinks import AlertClaim, LedgerSink
-from matching.sources import Frame, FrameSource
+from lfr_ledger.matching.engine import FaceEngine
+from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.live_terms import LedgerWatch
+from lfr_ledger.matching.runner import MatchRunner, RunnerConfig, RunSummary
+from lfr_ledger.matching.sinks import AlertClaim, LedgerSink
+from lfr_ledger.matching.sources import Frame, FrameSource
 
 LIVE_DAY = date(2025, 6, 6)  # the day after the seed operation's last deployment
 CAMERA = "cam-1"
@@ -261,8 +261,8 @@ def run_live_demo(
 
 def _summary(settings: Settings, deployment_id: UUID) -> dict[str, Any] | None:
     try:
-        from projections.queries import StatisticsReader
-        from projections.runner import catch_up
+        from lfr_ledger.projections.queries import StatisticsReader
+        from lfr_ledger.projections.runner import catch_up
     except ImportError:
         return None
     catch_up(settings)

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid5
 
-from domain.actors import Actor, Role
-from domain.alert import Outcome
-from domain.application import CaseLedger, Enrolment
-from domain.records import LFR_NAMESPACE
-from domain.values import (
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.application import CaseLedger, Enrolment
+from lfr_ledger.domain.records import LFR_NAMESPACE
+from lfr_ledger.domain.values import (
     Camera,
     ComplianceResult,
     Confirmation,

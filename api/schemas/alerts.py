@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from api.schemas.base import (
+from lfr_ledger.api.schemas.base import (
     AwareDateTime,
     Ident,
     Image,
@@ -20,8 +20,14 @@ from api.schemas.base import (
     Similarity,
     Struct,
 )
-from domain.values import AlertStatus, ComplianceResult, Confirmation, Decision, OutcomeType
-from projections.summaries import AlertRow
+from lfr_ledger.domain.values import (
+    AlertStatus,
+    ComplianceResult,
+    Confirmation,
+    Decision,
+    OutcomeType,
+)
+from lfr_ledger.projections.summaries import AlertRow
 
 
 class AlertIn(Struct):

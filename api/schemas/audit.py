@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from api.schemas.base import Reply
+from lfr_ledger.api.schemas.base import Reply
 
 
 class ActorOut(Reply):

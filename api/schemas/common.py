@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from api.schemas.base import Reply
+from lfr_ledger.api.schemas.base import Reply
 
 
 class Created(Reply):

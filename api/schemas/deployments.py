@@ -8,7 +8,7 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from api.schemas.base import (
+from lfr_ledger.api.schemas.base import (
     AwareDateTime,
     Ident,
     OptionalText,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.schemas.base import ShortText, Struct, Text
+from lfr_ledger.api.schemas.base import ShortText, Struct, Text
 
 
 class OperationIn(Struct):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from api.schemas.base import Reply, ShortText, Struct, Text
+from lfr_ledger.api.schemas.base import Reply, ShortText, Struct, Text
 
 
 class LegalHoldIn(Struct):

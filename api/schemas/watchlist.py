@@ -8,7 +8,7 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from api.schemas.base import Ident, Image, OptionalText, Reply, ShortText, Struct, Text
+from lfr_ledger.api.schemas.base import Ident, Image, OptionalText, Reply, ShortText, Struct, Text
 
 
 class EnrolmentIn(Struct):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.actors import Actor
-from domain.commands.base import LedgerBase
-from domain.errors import InvalidInput
-from domain.records import Consultation, Disclosure
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.commands.base import LedgerBase
+from lfr_ledger.domain.errors import InvalidInput
+from lfr_ledger.domain.records import Consultation, Disclosure
 
 
 class AccessLogCommands(LedgerBase):

@@ -8,11 +8,11 @@ from contextlib import nullcontext
 from datetime import datetime
 from uuid import UUID, uuid4, uuid5
 
-from domain.actors import Actor, Role
-from domain.alert import Alert, Outcome
-from domain.commands.base import SYSTEM, LedgerBase
-from domain.deployment import Deployment
-from domain.errors import (
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import Alert, Outcome
+from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
+from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.errors import (
     ConcurrentWrite,
     InvalidInput,
     InvalidTransition,
@@ -20,9 +20,9 @@ from domain.errors import (
     NotPermitted,
     PolicyViolation,
 )
-from domain.records import FaceCount
-from domain.values import Confirmation, Decision
-from domain.watchlist import WatchlistEntry
+from lfr_ledger.domain.records import FaceCount
+from lfr_ledger.domain.values import Confirmation, Decision
+from lfr_ledger.domain.watchlist import WatchlistEntry
 
 
 class AlertCommands(LedgerBase):

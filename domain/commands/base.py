@@ -13,16 +13,16 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
-from domain.actors import Actor, Role
-from domain.alert import Alert
-from domain.clock import utcnow
-from domain.deployment import Deployment
-from domain.errors import ConcurrentWrite, NotFound
-from domain.operation import Operation
-from domain.policy import Policy
-from domain.sealing import PersonalDataVault
-from domain.transcodings import register_transcodings
-from domain.watchlist import WatchlistEntry
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import Alert
+from lfr_ledger.domain.clock import utcnow
+from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.errors import ConcurrentWrite, NotFound
+from lfr_ledger.domain.operation import Operation
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.sealing import PersonalDataVault
+from lfr_ledger.domain.transcodings import register_transcodings
+from lfr_ledger.domain.watchlist import WatchlistEntry
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.actors import Actor, Role
-from domain.commands.base import LedgerBase
-from domain.deployment import Deployment
-from domain.errors import InvalidTransition, PolicyViolation
-from domain.operation import Operation
-from domain.records import PolicyVersion
-from domain.values import DeploymentPlan
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.commands.base import LedgerBase
+from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.errors import InvalidTransition, PolicyViolation
+from lfr_ledger.domain.operation import Operation
+from lfr_ledger.domain.records import PolicyVersion
+from lfr_ledger.domain.values import DeploymentPlan
 
 
 class DeploymentCommands(LedgerBase):

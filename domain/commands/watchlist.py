@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
-from domain.actors import Actor
-from domain.commands.base import SYSTEM, LedgerBase
-from domain.errors import InvalidInput, PolicyViolation
-from domain.values import ERASED
-from domain.watchlist import WatchlistEntry
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
+from lfr_ledger.domain.errors import InvalidInput, PolicyViolation
+from lfr_ledger.domain.values import ERASED
+from lfr_ledger.domain.watchlist import WatchlistEntry
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,11 @@ from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from eventlog.chain.hashing import SQLITE_EVENTS_TABLE, canonical_originator, chain_table_name
+from lfr_ledger.eventlog.chain.hashing import (
+    SQLITE_EVENTS_TABLE,
+    canonical_originator,
+    chain_table_name,
+)
 
 if TYPE_CHECKING:
     pass

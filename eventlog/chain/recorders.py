@@ -17,8 +17,13 @@ from eventsourcing.postgres import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Composed, Identifier
 
-from eventlog.chain.hashing import GENESIS, SQLITE_EVENTS_TABLE, chain_links, chain_table_name
-from eventlog.chain.readers import PostgresChainReader, SQLiteChainReader
+from lfr_ledger.eventlog.chain.hashing import (
+    GENESIS,
+    SQLITE_EVENTS_TABLE,
+    chain_links,
+    chain_table_name,
+)
+from lfr_ledger.eventlog.chain.readers import PostgresChainReader, SQLiteChainReader
 
 if TYPE_CHECKING:
     pass

@@ -8,9 +8,15 @@ from dataclasses import asdict, dataclass
 from itertools import product
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from eventlog.chain.hashing import DEFAULT_BATCH, GENESIS, MIN_ID, REORDER_WINDOW, link_hash
-from eventlog.chain.readers import ChainReader, DigestRow, LinkRow
-from eventlog.chain.recorders import (
+from lfr_ledger.eventlog.chain.hashing import (
+    DEFAULT_BATCH,
+    GENESIS,
+    MIN_ID,
+    REORDER_WINDOW,
+    link_hash,
+)
+from lfr_ledger.eventlog.chain.readers import ChainReader, DigestRow, LinkRow
+from lfr_ledger.eventlog.chain.recorders import (
     ChainedPostgresApplicationRecorder,
     ChainedSQLiteApplicationRecorder,
 )

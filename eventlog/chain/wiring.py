@@ -17,18 +17,18 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.sqlite import SQLiteDatastore
 
-from eventlog.chain.hashing import (
+from lfr_ledger.eventlog.chain.hashing import (
     CHAIN_SUFFIX,
     DEFAULT_BATCH,
     GENESIS,
     SQLITE_EVENTS_TABLE,
     chain_table_name,
 )
-from eventlog.chain.readers import ChainReader, PostgresChainReader, SQLiteChainReader
-from eventlog.chain.verify import ChainReport, verify_chain
+from lfr_ledger.eventlog.chain.readers import ChainReader, PostgresChainReader, SQLiteChainReader
+from lfr_ledger.eventlog.chain.verify import ChainReport, verify_chain
 
 if TYPE_CHECKING:
-    from config.settings import Settings
+    from lfr_ledger.config.settings import Settings
 
 
 def _pg_datastore(settings: Settings) -> PostgresDatastore:

@@ -12,15 +12,15 @@ from uuid import UUID
 
 import numpy as np
 
-from domain.deployment import DeploymentTopic
-from domain.watchlist import WatchlistEntryTopic
-from matching.index.store import VectorStore
-from matching.index.vectors import WatchlistIndexError, template_vector
+from lfr_ledger.domain.deployment import DeploymentTopic
+from lfr_ledger.domain.watchlist import WatchlistEntryTopic
+from lfr_ledger.matching.index.store import VectorStore
+from lfr_ledger.matching.index.vectors import WatchlistIndexError, template_vector
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
-    from domain.application import CaseLedger
+    from lfr_ledger.domain.application import CaseLedger
 
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ import numpy as np
 import sqlean
 import sqlite_vec
 
-from matching.index.schema import SCHEMA, SCHEMA_VERSION
-from matching.index.vectors import (
+from lfr_ledger.matching.index.schema import SCHEMA, SCHEMA_VERSION
+from lfr_ledger.matching.index.vectors import (
     Candidate,
     HasDataDir,
     ModelMismatch,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domain.records import ConsultationTopic, DisclosureTopic
+from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
 
 if TYPE_CHECKING:
     pass

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from eventlog.chain.hashing import GENESIS, HASH_LEN, chain_hash, link_hash
-from eventlog.checkpoint import (
+from lfr_ledger.eventlog.chain.hashing import GENESIS, HASH_LEN, chain_hash, link_hash
+from lfr_ledger.eventlog.checkpoint import (
     check_signature,
     key_id,
     load_public_key,
 )
-from oversight.bundles.format import (
+from lfr_ledger.oversight.bundles.format import (
     BUNDLE_TYPE,
     BUNDLE_VERSION,
     CHAIN_FILE,

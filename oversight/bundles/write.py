@@ -14,17 +14,17 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import StoredEvent
 
-from domain.actors import Actor
-from domain.records import NAMES_ITS_DEPLOYMENT, PolicyVersion
-from eventlog.chain.hashing import GENESIS
-from eventlog.chain.wiring import open_chain_reader, resolve_events_table
-from eventlog.checkpoint import (
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, PolicyVersion
+from lfr_ledger.eventlog.chain.hashing import GENESIS
+from lfr_ledger.eventlog.chain.wiring import open_chain_reader, resolve_events_table
+from lfr_ledger.eventlog.checkpoint import (
     key_id,
     load_or_create_signing_key,
     make_checkpoint,
     public_key_pem,
 )
-from oversight.bundles.format import (
+from lfr_ledger.oversight.bundles.format import (
     _ACCESS_RECORDS,
     BATCH,
     BUNDLE_TYPE,
@@ -42,8 +42,8 @@ from oversight.bundles.format import (
 )
 
 if TYPE_CHECKING:
-    from config.settings import Settings
-    from domain.application import CaseLedger
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.application import CaseLedger
 
 
 class _DeploymentSelection:

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.auth import issue_token
-from config.settings import Settings
+from lfr_ledger.api.auth import issue_token
+from lfr_ledger.config.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,7 +69,7 @@ def start_server(data_dir: Path) -> Server:
         [
             sys.executable,
             "-m",
-            "api.cli.serve",
+            "lfr_ledger.api.cli.serve",
             "--host",
             "127.0.0.1",
             "--port",

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from api.demo.seed import (
+from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
     CATEGORIES,
@@ -21,7 +21,7 @@ from api.demo.seed import (
     WATCHLIST_MANAGER,
     seed_subject,
 )
-from domain.actors import Actor, Role
+from lfr_ledger.domain.actors import Actor, Role
 from tests.e2e.conftest import Server
 
 PROBLEM = "application/problem+json"

@@ -13,8 +13,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from schemathesis.generation import GenerationMode
 
-from api.guards import ACCESS, PUBLIC, route_key
-from domain.actors import Role
+from lfr_ledger.api.guards import ACCESS, PUBLIC, route_key
+from lfr_ledger.domain.actors import Role
 from tests.e2e.conftest import Server
 from tests.e2e.flows import adopt_policy, live_deployment, raise_alert
 

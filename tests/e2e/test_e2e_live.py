@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.demo.seed import OPERATOR, PLANNER
+from lfr_ledger.api.demo.seed import OPERATOR, PLANNER
 from tests.e2e.conftest import Server
 from tests.e2e.flows import (
     adopt_policy,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from api.guards import ACCESS, PERSONAL_DATA, PUBLIC
-from domain.actors import Role
+from lfr_ledger.api.guards import ACCESS, PERSONAL_DATA, PUBLIC
+from lfr_ledger.domain.actors import Role
 from tests.e2e.conftest import Server
 from tests.e2e.flows import adopt_policy, is_problem, live_deployment, raise_alert
 

@@ -8,15 +8,15 @@ import io
 from datetime import timedelta
 from uuid import uuid5
 
-from api.demo.seed import (
+from lfr_ledger.api.demo.seed import (
     AUTHORISING_OFFICER,
     OFFICER,
     OPERATOR,
     SEED_DEPLOYMENTS,
     WATCHLIST_SIZE,
 )
-from domain.records import LFR_NAMESPACE
-from domain.values import OutcomeType
+from lfr_ledger.domain.records import LFR_NAMESPACE
+from lfr_ledger.domain.values import OutcomeType
 from tests.e2e.conftest import Server
 from tests.e2e.flows import (
     adopt_policy,

@@ -1,0 +1,1 @@
+"""The edge of lfr-ledger: HTTP app, CLI, settings and wiring."""

@@ -1,0 +1,162 @@
+"""The HTTP application, assembled in one place."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from lfr_ledger.api.auth import JWTAuthMiddleware, TokenVerifier
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.controllers.alerts import AlertController
+from lfr_ledger.api.controllers.audit import AuditController
+from lfr_ledger.api.controllers.deployments import DeploymentController
+from lfr_ledger.api.controllers.deps import DEPENDENCIES, Services
+from lfr_ledger.api.controllers.health import HealthController
+from lfr_ledger.api.controllers.operations import OperationController
+from lfr_ledger.api.controllers.oversight import OversightController
+from lfr_ledger.api.controllers.policy import PolicyController
+from lfr_ledger.api.controllers.publication import PublicationController
+from lfr_ledger.api.controllers.retention import RetentionController
+from lfr_ledger.api.controllers.watchlist import WatchlistController
+from lfr_ledger.api.guards import check_table_covers, role_guard
+from lfr_ledger.api.idempotency import IdempotencyMiddleware, build_key_store
+from lfr_ledger.api.problems import problem_response, status_of
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.clock import utcnow
+
+# Images are at most 10 MB; base64 adds a third, JSON a little more.
+MAX_BODY_BYTES = 14 * 1024 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+access_log = logging.getLogger("lfr.access")
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (echoed as X-Request-ID) and writes one access-log line.
+
+    The line names the route template, never the concrete path or query: those carry record
+    ids and stated purposes, which do not belong in an operational log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope.get("headers", []) if k == b"x-request-id"), b"")
+        text = given.decode("latin-1")
+        rid = text if _REQUEST_ID.match(text) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        status = 0
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = [h for h in message.get("headers", []) if h[0] != b"x-request-id"]
+                headers.append((b"x-request-id", rid.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # The exception handler outside this middleware turns it into a problem response.
+            status = status or status_of(exc)
+            raise
+        finally:
+            access_log.info(
+                "%s %s %s %.1fms %s",
+                scope.get("method"),
+                scope.get("path_template", "-"),
+                status or "-",
+                (time.perf_counter() - started) * 1000,
+                rid,
+            )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    ledger: CaseLedger | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Litestar:
+    settings = settings or Settings.from_env()
+    verifier = TokenVerifier.from_settings(settings)
+    ledger = ledger or build_ledger(settings, clock=clock)
+    keys = build_key_store(settings)
+    services = Services(settings=settings, ledger=ledger, keys=keys)
+    app = Litestar(
+        route_handlers=[
+            HealthController,
+            PolicyController,
+            OperationController,
+            DeploymentController,
+            WatchlistController,
+            AlertController,
+            AuditController,
+            PublicationController,
+            RetentionController,
+            OversightController,
+        ],
+        dependencies=DEPENDENCIES,
+        guards=[role_guard],
+        middleware=[
+            RequestContextMiddleware,
+            DefineMiddleware(JWTAuthMiddleware, verifier=verifier, exclude=["^/schema"]),
+            DefineMiddleware(IdempotencyMiddleware, store=keys, max_body_size=MAX_BODY_BYTES),
+        ],
+        exception_handlers={Exception: problem_response},
+        state=State({"services": services}),
+        on_shutdown=[services.close],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="lfr-ledger",
+            version="0.1.0",
+            description=(
+                "Case system for police Live Facial Recognition. Bearer JWT with a role claim; "
+                "every error is application/problem+json (RFC 9457); every POST accepts an "
+                "Idempotency-Key; responses holding personal data need a stated purpose "
+                "(X-Purpose) and are logged."
+            ),
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        logging_config=LoggingConfig(
+            log_exceptions="never",
+            loggers={
+                "lfr.api": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False},
+                "lfr.access": {
+                    "level": "INFO",
+                    "handlers": ["queue_listener"],
+                    "propagate": False,
+                },
+            },
+        ),
+        debug=False,
+    )
+    check_table_covers(app)
+    return app

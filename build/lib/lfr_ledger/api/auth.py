@@ -1,0 +1,203 @@
+"""Bearer JWT authentication: who is calling, as the identity provider vouched.
+
+Two ways to trust a token:
+- embedded default: HS256 with a shared secret, from LFR_JWT_SECRET or else generated once and
+  kept in `data_dir/keys/jwt_secret` (mode 0600), so `lfr token` and `lfr serve` agree;
+- an external identity provider: its public key (PEM file named by LFR_JWT_PUBLIC_KEY), and the
+  algorithm its key type implies (RS256, ES256 or EdDSA). Then the API holds no signing secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp
+
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
+
+ISSUER = "lfr-ledger"
+DEFAULT_TTL_MINUTES = 60
+MAX_TTL_MINUTES = 12 * 60  # one shift
+LEEWAY_SECONDS = 30
+
+
+def secret_path(settings: Settings) -> Path:
+    return settings.data_dir / "keys" / "jwt_secret"
+
+
+def load_or_create_secret(settings: Settings) -> str:
+    """The HS256 secret: configured, or created once with O_EXCL so that two processes starting
+    together (serve and token) cannot write two different secrets."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    path = secret_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    for _ in range(50):
+        text = path.read_text().strip()
+        if text:
+            return text
+        time.sleep(0.02)  # the creator has not written it yet
+    raise RuntimeError(f"the JWT secret file {path} is empty; delete it to generate a new one")
+
+
+def _algorithm_for(key: Any) -> str:
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return "RS256"
+    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+        return "EdDSA"
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return "ES256"
+    raise ValueError(f"unsupported key type {type(key).__name__}: use RSA, Ed25519 or EC P-256")
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    key: Any
+    algorithms: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenVerifier:
+        if settings.jwt_public_key:
+            key = load_pem_public_key(settings.jwt_public_key.read_bytes())
+            return cls(key=key, algorithms=(_algorithm_for(key),))
+        return cls(key=load_or_create_secret(settings), algorithms=("HS256",))
+
+    def actor(self, token: str) -> Actor:
+        """The Actor a token names. Raises NotAuthorizedException with the reason a client can
+        act on (expired, bad signature, missing claim), never with the token's contents."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=list(self.algorithms),
+                options={"require": ["sub", "role", "exp"]},
+                leeway=LEEWAY_SECONDS,
+            )
+        except jwt.ExpiredSignatureError:
+            raise _unauthorised("the bearer token has expired; obtain a new one") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise _unauthorised(f"the bearer token lacks the claim {exc.claim!r}") from None
+        except jwt.InvalidTokenError:
+            raise _unauthorised(
+                "the bearer token is malformed or its signature is invalid"
+            ) from None
+        return actor_from_claims(claims)
+
+
+def actor_from_claims(claims: dict[str, Any]) -> Actor:
+    try:
+        role = Role(str(claims["role"]))
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise _unauthorised(f"the token's role is not one of: {known}") from None
+    sub = str(claims["sub"]).strip()
+    if not sub or len(sub) > 128:
+        raise _unauthorised("the token's subject (sub) must be a staff or service number")
+
+    def opt(name: str) -> str | None:
+        value = claims.get(name)
+        return None if value in (None, "") else str(value)
+
+    deployment_id = opt("deployment_id")
+    if role == Role.MATCHER and deployment_id is None:
+        raise _unauthorised("a matcher token must name its deployment (claim deployment_id)")
+    return Actor(
+        id=sub, role=role, rank=opt("rank"), force=opt("force"), deployment_id=deployment_id
+    )
+
+
+def _unauthorised(detail: str) -> NotAuthorizedException:
+    return NotAuthorizedException(
+        detail=detail, headers={"WWW-Authenticate": 'Bearer realm="lfr-ledger"'}
+    )
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    role: Role | str,
+    sub: str,
+    name: str | None = None,
+    rank: str | None = None,
+    force: str | None = None,
+    deployment_id: str | None = None,
+    ttl_minutes: int = DEFAULT_TTL_MINUTES,
+    private_key_pem: bytes | None = None,
+    now: float | None = None,
+) -> str:
+    """Signs a token for the embedded default (HS256 secret) or with a given private key."""
+    role = Role(role)
+    if not 0 < ttl_minutes <= MAX_TTL_MINUTES:
+        raise ValueError(f"ttl must lie in 1..{MAX_TTL_MINUTES} minutes")
+    if role == Role.MATCHER and not deployment_id:
+        raise ValueError("a matcher token needs --deployment")
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": sub,
+        "role": role.value,
+        "iat": issued,
+        "exp": issued + ttl_minutes * 60,
+    }
+    for key, value in (
+        ("name", name),
+        ("rank", rank),
+        ("force", force),
+        ("deployment_id", deployment_id),
+    ):
+        if value:
+            claims[key] = value
+    if private_key_pem is not None:
+        private: Any = load_pem_private_key(private_key_pem, password=None)
+        return jwt.encode(claims, private, algorithm=_algorithm_for(private))
+    return jwt.encode(claims, load_or_create_secret(settings), algorithm="HS256")
+
+
+class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Sets `connection.user` to the Actor of the bearer token."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        verifier: TokenVerifier,
+        exclude: list[str] | None = None,
+    ) -> None:
+        # Only OPTIONS (CORS preflight, no data) skips authentication; HEAD does not.
+        super().__init__(
+            app,
+            exclude=exclude,
+            exclude_from_auth_key="public",
+            exclude_http_methods=["OPTIONS"],
+        )
+        self.verifier = verifier
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization")
+        if not header:
+            raise _unauthorised("send a bearer token: Authorization: Bearer <token>")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorised("the Authorization header must be: Bearer <token>")
+        return AuthenticationResult(user=self.verifier.actor(token.strip()), auth=None)

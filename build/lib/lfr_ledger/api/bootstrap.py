@@ -1,0 +1,60 @@
+"""The composition root: assembles the case ledger from settings (event store, key vault, policy,
+clock) and wires services that live in sibling rooms into each other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.application import SYSTEM, CaseLedger
+from lfr_ledger.domain.clock import utcnow
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.eventlog.vault import PostgresKeyVault, SQLiteKeyVault
+from lfr_ledger.oversight.retention import Retention
+
+
+def build_vault(settings: Settings) -> SQLiteKeyVault | PostgresKeyVault:
+    if settings.uses_postgres:
+        params = settings.postgres_params()
+        return PostgresKeyVault(params, schema=settings.postgres_schema)
+    return SQLiteKeyVault(settings.keys_path)
+
+
+def build_ledger(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    policy_path: Path | None = None,
+) -> CaseLedger:
+    settings = settings or Settings.from_env()
+    return CaseLedger(
+        settings.eventsourcing_env(),
+        vault=build_vault(settings),
+        policy=Policy.load(policy_path),
+        clock=clock,
+    )
+
+
+def sync_watchlist_index(ledger: CaseLedger, settings: Settings) -> bool:
+    """Lets this node's watchlist index drop destroyed entries' vectors now, not on the
+    matcher's next sync. Skipped when the node keeps no index file. True if one was synced."""
+    # Imported here: commands that never destroy a watchlist need not load vectors' libraries.
+    from lfr_ledger.matching.index.follower import WatchlistIndex
+    from lfr_ledger.matching.index.vectors import index_path
+
+    if not index_path(settings).exists():
+        return False
+    with WatchlistIndex.open(settings) as index:
+        index.sync(ledger)
+    return True
+
+
+def build_retention(ledger: CaseLedger, settings: Settings, *, actor: Actor = SYSTEM) -> Retention:
+    """Retention for this node, syncing the watchlist index after a destruction (retention
+    itself knows nothing of the matcher)."""
+    return Retention(
+        ledger, after_destruction=lambda: sync_watchlist_index(ledger, settings), actor=actor
+    )

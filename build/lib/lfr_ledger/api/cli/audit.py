@@ -1,0 +1,131 @@
+"""`lfr audit verify|checkpoint|public-key`: integrity of the event log from the command line.
+
+Exit codes: 0 intact, 1 tampered (or a checkpoint refused), 2 the check could not be run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_TAMPERED = 1
+EXIT_ERROR = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "audit", help="verify the tamper-evident event log, sign checkpoints"
+    )
+    commands = parser.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")
+
+    verify = commands.add_parser(
+        "verify", help="recompute the hash chain; exit 1 naming the first bad notification id"
+    )
+    verify.add_argument(
+        "--checkpoint", type=Path, metavar="FILE", help="also require the log to extend it"
+    )
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="PEM",
+        help="trusted key for --checkpoint (default: the ledger's own key)",
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    _table_option(verify)
+    verify.set_defaults(handler=cmd_verify)
+
+    checkpoint = commands.add_parser(
+        "checkpoint", help="verify the log, then write an Ed25519-signed (last id, head)"
+    )
+    checkpoint.add_argument("--out", type=Path, metavar="FILE", help="default: stdout")
+    _table_option(checkpoint)
+    checkpoint.set_defaults(handler=cmd_checkpoint)
+
+    public_key = commands.add_parser(
+        "public-key", help="print the checkpoint public key (PEM) to keep outside the system"
+    )
+    public_key.set_defaults(handler=cmd_public_key)
+
+    from lfr_ledger.api.cli.oversight import register_audit_subcommands
+
+    register_audit_subcommands(commands)
+
+
+def _table_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--table",
+        metavar="NAME",
+        help="events table, when one PostgreSQL schema holds several chained applications",
+    )
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.eventlog.chain.wiring import verify_ledger
+    from lfr_ledger.eventlog.checkpoint import (
+        CheckpointError,
+        load_public_key,
+        read_checkpoint,
+        verify_checkpoint,
+    )
+
+    settings = Settings.from_env()
+    try:
+        if args.checkpoint is None:
+            report = verify_ledger(settings, events_table=args.table)
+            if args.json:
+                _print_json(report.to_dict())
+            else:
+                print(report.summary())
+            return EXIT_OK if report.ok else EXIT_TAMPERED
+        checkpoint = read_checkpoint(args.checkpoint)
+        key = load_public_key(args.public_key.read_bytes()) if args.public_key else None
+        cp_report = verify_checkpoint(settings, checkpoint, key)
+    except (CheckpointError, ValueError, OSError) as e:
+        print(f"lfr audit verify: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        _print_json(cp_report.to_dict())
+    else:
+        print(cp_report.summary())
+    return EXIT_OK if cp_report.ok else EXIT_TAMPERED
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.eventlog.checkpoint import CheckpointError, make_checkpoint, write_checkpoint
+
+    settings = Settings.from_env()
+    try:
+        checkpoint = make_checkpoint(settings, events_table=args.table)
+    except CheckpointError as e:
+        print(f"lfr audit checkpoint: {e}", file=sys.stderr)
+        return EXIT_TAMPERED
+    except ValueError as e:
+        print(f"lfr audit checkpoint: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.out is None:
+        _print_json(checkpoint)
+    else:
+        write_checkpoint(args.out, checkpoint)
+        print(
+            f"checkpoint: last id {checkpoint['last_id']}, head {checkpoint['head']} -> {args.out}"
+        )
+    return EXIT_OK
+
+
+def cmd_public_key(args: argparse.Namespace) -> int:
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key, public_key_pem
+
+    key = load_or_create_signing_key(Settings.from_env())
+    print(public_key_pem(key.public_key()), end="")
+    return EXIT_OK

@@ -1,0 +1,183 @@
+"""`lfr demo`: the whole system on the embedded SQLite store, in one run.
+
+1. records the seed operation (4 deployments, 13 alerts, 6 arrests, 7 compliance checks);
+2. runs a live deployment: real faces in a street video, matched against a watchlist;
+3. serves the HTTP API on loopback and reads the operation summary back as an analyst;
+4. prints the events by type and the hash chain's verification.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lfr_ledger.config.settings import Settings
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
+    from lfr_ledger.domain.application import CaseLedger
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    parser = subparsers.add_parser(
+        "demo", help="record the seed operation, run live matching, serve the API, verify"
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="data directory for the demo (default: $LFR_DATA_DIR/demo); it is recreated",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep serving the API on the demo data until interrupted (Ctrl-C)",
+    )
+    parser.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
+    parser.add_argument("--no-live", action="store_true", help="skip the live matching part")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.api.demo.seed import DemoClock, record_seed_operation
+    from lfr_ledger.eventlog.chain.wiring import verify_ledger
+    from lfr_ledger.projections.report import operation_text
+    from lfr_ledger.projections.runner import catch_up
+
+    base = Settings.from_env()
+    data_dir: Path = args.dir or base.data_dir / "demo"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    # The demo always runs on the embedded default, whatever LFR_DATABASE_URL says.
+    settings = Settings(data_dir=data_dir, model_dir=base.model_dir)
+    clock = DemoClock()
+    ledger = build_ledger(settings, clock=clock)
+    started = time.perf_counter()
+    seed = record_seed_operation(ledger, clock.set)
+    elapsed = time.perf_counter() - started
+
+    print(f"lfr-ledger demo: data directory {data_dir}")
+    print(
+        f"Recorded the seed operation {seed.operation_id}: {len(seed.deployment_ids)} deployments, "
+        f"{len(seed.alert_ids)} alerts, in {elapsed:.2f} s"
+    )
+    if not args.no_live:
+        _live(ledger, clock, settings)
+
+    catch_up(settings)
+    port = args.port or _free_port()
+    with _served(settings, ledger, port) as url:
+        summary = _read_summary_over_http(settings, url, str(seed.operation_id))
+        print(f"\n== The seed operation, read over HTTP by an analyst ({url}) ==")
+        print(operation_text(summary))
+        counts = Counter(n.topic for n in _all_notifications(ledger))
+        print(f"\nEvents by type ({sum(counts.values())} in all):")
+        for topic, count in sorted(counts.items()):
+            print(f"  {count:6d}  {topic}")
+        report = verify_ledger(settings)
+        print(f"\naudit verify: {report.summary()}")
+        if args.serve:
+            print(
+                f"\nServing the demo ledger at {url} (OpenAPI at {url}/schema). Tokens: "
+                f"LFR_DATA_DIR={data_dir} lfr token --role analyst --sub A-1. Ctrl-C stops."
+            )
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        else:
+            print(
+                f"\nTo explore it: LFR_DATA_DIR={data_dir} lfr serve  (or `lfr demo --serve`), "
+                "then open /schema"
+            )
+    ledger.close()
+    return 0 if report.ok else 1
+
+
+def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> None:
+    from lfr_ledger.api.demo.live import run_live_demo
+    from lfr_ledger.matching.engine import load_engine
+    from lfr_ledger.matching.models import ModelPackError
+
+    try:
+        engine = load_engine("insightface", "sface", settings.model_dir)
+    except ModelPackError as error:
+        print(f"\nLive matching demo skipped: {error} (run `lfr models fetch`)")
+        return
+    run_live_demo(ledger, clock, settings, engine)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class _served:
+    """The real HTTP app on loopback, in this process, sharing the demo's ledger."""
+
+    def __init__(self, settings: Settings, ledger: CaseLedger, port: int) -> None:
+        import uvicorn
+
+        from lfr_ledger.api.app import create_app
+
+        app = create_app(settings, ledger=ledger)
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the demo API server did not start")
+            time.sleep(0.05)
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _read_summary_over_http(settings: Settings, url: str, operation_id: str) -> dict[str, Any]:
+    import logging
+
+    import httpx
+
+    from lfr_ledger.api.auth import issue_token
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the demo prints what matters
+
+    token = issue_token(settings, role="analyst", sub="ANALYST-1")
+    response = httpx.get(
+        f"{url}/operations/{operation_id}/summary",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    summary: dict[str, Any] = response.json()
+    return summary
+
+
+def _all_notifications(ledger: CaseLedger) -> list[Notification]:
+    out: list[Notification] = []
+    start = 0
+    while True:
+        batch = ledger.recorder.select_notifications(start, 1000, inclusive_of_start=False)
+        if not batch:
+            return out
+        out.extend(batch)
+        start = batch[-1].id

@@ -1,0 +1,322 @@
+"""`lfr match`: runs the live matcher for one camera of one deployment.
+
+In-process (the default) the runner writes through the case ledger as the deployment's matcher
+account. With `--api URL --token TOKEN` it is a remote node: alerts and counts go to the HTTP API
+under the matcher token, while the watchlist index and the deployment's status are read from the
+shared store (`LFR_DATABASE_URL`, or `LFR_DATA_DIR`), which holds the templates the index needs.
+
+A recorded source (a file or a folder) is replayed as if live: frames are stamped from `--start`
+(default: now) at the source's frame rate. Replaying after a crash with the same `--start` stamps
+every frame as before, so alerts and counts already recorded are recognised, not duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from lfr_ledger.domain.actors import Actor
+    from lfr_ledger.matching.runner import RunnerConfig
+
+EXIT_REFUSED = 3
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    parser = subparsers.add_parser(
+        "match",
+        help="run the live matcher on one camera's video source for a live deployment",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--deployment", required=True, type=UUID, help="deployment id")
+    parser.add_argument("--camera", required=True, help="camera id within the deployment")
+    parser.add_argument(
+        "--source",
+        required=True,
+        help="video file, RTSP/HTTP URL, webcam index (e.g. 0), or a folder of images",
+    )
+    parser.add_argument("--api", default=None, help="HTTP API base URL (remote matcher node)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("LFR_MATCHER_TOKEN"),
+        help="matcher bearer token for --api (default: $LFR_MATCHER_TOKEN)",
+    )
+    parser.add_argument(
+        "--cooldown", type=float, default=30.0, help="seconds between alerts for one subject"
+    )
+    parser.add_argument(
+        "--best-shot",
+        type=float,
+        default=0.0,
+        help="seconds a new track collects crops before alerting (default 0: alert at once)",
+    )
+    parser.add_argument(
+        "--count-interval", type=float, default=60.0, help="seconds per faces-processed report"
+    )
+    parser.add_argument(
+        "--realtime", action="store_true", help="pace a recorded source at its frame rate"
+    )
+    parser.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        default=None,
+        help="capture time of a recorded source's first frame, ISO 8601 with zone (default now)",
+    )
+    parser.add_argument("--fps", type=float, default=None, help="frame rate of a folder source")
+    parser.add_argument("--max-frames", type=int, default=None, help="stop after this many")
+    parser.add_argument("--engine", default="insightface", help="face engine entry point")
+    parser.add_argument("--pack", default="sface", help="model pack (default sface)")
+    parser.add_argument(
+        "--matcher-id", default=None, help="service account id (default matcher:CAMERA)"
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="stay up for the deployment's window: match whenever it is live (APScheduler jobs "
+        "rebuilt from the event log), stop on pause, resume on resume, exit when it ends",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if getattr(args, "wait", False):
+        return run_scheduled(args)
+    return run_once(args)
+
+
+def run_scheduled(args: argparse.Namespace) -> int:
+    """The matcher node as a service: one runner at a time for this camera, begun and halted
+    by the schedule that the event log implies."""
+    import threading
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.clock import utcnow
+    from lfr_ledger.matching.engine import load_engine
+    from lfr_ledger.matching.index.follower import WatchlistIndex
+    from lfr_ledger.matching.live_terms import LedgerWatch
+    from lfr_ledger.matching.runner import MatchRunner, RunSummary
+    from lfr_ledger.matching.schedule import MatchSchedule, RunnerPool
+    from lfr_ledger.matching.sinks import LedgerSink
+    from lfr_ledger.matching.sources import FrameSource
+
+    if args.api:
+        print(
+            "lfr match: --wait runs in-process; it cannot be combined with --api", file=sys.stderr
+        )
+        return 2
+    config = _runner_config(args)
+    if config is None:
+        return 2
+    settings = Settings.from_env()
+    ledger = build_ledger(settings)
+    engine = load_engine(args.engine, args.pack, settings.model_dir)
+    actor = _matcher(args)
+
+    def launch(deployment_id: UUID, camera_id: str, stop: threading.Event) -> RunSummary:
+        # Each run has its own index connection: SQLite connections stay in their thread.
+        with WatchlistIndex.open(settings) as index:
+            runner = MatchRunner(
+                deployment_id=deployment_id,
+                camera_id=camera_id,
+                engine=engine,
+                index=index,
+                sink=LedgerSink(ledger, actor),
+                watch=LedgerWatch(ledger, deployment_id),
+                config=config,
+                refresh=lambda: index.sync(ledger),
+            )
+
+            def halt_when_told() -> None:
+                stop.wait()
+                runner.stop()
+
+            threading.Thread(target=halt_when_told, daemon=True).start()
+            runner.check_can_start()
+            index.sync(ledger)
+            source = FrameSource(args.source, fps=args.fps, realtime=args.realtime)
+            if not source.is_live:
+                source.start = utcnow()
+            summary = runner.run(source.frames())
+            print(f"runner stopped ({summary.stopped}): {len(summary.alerts)} alerts", flush=True)
+            return summary
+
+    pool = RunnerPool(launch)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    schedule = MatchSchedule(
+        ledger,
+        scheduler,
+        begin=pool.begin,
+        halt=pool.halt,
+        poll_seconds=2.0,
+        cameras=lambda d: [args.camera] if d == args.deployment else [],
+    )
+    if not schedule.rebuild():
+        print(
+            f"lfr match: refused: deployment {args.deployment} has no window ahead in which "
+            f"camera {args.camera} may run (not authorised, ended, or past its end)",
+            file=sys.stderr,
+        )
+        ledger.close()
+        return EXIT_REFUSED
+    # Re-read the log now and then, so an authorisation or a window change is picked up.
+    scheduler.add_job(schedule.rebuild, "interval", seconds=60, id="rebuild", coalesce=True)
+    scheduler.start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    print(f"waiting for deployment {args.deployment} to be live on {args.camera}", flush=True)
+    while not done.wait(1.0):
+        deployment = ledger.deployment(args.deployment)
+        if str(deployment.status) in ("ended", "refused") or utcnow() >= deployment.plan.ends_at:
+            break
+    pool.halt_all()
+    scheduler.shutdown(wait=False)
+    ledger.close()
+    print(f"deployment {args.deployment} is over for camera {args.camera}", flush=True)
+    return 0
+
+
+def _matcher(args: argparse.Namespace) -> Actor:
+    from lfr_ledger.domain.actors import Actor, Role
+
+    return Actor(
+        args.matcher_id or f"matcher:{args.camera}",
+        Role.MATCHER,
+        deployment_id=str(args.deployment),
+    )
+
+
+def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
+    """The runner's settings from the command line; None (after saying why) when invalid."""
+    from lfr_ledger.matching.runner import RunnerConfig
+
+    try:
+        return RunnerConfig(
+            cooldown=timedelta(seconds=args.cooldown),
+            best_shot=timedelta(seconds=args.best_shot),
+            count_interval=timedelta(seconds=args.count_interval),
+        )
+    except ValueError as error:
+        print(f"lfr match: {error}", file=sys.stderr)
+        return None
+
+
+def run_once(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.clock import utcnow
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.matching.engine import load_engine
+    from lfr_ledger.matching.index.follower import WatchlistIndex
+    from lfr_ledger.matching.live_terms import LedgerWatch
+    from lfr_ledger.matching.runner import MatchRunner, RunnerRefused
+    from lfr_ledger.matching.sinks import AlertClaim, AlertSink, HttpSink, LedgerSink
+    from lfr_ledger.matching.sources import FrameSource, SourceError
+
+    if args.api and not args.token:
+        print("lfr match: --api needs --token (or LFR_MATCHER_TOKEN)", file=sys.stderr)
+        return 2
+    if args.start is not None and args.start.tzinfo is None:
+        print(
+            "lfr match: --start needs a time zone, e.g. 2025-06-02T10:00:00+00:00", file=sys.stderr
+        )
+        return 2
+    config = _runner_config(args)
+    if config is None:
+        return 2
+
+    settings = Settings.from_env()
+    ledger = build_ledger(settings)
+    index = WatchlistIndex.open(settings)
+    sink: AlertSink
+    if args.api:
+        sink = HttpSink(args.api, args.token)
+    else:
+        actor = _matcher(args)
+        sink = LedgerSink(ledger, actor)
+    source = FrameSource(
+        args.source, fps=args.fps, realtime=args.realtime, max_frames=args.max_frames
+    )
+    if not source.is_live:
+        source.start = args.start or utcnow()
+
+    def printed(claim: AlertClaim) -> None:
+        # Ids and scores only: the operator opens the alert (and its crop) in the case system.
+        print(
+            f"alert {claim.alert_id} entry {claim.entry_id} similarity {claim.similarity:.3f} "
+            f"captured {claim.captured_at.isoformat()}",
+            flush=True,
+        )
+
+    try:
+        engine = load_engine(args.engine, args.pack, settings.model_dir)
+        runner = MatchRunner(
+            deployment_id=args.deployment,
+            camera_id=args.camera,
+            engine=engine,
+            index=index,
+            sink=sink,
+            watch=LedgerWatch(ledger, args.deployment),
+            config=config,
+            refresh=lambda: index.sync(ledger),
+            on_alert=printed,
+        )
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            runner.stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        runner.check_can_start()  # refuse before the index is synced or a frame read
+        index.sync(ledger)
+        if index.count(args.deployment) == 0:
+            print(
+                f"lfr match: deployment {args.deployment} has no watchlist entry with a template "
+                "for this engine; nothing can match (faces are still counted)",
+                file=sys.stderr,
+            )
+        summary = runner.run(source.frames())
+    except RunnerRefused as refusal:
+        print(f"lfr match: refused: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (SourceError, DomainError) as error:
+        print(f"lfr match: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if isinstance(sink, HttpSink):
+            sink.close()
+        index.close()
+        ledger.close()
+        close_vault = getattr(ledger.vault, "close", None)
+        if close_vault is not None:
+            close_vault()
+    print(
+        f"stopped ({summary.stopped}): {summary.frames} frames, {summary.faces} faces, "
+        f"{len(summary.alerts)} alerts, {len(summary.counts)} count reports",
+        flush=True,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lfr match", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

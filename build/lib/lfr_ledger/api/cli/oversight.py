@@ -1,0 +1,359 @@
+"""Oversight from the command line: `lfr subject-access`, `lfr equality`, `lfr access-review`,
+and the handlers of `lfr audit export` / `lfr audit verify-bundle` (registered by
+`api/cli/audit.py` through `register_audit_subcommands`).
+
+Every command that reads personal data logs the read (a consultation, with the stated purpose);
+every command that writes personal data out of the system logs a disclosure (recipient, what).
+
+Exit codes: 0 done (a bundle verified), 1 a bundle is tampered, 2 the command could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from lfr_ledger.api.cli.retention import parse_time
+
+if TYPE_CHECKING:
+    from lfr_ledger.domain.actors import Actor
+    from lfr_ledger.domain.application import CaseLedger
+
+EXIT_OK = 0
+EXIT_TAMPERED = 1
+EXIT_ERROR = 2
+
+
+def _actor_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--actor",
+        metavar="ID",
+        help="who is acting, as logged (staff or body id; default cli:<login name>)",
+    )
+
+
+def _period_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    parser.add_argument(
+        "--from", dest="start", type=parse_time, required=required, metavar="TIME",
+        help="start of the period (ISO 8601, inclusive)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--to", dest="end", type=parse_time, required=required, metavar="TIME",
+        help="end of the period (ISO 8601, exclusive)",
+    )  # fmt: skip
+
+
+def _oversight_actor(args: argparse.Namespace) -> Actor:
+    from lfr_ledger.domain.actors import Actor, Role
+
+    return Actor(id=args.actor or f"cli:{getpass.getuser()}", role=Role.OVERSIGHT)
+
+
+@contextmanager
+def _ledger() -> Iterator[CaseLedger]:
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.config.settings import Settings
+
+    ledger = build_ledger(Settings.from_env())
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+        close = getattr(ledger.vault, "close", None)
+        if callable(close):
+            close()
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def _error(command: str, message: str) -> int:
+    print(f"lfr {command}: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    sar = subparsers.add_parser(
+        "subject-access",
+        help="was a person on a watchlist or in an alert during a period (logged read)",
+    )
+    sar.add_argument("--subject", required=True, metavar="REF", help="the subject reference")
+    _period_options(sar, required=True)
+    sar.add_argument("--purpose", required=True, help="why you read it (logged)")
+    sar.add_argument(
+        "--out", type=Path, metavar="DIR", help="write the answer and images for the requester"
+    )
+    sar.add_argument("--recipient", help="who receives the --out export (logged disclosure)")
+    sar.add_argument(
+        "--legal-basis",
+        default="DPA 2018 s.45 (right of access)",
+        help="legal basis of the disclosure (default: %(default)s)",
+    )
+    sar.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _actor_option(sar)
+    sar.set_defaults(handler=subject_access_handler)
+
+    equality = subparsers.add_parser(
+        "equality", help="alerts, false alerts and engagements by perceived group"
+    )
+    equality.add_argument("--deployment", type=UUID, metavar="ID", help="one deployment only")
+    _period_options(equality)
+    equality.add_argument(
+        "--audience",
+        choices=["analyst", "oversight"],
+        default="analyst",
+        help="analyst: small cells suppressed; oversight: every count and the 95%% intervals "
+        "(needs --purpose; logged)",
+    )
+    equality.add_argument("--purpose", help="why oversight reads the full table (logged)")
+    equality.add_argument("--json", action="store_true", help="print the tables as JSON")
+    _actor_option(equality)
+    equality.set_defaults(handler=equality_handler)
+
+    review = subparsers.add_parser(
+        "access-review", help="who consulted or disclosed which records, and when"
+    )
+    review.add_argument("--by", dest="by_actor", metavar="ID", help="only this actor's accesses")
+    review.add_argument("--record", metavar="TEXT", help="only records naming this (e.g. an id)")
+    _period_options(review)
+    review.add_argument("--after", type=int, default=0, help="continue after this notification")
+    review.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
+    review.add_argument("--json", action="store_true", help="print the records as JSON")
+    review.set_defaults(handler=access_review_handler)
+
+
+def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    """Adds `export` and `verify-bundle` to `lfr audit`."""
+    export = audit_subparsers.add_parser(
+        "export", help="write a signed oversight bundle (logged as a disclosure)"
+    )
+    scope = export.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--deployment", type=UUID, metavar="ID", help="one deployment's events")
+    scope.add_argument("--all", action="store_true", help="the whole event log")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR", help="new directory")
+    export.add_argument(
+        "--recipient", required=True, help="who receives the bundle (e.g. ICO, PCC panel)"
+    )
+    export.add_argument(
+        "--legal-basis",
+        default="oversight of law enforcement processing (DPA 2018 Part 3)",
+        help="legal basis of the disclosure (default: %(default)s)",
+    )
+    export.add_argument(
+        "--table", metavar="NAME", help="events table, when one schema holds several ledgers"
+    )
+    _actor_option(export)
+    export.set_defaults(handler=export_handler)
+
+    verify = audit_subparsers.add_parser(
+        "verify-bundle", help="verify an oversight bundle offline; names the first tampered line"
+    )
+    verify.add_argument("bundle", type=Path, metavar="DIR")
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="PEM",
+        help="the ledger's key obtained independently (default: the bundled copy)",
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(handler=verify_bundle_handler)
+
+
+# --- audit export / verify-bundle ---------------------------------------------------------------
+
+
+def export_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.eventlog.checkpoint import CheckpointError
+    from lfr_ledger.oversight.bundles.format import BundleError
+    from lfr_ledger.oversight.bundles.write import export_bundle
+
+    settings = Settings.from_env()
+    try:
+        with _ledger() as ledger:
+            manifest = export_bundle(
+                ledger,
+                settings,
+                args.out,
+                actor=_oversight_actor(args),
+                recipient=args.recipient,
+                legal_basis=args.legal_basis,
+                deployment_id=None if args.all else args.deployment,
+                events_table=args.table,
+            )
+    except CheckpointError as e:
+        print(f"lfr audit export: {e}", file=sys.stderr)
+        return EXIT_TAMPERED
+    except (BundleError, DomainError, ValueError, OSError) as e:
+        return _error("audit export", str(e))
+    print(
+        f"bundle {args.out}: {manifest['events']} events, {manifest['links']} chain links up to "
+        f"id {manifest['last_id']} (head {manifest['head']}); disclosure "
+        f"{manifest['disclosure_id']} to {manifest['recipient']} recorded"
+    )
+    return EXIT_OK
+
+
+def verify_bundle_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.eventlog.checkpoint import CheckpointError, load_public_key
+    from lfr_ledger.oversight.bundles.verify import verify_bundle
+
+    try:
+        key = load_public_key(args.public_key.read_bytes()) if args.public_key else None
+    except (CheckpointError, OSError, ValueError) as e:
+        return _error("audit verify-bundle", f"cannot read the public key: {e}")
+    if not args.bundle.is_dir():
+        return _error("audit verify-bundle", f"{args.bundle} is not a directory")
+    report = verify_bundle(args.bundle, key)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(report.summary())
+    return EXIT_OK if report.ok else EXIT_TAMPERED
+
+
+# --- subject access, equality, access review ----------------------------------------------------
+
+
+def subject_access_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.oversight.subject_access import subject_access, write_subject_access_export
+
+    if args.out is not None and not args.recipient:
+        return _error("subject-access", "--out needs --recipient: the export is a disclosure")
+    if args.end <= args.start:
+        return _error("subject-access", "--to must be after --from")
+    actor = _oversight_actor(args)
+    try:
+        with _ledger() as ledger:
+            report = subject_access(ledger, args.subject, start=args.start, end=args.end)
+            ledger.record_consultation(
+                actor, record=f"subject_access:{report.subject_digest}", purpose=args.purpose
+            )
+            written: list[Path] = []
+            if args.out is not None:
+                written = write_subject_access_export(
+                    ledger,
+                    report,
+                    args.out,
+                    actor=actor,
+                    recipient=args.recipient,
+                    legal_basis=args.legal_basis,
+                )
+    except (DomainError, OSError) as e:
+        return _error("subject-access", str(e))
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(_describe_subject_access(report.to_dict()))
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _describe_subject_access(data: dict[str, Any]) -> str:
+    lines = [
+        f"subject {data['subject_digest'][:12]}… from {data['period_start']} to "
+        f"{data['period_end']}: on a watchlist: {'yes' if data['on_watchlist'] else 'no'}; "
+        f"in an alert: {'yes' if data['in_alert'] else 'no'}"
+    ]
+    for entry in data["entries"]:
+        lines.append(
+            f"  entry {entry['entry_id']} ({entry['status']}), deployment "
+            f"{entry['deployment_id']} at {entry['location']}, {entry['window_start']} to "
+            f"{entry['window_end']}; category {entry['category']}; name {entry['name']}"
+        )
+        for alert in entry["alerts"]:
+            outcomes = ", ".join(alert["outcomes"]) or "none"
+            lines.append(
+                f"    alert {alert['alert_id']} at {alert['captured_at']}: decision "
+                f"{alert['decision']}, confirmed {alert['confirmed']}, outcomes {outcomes}, "
+                f"image {alert['image']}"
+            )
+    return "\n".join(lines)
+
+
+def equality_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.oversight.equality import Audience, equality_report
+
+    audience = Audience(args.audience)
+    if audience == Audience.OVERSIGHT and not (args.purpose or "").strip():
+        return _error("equality", "the oversight view needs --purpose: the read is logged")
+    try:
+        with _ledger() as ledger:
+            report = equality_report(
+                ledger,
+                audience=audience,
+                deployment_id=args.deployment,
+                start=args.start,
+                end=args.end,
+            )
+            if audience == Audience.OVERSIGHT:
+                ledger.record_consultation(
+                    _oversight_actor(args),
+                    record=f"equality:{args.deployment or 'all'}",
+                    purpose=args.purpose,
+                )
+    except DomainError as e:
+        return _error("equality", str(e))
+    if args.json:
+        _print_json(report.to_dict())
+        return EXIT_OK
+    withheld = f"<{report.minimum_cell_size}"
+    print(
+        f"equality monitoring ({report.audience}): "
+        f"{report.alerts_with_characteristics if report.alerts_with_characteristics is not None else withheld} "  # noqa: E501
+        "alerts with perceived characteristics"
+    )
+    for table in report.tables:
+        print(f"\n{table.field}")
+        for g in table.groups:
+
+            def show(v: int | None) -> str:
+                return withheld if v is None else str(v)
+
+            line = (
+                f"  {g.value:14} alerts {show(g.alerts):>5}  engaged {show(g.engagements):>5}  "
+                f"false {show(g.false_alerts):>5}"
+            )
+            if g.false_alert_rate is not None and g.ci_low is not None and g.ci_high is not None:
+                line += (
+                    f"  false-alert rate {g.false_alert_rate:.1%} "
+                    f"(95% CI {g.ci_low:.1%}–{g.ci_high:.1%})"
+                )
+            print(line)
+    return EXIT_OK
+
+
+def access_review_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.oversight.access_review import access_review
+
+    with _ledger() as ledger:
+        review = access_review(
+            ledger,
+            actor_id=args.by_actor,
+            record=args.record,
+            start=args.start,
+            end=args.end,
+            after=args.after,
+            limit=args.limit,
+        )
+    if args.json:
+        _print_json(review.to_dict())
+        return EXIT_OK
+    for r in review.records:
+        what = f"purpose: {r.purpose}" if r.kind == "consultation" else f"to {r.recipient}"
+        print(f"{r.occurred_at.isoformat()}  {r.kind:12} {r.actor_id:16} {r.record}  ({what})")
+    if review.next_after is not None:
+        print(f"… more: --after {review.next_after}")
+    return EXIT_OK

@@ -1,0 +1,81 @@
+"""`lfr retention run [--as-of TIME] [--dry-run] [--json]`: destroy what the policy no longer
+lets the system keep, by hand or from cron (`oversight/retention.py` decides what is due).
+
+Exit codes: 0 done (also when nothing was due), 1 some destruction failed, 2 not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_ERROR = 2
+# An operator's machine clock may differ a little from the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time; without a zone it is UTC (retention periods are in UTC)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time, e.g. 2025-07-03T12:00:00+00:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    parser = subparsers.add_parser(
+        "retention", help="destroy watchlists and alert images the policy no longer lets us keep"
+    )
+    commands = parser.add_subparsers(dest="retention_command", required=True, metavar="SUBCOMMAND")
+    run = commands.add_parser(
+        "run", help="destroy everything due now (or as of --as-of); idempotent"
+    )
+    run.add_argument(
+        "--as-of",
+        type=parse_time,
+        metavar="TIME",
+        help="the time to decide at (ISO 8601; default now). Never later than now: retention "
+        "must not destroy early",
+    )
+    run.add_argument("--dry-run", action="store_true", help="say what is due, destroy nothing")
+    run.add_argument("--json", action="store_true", help="print the report as JSON")
+    run.set_defaults(handler=run_handler)
+
+
+def run_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.bootstrap import build_ledger, build_retention
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.clock import utcnow
+
+    now = utcnow()
+    as_of: datetime | None = args.as_of
+    if as_of is not None and as_of > now + CLOCK_SKEW:
+        print(
+            f"lfr retention run: --as-of {as_of.isoformat()} is in the future; retention never "
+            "destroys data before its time",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    settings = Settings.from_env()
+    moment = as_of or now
+    # The ledger's clock is the stated time, so erasure events record when they were decided.
+    ledger = build_ledger(settings, clock=(lambda: moment) if as_of is not None else utcnow)
+    try:
+        report = build_retention(ledger, settings).run(as_of, dry_run=args.dry_run)
+    finally:
+        ledger.close()
+        close = getattr(ledger.vault, "close", None)
+        if callable(close):
+            close()
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+    else:
+        print(report.summary())
+    return EXIT_FAILED if report.failures else EXIT_OK

@@ -1,0 +1,67 @@
+"""`lfr serve`: the HTTP API on uvicorn, on the store that LFR_* settings name."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("serve", help="run the HTTP API (uvicorn)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    parser.add_argument(
+        "--no-retention",
+        action="store_true",
+        help="do not run the retention jobs in this process (another process runs them)",
+    )
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from lfr_ledger.api.app import create_app
+    from lfr_ledger.config.settings import Settings
+
+    settings = Settings.from_env()
+    app = create_app(settings)
+    scheduler = None
+    if not getattr(args, "no_retention", False):
+        # Retention is the law, not housekeeping: the server that holds the data destroys it
+        # on time. Jobs are rebuilt from the event log, so a restart loses none.
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from lfr_ledger.api.bootstrap import build_retention
+        from lfr_ledger.oversight.retention import RetentionSchedule
+
+        scheduler = BackgroundScheduler(timezone="UTC")
+        ledger = app.state.services.ledger
+        RetentionSchedule(build_retention(ledger, settings), scheduler).rebuild()
+        scheduler.start()
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        # The app writes its own access log by route template; uvicorn's would print
+        # concrete paths and query strings (record ids, stated purposes).
+        access_log=False,
+        # Live alert streams never end by themselves; do not wait for them for long.
+        timeout_graceful_shutdown=3,
+    )
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+if __name__ == "__main__":
+    # `python -m api.cli.serve` is `lfr serve`, usable before the command is registered.
+    import sys
+
+    root = argparse.ArgumentParser(prog="lfr")
+    register(root.add_subparsers(dest="command", required=True))
+    sys.exit(serve(root.parse_args(["serve", *sys.argv[1:]])))

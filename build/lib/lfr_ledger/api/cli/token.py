@@ -1,0 +1,53 @@
+"""`lfr token`: prints a signed bearer token for the embedded identity provider, alone on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from lfr_ledger.domain.actors import RANKS, Role
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("token", help="issue a bearer token (embedded default)")
+    parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    parser.add_argument("--sub", required=True, help="staff or service number, e.g. PC-3381")
+    parser.add_argument("--name", default=None, help="display name (kept in the token only)")
+    parser.add_argument("--rank", default=None, choices=RANKS)
+    parser.add_argument("--force", default=None, help="the actor's police force")
+    parser.add_argument(
+        "--deployment", default=None, help="deployment id a matcher account is bound to"
+    )
+    parser.add_argument("--ttl", type=int, default=60, help="minutes until expiry (default 60)")
+    parser.add_argument(
+        "--private-key",
+        type=Path,
+        default=None,
+        help="PEM private key to sign with (RS256/EdDSA/ES256) instead of the HS256 secret",
+    )
+    parser.set_defaults(handler=token)
+
+
+def token(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.auth import issue_token
+    from lfr_ledger.config.settings import Settings
+
+    try:
+        text = issue_token(
+            Settings.from_env(),
+            role=args.role,
+            sub=args.sub,
+            name=args.name,
+            rank=args.rank,
+            force=args.force,
+            deployment_id=args.deployment,
+            ttl_minutes=args.ttl,
+            private_key_pem=args.private_key.read_bytes() if args.private_key else None,
+        )
+    except (ValueError, OSError) as exc:
+        print(f"lfr token: {exc}", file=sys.stderr)
+        return 2
+    print(text)
+    return 0

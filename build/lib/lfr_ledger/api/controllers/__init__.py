@@ -1,0 +1,1 @@
+"""One controller per resource; api/app.py assembles them."""

@@ -1,0 +1,196 @@
+"""Oversight: a deployment's full event history, the access log, and integrity verification."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.params import FromPath, QueryParameter
+
+from lfr_ledger.api.controllers.deps import (
+    ActorDep,
+    LedgerDep,
+    PurposeHeader,
+    PurposeQuery,
+    ServicesDep,
+    require_purpose,
+)
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.audit import (
+    ActorOut,
+    Consultation,
+    Consultations,
+    History,
+    HistoryEvent,
+    Verification,
+)
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
+from lfr_ledger.eventlog.reader import notifications
+
+SEALED = "[sealed]"
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
+CONSULTATION_TOPIC = ConsultationTopic.RECORDED
+
+
+def _jsonable(value: Any) -> Any:
+    """Event attributes as JSON values; bytes are always sealed personal data."""
+    if isinstance(value, bytes):
+        return SEALED
+    if isinstance(value, Actor):
+        return value.as_dict()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _actor(actor: Actor) -> ActorOut:
+    return ActorOut(
+        id=actor.id,
+        role=actor.role.value,
+        rank=actor.rank,
+        force=actor.force,
+        deployment_id=actor.deployment_id,
+    )
+
+
+def _event_data(event: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, value in vars(event).items():
+        if name in _ENVELOPE:
+            continue
+        if name.startswith("sealed_") or name == "subject_digest":
+            # Sealed fields stay sealed here; the digest is a pseudonym of the subject.
+            data[name] = None if value is None else SEALED
+        else:
+            data[name] = _jsonable(value)
+    return data
+
+
+def deployment_history(ledger: LedgerDep, deployment_id: UUID) -> list[HistoryEvent]:
+    """Every event of the deployment, its watchlist entries, its alerts and its face counts,
+    in log order. Scans the notification log: oversight reads are rare, completeness matters."""
+    deployment = ledger.deployment(deployment_id)
+    members: set[UUID] = {deployment_id, *deployment.entry_ids}
+    events: list[HistoryEvent] = []
+    for n in notifications(ledger.recorder):
+        originator = UUID(str(n.originator_id))
+        if originator not in members and n.topic not in NAMES_ITS_DEPLOYMENT:
+            continue
+        event = ledger.mapper.to_domain_event(n)
+        if originator not in members:
+            if getattr(event, "deployment_id", None) != deployment_id:
+                continue
+            members.add(originator)
+        actor = getattr(event, "actor", None)
+        occurred = getattr(event, "occurred_at", None)
+        events.append(
+            HistoryEvent(
+                notification_id=n.id,
+                topic=n.topic,
+                originator_id=originator,
+                originator_version=n.originator_version,
+                recorded_at=getattr(event, "timestamp", None),
+                occurred_at=occurred if isinstance(occurred, datetime) else None,
+                actor=_actor(actor) if isinstance(actor, Actor) else None,
+                data=_event_data(event),
+            )
+        )
+    return events
+
+
+class AuditController(Controller):
+    path = "/"
+    tags = ("oversight",)
+
+    @get(
+        "/deployments/{deployment_id:uuid}/history",
+        sync_to_thread=True,
+        summary="The deployment's full event history (oversight; purpose required, logged)",
+        description="Topics, times, actors and notification ids of every event of the "
+        "deployment, its watchlist entries, alerts and face counts. Sealed personal fields are "
+        'shown only as "[sealed]".',
+        responses=problem_spec(400, 401, 403, 404),
+    )
+    def history(
+        self,
+        deployment_id: FromPath[UUID],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        x_purpose: PurposeHeader = None,
+        purpose: PurposeQuery = None,
+    ) -> History:
+        stated = require_purpose(x_purpose, purpose)
+        ledger.deployment(deployment_id)
+        ledger.record_consultation(
+            actor, record=f"deployment_history:{deployment_id}", purpose=stated
+        )
+        return History(
+            deployment_id=deployment_id, events=deployment_history(ledger, deployment_id)
+        )
+
+    @get(
+        "/audit/consultations",
+        sync_to_thread=True,
+        summary="The access log: who read which personal data, and why (oversight)",
+        responses=problem_spec(400, 401, 403),
+    )
+    def consultations(
+        self,
+        ledger: LedgerDep,
+        after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> Consultations:
+        batch = ledger.recorder.select_notifications(
+            after, limit, topics=[CONSULTATION_TOPIC], inclusive_of_start=False
+        )
+        items = []
+        for n in batch:
+            event: Any = ledger.mapper.to_domain_event(n)
+            items.append(
+                Consultation(
+                    notification_id=n.id,
+                    id=UUID(str(n.originator_id)),
+                    record=event.record,
+                    purpose=event.purpose,
+                    actor_id=event.actor.id,
+                    occurred_at=event.occurred_at,
+                )
+            )
+        return Consultations(
+            consultations=items, next_after=batch[-1].id if len(batch) == limit else None
+        )
+
+    @get(
+        "/audit/verify",
+        sync_to_thread=True,
+        summary="Recompute the hash chain and name the first altered event, if any (oversight)",
+        responses=problem_spec(401, 403),
+    )
+    def verify(self, services: ServicesDep) -> Verification:
+        from lfr_ledger.eventlog.chain.wiring import verify_ledger
+
+        report = verify_ledger(services.settings)
+        return Verification(
+            ok=report.ok,
+            events_checked=report.events_checked,
+            last_id=report.last_id,
+            head=report.head,
+            first_bad_id=report.first_bad_id,
+            reason=report.reason,
+            detail=report.detail,
+        )

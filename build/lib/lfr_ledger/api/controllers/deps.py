@@ -1,0 +1,128 @@
+"""What the controllers share: the ledger, the key store, statistics, and small helpers."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import HeaderParameter, QueryParameter
+
+from lfr_ledger.api.idempotency import KEY_PATTERN, KeyStore
+from lfr_ledger.api.problems import ProblemException
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.projections.queries import StatisticsReader
+from lfr_ledger.projections.runner import catch_up
+
+
+class Services:
+    """Not a dataclass: Litestar would try to validate a dataclass dependency field by field."""
+
+    def __init__(self, settings: Settings, ledger: CaseLedger, keys: KeyStore) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.keys = keys
+        self._catch_up_lock = threading.Lock()
+        self._reader: StatisticsReader | None = None
+
+    def statistics(self) -> StatisticsReader:
+        """The projections' reader, caught up first so a client reads its own writes.
+
+        One catch-up at a time per process: concurrent readers would only repeat its work.
+        """
+        with self._catch_up_lock:
+            catch_up(self.settings)
+            if self._reader is None:
+                self._reader = StatisticsReader(self.settings)
+        return self._reader
+
+    def close(self) -> None:
+        close_reader = getattr(self._reader, "close", None)
+        if callable(close_reader):
+            close_reader()
+        self.keys.close()
+        self.ledger.close()
+        close_vault = getattr(self.ledger.vault, "close", None)
+        if callable(close_vault):
+            close_vault()
+
+
+def provide_services(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+def provide_ledger(state: State) -> CaseLedger:
+    services: Services = state.services
+    return services.ledger
+
+
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    actor = request.user
+    if not isinstance(actor, Actor):  # the auth middleware guarantees it; be explicit anyway
+        raise ProblemException(401, "unauthenticated", "Authentication required", "no actor")
+    return actor
+
+
+LedgerDep = NamedDependency[CaseLedger]
+ActorDep = NamedDependency[Actor]
+ServicesDep = NamedDependency[Services]
+
+DEPENDENCIES = {
+    "services": Provide(provide_services, sync_to_thread=False),
+    "ledger": Provide(provide_ledger, sync_to_thread=False),
+    "actor": Provide(provide_actor, sync_to_thread=False),
+}
+
+# Declared on every POST so OpenAPI documents it and its shape is validated; the middleware in
+# api/idempotency.py does the work.
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        pattern=KEY_PATTERN,
+        max_length=255,
+        description=(
+            "Makes the POST safe to retry: the same key with the same body returns the first "
+            "response and records nothing new; with another body it is refused (422). Keys are "
+            "per actor and kept 24 hours."
+        ),
+    ),
+]
+
+PurposeHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Purpose",
+        required=False,
+        max_length=500,
+        description="Why personal data is read (logged as a consultation); or query `purpose`",
+    ),
+]
+PurposeQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="purpose",
+        required=False,
+        max_length=500,
+        description="Why personal data is read (logged as a consultation); or header X-Purpose",
+    ),
+]
+
+
+def require_purpose(header: str | None, query: str | None) -> str:
+    purpose = (header or query or "").strip()
+    if not purpose:
+        raise ProblemException(
+            400,
+            "purpose-required",
+            "Purpose required",
+            "this response holds personal data: state why you read it in the X-Purpose header "
+            "or the `purpose` query parameter; the read is logged with that purpose",
+        )
+    return purpose

@@ -1,0 +1,126 @@
+"""Legal holds on alerts (authorising officer) and a retention run on demand (admin)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from lfr_ledger.api.controllers.deps import ActorDep, IdempotencyKey, LedgerDep, ServicesDep
+from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.retention import (
+    LegalHold,
+    LegalHoldIn,
+    LegalHoldReleaseIn,
+    RetentionRun,
+)
+from lfr_ledger.domain.actors import Role
+
+WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 422)
+# Runs in one process take turns; runs in several are safe anyway (a destruction recorded
+# twice is refused by the aggregate and reported as a failure of the slower run).
+_RUN_LOCK = threading.Lock()
+
+# What api/guards.py needs for these routes (kept here for the tests until it lists them).
+ACCESS_ROWS: dict[str, frozenset[Role]] = {
+    "POST /alerts/{alert_id}/legal-hold": frozenset({Role.AUTHORISING_OFFICER}),
+    "POST /alerts/{alert_id}/legal-hold/release": frozenset({Role.AUTHORISING_OFFICER}),
+    "POST /retention/run": frozenset({Role.ADMIN}),
+}
+
+
+def _hold_state(ledger: LedgerDep, alert_id: UUID) -> LegalHold:
+    alert = ledger.alert(alert_id)
+    return LegalHold(
+        id=alert_id,
+        under_legal_hold=alert.legal_hold is not None,
+        proceedings_ref=alert.legal_hold,
+        images_erased_at=alert.images_erased_at,
+    )
+
+
+class RetentionController(Controller):
+    path = "/"
+    tags = ("retention",)
+
+    @post(
+        "/alerts/{alert_id:uuid}/legal-hold",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Place a legal hold on an alert: its images survive retention (AO)",
+        description="The hold names the proceedings; held images are kept past the retention "
+        "period until the hold is released.",
+        responses=WRITE_ERRORS,
+    )
+    def place_legal_hold(
+        self,
+        alert_id: FromPath[UUID],
+        data: JSONBody[LegalHoldIn],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> LegalHold:
+        ledger.place_legal_hold(
+            actor, alert_id, reason=data.reason, proceedings_ref=data.proceedings_ref
+        )
+        return _hold_state(ledger, alert_id)
+
+    @post(
+        "/alerts/{alert_id:uuid}/legal-hold/release",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Release an alert's legal hold: retention applies again at its next run (AO)",
+        responses=WRITE_ERRORS,
+    )
+    def release_legal_hold(
+        self,
+        alert_id: FromPath[UUID],
+        data: JSONBody[LegalHoldReleaseIn],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> LegalHold:
+        ledger.release_legal_hold(actor, alert_id, data.reason)
+        return _hold_state(ledger, alert_id)
+
+    @post(
+        "/retention/run",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Destroy everything the retention policy says is due now (admin)",
+        description="Watchlists of deployments ended longer ago than the policy allows, and "
+        "alert images older than the alert period unless under legal hold: keys shredded, "
+        "index rows deleted, metadata-only erasure events written. Idempotent. With "
+        "`dry_run=true` it only reports what is due. The time is the server's: retention "
+        "never runs ahead of it.",
+        responses=problem_spec(401, 403),
+    )
+    def run(
+        self,
+        services: ServicesDep,
+        actor: ActorDep,
+        dry_run: Annotated[bool, QueryParameter()] = False,
+        idempotency_key: IdempotencyKey = None,
+    ) -> RetentionRun:
+        from lfr_ledger.api.bootstrap import build_retention
+
+        actor.require(Role.ADMIN)
+        # The admin who asked is the erasure's actor; the rule and the period are the policy's.
+        retention = build_retention(services.ledger, services.settings, actor=actor)
+        with _RUN_LOCK:
+            report = retention.run(dry_run=dry_run)
+        return RetentionRun(
+            as_of=report.as_of,
+            dry_run=report.dry_run,
+            watchlists_destroyed=report.watchlists_destroyed,
+            entries_destroyed=report.entries_destroyed,
+            alert_images_erased=report.alert_images_erased,
+            held=report.held,
+            keys_shredded_late=report.keys_shredded_late,
+            not_ended=report.not_ended,
+            failures=report.failures,
+            index_synced=report.index_synced,
+        )

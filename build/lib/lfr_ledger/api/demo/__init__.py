@@ -1,0 +1,1 @@
+"""The demo: the seed operation of DESIGN.md, and the live matching run."""

@@ -1,0 +1,305 @@
+"""The live demo: a deployment matched live on a street video, in an operation of its own.
+
+Two people are enrolled from their original photos; the video shows them (in other light, one
+mirrored) among five people who are not on the watchlist. The runner replays the video as if live,
+a scripted operator adjudicates each alert, an officer records what happened, the operator ends
+the deployment, and the deployment's summary is printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from lfr_ledger.api.demo.seed import (
+    AUTHORISING_OFFICER,
+    FORCE,
+    OFFICER,
+    OPERATOR,
+    PLANNER,
+    WATCHLIST_MANAGER,
+    DemoClock,
+    arrest,
+    compliance,
+)
+from lfr_ledger.api.demo.street import (
+    ENROLLED,
+    FPS,
+    FRAME_SIZE,
+    build_street_video,
+    encode_jpeg,
+    portraits,
+)
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.application import CaseLedger, Enrolment
+from lfr_ledger.domain.values import (
+    Camera,
+    Confirmation,
+    Decision,
+    DeploymentPlan,
+    Location,
+    PublicNotice,
+)
+from lfr_ledger.matching.engine import FaceEngine
+from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.live_terms import LedgerWatch
+from lfr_ledger.matching.runner import MatchRunner, RunnerConfig, RunSummary
+from lfr_ledger.matching.sinks import AlertClaim, LedgerSink
+from lfr_ledger.matching.sources import Frame, FrameSource
+
+LIVE_DAY = date(2025, 6, 6)  # the day after the seed operation's last deployment
+CAMERA = "cam-1"
+COOLDOWN = timedelta(seconds=5)
+
+# Fictional subjects for the two enrolled sample people.
+SUBJECTS: dict[str, Enrolment] = {
+    "t1-2": Enrolment(
+        subject_ref="LIVE-001",
+        name="Robin Ashcombe",
+        category="wanted_by_courts",
+        legal_basis="DPA 2018 Part 3, s.35; common law policing purpose",
+        rationale="Wanted on a warrant for failing to appear at Northampton Crown Court",
+        offence="failing to appear (warrant NN-W-2025-0417)",
+        image_source="custody image",
+        image_taken_on=date(2024, 11, 3),
+    ),
+    "astronaut": Enrolment(
+        subject_ref="LIVE-002",
+        name="Leigh Pemberton",
+        category="subject_to_court_order",
+        legal_basis="DPA 2018 Part 3, s.35; Sentencing Act 2020 s.343",
+        rationale="Subject to a Sexual Harm Prevention Order with an exclusion zone",
+        offence="SHPO NN-O-2023-0112: town-centre exclusion zone",
+        image_source="custody image",
+        image_taken_on=date(2025, 2, 14),
+    ),
+}
+
+# What the officer found, by subject: the first alert for each is followed up.
+OUTCOMES = {
+    "LIVE-001": arrest("failing to appear", custody="NN-C-0101"),
+    "LIVE-002": compliance("SHPO: town-centre exclusion zone"),
+}
+
+
+@dataclass
+class LiveDemoResult:
+    deployment_id: UUID
+    entries: dict[str, UUID]  # subject ref -> entry id
+    alerts: list[AlertClaim] = field(default_factory=list)
+    run: RunSummary | None = None
+    summary: dict[str, Any] | None = None
+
+
+def _at(hour: int, minute: int = 0, second: float = 0.0) -> datetime:
+    return datetime.combine(LIVE_DAY, time(hour, minute), tzinfo=UTC) + timedelta(seconds=second)
+
+
+def run_live_demo(
+    ledger: CaseLedger,
+    clock: DemoClock,
+    settings: Settings,
+    engine: FaceEngine,
+    out: Callable[[str], object] = print,
+    *,
+    fps: float = FPS,
+    size: tuple[int, int] = FRAME_SIZE,
+) -> LiveDemoResult:
+    """Records a live-matched deployment end to end; returns what it recorded. `fps` and
+    `size` shape the street video (tests use a smaller, sparser one)."""
+    # An operation of its own, so the seed operation's published figures stay exactly as
+    # recorded (13 alerts, 6 arrests, 7 compliance checks).
+    clock.set(_at(8) - timedelta(days=7))
+    ledger.adopt_policy(Actor("ADM-001", Role.ADMIN, force=FORCE))
+    operation_id = ledger.open_operation(
+        PLANNER,
+        name="Operation Market Square",
+        force=FORCE,
+        purpose="Live matching demonstration on a recorded street scene",
+    )
+    out("\n== Live matching: Market Square, Northampton ==")
+    clock.set(_at(10) - timedelta(days=3))
+    deployment_id = ledger.propose_deployment(
+        PLANNER,
+        DeploymentPlan(
+            operation_id=str(operation_id),
+            location=Location("Market Square", "Northampton", "town centre"),
+            starts_at=_at(10),
+            ends_at=_at(16),
+            purpose="Locate a person wanted on warrant and check a court order's exclusion zone",
+            intelligence_case="NN-IC-2025-200",
+            watchlist_categories=("wanted_by_courts", "subject_to_court_order"),
+            cameras=(Camera(CAMERA, "van mast camera"),),
+            controlling_force=FORCE,
+            equipment_owner_force=FORCE,
+            dpia_ref="DPIA-LFR-2025-03",
+            eia_ref="EIA-LFR-2025-03",
+            policy_ref=ledger.policy.version,
+            public_notice=PublicNotice("signage and force website", _at(8)),
+            model_id=engine.model_id,
+        ),
+    )
+    deployment = ledger.deployment(deployment_id)
+    out(
+        f"Proposed deployment {deployment_id} on {engine.model_id}, threshold "
+        f"{deployment.threshold} (the policy's default for this model)"
+    )
+    clock.set(_at(11) - timedelta(days=2))
+    ledger.authorise_deployment(
+        AUTHORISING_OFFICER, deployment_id, authority_ref="AUTH-LFR-2025-200"
+    )
+
+    clock.set(_at(14) - timedelta(days=1))
+    photos = portraits(engine)
+    entries: dict[str, UUID] = {}
+    for person in ENROLLED:
+        enrolment = SUBJECTS[person]
+        entries[enrolment.subject_ref] = enrol_from_image(
+            ledger,
+            engine,
+            WATCHLIST_MANAGER,
+            deployment_id,
+            enrolment,
+            encode_jpeg(photos[person]),
+        )
+    out(f"Enrolled {len(entries)} subjects from their photos: {', '.join(entries)}")
+    clock.set(_at(16) - timedelta(days=1))
+    ledger.review_watchlist(
+        AUTHORISING_OFFICER,
+        deployment_id,
+        confirmed_count=len(entries),
+        not_excessive=True,
+        note="Two subjects, both linked to the intelligence case",
+    )
+    clock.set(_at(10))
+    ledger.start_deployment(OPERATOR, deployment_id)
+
+    video = build_street_video(settings.data_dir / "demo-street.avi", engine, fps=fps, size=size)
+    subject_of = {entry: ref for ref, entry in entries.items()}
+    result = LiveDemoResult(deployment_id=deployment_id, entries=entries)
+
+    def shown(claim: AlertClaim) -> None:
+        result.alerts.append(claim)
+        out(
+            f"  ALERT {claim.captured_at:%H:%M:%S.%f}"[:-5]
+            + f"  {subject_of[claim.entry_id]}  similarity {claim.similarity:.3f}"
+            f"  alert {claim.alert_id}"
+        )
+
+    def follow(frame: Frame) -> None:
+        # The ledger's clock keeps pace with the replayed recording.
+        clock.set(frame.captured_at)
+
+    stream_start = _at(10, 2)
+    index = WatchlistIndex.open(settings)
+    try:
+        runner = MatchRunner(
+            deployment_id=deployment_id,
+            camera_id=CAMERA,
+            engine=engine,
+            index=index,
+            sink=LedgerSink(
+                ledger, Actor("matcher-van-5", Role.MATCHER, deployment_id=str(deployment_id))
+            ),
+            watch=LedgerWatch(ledger, deployment_id),
+            config=RunnerConfig(cooldown=COOLDOWN, count_interval=timedelta(seconds=10)),
+            clock=lambda: stream_start,
+            refresh=lambda: index.sync(ledger),
+            on_alert=shown,
+            on_frame=follow,
+        )
+        out(f"Matching {video.name} on {CAMERA} as if live from {stream_start:%H:%M:%S} ...")
+        result.run = run = runner.run(FrameSource(str(video), start=stream_start))
+    finally:
+        index.close()
+    out(
+        f"Runner stopped ({run.stopped}): {run.frames} frames, {run.faces} faces processed, "
+        f"{len(run.alerts)} alerts; faces of people not on the watchlist were counted and dropped"
+    )
+
+    # The operator adjudicates each alert as it comes; the officer then follows up the first
+    # alert for each subject (a repeat sighting of someone already stopped is closed).
+    last = clock()
+    for claim in result.alerts:
+        last = max(last, claim.captured_at + timedelta(seconds=35))
+        clock.set(last)
+        ledger.adjudicate(OPERATOR, claim.alert_id, Decision.MATCH, "Likeness confirmed on screen")
+    followed: set[str] = set()
+    for claim in result.alerts:
+        ref = subject_of[claim.entry_id]
+        if ref in followed:
+            ledger.close_alert(OPERATOR, claim.alert_id)
+            out(f"  {ref}: adjudicated match; a repeat sighting of someone already stopped, closed")
+            continue
+        followed.add(ref)
+        last += timedelta(minutes=3)
+        clock.set(last)
+        ledger.record_engagement(
+            OFFICER, claim.alert_id, engaged=True, confirmed=Confirmation.CONFIRMED
+        )
+        last += timedelta(minutes=10)
+        clock.set(last)
+        outcome = OUTCOMES[ref]
+        ledger.record_outcome(OFFICER, claim.alert_id, outcome)
+        ledger.close_alert(OFFICER, claim.alert_id)
+        out(f"  {ref}: adjudicated match, engaged, identity confirmed, {outcome.type}")
+
+    clock.set(max(last, _at(10, 30)) + timedelta(minutes=1))
+    ledger.end_deployment(OPERATOR, deployment_id)
+    out(f"Deployment {deployment_id} ended at {clock():%H:%M}")
+    result.summary = _summary(settings, deployment_id)
+    _print_summary(ledger, deployment_id, result, out)
+    return result
+
+
+def _summary(settings: Settings, deployment_id: UUID) -> dict[str, Any] | None:
+    try:
+        from lfr_ledger.projections.queries import StatisticsReader
+        from lfr_ledger.projections.runner import catch_up
+    except ImportError:
+        return None
+    catch_up(settings)
+    summary = StatisticsReader(settings).deployment_summary(deployment_id)
+    return None if summary is None else msgspec.to_builtins(summary)
+
+
+def _print_summary(
+    ledger: CaseLedger,
+    deployment_id: UUID,
+    result: LiveDemoResult,
+    out: Callable[[str], object],
+) -> None:
+    if result.summary is not None:
+        totals = result.summary.get("totals", {})
+        out("Deployment summary (statistics projection):")
+        for key in (
+            "faces_processed",
+            "alerts",
+            "true_alerts",
+            "false_alerts",
+            "engagements",
+            "arrests",
+            "compliance_checks",
+            "alerts_per_1000_faces",
+            "median_adjudication_seconds",
+        ):
+            if key in totals:
+                value = totals[key]
+                shown = f"{value:.1f}" if isinstance(value, float) else str(value)
+                out(f"  {key.replace('_', ' '):<28} {shown}")
+        out(f"  {'watchlist size':<28} {result.summary.get('watchlist_size')}")
+        out(f"  {'threshold':<28} {result.summary.get('threshold')}")
+        return
+    run = result.run
+    out("Deployment summary (from the ledger):")
+    out(f"  faces processed    {sum(c.count for c in run.counts) if run else 0}")
+    out(f"  alerts             {len(result.alerts)}")
+    out(f"  watchlist size     {len(ledger.deployment(deployment_id).entry_ids)}")
+    out(f"  threshold          {ledger.deployment(deployment_id).threshold}")

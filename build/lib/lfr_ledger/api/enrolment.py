@@ -1,0 +1,50 @@
+"""Image enrolment: turns an enrolment photo into the template the built-in matcher searches.
+
+The engine for a model is loaded once per process (loading verifies the pack's checksums and
+builds onnxruntime sessions); inference is serialised per engine because onnxruntime sessions
+already use every core.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lfr_ledger.api.problems import ProblemException
+from lfr_ledger.config.settings import Settings
+
+if TYPE_CHECKING:
+    from lfr_ledger.matching.engine import FaceEngine
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _engine(model_dir: Path, model_id: str) -> FaceEngine:
+    from lfr_ledger.matching.enrolment import engine_for_model
+
+    return engine_for_model(model_dir, model_id)
+
+
+def compute_template(settings: Settings, image_bytes: bytes, model_id: str) -> tuple[bytes, str]:
+    """The float32 template of the one face in `image_bytes`, computed with `model_id`.
+
+    Image problems (unreadable, no usable face, several faces) raise `InvalidInput` subclasses,
+    which answer 422 with what to fix.
+    """
+    from lfr_ledger.matching.enrolment import template_from_image
+    from lfr_ledger.matching.models import ModelPackError
+
+    try:
+        engine = _engine(settings.model_dir, model_id)
+    except ModelPackError as error:
+        raise ProblemException(
+            422,
+            "matching-engine-unavailable",
+            "Image enrolment unavailable",
+            f"this server cannot compute {model_id} templates: {error}",
+        ) from None
+    with _lock:
+        return template_from_image(engine, image_bytes)

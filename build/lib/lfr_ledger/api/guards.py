@@ -1,0 +1,160 @@
+"""Who may call which route: ONE table, read by the guard, checked against the routes at start-up
+and used by the role-matrix tests.
+
+Principles (DESIGN.md): analysts read statistics and publication records only, never personal
+data; matcher accounts only raise alerts and report counts, for their own deployment; oversight
+reads everything and writes no case data; admin adopts policy and reads no personal data. The
+domain checks roles again (Actor.require), so a route opened here by mistake still refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.routes import HTTPRoute
+
+from lfr_ledger.api.problems import ProblemException
+from lfr_ledger.domain.actors import Actor, Role
+
+P = Role.PLANNER
+WM = Role.WATCHLIST_MANAGER
+AO = Role.AUTHORISING_OFFICER
+OP = Role.OPERATOR
+OF = Role.OFFICER
+M = Role.MATCHER
+OV = Role.OVERSIGHT
+AN = Role.ANALYST
+AD = Role.ADMIN
+
+# Routes open to every caller without a token.
+PUBLIC: frozenset[str] = frozenset({"GET /health"})
+
+# "METHOD /path/{param}" -> roles allowed. Every route of the app appears here exactly once.
+ACCESS: dict[str, frozenset[Role]] = {
+    # policy
+    "POST /policy/adopt": frozenset({AD}),
+    # operations
+    "POST /operations": frozenset({P}),
+    "GET /operations/{operation_id}/summary": frozenset({P, AO, OV, AN}),
+    # deployments: planning and authority
+    "POST /deployments": frozenset({P}),
+    "GET /deployments/{deployment_id}": frozenset({P, WM, AO, OP, OF, OV}),
+    "POST /deployments/{deployment_id}/authorisation": frozenset({AO}),
+    "POST /deployments/{deployment_id}/authorisation/confirmation": frozenset({AO}),
+    "POST /deployments/{deployment_id}/threshold": frozenset({AO}),
+    "POST /deployments/{deployment_id}/review": frozenset({AO}),
+    # watchlist
+    "POST /deployments/{deployment_id}/watchlist/entries": frozenset({WM}),
+    "POST /deployments/{deployment_id}/watchlist/review": frozenset({AO}),
+    "GET /watchlist/entries/{entry_id}": frozenset({WM, AO, OV}),
+    "POST /watchlist/entries/{entry_id}/withdrawal": frozenset({WM, AO}),
+    # live operation
+    "POST /deployments/{deployment_id}/start": frozenset({OP}),
+    "POST /deployments/{deployment_id}/pause": frozenset({OP}),
+    "POST /deployments/{deployment_id}/resume": frozenset({OP}),
+    "POST /deployments/{deployment_id}/end": frozenset({OP}),
+    # matcher
+    "POST /deployments/{deployment_id}/faces-counted": frozenset({M}),
+    "POST /deployments/{deployment_id}/alerts": frozenset({M}),
+    # alerts
+    "GET /deployments/{deployment_id}/alerts": frozenset({AO, OP, OF, OV}),
+    "GET /alerts/stream": frozenset({OP, OF}),
+    "POST /alerts/{alert_id}/adjudication": frozenset({OP}),
+    "POST /alerts/{alert_id}/engagement": frozenset({OF}),
+    "POST /alerts/{alert_id}/outcomes": frozenset({OF}),
+    "POST /alerts/{alert_id}/perceived-characteristics": frozenset({OF}),
+    "POST /alerts/{alert_id}/close": frozenset({OP, OF}),
+    # statistics and publication
+    "GET /deployments/{deployment_id}/summary": frozenset({P, AO, OV, AN}),
+    "GET /publication/deployments": frozenset({OV, AN}),
+    "GET /publication/deployments.csv": frozenset({OV, AN}),
+    # oversight
+    "GET /deployments/{deployment_id}/history": frozenset({OV}),
+    "GET /audit/verify": frozenset({OV}),
+    "GET /audit/consultations": frozenset({OV}),
+    # legal hold and retention
+    "POST /alerts/{alert_id}/legal-hold": frozenset({AO}),
+    "POST /alerts/{alert_id}/legal-hold/release": frozenset({AO}),
+    "POST /retention/run": frozenset({AD}),
+    # oversight: subject access, equality monitoring, access review
+    "GET /subject-access": frozenset({OV}),
+    "GET /oversight/equality": frozenset({OV}),
+    "GET /oversight/access-review": frozenset({OV}),
+}
+
+# Routes whose responses carry personal data: a stated purpose is required and every read is
+# logged as a consultation. Kept here so the tests can check no such route admits an analyst.
+PERSONAL_DATA: frozenset[str] = frozenset(
+    {
+        "GET /watchlist/entries/{entry_id}",
+        "GET /deployments/{deployment_id}/history",
+        "GET /subject-access",
+        "GET /oversight/equality",
+    }
+)
+
+
+def route_key(method: str, path_template: str) -> str:
+    return f"{method.upper()} {path_template}"
+
+
+def _forbidden(detail: str) -> ProblemException:
+    return ProblemException(403, "forbidden", "Not permitted for this role", detail)
+
+
+def role_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Allows the request only if the token's role is in the route's row of ACCESS."""
+    method = str(connection.scope.get("method", "GET"))
+    template = str(connection.scope.get("path_template", ""))
+    key = route_key(method, template)
+    if method == "OPTIONS" or key in PUBLIC or template.startswith("/schema"):
+        return
+    allowed = ACCESS.get(key)
+    if allowed is None:
+        # A route missing from the table is closed, never open.
+        raise _forbidden("this route is not open to any role")
+    actor = connection.user
+    if not isinstance(actor, Actor):
+        raise _forbidden("no authenticated actor")
+    if actor.role not in allowed:
+        roles = ", ".join(sorted(r.value for r in allowed))
+        raise _forbidden(f"{key} is open to the roles {roles}; the token's role is {actor.role}")
+    if actor.role == Role.MATCHER:
+        bound = actor.deployment_id
+        target = connection.path_params.get("deployment_id")
+        if target is None or str(target) != bound:
+            raise _forbidden(
+                f"matcher {actor.id} is bound to deployment {bound} and may act only on it"
+            )
+
+
+def app_route_keys(app: Litestar) -> set[str]:
+    """Every "METHOD /path" the app serves, without the automatic OPTIONS handlers."""
+    keys: set[str] = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if method in ("OPTIONS", "HEAD"):
+                    continue
+                if route.path_format.startswith("/schema"):
+                    continue
+                keys.add(route_key(method, route.path_format))
+    return keys
+
+
+def check_table_covers(app: Litestar) -> None:
+    """Fails start-up if a route is missing from ACCESS, or ACCESS names a route that is gone."""
+    served = app_route_keys(app)
+    declared = set(ACCESS) | PUBLIC
+    missing = served - declared
+    stale = declared - served
+    if missing or stale:
+        raise RuntimeError(
+            f"guards.ACCESS does not match the routes: missing {sorted(missing)}, "
+            f"stale {sorted(stale)}"
+        )

@@ -1,0 +1,271 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Every refusal says what was refused and what would make the request acceptable. Nothing here
+ever echoes a request body, a stack trace or an exception message that did not come from our
+own code: those may hold personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import Scope
+
+from lfr_ledger.api.schemas.base import FieldError, Problem
+from lfr_ledger.domain.errors import (
+    ConcurrentWrite,
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    PolicyViolation,
+)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:lfr-ledger:problem:"
+
+logger = logging.getLogger("lfr.api")
+
+# Most specific class first: RoleSeparationViolated is a NotPermitted, and so on.
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotPermitted, 403),
+    (NotFound, 404),
+    (ConcurrentWrite, 409),
+    (InvalidTransition, 409),
+    (PolicyViolation, 422),
+    (InvalidInput, 422),
+)
+
+# Titles for HTTP-level errors raised by the framework, with a slug for the `type` URI.
+HTTP_KINDS: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "Malformed request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not permitted for this role"),
+    404: ("no-such-route", "No such resource"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("too-large", "Request too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("unprocessable", "Request refused"),
+    429: ("too-many-requests", "Too many requests"),
+}
+
+
+class ProblemException(Exception):
+    """An error raised by the API layer itself, already phrased as a problem."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def request_id_of(scope: Scope) -> str:
+    """The id the request-context middleware gave this request (or a fresh one for requests
+    that failed before routing, when no middleware has run)."""
+    state = scope.setdefault("state", {})
+    rid = state.get("request_id")
+    if not rid:
+        rid = uuid.uuid4().hex
+        state["request_id"] = rid
+    return str(rid)
+
+
+def _validation_errors(exc: ValidationException) -> list[FieldError]:
+    errors: list[FieldError] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid value"))
+        key = item.get("key")
+        source = item.get("source")
+        errors.append(
+            FieldError(
+                field=str(key) if key is not None else None,
+                source=str(source) if source is not None else None,
+                message=message,
+            )
+        )
+    return errors
+
+
+def _validation_detail(exc: ValidationException, errors: list[FieldError]) -> str:
+    if not errors:
+        return "the request could not be read: " + _safe(str(exc.detail))
+    parts = []
+    for err in errors:
+        where = err.field or "body"
+        if err.source and err.source != "body":
+            where = f"{err.source} parameter {where}"
+        parts.append(f"{where}: {err.message}")
+    return "the request was refused: " + "; ".join(parts) + ". Correct it and send it again."
+
+
+def _safe(text: str) -> str:
+    # Framework messages name fields and types only; cap them so a pathological value
+    # can never be reflected at length.
+    return text[:300]
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status `exc` will be answered with."""
+    if isinstance(exc, ProblemException):
+        return exc.status
+    if isinstance(exc, DomainError):
+        return next((s for cls, s in DOMAIN_STATUS if isinstance(exc, cls)), 422)
+    if isinstance(exc, ValidationException):
+        return 400
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        return exc.status_code
+    return 500
+
+
+def problem_for(exc: BaseException, scope: Scope) -> tuple[Problem, dict[str, str]]:
+    """The problem document and extra headers describing `exc`."""
+    rid = request_id_of(scope)
+    instance = scope.get("path")
+    if isinstance(exc, ProblemException):
+        return (
+            Problem(
+                type=TYPE_PREFIX + exc.kind,
+                title=exc.title,
+                status=exc.status,
+                detail=exc.detail,
+                instance=instance,
+                request_id=rid,
+            ),
+            exc.headers,
+        )
+    if isinstance(exc, DomainError):
+        status = status_of(exc)
+        return (
+            Problem(
+                type=TYPE_PREFIX + exc.kind,
+                title=exc.title,
+                status=status,
+                detail=exc.detail,
+                instance=instance,
+                request_id=rid,
+            ),
+            {},
+        )
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        return (
+            Problem(
+                type=TYPE_PREFIX + "validation",
+                title="Invalid request",
+                status=400,
+                detail=_validation_detail(exc, errors),
+                instance=instance,
+                request_id=rid,
+                errors=errors or None,
+            ),
+            {},
+        )
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        kind, title = HTTP_KINDS.get(exc.status_code, ("client-error", "Request refused"))
+        headers = {k: str(v) for k, v in (exc.headers or {}).items()}
+        return (
+            Problem(
+                type=TYPE_PREFIX + kind,
+                title=title,
+                status=exc.status_code,
+                detail=_safe(str(exc.detail)) or title,
+                instance=instance,
+                request_id=rid,
+            ),
+            headers,
+        )
+    # Anything else is our fault. Log what happened without the message, which may quote data.
+    logger.error(
+        "internal error %s on %s %s (request %s)",
+        type(exc).__name__,
+        scope.get("method", "-"),
+        scope.get("path_template") or "-",
+        rid,
+    )
+    return (
+        Problem(
+            type=TYPE_PREFIX + "internal",
+            title="Internal error",
+            status=500,
+            detail=(
+                "the server failed to handle the request and recorded nothing of it; try again, "
+                f"and if it persists quote request id {rid} to the system's administrators"
+            ),
+            instance=instance,
+            request_id=rid,
+        ),
+        {},
+    )
+
+
+def encode_problem(problem: Problem) -> bytes:
+    return msgspec.json.encode(problem)
+
+
+def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Litestar exception handler: every error leaves as application/problem+json."""
+    problem, headers = problem_for(exc, request.scope)
+    headers = {**headers, "X-Request-ID": problem.request_id or ""}
+    return Response(
+        content=encode_problem(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def problem_spec(*statuses: int) -> dict[int, Any]:
+    """OpenAPI response entries for the problem statuses a route can answer."""
+    from litestar.openapi.datastructures import ResponseSpec
+
+    descriptions = {
+        400: "Malformed request or invalid field: the problem names the field",
+        401: "Missing, expired or invalid bearer token",
+        403: "The token's role may not use this route, or the domain refused this actor",
+        404: "No such record",
+        409: "The record changed concurrently or is in the wrong state",
+        413: "Request body too large",
+        422: "Refused by validation of the values, by policy, or an idempotency key reused",
+        500: "Internal error; the response carries a request id and nothing else",
+    }
+    return {
+        s: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_MEDIA_TYPE,
+            description=descriptions.get(s, HTTP_KINDS.get(s, ("", "Problem"))[1]),
+            generate_examples=False,
+        )
+        for s in statuses
+    }
+
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "ProblemException",
+    "encode_problem",
+    "problem_for",
+    "problem_response",
+    "problem_spec",
+    "request_id_of",
+]

@@ -1,0 +1,47 @@
+"""The building blocks of every body: constrained field types, and the two bases (requests
+refuse unknown fields; replies always carry every field)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+Text = Annotated[str, Meta(min_length=1, max_length=2000)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
+OptionalText = Annotated[str, Meta(max_length=2000)]
+Ident = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+AwareDateTime = Annotated[datetime, Meta(tz=True)]
+Similarity = Annotated[float, Meta(ge=-1.0, le=1.0)]
+Threshold = Annotated[float, Meta(gt=0.0, le=1.0)]
+Image = Annotated[bytes, Meta(max_length=MAX_IMAGE_BYTES, description="base64, at most 10 MB")]
+
+
+class Struct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Request bodies refuse unknown fields, so a misspelt field is an error, not a no-op."""
+
+
+class Reply(msgspec.Struct, omit_defaults=False):
+    """Response bodies."""
+
+
+class FieldError(msgspec.Struct, omit_defaults=True):
+    message: str
+    field: str | None = None
+    source: str | None = None
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None

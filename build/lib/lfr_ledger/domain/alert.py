@@ -1,0 +1,342 @@
+"""An alert: the matcher's claim that a passer-by resembles a watchlist entry, and what the
+police then did about it. A human decides; the alert only records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
+from lfr_ledger.domain.values import (
+    AlertStatus,
+    ComplianceResult,
+    Confirmation,
+    Decision,
+    OutcomeType,
+)
+
+# An officer's device clock may run a little fast; anything later than this is a mistake.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    type: OutcomeType
+    offences: tuple[str, ...] = ()
+    reference: str | None = None
+    conditions: tuple[str, ...] = ()
+    result: ComplianceResult | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type == OutcomeType.ARREST and not self.offences:
+            raise InvalidInput("an arrest needs at least one offence")
+        if self.type == OutcomeType.COMPLIANCE_CHECK:
+            if not self.conditions:
+                raise InvalidInput("a compliance check needs the conditions that were checked")
+            if self.result is None:
+                raise InvalidInput("a compliance check needs its result: complied or breach")
+        elif self.result is not None:
+            raise InvalidInput("only a compliance check has a result")
+        if self.type == OutcomeType.OTHER and not (self.note or "").strip():
+            raise InvalidInput("an outcome of type other needs a note saying what happened")
+        if any(not o.strip() for o in self.offences):
+            raise InvalidInput("offences must not be empty strings")
+
+
+class AlertTopic:
+    """The stored topic of each Alert event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    RAISED = "lfr/Alert.Raised"
+    ADJUDICATED = "lfr/Alert.Adjudicated"
+    ENGAGEMENT_RECORDED = "lfr/Alert.EngagementRecorded"
+    OUTCOME_RECORDED = "lfr/Alert.OutcomeRecorded"
+    DEMOGRAPHICS_PERCEIVED = "lfr/Alert.DemographicsPerceived"
+    CLOSED = "lfr/Alert.Closed"
+    LEGAL_HOLD_PLACED = "lfr/Alert.LegalHoldPlaced"
+    LEGAL_HOLD_RELEASED = "lfr/Alert.LegalHoldReleased"
+    IMAGES_ERASED = "lfr/Alert.ImagesErased"
+
+
+class Alert(Aggregate):
+    TOPIC = "lfr/Alert"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/Alert.Created"
+
+    @classmethod
+    def raise_(
+        cls,
+        *,
+        id: UUID,
+        deployment_id: UUID,
+        camera_id: str,
+        entry_id: UUID,
+        category: str,
+        similarity: float,
+        threshold: float,
+        model_id: str,
+        captured_at: datetime,
+        track_id: str | None,
+        sealed_face_crop: bytes | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> Alert:
+        actor.require(Role.MATCHER)
+        if not -1.0 <= similarity <= 1.0:
+            raise InvalidInput(f"similarity must lie in [-1, 1], got {similarity}")
+        if similarity < threshold:
+            raise InvalidInput(
+                f"similarity {similarity:.4f} is below the threshold in force {threshold}"
+            )
+        if captured_at > occurred_at + CLOCK_SKEW:
+            raise InvalidInput("captured_at lies in the future")
+        return cls(
+            id=id,
+            deployment_id=deployment_id,
+            camera_id=camera_id,
+            entry_id=entry_id,
+            category=category,
+            similarity=similarity,
+            threshold=threshold,
+            model_id=model_id,
+            captured_at=captured_at,
+            track_id=track_id,
+            sealed_face_crop=sealed_face_crop,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("Raised", topic=AlertTopic.RAISED)
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        deployment_id: UUID,
+        camera_id: str,
+        entry_id: UUID,
+        category: str,
+        similarity: float,
+        threshold: float,
+        model_id: str,
+        captured_at: datetime,
+        track_id: str | None,
+        sealed_face_crop: bytes | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.deployment_id = deployment_id
+        self.camera_id = camera_id
+        self.entry_id = entry_id
+        self.category = category
+        self.similarity = similarity
+        self.threshold = threshold
+        self.model_id = model_id
+        self.captured_at = captured_at
+        self.track_id = track_id
+        self.sealed_face_crop = sealed_face_crop
+        self.raised_at = occurred_at
+        self.decision: Decision | None = None
+        self.adjudicated_by: str | None = None
+        self.adjudicated_at: datetime | None = None
+        self.engaged: bool | None = None
+        self.confirmed: Confirmation | None = None
+        self.outcomes: list[Outcome] = []
+        self.closed_at: datetime | None = None
+        self.legal_hold: str | None = None
+        self.images_erased_at: datetime | None = None
+        self.demographics_recorded = False
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def status(self) -> AlertStatus:
+        return AlertStatus.after(
+            adjudicated=self.decision is not None,
+            engagement_recorded=self.engaged is not None,
+            outcomes=len(self.outcomes),
+            closed=self.is_closed,
+        )
+
+    def _require_open(self, doing: str) -> None:
+        if self.is_closed:
+            raise InvalidTransition(f"cannot {doing}: alert {self.id} is closed")
+
+    # --- the operator decides ---------------------------------------------------------------
+
+    def adjudicate(
+        self, *, decision: Decision, reason: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        actor.require(Role.OPERATOR)
+        self._require_open("adjudicate")
+        if self.decision is not None:
+            raise InvalidTransition(
+                f"alert {self.id} was already adjudicated '{self.decision}' by "
+                f"{self.adjudicated_by}; an adjudication is never changed"
+            )
+        if decision != Decision.MATCH and not reason.strip():
+            raise InvalidInput(f"a decision of {decision} needs a reason")
+        self._adjudicated(
+            decision=Decision(decision), reason=reason.strip(), actor=actor, occurred_at=occurred_at
+        )
+
+    @event("Adjudicated", topic=AlertTopic.ADJUDICATED)
+    def _adjudicated(
+        self, *, decision: Decision, reason: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.decision = Decision(decision)
+        self.adjudicated_by = actor.id
+        self.adjudicated_at = occurred_at
+
+    # --- the engagement officer acts --------------------------------------------------------
+
+    def record_engagement(
+        self, *, engaged: bool, confirmed: Confirmation, actor: Actor, occurred_at: datetime
+    ) -> None:
+        actor.require(Role.OFFICER)
+        self._require_open("record an engagement")
+        if self.decision is None:
+            raise InvalidTransition(
+                f"alert {self.id} has not been adjudicated; no one may be engaged before an "
+                "operator decides"
+            )
+        if self.decision == Decision.NO_MATCH and engaged:
+            raise InvalidTransition(
+                f"alert {self.id} was adjudicated no_match; the person must not be engaged"
+            )
+        if self.engaged is not None:
+            raise InvalidTransition(f"alert {self.id} already has its engagement recorded")
+        if not engaged and Confirmation(confirmed) != Confirmation.UNKNOWN:
+            raise InvalidInput("identity can only be confirmed or refuted by engaging the person")
+        self._engagement_recorded(
+            engaged=engaged, confirmed=Confirmation(confirmed), actor=actor, occurred_at=occurred_at
+        )
+
+    @event("EngagementRecorded", topic=AlertTopic.ENGAGEMENT_RECORDED)
+    def _engagement_recorded(
+        self, *, engaged: bool, confirmed: Confirmation, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.engaged = engaged
+        self.confirmed = Confirmation(confirmed)
+
+    def record_outcome(
+        self, *, outcome: Outcome, actor: Actor, occurred_at: datetime, recorded_at: datetime
+    ) -> None:
+        actor.require(Role.OFFICER)
+        self._require_open("record an outcome")
+        if self.decision is None:
+            raise InvalidTransition(f"alert {self.id} has no adjudication; record that first")
+        if outcome.type in (OutcomeType.ARREST, OutcomeType.COMPLIANCE_CHECK):
+            if self.decision != Decision.MATCH:
+                raise InvalidTransition(
+                    f"an {outcome.type} needs the alert adjudicated match; alert {self.id} is "
+                    f"{self.decision}"
+                )
+            if not self.engaged:
+                raise InvalidTransition(
+                    f"an {outcome.type} needs an engagement; record the engagement of alert "
+                    f"{self.id} first"
+                )
+        if occurred_at < self.captured_at:
+            raise InvalidInput("an outcome cannot occur before the alert's capture time")
+        if occurred_at > recorded_at + CLOCK_SKEW:
+            raise InvalidInput("occurred_at lies in the future")
+        self._outcome_recorded(outcome=outcome, actor=actor, occurred_at=occurred_at)
+
+    @event("OutcomeRecorded", topic=AlertTopic.OUTCOME_RECORDED)
+    def _outcome_recorded(self, *, outcome: Outcome, actor: Actor, occurred_at: datetime) -> None:
+        self.outcomes.append(outcome)
+
+    def record_perceived_demographics(
+        self, *, sealed_demographics: bytes, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """Equality monitoring: what the officer perceived, sealed under its own key."""
+        self.check_perceived_demographics_allowed(actor)
+        self._demographics_perceived(
+            sealed_demographics=sealed_demographics, actor=actor, occurred_at=occurred_at
+        )
+
+    def check_perceived_demographics_allowed(self, actor: Actor) -> None:
+        actor.require(Role.OFFICER)
+        if not self.engaged:
+            raise InvalidTransition(
+                f"perceived characteristics are recorded only for an engaged person; alert "
+                f"{self.id} has no engagement"
+            )
+        if self.demographics_recorded:
+            raise InvalidTransition(f"alert {self.id} already has perceived characteristics")
+
+    @event("DemographicsPerceived", topic=AlertTopic.DEMOGRAPHICS_PERCEIVED)
+    def _demographics_perceived(
+        self, *, sealed_demographics: bytes, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.demographics_recorded = True
+
+    def close(self, *, actor: Actor, occurred_at: datetime) -> None:
+        actor.require(Role.OFFICER, Role.OPERATOR)
+        self._require_open("close")
+        if self.decision is None:
+            raise InvalidTransition(f"alert {self.id} cannot close before it is adjudicated")
+        self._closed(actor=actor, occurred_at=occurred_at)
+
+    @event("Closed", topic=AlertTopic.CLOSED)
+    def _closed(self, *, actor: Actor, occurred_at: datetime) -> None:
+        self.closed_at = occurred_at
+
+    # --- retention --------------------------------------------------------------------------
+
+    def place_legal_hold(
+        self, *, reason: str, proceedings_ref: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        actor.require(Role.AUTHORISING_OFFICER)
+        if self.legal_hold is not None:
+            raise InvalidTransition(f"alert {self.id} is already under legal hold")
+        if self.images_erased_at is not None:
+            raise InvalidTransition(f"alert {self.id}'s images were already erased")
+        if not reason.strip() or not proceedings_ref.strip():
+            raise InvalidInput("a legal hold needs a reason and a proceedings reference")
+        self._legal_hold_placed(
+            reason=reason.strip(),
+            proceedings_ref=proceedings_ref.strip(),
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("LegalHoldPlaced", topic=AlertTopic.LEGAL_HOLD_PLACED)
+    def _legal_hold_placed(
+        self, *, reason: str, proceedings_ref: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.legal_hold = proceedings_ref
+
+    def release_legal_hold(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        actor.require(Role.AUTHORISING_OFFICER)
+        if self.legal_hold is None:
+            raise InvalidTransition(f"alert {self.id} is not under legal hold")
+        if not reason.strip():
+            raise InvalidInput("releasing a legal hold needs a reason")
+        self._legal_hold_released(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
+
+    @event("LegalHoldReleased", topic=AlertTopic.LEGAL_HOLD_RELEASED)
+    def _legal_hold_released(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        self.legal_hold = None
+
+    def erase_images(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
+        if self.legal_hold is not None:
+            raise InvalidTransition(
+                f"alert {self.id} is under legal hold ({self.legal_hold}); its images are kept"
+            )
+        if self.images_erased_at is not None:
+            raise InvalidTransition(f"alert {self.id}'s images were already erased")
+        self._images_erased(rule=rule, actor=actor, occurred_at=occurred_at)
+
+    @event("ImagesErased", topic=AlertTopic.IMAGES_ERASED)
+    def _images_erased(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
+        self.images_erased_at = occurred_at

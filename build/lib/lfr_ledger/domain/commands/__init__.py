@@ -1,0 +1,1 @@
+"""The CaseLedger's commands, one module per family; `domain.application` assembles them."""

@@ -1,0 +1,241 @@
+"""Commands of the live deployment: the matcher's face counts and alerts, and what the operator and
+officers then record on each alert (adjudication, engagement, outcomes, holds, erasure)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+from datetime import datetime
+from uuid import UUID, uuid4, uuid5
+
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import Alert, Outcome
+from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
+from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.errors import (
+    ConcurrentWrite,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    PolicyViolation,
+)
+from lfr_ledger.domain.records import FaceCount
+from lfr_ledger.domain.values import Confirmation, Decision
+from lfr_ledger.domain.watchlist import WatchlistEntry
+
+
+class AlertCommands(LedgerBase):
+    # --- live matching ----------------------------------------------------------------------
+
+    def report_faces_counted(
+        self,
+        actor: Actor,
+        deployment_id: UUID,
+        *,
+        camera_id: str,
+        period_start: datetime,
+        period_end: datetime,
+        count: int,
+    ) -> UUID:
+        deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
+        self._require_matcher_for(actor, deployment)
+        if not deployment.has_camera(camera_id):
+            raise InvalidInput(f"camera {camera_id!r} is not part of deployment {deployment_id}")
+        report_id = FaceCount.id_for(deployment_id, camera_id, period_start)
+        if self._exists(report_id):
+            existing = self._load(FaceCount, report_id, "face count")
+            if existing.count != count or existing.period_end != period_end:
+                raise ConcurrentWrite(
+                    f"faces for camera {camera_id} from {period_start.isoformat()} were already "
+                    f"reported as {existing.count}"
+                )
+            return report_id
+        report = FaceCount.report(
+            deployment_id=deployment_id,
+            camera_id=camera_id,
+            period_start=period_start,
+            period_end=period_end,
+            count=count,
+            actor=actor,
+            occurred_at=self.clock(),
+        )
+        try:
+            self._commit(report)
+        except ConcurrentWrite:
+            # The same report arrived twice at once: the first one stands.
+            if not self._exists(report_id):
+                raise
+        return report_id
+
+    @staticmethod
+    def _require_matcher_for(actor: Actor, deployment: Deployment) -> None:
+        actor.require(Role.MATCHER)
+        if actor.deployment_id != str(deployment.id):
+            raise NotPermitted(f"matcher {actor.id} is not bound to deployment {deployment.id}")
+
+    def raise_alert(
+        self,
+        actor: Actor,
+        deployment_id: UUID,
+        *,
+        camera_id: str,
+        entry_id: UUID,
+        similarity: float,
+        captured_at: datetime,
+        model_id: str | None = None,
+        track_id: str | None = None,
+        face_crop: bytes | None = None,
+        alert_id: UUID | None = None,
+    ) -> UUID:
+        """Raises an alert. With an `alert_id` the call is idempotent: a matcher that retries
+        after a crash or a lost response gets the same alert, never a second one."""
+        if alert_id is not None and self._exists(alert_id):
+            existing = self.alert(alert_id)
+            if existing.deployment_id != deployment_id or existing.entry_id != entry_id:
+                raise ConcurrentWrite(f"alert id {alert_id} is already used by another alert")
+            return alert_id
+        deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
+        self._require_matcher_for(actor, deployment)
+        if not deployment.is_live:
+            raise InvalidTransition(
+                f"deployment {deployment_id} is {deployment.status}; alerts are raised only "
+                "while it is live"
+            )
+        if not deployment.inside_window(captured_at):
+            raise InvalidTransition(
+                f"captured_at {captured_at.isoformat()} lies outside deployment "
+                f"{deployment_id}'s authorised window"
+            )
+        if not deployment.has_camera(camera_id):
+            raise InvalidInput(f"camera {camera_id!r} is not part of deployment {deployment_id}")
+        if entry_id not in deployment.entry_ids:
+            raise NotFound(f"deployment {deployment_id} has no watchlist entry {entry_id}")
+        entry = self._load(WatchlistEntry, entry_id, "watchlist entry", to_change=False)
+        if not entry.is_active:
+            raise InvalidTransition(f"watchlist entry {entry_id} is {entry.status}")
+        model_id = model_id or deployment.plan.model_id
+        if model_id != deployment.plan.model_id:
+            raise PolicyViolation(
+                f"deployment {deployment_id} matches with {deployment.plan.model_id!r}; "
+                f"a score from {model_id!r} is on another scale"
+            )
+        alert_id = alert_id or uuid4()
+        # Only an alert with a face crop has anything to seal, so only it gets a key.
+        keyed = self._new_key(alert_id) if face_crop is not None else nullcontext()
+        try:
+            with keyed:
+                alert = Alert.raise_(
+                    id=alert_id,
+                    deployment_id=deployment_id,
+                    camera_id=camera_id,
+                    entry_id=entry_id,
+                    category=entry.category,
+                    similarity=similarity,
+                    threshold=deployment.threshold,
+                    model_id=model_id,
+                    captured_at=captured_at,
+                    track_id=track_id,
+                    sealed_face_crop=(
+                        None
+                        if face_crop is None
+                        else self.vault.seal(alert_id, "face_crop", face_crop)
+                    ),
+                    actor=actor,
+                    occurred_at=self.clock(),
+                )
+                self._commit(alert)
+        except ConcurrentWrite:
+            # The same alert arrived twice at once (a matcher's retry): the first one stands.
+            if self._exists(alert_id):
+                return alert_id
+            raise
+        return alert_id
+
+    # --- alerts: decisions and outcomes -----------------------------------------------------
+
+    def adjudicate(
+        self, actor: Actor, alert_id: UUID, decision: Decision, reason: str = ""
+    ) -> None:
+        alert = self.alert(alert_id)
+        alert.adjudicate(decision=decision, reason=reason, actor=actor, occurred_at=self.clock())
+        self._commit(alert)
+
+    def record_engagement(
+        self, actor: Actor, alert_id: UUID, *, engaged: bool, confirmed: Confirmation
+    ) -> None:
+        alert = self.alert(alert_id)
+        alert.record_engagement(
+            engaged=engaged, confirmed=confirmed, actor=actor, occurred_at=self.clock()
+        )
+        self._commit(alert)
+
+    def record_outcome(
+        self, actor: Actor, alert_id: UUID, outcome: Outcome, occurred_at: datetime | None = None
+    ) -> None:
+        alert = self.alert(alert_id)
+        now = self.clock()
+        alert.record_outcome(
+            outcome=outcome, actor=actor, occurred_at=occurred_at or now, recorded_at=now
+        )
+        self._commit(alert)
+
+    @staticmethod
+    def equality_key_id(alert_id: UUID) -> UUID:
+        """Equality data has its own key: it outlives the alert's images, and is shredded by
+        its own rule."""
+        return uuid5(alert_id, "equality")
+
+    def record_perceived_demographics(
+        self, actor: Actor, alert_id: UUID, fields: dict[str, str]
+    ) -> None:
+        self.policy.check_perceived_demographics(fields)
+        if not fields:
+            raise InvalidInput("no perceived characteristics given")
+        alert = self.alert(alert_id)
+        key_id = self.equality_key_id(alert_id)
+        # Checked before a key exists, so a refusal leaves nothing behind.
+        alert.check_perceived_demographics_allowed(actor)
+        payload = json.dumps(fields, sort_keys=True).encode()
+        with self._new_key(key_id):
+            alert.record_perceived_demographics(
+                sealed_demographics=self.vault.seal(key_id, "demographics", payload),
+                actor=actor,
+                occurred_at=self.clock(),
+            )
+            self._commit(alert)
+
+    def reveal_perceived_demographics(self, alert_id: UUID, sealed: bytes) -> dict[str, str] | None:
+        plain = self.vault.unseal(self.equality_key_id(alert_id), "demographics", sealed)
+        return None if plain is None else dict(json.loads(plain))
+
+    def close_alert(self, actor: Actor, alert_id: UUID) -> None:
+        alert = self.alert(alert_id)
+        alert.close(actor=actor, occurred_at=self.clock())
+        self._commit(alert)
+
+    def place_legal_hold(
+        self, actor: Actor, alert_id: UUID, *, reason: str, proceedings_ref: str
+    ) -> None:
+        alert = self.alert(alert_id)
+        alert.place_legal_hold(
+            reason=reason, proceedings_ref=proceedings_ref, actor=actor, occurred_at=self.clock()
+        )
+        self._commit(alert)
+
+    def release_legal_hold(self, actor: Actor, alert_id: UUID, reason: str) -> None:
+        alert = self.alert(alert_id)
+        alert.release_legal_hold(reason=reason, actor=actor, occurred_at=self.clock())
+        self._commit(alert)
+
+    def erase_alert_images(self, alert_id: UUID, *, rule: str, actor: Actor = SYSTEM) -> None:
+        alert = self.alert(alert_id)
+        alert.erase_images(rule=rule, actor=actor, occurred_at=self.clock())
+        self._commit(alert)
+        self.vault.shred(alert_id)
+
+    def reveal_face_crop(self, alert_id: UUID) -> bytes | None:
+        alert = self.alert(alert_id)
+        if alert.sealed_face_crop is None:
+            return None
+        return self.vault.unseal(alert_id, "face_crop", alert.sealed_face_crop)

@@ -1,0 +1,119 @@
+"""The ledger's plumbing: how a command loads what it touches, saves atomically, and creates the
+key a sealed field needs. Command families build on it, one module each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import Alert
+from lfr_ledger.domain.clock import utcnow
+from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.errors import ConcurrentWrite, NotFound
+from lfr_ledger.domain.operation import Operation
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.sealing import PersonalDataVault
+from lfr_ledger.domain.transcodings import register_transcodings
+from lfr_ledger.domain.watchlist import WatchlistEntry
+
+A = TypeVar("A", bound=Aggregate)
+
+SYSTEM = Actor(id="system:retention", role=Role.ADMIN)
+
+
+class LedgerBase(Application[UUID]):
+    """What every command family shares: construction, loading, saving, sealing keys."""
+
+    name = "lfr"
+    env: ClassVar[dict[str, str]] = {
+        # Recently used aggregates stay in memory; fast-forward keeps them exact when
+        # other processes write to the same store.
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+    }
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        vault: PersonalDataVault,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(env)
+        self.vault = vault
+        self.policy = policy or Policy.load()
+        self.clock = clock
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _load(self, cls: type[A], aggregate_id: UUID, what: str, *, to_change: bool = True) -> A:
+        """The aggregate, up to date. `to_change=False` skips copying it out of the cache,
+        for checks that only read: the caller must not call its commands."""
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} with id {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no {what} with id {aggregate_id}")
+        return aggregate
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def _commit(self, *aggregates: Aggregate) -> None:
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            ids = ", ".join(str(a.id) for a in aggregates)
+            raise ConcurrentWrite(
+                f"record {ids} was changed by someone else at the same moment; "
+                "reload it and decide again"
+            ) from None
+        # The library caches only what it loaded; what was just saved is exactly the
+        # recorded state, and the next command on it (an adjudication after a raise) is near.
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate in aggregates:
+                cache.put(aggregate.id, aggregate)
+
+    @contextmanager
+    def _new_key(self, key_id: UUID) -> Iterator[None]:
+        """A key for what the block seals, shredded if the block fails: a refused or lost
+        command leaves no key behind."""
+        self.vault.create_key(key_id)
+        try:
+            yield
+        except BaseException:
+            self.vault.shred(key_id)
+            raise
+
+    def deployment(self, deployment_id: UUID) -> Deployment:
+        return self._load(Deployment, deployment_id, "deployment")
+
+    def operation(self, operation_id: UUID) -> Operation:
+        return self._load(Operation, operation_id, "operation")
+
+    def alert(self, alert_id: UUID) -> Alert:
+        return self._load(Alert, alert_id, "alert")
+
+    def watchlist_entry(self, entry_id: UUID) -> WatchlistEntry:
+        return self._load(WatchlistEntry, entry_id, "watchlist entry")
+
+    def watchlist(self, deployment_id: UUID) -> list[WatchlistEntry]:
+        return [self.watchlist_entry(i) for i in self.deployment(deployment_id).entry_ids]
+
+    def describe(self) -> dict[str, Any]:
+        return {"policy": self.policy.version, "recorder": type(self.recorder).__name__}

@@ -1,0 +1,183 @@
+"""Commands that compile, review and destroy a deployment's watchlist. Personal fields are sealed
+here, under the entry's own key, before they reach an event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID, uuid4
+
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
+from lfr_ledger.domain.errors import InvalidInput, PolicyViolation
+from lfr_ledger.domain.values import ERASED
+from lfr_ledger.domain.watchlist import WatchlistEntry
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What a watchlist manager submits for one subject."""
+
+    subject_ref: str
+    name: str
+    category: str
+    legal_basis: str
+    rationale: str
+    offence: str
+    image_source: str
+    image_taken_on: date | None = None
+    under_18: bool = False
+
+
+@dataclass(frozen=True)
+class RevealedEntry:
+    """A watchlist entry's personal fields, opened; `[erased]` once the key is shredded."""
+
+    entry_id: UUID
+    subject_ref: str
+    name: str
+    rationale: str
+    image: bytes | None
+    template: bytes | None
+    erased: bool
+
+
+class WatchlistCommands(LedgerBase):
+    # --- watchlist --------------------------------------------------------------------------
+
+    def enrol(
+        self,
+        actor: Actor,
+        deployment_id: UUID,
+        enrolment: Enrolment,
+        *,
+        image: bytes | None = None,
+        template: bytes | None = None,
+        model_id: str | None = None,
+        entry_id: UUID | None = None,
+    ) -> UUID:
+        """Enrols one subject. `template` is the float32 embedding the matcher computed from
+        `image`; an entry with neither serves an external matcher that holds the biometrics."""
+        deployment = self.deployment(deployment_id)
+        self.policy.check_category(enrolment.category, enrolment.rationale)
+        if not enrolment.name.strip():
+            raise InvalidInput("an enrolment needs the subject's name")
+        if not enrolment.subject_ref.strip():
+            raise InvalidInput("an enrolment needs a subject reference")
+        if template is not None and model_id != deployment.plan.model_id:
+            raise PolicyViolation(
+                f"the template was computed with model {model_id!r}, but deployment "
+                f"{deployment_id} matches with {deployment.plan.model_id!r}"
+            )
+        entry_id = entry_id or uuid4()
+        now = self.clock()
+        # Validate against the deployment before any key exists, so a refusal leaves nothing.
+        deployment.add_watchlist_entry(
+            entry_id=entry_id,
+            category=enrolment.category,
+            policy=self.policy,
+            actor=actor,
+            occurred_at=now,
+        )
+
+        def seal(field: str, value: bytes) -> bytes:
+            return self.vault.seal(entry_id, field, value)
+
+        with self._new_key(entry_id):
+            entry = WatchlistEntry.enrol(
+                id=entry_id,
+                deployment_id=deployment_id,
+                subject_digest=self.vault.subject_digest(enrolment.subject_ref.strip()),
+                sealed_subject_ref=seal("subject_ref", enrolment.subject_ref.strip().encode()),
+                sealed_name=seal("name", enrolment.name.strip().encode()),
+                sealed_rationale=seal("rationale", enrolment.rationale.strip().encode()),
+                category=enrolment.category,
+                legal_basis=enrolment.legal_basis,
+                offence=enrolment.offence,
+                image_source=enrolment.image_source,
+                image_taken_on=enrolment.image_taken_on,
+                under_18=enrolment.under_18,
+                model_id=model_id,
+                sealed_image=seal("image", image) if image is not None else None,
+                sealed_template=seal("template", template) if template is not None else None,
+                actor=actor,
+                occurred_at=now,
+            )
+            self._commit(deployment, entry)
+        return entry_id
+
+    def withdraw_entry(self, actor: Actor, entry_id: UUID, reason: str) -> None:
+        entry = self.watchlist_entry(entry_id)
+        entry.withdraw(reason=reason, actor=actor, occurred_at=self.clock())
+        self._commit(entry)
+
+    def review_watchlist(
+        self,
+        actor: Actor,
+        deployment_id: UUID,
+        *,
+        confirmed_count: int,
+        not_excessive: bool,
+        note: str = "",
+    ) -> int:
+        deployment = self.deployment(deployment_id)
+        active = sum(1 for e in self.watchlist(deployment_id) if e.is_active)
+        deployment.review_watchlist(
+            entry_count=active,
+            confirmed_count=confirmed_count,
+            not_excessive=not_excessive,
+            note=note,
+            policy=self.policy,
+            actor=actor,
+            occurred_at=self.clock(),
+        )
+        self._commit(deployment)
+        return active
+
+    def reveal_entry(self, entry_id: UUID) -> RevealedEntry:
+        """Opens an entry's personal fields. Callers at the edge log the consultation."""
+        entry = self.watchlist_entry(entry_id)
+
+        def unseal(field: str, sealed: bytes | None) -> bytes | None:
+            return None if sealed is None else self.vault.unseal(entry_id, field, sealed)
+
+        name = unseal("name", entry.sealed_name)
+        if name is None:
+            return RevealedEntry(entry_id, ERASED, ERASED, ERASED, None, None, erased=True)
+        return RevealedEntry(
+            entry_id=entry_id,
+            subject_ref=(unseal("subject_ref", entry.sealed_subject_ref) or b"").decode(),
+            name=name.decode(),
+            rationale=(unseal("rationale", entry.sealed_rationale) or b"").decode(),
+            image=unseal("image", entry.sealed_image),
+            template=unseal("template", entry.sealed_template),
+            erased=False,
+        )
+
+    def entry_template(self, entry_id: UUID) -> bytes | None:
+        """Only the template, for the matcher's index: opening the name and image as well
+        would put them in a matcher node's memory for no purpose."""
+        entry = self.watchlist_entry(entry_id)
+        if entry.sealed_template is None:
+            return None
+        return self.vault.unseal(entry_id, "template", entry.sealed_template)
+
+    def destroy_watchlist(
+        self, deployment_id: UUID, *, rule: str, actor: Actor = SYSTEM
+    ) -> list[UUID]:
+        """Shreds every entry's key and records a manifest of what was destroyed."""
+        deployment = self.deployment(deployment_id)
+        entries = self.watchlist(deployment_id)
+        now = self.clock()
+        deployment.destroy_watchlist(
+            manifest=[e.id for e in entries], rule=rule, actor=actor, occurred_at=now
+        )
+        pending = [e for e in entries if e.status != "destroyed"]
+        for entry in pending:
+            entry.destroy(rule=rule, actor=actor, occurred_at=now)
+        # The record of erasure is durable before the erasure itself: a crash in between
+        # leaves keys to shred on the next run, never data erased without trace.
+        self._commit(deployment, *pending)
+        for entry in entries:
+            self.vault.shred(entry.id)
+        return [e.id for e in entries]

@@ -1,0 +1,421 @@
+"""A deployment: one authorised use of LFR at one place for one window, and its watchlist."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from lfr_ledger.domain.actors import Actor, Role, rank_at_least
+from lfr_ledger.domain.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotPermitted,
+    PolicyViolation,
+    RoleSeparationViolated,
+)
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.values import DeploymentPlan, DeploymentStatus
+
+S = DeploymentStatus
+
+
+class DeploymentTopic:
+    """The stored topic of each Deployment event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    PROPOSED = "lfr/Deployment.Proposed"
+    AUTHORISED = "lfr/Deployment.Authorised"
+    URGENT_AUTHORITY_CONFIRMED = "lfr/Deployment.UrgentAuthorityConfirmed"
+    REFUSED = "lfr/Deployment.Refused"
+    THRESHOLD_CHANGED = "lfr/Deployment.ThresholdChanged"
+    WATCHLIST_ENTRY_ADDED = "lfr/Deployment.WatchlistEntryAdded"
+    WATCHLIST_REVIEWED = "lfr/Deployment.WatchlistReviewed"
+    WATCHLIST_DESTROYED = "lfr/Deployment.WatchlistDestroyed"
+    STARTED = "lfr/Deployment.Started"
+    PAUSED = "lfr/Deployment.Paused"
+    RESUMED = "lfr/Deployment.Resumed"
+    ENDED = "lfr/Deployment.Ended"
+    POST_DEPLOYMENT_REVIEWED = "lfr/Deployment.PostDeploymentReviewed"
+
+
+class Deployment(Aggregate):
+    TOPIC = "lfr/Deployment"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/Deployment.Created"
+
+    # --- proposal -------------------------------------------------------------------------
+
+    @classmethod
+    def propose(
+        cls,
+        *,
+        plan: DeploymentPlan,
+        threshold: float | None,
+        policy: Policy,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> Deployment:
+        actor.require(Role.PLANNER)
+        if plan.policy_ref != policy.version:
+            raise PolicyViolation(
+                f"the proposal cites policy {plan.policy_ref!r} but {policy.version!r} is in force"
+            )
+        unknown = [c for c in plan.watchlist_categories if c not in policy.categories]
+        if unknown:
+            raise PolicyViolation(
+                f"watchlist categories {unknown} are not in policy {policy.version}'s closed list"
+            )
+        if threshold is None:
+            threshold = policy.thresholds_for(plan.model_id).default_threshold
+        policy.check_threshold(plan.model_id, threshold)
+        return cls(
+            plan=plan,
+            threshold=threshold,
+            policy_version=policy.version,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("Proposed", topic=DeploymentTopic.PROPOSED)
+    def __init__(
+        self,
+        *,
+        plan: DeploymentPlan,
+        threshold: float,
+        policy_version: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.plan = plan
+        self.threshold = threshold
+        self.policy_version = policy_version
+        self.status = S.PROPOSED
+        self.proposed_by = actor.id
+        # Who performed which duty here, for the policy's role-separation rules.
+        self.duties: dict[str, list[str]] = {"propose": [actor.id]}
+        self.authorised_by: str | None = None
+        self.urgent = False
+        self.urgent_confirmed = False
+        self.authorised_at: datetime | None = None
+        self.entry_ids: list[UUID] = []
+        self.watchlist_reviewed = False
+        self.reviewed_entry_count: int | None = None
+        self.started_at: datetime | None = None
+        self.ended_at: datetime | None = None
+        self.watchlist_destroyed_at: datetime | None = None
+        self.post_review_at: datetime | None = None
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _require_status(self, *allowed: DeploymentStatus, doing: str) -> None:
+        if self.status not in allowed:
+            wanted = " or ".join(s.value for s in allowed)
+            raise InvalidTransition(
+                f"cannot {doing}: deployment {self.id} is {self.status}, it must be {wanted}"
+            )
+
+    def _check_separation(self, duty: str, actor: Actor, policy: Policy) -> None:
+        for other in policy.conflicting_duties(duty):
+            if actor.id in self.duties.get(other, []):
+                raise RoleSeparationViolated(
+                    f"actor {actor.id} performed '{other}' on deployment {self.id}; policy "
+                    f"{policy.version} forbids the same person to '{duty}' it"
+                )
+
+    def _note_duty(self, duty: str, actor_id: str) -> None:
+        holders = self.duties.setdefault(duty, [])
+        if actor_id not in holders:
+            holders.append(actor_id)
+
+    def _require_authority(self, actor: Actor, policy: Policy, *, urgent: bool = False) -> None:
+        actor.require(Role.AUTHORISING_OFFICER)
+        minimum = policy.urgent_minimum_rank if urgent else policy.minimum_rank
+        if not rank_at_least(actor.rank, minimum):
+            raise NotPermitted(
+                f"authority needs rank {minimum} or above under policy {policy.version}; "
+                f"the actor's rank is {actor.rank or 'not stated'}"
+            )
+
+    def inside_window(self, at: datetime) -> bool:
+        return self.plan.starts_at <= at < self.plan.ends_at
+
+    def has_camera(self, camera_id: str) -> bool:
+        return any(c.id == camera_id for c in self.plan.cameras)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == S.LIVE
+
+    # --- authorisation ----------------------------------------------------------------------
+
+    def authorise(
+        self,
+        *,
+        authority_ref: str,
+        urgent: bool,
+        policy: Policy,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self._require_status(S.PROPOSED, doing="authorise")
+        self._require_authority(actor, policy, urgent=urgent)
+        self._check_separation("authorise", actor, policy)
+        if not authority_ref.strip():
+            raise InvalidInput("an authorisation needs an authority reference")
+        if occurred_at >= self.plan.ends_at:
+            raise InvalidTransition(
+                f"cannot authorise deployment {self.id}: its window ended at "
+                f"{self.plan.ends_at.isoformat()}"
+            )
+        self._authorised(
+            authority_ref=authority_ref.strip(),
+            urgent=urgent,
+            rank=actor.rank,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("Authorised", topic=DeploymentTopic.AUTHORISED)
+    def _authorised(
+        self,
+        *,
+        authority_ref: str,
+        urgent: bool,
+        rank: str | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.status = S.AUTHORISED
+        self.authorised_by = actor.id
+        self.authorised_at = occurred_at
+        self.urgent = urgent
+        self._note_duty("authorise", actor.id)
+
+    def confirm_urgent_authority(
+        self, *, written_ref: str, policy: Policy, actor: Actor, occurred_at: datetime
+    ) -> None:
+        if not self.urgent:
+            raise InvalidTransition(f"deployment {self.id} was not authorised urgently")
+        if self.urgent_confirmed:
+            raise InvalidTransition(
+                f"urgent authority for deployment {self.id} is already confirmed"
+            )
+        self._require_authority(actor, policy)
+        if not written_ref.strip():
+            raise InvalidInput("a written confirmation needs its reference")
+        self._urgent_authority_confirmed(
+            written_ref=written_ref.strip(), actor=actor, occurred_at=occurred_at
+        )
+
+    @event("UrgentAuthorityConfirmed", topic=DeploymentTopic.URGENT_AUTHORITY_CONFIRMED)
+    def _urgent_authority_confirmed(
+        self, *, written_ref: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.urgent_confirmed = True
+
+    def refuse(self, *, reason: str, policy: Policy, actor: Actor, occurred_at: datetime) -> None:
+        self._require_status(S.PROPOSED, doing="refuse")
+        self._require_authority(actor, policy)
+        if not reason.strip():
+            raise InvalidInput("a refusal needs a reason")
+        self._refused(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
+
+    @event("Refused", topic=DeploymentTopic.REFUSED)
+    def _refused(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        self.status = S.REFUSED
+
+    def change_threshold(
+        self, *, threshold: float, reason: str, policy: Policy, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self._require_status(
+            S.PROPOSED, S.AUTHORISED, S.LIVE, S.PAUSED, doing="change the threshold"
+        )
+        self._require_authority(actor, policy)
+        policy.check_threshold(self.plan.model_id, threshold)
+        if not reason.strip():
+            raise InvalidInput("a threshold change needs a reason")
+        if threshold == self.threshold:
+            raise InvalidInput(f"the threshold is already {threshold}")
+        self._threshold_changed(
+            threshold=threshold,
+            previous=self.threshold,
+            reason=reason.strip(),
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("ThresholdChanged", topic=DeploymentTopic.THRESHOLD_CHANGED)
+    def _threshold_changed(
+        self, *, threshold: float, previous: float, reason: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.threshold = threshold
+
+    # --- watchlist --------------------------------------------------------------------------
+
+    def add_watchlist_entry(
+        self, *, entry_id: UUID, category: str, policy: Policy, actor: Actor, occurred_at: datetime
+    ) -> None:
+        actor.require(Role.WATCHLIST_MANAGER)
+        self._require_status(
+            S.PROPOSED,
+            S.AUTHORISED,
+            doing="enrol: the watchlist is frozen once the deployment starts",
+        )
+        self._check_separation("compile_watchlist", actor, policy)
+        if category not in self.plan.watchlist_categories:
+            raise PolicyViolation(
+                f"category {category!r} is not among this deployment's authorised categories: "
+                + ", ".join(self.plan.watchlist_categories)
+            )
+        self._watchlist_entry_added(
+            entry_id=entry_id, category=category, actor=actor, occurred_at=occurred_at
+        )
+
+    @event("WatchlistEntryAdded", topic=DeploymentTopic.WATCHLIST_ENTRY_ADDED)
+    def _watchlist_entry_added(
+        self, *, entry_id: UUID, category: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.entry_ids.append(entry_id)
+        self._note_duty("compile_watchlist", actor.id)
+        # A reviewed watchlist that changes must be reviewed again.
+        self.watchlist_reviewed = False
+
+    def review_watchlist(
+        self,
+        *,
+        entry_count: int,
+        confirmed_count: int,
+        not_excessive: bool,
+        note: str,
+        policy: Policy,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self._require_status(S.PROPOSED, S.AUTHORISED, doing="review the watchlist")
+        self._require_authority(actor, policy)
+        self._check_separation("review_watchlist", actor, policy)
+        if entry_count == 0:
+            raise InvalidTransition(f"deployment {self.id} has an empty watchlist to review")
+        if confirmed_count != entry_count:
+            raise InvalidTransition(
+                f"the watchlist has {entry_count} active entries, not {confirmed_count}: "
+                "it changed since it was read; review it again"
+            )
+        if not not_excessive:
+            raise PolicyViolation(
+                "the reviewer did not confirm the watchlist is not excessive; "
+                "remove entries, then review again"
+            )
+        self._watchlist_reviewed(
+            entry_count=entry_count, note=note.strip(), actor=actor, occurred_at=occurred_at
+        )
+
+    @event("WatchlistReviewed", topic=DeploymentTopic.WATCHLIST_REVIEWED)
+    def _watchlist_reviewed(
+        self, *, entry_count: int, note: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.watchlist_reviewed = True
+        self.reviewed_entry_count = entry_count
+        self._note_duty("review_watchlist", actor.id)
+
+    def destroy_watchlist(
+        self, *, manifest: list[UUID], rule: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self._require_status(S.ENDED, S.REFUSED, doing="destroy the watchlist")
+        if self.watchlist_destroyed_at is not None:
+            raise InvalidTransition(f"the watchlist of deployment {self.id} is already destroyed")
+        self._watchlist_destroyed(
+            manifest=manifest, rule=rule, actor=actor, occurred_at=occurred_at
+        )
+
+    @event("WatchlistDestroyed", topic=DeploymentTopic.WATCHLIST_DESTROYED)
+    def _watchlist_destroyed(
+        self, *, manifest: list[UUID], rule: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.watchlist_destroyed_at = occurred_at
+
+    # --- live operation ---------------------------------------------------------------------
+
+    def start(self, *, policy: Policy, actor: Actor, occurred_at: datetime) -> None:
+        actor.require(Role.OPERATOR)
+        self._require_status(S.AUTHORISED, doing="start")
+        if not self.watchlist_reviewed:
+            raise InvalidTransition(
+                f"deployment {self.id}'s watchlist has not been reviewed by an authorising officer"
+            )
+        if not self.inside_window(occurred_at):
+            raise InvalidTransition(
+                f"deployment {self.id} is authorised for {self.plan.starts_at.isoformat()} to "
+                f"{self.plan.ends_at.isoformat()}; it cannot start at {occurred_at.isoformat()}"
+            )
+        if self.urgent and not self.urgent_confirmed and self.authorised_at is not None:
+            deadline = self.authorised_at + timedelta(hours=policy.urgent_confirmation_hours)
+            if occurred_at > deadline:
+                raise InvalidTransition(
+                    f"urgent authority for deployment {self.id} was not confirmed in writing "
+                    f"within {policy.urgent_confirmation_hours} h"
+                )
+        self._started(actor=actor, occurred_at=occurred_at)
+
+    @event("Started", topic=DeploymentTopic.STARTED)
+    def _started(self, *, actor: Actor, occurred_at: datetime) -> None:
+        self.status = S.LIVE
+        self.started_at = occurred_at
+
+    def pause(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        actor.require(Role.OPERATOR)
+        self._require_status(S.LIVE, doing="pause")
+        self._paused(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
+
+    @event("Paused", topic=DeploymentTopic.PAUSED)
+    def _paused(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        self.status = S.PAUSED
+
+    def resume(self, *, actor: Actor, occurred_at: datetime) -> None:
+        actor.require(Role.OPERATOR)
+        self._require_status(S.PAUSED, doing="resume")
+        if not self.inside_window(occurred_at):
+            raise InvalidTransition(
+                f"deployment {self.id}'s window closed at {self.plan.ends_at.isoformat()}; "
+                "end it instead"
+            )
+        self._resumed(actor=actor, occurred_at=occurred_at)
+
+    @event("Resumed", topic=DeploymentTopic.RESUMED)
+    def _resumed(self, *, actor: Actor, occurred_at: datetime) -> None:
+        self.status = S.LIVE
+
+    def end(self, *, actor: Actor, occurred_at: datetime) -> None:
+        actor.require(Role.OPERATOR)
+        self._require_status(S.AUTHORISED, S.LIVE, S.PAUSED, doing="end")
+        self._ended(actor=actor, occurred_at=occurred_at)
+
+    @event("Ended", topic=DeploymentTopic.ENDED)
+    def _ended(self, *, actor: Actor, occurred_at: datetime) -> None:
+        self.status = S.ENDED
+        self.ended_at = occurred_at
+
+    # --- after the deployment ---------------------------------------------------------------
+
+    def record_post_deployment_review(
+        self, *, findings: str, policy: Policy, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self._require_status(S.ENDED, doing="review the deployment")
+        self._require_authority(actor, policy)
+        if self.post_review_at is not None:
+            raise InvalidTransition(f"deployment {self.id} already has its post-deployment review")
+        if not findings.strip():
+            raise InvalidInput("a post-deployment review needs its findings")
+        self._post_deployment_reviewed(
+            findings=findings.strip(), actor=actor, occurred_at=occurred_at
+        )
+
+    @event("PostDeploymentReviewed", topic=DeploymentTopic.POST_DEPLOYMENT_REVIEWED)
+    def _post_deployment_reviewed(
+        self, *, findings: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.post_review_at = occurred_at

@@ -1,0 +1,146 @@
+"""The versioned policy file and the rules read from it."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from lfr_ledger.domain.actors import RANKS
+from lfr_ledger.domain.errors import InvalidInput, PolicyViolation
+
+
+@dataclass(frozen=True)
+class ModelThresholds:
+    default_threshold: float
+    threshold_floor: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    content_hash: str
+    text: str
+    minimum_rank: str
+    urgent_minimum_rank: str
+    urgent_confirmation_hours: int
+    categories: tuple[str, ...]
+    extra_justification: dict[str, int]
+    minimum_rationale_length: int
+    default_model: str
+    models: dict[str, ModelThresholds]
+    watchlist_hours_after_end: int
+    alert_image_days: int
+    forbidden_pairs: tuple[tuple[str, str], ...]
+    equality_fields: dict[str, tuple[str, ...]]
+    minimum_cell_size: int
+
+    @classmethod
+    def parse(cls, text: str) -> Policy:
+        try:
+            data = tomllib.loads(text)
+            auth = data["authorisation"]
+            watchlist = data["watchlist"]
+            retention = data["retention"]
+            models = {
+                name: ModelThresholds(
+                    default_threshold=float(m["default_threshold"]),
+                    threshold_floor=float(m["threshold_floor"]),
+                )
+                for name, m in data["models"].items()
+            }
+            policy = cls(
+                version=str(data["version"]),
+                content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                text=text,
+                minimum_rank=str(auth["minimum_rank"]),
+                urgent_minimum_rank=str(auth["urgent_minimum_rank"]),
+                urgent_confirmation_hours=int(auth["urgent_confirmation_hours"]),
+                categories=tuple(watchlist["categories"]),
+                extra_justification=dict(watchlist.get("extra_justification", {})),
+                minimum_rationale_length=int(watchlist.get("minimum_rationale_length", 0)),
+                default_model=str(data["matching"]["default_model"]),
+                models=models,
+                watchlist_hours_after_end=int(retention["watchlist_hours_after_end"]),
+                alert_image_days=int(retention["alert_image_days"]),
+                forbidden_pairs=tuple(
+                    (str(a), str(b)) for a, b in data["separation"]["forbidden_pairs"]
+                ),
+                equality_fields={
+                    k: tuple(v) for k, v in data["equality"].items() if isinstance(v, list)
+                },
+                minimum_cell_size=int(data["equality"]["minimum_cell_size"]),
+            )
+        except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+            raise InvalidInput(f"the policy file is incomplete or malformed: {exc}") from exc
+        for rank in (policy.minimum_rank, policy.urgent_minimum_rank):
+            if rank not in RANKS:
+                raise InvalidInput(f"the policy names an unknown rank {rank!r}")
+        if policy.default_model not in policy.models:
+            raise InvalidInput(
+                f"the policy's default model {policy.default_model!r} has no thresholds"
+            )
+        return policy
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Policy:
+        """The given policy file, or the default one shipped with the package."""
+        if path is None:
+            text = (
+                resources.files("lfr_ledger.domain")
+                .joinpath("policy.toml")
+                .read_text(encoding="utf-8")
+            )
+        else:
+            text = path.read_text(encoding="utf-8")
+        return cls.parse(text)
+
+    def thresholds_for(self, model_id: str) -> ModelThresholds:
+        try:
+            return self.models[model_id]
+        except KeyError:
+            known = ", ".join(sorted(self.models))
+            raise PolicyViolation(
+                f"policy {self.version} sets no threshold for model {model_id!r}; known: {known}"
+            ) from None
+
+    def check_threshold(self, model_id: str, threshold: float) -> None:
+        floor = self.thresholds_for(model_id).threshold_floor
+        if not 0.0 < threshold <= 1.0:
+            raise InvalidInput(f"threshold must lie in (0, 1], got {threshold}")
+        if threshold < floor:
+            raise PolicyViolation(
+                f"threshold {threshold} is below the floor {floor} that policy {self.version} "
+                f"sets for model {model_id}"
+            )
+
+    def check_category(self, category: str, rationale: str) -> None:
+        if category not in self.categories:
+            raise PolicyViolation(
+                f"category {category!r} is not in policy {self.version}'s closed list: "
+                + ", ".join(self.categories)
+            )
+        needed = max(self.minimum_rationale_length, self.extra_justification.get(category, 0))
+        if len(rationale.strip()) < needed:
+            raise PolicyViolation(
+                f"category {category} needs a rationale of at least {needed} characters "
+                f"under policy {self.version}"
+            )
+
+    def check_perceived_demographics(self, fields: dict[str, str]) -> None:
+        for name, value in fields.items():
+            allowed = self.equality_fields.get(name)
+            if allowed is None:
+                raise InvalidInput(
+                    f"{name!r} is not an equality field; policy {self.version} knows: "
+                    + ", ".join(sorted(self.equality_fields))
+                )
+            if value not in allowed:
+                raise InvalidInput(f"{name} must be one of: {', '.join(allowed)}")
+
+    def conflicting_duties(self, duty: str) -> set[str]:
+        return {b for a, b in self.forbidden_pairs if a == duty} | {
+            a for a, b in self.forbidden_pairs if b == duty
+        }

@@ -1,0 +1,193 @@
+"""Small single-event records: the policy adopted, faces counted, consultations, disclosures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.errors import InvalidInput
+
+# Fixed namespace so ids derived from natural keys are the same in every process.
+LFR_NAMESPACE = UUID("6f1c1a52-3c0b-4b8e-9a57-1f2d7c3e9b10")
+
+
+class PolicyVersionTopic:
+    """The stored topic of each PolicyVersion event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    ADOPTED = "lfr/PolicyVersion.Adopted"
+
+
+class PolicyVersion(Aggregate):
+    TOPIC = "lfr/PolicyVersion"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/PolicyVersion.Created"
+
+    @staticmethod
+    def id_for(version: str) -> UUID:
+        return uuid5(LFR_NAMESPACE, f"policy:{version}")
+
+    @classmethod
+    def adopt(
+        cls, *, version: str, content_hash: str, text: str, actor: Actor, occurred_at: datetime
+    ) -> PolicyVersion:
+        actor.require(Role.ADMIN)
+        return cls(
+            id=cls.id_for(version),
+            policy_version=version,
+            content_hash=content_hash,
+            text=text,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("Adopted", topic=PolicyVersionTopic.ADOPTED)
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        policy_version: str,
+        content_hash: str,
+        text: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        # Not `version`: that name is the aggregate's own sequence number.
+        self.policy_version = policy_version
+        self.content_hash = content_hash
+        self.text = text
+        self.adopted_at = occurred_at
+
+
+class FaceCountTopic:
+    """The stored topic of each FaceCount event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    FACES_COUNTED = "lfr/FaceCount.FacesCounted"
+
+
+class FaceCount(Aggregate):
+    """The only trace a non-matching face leaves: a count per camera per period.
+
+    Its id derives from (deployment, camera, period start), so a matcher that resends the
+    same report after a network failure records it once.
+    """
+
+    TOPIC = "lfr/FaceCount"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/FaceCount.Created"
+
+    @staticmethod
+    def id_for(deployment_id: UUID, camera_id: str, period_start: datetime) -> UUID:
+        return uuid5(LFR_NAMESPACE, f"faces:{deployment_id}:{camera_id}:{period_start.isoformat()}")
+
+    @classmethod
+    def report(
+        cls,
+        *,
+        deployment_id: UUID,
+        camera_id: str,
+        period_start: datetime,
+        period_end: datetime,
+        count: int,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> FaceCount:
+        actor.require(Role.MATCHER)
+        if count < 0:
+            raise InvalidInput("a face count cannot be negative")
+        if period_end <= period_start:
+            raise InvalidInput("period_end must be after period_start")
+        return cls(
+            id=cls.id_for(deployment_id, camera_id, period_start),
+            deployment_id=deployment_id,
+            camera_id=camera_id,
+            period_start=period_start,
+            period_end=period_end,
+            count=count,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("FacesCounted", topic=FaceCountTopic.FACES_COUNTED)
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        deployment_id: UUID,
+        camera_id: str,
+        period_start: datetime,
+        period_end: datetime,
+        count: int,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.deployment_id = deployment_id
+        self.camera_id = camera_id
+        self.period_start = period_start
+        self.period_end = period_end
+        self.count = count
+
+
+class ConsultationTopic:
+    """The stored topic of each Consultation event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    RECORDED = "lfr/Consultation.Recorded"
+
+
+class Consultation(Aggregate):
+    """A record of personal data being read (DPA 2018 Part 3 s.62 logging)."""
+
+    TOPIC = "lfr/Consultation"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/Consultation.Created"
+
+    @event("Recorded", topic=ConsultationTopic.RECORDED)
+    def __init__(self, *, record: str, purpose: str, actor: Actor, occurred_at: datetime) -> None:
+        self.record = record
+        self.purpose = purpose
+        self.actor_id = actor.id
+        self.occurred_at = occurred_at
+
+
+class DisclosureTopic:
+    """The stored topic of each Disclosure event. Stable strings, so classes can move without
+    breaking stored events; readers of the log filter on these, never on literals."""
+
+    RECORDED = "lfr/Disclosure.Recorded"
+
+
+class Disclosure(Aggregate):
+    """A record of personal data given to someone outside the system (export, SAR)."""
+
+    TOPIC = "lfr/Disclosure"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/Disclosure.Created"
+
+    @event("Recorded", topic=DisclosureTopic.RECORDED)
+    def __init__(
+        self, *, recipient: str, record: str, legal_basis: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.recipient = recipient
+        self.record = record
+        self.legal_basis = legal_basis
+        self.actor_id = actor.id
+        self.occurred_at = occurred_at
+
+
+# Records whose first event names their deployment in a field (`deployment_id`) instead of
+# being listed by it: whoever gathers one deployment's records looks for these.
+NAMES_ITS_DEPLOYMENT: tuple[str, ...] = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)

@@ -1,0 +1,35 @@
+"""Personal data is sealed (encrypted) under a key per record, held outside the event log.
+
+Deleting a record's key erases that record's personal data from every copy of the log at
+once, while the events themselves stay intact and the hash chain still verifies.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+
+class PersonalDataVault(Protocol):
+    """Holds one key per watchlist entry or alert. Implemented outside the domain (audit/)."""
+
+    def create_key(self, key_id: UUID) -> None: ...
+
+    def seal(self, key_id: UUID, field: str, plaintext: bytes) -> bytes:
+        """Encrypts `plaintext` bound to (key_id, field), so sealed fields cannot be swapped."""
+        ...
+
+    def unseal(self, key_id: UUID, field: str, sealed: bytes) -> bytes | None:
+        """The plaintext, or None when the key was shredded."""
+        ...
+
+    def shred(self, key_id: UUID) -> bool:
+        """Destroys the key; True if a key was destroyed, False if it was already gone."""
+        ...
+
+    def has_key(self, key_id: UUID) -> bool: ...
+
+    def subject_digest(self, subject_ref: str) -> str:
+        """A keyed, stable pseudonym of a subject reference, for subject-access look-ups that
+        must still work after the entry's own key was shredded."""
+        ...

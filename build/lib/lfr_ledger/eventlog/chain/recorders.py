@@ -1,0 +1,222 @@
+"""The recorders that write each event's chain link in the event's own transaction, one per
+backend, selected through the library's APPLICATION_RECORDER_TOPIC."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import (
+    DatabaseError,
+    StoredEvent,
+)
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg.sql import SQL, Composed, Identifier
+
+from lfr_ledger.eventlog.chain.hashing import (
+    GENESIS,
+    SQLITE_EVENTS_TABLE,
+    chain_links,
+    chain_table_name,
+)
+from lfr_ledger.eventlog.chain.readers import PostgresChainReader, SQLiteChainReader
+
+if TYPE_CHECKING:
+    pass
+
+
+class ChainBrokenError(DatabaseError):
+    """The stored chain cannot be extended (its head is not behind the new event): tampering."""
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """SQLite application recorder that appends the chain links in the events' transaction.
+
+    The head of the chain is remembered after each commit, so the usual insert costs one extra
+    INSERT and no read. The memory is trusted only when the new event's rowid is the remembered
+    id + 1: SQLite gives a new row the largest rowid + 1, so then nobody (no other process, no
+    rolled-back attempt of ours) has appended since. Otherwise the head is read from the table.
+    """
+
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = SQLITE_EVENTS_TABLE
+    ) -> None:
+        self.chain_table_name = chain_table_name(events_table_name)
+        super().__init__(datastore, events_table_name)
+        self._select_head = (
+            f"SELECT notification_id, hash FROM {self.chain_table_name} "
+            "ORDER BY notification_id DESC LIMIT 1"
+        )
+        self._insert_link = f"INSERT INTO {self.chain_table_name} VALUES (?,?,?)"
+        self._committed_head: tuple[int, bytes] | None = None
+        self._pending_head: tuple[int, bytes] | None = None
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {chain_table_name(self.events_table_name)} ("
+            "notification_id INTEGER PRIMARY KEY, "
+            "prev_id INTEGER NOT NULL, "
+            "hash BLOB NOT NULL)"
+        )
+        return statements
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with self.datastore.transaction(commit=True) as c:
+            ids = self._insert_events(c, stored_events, **kwargs)
+            # Still under the pool's writer lock, so no other thread has replaced it.
+            pending = self._pending_head
+        # Only a committed head may be remembered.
+        if pending is not None:
+            self._committed_head = pending
+        return ids
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        self._pending_head = None
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if not stored_events or not ids:
+            return ids
+        head = self._committed_head
+        if head is None or head[0] != ids[0] - 1:
+            # The events' INSERT took SQLite's write lock, so this read sees the latest head
+            # (reading before writing could fail with SQLITE_BUSY_SNAPSHOT).
+            c.execute(self._select_head)
+            row = c.fetchone()
+            head = (row[0], bytes(row[1])) if row else (0, GENESIS)
+            if head[0] >= ids[0]:
+                raise ChainBrokenError(
+                    f"chain head {head[0]} is not before new event {ids[0]}: the log was "
+                    "tampered with (run `lfr audit verify`)"
+                )
+        links = chain_links(head[0], head[1], ids, stored_events, self.datastore.originator_id_type)
+        if len(links) == 1:
+            c.execute(self._insert_link, links[0])
+        else:
+            c.executemany(self._insert_link, links)
+        self._pending_head = (links[-1][0], links[-1][2])
+        return ids
+
+    def chain_reader(self) -> SQLiteChainReader:
+        return SQLiteChainReader(self.datastore, self.events_table_name)
+
+
+class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """PostgreSQL application recorder whose events INSERT also appends the chain links.
+
+    The links are computed by the database in the same statement that inserts the events (the
+    same encoding as `chain_hash`, with PostgreSQL's `sha256()`), so the chain adds no statement
+    and no round trip: with the pure-Python psycopg each extra statement costs more client CPU
+    than the server-side hashing. The library locks the events table (EXCLUSIVE) before the
+    INSERT, so the head read inside the statement is the latest committed one. The verifier
+    recomputes every link in Python, which cross-checks the two implementations.
+
+    With `POSTGRES_ENABLE_DB_FUNCTIONS` the library calls an insert function instead; ours is
+    replaced by one that runs the same statement (and, unlike the library's, locks the table,
+    which the chain needs to stay linear).
+    """
+
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.chain_table_name = chain_table_name(events_table_name)
+        schema = Identifier(self.datastore.schema)
+        # A running aggregate folds the links in one pass: h = sha256(h || tail) per row, where
+        # the first row fed in is the previous head itself.
+        step = Identifier(self.datastore.schema, "lfr_chain_step")
+        create = [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
+                "notification_id bigint PRIMARY KEY, "
+                "prev_id bigint NOT NULL, "
+                "hash bytea NOT NULL)"
+            ).format(schema=schema, chain=Identifier(self.chain_table_name)),
+            SQL(
+                "CREATE OR REPLACE FUNCTION {step}(state bytea, tail bytea) RETURNS bytea "
+                "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+                "'SELECT CASE WHEN state IS NULL THEN tail ELSE sha256(state || tail) END'"
+            ).format(step=step),
+            SQL("CREATE OR REPLACE AGGREGATE {agg}(bytea) (SFUNC = {step}, STYPE = bytea)").format(
+                agg=Identifier(self.datastore.schema, "lfr_chain_fold"), step=step
+            ),
+        ]
+        index = self.create_insert_function_statement_index
+        self.sql_create_statements[index:index] = create
+        self.create_insert_function_statement_index += len(create)
+        self.insert_events_statement = self._chained_insert(
+            SQL("%s::{schema}.{type}[]").format(
+                schema=schema, type=Identifier(self.stored_event_type_name)
+            )
+        )
+
+        function_name = self.chain_table_name + "_insert"
+        self.check_identifier_length(function_name)
+        self.pg_function_name_insert_events = function_name
+        self.sql_invoke_pg_function_insert_events = SQL(
+            "SELECT * FROM {schema}.{function}((%s))"
+        ).format(schema=schema, function=Identifier(function_name))
+        self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{type}[]) "
+            "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+            "BEGIN "
+            "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+            "LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
+            "NOTIFY {channel}; "
+            "RETURN QUERY {insert}; "
+            "END; $BODY$"
+        ).format(
+            schema=schema,
+            function=Identifier(function_name),
+            type=Identifier(self.stored_event_type_name),
+            lock_timeout=self.datastore.lock_timeout,
+            events=Identifier(self.events_table_name),
+            channel=Identifier(self.channel_name),
+            insert=self._chained_insert(SQL("events")),
+        )
+
+    def _chained_insert(self, source: SQL | Composed) -> Composed:
+        """INSERT the events from `source` and their links; returns the notification ids."""
+        return SQL(
+            "WITH ins AS ("
+            " INSERT INTO {schema}.{events} AS t"
+            " (originator_id, originator_version, topic, state)"
+            " SELECT originator_id, originator_version, topic, state FROM unnest({source})"
+            " RETURNING notification_id, originator_id, originator_version, topic, state), "
+            "head AS ("
+            " SELECT notification_id, hash FROM {schema}.{chain}"
+            " ORDER BY notification_id DESC LIMIT 1), "
+            # The previous head, then per new event everything hashed after h_{n-1}.
+            "seq AS ("
+            " SELECT false AS new, COALESCE((SELECT notification_id FROM head), 0) AS id,"
+            " COALESCE((SELECT hash FROM head), decode(repeat('00', 32), 'hex')) AS tail"
+            " UNION ALL"
+            " SELECT true, notification_id, int8send(notification_id)"
+            " || int4send(octet_length(convert_to(topic, 'UTF8'))) || convert_to(topic, 'UTF8')"
+            " || int4send(octet_length(convert_to(originator_id::text, 'UTF8')))"
+            " || convert_to(originator_id::text, 'UTF8')"
+            " || int8send(originator_version) || sha256(state)"
+            " FROM ins), "
+            "linked AS ("
+            " SELECT new, id, lag(id) OVER w AS prev_id, {fold}(tail) OVER w AS hash FROM seq"
+            " WINDOW w AS (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) "
+            "INSERT INTO {schema}.{chain} (notification_id, prev_id, hash)"
+            " SELECT id, prev_id, hash FROM linked WHERE new ORDER BY id"
+            " RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            events=Identifier(self.events_table_name),
+            chain=Identifier(self.chain_table_name),
+            fold=Identifier(self.datastore.schema, "lfr_chain_fold"),
+            source=source,
+        )
+
+    def chain_reader(self) -> PostgresChainReader:
+        return PostgresChainReader(self.datastore, self.events_table_name)

@@ -1,0 +1,28 @@
+"""The one paged reader of the notification log: every scan of stored events goes through it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from eventsourcing.persistence import ApplicationRecorder, Notification
+
+PAGE = 1000
+
+
+def notifications(
+    recorder: ApplicationRecorder,
+    topics: Sequence[str] = (),
+    *,
+    after: int = 0,
+    page: int = PAGE,
+) -> Iterator[Notification]:
+    """Every notification after id `after` (all topics when `topics` is empty), in log order,
+    read `page` at a time so a long log never sits in memory whole."""
+    while True:
+        batch = recorder.select_notifications(
+            after, page, topics=list(topics), inclusive_of_start=False
+        )
+        yield from batch
+        if len(batch) < page:
+            return
+        after = batch[-1].id

@@ -1,0 +1,199 @@
+"""The key vault behind crypto-shredding: one AES-256-GCM key per watchlist entry or alert.
+
+Keys live outside the event log (a separate SQLite file, or a separate PostgreSQL table).
+Deleting a key erases what it sealed from every copy of the log; `secure_delete` (SQLite)
+and `VACUUM` (PostgreSQL) keep the deleted key's bytes from lingering in the key store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+FORMAT = b"\x01"
+NONCE = 12
+# The pseudonymisation key for subject references; never shredded, so subject access
+# requests can be answered after a watchlist is destroyed.
+PEPPER_ID = UUID(int=0)
+
+
+class VaultError(Exception):
+    pass
+
+
+def _aad(key_id: UUID, field: str) -> bytes:
+    return key_id.bytes + field.encode()
+
+
+class _Vault:
+    """Sealing logic shared by both stores; subclasses only store and fetch raw keys."""
+
+    def _get(self, key_id: UUID) -> bytes | None:
+        raise NotImplementedError
+
+    def _put(self, key_id: UUID, key: bytes) -> None:
+        raise NotImplementedError
+
+    def _delete(self, key_id: UUID) -> bool:
+        raise NotImplementedError
+
+    def create_key(self, key_id: UUID) -> None:
+        if key_id == PEPPER_ID:
+            raise VaultError("that key id is reserved")
+        self._put(key_id, AESGCM.generate_key(bit_length=256))
+
+    def has_key(self, key_id: UUID) -> bool:
+        return self._get(key_id) is not None
+
+    def seal(self, key_id: UUID, field: str, plaintext: bytes) -> bytes:
+        key = self._get(key_id)
+        if key is None:
+            raise VaultError(f"no key {key_id}: it was never created or was shredded")
+        nonce = os.urandom(NONCE)
+        return FORMAT + nonce + AESGCM(key).encrypt(nonce, plaintext, _aad(key_id, field))
+
+    def unseal(self, key_id: UUID, field: str, sealed: bytes) -> bytes | None:
+        key = self._get(key_id)
+        if key is None:
+            return None
+        if sealed[:1] != FORMAT:
+            raise VaultError(f"sealed field {field} of {key_id} has an unknown format")
+        nonce, body = sealed[1 : 1 + NONCE], sealed[1 + NONCE :]
+        try:
+            return AESGCM(key).decrypt(nonce, body, _aad(key_id, field))
+        except InvalidTag:
+            raise VaultError(f"sealed field {field} of {key_id} fails authentication") from None
+
+    def shred(self, key_id: UUID) -> bool:
+        if key_id == PEPPER_ID:
+            raise VaultError("the pseudonymisation key is never shredded")
+        return self._delete(key_id)
+
+    def subject_digest(self, subject_ref: str) -> str:
+        pepper = self._get(PEPPER_ID)
+        if pepper is None:
+            self._put_if_absent(PEPPER_ID, os.urandom(32))
+            pepper = self._get(PEPPER_ID)
+            assert pepper is not None
+        return hmac.new(pepper, subject_ref.encode(), hashlib.sha256).hexdigest()
+
+    def _put_if_absent(self, key_id: UUID, key: bytes) -> None:
+        raise NotImplementedError
+
+
+class SQLiteKeyVault(_Vault):
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA secure_delete=ON")
+        self._conn.execute("PRAGMA journal_mode=DELETE")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS vault_keys (key_id BLOB PRIMARY KEY, key BLOB NOT NULL)"
+        )
+        os.chmod(path, 0o600)
+
+    def _get(self, key_id: UUID) -> bytes | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT key FROM vault_keys WHERE key_id = ?", (key_id.bytes,)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def _put(self, key_id: UUID, key: bytes) -> None:
+        with self._lock:
+            try:
+                self._conn.execute(
+                    "INSERT INTO vault_keys (key_id, key) VALUES (?, ?)", (key_id.bytes, key)
+                )
+            except sqlite3.IntegrityError:
+                raise VaultError(f"key {key_id} already exists") from None
+
+    def _put_if_absent(self, key_id: UUID, key: bytes) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO vault_keys (key_id, key) VALUES (?, ?)",
+                (key_id.bytes, key),
+            )
+
+    def _delete(self, key_id: UUID) -> bool:
+        with self._lock:
+            cur = self._conn.execute("DELETE FROM vault_keys WHERE key_id = ?", (key_id.bytes,))
+        return cur.rowcount > 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PostgresKeyVault(_Vault):
+    def __init__(self, conninfo: dict[str, str], schema: str | None = None) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.table = f'"{schema}".vault_keys' if schema else "vault_keys"
+        self._pool: Any = ConnectionPool(
+            kwargs={**conninfo, "autocommit": True}, min_size=1, max_size=4, open=True
+        )
+        with self._conn() as conn:
+            if schema:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} "
+                "(key_id uuid PRIMARY KEY, key bytea NOT NULL)"
+            )
+
+    @contextmanager
+    def _conn(self) -> Iterator[Any]:
+        with self._pool.connection() as conn:
+            yield conn
+
+    def _get(self, key_id: UUID) -> bytes | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                f"SELECT key FROM {self.table} WHERE key_id = %s", (key_id,)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def _put(self, key_id: UUID, key: bytes) -> None:
+        import psycopg
+
+        with self._conn() as conn:
+            try:
+                conn.execute(
+                    f"INSERT INTO {self.table} (key_id, key) VALUES (%s, %s)", (key_id, key)
+                )
+            except psycopg.errors.UniqueViolation:
+                raise VaultError(f"key {key_id} already exists") from None
+
+    def _put_if_absent(self, key_id: UUID, key: bytes) -> None:
+        with self._conn() as conn:
+            conn.execute(
+                f"INSERT INTO {self.table} (key_id, key) VALUES (%s, %s) "
+                "ON CONFLICT (key_id) DO NOTHING",
+                (key_id, key),
+            )
+
+    def _delete(self, key_id: UUID) -> bool:
+        with self._conn() as conn:
+            cur = conn.execute(f"DELETE FROM {self.table} WHERE key_id = %s", (key_id,))
+            return bool(cur.rowcount)
+
+    def vacuum(self) -> None:
+        """Reclaims dead rows so shredded keys do not linger in the table's pages."""
+        with self._conn() as conn:
+            conn.execute(f"VACUUM FULL {self.table}")
+
+    def close(self) -> None:
+        self._pool.close()

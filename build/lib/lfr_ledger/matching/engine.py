@@ -1,0 +1,419 @@
+"""Face engines: frame → detect → quality gate → align (5 landmarks) → embed.
+
+Engines are plugins found under the entry-point group `lfr.engines`. A plugin is a callable
+(usually a class) accepting `model_dir=`, `pack=` and engine-specific keyword options, returning
+an object that satisfies `FaceEngine`. The built-in `InsightFaceEngine` runs InsightFace 2.1
+components on onnxruntime (CPU) for either pack kind:
+
+- `sface`: YuNet through `cv2.FaceDetectorYN` (InsightFace would route YuNet to SCRFD, wrongly),
+  SFace through InsightFace's `ArcFaceONNX` with the pack's input mean/std (0/1: the int8 export
+  makes InsightFace guess 127.5, which silently ruins embeddings);
+- `insightface` (buffalo_l): the usual SCRFD + ArcFace.
+
+An engine holds per-frame state (the detector's input size) and is not thread-safe: give each
+worker its own.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+
+from lfr_ledger.matching.models import ModelPack, default_model_dir, open_verified_pack
+
+ENGINE_GROUP = "lfr.engines"
+
+# insightface's norm_crop calls skimage's deprecated `SimilarityTransform.estimate` on every face;
+# the warning is known (scikit-image is pinned below 2.2) and would otherwise flood the logs.
+warnings.filterwarnings(
+    "ignore",
+    message=r"`estimate` is deprecated",
+    category=FutureWarning,
+    module=r"insightface\.utils\.face_align",
+)
+
+
+def default_threads() -> int:
+    """onnxruntime intra-op threads: every core, up to four (a 2-core box gets 2).
+
+    Models this small scale poorly past a few threads, and the video decoder needs a core too.
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+# eq=False: fields hold arrays, whose `==` is elementwise; faces compare by identity.
+@dataclass(frozen=True, eq=False)
+class DetectedFace:
+    """A face the detector found, in the frame's pixel coordinates."""
+
+    bbox: tuple[float, float, float, float]  # x1, y1, x2, y2
+    score: float
+    # (5, 2) float32: eye, eye, nose tip, mouth corner, mouth corner, image-left first in each
+    # pair — the order insightface's `norm_crop` maps onto the ArcFace template.
+    landmarks: np.ndarray = field(repr=False)
+
+    @property
+    def size_px(self) -> float:
+        """The shorter side of the box: what a minimum-face-size rule is measured against."""
+        x1, y1, x2, y2 = self.bbox
+        return min(x2 - x1, y2 - y1)
+
+
+@dataclass(frozen=True, eq=False)
+class Face:
+    """A face that passed the quality gate, with its L2-normalised embedding."""
+
+    detection: DetectedFace
+    embedding: np.ndarray = field(repr=False)  # (embedding_dim,) float32, unit length
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return self.detection.bbox
+
+    @property
+    def score(self) -> float:
+        return self.detection.score
+
+
+@dataclass(frozen=True)
+class QualityGate:
+    """Faces too small or too doubtful to compare are discarded before embedding.
+
+    `min_face_px` is the shorter side of the detector's box in frame pixels; `min_detector_score`
+    is the detector's own confidence.
+    """
+
+    min_face_px: float = 32.0
+    min_detector_score: float = 0.7
+
+    def admits(self, face: DetectedFace) -> bool:
+        return face.size_px >= self.min_face_px and face.score >= self.min_detector_score
+
+
+@runtime_checkable
+class FaceEngine(Protocol):
+    """What the matcher needs from an engine. Images are BGR uint8 (H, W, 3), as OpenCV reads."""
+
+    model_id: str
+    embedding_dim: int
+
+    def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]: ...
+
+    def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray: ...
+
+    def analyse(self, image_bgr: np.ndarray) -> list[Face]: ...
+
+
+class Detector(Protocol):
+    def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]: ...
+
+
+# --- detectors ----------------------------------------------------------------------------------
+
+
+class YuNetDetector:
+    """YuNet through `cv2.FaceDetectorYN`, optionally on a frame shrunk to `max_side`.
+
+    Shrinking bounds the cost on HD frames (YuNet's cost grows with pixels) but costs landmark
+    precision, and alignment error moves SFace's similarities a lot: on the sample group photo,
+    detecting at half size dropped one person's genuine score from 0.83 to 0.51. So the default is
+    the frame's own resolution; alignment always crops from the full-resolution frame.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        score_threshold: float = 0.5,
+        nms_threshold: float = 0.3,
+        max_side: int | None = None,
+    ) -> None:
+        self._size = (320, 320)
+        self._net = cv2.FaceDetectorYN.create(
+            str(model_path), "", self._size, score_threshold, nms_threshold, 5000
+        )
+        self._max_side = max_side
+
+    def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        height, width = image_bgr.shape[:2]
+        scale = 1.0
+        small = image_bgr
+        if self._max_side is not None and max(height, width) > self._max_side:
+            scale = self._max_side / max(height, width)
+            small = cv2.resize(
+                image_bgr,
+                (max(1, round(width * scale)), max(1, round(height * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
+        size = (small.shape[1], small.shape[0])
+        if size != self._size:
+            self._net.setInputSize(size)
+            self._size = size
+        _, rows = self._net.detect(small)
+        if rows is None:
+            return []
+        # Columns: x, y, w, h, 5 × (x, y) landmarks, score.
+        coords = rows[:, :14] / np.float32(scale) if scale != 1.0 else rows[:, :14]
+        faces = []
+        for row, score in zip(coords, rows[:, 14], strict=True):
+            x, y, w, h = (float(v) for v in row[:4])
+            faces.append(
+                DetectedFace(
+                    bbox=(x, y, x + w, y + h),
+                    score=float(score),
+                    landmarks=np.array(row[4:14], dtype=np.float32).reshape(5, 2),
+                )
+            )
+        return faces
+
+
+class ScrfdDetector:
+    """InsightFace's SCRFD (buffalo_l's det_10g) at one fixed input size."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        session: Any,
+        *,
+        score_threshold: float = 0.5,
+        input_size: tuple[int, int] = (640, 640),
+    ) -> None:
+        from insightface.model_zoo.scrfd import SCRFD
+
+        self._model = SCRFD(model_file=str(model_path), session=session)
+        # One explicit size: insightface 2.1 otherwise runs a second 128×128 pass on every frame.
+        self._model.prepare(0, input_size=input_size, det_thresh=score_threshold)
+        self._input_size = input_size
+
+    def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        boxes, landmarks = self._model.detect(image_bgr, input_size=self._input_size)
+        faces = []
+        for i in range(boxes.shape[0]):
+            x1, y1, x2, y2, score = (float(v) for v in boxes[i, :5])
+            if landmarks is None:
+                continue  # without landmarks the face cannot be aligned, so cannot be compared
+            faces.append(
+                DetectedFace(
+                    bbox=(x1, y1, x2, y2),
+                    score=score,
+                    landmarks=np.asarray(landmarks[i], dtype=np.float32),
+                )
+            )
+        return faces
+
+
+# --- recogniser ---------------------------------------------------------------------------------
+
+
+class Recogniser:
+    """Aligned 112×112 crops → unit-length embeddings, through InsightFace's `ArcFaceONNX`."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        session: Any,
+        *,
+        input_mean: float | None = None,
+        input_std: float | None = None,
+    ) -> None:
+        from insightface.model_zoo.arcface_onnx import ArcFaceONNX
+
+        self._model = ArcFaceONNX(model_file=str(model_path), session=session)
+        if input_mean is not None:
+            self._model.input_mean = input_mean
+        if input_std is not None:
+            self._model.input_std = input_std
+        self.input_size: int = int(self._model.input_size[0])
+        self.embedding_dim = int(self._model.output_shape[-1])
+        batch = self._model.input_shape[0]
+        # A fixed batch of 1 (as many exports have) means one run per face.
+        self._batchable = not (isinstance(batch, int) and batch == 1)
+
+    @property
+    def input_mean(self) -> float:
+        return float(self._model.input_mean)
+
+    @property
+    def input_std(self) -> float:
+        return float(self._model.input_std)
+
+    def align(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray:
+        from insightface.utils.face_align import norm_crop
+
+        aligned: np.ndarray = norm_crop(image_bgr, face.landmarks, image_size=self.input_size)
+        return aligned
+
+    def embed_aligned(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """(n, dim) float32 rows of unit length; a row that cannot be normalised is NaN."""
+        if not crops:
+            return np.empty((0, self.embedding_dim), np.float32)
+        if self._batchable:
+            raw = self._model.get_feat(list(crops))
+        else:
+            raw = np.concatenate([self._model.get_feat([crop]) for crop in crops])
+        raw = np.asarray(raw, dtype=np.float32).reshape(len(crops), -1)
+        norms = np.linalg.norm(raw, axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            normed = raw / np.where(norms > 0, norms, np.nan)
+        return np.asarray(normed, dtype=np.float32)
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+
+def ort_session(model_path: Path, *, threads: int | None = None) -> Any:
+    """A CPU onnxruntime session with a bounded thread pool."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+
+
+class InsightFaceEngine:
+    """The default engine: a verified model pack run by InsightFace components on onnxruntime."""
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        pack: str = "sface",
+        *,
+        gate: QualityGate | None = None,
+        threads: int | None = None,
+        detector_threshold: float = 0.5,
+        detector_max_side: int | None = None,
+        opencv_threads: int | None = None,
+    ) -> None:
+        """Load and verify `model_dir/pack`; refuses a pack whose files fail their checksums.
+
+        `threads` sets onnxruntime's intra-op threads (default `default_threads()`).
+        `opencv_threads`, if given, calls `cv2.setNumThreads`, which is process-wide.
+        """
+        if opencv_threads is not None:
+            cv2.setNumThreads(opencv_threads)
+        self.pack: ModelPack = open_verified_pack(model_dir or default_model_dir(), pack)
+        recogniser_session = ort_session(self.pack.recogniser, threads=threads)
+        recogniser = Recogniser(
+            self.pack.recogniser,
+            recogniser_session,
+            input_mean=self.pack.recogniser_input_mean,
+            input_std=self.pack.recogniser_input_std,
+        )
+        detector: Detector
+        if self.pack.kind == "sface":
+            detector = YuNetDetector(
+                self.pack.detector,
+                score_threshold=detector_threshold,
+                max_side=detector_max_side,
+            )
+        else:
+            detector = ScrfdDetector(
+                self.pack.detector,
+                ort_session(self.pack.detector, threads=threads),
+                score_threshold=detector_threshold,
+            )
+        if recogniser.embedding_dim != self.pack.embedding_dim:
+            raise ValueError(
+                f"pack {pack!r} promises {self.pack.embedding_dim}-d embeddings, "
+                f"its recogniser gives {recogniser.embedding_dim}"
+            )
+        self._init(self.pack.model_id, detector, recogniser, gate or QualityGate())
+
+    def _init(
+        self, model_id: str, detector: Detector, recogniser: Recogniser, gate: QualityGate
+    ) -> None:
+        self.model_id = model_id
+        self.embedding_dim = recogniser.embedding_dim
+        self.gate = gate
+        self.detector = detector
+        self.recogniser = recogniser
+
+    @classmethod
+    def from_parts(
+        cls,
+        model_id: str,
+        detector: Detector,
+        recogniser: Recogniser,
+        gate: QualityGate | None = None,
+    ) -> InsightFaceEngine:
+        """An engine over components built elsewhere (tests, benchmarks, custom packs)."""
+        engine = cls.__new__(cls)
+        engine._init(model_id, detector, recogniser, gate or QualityGate())
+        return engine
+
+    def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        return self.detector.detect(_checked(image_bgr))
+
+    def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray:
+        """One face's unit-length embedding; raises if the model gives a degenerate vector."""
+        crop = self.recogniser.align(_checked(image_bgr), face)
+        vector: np.ndarray = self.recogniser.embed_aligned([crop])[0]
+        if not np.all(np.isfinite(vector)):
+            raise ValueError("the recogniser produced a zero or non-finite embedding")
+        return vector
+
+    def analyse(self, image_bgr: np.ndarray) -> list[Face]:
+        """Detect, gate, align and embed every face in one frame (one recogniser run per frame)."""
+        image = _checked(image_bgr)
+        admitted = [face for face in self.detector.detect(image) if self.gate.admits(face)]
+        if not admitted:
+            return []
+        crops = [self.recogniser.align(image, face) for face in admitted]
+        vectors = self.recogniser.embed_aligned(crops)
+        finite = np.isfinite(vectors).all(axis=1)
+        return [
+            Face(detection=face, embedding=vector)
+            for face, vector, ok in zip(admitted, vectors, finite, strict=True)
+            if ok
+        ]
+
+
+def _checked(image_bgr: np.ndarray) -> np.ndarray:
+    if image_bgr.dtype != np.uint8 or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
+        raise ValueError(
+            f"expected a BGR uint8 image of shape (H, W, 3), got {image_bgr.dtype} "
+            f"{image_bgr.shape}"
+        )
+    return image_bgr
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+EngineFactory = Callable[..., FaceEngine]
+
+
+def engine_factory(name: str) -> EngineFactory:
+    """The `lfr.engines` entry point called `name`; the built-in engine if none is installed."""
+    for entry_point in importlib.metadata.entry_points(group=ENGINE_GROUP):
+        if entry_point.name == name:
+            factory: EngineFactory = entry_point.load()
+            return factory
+    if name == "insightface":
+        # Running from a source tree that was never pip-installed: no entry points exist.
+        return InsightFaceEngine
+    known = sorted({ep.name for ep in importlib.metadata.entry_points(group=ENGINE_GROUP)})
+    raise LookupError(f"no face engine {name!r} in entry-point group {ENGINE_GROUP} ({known})")
+
+
+def load_engine(
+    name: str = "insightface",
+    pack: str = "sface",
+    model_dir: Path | None = None,
+    **options: Any,
+) -> FaceEngine:
+    """Build engine `name` over `model_dir/pack` (model dir defaults to `LFR_MODEL_DIR`)."""
+    factory = engine_factory(name)
+    return factory(model_dir=model_dir or default_model_dir(), pack=pack, **options)

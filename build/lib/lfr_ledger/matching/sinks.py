@@ -1,0 +1,197 @@
+"""Where the runner's alerts and face counts go: the Application in process, or the HTTP API with
+a matcher token (retried with backoff; a refusal comes back as the domain error it names).
+
+Every claim carries an id derived from what it reports, so a resend is recorded once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID, uuid5
+
+from lfr_ledger.domain.errors import (
+    error_of_kind,
+)
+from lfr_ledger.domain.records import LFR_NAMESPACE, FaceCount
+
+if TYPE_CHECKING:
+    import httpx
+
+    from lfr_ledger.domain.actors import Actor
+    from lfr_ledger.domain.application import CaseLedger
+
+logger = logging.getLogger("lfr.matching")
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """The matcher's claim that a passer-by resembles a watchlist entry."""
+
+    alert_id: UUID
+    deployment_id: UUID
+    camera_id: str
+    entry_id: UUID
+    similarity: float
+    captured_at: datetime
+    model_id: str
+    track_id: str
+    face_crop: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class FacesCounted:
+    deployment_id: UUID
+    camera_id: str
+    period_start: datetime
+    period_end: datetime
+    count: int
+
+    @property
+    def report_id(self) -> UUID:
+        return FaceCount.id_for(self.deployment_id, self.camera_id, self.period_start)
+
+
+def alert_id_for(
+    deployment_id: UUID, camera_id: str, entry_id: UUID, track_start: datetime
+) -> UUID:
+    return uuid5(
+        LFR_NAMESPACE,
+        f"alert:{deployment_id}:{camera_id}:{entry_id}:{track_start.astimezone(UTC).isoformat()}",
+    )
+
+
+class AlertSink(Protocol):
+    """Where alerts and counts go. Both calls are idempotent on the claim's ids."""
+
+    def raise_alert(self, claim: AlertClaim) -> UUID: ...
+
+    def report_faces_counted(self, report: FacesCounted) -> UUID: ...
+
+
+class LedgerSink:
+    """In-process: the Application's commands, as the deployment's matcher account."""
+
+    def __init__(self, ledger: CaseLedger, actor: Actor) -> None:
+        self.ledger = ledger
+        self.actor = actor
+
+    def raise_alert(self, claim: AlertClaim) -> UUID:
+        return self.ledger.raise_alert(
+            self.actor,
+            claim.deployment_id,
+            camera_id=claim.camera_id,
+            entry_id=claim.entry_id,
+            similarity=claim.similarity,
+            captured_at=claim.captured_at,
+            model_id=claim.model_id,
+            track_id=claim.track_id,
+            face_crop=claim.face_crop,
+            alert_id=claim.alert_id,
+        )
+
+    def report_faces_counted(self, report: FacesCounted) -> UUID:
+        return self.ledger.report_faces_counted(
+            self.actor,
+            report.deployment_id,
+            camera_id=report.camera_id,
+            period_start=report.period_start,
+            period_end=report.period_end,
+            count=report.count,
+        )
+
+
+class SinkUnavailable(RuntimeError):
+    """The API could not be reached (or kept failing) after every retry."""
+
+
+class HttpSink:
+    """A remote matcher node: posts to the HTTP API with a matcher bearer token.
+
+    Every POST carries an `Idempotency-Key` (the alert's or the count's derived id), so a retry
+    after a lost response records nothing new. Transport errors and 5xx answers are retried with
+    backoff; a refusal (4xx problem) is raised as the matching domain error.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        client: httpx.Client | None = None,
+        retries: int = 5,
+        backoff_seconds: float = 0.2,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        import httpx
+
+        self._client = client or httpx.Client(base_url=api_url.rstrip("/"), timeout=timeout_seconds)
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._retries = retries
+        self._backoff = backoff_seconds
+
+    def raise_alert(self, claim: AlertClaim) -> UUID:
+        body: dict[str, Any] = {
+            "camera_id": claim.camera_id,
+            "entry_id": str(claim.entry_id),
+            "similarity": claim.similarity,
+            "captured_at": claim.captured_at.isoformat(),
+            "track_id": claim.track_id,
+            "alert_id": str(claim.alert_id),
+            "model_id": claim.model_id,
+        }
+        if claim.face_crop is not None:
+            import base64
+
+            body["face_crop"] = base64.b64encode(claim.face_crop).decode("ascii")
+        return self._post(f"/deployments/{claim.deployment_id}/alerts", body, claim.alert_id)
+
+    def report_faces_counted(self, report: FacesCounted) -> UUID:
+        body = {
+            "camera_id": report.camera_id,
+            "period_start": report.period_start.isoformat(),
+            "period_end": report.period_end.isoformat(),
+            "count": report.count,
+        }
+        return self._post(
+            f"/deployments/{report.deployment_id}/faces-counted", body, report.report_id
+        )
+
+    def _post(self, path: str, body: dict[str, Any], key: UUID) -> UUID:
+        import httpx
+
+        headers = {**self._headers, "Idempotency-Key": str(key)}
+        last: str = ""
+        for attempt in range(self._retries + 1):
+            if attempt:
+                time.sleep(self._backoff * 2 ** (attempt - 1))
+            try:
+                response = self._client.post(path, json=body, headers=headers)
+            except httpx.TransportError as error:
+                last = f"{type(error).__name__}: {error}"
+                continue
+            if response.status_code >= 500 or response.status_code == 429:
+                last = f"HTTP {response.status_code}"
+                continue
+            if response.status_code >= 400:
+                raise _refusal(response)
+            return UUID(str(response.json()["id"]))
+        raise SinkUnavailable(f"POST {path} failed after {self._retries + 1} attempts ({last})")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _refusal(response: httpx.Response) -> Exception:
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {}
+    kind = str(problem.get("type", "")).rsplit(":", 1)[-1]
+    detail = str(problem.get("detail") or problem.get("title") or response.text[:200])
+    error_cls = error_of_kind(kind)
+    if error_cls is None:
+        return SinkUnavailable(f"HTTP {response.status_code}: {detail}")
+    return error_cls(detail)

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations for the read models, one directory per backend (package data)."""

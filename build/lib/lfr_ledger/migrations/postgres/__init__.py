@@ -1,0 +1,1 @@
+"""PostgreSQL migrations, applied in number order by `projections.schema.migrate`."""

@@ -1,0 +1,1 @@
+"""SQLite migrations, applied in number order by `projections.schema.migrate`."""

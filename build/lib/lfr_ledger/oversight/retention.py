@@ -1,0 +1,435 @@
+"""The retention engine: destroys what the policy says may no longer be kept.
+
+Two rules, both with periods from the policy file (`[retention]`):
+
+- `watchlist_hours_after_end`: a deployment's watchlist is destroyed that many hours after the
+  deployment ended (or was refused). Every entry's key is shredded, a `WatchlistDestroyed`
+  manifest and one `Destroyed` event per entry are written (metadata only: what, which rule,
+  when), and the watchlist index drops the entries' vectors at once, through the hook the
+  composition root hands in (`after_destruction`).
+- `alert_image_days`: an alert's face crop is erased that many days after it was captured,
+  unless the alert is under legal hold; a hold released later makes it due at once.
+
+Destruction is decided from the event log alone, so a run is idempotent: what was destroyed is
+recorded, and a second run finds nothing due. A crash between recording an erasure and shredding
+its key leaves the key behind; the next run shreds it (the record always comes first).
+
+Time is the ledger's clock (`as_of` overrides it for a dry look at another moment), so tests and
+`lfr retention run --as-of` say what time it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.application import SYSTEM, CaseLedger
+from lfr_ledger.domain.deployment import DeploymentTopic
+from lfr_ledger.domain.errors import DomainError
+from lfr_ledger.domain.values import DeploymentStatus
+from lfr_ledger.eventlog.reader import notifications
+from lfr_ledger.oversight.reports import plain
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
+
+logger = logging.getLogger("lfr.retention")
+
+WATCHLIST_RULE = "retention.watchlist_hours_after_end"
+ALERT_IMAGE_RULE = "retention.alert_image_days"
+
+ENDED = DeploymentTopic.ENDED
+REFUSED = DeploymentTopic.REFUSED
+WATCHLIST_DESTROYED = DeploymentTopic.WATCHLIST_DESTROYED
+RAISED = AlertTopic.RAISED
+IMAGES_ERASED = AlertTopic.IMAGES_ERASED
+HOLD_PLACED = AlertTopic.LEGAL_HOLD_PLACED
+HOLD_RELEASED = AlertTopic.LEGAL_HOLD_RELEASED
+
+
+def rule_text(rule: str, value: int, policy_version: str) -> str:
+    """What an erasure event names as its rule: the policy setting, its value and version, so
+    the record says why without anyone having to find the policy file of the day."""
+    return f"{rule}={value} (policy {policy_version})"
+
+
+@dataclass(frozen=True)
+class WatchlistDue:
+    deployment_id: UUID
+    ended_at: datetime
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertImagesDue:
+    alert_id: UUID
+    deployment_id: UUID
+    captured_at: datetime
+    due_at: datetime
+    legal_hold: str | None
+
+
+@dataclass
+class RetentionPlan:
+    """What the log says is kept and until when, as of one moment."""
+
+    as_of: datetime
+    watchlists: list[WatchlistDue] = field(default_factory=list)
+    alert_images: list[AlertImagesDue] = field(default_factory=list)
+    # Deployments whose window closed but that nobody ended: their watchlist cannot be
+    # destroyed by rule until an operator ends them, which a person must be told about.
+    not_ended: list[UUID] = field(default_factory=list)
+
+    def due_watchlists(self) -> list[WatchlistDue]:
+        return [w for w in self.watchlists if w.due_at <= self.as_of]
+
+    def due_alert_images(self) -> list[AlertImagesDue]:
+        return [a for a in self.alert_images if a.due_at <= self.as_of and a.legal_hold is None]
+
+    def held(self) -> list[AlertImagesDue]:
+        return [a for a in self.alert_images if a.due_at <= self.as_of and a.legal_hold]
+
+    def pending(self) -> list[tuple[str, UUID, datetime]]:
+        """(kind, id, due_at) of everything not yet due: what the scheduler arms."""
+        out: list[tuple[str, UUID, datetime]] = [
+            ("watchlist", w.deployment_id, w.due_at)
+            for w in self.watchlists
+            if w.due_at > self.as_of
+        ]
+        out += [
+            ("alert_images", a.alert_id, a.due_at)
+            for a in self.alert_images
+            if a.due_at > self.as_of and a.legal_hold is None
+        ]
+        return out
+
+
+@dataclass
+class RetentionReport:
+    """What one run did. Empty lists on a second run: nothing was due any more."""
+
+    as_of: datetime
+    dry_run: bool = False
+    watchlists_destroyed: list[UUID] = field(default_factory=list)
+    entries_destroyed: list[UUID] = field(default_factory=list)
+    alert_images_erased: list[UUID] = field(default_factory=list)
+    held: list[UUID] = field(default_factory=list)
+    keys_shredded_late: list[UUID] = field(default_factory=list)
+    not_ended: list[UUID] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    index_synced: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.watchlists_destroyed
+            or self.entries_destroyed
+            or self.alert_images_erased
+            or self.keys_shredded_late
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: plain(v) for k, v in asdict(self).items()}
+
+    def summary(self) -> str:
+        verb = "would destroy" if self.dry_run else "destroyed"
+        lines = [
+            f"retention as of {self.as_of.isoformat()}: {verb} "
+            f"{len(self.watchlists_destroyed)} watchlist(s) "
+            f"({len(self.entries_destroyed)} entries), "
+            f"{len(self.alert_images_erased)} alert image set(s); "
+            f"{len(self.held)} kept under legal hold"
+        ]
+        if self.keys_shredded_late:
+            lines.append(f"shredded {len(self.keys_shredded_late)} key(s) left by an earlier run")
+        for deployment_id in self.not_ended:
+            lines.append(
+                f"ATTENTION: deployment {deployment_id}'s window has closed but it was never "
+                "ended; an operator must end it before its watchlist can be destroyed"
+            )
+        lines += [f"FAILED: {f}" for f in self.failures]
+        return "\n".join(lines)
+
+
+class Retention:
+    """Decides and performs retention for one ledger. Thread-safe: runs are serialised."""
+
+    def __init__(
+        self,
+        ledger: CaseLedger,
+        *,
+        after_destruction: Callable[[], bool] | None = None,
+        actor: Actor = SYSTEM,
+    ) -> None:
+        """`after_destruction` lets whoever keeps a copy of destroyed data drop it now (the
+        composition root hands in the watchlist index's sync); it answers whether it did."""
+        self.ledger = ledger
+        self.after_destruction = after_destruction
+        self.actor = actor
+        self._lock = threading.Lock()
+
+    @property
+    def watchlist_period(self) -> timedelta:
+        return timedelta(hours=self.ledger.policy.watchlist_hours_after_end)
+
+    @property
+    def alert_image_period(self) -> timedelta:
+        return timedelta(days=self.ledger.policy.alert_image_days)
+
+    @property
+    def watchlist_rule(self) -> str:
+        p = self.ledger.policy
+        return rule_text(WATCHLIST_RULE, p.watchlist_hours_after_end, p.version)
+
+    @property
+    def alert_image_rule(self) -> str:
+        p = self.ledger.policy
+        return rule_text(ALERT_IMAGE_RULE, p.alert_image_days, p.version)
+
+    # --- deciding ---------------------------------------------------------------------------
+
+    def plan(self, as_of: datetime | None = None) -> RetentionPlan:
+        """Everything still kept that a rule will destroy, with when, read from the log."""
+        now = as_of or self.ledger.clock()
+        plan = RetentionPlan(as_of=now)
+        decode = self.ledger.mapper.to_domain_event
+
+        finished: dict[UUID, datetime] = {}
+        destroyed: set[UUID] = set()
+        for n in notifications(self.ledger.recorder, [ENDED, REFUSED, WATCHLIST_DESTROYED]):
+            originator = UUID(str(n.originator_id))
+            if n.topic == WATCHLIST_DESTROYED:
+                destroyed.add(originator)
+            else:
+                ended: Any = decode(n)
+                finished.setdefault(originator, ended.occurred_at)
+        for deployment_id, ended_at in finished.items():
+            if deployment_id not in destroyed:
+                plan.watchlists.append(
+                    WatchlistDue(deployment_id, ended_at, ended_at + self.watchlist_period)
+                )
+
+        raised: dict[UUID, Any] = {}
+        erased: set[UUID] = set()
+        holds: dict[UUID, str | None] = {}
+        for n in notifications(
+            self.ledger.recorder, [RAISED, IMAGES_ERASED, HOLD_PLACED, HOLD_RELEASED]
+        ):
+            originator = UUID(str(n.originator_id))
+            if n.topic == RAISED:
+                event: Any = decode(n)
+                # Alerts without a face crop hold no image: nothing for this rule to erase.
+                if event.sealed_face_crop is not None:
+                    raised[originator] = event
+            elif n.topic == IMAGES_ERASED:
+                erased.add(originator)
+            elif n.topic == HOLD_PLACED:
+                holds[originator] = decode(n).proceedings_ref  # type: ignore[attr-defined]
+            else:
+                holds[originator] = None
+        for alert_id, event in raised.items():
+            if alert_id in erased:
+                continue
+            captured: datetime = event.captured_at
+            plan.alert_images.append(
+                AlertImagesDue(
+                    alert_id=alert_id,
+                    deployment_id=event.deployment_id,
+                    captured_at=captured,
+                    due_at=captured + self.alert_image_period,
+                    legal_hold=holds.get(alert_id),
+                )
+            )
+        plan.not_ended = self._not_ended(now, finished)
+        return plan
+
+    def _not_ended(self, now: datetime, finished: dict[UUID, datetime]) -> list[UUID]:
+        out: list[UUID] = []
+        for n in notifications(self.ledger.recorder, [DeploymentTopic.AUTHORISED]):
+            deployment_id = UUID(str(n.originator_id))
+            if deployment_id in finished or deployment_id in out:
+                continue
+            deployment = self.ledger.deployment(deployment_id)
+            if deployment.status != DeploymentStatus.ENDED and deployment.plan.ends_at <= now:
+                out.append(deployment_id)
+        return out
+
+    # --- acting -----------------------------------------------------------------------------
+
+    def run(self, as_of: datetime | None = None, *, dry_run: bool = False) -> RetentionReport:
+        """Destroys everything due as of `as_of` (default: the ledger's clock now)."""
+        with self._lock:
+            plan = self.plan(as_of)
+            report = RetentionReport(as_of=plan.as_of, dry_run=dry_run)
+            report.not_ended = plan.not_ended
+            report.held = [a.alert_id for a in plan.held()]
+            for w in plan.due_watchlists():
+                if dry_run:
+                    report.watchlists_destroyed.append(w.deployment_id)
+                    continue
+                self._destroy_watchlist(w.deployment_id, report)
+            for a in plan.due_alert_images():
+                if dry_run:
+                    report.alert_images_erased.append(a.alert_id)
+                    continue
+                self._erase_alert_images(a.alert_id, report)
+            if not dry_run:
+                self._shred_leftovers(report)
+                self._after_shredding(report)
+            return report
+
+    def destroy_watchlist_if_due(self, deployment_id: UUID) -> RetentionReport:
+        """One scheduled job's work; does nothing unless the log says it is due now."""
+        with self._lock:
+            plan = self.plan()
+            report = RetentionReport(as_of=plan.as_of)
+            if any(w.deployment_id == deployment_id for w in plan.due_watchlists()):
+                self._destroy_watchlist(deployment_id, report)
+                self._after_shredding(report)
+            return report
+
+    def erase_alert_images_if_due(self, alert_id: UUID) -> RetentionReport:
+        with self._lock:
+            plan = self.plan()
+            report = RetentionReport(as_of=plan.as_of)
+            if any(a.alert_id == alert_id for a in plan.due_alert_images()):
+                self._erase_alert_images(alert_id, report)
+                self._after_shredding(report)
+            return report
+
+    def _destroy_watchlist(self, deployment_id: UUID, report: RetentionReport) -> None:
+        try:
+            entries = self.ledger.destroy_watchlist(
+                deployment_id, rule=self.watchlist_rule, actor=self.actor
+            )
+        except DomainError as e:
+            # One refusal (a concurrent run won the race) must not stop the others.
+            report.failures.append(f"watchlist of deployment {deployment_id}: {e.detail}")
+            return
+        report.watchlists_destroyed.append(deployment_id)
+        report.entries_destroyed.extend(entries)
+
+    def _erase_alert_images(self, alert_id: UUID, report: RetentionReport) -> None:
+        try:
+            self.ledger.erase_alert_images(alert_id, rule=self.alert_image_rule, actor=self.actor)
+        except DomainError as e:
+            report.failures.append(f"images of alert {alert_id}: {e.detail}")
+            return
+        report.alert_images_erased.append(alert_id)
+
+    def _shred_leftovers(self, report: RetentionReport) -> None:
+        """Keys whose erasure is recorded but which survived (a crash between the two)."""
+        vault = self.ledger.vault
+        for n in notifications(self.ledger.recorder, [WATCHLIST_DESTROYED, IMAGES_ERASED]):
+            if n.topic == IMAGES_ERASED:
+                ids = [UUID(str(n.originator_id))]
+            else:
+                manifest = self.ledger.mapper.to_domain_event(n).manifest  # type: ignore[attr-defined]
+                ids = [UUID(str(i)) for i in manifest]
+            for key_id in ids:
+                if key_id in report.entries_destroyed or key_id in report.alert_images_erased:
+                    continue
+                if vault.has_key(key_id) and vault.shred(key_id):
+                    report.keys_shredded_late.append(key_id)
+
+    def _after_shredding(self, report: RetentionReport) -> None:
+        if not report.changed:
+            return
+        # PostgreSQL keeps deleted rows in its pages until vacuumed: a shredded key must not.
+        vacuum: Callable[[], None] | None = getattr(self.ledger.vault, "vacuum", None)
+        if vacuum is not None:
+            vacuum()
+        destroyed = report.watchlists_destroyed or report.keys_shredded_late
+        if destroyed and self.after_destruction is not None:
+            report.index_synced = self.after_destruction()
+
+
+# --- scheduling -----------------------------------------------------------------------------
+
+SWEEP_JOB_ID = "retention:sweep"
+
+
+def watchlist_job_id(deployment_id: UUID) -> str:
+    return f"retention:watchlist:{deployment_id}"
+
+
+def alert_images_job_id(alert_id: UUID) -> str:
+    return f"retention:alert-images:{alert_id}"
+
+
+class RetentionSchedule:
+    """APScheduler 3 jobs derived from the event log.
+
+    `rebuild()` (at start-up, and again by every sweep) first destroys whatever is already due,
+    then arms one `date` job per watchlist or alert image set at its exact due time, with
+    deterministic ids so rebuilding replaces jobs and never duplicates them. A periodic sweep
+    catches what the log gained since (a deployment ended after start-up, a hold released)
+    and re-arms. Jobs live in memory only; the log is their source of truth.
+    """
+
+    def __init__(
+        self,
+        retention: Retention,
+        scheduler: BaseScheduler,
+        *,
+        sweep_minutes: float = 15.0,
+    ) -> None:
+        self.retention = retention
+        self.scheduler = scheduler
+        self.sweep_minutes = sweep_minutes
+
+    def rebuild(self) -> list[str]:
+        report = self.retention.run()
+        if report.changed or report.failures:
+            logger.info("%s", report.summary())
+        plan = self.retention.plan()
+        armed: list[str] = []
+        wanted: set[str] = set()
+        for kind, record_id, due_at in plan.pending():
+            if kind == "watchlist":
+                job_id = watchlist_job_id(record_id)
+                func: Callable[[UUID], RetentionReport] = self.retention.destroy_watchlist_if_due
+            else:
+                job_id = alert_images_job_id(record_id)
+                func = self.retention.erase_alert_images_if_due
+            wanted.add(job_id)
+            self.scheduler.add_job(
+                func,
+                "date",
+                run_date=due_at,
+                args=[record_id],
+                id=job_id,
+                replace_existing=True,
+                # A job missed while the process was down runs as soon as it is back.
+                misfire_grace_time=None,
+            )
+            armed.append(job_id)
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("retention:") and job.id != SWEEP_JOB_ID and job.id not in wanted:
+                self.scheduler.remove_job(job.id)
+        # Added once: the sweep calls rebuild itself, and must not keep postponing its next run.
+        if self.scheduler.get_job(SWEEP_JOB_ID) is None:
+            self.scheduler.add_job(
+                self.rebuild,
+                "interval",
+                minutes=self.sweep_minutes,
+                id=SWEEP_JOB_ID,
+                coalesce=True,
+                max_instances=1,
+            )
+        return armed
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {"id": job.id, "next_run_time": getattr(job, "next_run_time", None)}
+            for job in self.scheduler.get_jobs()
+            if job.id.startswith("retention:")
+        ]

@@ -1,0 +1,73 @@
+"""The per-deployment record forces publish after using LFR, as JSON and CSV.
+
+Fields follow published practice: date, times, location, use case, watchlist size, faces
+processed, alerts, true alerts, false alerts, engagements, arrests, other outcomes and the
+threshold. Compliance checks get a column of their own, so "other outcomes" means the same
+here as in the statistics. Times are UTC. The record is built field by field from the views,
+so nothing personal can reach it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+PUBLICATION_FIELDS: tuple[str, ...] = (
+    "deployment_id",
+    "date",
+    "start_time_utc",
+    "end_time_utc",
+    "location",
+    "town",
+    "use_case",
+    "watchlist_size",
+    "faces_processed",
+    "alerts",
+    "true_alerts",
+    "false_alerts",
+    "engagements",
+    "arrests",
+    "compliance_checks",
+    "other_outcomes",
+    "threshold",
+)
+
+
+def _clock(iso_time: str | None) -> str | None:
+    return None if iso_time is None else iso_time[11:16]
+
+
+def publication_record(
+    deployment: Mapping[str, Any], *, watchlist_size: int, counts: Mapping[str, Any]
+) -> dict[str, Any]:
+    started = deployment["started_at"]
+    return {
+        "deployment_id": deployment["deployment_id"],
+        "date": started[:10],
+        "start_time_utc": _clock(started),
+        "end_time_utc": _clock(deployment["ended_at"]),
+        "location": deployment["location_name"],
+        "town": deployment["town"],
+        "use_case": deployment["purpose"],
+        "watchlist_size": watchlist_size,
+        "faces_processed": counts["faces_processed"],
+        "alerts": counts["alerts"],
+        "true_alerts": counts["true_alerts"],
+        "false_alerts": counts["false_alerts"],
+        "engagements": counts["engagements"],
+        "arrests": counts["arrests"],
+        "compliance_checks": counts["compliance_checks"],
+        "other_outcomes": counts["other_outcomes"],
+        "threshold": float(deployment["threshold"]),
+    }
+
+
+def records_to_csv(records: Sequence[Mapping[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=PUBLICATION_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: "" if record[k] is None else record[k] for k in PUBLICATION_FIELDS})
+    return out.getvalue()

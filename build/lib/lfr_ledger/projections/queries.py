@@ -1,0 +1,432 @@
+"""What analysts and operators read: summaries, alert lists, score distributions, threshold
+sensitivity and publication records. Built only from the views, which hold no personal data;
+every result is one of the typed replies of `projections/summaries.py`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.values import AlertStatus
+from lfr_ledger.projections.db import Database
+from lfr_ledger.projections.publication import publication_record, records_to_csv
+from lfr_ledger.projections.runner import store_for
+from lfr_ledger.projections.statistics import tally
+from lfr_ledger.projections.summaries import (
+    AlertRow,
+    DeploymentSummary,
+    OperationSummary,
+    PublicationRecord,
+    ScoreDistribution,
+    ThresholdSensitivity,
+)
+from lfr_ledger.projections.views import AlertsView, DeploymentsView, FacesView
+
+Dict = dict[str, Any]
+
+_DEPLOYMENT_COLUMNS = DeploymentsView.tables[1].columns
+_ALERT_COLUMNS = AlertsView.tables[0].columns
+_FACE_COLUMNS = FacesView.tables[0].columns
+
+
+def _select(
+    db: Database, columns: Sequence[str], rest: str, params: Sequence[Any] = ()
+) -> list[Dict]:
+    rows = db.execute(f"SELECT {', '.join(columns)} {rest}", params)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _decimal(value: float) -> Decimal:
+    # The shortest repr is the number the matcher sent (0.29, not 0.28999…), so bins and
+    # threshold comparisons fall where a person reading the score expects.
+    return Decimal(repr(float(value)))
+
+
+def alert_state(alert: Dict) -> str:
+    outcomes = (
+        alert["arrests"]
+        + alert["compliance_complied"]
+        + alert["compliance_breach"]
+        + alert["other_outcomes"]
+    )
+    return AlertStatus.after(
+        adjudicated=alert["decision"] is not None,
+        engagement_recorded=alert["engaged"] is not None,
+        outcomes=outcomes,
+        closed=alert["closed_at"] is not None,
+    ).value
+
+
+class StatisticsReader:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def _deployments(self, db: Database, where: str, params: Sequence[Any]) -> list[Dict]:
+        return _select(
+            db,
+            _DEPLOYMENT_COLUMNS,
+            f"FROM view_deployments WHERE {where} ORDER BY starts_at, deployment_id",
+            params,
+        )
+
+    def _details(self, db: Database, deployment_ids: Sequence[str]) -> Dict:
+        """Alerts, face reports, cameras and watchlist sizes of some deployments."""
+        if not deployment_ids:
+            return {"alerts": [], "faces": [], "cameras": [], "sizes": []}
+        inn = f"deployment_id IN ({_placeholders(deployment_ids)})"
+        return {
+            "alerts": _select(
+                db,
+                _ALERT_COLUMNS,
+                f"FROM view_alerts WHERE {inn} ORDER BY alert_id",
+                deployment_ids,
+            ),
+            "faces": _select(
+                db,
+                _FACE_COLUMNS,
+                f"FROM view_face_counts WHERE {inn} ORDER BY report_id",
+                deployment_ids,
+            ),
+            "cameras": _select(
+                db,
+                ("deployment_id", "camera_id", "camera_name"),
+                f"FROM view_deployment_cameras WHERE {inn} ORDER BY deployment_id, camera_id",
+                deployment_ids,
+            ),
+            "sizes": _select(
+                db,
+                ("deployment_id", "category", "entries"),
+                f"FROM (SELECT deployment_id, category, COUNT(*) AS entries "
+                f"FROM view_watchlist_entries WHERE {inn} AND counted_in_size = 1 "
+                f"GROUP BY deployment_id, category) AS sizes ORDER BY deployment_id, category",
+                deployment_ids,
+            ),
+        }
+
+    # --- summaries --------------------------------------------------------------------------
+
+    @staticmethod
+    def _breakdowns(
+        details: Dict, *, camera_key: Sequence[str], deployments: Sequence[str] = ()
+    ) -> Dict:
+        """By camera (in deployment order), by watchlist category and by day."""
+        order = {d: i for i, d in enumerate(deployments)}
+        alerts, faces = details["alerts"], details["faces"]
+        by_camera: dict[tuple[str, ...], tuple[list[Dict], list[int]]] = {}
+        for cam in details["cameras"]:
+            by_camera[tuple(cam[k] for k in camera_key)] = ([], [])
+        for a in alerts:
+            by_camera.setdefault(tuple(a[k] for k in camera_key), ([], []))[0].append(a)
+        for f in faces:
+            by_camera.setdefault(tuple(f[k] for k in camera_key), ([], []))[1].append(f["faces"])
+        names = {(c["deployment_id"], c["camera_id"]): c["camera_name"] for c in details["cameras"]}
+
+        sizes: dict[str, int] = defaultdict(int)
+        for s in details["sizes"]:
+            sizes[s["category"]] += int(s["entries"])
+        by_category: dict[str, list[Dict]] = {c: [] for c in sizes}
+        for a in alerts:
+            by_category.setdefault(a["category"], []).append(a)
+
+        by_day: dict[str, tuple[list[Dict], list[int]]] = defaultdict(lambda: ([], []))
+        for a in alerts:
+            by_day[a["day"]][0].append(a)
+        for f in faces:
+            by_day[f["day"]][1].append(f["faces"])
+
+        def camera_order(item: tuple[tuple[str, ...], Any]) -> tuple[int, tuple[str, ...]]:
+            key = item[0]
+            ident = dict(zip(camera_key, key, strict=True))
+            return (order.get(str(ident.get("deployment_id")), 0), key)
+
+        camera_rows = []
+        for key, (cam_alerts, cam_faces) in sorted(by_camera.items(), key=camera_order):
+            ident = dict(zip(camera_key, key, strict=True))
+            deployment_id = ident.get("deployment_id") or (
+                cam_alerts[0]["deployment_id"] if cam_alerts else None
+            )
+            camera_rows.append(
+                tally(
+                    cam_alerts,
+                    cam_faces,
+                    **ident,
+                    camera_name=names.get((str(deployment_id), str(ident["camera_id"]))),
+                )
+            )
+        return {
+            "by_camera": camera_rows,
+            "by_category": [
+                tally(cat_alerts, None, category=cat, watchlist_size=sizes.get(cat, 0))
+                for cat, cat_alerts in sorted(by_category.items())
+            ],
+            "by_day": [
+                tally(day_alerts, day_faces, day=day)
+                for day, (day_alerts, day_faces) in sorted(by_day.items())
+            ],
+        }
+
+    @staticmethod
+    def _deployment_head(d: Dict, size: int) -> Dict:
+        return {
+            "deployment_id": d["deployment_id"],
+            "operation_id": d["operation_id"],
+            "location": {
+                "name": d["location_name"],
+                "town": d["town"],
+                "location_type": d["location_type"],
+            },
+            "use_case": d["purpose"],
+            "status": d["status"],
+            "model_id": d["model_id"],
+            "policy_version": d["policy_version"],
+            "starts_at": d["starts_at"],
+            "ends_at": d["ends_at"],
+            "authorised_at": d["authorised_at"],
+            "started_at": d["started_at"],
+            "ended_at": d["ended_at"],
+            "threshold": float(d["threshold"]),
+            "threshold_changes": int(d["threshold_changes"]),
+            "watchlist_size": size,
+        }
+
+    def deployment_summary(self, deployment_id: UUID) -> DeploymentSummary | None:
+        with store_for(self.settings).connection() as db, db.snapshot():
+            found = self._deployments(db, "deployment_id = ?", (str(deployment_id),))
+            if not found:
+                return None
+            d = found[0]
+            details = self._details(db, [d["deployment_id"]])
+        size = sum(int(s["entries"]) for s in details["sizes"])
+        summary = {
+            **self._deployment_head(d, size),
+            "cameras": [c["camera_id"] for c in details["cameras"]],
+            "totals": tally(details["alerts"], [f["faces"] for f in details["faces"]]),
+            **self._breakdowns(details, camera_key=("camera_id",)),
+        }
+        return msgspec.convert(summary, DeploymentSummary)
+
+    def operation_summary(self, operation_id: UUID) -> OperationSummary | None:
+        with store_for(self.settings).connection() as db, db.snapshot():
+            ops = _select(
+                db,
+                ("operation_id", "name", "force", "purpose", "opened_at", "closed_at"),
+                "FROM view_operations WHERE operation_id = ?",
+                (str(operation_id),),
+            )
+            if not ops:
+                return None
+            deployments = self._deployments(db, "operation_id = ?", (str(operation_id),))
+            details = self._details(db, [d["deployment_id"] for d in deployments])
+        op = ops[0]
+        sizes: dict[str, int] = defaultdict(int)
+        for s in details["sizes"]:
+            sizes[s["deployment_id"]] += int(s["entries"])
+        alerts_of: dict[str, list[Dict]] = defaultdict(list)
+        for a in details["alerts"]:
+            alerts_of[a["deployment_id"]].append(a)
+        faces_of: dict[str, list[int]] = defaultdict(list)
+        for f in details["faces"]:
+            faces_of[f["deployment_id"]].append(f["faces"])
+        by_town: dict[str, list[str]] = defaultdict(list)
+        for d in deployments:
+            by_town[d["town"]].append(d["deployment_id"])
+        days = sorted({(d["started_at"] or d["starts_at"])[:10] for d in deployments})
+        summary = {
+            "operation_id": op["operation_id"],
+            "name": op["name"],
+            "force": op["force"],
+            "purpose": op["purpose"],
+            "status": "closed" if op["closed_at"] else "open",
+            "opened_at": op["opened_at"],
+            "closed_at": op["closed_at"],
+            "deployment_count": len(deployments),
+            "deployments_started": sum(1 for d in deployments if d["started_at"]),
+            "towns": sorted(by_town),
+            "town_count": len(by_town),
+            "days": days,
+            "day_count": len(days),
+            "watchlist_size": sum(sizes.values()),
+            "thresholds": sorted({float(d["threshold"]) for d in deployments}),
+            "totals": tally(details["alerts"], [f["faces"] for f in details["faces"]]),
+            "by_deployment": [
+                {
+                    **self._deployment_head(d, sizes[d["deployment_id"]]),
+                    **tally(alerts_of[d["deployment_id"]], faces_of[d["deployment_id"]]),
+                }
+                for d in deployments
+            ],
+            "by_town": [
+                tally(
+                    [a for i in ids for a in alerts_of[i]],
+                    [f for i in ids for f in faces_of[i]],
+                    town=town,
+                    deployments=len(ids),
+                )
+                for town, ids in sorted(by_town.items())
+            ],
+            **self._breakdowns(
+                details,
+                camera_key=("deployment_id", "camera_id"),
+                deployments=[d["deployment_id"] for d in deployments],
+            ),
+        }
+        return msgspec.convert(summary, OperationSummary)
+
+    # --- for operators ----------------------------------------------------------------------
+
+    def _alerts(self, deployment_id: UUID) -> tuple[Dict | None, list[Dict]]:
+        with store_for(self.settings).connection() as db, db.snapshot():
+            found = self._deployments(db, "deployment_id = ?", (str(deployment_id),))
+            alerts = _select(
+                db,
+                _ALERT_COLUMNS,
+                "FROM view_alerts WHERE deployment_id = ? ORDER BY raised_at, alert_id",
+                (str(deployment_id),),
+            )
+        return (found[0] if found else None), alerts
+
+    def deployment_alerts(self, deployment_id: UUID) -> list[AlertRow]:
+        _, alerts = self._alerts(deployment_id)
+        rows = [
+            {
+                "id": a["alert_id"],
+                "entry_id": a["entry_id"],
+                "camera_id": a["camera_id"],
+                "category": a["category"],
+                "similarity": float(a["similarity"]),
+                "threshold": float(a["threshold"]),
+                "state": alert_state(a),
+                "captured_at": a["captured_at"],
+                "raised_at": a["raised_at"],
+                "adjudicated_at": a["adjudicated_at"],
+                "decision": a["decision"],
+            }
+            for a in alerts
+        ]
+        return msgspec.convert(rows, list[AlertRow])
+
+    # --- scores -----------------------------------------------------------------------------
+
+    def score_distribution(
+        self, deployment_id: UUID, bin_width: float = 0.05
+    ) -> ScoreDistribution | None:
+        """Alerts per similarity bin [lower, upper), split by adjudication."""
+        deployment, alerts = self._alerts(deployment_id)
+        if deployment is None:
+            return None
+        width = _decimal(bin_width)
+        binned: dict[int, list[Dict]] = defaultdict(list)
+        for a in alerts:
+            index = int((_decimal(a["similarity"]) / width).to_integral_value(ROUND_FLOOR))
+            binned[index].append(a)
+        bins = []
+        if binned:
+            for index in range(min(binned), max(binned) + 1):
+                counts = tally(binned.get(index, []), None)
+                bins.append(
+                    {
+                        "lower": float(index * width),
+                        "upper": float((index + 1) * width),
+                        **{
+                            k: counts[k]
+                            for k in (
+                                "alerts",
+                                "true_alerts",
+                                "false_alerts",
+                                "inconclusive",
+                                "unadjudicated",
+                            )
+                        },
+                    }
+                )
+        distribution = {
+            "deployment_id": deployment["deployment_id"],
+            "threshold": float(deployment["threshold"]),
+            "bin_width": float(width),
+            "bins": bins,
+        }
+        return msgspec.convert(distribution, ScoreDistribution)
+
+    def threshold_sensitivity(
+        self, deployment_id: UUID, step: float = 0.01
+    ) -> ThresholdSensitivity | None:
+        """The alerts that would remain had the threshold been each higher value, from the
+        lowest threshold any alert was raised under up to the first that removes them all."""
+        deployment, alerts = self._alerts(deployment_id)
+        if deployment is None:
+            return None
+        increment = _decimal(step)
+        base = min([_decimal(deployment["threshold"])] + [_decimal(a["threshold"]) for a in alerts])
+        scored = [(_decimal(a["similarity"]), a) for a in alerts]
+        top = max((s for s, _ in scored), default=base)
+        all_counts = tally(alerts, None)
+        rows = []
+        threshold = base
+        while True:
+            kept = [a for s, a in scored if s >= threshold]
+            counts = tally(kept, None)
+            rows.append(
+                {
+                    "threshold": float(threshold),
+                    "alerts": counts["alerts"],
+                    "true_alerts": counts["true_alerts"],
+                    "false_alerts": counts["false_alerts"],
+                    "inconclusive": counts["inconclusive"],
+                    "unadjudicated": counts["unadjudicated"],
+                    "arrests": counts["arrests"],
+                    "alerts_lost": all_counts["alerts"] - counts["alerts"],
+                    "true_alerts_lost": all_counts["true_alerts"] - counts["true_alerts"],
+                    "false_alerts_avoided": all_counts["false_alerts"] - counts["false_alerts"],
+                }
+            )
+            if threshold > top or threshold >= 1:
+                break
+            threshold += increment
+        sensitivity = {
+            "deployment_id": deployment["deployment_id"],
+            "threshold": float(deployment["threshold"]),
+            "step": float(increment),
+            "rows": rows,
+        }
+        return msgspec.convert(sensitivity, ThresholdSensitivity)
+
+    # --- publication ------------------------------------------------------------------------
+
+    def publication_records(self) -> list[PublicationRecord]:
+        """One record per deployment that went live, in the shape forces publish."""
+        with store_for(self.settings).connection() as db, db.snapshot():
+            deployments = self._deployments(db, "started_at IS NOT NULL", ())
+            details = self._details(db, [d["deployment_id"] for d in deployments])
+        sizes: dict[str, int] = defaultdict(int)
+        for s in details["sizes"]:
+            sizes[s["deployment_id"]] += int(s["entries"])
+        alerts_of: dict[str, list[Dict]] = defaultdict(list)
+        for a in details["alerts"]:
+            alerts_of[a["deployment_id"]].append(a)
+        faces_of: dict[str, list[int]] = defaultdict(list)
+        for f in details["faces"]:
+            faces_of[f["deployment_id"]].append(f["faces"])
+        records = [
+            publication_record(
+                d,
+                watchlist_size=sizes[d["deployment_id"]],
+                counts=tally(alerts_of[d["deployment_id"]], faces_of[d["deployment_id"]]),
+            )
+            for d in deployments
+        ]
+        return msgspec.convert(records, list[PublicationRecord])
+
+    def publication_csv(self) -> str:
+        return records_to_csv(msgspec.to_builtins(self.publication_records()))

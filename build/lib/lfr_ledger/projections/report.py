@@ -1,0 +1,152 @@
+"""Summaries as readable text tables, for the terminal (`lfr stats`) and plain-text exports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# (key in a tally, column heading) for the breakdown tables.
+BREAKDOWN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("faces_processed", "faces"),
+    ("alerts", "alerts"),
+    ("true_alerts", "true"),
+    ("false_alerts", "false"),
+    ("inconclusive", "inconcl."),
+    ("unadjudicated", "pending"),
+    ("engagements", "engaged"),
+    ("confirmed_true", "conf. true"),
+    ("confirmed_false", "conf. false"),
+    ("arrests", "arrests"),
+    ("compliance_complied", "complied"),
+    ("compliance_breach", "breach"),
+    ("other_outcomes", "other"),
+    ("false_alerts_one_in_faces", "FA 1 in N"),
+    ("alerts_per_1000_faces", "alerts/1k"),
+)
+
+TOTAL_LINES: tuple[tuple[str, str], ...] = (
+    ("faces_processed", "Faces processed"),
+    ("alerts", "Alerts"),
+    ("true_alerts", "True alerts (adjudicated match)"),
+    ("false_alerts", "False alerts (adjudicated no match)"),
+    ("inconclusive", "Inconclusive"),
+    ("unadjudicated", "Not yet adjudicated"),
+    ("engagements", "Engagements"),
+    ("confirmed_true", "Confirmed true"),
+    ("confirmed_false", "Confirmed false"),
+    ("arrests", "Arrests"),
+    ("compliance_checks", "Compliance checks"),
+    ("compliance_complied", "  complied"),
+    ("compliance_breach", "  breach"),
+    ("other_outcomes", "Other outcomes"),
+    ("false_alerts_one_in_faces", "False alert rate (1 in N faces)"),
+    ("false_alert_rate_per_alert", "False alert rate per alert"),
+    ("alerts_per_1000_faces", "Alerts per 1,000 faces"),
+    ("arrests_per_confirmed_alert", "Arrests per confirmed alert"),
+    ("median_adjudication_seconds", "Median adjudication time (s)"),
+)
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    texts = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in texts]) for i, h in enumerate(headers)]
+    # Numbers read best right-aligned; the first column names the row, text stays left.
+    numeric = [
+        i > 0 and all(isinstance(row[i], int | float) or row[i] is None for row in rows)
+        for i in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if right else v.ljust(w)
+            for v, w, right in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(list(headers)), line(["-" * w for w in widths])]
+    out += [line(r) for r in texts]
+    return "\n".join(out)
+
+
+def totals_table(totals: Mapping[str, Any]) -> str:
+    return table(("measure", "value"), [(label, totals[key]) for key, label in TOTAL_LINES])
+
+
+def breakdown_table(title: str, key: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    headers = (key, *(heading for _, heading in BREAKDOWN_COLUMNS))
+    body = [(r[key], *(r[k] for k, _ in BREAKDOWN_COLUMNS)) for r in rows]
+    return f"{title}\n{table(headers, body)}"
+
+
+def deployment_text(s: Mapping[str, Any]) -> str:
+    loc = s["location"]
+    head = [
+        f"Deployment {s['deployment_id']}",
+        f"  location   {loc['name']}, {loc['town']} ({loc['location_type']})",
+        f"  use case   {s['use_case']}",
+        f"  status     {s['status']}",
+        f"  window     {s['starts_at']} to {s['ends_at']}",
+        f"  live       {s['started_at'] or '–'} to {s['ended_at'] or '–'}",
+        f"  model      {s['model_id']}, threshold {cell(s['threshold'])} "
+        f"({s['threshold_changes']} change(s))",
+        f"  watchlist  {s['watchlist_size']} entries",
+        f"  cameras    {', '.join(s['cameras'])}",
+    ]
+    return "\n\n".join(
+        [
+            "\n".join(head),
+            totals_table(s["totals"]),
+            breakdown_table("By camera", "camera_id", s["by_camera"]),
+            breakdown_table("By watchlist category", "category", s["by_category"]),
+            breakdown_table("By day (UTC)", "day", s["by_day"]),
+        ]
+    )
+
+
+def operation_text(s: Mapping[str, Any]) -> str:
+    head = [
+        f"Operation {s['name']} ({s['operation_id']})",
+        f"  force        {s['force']}",
+        f"  purpose      {s['purpose']}",
+        f"  status       {s['status']}",
+        f"  deployments  {s['deployment_count']} ({s['deployments_started']} went live)",
+        f"  towns        {s['town_count']}: {', '.join(s['towns'])}",
+        f"  days         {s['day_count']}: {', '.join(s['days'])}",
+        f"  watchlists   {s['watchlist_size']} entries in all",
+        f"  thresholds   {', '.join(cell(t) for t in s['thresholds'])}",
+    ]
+    deployments = [
+        {**d, "deployment": f"{d['started_at'] or d['starts_at']:.10} {d['location']['town']}"}
+        for d in s["by_deployment"]
+    ]
+    cameras = [{**c, "camera": f"{c['deployment_id']:.8}/{c['camera_id']}"} for c in s["by_camera"]]
+    return "\n\n".join(
+        [
+            "\n".join(head),
+            totals_table(s["totals"]),
+            breakdown_table("By deployment", "deployment", deployments),
+            breakdown_table("By town", "town", s["by_town"]),
+            breakdown_table("By camera (deployment/camera)", "camera", cameras),
+            breakdown_table("By watchlist category", "category", s["by_category"]),
+            breakdown_table("By day (UTC)", "day", s["by_day"]),
+        ]
+    )
+
+
+def status_text(views: Sequence[Mapping[str, Any]]) -> str:
+    return table(
+        ("projection", "position", "head", "lag", "tables"),
+        [(v["name"], v["position"], v["head"], v["lag"], ", ".join(v["tables"])) for v in views],
+    )

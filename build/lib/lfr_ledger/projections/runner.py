@@ -1,0 +1,315 @@
+"""Follows the notification log and keeps every view exactly up to date.
+
+Each batch is applied in one read-model transaction that also moves the views' tracking rows,
+and the transaction starts by locking those rows (SQLite: `BEGIN IMMEDIATE`; PostgreSQL:
+`SELECT … FOR UPDATE`). So an event is applied once however many runners poll at the same
+time, a runner killed mid-batch leaves nothing behind, and the next one resumes where the last
+commit stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.projections.db import Database, connect
+from lfr_ledger.projections.rows import Rows
+from lfr_ledger.projections.schema import migrate
+from lfr_ledger.projections.source import EventSource
+from lfr_ledger.projections.views import VIEW_NAMES, View, all_views
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 1000
+# Open stores are kept for a handful of databases at most (tests create many).
+_MAX_STORES = 4
+
+Fault = Callable[[int], None]
+Progress = Callable[[int], None]
+
+
+class Store:
+    """The connections a process keeps to one ledger database, shared by its threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._idle: list[Database] = []
+        self._lock = threading.Lock()
+        self._source: EventSource | None = None
+        self._ready = False
+        self.closed = False
+
+    @contextmanager
+    def connection(self) -> Iterator[Database]:
+        with self._lock:
+            db = self._idle.pop() if self._idle else None
+        if db is None:
+            db = connect(self.settings)
+        try:
+            if not self._ready:
+                self._prepare(db)
+            yield db
+        except BaseException:
+            # A connection that failed mid-statement may be unusable; a new one is cheap.
+            db.close()
+            raise
+        with self._lock:
+            if self.closed:
+                db.close()
+            else:
+                self._idle.append(db)
+
+    def _prepare(self, db: Database) -> None:
+        migrate(db)
+        with db.transaction():
+            for name in VIEW_NAMES:
+                db.execute(
+                    "INSERT INTO projection_tracking (name, position) VALUES (?, 0) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (name,),
+                )
+        self._ready = True
+
+    @property
+    def source(self) -> EventSource:
+        with self._lock:
+            if self._source is None:
+                self._source = EventSource(self.settings)
+            return self._source
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            idle, self._idle = self._idle, []
+            source, self._source = self._source, None
+        for db in idle:
+            db.close()
+        if source is not None:
+            source.close()
+
+
+_stores: OrderedDict[Settings, Store] = OrderedDict()
+_stores_lock = threading.Lock()
+
+
+def store_for(settings: Settings) -> Store:
+    with _stores_lock:
+        store = _stores.get(settings)
+        if store is None:
+            store = _stores[settings] = Store(settings)
+        _stores.move_to_end(settings)
+        evicted = []
+        while len(_stores) > _MAX_STORES:
+            evicted.append(_stores.popitem(last=False)[1])
+    for old in evicted:
+        old.close()
+    return store
+
+
+def close_stores() -> None:
+    """Closes every connection this process opened for projections (tests, shutdown)."""
+    with _stores_lock:
+        stores = list(_stores.values())
+        _stores.clear()
+    for store in stores:
+        store.close()
+
+
+def _views(names: Sequence[str] | None = None) -> list[View]:
+    views = all_views()
+    if names is None:
+        return views
+    unknown = sorted(set(names) - set(VIEW_NAMES))
+    if unknown:
+        raise KeyError(f"no projection named {', '.join(unknown)}; known: {', '.join(VIEW_NAMES)}")
+    return [v for v in views if v.name in names]
+
+
+def _positions(db: Database, names: Sequence[str], *, lock: bool) -> dict[str, int]:
+    marks = ", ".join("?" for _ in names)
+    statement = f"SELECT name, position FROM projection_tracking WHERE name IN ({marks})"
+    if lock and db.backend == "postgres":
+        statement += " ORDER BY name FOR UPDATE"
+    return {str(name): int(pos) for name, pos in db.execute(statement, tuple(names))}
+
+
+def _apply_batch(
+    db: Database,
+    source: EventSource,
+    views: Sequence[View],
+    after: int,
+    batch: Sequence[Notification],
+    fault: Fault | None,
+) -> int:
+    """Applies `batch` (every notification after `after`, in order) to each view that has got
+    exactly to or past `after`; returns how many notifications some view had not yet seen."""
+    with db.transaction():
+        positions = _positions(db, [v.name for v in views], lock=True)
+        # A view behind `after` (rebuilt meanwhile) would skip events; it waits for a batch
+        # read from its own position.
+        active = [v for v in views if after <= positions[v.name] < batch[-1].id]
+        if not active:
+            return 0
+        rows = Rows(db, [t for v in active for t in v.tables])
+        applied = 0
+        for notification in batch:
+            behind = [v for v in active if positions[v.name] < notification.id]
+            if not behind:
+                continue
+            applied += 1
+            targets = [v for v in behind if v.handles(notification.topic)]
+            if targets:
+                event = source.decode(notification)
+                for view in targets:
+                    view.apply(notification.topic, event, rows)
+            if fault is not None:
+                fault(notification.id)
+        rows.flush()
+        last = batch[-1].id
+        db.executemany(
+            "UPDATE projection_tracking SET position = ? WHERE name = ?",
+            [(last, v.name) for v in active],
+        )
+    return applied
+
+
+def catch_up(
+    settings: Settings,
+    *,
+    names: Sequence[str] | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    fault: Fault | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Applies every pending notification to every view (or the named ones) and returns how
+    many notifications were applied. Safe to call from many threads and processes at once.
+
+    `fault` is called after each notification is applied, before the batch commits (tests
+    inject crashes there); `progress` after each commit, with the position reached.
+    """
+    store = store_for(settings)
+    views = _views(names)
+    total = 0
+    with store.connection() as db:
+        while True:
+            positions = _positions(db, [v.name for v in views], lock=False)
+            after = min(positions.values())
+            batch = store.source.read(after, batch_size)
+            if not batch:
+                return total
+            total += _apply_batch(db, store.source, views, after, batch, fault)
+            if progress is not None:
+                progress(batch[-1].id)
+
+
+def rebuild(settings: Settings, name: str | None = None, *, batch_size: int = DEFAULT_BATCH) -> int:
+    """Empties a view (or every view) and replays the whole log into it; returns how many
+    notifications were replayed."""
+    views = _views(None if name is None else [name])
+    store = store_for(settings)
+    with store.connection() as db, db.transaction():
+        _positions(db, [v.name for v in views], lock=True)
+        for view in views:
+            for table in view.tables:
+                db.execute(f"DELETE FROM {table.name}")
+        db.executemany(
+            "UPDATE projection_tracking SET position = 0 WHERE name = ?",
+            [(v.name,) for v in views],
+        )
+    return catch_up(settings, names=[v.name for v in views], batch_size=batch_size)
+
+
+def status(settings: Settings) -> list[dict[str, Any]]:
+    """Each view's position in the log, the log's head and how far behind the view is."""
+    store = store_for(settings)
+    head = store.source.head()
+    with store.connection() as db:
+        positions = _positions(db, VIEW_NAMES, lock=False)
+        result = []
+        for view in all_views():
+            position = positions.get(view.name, 0)
+            result.append(
+                {
+                    "name": view.name,
+                    "position": position,
+                    "head": head,
+                    "lag": max(head - position, 0),
+                    "tables": [t.name for t in view.tables],
+                }
+            )
+    return result
+
+
+def view_contents(settings: Settings, name: str | None = None) -> dict[str, list[list[Any]]]:
+    """Every row of a view's tables in key order: what a rebuild must reproduce exactly."""
+    store = store_for(settings)
+    contents: dict[str, list[list[Any]]] = {}
+    with store.connection() as db, db.snapshot():
+        for view in _views(None if name is None else [name]):
+            for table in view.tables:
+                rows = db.execute(
+                    f"SELECT {', '.join(table.columns)} FROM {table.name} "
+                    f"ORDER BY {', '.join(table.key)}"
+                )
+                contents[table.name] = [list(r) for r in rows]
+    return contents
+
+
+class ProjectionRunner:
+    """Polls the log and catches every view up, until stopped. Errors (a database restart, a
+    recorder being replaced) are logged and retried after a pause, never fatal."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        interval: float = 0.5,
+        batch_size: int = DEFAULT_BATCH,
+        names: Sequence[str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.interval = interval
+        self.batch_size = batch_size
+        self.names = names
+        self.applied = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        applied = catch_up(self.settings, names=self.names, batch_size=self.batch_size)
+        self.applied += applied
+        return applied
+
+    def run(self) -> None:
+        """Blocks, polling, until `stop()`."""
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("projection catch-up failed; retrying in %.1f s", self.interval)
+            self._stop.wait(self.interval)
+
+    def start(self) -> ProjectionRunner:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="lfr-projections", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def __enter__(self) -> ProjectionRunner:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

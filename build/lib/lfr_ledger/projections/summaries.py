@@ -1,0 +1,226 @@
+"""The shapes analysts and operators receive: every field typed, so the OpenAPI document
+describes each figure an analyst reads. Built from the views only, so nothing here can hold
+personal data; times are ISO 8601 strings in UTC, as the views keep them.
+
+msgspec structs cannot inherit from two bases with fields, so a deployment's head (where,
+when, under which threshold) is written out twice: once for a deployment's own summary and
+once beside its counts in an operation's summary.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from lfr_ledger.domain.values import AlertStatus, Decision
+
+
+class Figures(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every reply here: a field the builder does not know is a bug, not noise."""
+
+
+class Counts(Figures):
+    """Counts over a set of alerts and face reports, and the rates derived from them.
+    Definitions: `projections/statistics.py`. `faces_processed` is null where faces cannot be
+    attributed (a watchlist category: non-matching faces have none); a rate is null when its
+    denominator is zero."""
+
+    faces_processed: int | None
+    alerts: int
+    adjudicated: int
+    true_alerts: int
+    false_alerts: int
+    inconclusive: int
+    unadjudicated: int
+    engagements: int
+    confirmed_true: int
+    confirmed_false: int
+    arrests: int
+    compliance_checks: int
+    compliance_complied: int
+    compliance_breach: int
+    other_outcomes: int
+    false_alert_rate_per_faces: float | None
+    false_alerts_one_in_faces: int | None
+    false_alert_rate_per_alert: float | None
+    alerts_per_1000_faces: float | None
+    arrests_per_confirmed_alert: float | None
+    median_adjudication_seconds: float | None
+
+
+class CameraCounts(Counts):
+    camera_id: str
+    camera_name: str | None
+
+
+class DeploymentCameraCounts(CameraCounts):
+    deployment_id: str
+
+
+class CategoryCounts(Counts):
+    category: str
+    watchlist_size: int
+
+
+class DayCounts(Counts):
+    day: str
+
+
+class TownCounts(Counts):
+    town: str
+    deployments: int
+
+
+class Location(Figures):
+    name: str
+    town: str
+    location_type: str
+
+
+class DeploymentSummary(Figures):
+    """One deployment: where and when it ran, under what threshold, and what it produced."""
+
+    deployment_id: str
+    operation_id: str
+    location: Location
+    use_case: str
+    status: str
+    model_id: str | None
+    policy_version: str | None
+    starts_at: str
+    ends_at: str
+    authorised_at: str | None
+    started_at: str | None
+    ended_at: str | None
+    threshold: float
+    threshold_changes: int
+    watchlist_size: int
+    cameras: list[str]
+    totals: Counts
+    by_camera: list[CameraCounts]
+    by_category: list[CategoryCounts]
+    by_day: list[DayCounts]
+
+
+class DeploymentCounts(Counts):
+    """One deployment of an operation, its head beside its counts."""
+
+    deployment_id: str
+    operation_id: str
+    location: Location
+    use_case: str
+    status: str
+    model_id: str | None
+    policy_version: str | None
+    starts_at: str
+    ends_at: str
+    authorised_at: str | None
+    started_at: str | None
+    ended_at: str | None
+    threshold: float
+    threshold_changes: int
+    watchlist_size: int
+
+
+class OperationSummary(Figures):
+    """An operation across its deployments, towns and days: the figures a press release gives."""
+
+    operation_id: str
+    name: str
+    force: str
+    purpose: str
+    status: str
+    opened_at: str
+    closed_at: str | None
+    deployment_count: int
+    deployments_started: int
+    towns: list[str]
+    town_count: int
+    days: list[str]
+    day_count: int
+    watchlist_size: int
+    thresholds: list[float]
+    totals: Counts
+    by_deployment: list[DeploymentCounts]
+    by_town: list[TownCounts]
+    by_camera: list[DeploymentCameraCounts]
+    by_category: list[CategoryCounts]
+    by_day: list[DayCounts]
+
+
+class AlertRow(Figures):
+    """An alert as operators list it: no personal data, its state read from `AlertStatus`."""
+
+    id: str
+    entry_id: str
+    camera_id: str
+    category: str
+    similarity: float
+    threshold: float
+    state: AlertStatus
+    captured_at: str
+    raised_at: str
+    adjudicated_at: str | None
+    decision: Decision | None
+
+
+class ScoreBin(Figures):
+    lower: float
+    upper: float
+    alerts: int
+    true_alerts: int
+    false_alerts: int
+    inconclusive: int
+    unadjudicated: int
+
+
+class ScoreDistribution(Figures):
+    """Alerts per similarity bin [lower, upper), split by adjudication."""
+
+    deployment_id: str
+    threshold: float
+    bin_width: float
+    bins: list[ScoreBin]
+
+
+class SensitivityRow(Figures):
+    threshold: float
+    alerts: int
+    true_alerts: int
+    false_alerts: int
+    inconclusive: int
+    unadjudicated: int
+    arrests: int
+    alerts_lost: int
+    true_alerts_lost: int
+    false_alerts_avoided: int
+
+
+class ThresholdSensitivity(Figures):
+    """The alerts that would remain had the threshold been each higher value."""
+
+    deployment_id: str
+    threshold: float
+    step: float
+    rows: list[SensitivityRow]
+
+
+class PublicationRecord(Figures):
+    """The per-deployment record forces publish (`projections/publication.py`)."""
+
+    deployment_id: str
+    date: str
+    start_time_utc: str | None
+    end_time_utc: str | None
+    location: str
+    town: str
+    use_case: str
+    watchlist_size: int
+    faces_processed: int | None
+    alerts: int
+    true_alerts: int
+    false_alerts: int
+    engagements: int
+    arrests: int
+    compliance_checks: int
+    other_outcomes: int
+    threshold: float
