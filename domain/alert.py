@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
 from lfr_ledger.domain.values import (
     AlertStatus,
@@ -95,6 +96,7 @@ class Alert(Aggregate):
             raise InvalidInput(
                 f"similarity {similarity:.4f} is below the threshold in force {threshold}"
             )
+        captured_at = recorded_time(captured_at, "captured_at")
         if captured_at > occurred_at + CLOCK_SKEW:
             raise InvalidInput("captured_at lies in the future")
         return cls(
@@ -245,6 +247,7 @@ class Alert(Aggregate):
                     f"an {outcome.type} needs an engagement; record the engagement of alert "
                     f"{self.id} first"
                 )
+        occurred_at = recorded_time(occurred_at, "occurred_at")
         if occurred_at < self.captured_at:
             raise InvalidInput("an outcome cannot occur before the alert's capture time")
         if occurred_at > recorded_at + CLOCK_SKEW:

@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput
 
 # Fixed namespace so ids derived from natural keys are the same in every process.
@@ -104,6 +105,8 @@ class FaceCount(Aggregate):
         actor.require(Role.MATCHER)
         if count < 0:
             raise InvalidInput("a face count cannot be negative")
+        period_start = recorded_time(period_start, "period_start")
+        period_end = recorded_time(period_end, "period_end")
         if period_end <= period_start:
             raise InvalidInput("period_end must be after period_start")
         return cls(

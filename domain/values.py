@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput
 
 
@@ -132,6 +133,9 @@ class PublicNotice:
 
     def __post_init__(self) -> None:
         _require_text("public_notice.method", self.method, 200)
+        if self.issued_at is not None:
+            issued = recorded_time(self.issued_at, "public_notice.issued_at")
+            object.__setattr__(self, "issued_at", issued)
         if self.issued_at is None and not self.exemption:
             raise InvalidInput("public_notice needs issued_at, or an exemption with its reason")
 
@@ -157,8 +161,8 @@ class DeploymentPlan:
     model_id: str
 
     def __post_init__(self) -> None:
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise InvalidInput("starts_at and ends_at must carry a time zone")
+        object.__setattr__(self, "starts_at", recorded_time(self.starts_at, "starts_at"))
+        object.__setattr__(self, "ends_at", recorded_time(self.ends_at, "ends_at"))
         if self.ends_at <= self.starts_at:
             raise InvalidInput("ends_at must be after starts_at")
         for name in ("purpose", "intelligence_case", "controlling_force", "dpia_ref", "eia_ref"):

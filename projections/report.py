@@ -146,7 +146,25 @@ def operation_text(s: Mapping[str, Any]) -> str:
 
 
 def status_text(views: Sequence[Mapping[str, Any]]) -> str:
-    return table(
-        ("projection", "position", "head", "lag", "tables"),
-        [(v["name"], v["position"], v["head"], v["lag"], ", ".join(v["tables"])) for v in views],
+    text = table(
+        ("projection", "position", "head", "lag", "skipped", "tables"),
+        [
+            (
+                v["name"],
+                v["position"],
+                v["head"],
+                v["lag"],
+                len(v["failures"]),
+                ", ".join(v["tables"]),
+            )
+            for v in views
+        ],
     )
+    skipped = [f for v in views for f in v["failures"]]
+    if skipped:
+        text += "\n\nEvents a projection could not take (fix, then `lfr projections rebuild`):\n"
+        text += table(
+            ("projection", "notification", "topic", "error"),
+            [(f["name"], f["notification_id"], f["topic"], f["error"]) for f in skipped],
+        )
+    return text

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -140,6 +142,10 @@ def _positions(db: Database, names: Sequence[str], *, lock: bool) -> dict[str, i
     return {str(name): int(pos) for name, pos in db.execute(statement, tuple(names))}
 
 
+class _ViewFailed(Exception):
+    """A view could not take an event (its handler or the write of its rows failed)."""
+
+
 def _apply_batch(
     db: Database,
     source: EventSource,
@@ -149,7 +155,25 @@ def _apply_batch(
     fault: Fault | None,
 ) -> int:
     """Applies `batch` (every notification after `after`, in order) to each view that has got
-    exactly to or past `after`; returns how many notifications some view had not yet seen."""
+    exactly to or past `after`; returns how many notifications some view had not yet seen.
+
+    The batch is one transaction. If some view cannot take some event, the batch is undone
+    and replayed one event and one view at a time, so that only that view skips only that
+    event (recorded in `projection_failures`) and everything else carries on."""
+    try:
+        return _apply_together(db, source, views, after, batch, fault)
+    except _ViewFailed:
+        return _apply_singly(db, source, views, after, batch, fault)
+
+
+def _apply_together(
+    db: Database,
+    source: EventSource,
+    views: Sequence[View],
+    after: int,
+    batch: Sequence[Notification],
+    fault: Fault | None,
+) -> int:
     with db.transaction():
         positions = _positions(db, [v.name for v in views], lock=True)
         # A view behind `after` (rebuilt meanwhile) would skip events; it waits for a batch
@@ -166,18 +190,99 @@ def _apply_batch(
             applied += 1
             targets = [v for v in behind if v.handles(notification.topic)]
             if targets:
-                event = source.decode(notification)
-                for view in targets:
-                    view.apply(notification.topic, event, rows)
+                try:
+                    event = source.decode(notification)
+                    for view in targets:
+                        view.apply(notification.topic, event, rows)
+                except Exception as error:
+                    raise _ViewFailed from error
             if fault is not None:
                 fault(notification.id)
-        rows.flush()
+        try:
+            rows.flush()
+        except Exception as error:
+            raise _ViewFailed from error
         last = batch[-1].id
         db.executemany(
             "UPDATE projection_tracking SET position = ? WHERE name = ?",
             [(last, v.name) for v in active],
         )
     return applied
+
+
+def _apply_singly(
+    db: Database,
+    source: EventSource,
+    views: Sequence[View],
+    after: int,
+    batch: Sequence[Notification],
+    fault: Fault | None,
+) -> int:
+    applied = 0
+    for notification in batch:
+        moved = False
+        for view in views:
+            try:
+                with db.transaction():
+                    position = _positions(db, [view.name], lock=True)[view.name]
+                    if not after <= position < notification.id:
+                        continue
+                    if view.handles(notification.topic):
+                        rows = Rows(db, view.tables)
+                        view.apply(notification.topic, source.decode(notification), rows)
+                        rows.flush()
+                    _move(db, view, notification.id)
+                    moved = True
+            except Exception as error:
+                with db.transaction():
+                    position = _positions(db, [view.name], lock=True)[view.name]
+                    if not after <= position < notification.id:
+                        continue
+                    _record_failure(db, view, notification, error)
+                    _move(db, view, notification.id)
+                    moved = True
+        applied += moved
+        if fault is not None:
+            fault(notification.id)
+    return applied
+
+
+def _move(db: Database, view: View, position: int) -> None:
+    db.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (position, view.name))
+
+
+def _record_failure(db: Database, view: View, notification: Notification, error: Exception) -> None:
+    # The type and the place it was raised: enough to find the bug, and never a value from
+    # the event (which may be personal).
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    text = f"{type(error).__name__}{where}"
+    log.error("projection %s skipped notification %d: %s", view.name, notification.id, text)
+    db.execute(
+        "INSERT INTO projection_failures (name, notification_id, topic, error) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (name, notification_id) "
+        "DO UPDATE SET topic = excluded.topic, error = excluded.error",
+        (view.name, notification.id, notification.topic, text),
+    )
+
+
+def failures(db: Database, names: Sequence[str] = VIEW_NAMES) -> list[dict[str, Any]]:
+    """The events each view skipped, in log order."""
+    marks = ", ".join("?" for _ in names)
+    rows = db.execute(
+        "SELECT name, notification_id, topic, error FROM projection_failures "
+        f"WHERE name IN ({marks}) ORDER BY notification_id, name",
+        tuple(names),
+    )
+    return [
+        {"name": str(n), "notification_id": int(i), "topic": str(t), "error": str(e)}
+        for n, i, t, e in rows
+    ]
+
+
+def failure_count(settings: Settings) -> int:
+    with store_for(settings).connection() as db:
+        return int(db.execute("SELECT COUNT(*) FROM projection_failures")[0][0])
 
 
 def catch_up(
@@ -223,6 +328,8 @@ def rebuild(settings: Settings, name: str | None = None, *, batch_size: int = DE
             "UPDATE projection_tracking SET position = 0 WHERE name = ?",
             [(v.name,) for v in views],
         )
+        # Replayed from zero: an event that still cannot be taken is recorded again.
+        db.executemany("DELETE FROM projection_failures WHERE name = ?", [(v.name,) for v in views])
     return catch_up(settings, names=[v.name for v in views], batch_size=batch_size)
 
 
@@ -232,6 +339,7 @@ def status(settings: Settings) -> list[dict[str, Any]]:
     head = store.source.head()
     with store.connection() as db:
         positions = _positions(db, VIEW_NAMES, lock=False)
+        skipped = failures(db)
         result = []
         for view in all_views():
             position = positions.get(view.name, 0)
@@ -242,6 +350,7 @@ def status(settings: Settings) -> list[dict[str, Any]]:
                     "head": head,
                     "lag": max(head - position, 0),
                     "tables": [t.name for t in view.tables],
+                    "failures": [f for f in skipped if f["name"] == view.name],
                 }
             )
     return result

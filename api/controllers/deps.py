@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Annotated, Any
 
 from litestar import Request
@@ -16,7 +17,9 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import catch_up
+from lfr_ledger.projections.runner import catch_up, failure_count
+
+FAILURES_TTL_SECONDS = 5.0
 
 
 class Services:
@@ -28,6 +31,8 @@ class Services:
         self.keys = keys
         self._catch_up_lock = threading.Lock()
         self._reader: StatisticsReader | None = None
+        self._failures = 0
+        self._failures_read_at = -FAILURES_TTL_SECONDS
 
     def statistics(self) -> StatisticsReader:
         """The projections' reader, caught up first so a client reads its own writes.
@@ -39,6 +44,14 @@ class Services:
             if self._reader is None:
                 self._reader = StatisticsReader(self.settings)
         return self._reader
+
+    def projection_failures(self) -> int:
+        """How many events the projections skipped, re-read at most every few seconds."""
+        now = time.monotonic()
+        if now - self._failures_read_at > FAILURES_TTL_SECONDS:
+            self._failures = failure_count(self.settings)
+            self._failures_read_at = now
+        return self._failures
 
     def close(self) -> None:
         close_reader = getattr(self._reader, "close", None)

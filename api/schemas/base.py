@@ -11,11 +11,17 @@ from msgspec import Meta
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
-Text = Annotated[str, Meta(min_length=1, max_length=2000)]
-ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
-OptionalText = Annotated[str, Meta(max_length=2000)]
+# No control characters: they corrupt terminals and CSV exports, and PostgreSQL refuses NUL in
+# text. Free text may still hold line breaks and tabs; a name or a reference may not.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, Meta(min_length=1, max_length=2000, pattern=LINES)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
+OptionalText = Annotated[str, Meta(max_length=2000, pattern=LINES)]
 Ident = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-AwareDateTime = Annotated[datetime, Meta(tz=True)]
+AwareDateTime = Annotated[
+    datetime, Meta(tz=True, description="ISO 8601 with a UTC offset, between 2000 and 2099")
+]
 Similarity = Annotated[float, Meta(ge=-1.0, le=1.0)]
 Threshold = Annotated[float, Meta(gt=0.0, le=1.0)]
 Image = Annotated[bytes, Meta(max_length=MAX_IMAGE_BYTES, description="base64, at most 10 MB")]

@@ -18,8 +18,12 @@ class Done(Reply):
     status: str
 
 
-class Health(Reply):
+class Health(Reply, omit_defaults=True):
+    """`ok`, or `degraded` with the number of events projections skipped (see
+    `lfr projections status`)."""
+
     status: str
+    projection_failures: int = 0
 
 
 class PolicyAdopted(Reply):

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4, uuid5
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import Alert, Outcome
+from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
 from lfr_ledger.domain.deployment import Deployment
 from lfr_ledger.domain.errors import (
@@ -38,6 +39,9 @@ class AlertCommands(LedgerBase):
         period_end: datetime,
         count: int,
     ) -> UUID:
+        # In UTC before anything derives from it: the report's id is made from its start.
+        period_start = recorded_time(period_start, "period_start")
+        period_end = recorded_time(period_end, "period_end")
         deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
         self._require_matcher_for(actor, deployment)
         if not deployment.has_camera(camera_id):
