@@ -19,6 +19,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lfr_ledger.api.auth import JWTAuthMiddleware, TokenVerifier
+from lfr_ledger.api.body_guard import BodyGuardMiddleware
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.controllers.alerts import AlertController
 from lfr_ledger.api.controllers.audit import AuditController
@@ -121,6 +122,7 @@ def create_app(
         middleware=[
             RequestContextMiddleware,
             DefineMiddleware(JWTAuthMiddleware, verifier=verifier, exclude=["^/schema"]),
+            DefineMiddleware(BodyGuardMiddleware, max_body_size=MAX_BODY_BYTES),
             DefineMiddleware(IdempotencyMiddleware, store=keys, max_body_size=MAX_BODY_BYTES),
         ],
         exception_handlers={Exception: problem_response},

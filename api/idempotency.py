@@ -30,6 +30,7 @@ from lfr_ledger.api.problems import (
     ProblemException,
     encode_problem,
     problem_for,
+    too_large,
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
@@ -325,7 +326,7 @@ class IdempotencyMiddleware:
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         length = _header(scope, "content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_size:
-            raise _too_large(self.max_body_size)
+            raise too_large(self.max_body_size)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -335,7 +336,7 @@ class IdempotencyMiddleware:
             chunk = bytes(message.get("body", b""))  # type: ignore[call-overload]
             size += len(chunk)
             if size > self.max_body_size:
-                raise _too_large(self.max_body_size)
+                raise too_large(self.max_body_size)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -404,15 +405,6 @@ def _header(scope: Scope, name: str) -> str | None:
         if key.lower() == wanted:
             return str(value.decode("latin-1"))
     return None
-
-
-def _too_large(limit: int) -> ProblemException:
-    return ProblemException(
-        413,
-        "too-large",
-        "Request too large",
-        f"the request body exceeds {limit} bytes; images are limited to 10 MB",
-    )
 
 
 async def _send_replay(send: Send, replay: Replay) -> None:

@@ -77,6 +77,15 @@ class ProblemException(Exception):
         self.headers = headers or {}
 
 
+def too_large(limit: int) -> ProblemException:
+    return ProblemException(
+        413,
+        "too-large",
+        "Request too large",
+        f"the request body exceeds {limit} bytes; images are limited to 10 MB",
+    )
+
+
 def request_id_of(scope: Scope) -> str:
     """The id the request-context middleware gave this request (or a fresh one for requests
     that failed before routing, when no middleware has run)."""

@@ -35,6 +35,8 @@ ALERT_TOPICS: tuple[str, ...] = (
     AlertTopic.IMAGES_ERASED,
 )
 POLL_SECONDS = 0.2
+# Notification ids are 64-bit signed integers in both stores.
+MAX_EVENT_ID = 2**62
 BATCH = 200
 KEEPALIVE_SECONDS = 15.0
 RETRY_MILLISECONDS = 1000
@@ -125,7 +127,8 @@ async def alert_events(feed: AlertFeed) -> AsyncGenerator[ServerSentEventMessage
 def parse_last_event_id(header: str | None, query: int | None) -> int | None:
     if header is not None and header.strip():
         text = header.strip()
-        if not text.isdigit() or len(text) > 18:
+        # isdigit() alone takes "²"; only ASCII digits name a notification id.
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_EVENT_ID:
             raise ProblemException(
                 400,
                 "validation",

@@ -27,6 +27,7 @@ from lfr_ledger.api.schemas.alerts import (
 )
 from lfr_ledger.api.schemas.common import Created, Done
 from lfr_ledger.api.stream import (
+    MAX_EVENT_ID,
     AlertFeed,
     alert_events,
     alert_state,
@@ -103,7 +104,7 @@ class AlertController(Controller):
         last_event_id_header: Annotated[
             str | None, HeaderParameter(name="Last-Event-ID", required=False, max_length=20)
         ] = None,
-        last_event_id: Annotated[int | None, QueryParameter(ge=0)] = None,
+        last_event_id: Annotated[int | None, QueryParameter(ge=0, le=MAX_EVENT_ID)] = None,
     ) -> ServerSentEvent:
         after = parse_last_event_id(last_event_id_header, last_event_id)
         await anyio.to_thread.run_sync(ledger.deployment, deployment_id)
