@@ -1,1 +1,0 @@
-"""The edge of lfr-ledger: HTTP app, CLI, settings and wiring."""

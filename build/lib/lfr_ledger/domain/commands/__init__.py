@@ -1,1 +1,0 @@
-"""The CaseLedger's commands, one module per family; `domain.application` assembles them."""

@@ -1,1 +1,0 @@
-"""Numbered SQL migrations for the read models, one directory per backend (package data)."""

@@ -1,1 +1,0 @@
-"""PostgreSQL migrations, applied in number order by `projections.schema.migrate`."""

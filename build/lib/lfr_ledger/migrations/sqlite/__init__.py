@@ -1,1 +1,0 @@
-"""SQLite migrations, applied in number order by `projections.schema.migrate`."""
