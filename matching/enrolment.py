@@ -8,12 +8,14 @@ image itself: it never reaches the event log in clear.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger, Enrolment
@@ -44,10 +46,44 @@ class SeveralFaces(EnrolmentImageRefused):
     title = "More than one face in the image"
 
 
+class ImageTooLarge(EnrolmentImageRefused):
+    kind = "image-too-large"
+    title = "Image too large"
+
+
+# A custody photograph is a few megapixels. The bounds are checked from the header, before any
+# pixel is decoded: a 1 MB PNG can claim 20,000 × 20,000 pixels and need 1.2 GB to decode.
+MAX_PIXELS = 24_000_000
+MAX_SIDE = 8192
+
+
+def check_image_header(image_bytes: bytes) -> tuple[int, int]:
+    """(width, height) as the file's header declares them, refused beyond the bounds or when
+    no known image format's header can be read."""
+    too_large = ImageTooLarge(
+        f"at most {MAX_SIDE} pixels a side and {MAX_PIXELS // 1_000_000} megapixels in all are "
+        "accepted: send a smaller copy"
+    )
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as header:  # reads the header only
+            width, height = header.size
+    except Image.DecompressionBombError:  # Pillow's own, far higher bound
+        raise too_large from None
+    except (OSError, ValueError):
+        raise UnreadableImage(
+            f"the {len(image_bytes)} bytes given are not an image that can be read "
+            "(JPEG, PNG, WebP, TIFF, BMP …)"
+        ) from None
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise ImageTooLarge(f"the image is {width} × {height} pixels; {too_large.detail}")
+    return width, height
+
+
 def decode_image(image_bytes: bytes) -> np.ndarray:
     """The image as BGR uint8, or `UnreadableImage`. EXIF orientation is applied by OpenCV."""
     if not image_bytes:
         raise UnreadableImage("the image is empty")
+    check_image_header(image_bytes)
     try:
         image = cv2.imdecode(np.frombuffer(image_bytes, dtype=np.uint8), cv2.IMREAD_COLOR)
     except cv2.error:
