@@ -11,7 +11,7 @@ from uuid import UUID
 
 
 class PersonalDataVault(Protocol):
-    """Holds one key per watchlist entry or alert. Implemented outside the domain (audit/)."""
+    """Holds one key per watchlist entry or alert; implemented by `eventlog/vault.py`."""
 
     def create_key(self, key_id: UUID) -> None: ...
 
@@ -31,5 +31,11 @@ class PersonalDataVault(Protocol):
 
     def subject_digest(self, subject_ref: str) -> str:
         """A keyed, stable pseudonym of a subject reference, for subject-access look-ups that
-        must still work after the entry's own key was shredded."""
+        must still work after the entry's own key was shredded. References that differ only in
+        Unicode normal form, case or width have the same pseudonym."""
+        ...
+
+    def subject_digests(self, subject_ref: str) -> set[str]:
+        """Every pseudonym a record of this subject may carry: today's, and those an earlier
+        release made before references were normalised."""
         ...

@@ -12,6 +12,7 @@ import hmac
 import os
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,24 @@ class VaultError(Exception):
 
 def _aad(key_id: UUID, field: str) -> bytes:
     return key_id.bytes + field.encode()
+
+
+def normalised_subject_ref(subject_ref: str) -> str:
+    """The form a subject reference is pseudonymised in: NFKC, case-folded, NFKC again (so
+    "PNC-José-77" typed as NFC, as NFD, in another case or in full-width forms is one subject),
+    surrounding white space removed."""
+    folded = unicodedata.normalize("NFKC", subject_ref).casefold()
+    return unicodedata.normalize("NFKC", folded).strip()
+
+
+def legacy_spellings(subject_ref: str) -> set[str]:
+    """Spellings under which releases before normalisation may have pseudonymised the same
+    subject (they hashed the reference as typed, trimmed). Such a record is found when the
+    request has the same letters in any normal form, or is all upper or all lower case as the
+    record was; a mixed case typed differently cannot be recovered."""
+    text = subject_ref.strip()
+    forms = {text, text.upper(), text.lower()}
+    return {unicodedata.normalize(n, f) for f in forms for n in ("NFC", "NFD", "NFKC", "NFKD")}
 
 
 class _Vault:
@@ -80,13 +99,21 @@ class _Vault:
             raise VaultError("the pseudonymisation key is never shredded")
         return self._delete(key_id)
 
-    def subject_digest(self, subject_ref: str) -> str:
+    def _pseudonym(self, text: str) -> str:
         pepper = self._get(PEPPER_ID)
         if pepper is None:
             self._put_if_absent(PEPPER_ID, os.urandom(32))
             pepper = self._get(PEPPER_ID)
             assert pepper is not None
-        return hmac.new(pepper, subject_ref.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(pepper, text.encode(), hashlib.sha256).hexdigest()
+
+    def subject_digest(self, subject_ref: str) -> str:
+        return self._pseudonym(normalised_subject_ref(subject_ref))
+
+    def subject_digests(self, subject_ref: str) -> set[str]:
+        return {self.subject_digest(subject_ref)} | {
+            self._pseudonym(spelling) for spelling in legacy_spellings(subject_ref)
+        }
 
     def _put_if_absent(self, key_id: UUID, key: bytes) -> None:
         raise NotImplementedError

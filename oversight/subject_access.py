@@ -109,13 +109,14 @@ def subject_access(
     """Every watchlist entry of the subject whose deployment window overlaps [start, end), or
     that was enrolled in it, with every alert raised against those entries. Callers at the edge
     log the consultation (`record_consultation`): this reads personal data."""
-    digest = ledger.vault.subject_digest(subject_ref.strip())
+    digest = ledger.vault.subject_digest(subject_ref)
+    digests = ledger.vault.subject_digests(subject_ref)
     report = SubjectAccessReport(digest, start, end, ledger.clock())
     decode = ledger.mapper.to_domain_event
     found: dict[UUID, EntryFinding] = {}
     for n in notifications(ledger.recorder, [ENROLLED]):
         event: Any = decode(n)
-        if event.subject_digest != digest:
+        if event.subject_digest not in digests:
             continue
         entry_id = UUID(str(n.originator_id))
         deployment = ledger.deployment(event.deployment_id)

@@ -4,6 +4,8 @@ personal fields read [erased] once shredded; exports log a disclosure. Both back
 from __future__ import annotations
 
 import json
+import unicodedata
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import ERASED, Confirmation
 from lfr_ledger.oversight.access_review import access_review
 from lfr_ledger.oversight.subject_access import subject_access, write_subject_access_export
-from tests.builders import OVERSIGHT
+from tests.builders import COMPILER, OVERSIGHT, authorised, subject
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401
 
@@ -134,3 +136,45 @@ def test_cli_subject_access_logs_the_read(
     assert (
         lfr_ledger.api.cli.main([*argv, "--purpose", "x", "--out", "/tmp/never"]) == 2
     )  # no recipient
+
+
+JOSE_NFC = unicodedata.normalize("NFC", "PNC-José-77")
+SPELLINGS = {
+    "nfd": unicodedata.normalize("NFD", JOSE_NFC),
+    "upper": JOSE_NFC.upper(),
+    "lower": JOSE_NFC.lower(),
+    "full-width": "ＰＮＣ－Ｊｏｓé－７７",
+    "padded": f"  {JOSE_NFC}\t",
+}
+
+
+def _enrol_jose(ledger: CaseLedger) -> tuple[datetime, datetime]:
+    deployment = authorised(ledger)
+    ledger.enrol(COMPILER, deployment, replace(subject(0), subject_ref=JOSE_NFC))
+    window = ledger.deployment(deployment).plan
+    return window.starts_at, window.ends_at
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+def test_a_subject_is_found_whatever_unicode_form_case_or_width_they_are_typed_in(
+    ledger: CaseLedger, spelling: str
+) -> None:
+    start, end = _enrol_jose(ledger)
+    report = subject_access(ledger, SPELLINGS[spelling], start=start, end=end)
+    assert [e.subject_ref for e in report.entries] == [JOSE_NFC]
+    assert subject_access(ledger, "PNC-Jose-77", start=start, end=end).entries == []
+
+
+def test_records_pseudonymised_before_normalisation_are_still_found(
+    ledger: CaseLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An entry as an earlier release recorded it: the digest of the reference as typed.
+    vault = ledger.vault
+    with monkeypatch.context() as old_release:
+        old_release.setattr(vault, "subject_digest", lambda ref: vault._pseudonym(ref.strip()))
+        start, end = _enrol_jose(ledger)
+    for spelling in (JOSE_NFC, SPELLINGS["nfd"], SPELLINGS["padded"]):
+        report = subject_access(ledger, spelling, start=start, end=end)
+        assert [e.subject_ref for e in report.entries] == [JOSE_NFC], spelling
+    # The mixed case it was typed in cannot be recovered from another case: documented limit.
+    assert subject_access(ledger, SPELLINGS["upper"], start=start, end=end).entries == []
