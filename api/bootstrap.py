@@ -52,9 +52,18 @@ def sync_watchlist_index(ledger: CaseLedger, settings: Settings) -> bool:
     return True
 
 
-def build_retention(ledger: CaseLedger, settings: Settings, *, actor: Actor = SYSTEM) -> Retention:
+def build_retention(
+    ledger: CaseLedger,
+    settings: Settings,
+    *,
+    actor: Actor = SYSTEM,
+    after_change: Callable[[], object] | None = None,
+) -> Retention:
     """Retention for this node, syncing the watchlist index after a destruction (retention
     itself knows nothing of the matcher)."""
     return Retention(
-        ledger, after_destruction=lambda: sync_watchlist_index(ledger, settings), actor=actor
+        ledger,
+        after_destruction=lambda: sync_watchlist_index(ledger, settings),
+        after_change=after_change,
+        actor=actor,
     )

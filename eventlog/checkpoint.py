@@ -130,6 +130,33 @@ def write_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
     path.write_text(json.dumps(checkpoint, indent=2, sort_keys=True) + "\n")
 
 
+def checkpoints_dir(settings: Settings) -> Path:
+    """Where this node keeps the checkpoints it signed, one file each, never overwritten."""
+    return settings.data_dir / "checkpoints"
+
+
+def save_checkpoint(settings: Settings, checkpoint: dict[str, Any]) -> Path:
+    """Keeps `checkpoint` beside the earlier ones; the file is named by the id it covers."""
+    path = checkpoints_dir(settings) / f"checkpoint-{int(checkpoint['last_id']):012d}.json"
+    write_checkpoint(path, checkpoint)
+    return path
+
+
+def latest_checkpoint_path(settings: Settings) -> Path | None:
+    found = sorted(checkpoints_dir(settings).glob("checkpoint-*.json"))
+    return found[-1] if found else None
+
+
+def sign_if_moved(settings: Settings) -> Path | None:
+    """Signs and keeps a checkpoint when the log has grown since the latest one (the periodic
+    job of `lfr serve`); None when nothing new was recorded."""
+    latest = latest_checkpoint_path(settings)
+    checkpoint = make_checkpoint(settings)
+    if latest is not None and read_checkpoint(latest)["last_id"] == checkpoint["last_id"]:
+        return None
+    return save_checkpoint(settings, checkpoint)
+
+
 def read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())

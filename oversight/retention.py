@@ -167,12 +167,16 @@ class Retention:
         ledger: CaseLedger,
         *,
         after_destruction: Callable[[], bool] | None = None,
+        after_change: Callable[[], object] | None = None,
         actor: Actor = SYSTEM,
     ) -> None:
         """`after_destruction` lets whoever keeps a copy of destroyed data drop it now (the
-        composition root hands in the watchlist index's sync); it answers whether it did."""
+        composition root hands in the watchlist index's sync); it answers whether it did.
+        `after_change` runs after any run that destroyed something (`lfr serve` signs a
+        checkpoint there, so the erasures are sealed into the record at once)."""
         self.ledger = ledger
         self.after_destruction = after_destruction
+        self.after_change = after_change
         self.actor = actor
         self._lock = threading.Lock()
 
@@ -350,6 +354,8 @@ class Retention:
         destroyed = report.watchlists_destroyed or report.keys_shredded_late
         if destroyed and self.after_destruction is not None:
             report.index_synced = self.after_destruction()
+        if self.after_change is not None:
+            self.after_change()
 
 
 # --- scheduling -----------------------------------------------------------------------------

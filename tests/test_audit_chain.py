@@ -32,9 +32,11 @@ from lfr_ledger.eventlog.chain.wiring import verify_ledger
 from lfr_ledger.eventlog.checkpoint import (
     key_id,
     key_path,
+    latest_checkpoint_path,
     load_or_create_signing_key,
     make_checkpoint,
     read_checkpoint,
+    sign_if_moved,
     verify_checkpoint,
     write_checkpoint,
 )
@@ -520,3 +522,39 @@ def test_cli_checkpoint_with_exported_public_key(
     assert lfr(["audit", "verify", "--checkpoint", str(cp), "--public-key", str(other)]) == 1
     assert "unknown key" in capsys.readouterr().out
     assert lfr(["audit", "verify", "--checkpoint", str(tmp_path / "missing.json")]) == 2
+
+
+# --- automatic checkpoints (issue 10, defect 7) ---------------------------------------------
+
+
+def test_checkpoints_are_signed_only_when_the_log_moved_and_verify_uses_the_latest(
+    lfr: Any,
+    ledger_settings: Settings,
+    notebook: Notebook,
+    raw: RawDB,
+    ids: list[int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = sign_if_moved(ledger_settings)
+    assert first is not None and latest_checkpoint_path(ledger_settings) == first
+    assert sign_if_moved(ledger_settings) is None  # nothing new: nothing signed
+    notebook.save(Note(text="one more"))
+    second = sign_if_moved(ledger_settings)
+    assert second is not None and second != first and first.exists()
+    assert read_checkpoint(second)["last_id"] == raw.ids()[-1]
+
+    # A forger rewrites an event and every later link: the chain alone agrees, but the
+    # default verify holds the log to the latest checkpoint and refuses it.
+    raw.run("UPDATE {events} SET state = ? WHERE {id} = ?", (b'{"text":"forged"}', ids[2]))
+    head = GENESIS
+    for nid, topic, originator, version, state in raw.run(
+        "SELECT {id}, topic, originator_id, originator_version, state FROM {events} ORDER BY {id}"
+    ):
+        head = chain_hash(head, nid, topic, str(uuid.UUID(str(originator))), version, state)
+        raw.run("UPDATE {chain} SET hash = ? WHERE notification_id = ?", (head, nid))
+    capsys.readouterr()
+    assert lfr(["audit", "verify", "--no-checkpoint"]) == 0
+    assert lfr(["audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    last = read_checkpoint(second)["last_id"]
+    assert f"TAMPERED: first bad notification id {last} (checkpoint_mismatch)" in out, out

@@ -9,7 +9,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.eventlog.key_audit import MissingKey
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
@@ -26,7 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "verify", help="recompute the hash chain; exit 1 naming the first bad notification id"
     )
     verify.add_argument(
-        "--checkpoint", type=Path, metavar="FILE", help="also require the log to extend it"
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="require the log to extend this checkpoint (default: the latest one kept here)",
+    )
+    verify.add_argument(
+        "--no-checkpoint",
+        action="store_true",
+        help="check the chain alone, not that it extends the latest checkpoint this node signed",
     )
     verify.add_argument(
         "--public-key",
@@ -72,6 +84,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from lfr_ledger.eventlog.chain.wiring import verify_ledger
     from lfr_ledger.eventlog.checkpoint import (
         CheckpointError,
+        latest_checkpoint_path,
         load_public_key,
         read_checkpoint,
         verify_checkpoint,
@@ -79,29 +92,65 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     try:
+        if args.checkpoint is None and not args.no_checkpoint:
+            args.checkpoint = latest_checkpoint_path(settings)
         if args.checkpoint is None:
             report = verify_ledger(settings, events_table=args.table)
+            missing = _missing_keys(settings, report.events_table)
             if args.json:
-                _print_json(report.to_dict())
+                _print_json({**report.to_dict(), "missing_keys": [str(m.key_id) for m in missing]})
             else:
                 print(report.summary())
-            return EXIT_OK if report.ok else EXIT_TAMPERED
+                _print_missing(missing)
+            return EXIT_OK if report.ok and not missing else EXIT_TAMPERED
         checkpoint = read_checkpoint(args.checkpoint)
         key = load_public_key(args.public_key.read_bytes()) if args.public_key else None
         cp_report = verify_checkpoint(settings, checkpoint, key)
+        table = cp_report.chain.events_table if cp_report.chain else checkpoint.get("events_table")
+        missing = _missing_keys(settings, table)
     except (CheckpointError, ValueError, OSError) as e:
         print(f"lfr audit verify: {e}", file=sys.stderr)
         return EXIT_ERROR
     if args.json:
-        _print_json(cp_report.to_dict())
+        # The chain's own report at the top, as without a checkpoint; the checkpoint beside it.
+        found = cp_report.to_dict()
+        chain = found.pop("chain")
+        data = {**chain, "ok": cp_report.ok, "checkpoint": found} if chain else found
+        _print_json({**data, "missing_keys": [str(m.key_id) for m in missing]})
     else:
         print(cp_report.summary())
-    return EXIT_OK if cp_report.ok else EXIT_TAMPERED
+        _print_missing(missing)
+    return EXIT_OK if cp_report.ok and not missing else EXIT_TAMPERED
+
+
+def _missing_keys(settings: Settings, events_table: str | None) -> list[MissingKey]:
+    """The vault checked against the case ledger's log (another application's log, sharing a
+    PostgreSQL schema, has no keys in it)."""
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.eventlog.key_audit import LEDGER_TABLES, missing_keys
+
+    if events_table not in LEDGER_TABLES:
+        return []
+    ledger = build_ledger(settings)
+    try:
+        return missing_keys(ledger)
+    finally:
+        ledger.close()
+
+
+def _print_missing(missing: list[MissingKey]) -> None:
+    for m in missing:
+        print(f"TAMPERED: {m.summary()}")
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     from lfr_ledger.config.settings import Settings
-    from lfr_ledger.eventlog.checkpoint import CheckpointError, make_checkpoint, write_checkpoint
+    from lfr_ledger.eventlog.checkpoint import (
+        CheckpointError,
+        make_checkpoint,
+        save_checkpoint,
+        write_checkpoint,
+    )
 
     settings = Settings.from_env()
     try:
@@ -112,6 +161,8 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"lfr audit checkpoint: {e}", file=sys.stderr)
         return EXIT_ERROR
+    kept = save_checkpoint(settings, checkpoint)
+    print(f"kept as {kept}", file=sys.stderr)
     if args.out is None:
         _print_json(checkpoint)
     else:

@@ -53,6 +53,7 @@ def run_handler(args: argparse.Namespace) -> int:
     from lfr_ledger.api.bootstrap import build_ledger, build_retention
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.clock import utcnow
+    from lfr_ledger.eventlog.checkpoint import sign_if_moved
 
     now = utcnow()
     as_of: datetime | None = args.as_of
@@ -68,7 +69,8 @@ def run_handler(args: argparse.Namespace) -> int:
     # The ledger's clock is the stated time, so erasure events record when they were decided.
     ledger = build_ledger(settings, clock=(lambda: moment) if as_of is not None else utcnow)
     try:
-        report = build_retention(ledger, settings).run(as_of, dry_run=args.dry_run)
+        retention = build_retention(ledger, settings, after_change=lambda: sign_if_moved(settings))
+        report = retention.run(as_of, dry_run=args.dry_run)
     finally:
         ledger.close()
         close = getattr(ledger.vault, "close", None)

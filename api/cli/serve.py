@@ -18,6 +18,14 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="do not run the retention jobs in this process (another process runs them)",
     )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="sign a checkpoint of the log this often when it grew, and after every retention "
+        "run that destroyed something (default 60; 0: never)",
+    )
     parser.set_defaults(handler=serve)
 
 
@@ -29,19 +37,31 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     app = create_app(settings)
-    scheduler = None
+    # Retention is the law, not housekeeping: the server that holds the data destroys it on
+    # time. Checkpoints bound what an insider could rewrite unnoticed to the last minute.
+    # Jobs are rebuilt from the event log, so a restart loses none.
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from lfr_ledger.api.bootstrap import build_retention
+    from lfr_ledger.eventlog.checkpoint import sign_if_moved
+    from lfr_ledger.oversight.retention import RetentionSchedule
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    every = float(getattr(args, "checkpoint_every", 60.0))
+
+    def checkpoint() -> None:
+        if every > 0:
+            sign_if_moved(settings)
+
+    if every > 0:
+        scheduler.add_job(
+            checkpoint, "interval", seconds=every, id="audit:checkpoint", max_instances=1
+        )
     if not getattr(args, "no_retention", False):
-        # Retention is the law, not housekeeping: the server that holds the data destroys it
-        # on time. Jobs are rebuilt from the event log, so a restart loses none.
-        from apscheduler.schedulers.background import BackgroundScheduler
-
-        from lfr_ledger.api.bootstrap import build_retention
-        from lfr_ledger.oversight.retention import RetentionSchedule
-
-        scheduler = BackgroundScheduler(timezone="UTC")
         ledger = app.state.services.ledger
-        RetentionSchedule(build_retention(ledger, settings), scheduler).rebuild()
-        scheduler.start()
+        retention = build_retention(ledger, settings, after_change=checkpoint)
+        RetentionSchedule(retention, scheduler).rebuild()
+    scheduler.start()
     uvicorn.run(
         app,
         host=args.host,
@@ -53,8 +73,7 @@ def serve(args: argparse.Namespace) -> int:
         # Live alert streams never end by themselves; do not wait for them for long.
         timeout_graceful_shutdown=3,
     )
-    if scheduler is not None:
-        scheduler.shutdown(wait=False)
+    scheduler.shutdown(wait=False)
     return 0
 
 

@@ -183,14 +183,20 @@ class AuditController(Controller):
     )
     def verify(self, services: ServicesDep) -> Verification:
         from lfr_ledger.eventlog.chain.wiring import verify_ledger
+        from lfr_ledger.eventlog.key_audit import missing_keys
 
         report = verify_ledger(services.settings)
+        missing = missing_keys(services.ledger)
+        detail = report.detail
+        if report.ok and missing:
+            detail = missing[0].summary()
         return Verification(
-            ok=report.ok,
+            ok=report.ok and not missing,
             events_checked=report.events_checked,
             last_id=report.last_id,
             head=report.head,
             first_bad_id=report.first_bad_id,
-            reason=report.reason,
-            detail=report.detail,
+            reason=report.reason if not report.ok else ("key_missing" if missing else None),
+            detail=detail,
+            missing_keys=[str(m.key_id) for m in missing],
         )

@@ -109,7 +109,12 @@ class RetentionController(Controller):
 
         actor.require(Role.ADMIN)
         # The admin who asked is the erasure's actor; the rule and the period are the policy's.
-        retention = build_retention(services.ledger, services.settings, actor=actor)
+        from lfr_ledger.eventlog.checkpoint import sign_if_moved
+
+        settings = services.settings
+        retention = build_retention(
+            services.ledger, settings, actor=actor, after_change=lambda: sign_if_moved(settings)
+        )
         with _RUN_LOCK:
             report = retention.run(dry_run=dry_run)
         return RetentionRun(

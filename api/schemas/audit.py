@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from lfr_ledger.api.schemas.base import Reply
 
 
@@ -60,3 +62,5 @@ class Verification(Reply):
     first_bad_id: int | None
     reason: str | None
     detail: str
+    # Keys the log says exist that the vault lacks, with no erasure recorded: silent erasures.
+    missing_keys: list[str] = msgspec.field(default_factory=list)

@@ -1,0 +1,68 @@
+"""The vault checked against the log: every key the log says exists must be in the vault.
+
+A key is created with the first sealed field of its record and may only disappear through an
+erasure the log records (a watchlist entry destroyed, an alert's images erased). A key that is
+missing without such an event is a silent erasure, by tampering or by a fault, and is reported
+as a defect of the log's integrity, beside the hash chain's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.watchlist import WatchlistEntryTopic
+from lfr_ledger.eventlog.reader import notifications
+
+if TYPE_CHECKING:
+    from lfr_ledger.domain.application import CaseLedger
+
+# The case ledger's events table on each backend (the library names PostgreSQL's after the
+# application, "lfr"); the vault holds the keys of that log only.
+LEDGER_TABLES = frozenset({"stored_events", "lfr_events"})
+
+_TOPICS = (
+    WatchlistEntryTopic.ENROLLED,
+    WatchlistEntryTopic.DESTROYED,
+    AlertTopic.RAISED,
+    AlertTopic.IMAGES_ERASED,
+    AlertTopic.DEMOGRAPHICS_PERCEIVED,
+)
+
+
+@dataclass(frozen=True)
+class MissingKey:
+    """A key the log says should exist, absent from the vault; `notification_id` is the event
+    that created the need for it."""
+
+    key_id: UUID
+    record_id: UUID
+    what: str
+    notification_id: int
+
+    def summary(self) -> str:
+        return (
+            f"the key of {self.what} {self.record_id} is missing from the vault, but no "
+            f"erasure of it was recorded (created at notification {self.notification_id})"
+        )
+
+
+def missing_keys(ledger: CaseLedger) -> list[MissingKey]:
+    """Keys the vault should hold and does not, in log order."""
+    expected: dict[UUID, MissingKey] = {}
+    decode = ledger.mapper.to_domain_event
+    for n in notifications(ledger.recorder, _TOPICS):
+        record = UUID(str(n.originator_id))
+        event: Any = decode(n)
+        if n.topic == WatchlistEntryTopic.ENROLLED:
+            expected[record] = MissingKey(record, record, "watchlist entry", n.id)
+        elif n.topic == AlertTopic.RAISED and event.sealed_face_crop is not None:
+            expected[record] = MissingKey(record, record, "alert images of", n.id)
+        elif n.topic == AlertTopic.DEMOGRAPHICS_PERCEIVED:
+            key = ledger.equality_key_id(record)
+            expected[key] = MissingKey(key, record, "perceived characteristics of alert", n.id)
+        elif n.topic in (WatchlistEntryTopic.DESTROYED, AlertTopic.IMAGES_ERASED):
+            expected.pop(record, None)
+    return [m for m in expected.values() if not ledger.vault.has_key(m.key_id)]
