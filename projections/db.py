@@ -8,6 +8,7 @@ a view and its tracking row can be written in one transaction. SQL here is writt
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -115,9 +116,19 @@ def _strip_comments(text: str) -> str:
     ).strip()
 
 
+# Quoted text: a string literal ('it''s') or a quoted identifier ("a?b"), kept as it is.
+_QUOTED = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
+
+
 @lru_cache(maxsize=512)
 def _to_pyformat(statement: str) -> str:
-    return statement.replace("%", "%%").replace("?", "%s")
+    """`?` placeholders to psycopg's `%s`, outside quoted text only (a `?` inside a literal is
+    data); every other `%` is doubled so psycopg reads it as a percent sign."""
+    parts = _QUOTED.split(statement)
+    return "".join(
+        part.replace("%", "%%") if index % 2 else part.replace("%", "%%").replace("?", "%s")
+        for index, part in enumerate(parts)
+    )
 
 
 class PostgresDatabase:

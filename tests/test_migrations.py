@@ -9,7 +9,7 @@ import pytest
 
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.projections.db import Database, connect
-from lfr_ledger.projections.runner import catch_up, close_stores, status
+from lfr_ledger.projections.runner import catch_up, close_stores, status, store_for
 from lfr_ledger.projections.schema import available, current_version, latest_version, migrate
 
 
@@ -135,3 +135,10 @@ def test_the_runner_migrates_on_first_use(settings: Settings, db: Database) -> N
     assert catch_up(settings) == 0
     assert current_version(db) == latest_version(db.backend)
     assert {v["name"] for v in status(settings)} == {"deployments", "alerts", "faces"}
+
+
+def test_a_question_mark_inside_quotes_is_data_not_a_placeholder(settings: Settings) -> None:
+    """Issue 10, defect 11: PostgreSQL used to have every `?` rewritten, literals included."""
+    with store_for(settings).connection() as db:
+        rows = db.execute("SELECT 'why?', ? || '%', 'it''s ? 100%'", ("x",))
+    assert [tuple(r) for r in rows] == [("why?", "x%", "it's ? 100%")]
