@@ -65,3 +65,13 @@ def test_a_last_event_id_beyond_64_bits_in_the_query_is_a_400_problem(
         headers=sqlite_api.h("operator"),
     )
     assert "last_event_id" in assert_problem(response, 400)["detail"]
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "0001-01-01T00:00:00+00:30"])
+def test_a_period_bound_outside_the_ledgers_window_is_a_400_problem(
+    sqlite_api: Api,  # noqa: F811
+    value: str,
+) -> None:
+    # A bare number used to be read as seconds since 1970 and accepted as a time.
+    response = sqlite_api.get("/oversight/access-review", "oversight", params={"to": value})
+    assert "to must lie between 2000 and 2099" in assert_problem(response, 400)["detail"]

@@ -21,6 +21,8 @@ from lfr_ledger.api.problems import ProblemException, problem_spec
 from lfr_ledger.api.schemas.base import AwareDateTime
 from lfr_ledger.api.schemas.oversight import AccessReview, Equality, SubjectAccess
 from lfr_ledger.domain.actors import Role
+from lfr_ledger.domain.clock import recorded_time
+from lfr_ledger.domain.errors import InvalidInput
 
 # What api/guards.py needs for these routes (kept here for the tests until it lists them).
 ACCESS_ROWS: dict[str, frozenset[Role]] = {
@@ -41,6 +43,15 @@ To = Annotated[
 
 
 def _period(start: datetime | None, end: datetime | None) -> None:
+    # A bare number parses as seconds since 1970; the ledger's window refuses it.
+    for name, moment in (("from", start), ("to", end)):
+        if moment is not None:
+            try:
+                recorded_time(moment, name)
+            except InvalidInput as refused:
+                raise ProblemException(
+                    400, "invalid-period", "Invalid period", refused.detail
+                ) from None
     if start is not None and end is not None and end <= start:
         raise ProblemException(
             400, "invalid-period", "Invalid period", "`to` must be later than `from`"
@@ -88,7 +99,7 @@ class OversightController(Controller):
         description="Every count, unsuppressed, and Wilson score intervals for the false-alert "
         "rate (false / alerts whose identity was established). Analysts get the suppressed "
         "view from `lfr equality`.",
-        responses=problem_spec(400, 401, 403),
+        responses=problem_spec(400, 401, 403, 404),
     )
     def equality(
         self,

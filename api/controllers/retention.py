@@ -96,7 +96,7 @@ class RetentionController(Controller):
         "index rows deleted, metadata-only erasure events written. Idempotent. With "
         "`dry_run=true` it only reports what is due. The time is the server's: retention "
         "never runs ahead of it.",
-        responses=problem_spec(401, 403),
+        responses=problem_spec(400, 401, 403, 422),
     )
     def run(
         self,
