@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 
 from lfr_ledger.api.controllers.deps import (
@@ -42,9 +43,20 @@ To = Annotated[
 ]
 
 
-def _period(start: datetime | None, end: datetime | None) -> None:
-    # A bare number parses as seconds since 1970; the ledger's window refuses it.
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _period(request: Request[Any, Any, Any], start: datetime | None, end: datetime | None) -> None:
     for name, moment in (("from", start), ("to", end)):
+        raw = request.query_params.get(name)
+        # The parser would read a bare number as seconds since 1970.
+        if raw is not None and not _ISO_TIME.match(raw):
+            raise ProblemException(
+                400,
+                "invalid-period",
+                "Invalid period",
+                f"{name} must be an ISO 8601 time with an offset, e.g. 2025-06-02T10:00:00Z",
+            )
         if moment is not None:
             try:
                 recorded_time(moment, name)
@@ -73,6 +85,7 @@ class OversightController(Controller):
     )
     def subject_access(
         self,
+        request: Request[Any, Any, Any],
         ledger: LedgerDep,
         actor: ActorDep,
         subject_ref: Annotated[str, QueryParameter(min_length=1, max_length=200)],
@@ -84,7 +97,7 @@ class OversightController(Controller):
         from lfr_ledger.oversight.subject_access import subject_access
 
         stated = require_purpose(x_purpose, purpose)
-        _period(start, end)
+        _period(request, start, end)
         report = subject_access(ledger, subject_ref, start=start, end=end)
         ledger.record_consultation(
             actor, record=f"subject_access:{report.subject_digest}", purpose=stated
@@ -103,6 +116,7 @@ class OversightController(Controller):
     )
     def equality(
         self,
+        request: Request[Any, Any, Any],
         ledger: LedgerDep,
         actor: ActorDep,
         deployment_id: Annotated[UUID | None, QueryParameter(required=False)] = None,
@@ -114,7 +128,7 @@ class OversightController(Controller):
         from lfr_ledger.oversight.equality import Audience, equality_report
 
         stated = require_purpose(x_purpose, purpose)
-        _period(start, end)
+        _period(request, start, end)
         if deployment_id is not None:
             ledger.deployment(deployment_id)  # 404 for an unknown deployment
         report = equality_report(
@@ -137,6 +151,7 @@ class OversightController(Controller):
     )
     def access_review(
         self,
+        request: Request[Any, Any, Any],
         ledger: LedgerDep,
         actor_id: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
         record: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
@@ -147,7 +162,7 @@ class OversightController(Controller):
     ) -> AccessReview:
         from lfr_ledger.oversight.access_review import access_review
 
-        _period(start, end)
+        _period(request, start, end)
         review = access_review(
             ledger,
             actor_id=actor_id,
