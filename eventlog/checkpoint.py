@@ -3,13 +3,14 @@
 The chain alone cannot reveal a tamperer who rewrites every link after the altered event, nor a
 truncated tail. A checkpoint can: whoever holds it (and the public key) can later check that the
 log still passes through that head at that id.
+
+This module makes, keeps and checks checkpoints against the live log; the signed form itself and
+the offline signature check are in `checkpoint_signature.py`.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -17,34 +18,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from lfr_ledger.eventlog.chain.verify import ChainReport
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
+from lfr_ledger.eventlog.checkpoint_signature import (
+    CHECKPOINT_TYPE,
+    CHECKPOINT_VERSION,
+    CheckpointError,
+    check_signature,
+    key_id,
+    sign,
+)
 
 if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
 
-CHECKPOINT_TYPE = "lfr-ledger/checkpoint"
-CHECKPOINT_VERSION = 1
 KEY_FILE = "checkpoint_ed25519.pem"
-# Fields covered by the signature; anything else in the file is ignored, nothing unsigned is used.
-SIGNED_FIELDS = (
-    "type",
-    "version",
-    "events_table",
-    "last_id",
-    "head",
-    "events",
-    "created_at",
-    "key_id",
-)
-
-
-class CheckpointError(Exception):
-    """A checkpoint could not be made (the log does not verify) or read."""
 
 
 def key_path(settings: Settings) -> Path:
@@ -73,33 +64,6 @@ def load_or_create_signing_key(settings: Settings) -> Ed25519PrivateKey:
     return loaded
 
 
-def _raw_public(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def key_id(public_key: Ed25519PublicKey) -> str:
-    """Short fingerprint naming the key in a checkpoint (SHA-256 of the raw key, 16 hex)."""
-    return hashlib.sha256(_raw_public(public_key)).hexdigest()[:16]
-
-
-def public_key_pem(public_key: Ed25519PublicKey) -> str:
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-
-
-def load_public_key(pem: bytes) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(pem)
-    if not isinstance(key, Ed25519PublicKey):
-        raise CheckpointError("not an Ed25519 public key")
-    return key
-
-
-def _signed_bytes(checkpoint: dict[str, Any]) -> bytes:
-    body = {name: checkpoint[name] for name in SIGNED_FIELDS}
-    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-
-
 def make_checkpoint(
     settings: Settings,
     signing_key: Ed25519PrivateKey | None = None,
@@ -121,7 +85,7 @@ def make_checkpoint(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "key_id": key_id(key.public_key()),
     }
-    checkpoint["signature"] = base64.b64encode(key.sign(_signed_bytes(checkpoint))).decode()
+    checkpoint["signature"] = sign(checkpoint, key)
     return checkpoint
 
 
@@ -186,24 +150,6 @@ class CheckpointReport:
         if self.chain is not None and not self.chain.ok:
             return self.chain.summary()
         return f"CHECKPOINT REFUSED: {self.reason}"
-
-
-def check_signature(checkpoint: dict[str, Any], public_key: Ed25519PublicKey) -> str | None:
-    """None when the checkpoint is well formed and signed by `public_key`, else why not."""
-    if checkpoint.get("type") != CHECKPOINT_TYPE or checkpoint.get("version") != 1:
-        return "not an lfr-ledger checkpoint (version 1)"
-    missing = [name for name in (*SIGNED_FIELDS, "signature") if name not in checkpoint]
-    if missing:
-        return f"missing fields: {', '.join(missing)}"
-    if checkpoint["key_id"] != key_id(public_key):
-        return f"signed by unknown key {checkpoint['key_id']!r}"
-    try:
-        public_key.verify(base64.b64decode(checkpoint["signature"]), _signed_bytes(checkpoint))
-    except (InvalidSignature, ValueError):
-        return "bad signature"
-    if not isinstance(checkpoint["last_id"], int) or not isinstance(checkpoint["head"], str):
-        return "malformed last_id or head"
-    return None
 
 
 def verify_checkpoint(

@@ -17,8 +17,6 @@ from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
 from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
-CONSULTED = ConsultationTopic.RECORDED
-DISCLOSED = DisclosureTopic.RECORDED
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ def access_review(
 ) -> AccessReview:
     """Access records in log order after notification id `after`, at most `limit` of them."""
     review = AccessReview()
-    for n in notifications(ledger.recorder, [CONSULTED, DISCLOSED], after=after):
+    for n in notifications(ledger.recorder, [ConsultationTopic.RECORDED, DisclosureTopic.RECORDED], after=after):
         event: Any = ledger.mapper.to_domain_event(n)
         actor: Actor | None = getattr(event, "actor", None)
         who = actor.id if actor is not None else str(event.actor_id)
@@ -69,7 +67,7 @@ def access_review(
             continue
         if end is not None and event.occurred_at >= end:
             continue
-        consulted = n.topic == CONSULTED
+        consulted = n.topic == ConsultationTopic.RECORDED
         review.records.append(
             AccessRecord(
                 kind="consultation" if consulted else "disclosure",

@@ -33,7 +33,6 @@ from lfr_ledger.domain.values import Confirmation
 from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
-PERCEIVED = AlertTopic.DEMOGRAPHICS_PERCEIVED
 Z_95 = 1.959963984540054
 NOT_AVAILABLE = "not_available"  # the equality key was shredded: the group is unknown now
 
@@ -116,7 +115,7 @@ def equality_report(
     fields = sorted(policy.equality_fields)
     counts: dict[str, dict[str, _Counts]] = {f: defaultdict(_Counts) for f in fields}
     total = 0
-    for n in notifications(ledger.recorder, [PERCEIVED]):
+    for n in notifications(ledger.recorder, [AlertTopic.DEMOGRAPHICS_PERCEIVED]):
         alert_id = UUID(str(n.originator_id))
         alert = ledger.alert(alert_id)
         if deployment_id is not None and alert.deployment_id != deployment_id:

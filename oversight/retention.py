@@ -46,13 +46,6 @@ logger = logging.getLogger("lfr.retention")
 WATCHLIST_RULE = "retention.watchlist_hours_after_end"
 ALERT_IMAGE_RULE = "retention.alert_image_days"
 
-ENDED = DeploymentTopic.ENDED
-REFUSED = DeploymentTopic.REFUSED
-WATCHLIST_DESTROYED = DeploymentTopic.WATCHLIST_DESTROYED
-RAISED = AlertTopic.RAISED
-IMAGES_ERASED = AlertTopic.IMAGES_ERASED
-HOLD_PLACED = AlertTopic.LEGAL_HOLD_PLACED
-HOLD_RELEASED = AlertTopic.LEGAL_HOLD_RELEASED
 
 
 def rule_text(rule: str, value: int, policy_version: str) -> str:
@@ -208,9 +201,9 @@ class Retention:
 
         finished: dict[UUID, datetime] = {}
         destroyed: set[UUID] = set()
-        for n in notifications(self.ledger.recorder, [ENDED, REFUSED, WATCHLIST_DESTROYED]):
+        for n in notifications(self.ledger.recorder, [DeploymentTopic.ENDED, DeploymentTopic.REFUSED, DeploymentTopic.WATCHLIST_DESTROYED]):
             originator = UUID(str(n.originator_id))
-            if n.topic == WATCHLIST_DESTROYED:
+            if n.topic == DeploymentTopic.WATCHLIST_DESTROYED:
                 destroyed.add(originator)
             else:
                 ended: Any = decode(n)
@@ -225,17 +218,17 @@ class Retention:
         erased: set[UUID] = set()
         holds: dict[UUID, str | None] = {}
         for n in notifications(
-            self.ledger.recorder, [RAISED, IMAGES_ERASED, HOLD_PLACED, HOLD_RELEASED]
+            self.ledger.recorder, [AlertTopic.RAISED, AlertTopic.IMAGES_ERASED, AlertTopic.LEGAL_HOLD_PLACED, AlertTopic.LEGAL_HOLD_RELEASED]
         ):
             originator = UUID(str(n.originator_id))
-            if n.topic == RAISED:
+            if n.topic == AlertTopic.RAISED:
                 event: Any = decode(n)
                 # Alerts without a face crop hold no image: nothing for this rule to erase.
                 if event.sealed_face_crop is not None:
                     raised[originator] = event
-            elif n.topic == IMAGES_ERASED:
+            elif n.topic == AlertTopic.IMAGES_ERASED:
                 erased.add(originator)
-            elif n.topic == HOLD_PLACED:
+            elif n.topic == AlertTopic.LEGAL_HOLD_PLACED:
                 holds[originator] = decode(n).proceedings_ref  # type: ignore[attr-defined]
             else:
                 holds[originator] = None
@@ -332,8 +325,8 @@ class Retention:
     def _shred_leftovers(self, report: RetentionReport) -> None:
         """Keys whose erasure is recorded but which survived (a crash between the two)."""
         vault = self.ledger.vault
-        for n in notifications(self.ledger.recorder, [WATCHLIST_DESTROYED, IMAGES_ERASED]):
-            if n.topic == IMAGES_ERASED:
+        for n in notifications(self.ledger.recorder, [DeploymentTopic.WATCHLIST_DESTROYED, AlertTopic.IMAGES_ERASED]):
+            if n.topic == AlertTopic.IMAGES_ERASED:
                 ids = [UUID(str(n.originator_id))]
             else:
                 manifest = self.ledger.mapper.to_domain_event(n).manifest  # type: ignore[attr-defined]

@@ -27,8 +27,6 @@ from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
-ENROLLED = WatchlistEntryTopic.ENROLLED
-RAISED = AlertTopic.RAISED
 
 # Image formats recognisable by their first bytes, for naming exported files.
 _MAGIC = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG", "png"), (b"RIFF", "webp"), (b"BM", "bmp"))
@@ -114,7 +112,7 @@ def subject_access(
     report = SubjectAccessReport(digest, start, end, ledger.clock())
     decode = ledger.mapper.to_domain_event
     found: dict[UUID, EntryFinding] = {}
-    for n in notifications(ledger.recorder, [ENROLLED]):
+    for n in notifications(ledger.recorder, [WatchlistEntryTopic.ENROLLED]):
         event: Any = decode(n)
         if event.subject_digest not in digests:
             continue
@@ -125,7 +123,7 @@ def subject_access(
             continue
         found[entry_id] = _entry_finding(ledger, entry_id, deployment)
     if found:
-        for n in notifications(ledger.recorder, [RAISED]):
+        for n in notifications(ledger.recorder, [AlertTopic.RAISED]):
             raised: Any = decode(n)
             finding = found.get(raised.entry_id)
             if finding is not None:

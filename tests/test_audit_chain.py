@@ -30,7 +30,6 @@ from lfr_ledger.eventlog.chain.recorders import (
 from lfr_ledger.eventlog.chain.verify import verify_chain
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
 from lfr_ledger.eventlog.checkpoint import (
-    key_id,
     key_path,
     latest_checkpoint_path,
     load_or_create_signing_key,
@@ -40,6 +39,7 @@ from lfr_ledger.eventlog.checkpoint import (
     verify_checkpoint,
     write_checkpoint,
 )
+from lfr_ledger.eventlog.checkpoint_signature import key_id
 
 PG_URL = os.environ.get("LFR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -451,7 +451,7 @@ def test_truncated_tail_is_caught_by_checkpoint(
 def test_checkpoint_of_broken_log_is_refused(
     ledger_settings: Settings, raw: RawDB, ids: list[int]
 ) -> None:
-    from lfr_ledger.eventlog.checkpoint import CheckpointError
+    from lfr_ledger.eventlog.checkpoint_signature import CheckpointError
 
     raw.run("DELETE FROM {events} WHERE {id} = ?", (ids[0],))
     with pytest.raises(CheckpointError, match="TAMPERED"):
@@ -516,7 +516,7 @@ def test_cli_checkpoint_with_exported_public_key(
     args = ["audit", "verify", "--checkpoint", str(cp), "--public-key", str(key_file)]
     assert lfr(args) == 0
     other = tmp_path / "other.pub"
-    from lfr_ledger.eventlog.checkpoint import public_key_pem
+    from lfr_ledger.eventlog.checkpoint_signature import public_key_pem
 
     other.write_text(public_key_pem(Ed25519PrivateKey.generate().public_key()))
     assert lfr(["audit", "verify", "--checkpoint", str(cp), "--public-key", str(other)]) == 1

@@ -21,7 +21,8 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.eventlog.chain.hashing import chain_hash, link_hash
-from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key, public_key_pem
+from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key
+from lfr_ledger.eventlog.checkpoint_signature import public_key_pem
 from lfr_ledger.oversight.access_review import access_review
 from lfr_ledger.oversight.bundles.format import (
     CHAIN_FILE,

@@ -83,12 +83,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.eventlog.chain.wiring import verify_ledger
     from lfr_ledger.eventlog.checkpoint import (
-        CheckpointError,
         latest_checkpoint_path,
-        load_public_key,
         read_checkpoint,
         verify_checkpoint,
     )
+    from lfr_ledger.eventlog.checkpoint_signature import CheckpointError, load_public_key
 
     settings = Settings.from_env()
     try:
@@ -146,11 +145,11 @@ def _print_missing(missing: list[MissingKey]) -> None:
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.eventlog.checkpoint import (
-        CheckpointError,
         make_checkpoint,
         save_checkpoint,
         write_checkpoint,
     )
+    from lfr_ledger.eventlog.checkpoint_signature import CheckpointError
 
     settings = Settings.from_env()
     try:
@@ -175,7 +174,8 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 
 def cmd_public_key(args: argparse.Namespace) -> int:
     from lfr_ledger.config.settings import Settings
-    from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key, public_key_pem
+    from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key
+    from lfr_ledger.eventlog.checkpoint_signature import public_key_pem
 
     key = load_or_create_signing_key(Settings.from_env())
     print(public_key_pem(key.public_key()), end="")

@@ -173,7 +173,7 @@ def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> 
 def export_handler(args: argparse.Namespace) -> int:
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.errors import DomainError
-    from lfr_ledger.eventlog.checkpoint import CheckpointError
+    from lfr_ledger.eventlog.checkpoint_signature import CheckpointError
     from lfr_ledger.oversight.bundles.format import BundleError
     from lfr_ledger.oversight.bundles.write import export_bundle
 
@@ -204,7 +204,7 @@ def export_handler(args: argparse.Namespace) -> int:
 
 
 def verify_bundle_handler(args: argparse.Namespace) -> int:
-    from lfr_ledger.eventlog.checkpoint import CheckpointError, load_public_key
+    from lfr_ledger.eventlog.checkpoint_signature import CheckpointError, load_public_key
     from lfr_ledger.oversight.bundles.verify import verify_bundle
 
     try:

@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from lfr_ledger.eventlog.chain.hashing import GENESIS, HASH_LEN, chain_hash, link_hash
-from lfr_ledger.eventlog.checkpoint import (
+from lfr_ledger.eventlog.checkpoint_signature import (
     check_signature,
     key_id,
     load_public_key,

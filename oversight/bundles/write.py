@@ -18,12 +18,8 @@ from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, PolicyVersion
 from lfr_ledger.eventlog.chain.hashing import GENESIS
 from lfr_ledger.eventlog.chain.wiring import open_chain_reader, resolve_events_table
-from lfr_ledger.eventlog.checkpoint import (
-    key_id,
-    load_or_create_signing_key,
-    make_checkpoint,
-    public_key_pem,
-)
+from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key, make_checkpoint
+from lfr_ledger.eventlog.checkpoint_signature import key_id, public_key_pem
 from lfr_ledger.oversight.bundles.format import (
     _ACCESS_RECORDS,
     BATCH,

@@ -1,0 +1,143 @@
+"""Issue 10, defect 10: every value an event carries comes back from the store as the type its
+readers expect. One case records every event type there is; each aggregate rebuilt from the
+stored events must equal, value for value and type for type, the one the commands built in
+memory. Both backends."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain import alert, deployment, operation, records, watchlist
+from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
+from tests.builders import (
+    AO,
+    COMPILER,
+    OFFICER,
+    OPERATOR,
+    OVERSIGHT,
+    PLANNER,
+    matcher_for,
+    plan,
+    proposed,
+    subject,
+)
+from tests.conftest import Clock
+from tests.test_invariants import live, send_alert
+
+TOPIC_CLASSES = (
+    alert.AlertTopic,
+    deployment.DeploymentTopic,
+    operation.OperationTopic,
+    watchlist.WatchlistEntryTopic,
+    records.PolicyVersionTopic,
+    records.FaceCountTopic,
+    records.ConsultationTopic,
+    records.DisclosureTopic,
+)
+
+
+def every_topic() -> set[str]:
+    return {
+        value
+        for cls in TOPIC_CLASSES
+        for name, value in vars(cls).items()
+        if name.isupper() and isinstance(value, str)
+    }
+
+
+def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
+    live_id, entries = live(ledger, clock, entries=2)
+    ledger.change_threshold(AO, live_id, 0.6, "fewer false alerts in a busy street")
+    ledger.pause_deployment(OPERATOR, live_id, "van moved")
+    ledger.resume_deployment(OPERATOR, live_id)
+    ledger.report_faces_counted(
+        matcher_for(live_id),
+        live_id,
+        camera_id="cam-1",
+        period_start=clock.now - timedelta(minutes=1),
+        period_end=clock.now,
+        count=42,
+    )
+    raised = send_alert(ledger, live_id, entries[0], clock, face_crop=b"\xff\xd8crop")
+    ledger.adjudicate(OPERATOR, raised, Decision.MATCH, "same face")
+    ledger.record_engagement(OFFICER, raised, engaged=True, confirmed=Confirmation.CONFIRMED)
+    ledger.record_outcome(OFFICER, raised, Outcome(OutcomeType.ARREST, offences=("theft",)))
+    ledger.record_outcome(
+        OFFICER,
+        raised,
+        Outcome(
+            OutcomeType.COMPLIANCE_CHECK,
+            conditions=("curfew",),
+            result=ComplianceResult.BREACH,
+        ),
+    )
+    ledger.record_perceived_demographics(
+        OFFICER, raised, {"perceived_sex": "female", "perceived_age_band": "25_34"}
+    )
+    ledger.place_legal_hold(AO, raised, reason="trial", proceedings_ref="T2025/1")
+    ledger.release_legal_hold(AO, raised, "trial over")
+    ledger.erase_alert_images(raised, rule="test rule")
+    ledger.close_alert(OFFICER, raised)
+    ledger.end_deployment(OPERATOR, live_id)
+    ledger.record_post_deployment_review(AO, live_id, "proportionate; no issues")
+    ledger.destroy_watchlist(live_id, rule="test rule")
+
+    operation_id = ledger.deployment(live_id).plan.operation_id
+    urgent = ledger.propose_deployment(PLANNER, plan(UUID(operation_id), ledger.policy.version))
+    ledger.authorise_deployment(AO, urgent, authority_ref="ORAL-1", urgent=True)
+    ledger.confirm_urgent_authority(AO, urgent, "WRITTEN-1")
+    withdrawn = ledger.enrol(COMPILER, urgent, subject(7))
+    ledger.withdraw_entry(COMPILER, withdrawn, "arrested elsewhere")
+    refused = proposed(ledger)
+    ledger.refuse_deployment(AO, refused, "not necessary")
+    ledger.close_operation(PLANNER, UUID(operation_id))
+    ledger.record_consultation(OVERSIGHT, record=f"alert:{raised}", purpose="audit")
+    ledger.record_disclosure(
+        OVERSIGHT, recipient="CPS", record=f"alert:{raised}", legal_basis="s.35"
+    )
+
+
+def assert_same(original: Any, decoded: Any, where: str) -> None:
+    assert type(decoded) is type(original), f"{where}: {type(original)} became {type(decoded)}"
+    if isinstance(original, dict):
+        assert original.keys() == decoded.keys(), where
+        for key in original:
+            assert_same(original[key], decoded[key], f"{where}[{key!r}]")
+    elif isinstance(original, list | tuple):
+        assert len(original) == len(decoded), where
+        for i, (a, b) in enumerate(zip(original, decoded, strict=True)):
+            assert_same(a, b, f"{where}[{i}]")
+    elif dataclasses.is_dataclass(original) and not isinstance(original, type):
+        for field in dataclasses.fields(original):
+            assert_same(
+                getattr(original, field.name),
+                getattr(decoded, field.name),
+                where + "." + field.name,
+            )
+    else:
+        assert decoded == original, f"{where}: {original!r} became {decoded!r}"
+
+
+def test_every_event_type_round_trips_with_its_types(
+    ledger: CaseLedger, settings: Settings, clock: Clock
+) -> None:
+    record_every_event(ledger, clock)
+    notifications = ledger.recorder.select_notifications(0, 10_000)
+    assert every_topic() <= {n.topic for n in notifications}, every_topic() - {
+        n.topic for n in notifications
+    }
+    fresh = build_ledger(settings, clock=clock)
+    try:
+        for originator in {n.originator_id for n in notifications}:
+            in_memory = ledger.repository.get(originator)
+            stored = fresh.repository.get(originator)
+            assert_same(vars(in_memory), vars(stored), type(in_memory).__name__)
+    finally:
+        fresh.close()
