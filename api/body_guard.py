@@ -8,7 +8,7 @@ from array import array
 from itertools import accumulate
 from typing import Any
 
-from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from lfr_ledger.api.problems import ProblemException, too_large
 
@@ -26,12 +26,33 @@ def json_depth(body: bytes) -> int:
     return max(accumulate(array("b", brackets)), default=0)
 
 
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The whole request body, refused with 413 as soon as it exceeds `limit` bytes."""
+    length = dict(scope["headers"]).get(b"content-length", b"")
+    if length.isdigit() and int(length) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = bytes(message.get("body", b""))
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
 def _bad_body(detail: str) -> ProblemException:
     return ProblemException(400, "validation", "Invalid request", detail)
 
 
 class BodyGuardMiddleware:
-    """Reads a JSON request body once, checks it, and hands the same bytes on."""
+    """Reads a request body once, checks it, and hands the same bytes on."""
 
     def __init__(self, app: ASGIApp, *, max_body_size: int) -> None:
         self.app = app
@@ -41,22 +62,7 @@ class BodyGuardMiddleware:
         if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        messages: list[ReceiveMessage] = []
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            chunk = bytes(message.get("body", b""))
-            size += len(chunk)
-            if size > self.max_body_size:
-                raise too_large(self.max_body_size)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(scope, receive, self.max_body_size)
         if body:
             try:
                 body.decode("utf-8")
@@ -66,9 +72,13 @@ class BodyGuardMiddleware:
                 ) from None
             if json_depth(body) > MAX_DEPTH:
                 raise _bad_body(f"the JSON body nests deeper than {MAX_DEPTH} levels")
-        replay = iter(messages)
+        delivered = False
 
         async def replay_receive() -> Any:
-            return next(replay, None) or await receive()
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # what follows the body: the client's disconnect
 
         await self.app(scope, replay_receive, send)

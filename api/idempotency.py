@@ -25,12 +25,12 @@ from typing import Any, Protocol
 import anyio.to_thread
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from lfr_ledger.api.body_guard import read_body
 from lfr_ledger.api.problems import (
     PROBLEM_MEDIA_TYPE,
     ProblemException,
     encode_problem,
     problem_for,
-    too_large,
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
@@ -313,7 +313,7 @@ class IdempotencyMiddleware:
                 "Invalid request",
                 "header Idempotency-Key must be 1 to 255 visible ASCII characters",
             )
-        body = await self._read_body(scope, receive)
+        body = await read_body(scope, receive, self.max_body_size)
         route = f"POST {scope['path']}"
         outcome = await anyio.to_thread.run_sync(
             self.store.claim, actor.id, key, route, body_hash("POST", scope["path"], body)
@@ -322,25 +322,6 @@ class IdempotencyMiddleware:
             await _send_replay(send, outcome)
             return
         await self._run(scope, body, send, actor.id, key)
-
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        length = _header(scope, "content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_size:
-            raise too_large(self.max_body_size)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = bytes(message.get("body", b""))  # type: ignore[call-overload]
-            size += len(chunk)
-            if size > self.max_body_size:
-                raise too_large(self.max_body_size)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
 
     async def _run(self, scope: Scope, body: bytes, send: Send, actor: str, key: str) -> None:
         delivered = False
