@@ -67,7 +67,7 @@ class Candidate(Protocol):
 
 
 class WatchlistSearch(Protocol):
-    """The deployment's watchlist index (`matching.index.WatchlistIndex`)."""
+    """The deployment's watchlist index (`matching.index.follower.WatchlistIndex`)."""
 
     def search_many(
         self, deployment_id: UUID, embeddings: Any, k: int = 1, *, model_id: str

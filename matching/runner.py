@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 import cv2
@@ -50,9 +49,6 @@ from lfr_ledger.matching.engine import Face, FaceEngine
 from lfr_ledger.matching.live_terms import DeploymentWatch, LiveTerms, WatchlistSearch
 from lfr_ledger.matching.sinks import AlertClaim, AlertSink, FacesCounted, alert_id_for
 from lfr_ledger.matching.sources import Frame
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("lfr.matching")
 

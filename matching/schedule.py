@@ -26,6 +26,7 @@ from uuid import UUID
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.errors import DomainError
+from lfr_ledger.eventlog.reader import notifications
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("lfr.matching.schedule")
 
-AUTHORISED_TOPIC = DeploymentTopic.AUTHORISED
 # States in which a deployment may still go (or be) live.
 PENDING_STATES = frozenset({"authorised", "live", "paused"})
 
@@ -126,22 +126,15 @@ class MatchSchedule:
         self.cameras = cameras
 
     def authorised_deployments(self) -> list[UUID]:
+        """Every deployment ever authorised, once each, in the order first authorised."""
         ids: list[UUID] = []
         seen: set[UUID] = set()
-        start = 0
-        recorder = self.ledger.recorder
-        while True:
-            batch = recorder.select_notifications(
-                start, 1000, topics=[AUTHORISED_TOPIC], inclusive_of_start=False
-            )
-            if not batch:
-                return ids
-            for notification in batch:
-                originator = UUID(str(notification.originator_id))
-                if originator not in seen:
-                    seen.add(originator)
-                    ids.append(originator)
-            start = batch[-1].id
+        for notification in notifications(self.ledger.recorder, (DeploymentTopic.AUTHORISED,)):
+            originator = UUID(str(notification.originator_id))
+            if originator not in seen:
+                seen.add(originator)
+                ids.append(originator)
+        return ids
 
     def rebuild(self) -> list[str]:
         """(Re)arms every job the log calls for and removes those it no longer does; returns

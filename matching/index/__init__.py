@@ -17,6 +17,11 @@ give the same candidates; `in_memory=False` queries vec0 directly.
 
 Removed vectors do not linger on disk: vec0 zeroes a deleted vector's slot, `secure_delete`
 zeroes freed pages, and the WAL is checkpointed and truncated after every removal.
+
+The modules, from the bottom up: `vectors` (what a vector must be, the file's place, the
+errors), `schema` (the file's tables), `memory` (the in-process copy and its ranking), `store`
+(vec0 tables, writes and search), `follower` (the store kept in step with the log). Import
+from them directly; this package re-exports nothing.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Following the ledger: the watchlist notifications turned into changes, applied to the store
-exactly once from the index's own tracking position."""
+exactly once from the index's own tracking position.
+
+Kept apart from the store because it is the only part that knows the ledger (its recorder,
+mapper and vault); the store and the search know only vectors."""
 
 from __future__ import annotations
 
@@ -26,13 +29,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-ENROLLED = WatchlistEntryTopic.ENROLLED
-WITHDRAWN = WatchlistEntryTopic.WITHDRAWN
-DESTROYED = WatchlistEntryTopic.DESTROYED
-WATCHLIST_DESTROYED = DeploymentTopic.WATCHLIST_DESTROYED
-PROPOSED = DeploymentTopic.PROPOSED
 # Proposals carry each deployment's model, so a query is checked even before any enrolment.
-WATCHLIST_TOPICS = (PROPOSED, ENROLLED, WITHDRAWN, DESTROYED, WATCHLIST_DESTROYED)
+WATCHLIST_TOPICS = (
+    DeploymentTopic.PROPOSED,
+    WatchlistEntryTopic.ENROLLED,
+    WatchlistEntryTopic.WITHDRAWN,
+    WatchlistEntryTopic.DESTROYED,
+    DeploymentTopic.WATCHLIST_DESTROYED,
+)
 
 DEFAULT_BATCH = 500
 
@@ -128,6 +132,9 @@ class WatchlistIndex(VectorStore):
     ) -> Sequence[Notification]:
         # `stop=head` lets the position move past the (many) other events, so the next sync
         # does not rescan every alert and face count recorded since the last watchlist change.
+        # This is why the follower pages the log itself rather than through
+        # `eventlog.reader.notifications`: that reader has no upper bound, and each batch's end
+        # must be known before the batch is applied, in the transaction that records it.
         return ledger.recorder.select_notifications(
             start, batch_size, stop=head, topics=WATCHLIST_TOPICS, inclusive_of_start=False
         )
@@ -138,18 +145,18 @@ class WatchlistIndex(VectorStore):
         for notification in notifications:
             event: Any = ledger.mapper.to_domain_event(notification)
             topic = notification.topic
-            if topic == PROPOSED:
+            if topic == DeploymentTopic.PROPOSED:
                 changes.append(_DeploymentProposed(event.originator_id, event.plan.model_id))
-            elif topic == ENROLLED:
+            elif topic == WatchlistEntryTopic.ENROLLED:
                 template = None
                 if event.sealed_template is not None:
                     template = ledger.entry_template(event.originator_id)
                 changes.append(
                     _Enrolled(event.originator_id, event.deployment_id, event.model_id, template)
                 )
-            elif topic in (WITHDRAWN, DESTROYED):
+            elif topic in (WatchlistEntryTopic.WITHDRAWN, WatchlistEntryTopic.DESTROYED):
                 changes.append(_Removed(event.originator_id))
-            elif topic == WATCHLIST_DESTROYED:
+            elif topic == DeploymentTopic.WATCHLIST_DESTROYED:
                 changes.append(_WatchlistDestroyed(event.originator_id))
         return changes
 

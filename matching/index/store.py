@@ -1,22 +1,29 @@
-"""The vector store: sqlite-vec `vec0` tables per embedding dimension, an in-memory copy per
-deployment kept current through a change log, and exact k-NN search over either."""
+"""The vector store: sqlite-vec `vec0` tables per embedding dimension, written with their change
+log in one transaction, and exact k-NN search over vec0 or over the in-memory copy per
+deployment (`memory`) that the change log keeps current."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from uuid import UUID
 
 import numpy as np
 import sqlean
 import sqlite_vec
 
+from lfr_ledger.matching.index.memory import (
+    Snapshot,
+    catch_up,
+    has_table,
+    load_snapshot,
+    nearest,
+)
 from lfr_ledger.matching.index.schema import SCHEMA, SCHEMA_VERSION
 from lfr_ledger.matching.index.vectors import (
     Candidate,
@@ -29,21 +36,6 @@ from lfr_ledger.matching.index.vectors import (
     index_path,
     vector_table,
 )
-
-if TYPE_CHECKING:
-    pass
-
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    epoch: str
-    seq: int  # the last change it includes
-    entry_ids: list[UUID]
-    # (dimension, n) float32, unit columns: the layout `einsum` reads fastest.
-    columns: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -63,7 +55,7 @@ class VectorStore:
         self.in_memory = in_memory
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._snapshots: dict[UUID, _Snapshot] = {}
+        self._snapshots: dict[UUID, Snapshot] = {}
         self._conn = self._connect(path)
         self._migrate()
 
@@ -219,29 +211,14 @@ class VectorStore:
             return [[] for _ in range(len(probes))]  # nothing enrolled with a template yet
         if not self.in_memory:
             return [self._search_vec0(deployment_id, deployment, p, k) for p in probes]
-        snapshot = self._snapshot(deployment_id, deployment)
-        if not snapshot.entry_ids:
-            return [[] for _ in range(len(probes))]
-        # einsum, not `@`: BLAS would start its own thread pool, which on a matcher's few
-        # cores fights onnxruntime's and made 10,000-entry searches 10× slower under load.
-        similarities = np.einsum("pd,dn->pn", probes, snapshot.columns, optimize=False)
-        k = min(k, len(snapshot.entry_ids))
-        results: list[list[Candidate]] = []
-        for row in similarities:
-            if k == 1:
-                best = [int(np.argmax(row))]
-            else:
-                top = np.argpartition(-row, k - 1)[:k]
-                best = [int(i) for i in top[np.argsort(-row[top], kind="stable")]]
-            results.append([Candidate(snapshot.entry_ids[i], float(row[i])) for i in best])
-        return results
+        return nearest(self._snapshot(deployment_id, deployment), probes, k)
 
     def _search_vec0(
         self, deployment_id: UUID, deployment: _DeploymentRow, probe: np.ndarray, k: int
     ) -> list[Candidate]:
         assert deployment.dimension is not None
         with self._lock:
-            if not self._has_table(vector_table(deployment.dimension)):
+            if not has_table(self._conn, vector_table(deployment.dimension)):
                 return []
             rows = self._conn.execute(
                 f"SELECT entry_id, distance FROM {vector_table(deployment.dimension)} "
@@ -250,7 +227,7 @@ class VectorStore:
             ).fetchall()
         return [Candidate(UUID(r[0]), 1.0 - float(r[1])) for r in rows]
 
-    def _snapshot(self, deployment_id: UUID, deployment: _DeploymentRow) -> _Snapshot:
+    def _snapshot(self, deployment_id: UUID, deployment: _DeploymentRow) -> Snapshot:
         """The deployment's vectors in memory, brought up to `deployment.seq`: in full after a
         rebuild or at first use, else by applying only the changes since (a withdrawal during
         a live deployment costs one small read, not a reload of the whole watchlist)."""
@@ -268,72 +245,13 @@ class VectorStore:
             self._conn.execute("BEGIN")
             try:
                 if snapshot is not None and snapshot.epoch == deployment.epoch:
-                    snapshot = self._caught_up(deployment_id, snapshot, table)
+                    snapshot = catch_up(self._conn, deployment_id, snapshot, table)
                 if snapshot is None or snapshot.epoch != deployment.epoch:
-                    snapshot = self._loaded(deployment_id, deployment.dimension, table)
+                    snapshot = load_snapshot(self._conn, deployment_id, deployment.dimension, table)
             finally:
                 self._conn.execute("COMMIT")
             self._snapshots[deployment_id] = snapshot
             return snapshot
-
-    def _loaded(self, deployment_id: UUID, dimension: int, table: str) -> _Snapshot:
-        epoch, seq = self._conn.execute(
-            "SELECT d.epoch, (SELECT max(c.seq) FROM changes AS c "
-            " WHERE c.deployment_id = d.deployment_id) FROM deployments AS d "
-            "WHERE d.deployment_id = ?",
-            (str(deployment_id),),
-        ).fetchone()
-        rows = (
-            self._conn.execute(
-                f"SELECT entry_id, embedding FROM {table} WHERE deployment_id = ?",
-                (str(deployment_id),),
-            ).fetchall()
-            if self._has_table(table)
-            else []
-        )
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-        return _Snapshot(
-            epoch=str(epoch),
-            seq=int(seq or 0),
-            entry_ids=[UUID(r[0]) for r in rows],
-            columns=np.ascontiguousarray(matrix.reshape(len(rows), dimension).T),
-        )
-
-    def _caught_up(self, deployment_id: UUID, snapshot: _Snapshot, table: str) -> _Snapshot | None:
-        """`snapshot` with the changes since its `seq` applied; None if a reload is cheaper."""
-        changes = self._conn.execute(
-            "SELECT seq, entry_id, added FROM changes WHERE deployment_id = ? AND seq > ? "
-            "ORDER BY seq",
-            (str(deployment_id), snapshot.seq),
-        ).fetchall()
-        if not changes:
-            return snapshot
-        if len(changes) > max(256, len(snapshot.entry_ids) // 8):
-            return None
-        touched = {UUID(entry_id) for _, entry_id, _ in changes}
-        keep = [i for i, entry_id in enumerate(snapshot.entry_ids) if entry_id not in touched]
-        entry_ids = [snapshot.entry_ids[i] for i in keep]
-        columns = [snapshot.columns[:, keep]]
-        # Whatever was touched and is still in the table is present now, with its last vector.
-        for entry_id in sorted(touched):
-            row = self._conn.execute(
-                f"SELECT embedding FROM {table} WHERE entry_id = ?", (str(entry_id),)
-            ).fetchone()
-            if row is not None:
-                entry_ids.append(entry_id)
-                columns.append(np.frombuffer(row[0], dtype=np.float32)[:, np.newaxis])
-        return _Snapshot(
-            epoch=snapshot.epoch,
-            seq=int(changes[-1][0]),
-            entry_ids=entry_ids,
-            columns=np.ascontiguousarray(np.concatenate(columns, axis=1)),
-        )
-
-    def _has_table(self, name: str) -> bool:
-        row = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-        ).fetchone()
-        return row is not None
 
     @staticmethod
     def _checked(

@@ -3,19 +3,12 @@ file lives, and the errors it refuses anything else with."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import numpy as np
-
-if TYPE_CHECKING:
-    pass
-
-
-log = logging.getLogger(__name__)
 
 
 class WatchlistIndexError(Exception):
