@@ -18,7 +18,6 @@ from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
 
-
 @dataclass(frozen=True)
 class AccessRecord:
     kind: str  # "consultation" or "disclosure"
@@ -55,7 +54,9 @@ def access_review(
 ) -> AccessReview:
     """Access records in log order after notification id `after`, at most `limit` of them."""
     review = AccessReview()
-    for n in notifications(ledger.recorder, [ConsultationTopic.RECORDED, DisclosureTopic.RECORDED], after=after):
+    for n in notifications(
+        ledger.recorder, [ConsultationTopic.RECORDED, DisclosureTopic.RECORDED], after=after
+    ):
         event: Any = ledger.mapper.to_domain_event(n)
         actor: Actor | None = getattr(event, "actor", None)
         who = actor.id if actor is not None else str(event.actor_id)

@@ -47,7 +47,6 @@ WATCHLIST_RULE = "retention.watchlist_hours_after_end"
 ALERT_IMAGE_RULE = "retention.alert_image_days"
 
 
-
 def rule_text(rule: str, value: int, policy_version: str) -> str:
     """What an erasure event names as its rule: the policy setting, its value and version, so
     the record says why without anyone having to find the policy file of the day."""
@@ -201,7 +200,10 @@ class Retention:
 
         finished: dict[UUID, datetime] = {}
         destroyed: set[UUID] = set()
-        for n in notifications(self.ledger.recorder, [DeploymentTopic.ENDED, DeploymentTopic.REFUSED, DeploymentTopic.WATCHLIST_DESTROYED]):
+        for n in notifications(
+            self.ledger.recorder,
+            [DeploymentTopic.ENDED, DeploymentTopic.REFUSED, DeploymentTopic.WATCHLIST_DESTROYED],
+        ):
             originator = UUID(str(n.originator_id))
             if n.topic == DeploymentTopic.WATCHLIST_DESTROYED:
                 destroyed.add(originator)
@@ -218,7 +220,13 @@ class Retention:
         erased: set[UUID] = set()
         holds: dict[UUID, str | None] = {}
         for n in notifications(
-            self.ledger.recorder, [AlertTopic.RAISED, AlertTopic.IMAGES_ERASED, AlertTopic.LEGAL_HOLD_PLACED, AlertTopic.LEGAL_HOLD_RELEASED]
+            self.ledger.recorder,
+            [
+                AlertTopic.RAISED,
+                AlertTopic.IMAGES_ERASED,
+                AlertTopic.LEGAL_HOLD_PLACED,
+                AlertTopic.LEGAL_HOLD_RELEASED,
+            ],
         ):
             originator = UUID(str(n.originator_id))
             if n.topic == AlertTopic.RAISED:
@@ -325,7 +333,9 @@ class Retention:
     def _shred_leftovers(self, report: RetentionReport) -> None:
         """Keys whose erasure is recorded but which survived (a crash between the two)."""
         vault = self.ledger.vault
-        for n in notifications(self.ledger.recorder, [DeploymentTopic.WATCHLIST_DESTROYED, AlertTopic.IMAGES_ERASED]):
+        for n in notifications(
+            self.ledger.recorder, [DeploymentTopic.WATCHLIST_DESTROYED, AlertTopic.IMAGES_ERASED]
+        ):
             if n.topic == AlertTopic.IMAGES_ERASED:
                 ids = [UUID(str(n.originator_id))]
             else:

@@ -27,7 +27,6 @@ from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
-
 # Image formats recognisable by their first bytes, for naming exported files.
 _MAGIC = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG", "png"), (b"RIFF", "webp"), (b"BM", "bmp"))
 

@@ -66,6 +66,38 @@ def test_link_hash_is_chain_hash_over_the_state_digest() -> None:
     )
 
 
+def test_the_offline_verifier_loads_no_database_or_ledger_code() -> None:
+    """An outside body runs the verifier on its own machine: importing it must not pull in a
+    database driver, the recorders, the ledger or its domain (a fresh interpreter, since this
+    one has them all loaded)."""
+    import subprocess
+    import sys
+
+    probe = "import sys, lfr_ledger.oversight.bundles.verify;print('\\n'.join(sorted(sys.modules)))"
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+        ).stdout.split()
+    )
+    forbidden = (
+        "psycopg",
+        "sqlite3",
+        "eventsourcing.postgres",
+        "eventsourcing.sqlite",
+        "eventsourcing.application",
+        "lfr_ledger.domain",
+        "lfr_ledger.config",
+        "lfr_ledger.eventlog.checkpoint",
+        "lfr_ledger.eventlog.vault",
+        "lfr_ledger.eventlog.chain.recorders",
+        "lfr_ledger.eventlog.chain.readers",
+        "lfr_ledger.eventlog.chain.wiring",
+        "lfr_ledger.oversight.bundles.write",
+    )
+    found = sorted(m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden))
+    assert found == []
+
+
 def test_deployment_bundle_holds_its_events_and_verifies_offline(
     ledger: CaseLedger, settings: Settings, clock: Clock, tmp_path: Path
 ) -> None:

@@ -9,13 +9,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from eventsourcing.persistence import (
-    ProgrammingError,
-    StoredEvent,
-)
+from eventsourcing.persistence import ProgrammingError
 
 if TYPE_CHECKING:
-    pass
+    from eventsourcing.persistence import StoredEvent
 
 
 GENESIS = bytes(32)

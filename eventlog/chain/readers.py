@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from eventsourcing.postgres import (
     PostgresDatastore,
@@ -18,9 +18,6 @@ from lfr_ledger.eventlog.chain.hashing import (
     canonical_originator,
     chain_table_name,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 class EventRow(NamedTuple):

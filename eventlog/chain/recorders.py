@@ -4,7 +4,7 @@ backend, selected through the library's APPLICATION_RECORDER_TOPIC."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.persistence import (
     DatabaseError,
@@ -24,9 +24,6 @@ from lfr_ledger.eventlog.chain.hashing import (
     chain_table_name,
 )
 from lfr_ledger.eventlog.chain.readers import PostgresChainReader, SQLiteChainReader
-
-if TYPE_CHECKING:
-    pass
 
 
 class ChainBrokenError(DatabaseError):

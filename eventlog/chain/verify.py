@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from itertools import product
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from lfr_ledger.eventlog.chain.hashing import (
     DEFAULT_BATCH,
@@ -20,9 +20,6 @@ from lfr_ledger.eventlog.chain.recorders import (
     ChainedPostgresApplicationRecorder,
     ChainedSQLiteApplicationRecorder,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,9 @@ import base64
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
-
-if TYPE_CHECKING:
-    pass
-
 
 BUNDLE_TYPE = "lfr-ledger/oversight-bundle"
 BUNDLE_VERSION = 1
@@ -24,10 +18,6 @@ CHECKPOINT_FILE = "checkpoint.json"
 KEY_FILE = "public_key.pem"
 MANIFEST_FILE = "manifest.json"
 HASHED_FILES = (EVENTS_FILE, CHAIN_FILE, CHECKPOINT_FILE, KEY_FILE)
-BATCH = 2000
-
-# Access records are exported with a deployment when they name one of its records.
-_ACCESS_RECORDS = (ConsultationTopic.RECORDED, DisclosureTopic.RECORDED)
 
 
 class BundleError(Exception):

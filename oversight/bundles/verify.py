@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -33,9 +33,6 @@ from lfr_ledger.oversight.bundles.format import (
     canonical,
     sha256_file,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)

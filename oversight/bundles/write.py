@@ -15,14 +15,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import StoredEvent
 
 from lfr_ledger.domain.actors import Actor
-from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, PolicyVersion
+from lfr_ledger.domain.records import (
+    NAMES_ITS_DEPLOYMENT,
+    ConsultationTopic,
+    DisclosureTopic,
+    PolicyVersion,
+)
 from lfr_ledger.eventlog.chain.hashing import GENESIS
 from lfr_ledger.eventlog.chain.wiring import open_chain_reader, resolve_events_table
 from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key, make_checkpoint
 from lfr_ledger.eventlog.checkpoint_signature import key_id, public_key_pem
 from lfr_ledger.oversight.bundles.format import (
-    _ACCESS_RECORDS,
-    BATCH,
     BUNDLE_TYPE,
     BUNDLE_VERSION,
     CHAIN_FILE,
@@ -40,6 +43,10 @@ from lfr_ledger.oversight.bundles.format import (
 if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.application import CaseLedger
+
+BATCH = 2000
+# Access records are exported with a deployment when they name one of its records.
+_ACCESS_RECORDS = (ConsultationTopic.RECORDED, DisclosureTopic.RECORDED)
 
 
 class _DeploymentSelection:
