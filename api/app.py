@@ -123,7 +123,9 @@ def create_app(
             RequestContextMiddleware,
             DefineMiddleware(JWTAuthMiddleware, verifier=verifier, exclude=["^/schema"]),
             DefineMiddleware(BodyGuardMiddleware, max_body_size=MAX_BODY_BYTES),
-            DefineMiddleware(IdempotencyMiddleware, store=keys, max_body_size=MAX_BODY_BYTES),
+            DefineMiddleware(
+                IdempotencyMiddleware, store=keys, ledger=ledger, max_body_size=MAX_BODY_BYTES
+            ),
         ],
         exception_handlers={Exception: problem_response},
         state=State({"services": services}),

@@ -14,7 +14,6 @@ after 24 hours; a pending key older than a minute (a crashed process) may be tak
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sqlite3
 import threading
@@ -26,14 +25,15 @@ import anyio.to_thread
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lfr_ledger.api.body_guard import read_body
+from lfr_ledger.api.exactly_once import canonical_body_hash, canonical_route, rebuilt_reply
 from lfr_ledger.api.problems import (
-    PROBLEM_MEDIA_TYPE,
     ProblemException,
-    encode_problem,
-    problem_for,
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import AlreadyDone
+from lfr_ledger.domain.requests import Request, RequestScope
 
 HEADER = "idempotency-key"
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
@@ -91,6 +91,10 @@ class KeyStore(Protocol):
 
     def release(self, actor: str, key: str) -> None: ...
 
+    def kept(self, actor: str, key: str) -> Replay | None:
+        """The reply kept for a completed key."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -111,14 +115,18 @@ def _decide(existing: Stored | None, route: str, body_hash: str, now: float) -> 
     if now - existing.created_at > TTL_SECONDS:
         return None
     if existing.route != route or existing.body_hash != body_hash:
-        raise ProblemException(
-            422,
-            "idempotency-key-reused",
-            "Idempotency key reused",
-            "this Idempotency-Key was already used for a different request (another route or "
-            "body); use a new key for a new request",
-        )
+        raise _key_reused()
     return Replay(existing.status, existing.media_type, existing.response or b"")
+
+
+def _key_reused() -> ProblemException:
+    return ProblemException(
+        422,
+        "idempotency-key-reused",
+        "Idempotency key reused",
+        "this Idempotency-Key was already used for a different request (another route or "
+        "body); use a new key for a new request",
+    )
 
 
 class SQLiteKeyStore:
@@ -184,6 +192,18 @@ class SQLiteKeyStore:
             "DELETE FROM idempotency_keys WHERE actor = ? AND key = ? AND status = 0",
             (actor, key),
         )
+
+    def kept(self, actor: str, key: str) -> Replay | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT status, media_type, response FROM idempotency_keys "
+                "WHERE actor = ? AND key = ? AND status <> 0",
+                (actor, key),
+            )
+            .fetchone()
+        )
+        return Replay(row[0], row[1], row[2] or b"") if row else None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -272,6 +292,19 @@ class PostgresKeyStore:
                 (actor, key),
             )
 
+    def kept(self, actor: str, key: str) -> Replay | None:
+        from psycopg import sql
+
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT status, media_type, response FROM {t} "
+                    "WHERE actor = %s AND key = %s AND status <> 0"
+                ).format(t=self._table),
+                (actor, key),
+            ).fetchone()
+        return Replay(row[0], row[1], bytes(row[2] or b"")) if row else None
+
     def close(self) -> None:
         self._pool.close()
 
@@ -282,19 +315,15 @@ def build_key_store(settings: Settings) -> KeyStore:
     return SQLiteKeyStore(settings)
 
 
-def body_hash(method: str, path: str, body: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in (method.encode(), b"\0", path.encode(), b"\0", body):
-        digest.update(part)
-    return digest.hexdigest()
-
-
 class IdempotencyMiddleware:
     """ASGI middleware on POST routes; must run after authentication (it needs the actor)."""
 
-    def __init__(self, app: ASGIApp, *, store: KeyStore, max_body_size: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, store: KeyStore, ledger: CaseLedger, max_body_size: int
+    ) -> None:
         self.app = app
         self.store = store
+        self.ledger = ledger
         self.max_body_size = max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -314,16 +343,51 @@ class IdempotencyMiddleware:
                 "header Idempotency-Key must be 1 to 255 visible ASCII characters",
             )
         body = await read_body(scope, receive, self.max_body_size)
-        route = f"POST {scope['path']}"
-        outcome = await anyio.to_thread.run_sync(
-            self.store.claim, actor.id, key, route, body_hash("POST", scope["path"], body)
-        )
+        route = canonical_route("POST", scope["path"])
+        digest = canonical_body_hash(route, body)
+        recorded = await anyio.to_thread.run_sync(self.ledger.recorded_request, actor.id, key)
+        if recorded is not None:
+            await self._answer_recorded(scope, send, recorded, actor.id, key, route, digest)
+            return
+        outcome = await anyio.to_thread.run_sync(self.store.claim, actor.id, key, route, digest)
         if isinstance(outcome, Replay):
             await _send_replay(send, outcome)
             return
-        await self._run(scope, body, send, actor.id, key)
+        request = RequestScope(actor_id=actor.id, key=key, route=route, body_hash=digest)
+        await self._run(scope, body, send, request)
 
-    async def _run(self, scope: Scope, body: bytes, send: Send, actor: str, key: str) -> None:
+    async def _answer_recorded(
+        self,
+        scope: Scope,
+        send: Send,
+        recorded: Request,
+        actor: str,
+        key: str,
+        route: str,
+        digest: str,
+    ) -> None:
+        """The request ran before (its record and its changes committed together): give its
+        reply again, the one kept or, after a crash that lost it, the one rebuilt."""
+        if recorded.route != route or recorded.body_hash != digest:
+            raise _key_reused()
+        kept = await anyio.to_thread.run_sync(self.store.kept, actor, key)
+        if kept is None:
+            rebuilt = await anyio.to_thread.run_sync(rebuilt_reply, scope, self.ledger, recorded)
+            if rebuilt is None:
+                raise ProblemException(
+                    409,
+                    "reply-lost",
+                    "Request recorded, reply lost",
+                    f"this request was recorded as {recorded.id} but its reply was lost in a "
+                    "crash; read the record to see its result",
+                )
+            kept = Replay(status=rebuilt[0], media_type="application/json", body=rebuilt[1])
+            await anyio.to_thread.run_sync(
+                self.store.complete, actor, key, kept.status, kept.media_type, kept.body
+            )
+        await _send_replay(send, kept)
+
+    async def _run(self, scope: Scope, body: bytes, send: Send, request: RequestScope) -> None:
         delivered = False
 
         async def replay_receive() -> Any:
@@ -336,48 +400,48 @@ class IdempotencyMiddleware:
 
         status = 500
         media_type: str | None = None
-        parts: list[bytes] = []
+        held: list[Message] = []
 
-        async def capture(message: Message) -> None:
+        async def hold(message: Message) -> None:
+            # Held until the reply is known, so that a second execution's refusal is never
+            # what the client sees: it gets the first execution's reply instead.
             nonlocal status, media_type
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 for name, value in message.get("headers", []):
                     if name.lower() == b"content-type":
                         media_type = value.decode("latin-1")
-            elif message["type"] == "http.response.body":
-                parts.append(message.get("body", b""))
-            await send(message)
+            held.append(message)
 
+        actor, key = request.actor_id, request.key
         try:
-            await self.app(scope, replay_receive, capture)
-        except Exception as exc:
-            # Render the error here, so that the refusal itself is what a retry replays.
-            problem, headers = problem_for(exc, scope)
-            content = encode_problem(problem)
-            status, media_type, parts = problem.status, PROBLEM_MEDIA_TYPE, [content]
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": problem.status,
-                    "headers": [
-                        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                        (b"content-length", str(len(content)).encode()),
-                        (b"x-request-id", (problem.request_id or "").encode()),
-                        *((k.lower().encode(), v.encode()) for k, v in headers.items()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": content, "more_body": False})
+            with self.ledger.request(request):
+                await self.app(scope, replay_receive, hold)
         except BaseException:
             await anyio.to_thread.run_sync(self.store.release, actor, key)
             raise
-        if status >= 500 or status == 429:
+        content = b"".join(
+            bytes(m.get("body", b"")) for m in held if m["type"] == "http.response.body"
+        )
+        if status == 409 and AlreadyDone.kind.encode() in content:
+            # Another execution of this very request committed first.
             await anyio.to_thread.run_sync(self.store.release, actor, key)
-        else:
+            recorded = await anyio.to_thread.run_sync(self.ledger.recorded_request, actor, key)
+            if recorded is not None:
+                await self._answer_recorded(
+                    scope, send, recorded, actor, key, request.route, request.body_hash
+                )
+                return
+        if 200 <= status < 300:
             await anyio.to_thread.run_sync(
-                self.store.complete, actor, key, status, media_type, b"".join(parts)
+                self.store.complete, actor, key, status, media_type, content
             )
+        else:
+            # A refusal or a failure wrote nothing: the same key may carry the corrected
+            # request, and a transient conflict is not replayed for a day.
+            await anyio.to_thread.run_sync(self.store.release, actor, key)
+        for message in held:
+            await send(message)
 
 
 def _header(scope: Scope, name: str) -> str | None:

@@ -18,6 +18,7 @@ from litestar.types import Scope
 
 from lfr_ledger.api.schemas.base import FieldError, Problem
 from lfr_ledger.domain.errors import (
+    AlreadyDone,
     ConcurrentWrite,
     DomainError,
     InvalidInput,
@@ -37,6 +38,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotPermitted, 403),
     (NotFound, 404),
     (ConcurrentWrite, 409),
+    (AlreadyDone, 409),
     (InvalidTransition, 409),
     (PolicyViolation, 422),
     (InvalidInput, 422),

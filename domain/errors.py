@@ -57,6 +57,18 @@ class PolicyViolation(DomainError):
     title = "Refused by policy"
 
 
+class AlreadyDone(DomainError):
+    """This very request (same actor, same idempotency key) was recorded before: its reply is
+    given again instead of running it twice."""
+
+    kind = "already-done"
+    title = "Request already recorded"
+
+    def __init__(self, request_id: object) -> None:
+        super().__init__(f"request {request_id} was recorded before; its reply is replayed")
+        self.request_id = request_id
+
+
 class ConcurrentWrite(DomainError):
     """Someone else changed the record first; reload and decide again."""
 
@@ -74,6 +86,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     InvalidTransition,
     PolicyViolation,
     ConcurrentWrite,
+    AlreadyDone,
 )
 
 

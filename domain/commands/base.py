@@ -17,9 +17,10 @@ from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import Alert
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.deployment import Deployment
-from lfr_ledger.domain.errors import ConcurrentWrite, NotFound
+from lfr_ledger.domain.errors import AlreadyDone, ConcurrentWrite, NotFound
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.requests import CURRENT_REQUEST, Request, RequestScope
 from lfr_ledger.domain.sealing import PersonalDataVault
 from lfr_ledger.domain.transcodings import register_transcodings
 from lfr_ledger.domain.watchlist import WatchlistEntry
@@ -74,9 +75,20 @@ class LedgerBase(Application[UUID]):
         return aggregate_id in self.repository
 
     def _commit(self, *aggregates: Aggregate) -> None:
+        scope = CURRENT_REQUEST.get()
+        request: Request | None = None
+        if scope is not None and not scope.recorded:
+            request = Request.receive(
+                scope,
+                changed=[(a.id, a.version) for a in aggregates],
+                actor=self._request_actor(aggregates, scope),
+                occurred_at=self.clock(),
+            )
         try:
-            self.save(*aggregates)
+            self.save(*aggregates, *([request] if request is not None else []))
         except IntegrityError:
+            if request is not None and self._exists(request.id):
+                raise AlreadyDone(request.id) from None
             ids = ", ".join(str(a.id) for a in aggregates)
             raise ConcurrentWrite(
                 f"record {ids} was changed by someone else at the same moment; "
@@ -88,6 +100,34 @@ class LedgerBase(Application[UUID]):
         if cache is not None:
             for aggregate in aggregates:
                 cache.put(aggregate.id, aggregate)
+        if scope is not None:
+            scope.recorded = True
+
+    @staticmethod
+    def _request_actor(aggregates: tuple[Aggregate, ...], scope: RequestScope) -> Actor:
+        # The actor of the command's own events: the request is theirs.
+        for aggregate in aggregates:
+            for pending in aggregate.pending_events:
+                actor = getattr(pending, "actor", None)
+                if isinstance(actor, Actor):
+                    return actor
+        return Actor(id=scope.actor_id, role=Role.ADMIN)
+
+    @contextmanager
+    def request(self, scope: RequestScope) -> Iterator[RequestScope]:
+        """Runs the block as one client request: its first save records it, exactly once."""
+        token = CURRENT_REQUEST.set(scope)
+        try:
+            yield scope
+        finally:
+            CURRENT_REQUEST.reset(token)
+
+    def recorded_request(self, actor_id: str, key: str) -> Request | None:
+        """The request `key` of `actor_id`, if it already changed something."""
+        request_id = Request.id_for(actor_id, key)
+        if not self._exists(request_id):
+            return None
+        return self._load(Request, request_id, "request", to_change=False)
 
     @contextmanager
     def _new_key(self, key_id: UUID) -> Iterator[None]:
