@@ -1,15 +1,19 @@
-"""Idempotency-Key on every POST: a retried request gets the first response and writes nothing.
+"""Idempotency-Key on every POST: a retried request gets the first reply and runs nothing twice.
 
-Where keys live (durable, shared by every API process on the same store):
-- embedded default (SQLite): a separate file `data_dir/idempotency.sqlite`, so API bookkeeping
-  never takes the events database's single write lock nor touches the hash-chained log;
+Exactly once: the ledger records the request (`domain/requests.py`) in the same transaction as
+its first change, so after any crash a retry finds either that record, and gets the first reply
+again, or nothing, and runs for the first time. The key store below only serialises concurrent
+copies of one request and keeps replies for replay:
+- embedded default (SQLite): a separate file `data_dir/idempotency.sqlite`;
 - PostgreSQL: the table `idempotency_keys` in the ledger's schema.
 
-Rules: keys are scoped per actor (the token's `sub`) and cover method, path and body; the same
-key with another body or route is refused (422); a key still being processed answers 409 with
-Retry-After. Every response below 500 is kept and replayed (header `Idempotency-Replayed: true`);
-a 5xx or a dropped connection releases the key, because then nothing was written. Keys expire
-after 24 hours; a pending key older than a minute (a crashed process) may be taken over.
+Rules: keys are scoped per actor (the token's `sub`) and cover the route (ids in any case) and the
+body (as canonical JSON: key order and white space do not matter); the same key with another
+request is refused (422); a key still being processed answers 409 with Retry-After. Only a 2xx
+reply is kept and replayed (header `Idempotency-Replayed: true`); a refusal or a failure keeps
+nothing, so the corrected request may reuse the key and a transient conflict is not replayed.
+Replies are kept 24 hours; a claim older than ten seconds (a crashed process) may be taken over,
+which is safe: if the first execution did commit, the second is refused by the store.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ HEADER = "idempotency-key"
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _KEY_RE = re.compile(KEY_PATTERN)
 TTL_SECONDS = 24 * 3600
-STALE_PENDING_SECONDS = 60
+STALE_PENDING_SECONDS = 10
 PENDING = 0
 
 _SCHEMA = """

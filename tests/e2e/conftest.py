@@ -54,14 +54,17 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(data_dir: Path) -> Server:
-    port = free_port()
+def start_server(
+    data_dir: Path, *, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> Server:
+    port = port or free_port()
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"LFR_DATABASE_URL", "LFR_POSTGRES_SCHEMA", "LFR_JWT_SECRET", PUBKEY}
     }
     env["LFR_DATA_DIR"] = str(data_dir)
+    env.update(extra_env or {})
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"server-{port}.log"
     log = log_path.open("wb")
