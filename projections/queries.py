@@ -52,7 +52,8 @@ def _decimal(value: float) -> Decimal:
     return Decimal(repr(float(value)))
 
 
-def alert_state(alert: Dict) -> str:
+def alert_state(alert: Dict) -> AlertStatus:
+    """The alert's state from its view row, by the same rule as the `Alert` aggregate's."""
     outcomes = (
         alert["arrests"]
         + alert["compliance_complied"]
@@ -64,7 +65,7 @@ def alert_state(alert: Dict) -> str:
         engagement_recorded=alert["engaged"] is not None,
         outcomes=outcomes,
         closed=alert["closed_at"] is not None,
-    ).value
+    )
 
 
 class StatisticsReader:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -28,6 +28,7 @@ import lfr_ledger.domain.watchlist  # noqa: F401
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.transcodings import register_transcodings
+from lfr_ledger.projections.views import Event
 
 
 def build_mapper(factory: InfrastructureFactory[Any]) -> Mapper[Any]:
@@ -53,8 +54,10 @@ class EventSource:
     def read(self, after: int, limit: int) -> Sequence[Notification]:
         return self.recorder.select_notifications(after, limit, inclusive_of_start=False)
 
-    def decode(self, notification: Notification) -> Any:
-        return self.mapper.to_domain_event(notification)
+    def decode(self, notification: Notification) -> Event:
+        # The library's protocol names only the envelope; our events' own fields are read
+        # by name, which `Event` allows.
+        return cast(Event, self.mapper.to_domain_event(notification))
 
     def head(self) -> int:
         return int(self.recorder.max_notification_id() or 0)

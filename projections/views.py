@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
 
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
@@ -20,7 +23,16 @@ from lfr_ledger.domain.values import ComplianceResult, DeploymentStatus, EntrySt
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from lfr_ledger.projections.rows import Rows, Table
 
-Event = Any  # a decoded domain event; its fields are read by name
+
+class Event(DomainEventProtocol[UUID], Protocol):
+    """A decoded domain event: the envelope every event has (`originator_id`,
+    `originator_version`), then its topic's own fields, read by name. Each handler reads
+    the fields of the one topic it is registered for, as that event declares them in
+    `domain/`; the fields differ by topic, so they are not listed here."""
+
+    def __getattr__(self, name: str) -> Any: ...
+
+
 Handler = Callable[[Event, Rows], None]
 
 

@@ -414,5 +414,6 @@ def test_cli_prints_tables_and_json(
         "position",
         "head",
         "lag",
+        "skipped",
         "tables",
     ]

@@ -20,19 +20,18 @@ from lfr_ledger.api.controllers.deps import (
     require_purpose,
 )
 from lfr_ledger.api.problems import problem_spec
-from lfr_ledger.api.schemas.audit import (
+from lfr_ledger.api.schemas.audit import Consultation, Consultations, Verification
+from lfr_ledger.api.schemas.history import (
+    SEALED,
     ActorOut,
-    Consultation,
-    Consultations,
     History,
-    HistoryEvent,
-    Verification,
+    RecordedEvent,
+    recorded_event,
 )
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
 from lfr_ledger.eventlog.reader import notifications
 
-SEALED = "[sealed]"
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
 CONSULTATION_TOPIC = ConsultationTopic.RECORDED
 
@@ -81,12 +80,12 @@ def _event_data(event: Any) -> dict[str, Any]:
     return data
 
 
-def deployment_history(ledger: LedgerDep, deployment_id: UUID) -> list[HistoryEvent]:
+def deployment_history(ledger: LedgerDep, deployment_id: UUID) -> list[RecordedEvent]:
     """Every event of the deployment, its watchlist entries, its alerts and its face counts,
     in log order. Scans the notification log: oversight reads are rare, completeness matters."""
     deployment = ledger.deployment(deployment_id)
     members: set[UUID] = {deployment_id, *deployment.entry_ids}
-    events: list[HistoryEvent] = []
+    events: list[RecordedEvent] = []
     for n in notifications(ledger.recorder):
         originator = UUID(str(n.originator_id))
         if originator not in members and n.topic not in NAMES_ITS_DEPLOYMENT:
@@ -99,15 +98,15 @@ def deployment_history(ledger: LedgerDep, deployment_id: UUID) -> list[HistoryEv
         actor = getattr(event, "actor", None)
         occurred = getattr(event, "occurred_at", None)
         events.append(
-            HistoryEvent(
+            recorded_event(
+                n.topic,
+                _event_data(event),
                 notification_id=n.id,
-                topic=n.topic,
                 originator_id=originator,
                 originator_version=n.originator_version,
                 recorded_at=getattr(event, "timestamp", None),
                 occurred_at=occurred if isinstance(occurred, datetime) else None,
                 actor=_actor(actor) if isinstance(actor, Actor) else None,
-                data=_event_data(event),
             )
         )
     return events

@@ -28,10 +28,10 @@ from lfr_ledger.api.schemas.deployments import (
     ThresholdIn,
     UrgentConfirmationIn,
 )
+from lfr_ledger.api.schemas.statistics import DeploymentSummary
 from lfr_ledger.domain.deployment import Deployment
 from lfr_ledger.domain.errors import InvalidInput, NotFound
 from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice
-from lfr_ledger.projections.summaries import DeploymentSummary
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 422)
 

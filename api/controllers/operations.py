@@ -16,8 +16,8 @@ from lfr_ledger.api.controllers.deps import (
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.common import Created
 from lfr_ledger.api.schemas.operations import OperationIn
+from lfr_ledger.api.schemas.statistics import OperationSummary
 from lfr_ledger.domain.errors import NotFound
-from lfr_ledger.projections.summaries import OperationSummary
 
 
 class OperationController(Controller):

@@ -9,7 +9,7 @@ from lfr_ledger.api.controllers.deps import (
     ServicesDep,
 )
 from lfr_ledger.api.problems import problem_spec
-from lfr_ledger.projections.summaries import PublicationRecord
+from lfr_ledger.api.schemas.statistics import PublicationRecord
 
 
 class PublicationController(Controller):

@@ -1,43 +1,14 @@
-"""The oversight body's view of the log: history, consultations, verification."""
+"""The oversight body's view of the log: consultations and verification. A deployment's
+history, typed per event topic, is in `history.py`."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from lfr_ledger.api.schemas.base import Reply
-
-
-class ActorOut(Reply):
-    """Who gave a command: staff or service number, role, and what the token vouched for."""
-
-    id: str
-    role: str
-    rank: str | None
-    force: str | None
-    deployment_id: str | None
-
-
-class HistoryEvent(Reply):
-    """One event of the log. `data` holds the event's own fields as stored, which differ by
-    `topic` (the event model in DESIGN.md); sealed personal fields stay sealed."""
-
-    notification_id: int
-    topic: str
-    originator_id: UUID
-    originator_version: int
-    recorded_at: datetime | None
-    occurred_at: datetime | None
-    actor: ActorOut | None
-    data: dict[str, Any]
-
-
-class History(Reply):
-    deployment_id: UUID
-    events: list[HistoryEvent]
 
 
 class Consultation(Reply):
