@@ -105,6 +105,11 @@ def _forbidden(detail: str) -> ProblemException:
     return ProblemException(403, "forbidden", "Not permitted for this role", detail)
 
 
+def role_may_call(role: Role, method: str, path_template: str) -> bool:
+    """Whether ACCESS opens the route to `role` (the role guard decides; others may ask)."""
+    return role in ACCESS.get(route_key(method, path_template), frozenset())
+
+
 def role_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Allows the request only if the token's role is in the route's row of ACCESS."""
     method = str(connection.scope.get("method", "GET"))

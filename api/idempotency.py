@@ -30,6 +30,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lfr_ledger.api.body_guard import read_body
 from lfr_ledger.api.exactly_once import canonical_body_hash, canonical_route, rebuilt_reply
+from lfr_ledger.api.guards import role_may_call
 from lfr_ledger.api.problems import (
     ProblemException,
 )
@@ -336,7 +337,13 @@ class IdempotencyMiddleware:
             return
         key = _header(scope, HEADER)
         actor = scope.get("user")
-        if key is None or not isinstance(actor, Actor):
+        if (
+            key is None
+            or not isinstance(actor, Actor)
+            or not role_may_call(actor.role, "POST", str(scope.get("path_template", "")))
+        ):
+            # Nothing to make exactly-once; a role the route is closed to hears so from the
+            # role guard, never about its key.
             await self.app(scope, receive, send)
             return
         if not _KEY_RE.match(key):

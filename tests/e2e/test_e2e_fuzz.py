@@ -122,3 +122,49 @@ def test_fuzz_openapi(server: Server) -> None:
     print(f"fuzz: {total} requests over {len(operations)} operations; statuses {dict(statuses)}")
     assert total >= 1000, (total, sent)
     assert "Traceback" not in server.log()
+
+
+ROLE_EXAMPLES = 3  # per operation and role
+
+
+@pytest.mark.slow
+def test_every_role_on_every_route(server: Server) -> None:
+    """Generated requests on every route with a token of every role: a role the table does not
+    allow gets a 403 problem whatever it sends (authorisation comes first), a role it allows
+    never a 5xx."""
+    with server.client() as client:
+        version = adopt_policy(server, client)
+        live = live_deployment(server, client, policy_version=version, entries=1, number=30)
+    schema = schemathesis.openapi.from_url(f"{server.url}/schema/openapi.json")
+    session = requests.Session()
+    refused: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    for op in (result.ok() for result in schema.get_all_operations()):
+        key = route_key(op.method, op.path)
+        if key in PUBLIC:
+            continue
+        allowed = ACCESS[key]
+        strategy = op.as_strategy(GenerationMode.POSITIVE)
+        for role in Role:
+            claims = {"deployment_id": live.deployment_id} if role == Role.MATCHER else {}
+            token = server.token(role.value, f"roles-{role.value}", **claims)
+            statuses: Counter[int] = Counter()
+            _fuzz(
+                server,
+                session,
+                answered,
+                statuses,
+                key,
+                role.value,
+                token,
+                strategy,
+                ROLE_EXAMPLES,
+                key == "GET /alerts/stream",
+            )
+            if role not in allowed:
+                assert set(statuses) <= {403}, (key, role, statuses)
+                refused[key] += sum(statuses.values())
+    total = sum(answered.values())
+    print(f"roles: {total} requests, {sum(refused.values())} refused by role as they must be")
+    assert sum(refused.values()) >= 300, refused
+    assert "Traceback" not in server.log()
