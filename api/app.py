@@ -100,8 +100,10 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> Litestar:
     settings = settings or Settings.from_env()
-    verifier = TokenVerifier.from_settings(settings)
     ledger = ledger or build_ledger(settings, clock=clock)
+    verifier = TokenVerifier.from_settings(
+        settings, maximum_lifetime_minutes=ledger.policy.token_maximum_lifetime_minutes
+    )
     keys = build_key_store(settings)
     services = Services(settings=settings, ledger=ledger, keys=keys)
     app = Litestar(

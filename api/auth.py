@@ -19,6 +19,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from jwt.types import Options
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -73,34 +74,81 @@ def _algorithm_for(key: Any) -> str:
 class TokenVerifier:
     key: Any
     algorithms: tuple[str, ...]
+    issuer: str | None = None
+    audience: str | None = None
+    maximum_lifetime_minutes: int = MAX_TTL_MINUTES
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TokenVerifier:
+    def from_settings(
+        cls, settings: Settings, *, maximum_lifetime_minutes: int = MAX_TTL_MINUTES
+    ) -> TokenVerifier:
+        """The embedded secret checks its own issuer; an identity provider's key checks the
+        issuer and audience the settings name (each only when named)."""
         if settings.jwt_public_key:
             key = load_pem_public_key(settings.jwt_public_key.read_bytes())
-            return cls(key=key, algorithms=(_algorithm_for(key),))
-        return cls(key=load_or_create_secret(settings), algorithms=("HS256",))
+            return cls(
+                key=key,
+                algorithms=(_algorithm_for(key),),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                maximum_lifetime_minutes=maximum_lifetime_minutes,
+            )
+        return cls(
+            key=load_or_create_secret(settings),
+            algorithms=("HS256",),
+            issuer=settings.jwt_issuer or ISSUER,
+            audience=settings.jwt_audience,
+            maximum_lifetime_minutes=maximum_lifetime_minutes,
+        )
 
     def actor(self, token: str) -> Actor:
         """The Actor a token names. Raises NotAuthorizedException with the reason a client can
         act on (expired, bad signature, missing claim), never with the token's contents."""
+        options: Options = {
+            "require": ["sub", "role", "exp", "iat"],
+            "verify_aud": self.audience is not None,
+        }
         try:
             claims = jwt.decode(
                 token,
                 self.key,
                 algorithms=list(self.algorithms),
-                options={"require": ["sub", "role", "exp"]},
+                options=options,
                 leeway=LEEWAY_SECONDS,
+                issuer=self.issuer,
+                audience=self.audience,
             )
         except jwt.ExpiredSignatureError:
             raise _unauthorised("the bearer token has expired; obtain a new one") from None
         except jwt.MissingRequiredClaimError as exc:
             raise _unauthorised(f"the bearer token lacks the claim {exc.claim!r}") from None
+        except jwt.InvalidIssuerError:
+            raise _unauthorised(f"the bearer token was not issued by {self.issuer!r}") from None
+        except jwt.InvalidAudienceError:
+            raise _unauthorised(f"the bearer token is not meant for {self.audience!r}") from None
+        except jwt.ImmatureSignatureError:
+            raise _unauthorised("the bearer token was issued in the future (iat)") from None
         except jwt.InvalidTokenError:
             raise _unauthorised(
                 "the bearer token is malformed or its signature is invalid"
             ) from None
+        self._check_lifetime(claims)
         return actor_from_claims(claims)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        # The library turns "exp": "9999999999" into a number; a token is not that lenient.
+        for name in ("exp", "iat"):
+            value = claims[name]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _unauthorised(f"the bearer token's {name!r} must be a number of seconds")
+        limit = self.maximum_lifetime_minutes * 60
+        if claims["exp"] - claims["iat"] > limit or claims["exp"] - time.time() > limit + (
+            LEEWAY_SECONDS
+        ):
+            raise _unauthorised(
+                "the bearer token lives longer than the policy's maximum of "
+                f"{self.maximum_lifetime_minutes} minutes; obtain a shorter-lived one"
+            )
 
 
 def actor_from_claims(claims: dict[str, Any]) -> Actor:
@@ -152,12 +200,14 @@ def issue_token(
         raise ValueError("a matcher token needs --deployment")
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
-        "iss": ISSUER,
+        "iss": settings.jwt_issuer or ISSUER,
         "sub": sub,
         "role": role.value,
         "iat": issued,
         "exp": issued + ttl_minutes * 60,
     }
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
     for key, value in (
         ("name", name),
         ("rank", rank),

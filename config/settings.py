@@ -36,6 +36,9 @@ class Settings:
     jwt_secret: str | None = None
     # An identity provider's public key (PEM); when set, tokens are verified with it instead.
     jwt_public_key: Path | None = None
+    # Checked when set: the issuer and audience the identity provider writes into its tokens.
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -47,6 +50,8 @@ class Settings:
             model_dir=_path(env, "LFR_MODEL_DIR") or _default_model_dir(),
             jwt_secret=env.get("LFR_JWT_SECRET") or None,
             jwt_public_key=_path(env, "LFR_JWT_PUBLIC_KEY"),
+            jwt_issuer=env.get("LFR_JWT_ISSUER") or None,
+            jwt_audience=env.get("LFR_JWT_AUDIENCE") or None,
         )
 
     @property

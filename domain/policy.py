@@ -36,6 +36,7 @@ class Policy:
     forbidden_pairs: tuple[tuple[str, str], ...]
     equality_fields: dict[str, tuple[str, ...]]
     minimum_cell_size: int
+    token_maximum_lifetime_minutes: int = 720
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -72,6 +73,9 @@ class Policy:
                     k: tuple(v) for k, v in data["equality"].items() if isinstance(v, list)
                 },
                 minimum_cell_size=int(data["equality"]["minimum_cell_size"]),
+                token_maximum_lifetime_minutes=int(
+                    data.get("tokens", {}).get("maximum_lifetime_minutes", 720)
+                ),
             )
         except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise InvalidInput(f"the policy file is incomplete or malformed: {exc}") from exc
