@@ -558,3 +558,14 @@ def test_checkpoints_are_signed_only_when_the_log_moved_and_verify_uses_the_late
     out = capsys.readouterr().out
     last = read_checkpoint(second)["last_id"]
     assert f"TAMPERED: first bad notification id {last} (checkpoint_mismatch)" in out, out
+
+
+@pytest.mark.parametrize("points_to", [2, 8, 0])
+def test_an_edited_prev_id_is_named_at_its_own_row(
+    ledger_settings: Settings, raw: RawDB, ids: list[int], points_to: int
+) -> None:
+    """Issue 10, defect 7: editing a link's prev_id used to be reported as an insertion at
+    another row."""
+    target = 0 if points_to == 0 else ids[points_to]
+    raw.run("UPDATE {chain} SET prev_id = ? WHERE notification_id = ?", (target, ids[5]))
+    _assert_bad(ledger_settings, ids[5], "chain_altered")

@@ -172,6 +172,14 @@ def verify_chain(
                 return bad(nid, "chain_missing", "the event's link row was removed")
             return bad(nid, "inserted", "event row has no link: it was not written by the ledger")
         if link.prev_id != last_id:
+            if _hash_row(head, e) == link.hash:
+                # The content still chains onto the previous link: only prev_id was edited.
+                return bad(
+                    nid,
+                    "chain_altered",
+                    f"the link's prev_id reads {link.prev_id}, but its hash chains onto "
+                    f"{last_id}: the link row was edited",
+                )
             if link.prev_id > last_id:
                 if reader.event_exists(link.prev_id):
                     return bad(nid, "reordered", f"link expects {link.prev_id} before this id")
