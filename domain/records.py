@@ -157,7 +157,10 @@ class Consultation(Aggregate):
         TOPIC = "lfr/Consultation.Created"
 
     @event("Recorded", topic=ConsultationTopic.RECORDED)
-    def __init__(self, *, record: str, purpose: str, actor: Actor, occurred_at: datetime) -> None:
+    def __init__(
+        self, *, id: UUID, record: str, purpose: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        # `purpose` is sealed under the consultation's own key (`CaseLedger.reveal_text`).
         self.record = record
         self.purpose = purpose
         self.actor_id = actor.id

@@ -39,3 +39,13 @@ class PersonalDataVault(Protocol):
         """Every pseudonym a record of this subject may carry: today's, and those an earlier
         release made before references were normalised."""
         ...
+
+
+# Free text that may identify someone (a reason, a note, an offence, a stated purpose) is kept in
+# its string field as this prefix and the base64 of its sealed bytes: the field keeps its type,
+# so events written before sealing (in clear) still decode, and readers tell the two apart.
+SEALED_TEXT = "sealed:v1:"
+
+
+def is_sealed_text(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(SEALED_TEXT)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.records import ConsultationTopic
+from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from lfr_ledger.eventlog.reader import notifications
 
@@ -29,7 +31,26 @@ _TOPICS = (
     AlertTopic.RAISED,
     AlertTopic.IMAGES_ERASED,
     AlertTopic.DEMOGRAPHICS_PERCEIVED,
+    AlertTopic.ADJUDICATED,
+    AlertTopic.OUTCOME_RECORDED,
+    AlertTopic.LEGAL_HOLD_PLACED,
+    AlertTopic.LEGAL_HOLD_RELEASED,
+    ConsultationTopic.RECORDED,
 )
+_NOTES_TOPICS = (
+    AlertTopic.ADJUDICATED,
+    AlertTopic.OUTCOME_RECORDED,
+    AlertTopic.LEGAL_HOLD_PLACED,
+    AlertTopic.LEGAL_HOLD_RELEASED,
+)
+
+
+def _carries_sealed_text(event: Any) -> bool:
+    """Whether an alert event holds free text sealed under the alert's notes key."""
+    outcome = getattr(event, "outcome", None)
+    return is_sealed_text(getattr(event, "reason", None)) or is_sealed_text(
+        getattr(outcome, "note", None)
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,12 @@ def missing_keys(ledger: CaseLedger) -> list[MissingKey]:
         elif n.topic == AlertTopic.DEMOGRAPHICS_PERCEIVED:
             key = ledger.equality_key_id(record)
             expected[key] = MissingKey(key, record, "perceived characteristics of alert", n.id)
+        elif n.topic == ConsultationTopic.RECORDED and is_sealed_text(event.purpose):
+            expected[record] = MissingKey(record, record, "stated purpose of consultation", n.id)
+        elif n.topic in _NOTES_TOPICS and _carries_sealed_text(event):
+            key = ledger.notes_key_id(record)
+            expected.setdefault(key, MissingKey(key, record, "notes of alert", n.id))
         elif n.topic in (WatchlistEntryTopic.DESTROYED, AlertTopic.IMAGES_ERASED):
             expected.pop(record, None)
+            expected.pop(ledger.notes_key_id(record), None)
     return [m for m in expected.values() if not ledger.vault.has_key(m.key_id)]

@@ -78,7 +78,11 @@ def access_review(
                 actor_role=actor.role.value if actor is not None else None,
                 record=event.record,
                 occurred_at=event.occurred_at,
-                purpose=event.purpose if consulted else None,
+                purpose=(
+                    ledger.reveal_text(UUID(str(n.originator_id)), "purpose", event.purpose)
+                    if consulted
+                    else None
+                ),
                 recipient=None if consulted else event.recipient,
                 legal_basis=None if consulted else event.legal_basis,
             )

@@ -151,7 +151,7 @@ def _entry_finding(ledger: CaseLedger, entry_id: UUID, deployment: Any) -> Entry
         enrolled_at=entry.enrolled_at,
         category=entry.category,
         legal_basis=entry.legal_basis,
-        offence=entry.offence,
+        offence=ledger.reveal_text(entry.id, "offence", entry.offence),
         image_source=entry.image_source,
         status=str(entry.status),
         destroyed_at=destroyed_at,

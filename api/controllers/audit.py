@@ -30,6 +30,7 @@ from lfr_ledger.api.schemas.history import (
 )
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
+from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.eventlog.reader import notifications
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
@@ -37,8 +38,8 @@ CONSULTATION_TOPIC = ConsultationTopic.RECORDED
 
 
 def _jsonable(value: Any) -> Any:
-    """Event attributes as JSON values; bytes are always sealed personal data."""
-    if isinstance(value, bytes):
+    """Event attributes as JSON values; bytes and sealed text are always sealed personal data."""
+    if isinstance(value, bytes) or is_sealed_text(value):
         return SEALED
     if isinstance(value, Actor):
         return value.as_dict()
@@ -165,7 +166,9 @@ class AuditController(Controller):
                     notification_id=n.id,
                     id=UUID(str(n.originator_id)),
                     record=event.record,
-                    purpose=event.purpose,
+                    purpose=ledger.reveal_text(
+                        UUID(str(n.originator_id)), "purpose", event.purpose
+                    ),
                     actor_id=event.actor.id,
                     occurred_at=event.occurred_at,
                 )

@@ -151,7 +151,7 @@ class WatchlistController(Controller):
             category=entry.category,
             legal_basis=entry.legal_basis,
             rationale=revealed.rationale,
-            offence=entry.offence,
+            offence=ledger.reveal_text(entry.id, "offence", entry.offence),
             image_source=entry.image_source,
             image_taken_on=entry.image_taken_on,
             under_18=entry.under_18,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.commands.base import LedgerBase
@@ -16,10 +16,16 @@ class AccessLogCommands(LedgerBase):
     def record_consultation(self, actor: Actor, *, record: str, purpose: str) -> UUID:
         if not purpose.strip():
             raise InvalidInput("reading personal data needs a stated purpose")
-        consultation = Consultation(
-            record=record, purpose=purpose.strip(), actor=actor, occurred_at=self.clock()
-        )
-        self._commit(consultation)
+        consultation_id = uuid4()
+        with self._new_key(consultation_id):
+            consultation = Consultation(
+                id=consultation_id,
+                record=record,
+                purpose=self._seal_text(consultation_id, "purpose", purpose.strip()),
+                actor=actor,
+                occurred_at=self.clock(),
+            )
+            self._commit(consultation)
         return consultation.id
 
     def record_disclosure(

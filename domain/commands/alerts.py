@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4, uuid5
 
@@ -162,8 +163,13 @@ class AlertCommands(LedgerBase):
         self, actor: Actor, alert_id: UUID, decision: Decision, reason: str = ""
     ) -> None:
         alert = self.alert(alert_id)
-        alert.adjudicate(decision=decision, reason=reason, actor=actor, occurred_at=self.clock())
-        self._commit(alert)
+        notes = self.notes_key_id(alert_id)
+        with self._text_key(notes):
+            sealed = self._seal_text(notes, "adjudication_reason", reason)
+            alert.adjudicate(
+                decision=decision, reason=sealed, actor=actor, occurred_at=self.clock()
+            )
+            self._commit(alert)
 
     def record_engagement(
         self, actor: Actor, alert_id: UUID, *, engaged: bool, confirmed: Confirmation
@@ -179,10 +185,16 @@ class AlertCommands(LedgerBase):
     ) -> None:
         alert = self.alert(alert_id)
         now = self.clock()
-        alert.record_outcome(
-            outcome=outcome, actor=actor, occurred_at=occurred_at or now, recorded_at=now
-        )
-        self._commit(alert)
+        notes = self.notes_key_id(alert_id)
+        with self._text_key(notes):
+            if outcome.note:
+                outcome = replace(
+                    outcome, note=self._seal_text(notes, "outcome_note", outcome.note)
+                )
+            alert.record_outcome(
+                outcome=outcome, actor=actor, occurred_at=occurred_at or now, recorded_at=now
+            )
+            self._commit(alert)
 
     @staticmethod
     def equality_key_id(alert_id: UUID) -> UUID:
@@ -222,21 +234,30 @@ class AlertCommands(LedgerBase):
         self, actor: Actor, alert_id: UUID, *, reason: str, proceedings_ref: str
     ) -> None:
         alert = self.alert(alert_id)
-        alert.place_legal_hold(
-            reason=reason, proceedings_ref=proceedings_ref, actor=actor, occurred_at=self.clock()
-        )
-        self._commit(alert)
+        notes = self.notes_key_id(alert_id)
+        with self._text_key(notes):
+            alert.place_legal_hold(
+                reason=self._seal_text(notes, "legal_hold_reason", reason),
+                proceedings_ref=proceedings_ref,
+                actor=actor,
+                occurred_at=self.clock(),
+            )
+            self._commit(alert)
 
     def release_legal_hold(self, actor: Actor, alert_id: UUID, reason: str) -> None:
         alert = self.alert(alert_id)
-        alert.release_legal_hold(reason=reason, actor=actor, occurred_at=self.clock())
-        self._commit(alert)
+        notes = self.notes_key_id(alert_id)
+        with self._text_key(notes):
+            sealed = self._seal_text(notes, "legal_hold_release_reason", reason)
+            alert.release_legal_hold(reason=sealed, actor=actor, occurred_at=self.clock())
+            self._commit(alert)
 
     def erase_alert_images(self, alert_id: UUID, *, rule: str, actor: Actor = SYSTEM) -> None:
         alert = self.alert(alert_id)
         alert.erase_images(rule=rule, actor=actor, occurred_at=self.clock())
         self._commit(alert)
         self.vault.shred(alert_id)
+        self.vault.shred(self.notes_key_id(alert_id))
 
     def reveal_face_crop(self, alert_id: UUID) -> bytes | None:
         alert = self.alert(alert_id)

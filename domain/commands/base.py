@@ -3,11 +3,12 @@ key a sealed field needs. Command families build on it, one module each."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
@@ -21,8 +22,9 @@ from lfr_ledger.domain.errors import AlreadyDone, ConcurrentWrite, NotFound
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.requests import CURRENT_REQUEST, Request, RequestScope
-from lfr_ledger.domain.sealing import PersonalDataVault
+from lfr_ledger.domain.sealing import SEALED_TEXT, PersonalDataVault, is_sealed_text
 from lfr_ledger.domain.transcodings import register_transcodings
+from lfr_ledger.domain.values import ERASED
 from lfr_ledger.domain.watchlist import WatchlistEntry
 
 A = TypeVar("A", bound=Aggregate)
@@ -128,6 +130,37 @@ class LedgerBase(Application[UUID]):
         if not self._exists(request_id):
             return None
         return self._load(Request, request_id, "request", to_change=False)
+
+    @contextmanager
+    def _text_key(self, key_id: UUID) -> Iterator[None]:
+        """The record's key for sealed text: made here if it has none yet, and then shredded
+        again if the block fails."""
+        if self.vault.has_key(key_id):
+            yield
+        else:
+            with self._new_key(key_id):
+                yield
+
+    def _seal_text(self, key_id: UUID, field: str, text: str) -> str:
+        """`text` sealed under the record's key (which must exist), as a string field holds it."""
+        if not text:
+            return text
+        sealed = self.vault.seal(key_id, field, text.encode())
+        return SEALED_TEXT + base64.b64encode(sealed).decode("ascii")
+
+    def reveal_text(self, key_id: UUID, field: str, value: str) -> str:
+        """The clear text of a sealed text field (`[erased]` once its key is shredded); text
+        recorded before sealing, or empty, as it is."""
+        if not is_sealed_text(value):
+            return value
+        plain = self.vault.unseal(key_id, field, base64.b64decode(value[len(SEALED_TEXT) :]))
+        return ERASED if plain is None else plain.decode()
+
+    @staticmethod
+    def notes_key_id(alert_id: UUID) -> UUID:
+        """The key of an alert's free text (reasons, notes): apart from its images' key, made
+        with the first text, erased with the images."""
+        return uuid5(alert_id, "notes")
 
     @contextmanager
     def _new_key(self, key_id: UUID) -> Iterator[None]:

@@ -93,7 +93,7 @@ class WatchlistCommands(LedgerBase):
                 sealed_rationale=seal("rationale", enrolment.rationale.strip().encode()),
                 category=enrolment.category,
                 legal_basis=enrolment.legal_basis,
-                offence=enrolment.offence,
+                offence=self._seal_text(entry_id, "offence", enrolment.offence.strip()),
                 image_source=enrolment.image_source,
                 image_taken_on=enrolment.image_taken_on,
                 under_18=enrolment.under_18,
@@ -108,8 +108,10 @@ class WatchlistCommands(LedgerBase):
 
     def withdraw_entry(self, actor: Actor, entry_id: UUID, reason: str) -> None:
         entry = self.watchlist_entry(entry_id)
-        entry.withdraw(reason=reason, actor=actor, occurred_at=self.clock())
-        self._commit(entry)
+        with self._text_key(entry_id):
+            sealed = self._seal_text(entry_id, "withdrawal_reason", reason)
+            entry.withdraw(reason=sealed, actor=actor, occurred_at=self.clock())
+            self._commit(entry)
 
     def review_watchlist(
         self,
