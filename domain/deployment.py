@@ -102,6 +102,8 @@ class Deployment(Aggregate):
         self.urgent_confirmed = False
         self.authorised_at: datetime | None = None
         self.entry_ids: list[UUID] = []
+        # Subject pseudonym -> its latest entry here, so one subject is enrolled once.
+        self.entries_by_subject: dict[str, UUID] = {}
         self.watchlist_reviewed = False
         self.reviewed_entry_count: int | None = None
         self.started_at: datetime | None = None
@@ -257,7 +259,14 @@ class Deployment(Aggregate):
     # --- watchlist --------------------------------------------------------------------------
 
     def add_watchlist_entry(
-        self, *, entry_id: UUID, category: str, policy: Policy, actor: Actor, occurred_at: datetime
+        self,
+        *,
+        entry_id: UUID,
+        category: str,
+        policy: Policy,
+        actor: Actor,
+        occurred_at: datetime,
+        subject_digest: str | None = None,
     ) -> None:
         actor.require(Role.WATCHLIST_MANAGER)
         self._require_status(
@@ -272,14 +281,26 @@ class Deployment(Aggregate):
                 + ", ".join(self.plan.watchlist_categories)
             )
         self._watchlist_entry_added(
-            entry_id=entry_id, category=category, actor=actor, occurred_at=occurred_at
+            entry_id=entry_id,
+            category=category,
+            actor=actor,
+            occurred_at=occurred_at,
+            subject_digest=subject_digest,
         )
 
     @event("WatchlistEntryAdded", topic=DeploymentTopic.WATCHLIST_ENTRY_ADDED)
     def _watchlist_entry_added(
-        self, *, entry_id: UUID, category: str, actor: Actor, occurred_at: datetime
+        self,
+        *,
+        entry_id: UUID,
+        category: str,
+        actor: Actor,
+        occurred_at: datetime,
+        subject_digest: str | None = None,  # absent from entries added before release 2
     ) -> None:
         self.entry_ids.append(entry_id)
+        if subject_digest is not None:
+            self.entries_by_subject[subject_digest] = entry_id
         self._note_duty("compile_watchlist", actor.id)
         # A reviewed watchlist that changes must be reviewed again.
         self.watchlist_reviewed = False

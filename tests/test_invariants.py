@@ -452,3 +452,14 @@ def test_perceived_characteristics_are_sealed_and_need_an_engagement(
     assert ledger.reveal_perceived_demographics(alert, sealed) == fields
     with refused(ledger, InvalidTransition, "already has"):
         ledger.record_perceived_demographics(OFFICER, alert, fields)
+
+
+def test_one_subject_is_enrolled_once_per_deployment(ledger: CaseLedger) -> None:
+    """Issue 10, defect 11: a watchlist imported twice used to enrol every row twice."""
+    deployment = authorised(ledger)
+    first = ledger.enrol(COMPILER, deployment, subject(1))
+    again = replace(subject(1), subject_ref=subject(1).subject_ref.lower())  # same subject
+    with refused(ledger, InvalidTransition, match=f"already on .* as entry {first}"):
+        ledger.enrol(COMPILER, deployment, again)
+    ledger.withdraw_entry(COMPILER, first, "enrolled in error")
+    assert ledger.enrol(COMPILER, deployment, again) != first

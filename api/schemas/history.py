@@ -140,6 +140,8 @@ class ThresholdChangedFields(Fields):
 class WatchlistEntryAddedFields(Fields):
     entry_id: UUID
     category: str
+    # The subject's pseudonym, so one subject is enrolled once (null before release 2).
+    subject_digest: Sealed | None = None
 
 
 class WatchlistReviewedFields(Fields):

@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
-from lfr_ledger.domain.errors import InvalidInput, PolicyViolation
-from lfr_ledger.domain.values import ERASED
+from lfr_ledger.domain.errors import InvalidInput, InvalidTransition, PolicyViolation
+from lfr_ledger.domain.values import ERASED, EntryStatus
 from lfr_ledger.domain.watchlist import WatchlistEntry
 
 
@@ -69,6 +69,13 @@ class WatchlistCommands(LedgerBase):
                 f"the template was computed with model {model_id!r}, but deployment "
                 f"{deployment_id} matches with {deployment.plan.model_id!r}"
             )
+        digest = self.vault.subject_digest(enrolment.subject_ref)
+        enrolled = deployment.entries_by_subject.get(digest)
+        if enrolled is not None and self.watchlist_entry(enrolled).status == EntryStatus.ACTIVE:
+            raise InvalidTransition(
+                f"this subject is already on deployment {deployment_id}'s watchlist as entry "
+                f"{enrolled}; withdraw that entry first to enrol them again"
+            )
         entry_id = entry_id or uuid4()
         now = self.clock()
         # Validate against the deployment before any key exists, so a refusal leaves nothing.
@@ -78,6 +85,7 @@ class WatchlistCommands(LedgerBase):
             policy=self.policy,
             actor=actor,
             occurred_at=now,
+            subject_digest=digest,
         )
 
         def seal(field: str, value: bytes) -> bytes:
@@ -87,7 +95,7 @@ class WatchlistCommands(LedgerBase):
             entry = WatchlistEntry.enrol(
                 id=entry_id,
                 deployment_id=deployment_id,
-                subject_digest=self.vault.subject_digest(enrolment.subject_ref.strip()),
+                subject_digest=digest,
                 sealed_subject_ref=seal("subject_ref", enrolment.subject_ref.strip().encode()),
                 sealed_name=seal("name", enrolment.name.strip().encode()),
                 sealed_rationale=seal("rationale", enrolment.rationale.strip().encode()),
