@@ -33,7 +33,8 @@ from lfr_ledger.api.controllers.publication import PublicationController
 from lfr_ledger.api.controllers.retention import RetentionController
 from lfr_ledger.api.controllers.watchlist import WatchlistController
 from lfr_ledger.api.guards import check_table_covers, role_guard
-from lfr_ledger.api.idempotency import IdempotencyMiddleware, build_key_store
+from lfr_ledger.api.idempotency import IdempotencyMiddleware
+from lfr_ledger.api.key_store import build_key_store
 from lfr_ledger.api.problems import problem_response, status_of
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger

@@ -11,7 +11,8 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter, QueryParameter
 
-from lfr_ledger.api.idempotency import KEY_PATTERN, KeyStore
+from lfr_ledger.api.idempotency import KEY_PATTERN
+from lfr_ledger.api.key_store import KeyStore
 from lfr_ledger.api.problems import ProblemException
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
