@@ -506,3 +506,17 @@ def test_route_table_must_cover_every_route(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match="unlisted"):
         check_table_covers(Litestar(route_handlers=[unlisted]))
+
+
+def test_openapi_documents_the_constraints_of_list_items(sqlite_api: Api) -> None:
+    """Issue 10, defect 12: each watchlist category (and offence, and condition) is bounded."""
+    schemas = sqlite_api.client.get("/schema/openapi.json").json()["components"]["schemas"]
+
+    def prop(struct: str, field: str) -> dict[str, Any]:
+        [name] = [k for k in schemas if k.endswith(struct)]
+        return dict(schemas[name]["properties"][field]["items"])
+
+    assert prop("DeploymentIn", "watchlist_categories")["pattern"] == "^[A-Za-z0-9._:-]+$"
+    assert prop("DeploymentIn", "watchlist_categories")["maxLength"] == 64
+    assert prop("OutcomeIn", "offences")["maxLength"] == 200
+    assert prop("OutcomeIn", "conditions")["maxLength"] == 200

@@ -19,6 +19,7 @@ from lfr_ledger.api.schemas.base import (
     ShortText,
     Similarity,
     Struct,
+    items_schema,
 )
 from lfr_ledger.domain.values import (
     AlertStatus,
@@ -57,11 +58,13 @@ class PerceivedCharacteristicsIn(Struct):
 
 class OutcomeIn(Struct):
     type: OutcomeType
-    offences: Annotated[list[ShortText], Meta(max_length=50)] = msgspec.field(default_factory=list)
+    offences: Annotated[
+        list[ShortText], Meta(max_length=50, extra_json_schema=items_schema(ShortText))
+    ] = msgspec.field(default_factory=list)
     reference: ShortText | None = None
-    conditions: Annotated[list[ShortText], Meta(max_length=50)] = msgspec.field(
-        default_factory=list
-    )
+    conditions: Annotated[
+        list[ShortText], Meta(max_length=50, extra_json_schema=items_schema(ShortText))
+    ] = msgspec.field(default_factory=list)
     result: ComplianceResult | None = None
     occurred_at: AwareDateTime | None = None
     note: OptionalText | None = None

@@ -4,7 +4,7 @@ refuse unknown fields; replies always carry every field)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -51,3 +51,19 @@ class Problem(msgspec.Struct, omit_defaults=True):
     instance: str | None = None
     request_id: str | None = None
     errors: list[FieldError] | None = None
+
+
+def items_schema(item: Any) -> dict[str, Any]:
+    """The OpenAPI of a constrained item type, for a list of them: Litestar documents a list's
+    own bounds but drops its items' (pattern, length), which clients need to see."""
+    meta = next(m for m in getattr(item, "__metadata__", ()) if isinstance(m, Meta))
+    schema: dict[str, Any] = {"type": "string"}
+    for name, key in (
+        ("min_length", "minLength"),
+        ("max_length", "maxLength"),
+        ("pattern", "pattern"),
+    ):
+        value = getattr(meta, name)
+        if value is not None:
+            schema[key] = value
+    return {"extra": {"items": schema}}

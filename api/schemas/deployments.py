@@ -17,6 +17,7 @@ from lfr_ledger.api.schemas.base import (
     Struct,
     Text,
     Threshold,
+    items_schema,
 )
 
 
@@ -46,7 +47,9 @@ class DeploymentIn(Struct):
     ends_at: AwareDateTime
     purpose: Text
     intelligence_case: Text
-    watchlist_categories: Annotated[list[Ident], Meta(min_length=1, max_length=20)]
+    watchlist_categories: Annotated[
+        list[Ident], Meta(min_length=1, max_length=20, extra_json_schema=items_schema(Ident))
+    ]
     cameras: Annotated[list[CameraIn], Meta(min_length=1, max_length=100)]
     controlling_force: ShortText
     equipment_owner_force: ShortText
