@@ -24,10 +24,10 @@ from typing import Any
 import anyio.to_thread
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.key_store import KeyStore, Replay, key_reused
 from lfr_ledger.api.body_guard import read_body
 from lfr_ledger.api.exactly_once import canonical_body_hash, canonical_route, rebuilt_reply
 from lfr_ledger.api.guards import role_may_call
+from lfr_ledger.api.key_store import KeyStore, Replay, key_reused
 from lfr_ledger.api.problems import (
     ProblemException,
 )
