@@ -1,5 +1,6 @@
 """Schemathesis against the served OpenAPI document: over a thousand generated requests with
-valid tokens of a permitted role; no 5xx, and every error is application/problem+json."""
+valid tokens of a permitted role; no 5xx, every error is application/problem+json, and every
+reply matches the schema the document declares for its status."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from lfr_ledger.api.guards import ACCESS, PUBLIC, route_key
 from lfr_ledger.domain.actors import Role
@@ -75,6 +77,9 @@ def _fuzz(
         sent[key] += 1
         statuses[response.status_code] += 1
         _check(response, f"{key} [{mode}]")
+        if not stream:
+            # The reply matches the schema the OpenAPI document declares for its status.
+            case.validate_response(response, checks=[response_schema_conformance])
 
     run()
 
