@@ -18,6 +18,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from lfr_ledger.api.allow_header import AllowHeaderMiddleware, methods_by_path
 from lfr_ledger.api.auth import JWTAuthMiddleware, TokenVerifier
 from lfr_ledger.api.body_guard import BodyGuardMiddleware
 from lfr_ledger.api.bootstrap import build_ledger
@@ -107,6 +108,7 @@ def create_app(
     )
     keys = build_key_store(settings)
     services = Services(settings=settings, ledger=ledger, keys=keys)
+    allowed: dict[str, str] = {}
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -124,6 +126,7 @@ def create_app(
         guards=[role_guard],
         middleware=[
             RequestContextMiddleware,
+            DefineMiddleware(AllowHeaderMiddleware, allowed=allowed),
             DefineMiddleware(JWTAuthMiddleware, verifier=verifier, exclude=["^/schema"]),
             DefineMiddleware(BodyGuardMiddleware, max_body_size=MAX_BODY_BYTES),
             DefineMiddleware(
@@ -166,4 +169,5 @@ def create_app(
         debug=False,
     )
     check_table_covers(app)
+    allowed.update(methods_by_path(app))
     return app

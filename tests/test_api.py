@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import stat
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -520,3 +521,11 @@ def test_openapi_documents_the_constraints_of_list_items(sqlite_api: Api) -> Non
     assert prop("DeploymentIn", "watchlist_categories")["maxLength"] == 64
     assert prop("OutcomeIn", "offences")["maxLength"] == 200
     assert prop("OutcomeIn", "conditions")["maxLength"] == 200
+
+
+def test_options_lists_every_method_of_a_path(sqlite_api: Api) -> None:
+    """Issue 10, defect 12: OPTIONS on a deployment's alerts used to omit POST."""
+    alerts = sqlite_api.client.options(f"/deployments/{uuid.uuid4()}/alerts")
+    assert (alerts.status_code, alerts.headers["allow"]) == (204, "GET, OPTIONS, POST")
+    one = sqlite_api.client.options(f"/deployments/{uuid.uuid4()}")
+    assert one.headers["allow"] == "GET, OPTIONS"
