@@ -62,8 +62,11 @@ def serve(args: argparse.Namespace) -> int:
         retention = build_retention(ledger, settings, after_change=checkpoint)
         RetentionSchedule(retention, scheduler).rebuild()
     scheduler.start()
+    from lfr_ledger.api.http_protocol import ProblemH11Protocol
+
     uvicorn.run(
         app,
+        http=ProblemH11Protocol,
         host=args.host,
         port=args.port,
         log_level=args.log_level,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -326,3 +328,22 @@ def test_alert_status_is_one_enum_through_post_stream_and_list(
         assert [(e.id, e.event, e.data["state"]) for e in replayed] == [
             (e.id, e.event, e.data["state"]) for e in seen
         ]
+
+
+def test_an_oversized_header_is_a_problem_too(server: Server) -> None:
+    """Issue 10, defect 4: uvicorn used to answer a header it cannot parse in plain text."""
+    host, port = server.url.removeprefix("http://").split(":")
+    # Headers that never end within uvicorn's limit: it refuses them before the app runs.
+    start = f"GET /health HTTP/1.1\r\nHost: {host}\r\nX-Padding: {'a' * 200_000}".encode()
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        with contextlib.suppress(OSError):  # the server may close while we still send
+            conn.sendall(start)
+        reply = b""
+        with contextlib.suppress(OSError):
+            while chunk := conn.recv(65536):
+                reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), reply[:300]
+    assert b"content-type: application/problem+json" in head.lower()
+    problem = json.loads(body)
+    assert problem["status"] == 400 and "could not be read as HTTP" in problem["detail"]
