@@ -27,6 +27,7 @@ from lfr_ledger.api.controllers.audit import AuditController
 from lfr_ledger.api.controllers.deployments import DeploymentController
 from lfr_ledger.api.controllers.deps import DEPENDENCIES, Services
 from lfr_ledger.api.controllers.health import HealthController
+from lfr_ledger.api.controllers.metrics import MetricsController
 from lfr_ledger.api.controllers.operations import OperationController
 from lfr_ledger.api.controllers.oversight import OversightController
 from lfr_ledger.api.controllers.policy import PolicyController
@@ -112,6 +113,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             PolicyController,
             OperationController,
             DeploymentController,

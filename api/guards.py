@@ -30,7 +30,7 @@ AN = Role.ANALYST
 AD = Role.ADMIN
 
 # Routes open to every caller without a token.
-PUBLIC: frozenset[str] = frozenset({"GET /health"})
+PUBLIC: frozenset[str] = frozenset({"GET /health", "GET /metrics"})
 
 # "METHOD /path/{param}" -> roles allowed. Every route of the app appears here exactly once.
 ACCESS: dict[str, frozenset[Role]] = {

@@ -107,7 +107,7 @@ def test_an_event_a_view_cannot_take_is_skipped_by_that_view_alone(
     assert StatisticsReader(settings).deployment_summary(deployment) == summary
 
 
-def test_health_reports_degraded_while_a_projection_skips_an_event(
+def test_health_and_metrics_report_a_projection_skipping_an_event(
     ledger: CaseLedger, settings: Settings, clock: Clock
 ) -> None:
     deployment, _ = live(ledger, clock)
@@ -117,6 +117,9 @@ def test_health_reports_degraded_while_a_projection_skips_an_event(
         catch_up(settings)
         client.app.state["services"]._failures_read_at = float("-inf")  # skip the 5 s cache
         assert client.get("/health").json() == {"status": "degraded", "projection_failures": 1}
+        metrics = client.get("/metrics")
+        assert metrics.status_code == 200
+        assert "lfr_projection_failures 1.0" in metrics.text.splitlines()
 
 
 @pytest.mark.parametrize(
