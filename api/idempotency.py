@@ -85,7 +85,7 @@ class IdempotencyMiddleware:
         if isinstance(outcome, Replay):
             await _send_replay(send, outcome)
             return
-        request = RequestScope(actor_id=actor.id, key=key, route=route, body_hash=digest)
+        request = RequestScope(actor=actor, key=key, route=route, body_hash=digest)
         await self._run(scope, body, send, request)
 
     async def _answer_recorded(
@@ -145,7 +145,7 @@ class IdempotencyMiddleware:
                         media_type = value.decode("latin-1")
             held.append(message)
 
-        actor, key = request.actor_id, request.key
+        actor, key = request.actor.id, request.key
         try:
             with self.ledger.request(request):
                 await self.app(scope, replay_receive, hold)

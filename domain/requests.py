@@ -32,7 +32,7 @@ class RequestTopic:
 class RequestScope:
     """The request being served: set around a handler, read by the ledger's first save."""
 
-    actor_id: str
+    actor: Actor
     key: str
     route: str
     body_hash: str
@@ -54,21 +54,16 @@ class Request(Aggregate):
 
     @classmethod
     def receive(
-        cls,
-        scope: RequestScope,
-        *,
-        changed: list[tuple[UUID, int]],
-        actor: Actor,
-        occurred_at: datetime,
+        cls, scope: RequestScope, *, changed: list[tuple[UUID, int]], occurred_at: datetime
     ) -> Request:
         return cls(
-            id=cls.id_for(scope.actor_id, scope.key),
+            id=cls.id_for(scope.actor.id, scope.key),
             # The key is the client's own string: only its digest is kept.
             key_digest=hashlib.sha256(scope.key.encode()).hexdigest(),
             route=scope.route,
             body_hash=scope.body_hash,
             changed=tuple((str(i), v) for i, v in changed),
-            actor=actor,
+            actor=scope.actor,
             occurred_at=occurred_at,
         )
 

@@ -49,10 +49,10 @@ def _lose_kept_reply(api: Api, actor: str, key: str) -> None:  # noqa: F811
 def test_a_second_execution_of_one_request_commits_nothing(api: Api) -> None:  # noqa: F811
     ledger = _ledger(api)
     ledger.adopt_policy(ADMIN)
-    scope = RequestScope(actor_id=PLANNER.id, key="k-1", route="POST /operations", body_hash="h")
+    scope = RequestScope(actor=PLANNER, key="k-1", route="POST /operations", body_hash="h")
     with ledger.request(scope):
         first = ledger.open_operation(PLANNER, **OPERATION)
-    again = RequestScope(actor_id=PLANNER.id, key="k-1", route="POST /operations", body_hash="h")
+    again = RequestScope(actor=PLANNER, key="k-1", route="POST /operations", body_hash="h")
     with ledger.request(again), pytest.raises(AlreadyDone):
         ledger.open_operation(PLANNER, **OPERATION)
     assert _count(api, "lfr/Operation.Opened") == 1

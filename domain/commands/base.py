@@ -83,7 +83,6 @@ class LedgerBase(Application[UUID]):
             request = Request.receive(
                 scope,
                 changed=[(a.id, a.version) for a in aggregates],
-                actor=self._request_actor(aggregates, scope),
                 occurred_at=self.clock(),
             )
         try:
@@ -104,16 +103,6 @@ class LedgerBase(Application[UUID]):
                 cache.put(aggregate.id, aggregate)
         if scope is not None:
             scope.recorded = True
-
-    @staticmethod
-    def _request_actor(aggregates: tuple[Aggregate, ...], scope: RequestScope) -> Actor:
-        # The actor of the command's own events: the request is theirs.
-        for aggregate in aggregates:
-            for pending in aggregate.pending_events:
-                actor = getattr(pending, "actor", None)
-                if isinstance(actor, Actor):
-                    return actor
-        return Actor(id=scope.actor_id, role=Role.ADMIN)
 
     @contextmanager
     def request(self, scope: RequestScope) -> Iterator[RequestScope]:
