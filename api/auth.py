@@ -9,6 +9,7 @@ Two ways to trust a token:
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
@@ -107,6 +108,10 @@ class TokenVerifier:
         options: Options = {
             "require": ["sub", "role", "exp", "iat"],
             "verify_aud": self.audience is not None,
+            # exp and iat are checked in _check_times, type first: PyJWT would read
+            # "exp": "9999999999" or true as a number, and name no claim for "exp": "soon".
+            "verify_exp": False,
+            "verify_iat": False,
         }
         try:
             claims = jwt.decode(
@@ -118,8 +123,6 @@ class TokenVerifier:
                 issuer=self.issuer,
                 audience=self.audience,
             )
-        except jwt.ExpiredSignatureError:
-            raise _unauthorised("the bearer token has expired; obtain a new one") from None
         except jwt.MissingRequiredClaimError as exc:
             raise _unauthorised(f"the bearer token lacks the claim {exc.claim!r}") from None
         except jwt.InvalidIssuerError:
@@ -127,24 +130,33 @@ class TokenVerifier:
         except jwt.InvalidAudienceError:
             raise _unauthorised(f"the bearer token is not meant for {self.audience!r}") from None
         except jwt.ImmatureSignatureError:
-            raise _unauthorised("the bearer token was issued in the future (iat)") from None
+            raise _unauthorised("the bearer token is not valid yet (nbf)") from None
         except jwt.InvalidTokenError:
             raise _unauthorised(
                 "the bearer token is malformed or its signature is invalid"
             ) from None
-        self._check_lifetime(claims)
+        self._check_times(claims)
         return actor_from_claims(claims)
 
-    def _check_lifetime(self, claims: dict[str, Any]) -> None:
-        # The library turns "exp": "9999999999" into a number; a token is not that lenient.
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """exp and iat: finite JSON numbers (not strings, not true/false), not expired, not
+        issued in the future, and no further apart, nor exp further ahead, than the policy's
+        maximum lifetime."""
         for name in ("exp", "iat"):
             value = claims[name]
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
                 raise _unauthorised(f"the bearer token's {name!r} must be a number of seconds")
+        now = time.time()
+        if claims["exp"] <= now - LEEWAY_SECONDS:
+            raise _unauthorised("the bearer token has expired; obtain a new one")
+        if claims["iat"] > now + LEEWAY_SECONDS:
+            raise _unauthorised("the bearer token was issued in the future ('iat')")
         limit = self.maximum_lifetime_minutes * 60
-        if claims["exp"] - claims["iat"] > limit or claims["exp"] - time.time() > limit + (
-            LEEWAY_SECONDS
-        ):
+        if claims["exp"] - claims["iat"] > limit or claims["exp"] - now > limit + LEEWAY_SECONDS:
             raise _unauthorised(
                 "the bearer token lives longer than the policy's maximum of "
                 f"{self.maximum_lifetime_minutes} minutes; obtain a shorter-lived one"
@@ -189,13 +201,16 @@ def issue_token(
     force: str | None = None,
     deployment_id: str | None = None,
     ttl_minutes: int = DEFAULT_TTL_MINUTES,
+    maximum_ttl_minutes: int = MAX_TTL_MINUTES,
     private_key_pem: bytes | None = None,
     now: float | None = None,
 ) -> str:
-    """Signs a token for the embedded default (HS256 secret) or with a given private key."""
+    """Signs a token for the embedded default (HS256 secret) or with a given private key.
+    `maximum_ttl_minutes` is the policy's maximum lifetime, so no token is issued that the
+    verifier would refuse."""
     role = Role(role)
-    if not 0 < ttl_minutes <= MAX_TTL_MINUTES:
-        raise ValueError(f"ttl must lie in 1..{MAX_TTL_MINUTES} minutes")
+    if not 0 < ttl_minutes <= maximum_ttl_minutes:
+        raise ValueError(f"ttl must lie in 1..{maximum_ttl_minutes} minutes (policy maximum)")
     if role == Role.MATCHER and not deployment_id:
         raise ValueError("a matcher token needs --deployment")
     issued = int(time.time() if now is None else now)

@@ -129,3 +129,67 @@ def test_without_configuration_an_identity_providers_token_is_not_held_to_an_iss
     key, pem = _identity_provider(tmp_path)
     verifier = TokenVerifier.from_settings(Settings(data_dir=tmp_path / "v", jwt_public_key=pem))
     assert verifier.actor(_idp_token(key, iss="anyone", aud="anything")).id == "PC-9"
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+@pytest.mark.parametrize("value", ["soon", True, [1], 1.5e308 * 10], ids=repr)
+def test_times_that_are_not_finite_numbers_are_refused_by_name(
+    settings: Settings, claim: str, value: Any
+) -> None:
+    detail = _refused(TokenVerifier.from_settings(settings), _hs(settings, **{claim: value}))
+    assert f"{claim!r} must be a number" in detail
+
+
+def test_a_token_not_valid_yet_is_refused_for_its_nbf(settings: Settings) -> None:
+    now = int(time.time())
+    detail = _refused(TokenVerifier.from_settings(settings), _hs(settings, nbf=now + 3600))
+    assert "(nbf)" in detail
+
+
+def test_the_token_command_issues_nothing_longer_than_the_policy_allows(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from lfr_ledger.api.cli import token as token_cli
+
+    with pytest.raises(ValueError, match=r"1\.\.60 minutes"):
+        issue_token(settings, role="operator", sub="PC-1", ttl_minutes=61, maximum_ttl_minutes=60)
+    monkeypatch.setenv("LFR_DATA_DIR", str(tmp_path / "cli"))
+    parser = argparse.ArgumentParser()
+    token_cli.register(parser.add_subparsers())
+    too_long = ["token", "--role", "operator", "--sub", "PC-1", "--ttl", str(MAX + 1)]
+    args = parser.parse_args(too_long)
+    assert args.handler(args) == 2
+
+
+def test_the_app_refuses_with_a_401_problem_by_the_ledgers_policy(tmp_path: Path) -> None:
+    """The app's verifier takes its maximum from the policy the ledger runs under."""
+    from litestar.testing import TestClient
+
+    from lfr_ledger.api.app import create_app
+    from lfr_ledger.api.bootstrap import build_ledger
+
+    text = Policy.load().text.replace(
+        "maximum_lifetime_minutes = 720", "maximum_lifetime_minutes = 90"
+    )
+    assert text != Policy.load().text
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(text)
+    settings = Settings(data_dir=tmp_path / "var")
+    app = create_app(settings, ledger=build_ledger(settings, policy_path=policy_file))
+    with TestClient(app) as client:
+
+        def get(token: str) -> Any:
+            return client.get("/audit/verify", headers={"Authorization": f"Bearer {token}"})
+
+        two_hours = issue_token(settings, role="oversight", sub="x", ttl_minutes=120)
+        refused = get(two_hours)
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "longer than the policy's maximum of 90 minutes" in refused.json()["detail"]
+        year_2200 = _hs(settings, role="oversight", exp=7_258_118_400)
+        assert get(year_2200).status_code == 401
+        assert (
+            get(issue_token(settings, role="oversight", sub="x", ttl_minutes=90)).status_code == 200
+        )

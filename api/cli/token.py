@@ -20,7 +20,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--deployment", default=None, help="deployment id a matcher account is bound to"
     )
-    parser.add_argument("--ttl", type=int, default=60, help="minutes until expiry (default 60)")
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        default=60,
+        help="minutes until expiry (default 60; at most the policy's token maximum lifetime)",
+    )
     parser.add_argument(
         "--private-key",
         type=Path,
@@ -33,6 +38,7 @@ def register(subparsers: Any) -> None:
 def token(args: argparse.Namespace) -> int:
     from lfr_ledger.api.auth import issue_token
     from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.policy import Policy
 
     try:
         text = issue_token(
@@ -44,6 +50,8 @@ def token(args: argparse.Namespace) -> int:
             force=args.force,
             deployment_id=args.deployment,
             ttl_minutes=args.ttl,
+            # The policy `lfr serve` verifies with: a longer token would be refused there.
+            maximum_ttl_minutes=Policy.load().token_maximum_lifetime_minutes,
             private_key_pem=args.private_key.read_bytes() if args.private_key else None,
         )
     except (ValueError, OSError) as exc:
