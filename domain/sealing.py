@@ -15,6 +15,10 @@ class PersonalDataVault(Protocol):
 
     def create_key(self, key_id: UUID) -> None: ...
 
+    def ensure_key(self, key_id: UUID) -> None:
+        """Creates the key unless it exists; safe when two commands race to create it."""
+        ...
+
     def seal(self, key_id: UUID, field: str, plaintext: bytes) -> bytes:
         """Encrypts `plaintext` bound to (key_id, field), so sealed fields cannot be swapped."""
         ...

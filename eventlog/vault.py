@@ -72,6 +72,11 @@ class _Vault:
             raise VaultError("that key id is reserved")
         self._put(key_id, AESGCM.generate_key(bit_length=256))
 
+    def ensure_key(self, key_id: UUID) -> None:
+        if key_id == PEPPER_ID:
+            raise VaultError("that key id is reserved")
+        self._put_if_absent(key_id, AESGCM.generate_key(bit_length=256))
+
     def has_key(self, key_id: UUID) -> bool:
         return self._get(key_id) is not None
 
