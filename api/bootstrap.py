@@ -29,13 +29,21 @@ def build_ledger(
     clock: Callable[[], datetime] = utcnow,
     policy_path: Path | None = None,
 ) -> CaseLedger:
+    """The ledger, under the policy in force: the file `policy_path` or `settings.policy_path`
+    names, else the policy last adopted in the log, else the package's default."""
     settings = settings or Settings.from_env()
-    return CaseLedger(
+    path = policy_path or settings.policy_path
+    ledger = CaseLedger(
         settings.eventsourcing_env(),
         vault=build_vault(settings),
-        policy=Policy.load(policy_path),
+        policy=Policy.load(path),
         clock=clock,
     )
+    if path is None:
+        adopted = ledger.latest_adopted_policy()
+        if adopted is not None:
+            ledger.policy = adopted
+    return ledger
 
 
 def sync_watchlist_index(ledger: CaseLedger, settings: Settings) -> bool:

@@ -49,6 +49,7 @@ from lfr_ledger.api.demo.seed import (  # noqa: E402
 from lfr_ledger.config.settings import Settings  # noqa: E402
 from lfr_ledger.domain.actors import Actor, Role  # noqa: E402
 from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice  # noqa: E402
+from tests.builders import AUTHORITY  # noqa: E402
 
 
 def prepare(settings: Settings, alerts: int) -> list[str]:
@@ -60,7 +61,7 @@ def prepare(settings: Settings, alerts: int) -> list[str]:
         start = datetime.now(UTC) - timedelta(minutes=1)
         plan = DeploymentPlan(
             operation_id=str(op),
-            location=Location("Abington Street", "Northampton", "town centre"),
+            location=Location("Abington Street", "Northampton", "town_centre"),
             starts_at=start,
             ends_at=start + timedelta(hours=3),
             purpose="benchmark",
@@ -76,7 +77,9 @@ def prepare(settings: Settings, alerts: int) -> list[str]:
             model_id=MODEL,
         )
         dep = ledger.propose_deployment(PLANNER, plan, threshold=THRESHOLD)
-        ledger.authorise_deployment(AUTHORISING_OFFICER, dep, authority_ref="AUTH-BENCH")
+        ledger.authorise_deployment(
+            AUTHORISING_OFFICER, dep, authority_ref="AUTH-BENCH", **AUTHORITY
+        )
         entry = ledger.enrol(WATCHLIST_MANAGER, dep, seed_subject(0, 0))
         ledger.review_watchlist(AUTHORISING_OFFICER, dep, confirmed_count=1, not_excessive=True)
         ledger.start_deployment(OPERATOR, dep)

@@ -56,7 +56,17 @@ from lfr_ledger.matching.live_terms import LedgerWatch
 from lfr_ledger.matching.runner import MatchRunner, RunnerConfig
 from lfr_ledger.matching.sinks import AlertClaim, FacesCounted, LedgerSink
 from lfr_ledger.matching.sources import Frame
-from tests.builders import ADMIN, AO, COMPILER, OPERATOR, PLANNER, matcher_for, plan, subject
+from tests.builders import (
+    ADMIN,
+    AO,
+    AUTHORITY,
+    COMPILER,
+    OPERATOR,
+    PLANNER,
+    matcher_for,
+    plan,
+    subject,
+)
 
 GOAL_P99_MS = 250.0
 
@@ -142,7 +152,7 @@ def _live_deployment(ledger: CaseLedger, engine: FaceEngine, now: datetime) -> u
             model_id=engine.model_id,
         ),
     )
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-BENCH")
+    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-BENCH", **AUTHORITY)
     photos = portraits(engine)
     for i, person in enumerate(ENROLLED):
         enrol_from_image(

@@ -63,6 +63,7 @@ from lfr_ledger.domain.values import (
 )
 from lfr_ledger.projections.queries import StatisticsReader
 from lfr_ledger.projections.runner import catch_up, close_stores, store_for
+from tests.builders import AUTHORITY
 
 PG_URL = os.environ.get("LFR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RESULTS = Path(__file__).resolve().parent / "results" / "projections.json"
@@ -135,7 +136,7 @@ def deploy(ledger: CaseLedger, clock: StepClock) -> Deployed:
         PLANNER,
         DeploymentPlan(
             operation_id=str(operation_id),
-            location=Location("High Street", "Benchton", "town centre"),
+            location=Location("High Street", "Benchton", "town_centre"),
             starts_at=start,
             ends_at=start + timedelta(days=60),
             purpose="bench",
@@ -152,7 +153,7 @@ def deploy(ledger: CaseLedger, clock: StepClock) -> Deployed:
         ),
         threshold=0.64,
     )
-    ledger.authorise_deployment(AUTHORISING_OFFICER, deployment_id, authority_ref="A")
+    ledger.authorise_deployment(AUTHORISING_OFFICER, deployment_id, authority_ref="A", **AUTHORITY)
     entries = []
     for i in range(ENTRIES):
         subject = seed_subject(0, i)

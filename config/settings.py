@@ -39,6 +39,9 @@ class Settings:
     # Checked when set: the issuer and audience the identity provider writes into its tokens.
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # The force's own policy file. Unset: the policy last adopted in the log (`lfr policy
+    # adopt FILE`), or, before any adoption, the default shipped with the package.
+    policy_path: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -52,6 +55,7 @@ class Settings:
             jwt_public_key=_path(env, "LFR_JWT_PUBLIC_KEY"),
             jwt_issuer=env.get("LFR_JWT_ISSUER") or None,
             jwt_audience=env.get("LFR_JWT_AUDIENCE") or None,
+            policy_path=_path(env, "LFR_POLICY_PATH"),
         )
 
     @property

@@ -38,6 +38,15 @@ class DeploymentTopic:
     RESUMED = "lfr/Deployment.Resumed"
     ENDED = "lfr/Deployment.Ended"
     POST_DEPLOYMENT_REVIEWED = "lfr/Deployment.PostDeploymentReviewed"
+    URGENT_AUTHORITY_LAPSED = "lfr/Deployment.UrgentAuthorityLapsed"
+
+
+class EndReason:
+    """Why a deployment ended: the operator ended it, or the ledger did, on a deadline."""
+
+    OPERATOR = "operator"
+    WINDOW_CLOSED = "window_closed"
+    URGENT_AUTHORITY_LAPSED = "urgent_authority_lapsed"
 
 
 class Deployment(Aggregate):
@@ -63,6 +72,15 @@ class Deployment(Aggregate):
         if plan.policy_ref != policy.version:
             raise PolicyViolation(
                 f"the proposal cites policy {plan.policy_ref!r} but {policy.version!r} is in force"
+            )
+        policy.check_location_type(plan.location.location_type)
+        plan.check_mutual_aid()
+        notice = plan.public_notice.issued_at
+        if policy.notice_before_window and notice is not None and notice > plan.starts_at:
+            raise PolicyViolation(
+                f"the public notice is dated {notice.isoformat()}, after the window opens at "
+                f"{plan.starts_at.isoformat()}; policy {policy.version} needs the public told "
+                "first (or an exemption with its reason)"
             )
         unknown = [c for c in plan.watchlist_categories if c not in policy.categories]
         if unknown:
@@ -100,7 +118,14 @@ class Deployment(Aggregate):
         self.authorised_by: str | None = None
         self.urgent = False
         self.urgent_confirmed = False
+        self.urgent_deadline: datetime | None = None
         self.authorised_at: datetime | None = None
+        self.authority_ref: str | None = None
+        self.necessity_and_proportionality: str | None = None
+        self.appropriate_policy_document: str | None = None
+        self.end_reason: str | None = None
+        # Alerts still awaiting a decision when the ledger ended the deployment on a deadline.
+        self.undecided_at_end: list[UUID] = []
         self.entry_ids: list[UUID] = []
         # Subject pseudonym -> its latest entry here, so one subject is enrolled once.
         self.entries_by_subject: dict[str, UUID] = {}
@@ -159,6 +184,8 @@ class Deployment(Aggregate):
         *,
         authority_ref: str,
         urgent: bool,
+        necessity_and_proportionality: str,
+        appropriate_policy_document: str,
         policy: Policy,
         actor: Actor,
         occurred_at: datetime,
@@ -168,6 +195,18 @@ class Deployment(Aggregate):
         self._check_separation("authorise", actor, policy)
         if not authority_ref.strip():
             raise InvalidInput("an authorisation needs an authority reference")
+        statement = " ".join(necessity_and_proportionality.split())
+        if len(statement) < policy.minimum_necessity_statement_length:
+            raise PolicyViolation(
+                "the authority must state why LFR is necessary and proportionate here, in at "
+                f"least {policy.minimum_necessity_statement_length} characters under policy "
+                f"{policy.version}; necessity_and_proportionality has {len(statement)}"
+            )
+        if not appropriate_policy_document.strip():
+            raise InvalidInput(
+                "an authorisation cites the appropriate policy document (DPA 2018 s.42) "
+                "for sensitive processing: appropriate_policy_document is empty"
+            )
         if occurred_at >= self.plan.ends_at:
             raise InvalidTransition(
                 f"cannot authorise deployment {self.id}: its window ended at "
@@ -179,6 +218,11 @@ class Deployment(Aggregate):
             rank=actor.rank,
             actor=actor,
             occurred_at=occurred_at,
+            necessity_and_proportionality=statement,
+            appropriate_policy_document=appropriate_policy_document.strip(),
+            urgent_deadline=(
+                occurred_at + timedelta(hours=policy.urgent_confirmation_hours) if urgent else None
+            ),
         )
 
     @event("Authorised", topic=DeploymentTopic.AUTHORISED)
@@ -190,11 +234,19 @@ class Deployment(Aggregate):
         rank: str | None,
         actor: Actor,
         occurred_at: datetime,
+        # The three below are absent from authorisations recorded before release 3.
+        necessity_and_proportionality: str = "",
+        appropriate_policy_document: str = "",
+        urgent_deadline: datetime | None = None,
     ) -> None:
         self.status = S.AUTHORISED
         self.authorised_by = actor.id
         self.authorised_at = occurred_at
+        self.authority_ref = authority_ref
+        self.necessity_and_proportionality = necessity_and_proportionality
+        self.appropriate_policy_document = appropriate_policy_document
         self.urgent = urgent
+        self.urgent_deadline = urgent_deadline
         self._note_duty("authorise", actor.id)
 
     def confirm_urgent_authority(
@@ -209,6 +261,13 @@ class Deployment(Aggregate):
         self._require_authority(actor, policy)
         if not written_ref.strip():
             raise InvalidInput("a written confirmation needs its reference")
+        deadline = self._urgent_deadline(policy)
+        if self.status == S.ENDED or (deadline is not None and occurred_at > deadline):
+            raise InvalidTransition(
+                f"urgent authority for deployment {self.id} had to be confirmed in writing by "
+                f"{deadline.isoformat() if deadline else 'its deadline'}; it lapsed, and a late "
+                "confirmation cannot revive it: propose and authorise the deployment anew"
+            )
         self._urgent_authority_confirmed(
             written_ref=written_ref.strip(), actor=actor, occurred_at=occurred_at
         )
@@ -218,6 +277,20 @@ class Deployment(Aggregate):
         self, *, written_ref: str, actor: Actor, occurred_at: datetime
     ) -> None:
         self.urgent_confirmed = True
+
+    def _urgent_deadline(self, policy: Policy) -> datetime | None:
+        """When unconfirmed urgent authority lapses (from the policy in force for authorities
+        recorded before the deadline was stored)."""
+        if not self.urgent or self.authorised_at is None:
+            return None
+        if self.urgent_deadline is not None:
+            return self.urgent_deadline
+        return self.authorised_at + timedelta(hours=policy.urgent_confirmation_hours)
+
+    def urgent_authority_lapsed(self, at: datetime, policy: Policy) -> bool:
+        """Whether this deployment runs on urgent authority nobody confirmed in time."""
+        deadline = self._urgent_deadline(policy)
+        return deadline is not None and not self.urgent_confirmed and at > deadline
 
     def refuse(self, *, reason: str, policy: Policy, actor: Actor, occurred_at: datetime) -> None:
         self._require_status(S.PROPOSED, doing="refuse")
@@ -373,13 +446,11 @@ class Deployment(Aggregate):
                 f"deployment {self.id} is authorised for {self.plan.starts_at.isoformat()} to "
                 f"{self.plan.ends_at.isoformat()}; it cannot start at {occurred_at.isoformat()}"
             )
-        if self.urgent and not self.urgent_confirmed and self.authorised_at is not None:
-            deadline = self.authorised_at + timedelta(hours=policy.urgent_confirmation_hours)
-            if occurred_at > deadline:
-                raise InvalidTransition(
-                    f"urgent authority for deployment {self.id} was not confirmed in writing "
-                    f"within {policy.urgent_confirmation_hours} h"
-                )
+        if self.urgent_authority_lapsed(occurred_at, policy):
+            raise InvalidTransition(
+                f"urgent authority for deployment {self.id} was not confirmed in writing "
+                f"within {policy.urgent_confirmation_hours} h"
+            )
         self._started(actor=actor, occurred_at=occurred_at)
 
     @event("Started", topic=DeploymentTopic.STARTED)
@@ -396,9 +467,14 @@ class Deployment(Aggregate):
     def _paused(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = S.PAUSED
 
-    def resume(self, *, actor: Actor, occurred_at: datetime) -> None:
+    def resume(self, *, policy: Policy, actor: Actor, occurred_at: datetime) -> None:
         actor.require(Role.OPERATOR)
         self._require_status(S.PAUSED, doing="resume")
+        if self.urgent_authority_lapsed(occurred_at, policy):
+            raise InvalidTransition(
+                f"urgent authority for deployment {self.id} was not confirmed in writing "
+                f"within {policy.urgent_confirmation_hours} h; end the deployment"
+            )
         if not self.inside_window(occurred_at):
             raise InvalidTransition(
                 f"deployment {self.id}'s window closed at {self.plan.ends_at.isoformat()}; "
@@ -410,23 +486,85 @@ class Deployment(Aggregate):
     def _resumed(self, *, actor: Actor, occurred_at: datetime) -> None:
         self.status = S.LIVE
 
-    def end(self, *, actor: Actor, occurred_at: datetime) -> None:
+    def end(self, *, undecided_alerts: list[UUID], actor: Actor, occurred_at: datetime) -> None:
+        """The operator ends the deployment, once every alert raised on it has its decision:
+        human review of each alert is the condition of using LFR at all."""
         actor.require(Role.OPERATOR)
         self._require_status(S.AUTHORISED, S.LIVE, S.PAUSED, doing="end")
-        self._ended(actor=actor, occurred_at=occurred_at)
+        if undecided_alerts:
+            listed = ", ".join(str(a) for a in undecided_alerts[:10])
+            more = f" and {len(undecided_alerts) - 10} more" if len(undecided_alerts) > 10 else ""
+            raise InvalidTransition(
+                f"deployment {self.id} has {len(undecided_alerts)} alert(s) awaiting an "
+                f"operator's decision ({listed}{more}); adjudicate them, then end it"
+            )
+        self._ended(
+            actor=actor, occurred_at=occurred_at, reason=EndReason.OPERATOR, undecided_alerts=[]
+        )
+
+    def end_on_deadline(
+        self, *, undecided_alerts: list[UUID], policy: Policy, actor: Actor, occurred_at: datetime
+    ) -> bool:
+        """The ledger ends a running deployment whose window closed or whose urgent authority
+        lapsed, recording which alerts still await a decision. False when no deadline passed."""
+        if self.status not in (S.AUTHORISED, S.LIVE, S.PAUSED):
+            return False
+        if self.urgent_authority_lapsed(occurred_at, policy):
+            self._urgent_authority_lapsed(
+                deadline=self._urgent_deadline(policy), actor=actor, occurred_at=occurred_at
+            )
+            reason = EndReason.URGENT_AUTHORITY_LAPSED
+        elif occurred_at >= self.plan.ends_at:
+            reason = EndReason.WINDOW_CLOSED
+        else:
+            return False
+        self._ended(
+            actor=actor,
+            occurred_at=occurred_at,
+            reason=reason,
+            undecided_alerts=list(undecided_alerts),
+        )
+        return True
+
+    @event("UrgentAuthorityLapsed", topic=DeploymentTopic.URGENT_AUTHORITY_LAPSED)
+    def _urgent_authority_lapsed(
+        self, *, deadline: datetime | None, actor: Actor, occurred_at: datetime
+    ) -> None:
+        pass
 
     @event("Ended", topic=DeploymentTopic.ENDED)
-    def _ended(self, *, actor: Actor, occurred_at: datetime) -> None:
+    def _ended(
+        self,
+        *,
+        actor: Actor,
+        occurred_at: datetime,
+        # Both absent from deployments ended before release 3: all ended by their operator.
+        reason: str = EndReason.OPERATOR,
+        undecided_alerts: list[UUID] | None = None,
+    ) -> None:
         self.status = S.ENDED
         self.ended_at = occurred_at
+        self.end_reason = reason
+        self.undecided_at_end = list(undecided_alerts or [])
 
     # --- after the deployment ---------------------------------------------------------------
 
     def record_post_deployment_review(
-        self, *, findings: str, policy: Policy, actor: Actor, occurred_at: datetime
+        self,
+        *,
+        findings: str,
+        undecided_alerts: list[UUID],
+        policy: Policy,
+        actor: Actor,
+        occurred_at: datetime,
     ) -> None:
         self._require_status(S.ENDED, doing="review the deployment")
         self._require_authority(actor, policy)
+        if undecided_alerts:
+            raise InvalidTransition(
+                f"{len(undecided_alerts)} alert(s) of deployment {self.id} still await an "
+                "operator's decision; the review comes after every alert is adjudicated"
+            )
         if self.post_review_at is not None:
             raise InvalidTransition(f"deployment {self.id} already has its post-deployment review")
         if not findings.strip():

@@ -11,6 +11,16 @@ from pathlib import Path
 from lfr_ledger.domain.actors import RANKS
 from lfr_ledger.domain.errors import InvalidInput, PolicyViolation
 
+# Where a policy file names no location types: the places the College of Policing's practice
+# envisages for LFR (crime hotspots in public spaces), never a protest or a place of worship.
+DEFAULT_LOCATION_TYPES = (
+    "town_centre",
+    "shopping_area",
+    "transport_hub",
+    "night_time_economy",
+    "sporting_or_cultural_event",
+)
+
 
 @dataclass(frozen=True)
 class ModelThresholds:
@@ -37,6 +47,11 @@ class Policy:
     equality_fields: dict[str, tuple[str, ...]]
     minimum_cell_size: int
     token_maximum_lifetime_minutes: int = 720
+    minimum_necessity_statement_length: int = 40
+    location_types: tuple[str, ...] = DEFAULT_LOCATION_TYPES
+    notice_before_window: bool = True
+    under_18_justification_length: int = 80
+    title: str = ""
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -76,6 +91,22 @@ class Policy:
                 token_maximum_lifetime_minutes=int(
                     data.get("tokens", {}).get("maximum_lifetime_minutes", 720)
                 ),
+                minimum_necessity_statement_length=int(
+                    auth.get("minimum_necessity_statement_length", 40)
+                ),
+                location_types=tuple(
+                    str(t)
+                    for t in data.get("deployment", {}).get(
+                        "location_types", DEFAULT_LOCATION_TYPES
+                    )
+                ),
+                notice_before_window=bool(
+                    data.get("deployment", {}).get("notice_before_window", True)
+                ),
+                under_18_justification_length=int(
+                    watchlist.get("under_18_justification_length", 80)
+                ),
+                title=str(data.get("title", "")),
             )
         except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise InvalidInput(f"the policy file is incomplete or malformed: {exc}") from exc
@@ -131,6 +162,13 @@ class Policy:
             raise PolicyViolation(
                 f"category {category} needs a rationale of at least {needed} characters "
                 f"under policy {self.version}"
+            )
+
+    def check_location_type(self, location_type: str) -> None:
+        if location_type not in self.location_types:
+            raise PolicyViolation(
+                f"location type {location_type!r} is not in policy {self.version}'s closed list: "
+                + ", ".join(self.location_types)
             )
 
     def check_perceived_demographics(self, fields: dict[str, str]) -> None:

@@ -159,13 +159,23 @@ class DeploymentPlan:
     policy_ref: str
     public_notice: PublicNotice
     model_id: str
+    # When the kit belongs to another force (mutual aid): the agreement it is lent under.
+    # Absent from plans proposed before release 3, none of which was mutual aid.
+    mutual_aid_agreement: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "starts_at", recorded_time(self.starts_at, "starts_at"))
         object.__setattr__(self, "ends_at", recorded_time(self.ends_at, "ends_at"))
         if self.ends_at <= self.starts_at:
             raise InvalidInput("ends_at must be after starts_at")
-        for name in ("purpose", "intelligence_case", "controlling_force", "dpia_ref", "eia_ref"):
+        for name in (
+            "purpose",
+            "intelligence_case",
+            "controlling_force",
+            "equipment_owner_force",
+            "dpia_ref",
+            "eia_ref",
+        ):
             _require_text(name, getattr(self, name), 2000)
         if not self.cameras:
             raise InvalidInput("a deployment needs at least one camera")
@@ -174,5 +184,30 @@ class DeploymentPlan:
         if not self.watchlist_categories:
             raise InvalidInput("a deployment needs at least one watchlist category")
 
+    @property
+    def mutual_aid(self) -> bool:
+        """Whether the controlling force runs another force's LFR equipment."""
+        return _same_force(self.controlling_force) != _same_force(self.equipment_owner_force)
+
+    def check_mutual_aid(self) -> None:
+        """Mutual aid needs the agreement it runs under; a force's own kit needs none. Checked
+        when proposed, not when a stored plan is read back."""
+        if self.mutual_aid and not (self.mutual_aid_agreement or "").strip():
+            raise InvalidInput(
+                f"the equipment belongs to {self.equipment_owner_force.strip()}, not to "
+                f"{self.controlling_force.strip()}: a mutual-aid deployment needs "
+                "mutual_aid_agreement (the reference of the agreement it runs under)"
+            )
+        if not self.mutual_aid and self.mutual_aid_agreement is not None:
+            raise InvalidInput(
+                "mutual_aid_agreement belongs to a deployment on another force's equipment; "
+                "here the controlling force owns it"
+            )
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _same_force(name: str) -> str:
+    """A force's name compared as people write it: case and spacing do not make a new force."""
+    return " ".join(name.split()).casefold()

@@ -49,6 +49,7 @@ class WatchlistEntry(Aggregate):
         image_source: str,
         image_taken_on: date | None,
         under_18: bool,
+        under_18_justification: str | None,
         model_id: str | None,
         sealed_image: bytes | None,
         sealed_template: bytes | None,
@@ -80,6 +81,7 @@ class WatchlistEntry(Aggregate):
             image_source=image_source.strip(),
             image_taken_on=image_taken_on.isoformat() if image_taken_on else None,
             under_18=under_18,
+            under_18_justification=under_18_justification,
             model_id=model_id,
             sealed_image=sealed_image,
             sealed_template=sealed_template,
@@ -108,6 +110,8 @@ class WatchlistEntry(Aggregate):
         sealed_template: bytes | None,
         actor: Actor,
         occurred_at: datetime,
+        # Sealed text; absent from entries enrolled before release 3.
+        under_18_justification: str | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.subject_digest = subject_digest
@@ -120,6 +124,7 @@ class WatchlistEntry(Aggregate):
         self.image_source = image_source
         self.image_taken_on = image_taken_on
         self.under_18 = under_18
+        self.under_18_justification = under_18_justification
         self.model_id = model_id
         self.sealed_image = sealed_image
         self.sealed_template = sealed_template

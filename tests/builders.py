@@ -17,6 +17,13 @@ OPERATOR = Actor("PC-1", Role.OPERATOR, rank="constable")
 OFFICER = Actor("PC-2", Role.OFFICER, rank="constable")
 OVERSIGHT = Actor("ICO-1", Role.OVERSIGHT)
 
+# What every authority states beside its reference (the policy sets the statement's minimum).
+AUTHORITY: dict[str, str] = {
+    "necessity_and_proportionality": "Intelligence case IC-1 shows wanted people frequent "
+    "this street; overt LFR for one day is the least intrusive way to locate them",
+    "appropriate_policy_document": "APD-LFR-2025-1",
+}
+
 WINDOW_START = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 WINDOW_END = datetime(2025, 6, 2, 17, 0, tzinfo=UTC)
 MODEL = "sface-2021dec"
@@ -29,7 +36,7 @@ def matcher_for(deployment_id: UUID) -> Actor:
 def plan(operation_id: UUID, policy_ref: str, **changes: object) -> DeploymentPlan:
     fields: dict[str, object] = {
         "operation_id": str(operation_id),
-        "location": Location("Abington Street", "Northampton", "town centre"),
+        "location": Location("Abington Street", "Northampton", "town_centre"),
         "starts_at": WINDOW_START,
         "ends_at": WINDOW_END,
         "purpose": "Locate people wanted by the courts",
@@ -68,7 +75,7 @@ def proposed(ledger: CaseLedger, **changes: object) -> UUID:
 
 def authorised(ledger: CaseLedger) -> UUID:
     deployment = proposed(ledger)
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1")
+    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
     return deployment
 
 

@@ -25,6 +25,7 @@ from lfr_ledger.api.guards import check_table_covers
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Role
 from lfr_ledger.domain.values import AlertStatus
+from tests.builders import AUTHORITY
 
 PROBLEM = "application/problem+json"
 AO = {"rank": "superintendent"}
@@ -79,7 +80,7 @@ def deployment(api: Api) -> tuple[str, str]:
     start = datetime.now(UTC) - timedelta(minutes=1)
     body = {
         "operation_id": op["id"],
-        "location": {"name": "Gold Street", "town": "Kettering", "location_type": "town centre"},
+        "location": {"name": "Gold Street", "town": "Kettering", "location_type": "town_centre"},
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=2)).isoformat(),
         "purpose": "Locate wanted people",
@@ -119,7 +120,7 @@ def test_case_flow_logs_personal_reads_and_seals_history(api: Api) -> None:
         api.post(
             f"/deployments/{dep}/authorisation",
             "authorising_officer",
-            {"authority_ref": "AUTH-1"},
+            {"authority_ref": "AUTH-1", **AUTHORITY},
             claims=AO,
         ).status_code
         == 200
@@ -238,7 +239,7 @@ def test_validation_errors_name_the_field(sqlite_api: Api) -> None:
     rank = api.post(
         f"/deployments/{dep}/authorisation",
         "authorising_officer",
-        {"authority_ref": "A"},
+        {"authority_ref": "A", **AUTHORITY},
         claims={"rank": "inspector"},
     )
     assert_problem(rank, 403, "not-permitted")

@@ -14,7 +14,7 @@ import pytest
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import AlreadyDone
 from lfr_ledger.domain.requests import Request, RequestScope, RequestTopic
-from tests.builders import ADMIN, PLANNER
+from tests.builders import ADMIN, AUTHORITY, PLANNER
 from tests.test_api import AO, ENROLMENT, Api, api, assert_problem, deployment  # noqa: F401
 
 OPERATION = {"name": "Op Lamp", "force": "NP", "purpose": "town centre"}
@@ -82,7 +82,7 @@ def test_an_acknowledged_adjudication_retried_gets_its_200_not_already_adjudicat
     api.post(
         f"/deployments/{dep}/authorisation",
         "authorising_officer",
-        {"authority_ref": "A"},
+        {"authority_ref": "A", **AUTHORITY},
         claims=AO,
     )
     entry = api.post(f"/deployments/{dep}/watchlist/entries", "watchlist_manager", ENROLMENT)
@@ -127,7 +127,7 @@ def test_an_acknowledged_adjudication_retried_gets_its_200_not_already_adjudicat
 
 def test_a_refused_request_is_not_kept_so_the_corrected_one_runs(api: Api) -> None:  # noqa: F811
     _, dep = deployment(api)
-    bad = {"authority_ref": "A"}
+    bad = {"authority_ref": "A", **AUTHORITY}
     key = {"Idempotency-Key": "auth-1"}
     # Without the rank claim the authority is refused; the refusal is not kept against the key.
     assert_problem(

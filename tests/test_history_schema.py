@@ -38,6 +38,7 @@ from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from tests.builders import (
     ADMIN,
     AO,
+    AUTHORITY,
     COMPILER,
     OFFICER,
     OPERATOR,
@@ -136,12 +137,12 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
         plan(
             operation,
             ledger.policy.version,
-            location=Location("Market Square", "Corby", "town centre", lat=52.49, lon=-0.69),
+            location=Location("Market Square", "Corby", "town_centre", lat=52.49, lon=-0.69),
             cameras=(Camera("cam-1", "van mast"), Camera("cam-2", "tripod")),
             public_notice=PublicNotice("none", None, exemption="covert"),
         ),
     )
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", urgent=True)
+    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", urgent=True, **AUTHORITY)
     ledger.confirm_urgent_authority(AO, deployment, "WRITTEN-1")
     entries = [ledger.enrol(COMPILER, deployment, subject(i)) for i in range(3)]
     ledger.withdraw_entry(COMPILER, entries[2], "no longer wanted")
@@ -191,7 +192,11 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
     ledger.erase_alert_images(alert, rule="after the case")
     ledger.record_post_deployment_review(AO, deployment, "proportionate")
     ledger.destroy_watchlist(deployment, rule="after the deployment")
-    return [deployment, refused]
+    lapsed = ledger.propose_deployment(PLANNER, plan(operation, ledger.policy.version))
+    ledger.authorise_deployment(AO, lapsed, authority_ref="ORAL-1", urgent=True, **AUTHORITY)
+    clock.advance(hours=ledger.policy.urgent_confirmation_hours + 1)
+    assert ledger.end_on_deadline(lapsed)
+    return [deployment, refused, lapsed]
 
 
 def test_history_over_http_shows_every_topic_with_the_events_own_values(

@@ -32,6 +32,7 @@ from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, O
 from tests.builders import (
     ADMIN,
     AO,
+    AUTHORITY,
     COMPILER,
     OFFICER,
     OPERATOR,
@@ -314,7 +315,7 @@ def test_the_authorising_officer_is_not_the_watchlist_compiler(ledger: CaseLedge
     same_person = Actor(COMPILER.id, Role.AUTHORISING_OFFICER, rank="superintendent")
     ledger.enrol(COMPILER, deployment, subject())
     with refused(ledger, RoleSeparationViolated, "compile_watchlist"):
-        ledger.authorise_deployment(same_person, deployment, authority_ref="A-1")
+        ledger.authorise_deployment(same_person, deployment, authority_ref="A-1", **AUTHORITY)
     with refused(ledger, RoleSeparationViolated):
         ledger.review_watchlist(same_person, deployment, confirmed_count=1, not_excessive=True)
 
@@ -331,14 +332,14 @@ def test_a_planner_does_not_authorise_their_own_proposal(ledger: CaseLedger) -> 
     deployment = proposed(ledger)
     same_person = Actor(PLANNER.id, Role.AUTHORISING_OFFICER, rank="superintendent")
     with refused(ledger, RoleSeparationViolated, "propose"):
-        ledger.authorise_deployment(same_person, deployment, authority_ref="A-1")
+        ledger.authorise_deployment(same_person, deployment, authority_ref="A-1", **AUTHORITY)
 
 
 def test_authority_needs_the_policy_rank(ledger: CaseLedger) -> None:
     deployment = proposed(ledger)
     inspector = Actor("INSP-9", Role.AUTHORISING_OFFICER, rank="inspector")
     with refused(ledger, NotPermitted, "superintendent"):
-        ledger.authorise_deployment(inspector, deployment, authority_ref="A-1")
+        ledger.authorise_deployment(inspector, deployment, authority_ref="A-1", **AUTHORITY)
 
 
 def test_the_wrong_role_is_refused(ledger: CaseLedger, clock: Clock) -> None:

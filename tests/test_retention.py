@@ -33,7 +33,17 @@ from lfr_ledger.oversight.retention import (
     alert_images_job_id,
     watchlist_job_id,
 )
-from tests.builders import AO, COMPILER, MODEL, OFFICER, OPERATOR, matcher_for, proposed, subject
+from tests.builders import (
+    AO,
+    AUTHORITY,
+    COMPILER,
+    MODEL,
+    OFFICER,
+    OPERATOR,
+    matcher_for,
+    proposed,
+    subject,
+)
 from tests.conftest import Clock
 from tests.test_shredding import raw_store_bytes
 
@@ -82,7 +92,7 @@ def ran_deployment(
         ends_at=window_start + timedelta(hours=7),
         public_notice=PublicNotice("signage", window_start - timedelta(days=1)),
     )
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1")
+    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
     templates = [template(seed * 100 + i) for i in range(entries)]
     images = [os.urandom(24) + f"portrait-{seed}-{i}".encode() for i in range(entries)]
     ids = [

@@ -18,6 +18,7 @@ from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
 from tests.builders import (
     AO,
+    AUTHORITY,
     COMPILER,
     OFFICER,
     OPERATOR,
@@ -91,12 +92,16 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
 
     operation_id = ledger.deployment(live_id).plan.operation_id
     urgent = ledger.propose_deployment(PLANNER, plan(UUID(operation_id), ledger.policy.version))
-    ledger.authorise_deployment(AO, urgent, authority_ref="ORAL-1", urgent=True)
+    ledger.authorise_deployment(AO, urgent, authority_ref="ORAL-1", urgent=True, **AUTHORITY)
     ledger.confirm_urgent_authority(AO, urgent, "WRITTEN-1")
+    lapsing = ledger.propose_deployment(PLANNER, plan(UUID(operation_id), ledger.policy.version))
+    ledger.authorise_deployment(AO, lapsing, authority_ref="ORAL-2", urgent=True, **AUTHORITY)
     withdrawn = ledger.enrol(COMPILER, urgent, subject(7))
     ledger.withdraw_entry(COMPILER, withdrawn, "arrested elsewhere")
     refused = proposed(ledger)
     ledger.refuse_deployment(AO, refused, "not necessary")
+    clock.advance(hours=ledger.policy.urgent_confirmation_hours + 1)
+    assert ledger.end_on_deadline(lapsing)
     ledger.close_operation(PLANNER, UUID(operation_id))
     ledger.record_consultation(OVERSIGHT, record=f"alert:{raised}", purpose="audit")
     ledger.record_disclosure(

@@ -43,6 +43,7 @@ from lfr_ledger.matching.sources import Frame, FrameSource
 from tests.builders import (
     ADMIN,
     AO,
+    AUTHORITY,
     COMPILER,
     OPERATOR,
     PLANNER,
@@ -149,7 +150,7 @@ def reviewed_around_now(
             ends_at=now + timedelta(hours=1),
         ),
     )
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1")
+    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
     entries = {
         person: enrol_from_image(
             ledger, engine, COMPILER, deployment, subject(i), street.enrolment_images[person]

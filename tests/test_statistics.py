@@ -96,15 +96,15 @@ def test_operation_summary_is_the_published_one(reader: StatisticsReader, seed: 
     assert totals["median_adjudication_seconds"] == 38.0
     by_town = {t["town"]: (t["deployments"], t["alerts"], t["arrests"]) for t in summary["by_town"]}
     assert by_town == {
-        "Northampton": (2, 7, 3),
-        "Kettering": (1, 3, 2),
+        "Northampton": (2, 7, 4),
+        "Kettering": (1, 3, 1),
         "Wellingborough": (1, 3, 1),
     }
     assert [d["faces_processed"] for d in summary["by_deployment"]] == [
         s.faces_processed for s in SEED_DEPLOYMENTS
     ]
     assert sum(d["watchlist_size"] for d in summary["by_deployment"]) == 96
-    assert [c["faces_processed"] for c in summary["by_camera"]] == [8412, 6930, 5287, 4116]
+    assert [c["faces_processed"] for c in summary["by_camera"]] == [8412, 5287, 6930, 4116]
     assert sum(c["alerts"] for c in summary["by_category"]) == 13
     assert all(c["faces_processed"] is None for c in summary["by_category"])
     assert [d["day"] for d in summary["by_day"]] == summary["days"]
@@ -143,7 +143,7 @@ def test_publication_records_in_the_published_shape(
     records = msgspec.to_builtins(reader.publication_records())
     assert [r["deployment_id"] for r in records] == [str(d) for d in seed.deployment_ids]
     assert [(r["date"], r["start_time_utc"], r["end_time_utc"]) for r in records] == [
-        (f"2025-06-0{2 + i}", "10:00", "17:00") for i in range(4)
+        (day, "10:00", "17:00") for day in ("2025-11-28", "2025-11-29", "2025-12-05", "2025-12-06")
     ]
     assert [r["town"] for r in records] == [s.town for s in SEED_DEPLOYMENTS]
     assert sum(r["alerts"] for r in records) == 13
@@ -164,14 +164,15 @@ def test_publication_records_in_the_published_shape(
 def test_score_distribution_and_threshold_sensitivity(
     reader: StatisticsReader, seed: SeedResult
 ) -> None:
-    first = seed.deployment_ids[0]  # scores 0.81, 0.72, 0.77, 0.69; two arrests (0.81, 0.77)
+    first = seed.deployment_ids[0]  # scores 0.88, 0.72, 0.77, 0.69; two arrests (0.88, 0.77)
     distribution = msgspec.to_builtins(reader.score_distribution(first))
     assert distribution is not None
     assert [(b["lower"], b["upper"], b["alerts"]) for b in distribution["bins"]] == [
         (0.65, 0.7, 1),
         (0.7, 0.75, 1),
         (0.75, 0.8, 1),
-        (0.8, 0.85, 1),
+        (0.8, 0.85, 0),
+        (0.85, 0.9, 1),
     ]
     sensitivity = msgspec.to_builtins(reader.threshold_sensitivity(first))
     assert sensitivity is not None
@@ -180,9 +181,9 @@ def test_score_distribution_and_threshold_sensitivity(
     assert remaining[0.69] == (4, 2)  # a score equal to the threshold still alerts
     assert remaining[0.7] == (3, 2)
     assert remaining[0.78] == (1, 1)
-    assert remaining[0.81] == (1, 1)
-    assert remaining[0.82] == (0, 0)
-    assert sensitivity["rows"][-1]["threshold"] == 0.82
+    assert remaining[0.88] == (1, 1)
+    assert remaining[0.89] == (0, 0)
+    assert sensitivity["rows"][-1]["threshold"] == 0.89
     assert all(r["true_alerts_lost"] == 4 - r["alerts"] for r in sensitivity["rows"])
     json.dumps([distribution, sensitivity])
 
@@ -382,7 +383,7 @@ def test_cli_prints_tables_and_json(
     seed: SeedResult, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = _cli_output(["stats", "operation", str(seed.operation_id)], capsys)
-    assert "Operation Town Centres 2025" in text
+    assert "LFR town centres: 16 Days of Activism 2025" in text
     assert "towns        3: Kettering, Northampton, Wellingborough" in text
     lines = {line.split("  ")[0].strip(): line.split()[-1] for line in text.splitlines() if line}
     assert lines["Faces processed"] == "24,745"
@@ -395,7 +396,7 @@ def test_cli_prints_tables_and_json(
     assert (op["totals"]["alerts"], op["totals"]["arrests"]) == (13, 6)
 
     dep = json.loads(
-        _cli_output(["stats", "deployment", str(seed.deployment_ids[2]), "--json"], capsys)
+        _cli_output(["stats", "deployment", str(seed.deployment_ids[1]), "--json"], capsys)
     )
     assert dep["location"]["town"] == "Kettering"
     assert dep["totals"]["faces_processed"] == 5287

@@ -44,6 +44,7 @@ from lfr_ledger.domain.values import (
 from lfr_ledger.projections.queries import StatisticsReader
 from lfr_ledger.projections.runner import catch_up, close_stores
 from lfr_ledger.projections.statistics import COUNTS
+from tests.builders import AUTHORITY
 from tests.conftest import Clock
 
 MODEL = "nec-neoface-v4"
@@ -129,7 +130,7 @@ def set_up(ledger: CaseLedger, clock: Clock, number: int) -> Example:
             PLANNER,
             DeploymentPlan(
                 operation_id=str(operation_id),
-                location=Location(f"Street {d}", f"Town {d}", "town centre"),
+                location=Location(f"Street {d}", f"Town {d}", "town_centre"),
                 starts_at=now - timedelta(hours=1),
                 ends_at=now + timedelta(days=60),
                 purpose="Locate wanted people",
@@ -146,7 +147,9 @@ def set_up(ledger: CaseLedger, clock: Clock, number: int) -> Example:
             ),
             threshold=0.64,
         )
-        ledger.authorise_deployment(AUTHORISING_OFFICER, deployment_id, authority_ref="A")
+        ledger.authorise_deployment(
+            AUTHORISING_OFFICER, deployment_id, authority_ref="A", **AUTHORITY
+        )
         entries = [
             ledger.enrol(WATCHLIST_MANAGER, deployment_id, seed_subject(d, i))
             for i in range(ENTRIES)

@@ -57,6 +57,20 @@ def serve(args: argparse.Namespace) -> int:
         scheduler.add_job(
             checkpoint, "interval", seconds=every, id="audit:checkpoint", max_instances=1
         )
+    from lfr_ledger.api.deadlines import EVERY_SECONDS, end_deployments_on_deadline
+
+    # A window that closes, or urgent authority that lapses, ends the deployment without
+    # waiting for anyone: checked every 30 s, so a van never runs past it by more.
+    services = app.state.services
+    scheduler.add_job(
+        end_deployments_on_deadline,
+        "interval",
+        args=[services],
+        seconds=EVERY_SECONDS,
+        id="deployments:deadlines",
+        max_instances=1,
+        coalesce=True,
+    )
     if not getattr(args, "no_retention", False):
         ledger = app.state.services.ledger
         retention = build_retention(ledger, settings, after_change=checkpoint)

@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="enrol every row of a CSV into a deployment's watchlist",
         description=(
             "Columns: " + ", ".join(REQUIRED_COLUMNS) + ", and optionally image_taken_on "
-            "(YYYY-MM-DD) and under_18 (true/false). image_path is relative to the CSV file. "
+            "(YYYY-MM-DD), under_18 (true/false) and under_18_justification (required when "
+            "under_18 is true). image_path is relative to the CSV file. "
             "Each row is enrolled on its own: a refused row does not stop the others."
         ),
     )
@@ -84,6 +85,7 @@ def parse_row(row: dict[str, str]) -> Enrolment:
         image_source=text["image_source"],
         image_taken_on=taken_on,
         under_18=under_18 in _TRUE,
+        under_18_justification=text["under_18_justification"],
     )
 
 

@@ -57,6 +57,8 @@ def deployment_out(d: Deployment) -> DeploymentOut:
         cameras=[CameraOut(id=c.id, name=c.name) for c in plan.cameras],
         controlling_force=plan.controlling_force,
         equipment_owner_force=plan.equipment_owner_force,
+        mutual_aid=plan.mutual_aid,
+        mutual_aid_agreement=plan.mutual_aid_agreement,
         dpia_ref=plan.dpia_ref,
         eia_ref=plan.eia_ref,
         policy_ref=plan.policy_ref,
@@ -71,12 +73,18 @@ def deployment_out(d: Deployment) -> DeploymentOut:
         proposed_by=d.proposed_by,
         authorised_by=d.authorised_by,
         authorised_at=d.authorised_at,
+        authority_ref=d.authority_ref,
+        necessity_and_proportionality=d.necessity_and_proportionality,
+        appropriate_policy_document=d.appropriate_policy_document,
         urgent=d.urgent,
         urgent_confirmed=d.urgent_confirmed,
+        urgent_deadline=d.urgent_deadline,
         watchlist_size=len(d.entry_ids),
         watchlist_reviewed=d.watchlist_reviewed,
         started_at=d.started_at,
         ended_at=d.ended_at,
+        end_reason=d.end_reason,
+        undecided_at_end=list(d.undecided_at_end),
         watchlist_destroyed_at=d.watchlist_destroyed_at,
         post_review_at=d.post_review_at,
     )
@@ -129,6 +137,7 @@ class DeploymentController(Controller):
                 exemption=data.public_notice.exemption,
             ),
             model_id=data.model_id or ledger.policy.default_model,
+            mutual_aid_agreement=data.mutual_aid_agreement,
         )
         return Created(id=ledger.propose_deployment(actor, plan, threshold=data.threshold))
 
@@ -159,14 +168,27 @@ class DeploymentController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
         if data.refused:
-            if data.authority_ref or data.urgent:
-                raise InvalidInput("a refusal carries a reason, not an authority_ref or urgent")
+            if (
+                data.authority_ref
+                or data.urgent
+                or data.necessity_and_proportionality
+                or data.appropriate_policy_document
+            ):
+                raise InvalidInput(
+                    "a refusal carries a reason, not an authority_ref, urgent, "
+                    "necessity_and_proportionality or appropriate_policy_document"
+                )
             ledger.refuse_deployment(actor, deployment_id, data.reason or "")
         else:
             if data.reason:
                 raise InvalidInput("reason belongs to a refusal; to authorise, send authority_ref")
             ledger.authorise_deployment(
-                actor, deployment_id, authority_ref=data.authority_ref or "", urgent=data.urgent
+                actor,
+                deployment_id,
+                authority_ref=data.authority_ref or "",
+                necessity_and_proportionality=data.necessity_and_proportionality or "",
+                appropriate_policy_document=data.appropriate_policy_document or "",
+                urgent=data.urgent,
             )
         return _done(ledger, deployment_id)
 

@@ -54,7 +54,7 @@ from lfr_ledger.matching.runner import MatchRunner, RunnerConfig, RunSummary
 from lfr_ledger.matching.sinks import AlertClaim, LedgerSink
 from lfr_ledger.matching.sources import Frame, FrameSource
 
-LIVE_DAY = date(2025, 6, 6)  # the day after the seed operation's last deployment
+LIVE_DAY = date(2025, 12, 7)  # the day after the seed operation's last deployment
 CAMERA = "cam-1"
 COOLDOWN = timedelta(seconds=5)
 
@@ -130,7 +130,7 @@ def run_live_demo(
         PLANNER,
         DeploymentPlan(
             operation_id=str(operation_id),
-            location=Location("Market Square", "Northampton", "town centre"),
+            location=Location("Market Square", "Northampton", "town_centre"),
             starts_at=_at(10),
             ends_at=_at(16),
             purpose="Locate a person wanted on warrant and check a court order's exclusion zone",
@@ -153,7 +153,14 @@ def run_live_demo(
     )
     clock.set(_at(11) - timedelta(days=2))
     ledger.authorise_deployment(
-        AUTHORISING_OFFICER, deployment_id, authority_ref="AUTH-LFR-2025-200"
+        AUTHORISING_OFFICER,
+        deployment_id,
+        authority_ref="AUTH-LFR-2025-200",
+        necessity_and_proportionality=(
+            "Two people wanted on warrants are reported in Market Square daily; one overt "
+            "morning of LFR with signage is the least intrusive way to locate them"
+        ),
+        appropriate_policy_document="APD-LFR-2025-01",
     )
 
     clock.set(_at(14) - timedelta(days=1))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from lfr_ledger.api.schemas.base import Reply
+from msgspec import Meta
+
+from lfr_ledger.api.schemas.base import Reply, Struct
 
 
 class Created(Reply):
@@ -30,3 +33,27 @@ class PolicyAdopted(Reply):
     id: UUID
     version: str
     content_hash: str
+
+
+class PolicyIn(Struct):
+    """A force's own policy file, to check and put in force."""
+
+    toml: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=200_000,
+            description="The policy file's full text (TOML), as `domain/policy.toml` shows it.",
+        ),
+    ]
+
+
+class PolicyInForce(Reply):
+    version: str
+    title: str
+    content_hash: str
+    adopted: Annotated[
+        bool, Meta(description="False until an admin adopts it; no proposal is accepted before")
+    ]
+    location_types: list[str]
+    watchlist_categories: list[str]

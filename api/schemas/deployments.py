@@ -59,6 +59,13 @@ class DeploymentIn(Struct):
     public_notice: PublicNoticeIn
     threshold: Threshold | None = None
     model_id: Ident | None = None
+    mutual_aid_agreement: Annotated[
+        ShortText | None,
+        Meta(
+            description="Required when equipment_owner_force is not controlling_force (mutual "
+            "aid): the reference of the agreement the equipment is lent under."
+        ),
+    ] = None
 
 
 class LocationOut(Reply):
@@ -93,6 +100,8 @@ class DeploymentOut(Reply):
     cameras: list[CameraOut]
     controlling_force: str
     equipment_owner_force: str
+    mutual_aid: bool
+    mutual_aid_agreement: str | None
     dpia_ref: str
     eia_ref: str
     policy_ref: str
@@ -103,20 +112,44 @@ class DeploymentOut(Reply):
     proposed_by: str
     authorised_by: str | None
     authorised_at: datetime | None
+    authority_ref: str | None
+    necessity_and_proportionality: str | None
+    appropriate_policy_document: str | None
     urgent: bool
     urgent_confirmed: bool
+    urgent_deadline: datetime | None
     watchlist_size: int
     watchlist_reviewed: bool
     started_at: datetime | None
     ended_at: datetime | None
+    end_reason: Annotated[
+        str | None,
+        Meta(
+            description="operator; window_closed or urgent_authority_lapsed when the ledger "
+            "ended it on a deadline"
+        ),
+    ]
+    undecided_at_end: list[UUID]
     watchlist_destroyed_at: datetime | None
     post_review_at: datetime | None
 
 
 class AuthorisationIn(Struct):
-    """Authorise (`authority_ref`, optionally `urgent`), or refuse (`refused: true`, `reason`)."""
+    """Authorise (`authority_ref`, `necessity_and_proportionality`,
+    `appropriate_policy_document`, optionally `urgent`), or refuse (`refused: true`, `reason`)."""
 
     authority_ref: ShortText | None = None
+    necessity_and_proportionality: Annotated[
+        Text | None,
+        Meta(
+            description="Why LFR is necessary and proportionate here, against the intelligence "
+            "case (the policy sets the minimum length)."
+        ),
+    ] = None
+    appropriate_policy_document: Annotated[
+        ShortText | None,
+        Meta(description="Reference of the appropriate policy document (DPA 2018 s.42)."),
+    ] = None
     urgent: bool = False
     refused: bool = False
     reason: Text | None = None

@@ -86,6 +86,7 @@ class Plan(Fields):
     policy_ref: str
     public_notice: PlanNotice
     model_id: str
+    mutual_aid_agreement: str | None = None  # absent before release 3
 
 
 class RecordedOutcome(Fields):
@@ -125,6 +126,24 @@ class DeploymentAuthorisedFields(Fields):
     authority_ref: str
     urgent: bool
     rank: str | None
+    # The three below are absent from authorisations recorded before release 3.
+    necessity_and_proportionality: str = ""
+    appropriate_policy_document: str = ""
+    urgent_deadline: RecordedTime | None = None
+
+
+class UrgentAuthorityLapsedFields(Fields):
+    deadline: RecordedTime | None
+
+
+class DeploymentEndedFields(Fields):
+    reason: Annotated[
+        str,
+        Meta(description="operator, window_closed or urgent_authority_lapsed"),
+    ] = "operator"
+    undecided_alerts: Annotated[
+        list[UUID], Meta(description="Alerts awaiting a decision when the ledger ended it")
+    ] = []
 
 
 class UrgentAuthorityConfirmedFields(Fields):
@@ -174,6 +193,7 @@ class EnrolledFields(Fields):
     model_id: str | None
     sealed_image: Sealed | None
     sealed_template: Sealed | None
+    under_18_justification: str | None = None  # sealed text; absent before release 3
 
 
 class AlertRaisedFields(Fields):
@@ -293,7 +313,11 @@ class DeploymentResumed(HistoryEvent, tag=DeploymentTopic.RESUMED):
 
 
 class DeploymentEnded(HistoryEvent, tag=DeploymentTopic.ENDED):
-    data: NoFields
+    data: DeploymentEndedFields
+
+
+class DeploymentUrgentAuthorityLapsed(HistoryEvent, tag=DeploymentTopic.URGENT_AUTHORITY_LAPSED):
+    data: UrgentAuthorityLapsedFields
 
 
 class PostDeploymentReviewed(HistoryEvent, tag=DeploymentTopic.POST_DEPLOYMENT_REVIEWED):
@@ -365,6 +389,7 @@ RecordedEvent = (
     | DeploymentPaused
     | DeploymentResumed
     | DeploymentEnded
+    | DeploymentUrgentAuthorityLapsed
     | PostDeploymentReviewed
     | WatchlistEntryEnrolled
     | WatchlistEntryWithdrawn

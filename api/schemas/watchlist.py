@@ -21,6 +21,13 @@ class EnrolmentIn(Struct):
     image_source: ShortText
     image_taken_on: date | None = None
     under_18: bool = False
+    under_18_justification: Annotated[
+        OptionalText,
+        Meta(
+            description="Required when under_18: why this child must be on the watchlist at "
+            "all (the policy sets the minimum length). Sealed like the rationale."
+        ),
+    ] = ""
     image: Image | None = None
 
 
@@ -55,6 +62,7 @@ class WatchlistEntryOut(Reply):
     image_source: str
     image_taken_on: str | None
     under_18: bool
+    under_18_justification: str | None
     model_id: str | None
     has_image: bool
     has_template: bool

@@ -107,6 +107,11 @@ class AlertCommands(LedgerBase):
                 f"deployment {deployment_id} is {deployment.status}; alerts are raised only "
                 "while it is live"
             )
+        if deployment.urgent_authority_lapsed(self.clock(), self.policy):
+            raise InvalidTransition(
+                f"deployment {deployment_id} runs on urgent authority that was not confirmed in "
+                "writing in time; it is being ended, and raises no more alerts"
+            )
         if not deployment.inside_window(captured_at):
             raise InvalidTransition(
                 f"captured_at {captured_at.isoformat()} lies outside deployment "

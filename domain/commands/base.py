@@ -4,7 +4,7 @@ key a sealed field needs. Command families build on it, one module each."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import Alert
@@ -30,6 +30,8 @@ from lfr_ledger.domain.watchlist import WatchlistEntry
 A = TypeVar("A", bound=Aggregate)
 
 SYSTEM = Actor(id="system:retention", role=Role.ADMIN)
+# Who ends a deployment whose window closed or whose urgent authority lapsed.
+DEADLINES = Actor(id="system:deadlines", role=Role.ADMIN)
 
 
 class LedgerBase(Application[UUID]):
@@ -72,6 +74,19 @@ class LedgerBase(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise NotFound(f"no {what} with id {aggregate_id}")
         return aggregate
+
+    def _scan(self, topics: Sequence[str], page: int = 1000) -> Iterator[Notification]:
+        """Every stored event of `topics`, in log order, a page at a time. The domain's one
+        scan of the log, for the rare question no aggregate answers (a deployment's alerts)."""
+        after = 0
+        while True:
+            batch = self.recorder.select_notifications(
+                after, page, topics=list(topics), inclusive_of_start=False
+            )
+            yield from batch
+            if len(batch) < page:
+                return
+            after = batch[-1].id
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository

@@ -6,20 +6,32 @@ from __future__ import annotations
 from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.commands.base import LedgerBase
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.commands.base import DEADLINES, LedgerBase
 from lfr_ledger.domain.deployment import Deployment
 from lfr_ledger.domain.errors import InvalidTransition, PolicyViolation
 from lfr_ledger.domain.operation import Operation
-from lfr_ledger.domain.records import PolicyVersion
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.records import PolicyVersion, PolicyVersionTopic
 from lfr_ledger.domain.values import DeploymentPlan
 
 
 class DeploymentCommands(LedgerBase):
     # --- policy -----------------------------------------------------------------------------
 
-    def adopt_policy(self, actor: Actor) -> UUID:
-        """Records the policy file in force. Adopting the same text again changes nothing."""
+    def adopt_policy(self, actor: Actor, policy: Policy | None = None) -> UUID:
+        """Records the policy in force, or adopts `policy` (a force's own file) and puts it in
+        force. Adopting the same text again changes nothing; a changed text needs a new version.
+        Deployments keep the version they were proposed under."""
         actor.require(Role.ADMIN)
+        if policy is not None and policy.content_hash != self.policy.content_hash:
+            previous = self.policy
+            self.policy = policy
+            try:
+                return self.adopt_policy(actor)
+            except Exception:
+                self.policy = previous
+                raise
         policy_id = PolicyVersion.id_for(self.policy.version)
         if self._exists(policy_id):
             adopted = self._load(PolicyVersion, policy_id, "policy version")
@@ -39,6 +51,20 @@ class DeploymentCommands(LedgerBase):
             )
         )
         return policy_id
+
+    def latest_adopted_policy(self) -> Policy | None:
+        """The policy adopted last in the log, if any: what a node started without a policy
+        file puts in force."""
+        last = None
+        for notification in self._scan((PolicyVersionTopic.ADOPTED,)):
+            last = notification
+        if last is None:
+            return None
+        adopted = self._load(PolicyVersion, UUID(str(last.originator_id)), "policy version")
+        return Policy.parse(adopted.text)
+
+    def policy_adopted(self, version: str) -> bool:
+        return self._exists(PolicyVersion.id_for(version))
 
     def _require_policy_adopted(self) -> None:
         if not self._exists(PolicyVersion.id_for(self.policy.version)):
@@ -78,12 +104,21 @@ class DeploymentCommands(LedgerBase):
         return deployment.id
 
     def authorise_deployment(
-        self, actor: Actor, deployment_id: UUID, *, authority_ref: str, urgent: bool = False
+        self,
+        actor: Actor,
+        deployment_id: UUID,
+        *,
+        authority_ref: str,
+        necessity_and_proportionality: str,
+        appropriate_policy_document: str,
+        urgent: bool = False,
     ) -> None:
         deployment = self.deployment(deployment_id)
         deployment.authorise(
             authority_ref=authority_ref,
             urgent=urgent,
+            necessity_and_proportionality=necessity_and_proportionality,
+            appropriate_policy_document=appropriate_policy_document,
             policy=self.policy,
             actor=actor,
             occurred_at=self.clock(),
@@ -127,19 +162,57 @@ class DeploymentCommands(LedgerBase):
 
     def resume_deployment(self, actor: Actor, deployment_id: UUID) -> None:
         deployment = self.deployment(deployment_id)
-        deployment.resume(actor=actor, occurred_at=self.clock())
+        deployment.resume(policy=self.policy, actor=actor, occurred_at=self.clock())
         self._commit(deployment)
 
     def end_deployment(self, actor: Actor, deployment_id: UUID) -> None:
         deployment = self.deployment(deployment_id)
-        deployment.end(actor=actor, occurred_at=self.clock())
+        deployment.end(
+            undecided_alerts=self.undecided_alerts(deployment_id),
+            actor=actor,
+            occurred_at=self.clock(),
+        )
         self._commit(deployment)
+
+    def end_on_deadline(self, deployment_id: UUID) -> bool:
+        """Ends the deployment if its window closed or its urgent authority lapsed; the
+        deadline job calls it for each running deployment. False when nothing was due."""
+        deployment = self.deployment(deployment_id)
+        ended = deployment.end_on_deadline(
+            undecided_alerts=self.undecided_alerts(deployment_id),
+            policy=self.policy,
+            actor=DEADLINES,
+            occurred_at=self.clock(),
+        )
+        if ended:
+            self._commit(deployment)
+        return ended
+
+    def undecided_alerts(self, deployment_id: UUID) -> list[UUID]:
+        """The deployment's alerts that no operator has adjudicated yet, read from the log
+        itself so no projection lag can let a deployment end with one unseen."""
+        raised: dict[UUID, None] = {}
+        decided: set[UUID] = set()
+        topics = (AlertTopic.RAISED, AlertTopic.ADJUDICATED)
+        for notification in self._scan(topics):
+            alert_id = UUID(str(notification.originator_id))
+            if notification.topic == AlertTopic.ADJUDICATED:
+                decided.add(alert_id)
+            elif getattr(self.mapper.to_domain_event(notification), "deployment_id", None) == (
+                deployment_id
+            ):
+                raised[alert_id] = None
+        return [a for a in raised if a not in decided]
 
     def record_post_deployment_review(
         self, actor: Actor, deployment_id: UUID, findings: str
     ) -> None:
         deployment = self.deployment(deployment_id)
         deployment.record_post_deployment_review(
-            findings=findings, policy=self.policy, actor=actor, occurred_at=self.clock()
+            findings=findings,
+            undecided_alerts=self.undecided_alerts(deployment_id),
+            policy=self.policy,
+            actor=actor,
+            occurred_at=self.clock(),
         )
         self._commit(deployment)

@@ -27,6 +27,8 @@ class Enrolment:
     image_source: str
     image_taken_on: date | None = None
     under_18: bool = False
+    # Why a child must be on this watchlist at all: required, and sealed, when under_18.
+    under_18_justification: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class RevealedEntry:
     image: bytes | None
     template: bytes | None
     erased: bool
+    under_18_justification: str | None = None
 
 
 class WatchlistCommands(LedgerBase):
@@ -64,6 +67,7 @@ class WatchlistCommands(LedgerBase):
             raise InvalidInput("an enrolment needs the subject's name")
         if not enrolment.subject_ref.strip():
             raise InvalidInput("an enrolment needs a subject reference")
+        self._check_under_18(enrolment)
         if template is not None and model_id != deployment.plan.model_id:
             raise PolicyViolation(
                 f"the template was computed with model {model_id!r}, but deployment "
@@ -105,6 +109,13 @@ class WatchlistCommands(LedgerBase):
                 image_source=enrolment.image_source,
                 image_taken_on=enrolment.image_taken_on,
                 under_18=enrolment.under_18,
+                under_18_justification=(
+                    self._seal_text(
+                        entry_id, "under_18_justification", enrolment.under_18_justification.strip()
+                    )
+                    if enrolment.under_18
+                    else None
+                ),
                 model_id=model_id,
                 sealed_image=seal("image", image) if image is not None else None,
                 sealed_template=seal("template", template) if template is not None else None,
@@ -113,6 +124,23 @@ class WatchlistCommands(LedgerBase):
             )
             self._commit(deployment, entry)
         return entry_id
+
+    def _check_under_18(self, enrolment: Enrolment) -> None:
+        justification = " ".join(enrolment.under_18_justification.split())
+        if not enrolment.under_18:
+            if justification:
+                raise InvalidInput(
+                    "under_18_justification belongs to an entry for a person under 18; "
+                    "this one has under_18 false"
+                )
+            return
+        needed = self.policy.under_18_justification_length
+        if len(justification) < needed:
+            raise PolicyViolation(
+                f"an entry for a person under 18 needs under_18_justification of at least "
+                f"{needed} characters under policy {self.policy.version}: why this child must be "
+                f"on the watchlist at all (it has {len(justification)})"
+            )
 
     def withdraw_entry(self, actor: Actor, entry_id: UUID, reason: str) -> None:
         entry = self.watchlist_entry(entry_id)
@@ -162,6 +190,13 @@ class WatchlistCommands(LedgerBase):
             image=unseal("image", entry.sealed_image),
             template=unseal("template", entry.sealed_template),
             erased=False,
+            under_18_justification=(
+                None
+                if entry.under_18_justification is None
+                else self.reveal_text(
+                    entry_id, "under_18_justification", entry.under_18_justification
+                )
+            ),
         )
 
     def entry_template(self, entry_id: UUID) -> bytes | None:

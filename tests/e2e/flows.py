@@ -22,6 +22,7 @@ from lfr_ledger.api.demo.seed import (
     seed_subject,
 )
 from lfr_ledger.domain.actors import Actor, Role
+from tests.builders import AUTHORITY
 from tests.e2e.conftest import Server
 
 PROBLEM = "application/problem+json"
@@ -101,7 +102,7 @@ def deployment_body(
     start = now() - timedelta(minutes=1)
     return {
         "operation_id": operation_id,
-        "location": {"name": location_name, "town": town, "location_type": "town centre"},
+        "location": {"name": location_name, "town": town, "location_type": "town_centre"},
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(minutes=minutes)).isoformat(),
         "purpose": "Locate wanted people and check compliance of managed offenders",
@@ -148,7 +149,7 @@ def live_deployment(
         client.post(
             f"/deployments/{deployment_id}/authorisation",
             headers=auth(server, AUTHORISING_OFFICER),
-            json={"authority_ref": f"AUTH-LFR-2025-{100 + number}"},
+            json={"authority_ref": f"AUTH-LFR-2025-{100 + number}", **AUTHORITY},
         ),
         200,
     )

@@ -1,0 +1,32 @@
+"""The deadline job: the ledger itself ends a deployment whose authorised window closed, or whose
+urgent (oral) authority was not confirmed in writing in time. Nothing else stops a van an
+operator forgot, and a deployment must never run on authority it no longer has."""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from lfr_ledger.api.controllers.deps import Services
+from lfr_ledger.domain.errors import ConcurrentWrite
+from lfr_ledger.projections.running import running_deployments
+
+log = logging.getLogger("lfr.deadlines")
+
+EVERY_SECONDS = 30
+
+
+def end_deployments_on_deadline(services: Services) -> list[UUID]:
+    """Ends every running deployment whose deadline passed; returns the ones it ended. Safe to
+    run on several nodes at once: a deployment another node just ended is skipped."""
+    services.statistics()  # the views caught up, by the process's one catch-up at a time
+    ended: list[UUID] = []
+    for deployment_id in running_deployments(services.settings):
+        try:
+            if services.ledger.end_on_deadline(deployment_id):
+                ended.append(deployment_id)
+        except ConcurrentWrite:
+            continue  # someone ended or changed it at this moment; the next run looks again
+    if ended:
+        log.info("ended %d deployment(s) on their deadline", len(ended))
+    return ended
