@@ -36,7 +36,7 @@ PUBLIC: frozenset[str] = frozenset({"GET /health", "GET /metrics"})
 ACCESS: dict[str, frozenset[Role]] = {
     # policy
     "POST /policy/adopt": frozenset({AD}),
-    "GET /policy": frozenset({P, WM, AO, OP, OF, M, OV, AN, AD}),
+    "GET /policy": frozenset({P, WM, AO, OP, OF, OV, AD}),
     # operations
     "POST /operations": frozenset({P}),
     "GET /operations/{operation_id}/summary": frozenset({P, AO, OV, AN}),

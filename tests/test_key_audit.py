@@ -13,6 +13,7 @@ from lfr_ledger.api.app import create_app
 from lfr_ledger.api.auth import issue_token
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Decision
 from lfr_ledger.eventlog.key_audit import missing_keys
 from tests.builders import OPERATOR, reviewed
 from tests.conftest import Clock
@@ -61,6 +62,7 @@ def test_erasures_the_log_records_are_not_reported(ledger: CaseLedger, clock: Cl
     assert ledger.vault.has_key(alert)
     ledger.erase_alert_images(alert, rule="test: images erased under a recorded rule")
     assert missing_keys(ledger) == []
+    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "a different person")
     ledger.end_deployment(OPERATOR, deployment)
     ledger.destroy_watchlist(deployment, rule="test: watchlist destroyed under a recorded rule")
     assert not any(ledger.vault.has_key(e) for e in entries)

@@ -33,6 +33,7 @@ from lfr_ledger.api.demo.street import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Decision
 from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
 from lfr_ledger.matching.enrolment import enrol_from_image
 from lfr_ledger.matching.index.follower import WatchlistIndex
@@ -474,6 +475,11 @@ def test_waiting_matcher_follows_the_deployment_it_serves(
                 assert node.poll() is None, node.stderr.read().decode() if node.stderr else ""
                 assert time.monotonic() < deadline, "the waiting matcher never began"
                 time.sleep(0.1)
+            # As an operator would: pause (no alert is raised while paused), decide every
+            # alert, then end; a deployment never ends with an alert undecided.
+            ledger.pause_deployment(OPERATOR, deployment, "closing down")
+            for alert in raised_alerts(ledger):
+                ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "test: not reviewed")
             ledger.end_deployment(OPERATOR, deployment)
             out, err = node.communicate(timeout=60)
         finally:

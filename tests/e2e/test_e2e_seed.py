@@ -14,6 +14,7 @@ from lfr_ledger.api.demo.seed import (
     OPERATOR,
     SEED_DEPLOYMENTS,
     WATCHLIST_SIZE,
+    alert_entry,
 )
 from lfr_ledger.domain.records import LFR_NAMESPACE
 from lfr_ledger.domain.values import OutcomeType
@@ -53,7 +54,7 @@ def test_seed_operation_over_http_gives_the_published_summary(server: Server) ->
                 )
                 body = {
                     "camera_id": alert.camera,
-                    "entry_id": live.entry_ids[alert.entry],
+                    "entry_id": live.entry_ids[alert_entry(seq)],
                     "similarity": alert.similarity,
                     "captured_at": (now() - timedelta(seconds=1)).isoformat(),
                     "alert_id": alert_id,
