@@ -5,10 +5,13 @@ operator forgot, and a deployment must never run on authority it no longer has."
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from uuid import UUID
 
-from lfr_ledger.api.controllers.deps import Services
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import ConcurrentWrite
+from lfr_ledger.projections.runner import catch_up
 from lfr_ledger.projections.running import running_deployments
 
 log = logging.getLogger("lfr.deadlines")
@@ -16,14 +19,23 @@ log = logging.getLogger("lfr.deadlines")
 EVERY_SECONDS = 30
 
 
-def end_deployments_on_deadline(services: Services) -> list[UUID]:
+def end_deployments_on_deadline(
+    ledger: CaseLedger,
+    settings: Settings,
+    *,
+    caught_up: Callable[[], object] | None = None,
+) -> list[UUID]:
     """Ends every running deployment whose deadline passed; returns the ones it ended. Safe to
-    run on several nodes at once: a deployment another node just ended is skipped."""
-    services.statistics()  # the views caught up, by the process's one catch-up at a time
+    run on several nodes at once: a deployment another node just ended is skipped. `caught_up`
+    brings the views up to date (the server passes its own, one catch-up at a time)."""
+    if caught_up is not None:
+        caught_up()
+    else:
+        catch_up(settings)
     ended: list[UUID] = []
-    for deployment_id in running_deployments(services.settings):
+    for deployment_id in running_deployments(settings):
         try:
-            if services.ledger.end_on_deadline(deployment_id):
+            if ledger.end_on_deadline(deployment_id):
                 ended.append(deployment_id)
         except ConcurrentWrite:
             continue  # someone ended or changed it at this moment; the next run looks again

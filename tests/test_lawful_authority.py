@@ -318,8 +318,9 @@ def test_the_servers_deadline_job_ends_what_is_due_and_only_that(
         app = create_app(settings, ledger=ledger)
         with TestClient(app):
             services = app.state.services
-            assert end_deployments_on_deadline(services) == [due]
-            assert end_deployments_on_deadline(services) == []
+            job = {"caught_up": services.statistics}
+            assert end_deployments_on_deadline(ledger, settings, **job) == [due]
+            assert end_deployments_on_deadline(ledger, settings, **job) == []
             assert ledger.deployment(later).status == DeploymentStatus.AUTHORISED
     finally:
         ledger.close()
@@ -438,7 +439,31 @@ def test_policy_adoption_over_http_checks_the_file(settings: Settings, tmp_path:
         good = client.post("/policy/adopt", headers=admin, json={"toml": text})
         assert good.status_code == 200, good.text
         assert good.json()["version"] == "NP-LFR-2026.2"
-        analyst = {"Authorization": f"Bearer {issue_token(settings, role='analyst', sub='A-1')}"}
-        in_force = client.get("/policy", headers=analyst).json()
+        planner = {"Authorization": f"Bearer {issue_token(settings, role='planner', sub='P-1')}"}
+        in_force = client.get("/policy", headers=planner).json()
         assert in_force["version"] == "NP-LFR-2026.2" and in_force["adopted"] is True
         assert "protest" in in_force["location_types"]
+
+
+def test_lfr_deployments_end_due_ends_what_the_server_would(
+    settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI runs on the real clock: a deployment whose 2025 window closed long ago is due."""
+    ledger = build_ledger(settings, clock=clock)
+    try:
+        due, _ = urgent(ledger, clock)
+        ledger.confirm_urgent_authority(AO, due, "WRITTEN-1")
+    finally:
+        ledger.close()
+    env = {"LFR_DATA_DIR": str(settings.data_dir)}
+    if settings.database_url:
+        env["LFR_DATABASE_URL"] = settings.database_url
+    if settings.postgres_schema:
+        env["LFR_POSTGRES_SCHEMA"] = settings.postgres_schema
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        assert lfr(["deployments", "end-due", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == {"ended": {str(due): "window_closed"}}
+        assert lfr(["deployments", "end-due"]) == 0
+        assert "no deployment was past its deadline" in capsys.readouterr().out

@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "lfr_ledger.api.cli.serve",
     "lfr_ledger.api.cli.token",
     "lfr_ledger.api.cli.policy",
+    "lfr_ledger.api.cli.deployments",
     "lfr_ledger.api.cli.retention",
     "lfr_ledger.api.cli.oversight",
     "lfr_ledger.api.cli.match",

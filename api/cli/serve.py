@@ -65,7 +65,8 @@ def serve(args: argparse.Namespace) -> int:
     scheduler.add_job(
         end_deployments_on_deadline,
         "interval",
-        args=[services],
+        args=[services.ledger, settings],
+        kwargs={"caught_up": services.statistics},
         seconds=EVERY_SECONDS,
         id="deployments:deadlines",
         max_instances=1,
