@@ -52,6 +52,7 @@ class Policy:
     notice_before_window: bool = True
     under_18_justification_length: int = 80
     title: str = ""
+    compliance_check_categories: tuple[str, ...] = ("subject_to_court_order",)
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -107,6 +108,12 @@ class Policy:
                     watchlist.get("under_18_justification_length", 80)
                 ),
                 title=str(data.get("title", "")),
+                compliance_check_categories=tuple(
+                    str(c)
+                    for c in data.get("outcomes", {}).get(
+                        "compliance_check_categories", ("subject_to_court_order",)
+                    )
+                ),
             )
         except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise InvalidInput(f"the policy file is incomplete or malformed: {exc}") from exc
@@ -162,6 +169,15 @@ class Policy:
             raise PolicyViolation(
                 f"category {category} needs a rationale of at least {needed} characters "
                 f"under policy {self.version}"
+            )
+
+    def check_outcome_fits(self, category: str, outcome_type: str) -> None:
+        """An outcome must fit who the person on the watchlist was."""
+        if outcome_type == "compliance_check" and category not in self.compliance_check_categories:
+            raise PolicyViolation(
+                f"a compliance check belongs to someone on the watchlist as "
+                f"{' or '.join(self.compliance_check_categories)}; this alert's entry is "
+                f"{category} under policy {self.version}"
             )
 
     def check_location_type(self, location_type: str) -> None:

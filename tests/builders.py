@@ -79,8 +79,10 @@ def authorised(ledger: CaseLedger) -> UUID:
     return deployment
 
 
-def reviewed(ledger: CaseLedger, entries: int = 2) -> tuple[UUID, list[UUID]]:
+def reviewed(
+    ledger: CaseLedger, entries: int = 2, category: str = "wanted_by_courts"
+) -> tuple[UUID, list[UUID]]:
     deployment = authorised(ledger)
-    ids = [ledger.enrol(COMPILER, deployment, subject(i)) for i in range(entries)]
+    ids = [ledger.enrol(COMPILER, deployment, subject(i, category)) for i in range(entries)]
     ledger.review_watchlist(AO, deployment, confirmed_count=entries, not_excessive=True)
     return deployment, ids

@@ -144,7 +144,11 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
     )
     ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", urgent=True, **AUTHORITY)
     ledger.confirm_urgent_authority(AO, deployment, "WRITTEN-1")
-    entries = [ledger.enrol(COMPILER, deployment, subject(i)) for i in range(3)]
+    # The alert falls on someone subject to a court order: arrest and compliance check fit.
+    entries = [
+        ledger.enrol(COMPILER, deployment, subject(i, category="subject_to_court_order"))
+        for i in range(3)
+    ]
     ledger.withdraw_entry(COMPILER, entries[2], "no longer wanted")
     ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True, note="ok")
     threshold = ledger.deployment(deployment).threshold

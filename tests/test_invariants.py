@@ -66,8 +66,10 @@ def refused(
     assert event_count(ledger) == before, "a refused command must write nothing"
 
 
-def live(ledger: CaseLedger, clock: Clock, entries: int = 2) -> tuple[UUID, list[UUID]]:
-    deployment, ids = reviewed(ledger, entries)
+def live(
+    ledger: CaseLedger, clock: Clock, entries: int = 2, category: str = "wanted_by_courts"
+) -> tuple[UUID, list[UUID]]:
+    deployment, ids = reviewed(ledger, entries, category)
     clock.advance(hours=3)  # 11:00, inside the 10:00-17:00 window
     ledger.start_deployment(OPERATOR, deployment)
     return deployment, ids

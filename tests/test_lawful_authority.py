@@ -21,16 +21,26 @@ from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.cli import main as lfr
 from lfr_ledger.api.deadlines import end_deployments_on_deadline
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import Outcome
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.deployment import DeploymentTopic, EndReason
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition, PolicyViolation
 from lfr_ledger.domain.policy import Policy
-from lfr_ledger.domain.values import Decision, DeploymentStatus, Location, PublicNotice
+from lfr_ledger.domain.values import (
+    ComplianceResult,
+    Confirmation,
+    Decision,
+    DeploymentStatus,
+    Location,
+    OutcomeType,
+    PublicNotice,
+)
 from tests.builders import (
     ADMIN,
     AO,
     AUTHORITY,
     COMPILER,
+    OFFICER,
     OPERATOR,
     PLANNER,
     WINDOW_END,
@@ -40,7 +50,7 @@ from tests.builders import (
     subject,
 )
 from tests.conftest import Clock
-from tests.test_invariants import event_count, refused, send_alert
+from tests.test_invariants import event_count, live, refused, send_alert
 
 # --- what the authority states ----------------------------------------------------------------
 
@@ -467,3 +477,37 @@ def test_lfr_deployments_end_due_ends_what_the_server_would(
         assert json.loads(capsys.readouterr().out) == {"ended": {str(due): "window_closed"}}
         assert lfr(["deployments", "end-due"]) == 0
         assert "no deployment was past its deadline" in capsys.readouterr().out
+
+
+# --- outcomes fit the person -----------------------------------------------------------------
+
+
+def test_a_compliance_check_fits_only_someone_subject_to_an_order(
+    ledger: CaseLedger, clock: Clock
+) -> None:
+    deployment, wanted = reviewed_live(ledger, clock, "wanted_by_courts")
+    alert = send_alert(ledger, deployment, wanted[0], clock)
+    ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "likeness confirmed on screen")
+    ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.CONFIRMED)
+    check = Outcome(
+        OutcomeType.COMPLIANCE_CHECK, conditions=("curfew",), result=ComplianceResult.COMPLIED
+    )
+    with refused(ledger, PolicyViolation, "compliance check belongs to .*subject_to_court_order"):
+        ledger.record_outcome(OFFICER, alert, check)
+    ledger.record_outcome(OFFICER, alert, Outcome(OutcomeType.ARREST, offences=("warrant",)))
+
+
+def test_which_categories_a_compliance_check_fits_is_the_policys(ledger: CaseLedger) -> None:
+    text = Policy.load().text.replace(
+        'compliance_check_categories = ["subject_to_court_order"]',
+        'compliance_check_categories = ["subject_to_court_order", "wanted_by_courts"]',
+    )
+    wider = Policy.parse(text)
+    wider.check_outcome_fits("wanted_by_courts", "compliance_check")
+    with pytest.raises(PolicyViolation):
+        Policy.load().check_outcome_fits("wanted_by_courts", "compliance_check")
+    Policy.load().check_outcome_fits("wanted_by_courts", "arrest")
+
+
+def reviewed_live(ledger: CaseLedger, clock: Clock, category: str) -> tuple[UUID, list[UUID]]:
+    return live(ledger, clock, entries=1, category=category)

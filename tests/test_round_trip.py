@@ -54,7 +54,8 @@ def every_topic() -> set[str]:
 
 
 def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
-    live_id, entries = live(ledger, clock, entries=2)
+    # Subject to a court order: both an arrest (for a breach) and a compliance check fit.
+    live_id, entries = live(ledger, clock, entries=2, category="subject_to_court_order")
     ledger.change_threshold(AO, live_id, 0.6, "fewer false alerts in a busy street")
     ledger.pause_deployment(OPERATOR, live_id, "van moved")
     ledger.resume_deployment(OPERATOR, live_id)

@@ -199,6 +199,8 @@ class AlertCommands(LedgerBase):
             alert.record_outcome(
                 outcome=outcome, actor=actor, occurred_at=occurred_at or now, recorded_at=now
             )
+            # After the alert's own rules (a match first, then an outcome that fits the entry).
+            self.policy.check_outcome_fits(alert.category, outcome.type)
             self._commit(alert)
 
     @staticmethod
