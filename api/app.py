@@ -24,6 +24,7 @@ from lfr_ledger.api.body_guard import BodyGuardMiddleware
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.controllers.alerts import AlertController
 from lfr_ledger.api.controllers.audit import AuditController
+from lfr_ledger.api.controllers.deployment_lists import list_deployments
 from lfr_ledger.api.controllers.deployments import DeploymentController
 from lfr_ledger.api.controllers.deps import DEPENDENCIES, Services
 from lfr_ledger.api.controllers.health import HealthController
@@ -33,6 +34,7 @@ from lfr_ledger.api.controllers.oversight import OversightController
 from lfr_ledger.api.controllers.policy import PolicyController
 from lfr_ledger.api.controllers.publication import PublicationController
 from lfr_ledger.api.controllers.retention import RetentionController
+from lfr_ledger.api.controllers.scores import ScoresController
 from lfr_ledger.api.controllers.watchlist import WatchlistController
 from lfr_ledger.api.guards import check_table_covers, role_guard
 from lfr_ledger.api.idempotency import IdempotencyMiddleware
@@ -123,6 +125,8 @@ def create_app(
             PublicationController,
             RetentionController,
             OversightController,
+            list_deployments,
+            ScoresController,
         ],
         dependencies=DEPENDENCIES,
         guards=[role_guard],

@@ -40,6 +40,9 @@ ACCESS: dict[str, frozenset[Role]] = {
     # operations
     "POST /operations": frozenset({P}),
     "GET /operations/{operation_id}/summary": frozenset({P, AO, OV, AN}),
+    "GET /operations": frozenset({P, AO, OV, AN}),
+    "GET /deployments": frozenset({P, WM, AO, OP, OF, OV}),
+    "GET /deployments/{deployment_id}/scores": frozenset({P, AO, OV, AN}),
     # deployments: planning and authority
     "POST /deployments": frozenset({P}),
     "GET /deployments/{deployment_id}": frozenset({P, WM, AO, OP, OF, OV}),
@@ -84,6 +87,10 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /subject-access": frozenset({OV}),
     "GET /oversight/equality": frozenset({OV}),
     "GET /oversight/access-review": frozenset({OV}),
+    # oversight: the disclosure log (AO records what it hands to the CPS, say) and bundles
+    "POST /oversight/disclosures": frozenset({AO, OV}),
+    "GET /audit/disclosures": frozenset({OV}),
+    "GET /oversight/bundles/{deployment_id}": frozenset({OV}),
 }
 
 # Routes whose responses carry personal data: a stated purpose is required and every read is
@@ -94,6 +101,7 @@ PERSONAL_DATA: frozenset[str] = frozenset(
         "GET /deployments/{deployment_id}/history",
         "GET /subject-access",
         "GET /oversight/equality",
+        "GET /oversight/bundles/{deployment_id}",
     }
 )
 

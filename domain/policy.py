@@ -53,6 +53,8 @@ class Policy:
     under_18_justification_length: int = 80
     title: str = ""
     compliance_check_categories: tuple[str, ...] = ("subject_to_court_order",)
+    # How long a consultation's purpose and a disclosure's recipient and record stay readable.
+    access_log_years: int = 6
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -82,6 +84,7 @@ class Policy:
                 models=models,
                 watchlist_hours_after_end=int(retention["watchlist_hours_after_end"]),
                 alert_image_days=int(retention["alert_image_days"]),
+                access_log_years=int(retention.get("access_log_years", 6)),
                 forbidden_pairs=tuple(
                     (str(a), str(b)) for a, b in data["separation"]["forbidden_pairs"]
                 ),
@@ -120,6 +123,8 @@ class Policy:
         for rank in (policy.minimum_rank, policy.urgent_minimum_rank):
             if rank not in RANKS:
                 raise InvalidInput(f"the policy names an unknown rank {rank!r}")
+        if policy.access_log_years < 1:
+            raise InvalidInput("retention.access_log_years must be at least 1")
         if policy.default_model not in policy.models:
             raise InvalidInput(
                 f"the policy's default model {policy.default_model!r} has no thresholds"

@@ -10,7 +10,8 @@ from eventsourcing.domain import Aggregate, event
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.clock import recorded_time
-from lfr_ledger.domain.errors import InvalidInput
+from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
+from lfr_ledger.domain.sealing import is_sealed_text
 
 # Fixed namespace so ids derived from natural keys are the same in every process.
 LFR_NAMESPACE = UUID("6f1c1a52-3c0b-4b8e-9a57-1f2d7c3e9b10")
@@ -145,6 +146,7 @@ class ConsultationTopic:
     breaking stored events; readers of the log filter on these, never on literals."""
 
     RECORDED = "lfr/Consultation.Recorded"
+    PURPOSE_DESTROYED = "lfr/Consultation.PurposeDestroyed"
 
 
 class Consultation(Aggregate):
@@ -165,6 +167,19 @@ class Consultation(Aggregate):
         self.purpose = purpose
         self.actor_id = actor.id
         self.occurred_at = occurred_at
+        self.purpose_destroyed_at: datetime | None = None
+
+    @event("PurposeDestroyed", topic=ConsultationTopic.PURPOSE_DESTROYED)
+    def _purpose_destroyed(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
+        self.purpose_destroyed_at = occurred_at
+
+    def destroy_purpose(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
+        """Records that retention shreds the purpose's key (the access itself stays on record:
+        who read which record, when). Metadata only: the rule, who, when."""
+        if self.purpose_destroyed_at is not None:
+            raise InvalidTransition(f"consultation {self.id}'s purpose was already destroyed")
+        actor.require(Role.ADMIN)
+        self._purpose_destroyed(rule=rule, actor=actor, occurred_at=occurred_at)
 
 
 class DisclosureTopic:
@@ -172,6 +187,7 @@ class DisclosureTopic:
     breaking stored events; readers of the log filter on these, never on literals."""
 
     RECORDED = "lfr/Disclosure.Recorded"
+    CONTENT_DESTROYED = "lfr/Disclosure.ContentDestroyed"
 
 
 class Disclosure(Aggregate):
@@ -185,13 +201,43 @@ class Disclosure(Aggregate):
 
     @event("Recorded", topic=DisclosureTopic.RECORDED)
     def __init__(
-        self, *, recipient: str, record: str, legal_basis: str, actor: Actor, occurred_at: datetime
+        self,
+        *,
+        id: UUID,
+        recipient: str,
+        record: str,
+        legal_basis: str,
+        actor: Actor,
+        occurred_at: datetime,
     ) -> None:
+        # `recipient` and `record` are sealed under the disclosure's own key (`reveal_text`);
+        # disclosures recorded before sealing hold them in clear, and keep them so.
         self.recipient = recipient
         self.record = record
         self.legal_basis = legal_basis
         self.actor_id = actor.id
         self.occurred_at = occurred_at
+        self.content_destroyed_at: datetime | None = None
+
+    @property
+    def sealed(self) -> bool:
+        return is_sealed_text(self.recipient) or is_sealed_text(self.record)
+
+    @event("ContentDestroyed", topic=DisclosureTopic.CONTENT_DESTROYED)
+    def _content_destroyed(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
+        self.content_destroyed_at = occurred_at
+
+    def destroy_content(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
+        """Records that retention shreds the key of the recipient and record text; the
+        disclosure itself (who, when, on which legal basis) stays on record."""
+        if self.content_destroyed_at is not None:
+            raise InvalidTransition(f"disclosure {self.id}'s content was already destroyed")
+        if not self.sealed:
+            raise InvalidTransition(
+                f"disclosure {self.id} was recorded before sealing: its text cannot be erased"
+            )
+        actor.require(Role.ADMIN)
+        self._content_destroyed(rule=rule, actor=actor, occurred_at=occurred_at)
 
 
 # Records whose first event names their deployment in a field (`deployment_id`) instead of

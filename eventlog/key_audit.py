@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from lfr_ledger.domain.alert import AlertTopic
-from lfr_ledger.domain.records import ConsultationTopic
+from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
 from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from lfr_ledger.eventlog.reader import notifications
@@ -36,6 +36,9 @@ _TOPICS = (
     AlertTopic.LEGAL_HOLD_PLACED,
     AlertTopic.LEGAL_HOLD_RELEASED,
     ConsultationTopic.RECORDED,
+    ConsultationTopic.PURPOSE_DESTROYED,
+    DisclosureTopic.RECORDED,
+    DisclosureTopic.CONTENT_DESTROYED,
 )
 _NOTES_TOPICS = (
     AlertTopic.ADJUDICATED,
@@ -86,6 +89,15 @@ def missing_keys(ledger: CaseLedger) -> list[MissingKey]:
             expected[key] = MissingKey(key, record, "perceived characteristics of alert", n.id)
         elif n.topic == ConsultationTopic.RECORDED and is_sealed_text(event.purpose):
             expected[record] = MissingKey(record, record, "stated purpose of consultation", n.id)
+        elif n.topic == DisclosureTopic.RECORDED and (
+            is_sealed_text(event.recipient) or is_sealed_text(event.record)
+        ):
+            expected[record] = MissingKey(
+                record, record, "recipient and record of disclosure", n.id
+            )
+        elif n.topic in (ConsultationTopic.PURPOSE_DESTROYED, DisclosureTopic.CONTENT_DESTROYED):
+            # The access log's own retention (`retention.access_log_years`) shredded it.
+            expected.pop(record, None)
         elif n.topic in _NOTES_TOPICS and _carries_sealed_text(event):
             key = ledger.notes_key_id(record)
             expected.setdefault(key, MissingKey(key, record, "notes of alert", n.id))

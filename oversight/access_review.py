@@ -62,28 +62,34 @@ def access_review(
         who = actor.id if actor is not None else str(event.actor_id)
         if actor_id is not None and who != actor_id:
             continue
-        if record is not None and record not in event.record:
+        consulted = n.topic == ConsultationTopic.RECORDED
+        originator = UUID(str(n.originator_id))
+        # A disclosure's recipient and record are sealed under its own key ("[erased]" once
+        # access-log retention shredded it); a consultation's record is in clear.
+        recipient, what = (
+            (None, event.record)
+            if consulted
+            else ledger.reveal_disclosure(originator, event.recipient, event.record)
+        )
+        if record is not None and record not in what:
             continue
         if start is not None and event.occurred_at < start:
             continue
         if end is not None and event.occurred_at >= end:
             continue
-        consulted = n.topic == ConsultationTopic.RECORDED
         review.records.append(
             AccessRecord(
                 kind="consultation" if consulted else "disclosure",
                 notification_id=n.id,
-                id=UUID(str(n.originator_id)),
+                id=originator,
                 actor_id=who,
                 actor_role=actor.role.value if actor is not None else None,
-                record=event.record,
+                record=what,
                 occurred_at=event.occurred_at,
                 purpose=(
-                    ledger.reveal_text(UUID(str(n.originator_id)), "purpose", event.purpose)
-                    if consulted
-                    else None
+                    ledger.reveal_text(originator, "purpose", event.purpose) if consulted else None
                 ),
-                recipient=None if consulted else event.recipient,
+                recipient=recipient,
                 legal_basis=None if consulted else event.legal_basis,
             )
         )

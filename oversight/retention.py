@@ -9,6 +9,11 @@ Two rules, both with periods from the policy file (`[retention]`):
   composition root hands in (`after_destruction`).
 - `alert_image_days`: an alert's face crop is erased that many days after it was captured,
   unless the alert is under legal hold; a hold released later makes it due at once.
+- `access_log_years`: the access and disclosure logs' own retention. That many years after a
+  consultation, its stated purpose's key is shredded; after a disclosure, the key of its
+  recipient and record text. A `PurposeDestroyed` / `ContentDestroyed` event (rule, who, when)
+  is written first; the record that the access happened stays. Disclosures recorded before
+  sealing hold their text in clear and are reported, never claimed as destroyed.
 
 Destruction is decided from the event log alone, so a run is idempotent: what was destroyed is
 recorded, and a second run finds nothing due. A crash between recording an erasure and shredding
@@ -33,6 +38,8 @@ from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.application import SYSTEM, CaseLedger
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.errors import DomainError
+from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
+from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.values import DeploymentStatus
 from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
@@ -45,6 +52,7 @@ logger = logging.getLogger("lfr.retention")
 
 WATCHLIST_RULE = "retention.watchlist_hours_after_end"
 ALERT_IMAGE_RULE = "retention.alert_image_days"
+ACCESS_LOG_RULE = "retention.access_log_years"
 
 
 def rule_text(rule: str, value: int, policy_version: str) -> str:
@@ -69,6 +77,25 @@ class AlertImagesDue:
     legal_hold: str | None
 
 
+@dataclass(frozen=True)
+class AccessRecordDue:
+    """A consultation or disclosure whose personal content the access-log rule will destroy."""
+
+    kind: str  # "consultation" or "disclosure"
+    record_id: UUID
+    occurred_at: datetime
+    due_at: datetime
+    sealed: bool = True
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    """The same calendar moment `years` later (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
 @dataclass
 class RetentionPlan:
     """What the log says is kept and until when, as of one moment."""
@@ -79,6 +106,14 @@ class RetentionPlan:
     # Deployments whose window closed but that nobody ended: their watchlist cannot be
     # destroyed by rule until an operator ends them, which a person must be told about.
     not_ended: list[UUID] = field(default_factory=list)
+    # The access and disclosure logs' personal content not yet destroyed.
+    access_records: list[AccessRecordDue] = field(default_factory=list)
+
+    def due_access_records(self) -> list[AccessRecordDue]:
+        return [r for r in self.access_records if r.due_at <= self.as_of and r.sealed]
+
+    def unsealed_access_records(self) -> list[AccessRecordDue]:
+        return [r for r in self.access_records if r.due_at <= self.as_of and not r.sealed]
 
     def due_watchlists(self) -> list[WatchlistDue]:
         return [w for w in self.watchlists if w.due_at <= self.as_of]
@@ -118,6 +153,10 @@ class RetentionReport:
     not_ended: list[UUID] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     index_synced: bool = False
+    consultation_purposes_destroyed: list[UUID] = field(default_factory=list)
+    disclosure_contents_destroyed: list[UUID] = field(default_factory=list)
+    # Disclosures past the period recorded before sealing: their text is in the log in clear.
+    unsealed_disclosures: list[UUID] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -126,6 +165,8 @@ class RetentionReport:
             or self.entries_destroyed
             or self.alert_images_erased
             or self.keys_shredded_late
+            or self.consultation_purposes_destroyed
+            or self.disclosure_contents_destroyed
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,6 +181,17 @@ class RetentionReport:
             f"{len(self.alert_images_erased)} alert image set(s); "
             f"{len(self.held)} kept under legal hold"
         ]
+        if self.consultation_purposes_destroyed or self.disclosure_contents_destroyed:
+            lines.append(
+                f"access log: {verb} the purpose of "
+                f"{len(self.consultation_purposes_destroyed)} consultation(s) and the recipient "
+                f"and record of {len(self.disclosure_contents_destroyed)} disclosure(s)"
+            )
+        if self.unsealed_disclosures:
+            lines.append(
+                f"access log: {len(self.unsealed_disclosures)} disclosure(s) past the period were "
+                "recorded before sealing; their text stays in the log in clear"
+            )
         if self.keys_shredded_late:
             lines.append(f"shredded {len(self.keys_shredded_late)} key(s) left by an earlier run")
         for deployment_id in self.not_ended:
@@ -189,6 +241,11 @@ class Retention:
     def alert_image_rule(self) -> str:
         p = self.ledger.policy
         return rule_text(ALERT_IMAGE_RULE, p.alert_image_days, p.version)
+
+    @property
+    def access_log_rule(self) -> str:
+        p = self.ledger.policy
+        return rule_text(ACCESS_LOG_RULE, p.access_log_years, p.version)
 
     # --- deciding ---------------------------------------------------------------------------
 
@@ -254,6 +311,7 @@ class Retention:
                 )
             )
         plan.not_ended = self._not_ended(now, finished)
+        plan.access_records = self._access_records()
         return plan
 
     def _not_ended(self, now: datetime, finished: dict[UUID, datetime]) -> list[UUID]:
@@ -279,6 +337,10 @@ class Retention:
             for w in plan.due_watchlists():
                 if dry_run:
                     report.watchlists_destroyed.append(w.deployment_id)
+                    # What the destruction would take: every entry the deployment holds.
+                    report.entries_destroyed.extend(
+                        self.ledger.deployment(w.deployment_id).entry_ids
+                    )
                     continue
                 self._destroy_watchlist(w.deployment_id, report)
             for a in plan.due_alert_images():
@@ -286,8 +348,10 @@ class Retention:
                     report.alert_images_erased.append(a.alert_id)
                     continue
                 self._erase_alert_images(a.alert_id, report)
+            self._apply_access_log_rule(plan, report, dry_run=dry_run)
             if not dry_run:
                 self._shred_leftovers(report)
+                self._shred_access_log_leftovers(report)
                 self._after_shredding(report)
             return report
 
@@ -346,6 +410,78 @@ class Retention:
                     continue
                 if vault.has_key(key_id) and vault.shred(key_id):
                     report.keys_shredded_late.append(key_id)
+
+    # --- the access and disclosure logs' own retention --------------------------------------
+
+    def _access_records(self) -> list[AccessRecordDue]:
+        """Consultations and disclosures whose personal content is still kept, with when the
+        access-log rule makes it due."""
+        years = self.ledger.policy.access_log_years
+        decode = self.ledger.mapper.to_domain_event
+        recorded: dict[UUID, AccessRecordDue] = {}
+        destroyed: set[UUID] = set()
+        for n in notifications(
+            self.ledger.recorder,
+            [
+                ConsultationTopic.RECORDED,
+                ConsultationTopic.PURPOSE_DESTROYED,
+                DisclosureTopic.RECORDED,
+                DisclosureTopic.CONTENT_DESTROYED,
+            ],
+        ):
+            originator = UUID(str(n.originator_id))
+            if n.topic in (ConsultationTopic.PURPOSE_DESTROYED, DisclosureTopic.CONTENT_DESTROYED):
+                destroyed.add(originator)
+                continue
+            event: Any = decode(n)
+            consulted = n.topic == ConsultationTopic.RECORDED
+            recorded[originator] = AccessRecordDue(
+                kind="consultation" if consulted else "disclosure",
+                record_id=originator,
+                occurred_at=event.occurred_at,
+                due_at=add_years(event.occurred_at, years),
+                sealed=consulted or any(is_sealed_text(v) for v in (event.recipient, event.record)),
+            )
+        return [r for i, r in recorded.items() if i not in destroyed]
+
+    def _apply_access_log_rule(
+        self, plan: RetentionPlan, report: RetentionReport, *, dry_run: bool
+    ) -> None:
+        report.unsealed_disclosures = [r.record_id for r in plan.unsealed_access_records()]
+        for r in plan.due_access_records():
+            done = (
+                report.consultation_purposes_destroyed
+                if r.kind == "consultation"
+                else report.disclosure_contents_destroyed
+            )
+            if dry_run:
+                done.append(r.record_id)
+                continue
+            try:
+                if r.kind == "consultation":
+                    self.ledger.destroy_consultation_purpose(
+                        r.record_id, rule=self.access_log_rule, actor=self.actor
+                    )
+                else:
+                    self.ledger.destroy_disclosure_content(
+                        r.record_id, rule=self.access_log_rule, actor=self.actor
+                    )
+            except DomainError as e:
+                report.failures.append(f"{r.kind} {r.record_id}: {e.detail}")
+                continue
+            done.append(r.record_id)
+
+    def _shred_access_log_leftovers(self, report: RetentionReport) -> None:
+        """Access-log keys whose destruction is recorded but which survived a crash."""
+        vault = self.ledger.vault
+        this_run = {*report.consultation_purposes_destroyed, *report.disclosure_contents_destroyed}
+        for n in notifications(
+            self.ledger.recorder,
+            [ConsultationTopic.PURPOSE_DESTROYED, DisclosureTopic.CONTENT_DESTROYED],
+        ):
+            key_id = UUID(str(n.originator_id))
+            if key_id not in this_run and vault.has_key(key_id) and vault.shred(key_id):
+                report.keys_shredded_late.append(key_id)
 
     def _after_shredding(self, report: RetentionReport) -> None:
         if not report.changed:

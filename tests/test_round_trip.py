@@ -104,10 +104,12 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     clock.advance(hours=ledger.policy.urgent_confirmation_hours + 1)
     assert ledger.end_on_deadline(lapsing)
     ledger.close_operation(PLANNER, UUID(operation_id))
-    ledger.record_consultation(OVERSIGHT, record=f"alert:{raised}", purpose="audit")
-    ledger.record_disclosure(
+    consulted = ledger.record_consultation(OVERSIGHT, record=f"alert:{raised}", purpose="audit")
+    disclosed = ledger.record_disclosure(
         OVERSIGHT, recipient="CPS", record=f"alert:{raised}", legal_basis="s.35"
     )
+    ledger.destroy_consultation_purpose(consulted, rule="test rule")
+    ledger.destroy_disclosure_content(disclosed, rule="test rule")
 
 
 def assert_same(original: Any, decoded: Any, where: str) -> None:

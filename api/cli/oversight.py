@@ -1,6 +1,7 @@
 """Oversight from the command line: `lfr subject-access`, `lfr equality`, `lfr access-review`,
-and the handlers of `lfr audit export` / `lfr audit verify-bundle` (registered by
-`api/cli/audit.py` through `register_audit_subcommands`).
+`lfr disclose` (log a disclosure made outside the system), and the handlers of
+`lfr audit export` / `lfr audit verify-bundle` (registered by `api/cli/audit.py` through
+`register_audit_subcommands`).
 
 Every command that reads personal data logs the read (a consultation, with the stated purpose);
 every command that writes personal data out of the system logs a disclosure (recipient, what).
@@ -128,6 +129,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     review.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
     review.add_argument("--json", action="store_true", help="print the records as JSON")
     review.set_defaults(handler=access_review_handler)
+
+    disclose = subparsers.add_parser(
+        "disclose",
+        help="log a disclosure of personal data made outside the system (recipient sealed)",
+        description="Records who received which record and on which legal basis (DPA 2018 "
+        "s.62), as POST /oversight/disclosures does. The recipient and the record are sealed "
+        "under the disclosure's own key and destroyed after retention.access_log_years.",
+    )
+    disclose.add_argument("--recipient", required=True, help="who received it")
+    disclose.add_argument("--record", required=True, help="what was disclosed (e.g. alert:<id>)")
+    disclose.add_argument("--legal-basis", required=True, help="why it was lawful to disclose")
+    disclose.add_argument(
+        "--as",
+        dest="role",
+        choices=["oversight", "authorising_officer"],
+        default="oversight",
+        help="the role of the one who disclosed (default: %(default)s)",
+    )
+    _actor_option(disclose)
+    disclose.set_defaults(handler=disclose_handler)
 
 
 def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -356,4 +377,20 @@ def access_review_handler(args: argparse.Namespace) -> int:
         print(f"{r.occurred_at.isoformat()}  {r.kind:12} {r.actor_id:16} {r.record}  ({what})")
     if review.next_after is not None:
         print(f"… more: --after {review.next_after}")
+    return EXIT_OK
+
+
+def disclose_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.domain.actors import Actor, Role
+    from lfr_ledger.domain.errors import DomainError
+
+    actor = Actor(id=args.actor or f"cli:{getpass.getuser()}", role=Role(args.role))
+    try:
+        with _ledger() as ledger:
+            disclosure_id = ledger.record_disclosure(
+                actor, recipient=args.recipient, record=args.record, legal_basis=args.legal_basis
+            )
+    except DomainError as e:
+        return _error("disclose", str(e))
+    print(f"disclosure {disclosure_id} recorded")
     return EXIT_OK

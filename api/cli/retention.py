@@ -1,5 +1,7 @@
 """`lfr retention run [--as-of TIME] [--dry-run] [--json]`: destroy what the policy no longer
-lets the system keep, by hand or from cron (`oversight/retention.py` decides what is due).
+lets the system keep, by hand or from cron (`oversight/retention.py` decides what is due):
+watchlists, alert images, and the access log's own personal content (consultation purposes,
+disclosure recipients and records older than `retention.access_log_years`).
 
 Exit codes: 0 done (also when nothing was due), 1 some destruction failed, 2 not run.
 """
@@ -31,11 +33,19 @@ def parse_time(text: str) -> datetime:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     parser = subparsers.add_parser(
-        "retention", help="destroy watchlists and alert images the policy no longer lets us keep"
+        "retention",
+        help="destroy watchlists, alert images and old access-log purposes and recipients the "
+        "policy no longer lets us keep",
     )
     commands = parser.add_subparsers(dest="retention_command", required=True, metavar="SUBCOMMAND")
     run = commands.add_parser(
-        "run", help="destroy everything due now (or as of --as-of); idempotent"
+        "run",
+        help="destroy everything due now (or as of --as-of); idempotent",
+        description="Rules (policy file, [retention]): watchlist_hours_after_end, "
+        "alert_image_days (unless under legal hold), access_log_years (a consultation's "
+        "purpose, a disclosure's recipient and record; the record that the access happened "
+        "stays). Each destruction is recorded as an event naming its rule before the key is "
+        "shredded.",
     )
     run.add_argument(
         "--as-of",

@@ -1,11 +1,12 @@
-"""Operations: a planner opens one; its statistics are read back as a summary."""
+"""Operations: a planner opens one; the list of them; its statistics read back as a summary."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from lfr_ledger.api.controllers.deps import (
     ActorDep,
@@ -15,9 +16,12 @@ from lfr_ledger.api.controllers.deps import (
 )
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.common import Created
-from lfr_ledger.api.schemas.operations import OperationIn
+from lfr_ledger.api.schemas.operations import OperationIn, OperationList
 from lfr_ledger.api.schemas.statistics import OperationSummary
 from lfr_ledger.domain.errors import NotFound
+
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many rows")]
+Offset = Annotated[int, QueryParameter(ge=0, le=2**31, description="skip this many rows")]
 
 
 class OperationController(Controller):
@@ -41,6 +45,22 @@ class OperationController(Controller):
             actor, name=data.name, force=data.force, purpose=data.purpose
         )
         return Created(id=operation_id)
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="Operations, oldest first: name, force, open or closed, deployment count",
+        description="Paged with `limit` and `offset`; `next_offset` is null on the last page. "
+        "From the read models: no personal data.",
+        responses=problem_spec(400, 401, 403, 503),
+    )
+    def list_operations(
+        self, services: ServicesDep, limit: Limit = 100, offset: Offset = 0
+    ) -> OperationList:
+        from lfr_ledger.projections.lists import ListReader
+
+        services.statistics()  # catches the views up, so a client reads its own writes
+        return ListReader(services.settings).operations(limit=limit, offset=offset)
 
     @get(
         "/{operation_id:uuid}/summary",

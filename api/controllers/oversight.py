@@ -1,37 +1,62 @@
-"""Oversight reads: subject access, equality monitoring and the access review."""
+"""Oversight: subject access, equality monitoring, the access review, disclosures recorded and
+listed, and a deployment's signed bundle as a download."""
 
 from __future__ import annotations
 
+import io
 import re
+import tempfile
+import zipfile
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get
-from litestar.params import QueryParameter
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from lfr_ledger.api.controllers.deps import (
     ActorDep,
+    IdempotencyKey,
     LedgerDep,
     PurposeHeader,
     PurposeQuery,
+    ServicesDep,
     require_purpose,
 )
 from lfr_ledger.api.problems import ProblemException, problem_spec
 from lfr_ledger.api.schemas.base import AwareDateTime
-from lfr_ledger.api.schemas.oversight import AccessReview, Equality, SubjectAccess
+from lfr_ledger.api.schemas.common import Created
+from lfr_ledger.api.schemas.oversight import (
+    AccessReview,
+    DisclosureIn,
+    DisclosureOut,
+    Disclosures,
+    Equality,
+    SubjectAccess,
+)
 from lfr_ledger.domain.actors import Role
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput
+from lfr_ledger.domain.records import DisclosureTopic
+
+# A bundle over HTTP is given to the oversight body that asks for it, on this basis.
+BUNDLE_LEGAL_BASIS = "oversight of law enforcement processing (DPA 2018 Part 3)"
 
 # What api/guards.py needs for these routes (kept here for the tests until it lists them).
 ACCESS_ROWS: dict[str, frozenset[Role]] = {
     "GET /subject-access": frozenset({Role.OVERSIGHT}),
     "GET /oversight/equality": frozenset({Role.OVERSIGHT}),
     "GET /oversight/access-review": frozenset({Role.OVERSIGHT}),
+    "POST /oversight/disclosures": frozenset({Role.AUTHORISING_OFFICER, Role.OVERSIGHT}),
+    "GET /audit/disclosures": frozenset({Role.OVERSIGHT}),
+    "GET /oversight/bundles/{deployment_id}": frozenset({Role.OVERSIGHT}),
 }
-PERSONAL_DATA_ROUTES = frozenset({"GET /subject-access", "GET /oversight/equality"})
+PERSONAL_DATA_ROUTES = frozenset(
+    {"GET /subject-access", "GET /oversight/equality", "GET /oversight/bundles/{deployment_id}"}
+)
 
 From = Annotated[
     AwareDateTime | None,
@@ -173,3 +198,133 @@ class OversightController(Controller):
             limit=limit,
         )
         return msgspec.convert(review, AccessReview, from_attributes=True)
+
+    # --- disclosures --------------------------------------------------------------------------
+
+    @post(
+        "/oversight/disclosures",
+        sync_to_thread=True,
+        summary="Record a disclosure: personal data given outside the system (AO, oversight)",
+        description="Who received which record, on which legal basis (DPA 2018 Part 3 s.62). "
+        "The recipient and the record are sealed in the log under the disclosure's own key "
+        "and erased after `retention.access_log_years`; the fact of the disclosure stays.",
+        responses=problem_spec(400, 401, 403, 409, 422),
+    )
+    def record_disclosure(
+        self,
+        data: JSONBody[DisclosureIn],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Created:
+        disclosure_id = ledger.record_disclosure(
+            actor, recipient=data.recipient, record=data.record, legal_basis=data.legal_basis
+        )
+        return Created(id=disclosure_id)
+
+    @get(
+        "/audit/disclosures",
+        sync_to_thread=True,
+        summary="The disclosure log: who gave which personal data to whom, and why (oversight)",
+        description='Recipient and record read "[erased]" once access-log retention '
+        "destroyed them. Paged by notification id: pass `next_after` as `after`.",
+        responses=problem_spec(400, 401, 403),
+    )
+    def disclosures(
+        self,
+        ledger: LedgerDep,
+        after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> Disclosures:
+        batch = ledger.recorder.select_notifications(
+            after, limit, topics=[DisclosureTopic.RECORDED], inclusive_of_start=False
+        )
+        items = []
+        for n in batch:
+            disclosure_id = UUID(str(n.originator_id))
+            disclosure = ledger.disclosure(disclosure_id)
+            recipient, record = ledger.reveal_disclosure(
+                disclosure_id, disclosure.recipient, disclosure.record
+            )
+            items.append(
+                DisclosureOut(
+                    notification_id=n.id,
+                    id=disclosure_id,
+                    recipient=recipient,
+                    record=record,
+                    legal_basis=disclosure.legal_basis,
+                    actor_id=disclosure.actor_id,
+                    occurred_at=disclosure.occurred_at,
+                    content_destroyed_at=disclosure.content_destroyed_at,
+                )
+            )
+        return Disclosures(
+            disclosures=items, next_after=batch[-1].id if len(batch) == limit else None
+        )
+
+    # --- bundles ------------------------------------------------------------------------------
+
+    @get(
+        "/oversight/bundles/{deployment_id:uuid}",
+        sync_to_thread=True,
+        media_type="application/zip",
+        summary="A deployment's signed oversight bundle, as a zip (oversight; purpose required, "
+        "logged)",
+        description="The bundle `lfr audit export --deployment` writes (events.jsonl, "
+        "chain.jsonl, checkpoint.json, public_key.pem, manifest.json) in one zip file; "
+        "`lfr audit verify-bundle` checks it offline once unzipped. It holds personal data "
+        "(sealed fields as ciphertext, pseudonymous digests, staff numbers of the actors), so "
+        "the read needs a purpose and is logged as a consultation, and the bundle itself as a "
+        "disclosure to the caller.",
+        responses={
+            200: ResponseSpec(
+                data_container=bytes,
+                media_type="application/zip",
+                description="A zip archive of the signed bundle",
+            ),
+            **problem_spec(400, 401, 403, 404, 409),
+        },
+    )
+    def bundle(
+        self,
+        deployment_id: FromPath[UUID],
+        ledger: LedgerDep,
+        services: ServicesDep,
+        actor: ActorDep,
+        x_purpose: PurposeHeader = None,
+        purpose: PurposeQuery = None,
+    ) -> Response[bytes]:
+        from lfr_ledger.eventlog.checkpoint_signature import CheckpointError
+        from lfr_ledger.oversight.bundles.format import BundleError
+        from lfr_ledger.oversight.bundles.write import export_bundle
+
+        stated = require_purpose(x_purpose, purpose)
+        ledger.deployment(deployment_id)  # 404 for an unknown deployment
+        ledger.record_consultation(
+            actor, record=f"oversight_bundle:deployment:{deployment_id}", purpose=stated
+        )
+        with tempfile.TemporaryDirectory(prefix="lfr-bundle-") as tmp:
+            out = Path(tmp) / "bundle"
+            try:
+                export_bundle(
+                    ledger,
+                    services.settings,
+                    out,
+                    actor=actor,
+                    recipient=actor.id,
+                    legal_basis=BUNDLE_LEGAL_BASIS,
+                    deployment_id=deployment_id,
+                )
+            except (CheckpointError, BundleError) as refused:
+                raise ProblemException(
+                    409, "bundle-refused", "The bundle could not be made", str(refused)
+                ) from None
+            archive = io.BytesIO()
+            with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+                for path in sorted(out.iterdir()):
+                    zipped.write(path, arcname=f"bundle-{deployment_id}/{path.name}")
+        return Response(
+            content=archive.getvalue(),
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="bundle-{deployment_id}.zip"'},
+        )

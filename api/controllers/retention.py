@@ -91,8 +91,10 @@ class RetentionController(Controller):
         status_code=200,
         sync_to_thread=True,
         summary="Destroy everything the retention policy says is due now (admin)",
-        description="Watchlists of deployments ended longer ago than the policy allows, and "
-        "alert images older than the alert period unless under legal hold: keys shredded, "
+        description="Watchlists of deployments ended longer ago than the policy allows, "
+        "alert images older than the alert period unless under legal hold, and the purposes of "
+        "consultations and recipients of disclosures older than the access-log period: keys "
+        "shredded, "
         "index rows deleted, metadata-only erasure events written. Idempotent. With "
         "`dry_run=true` it only reports what is due. The time is the server's: retention "
         "never runs ahead of it.",
@@ -128,4 +130,7 @@ class RetentionController(Controller):
             not_ended=report.not_ended,
             failures=report.failures,
             index_synced=report.index_synced,
+            consultation_purposes_destroyed=report.consultation_purposes_destroyed,
+            disclosure_contents_destroyed=report.disclosure_contents_destroyed,
+            unsealed_disclosures=report.unsealed_disclosures,
         )

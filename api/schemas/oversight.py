@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from lfr_ledger.api.schemas.base import Reply
+from lfr_ledger.api.schemas.base import Reply, ShortText, Struct
+from lfr_ledger.projections.summaries import ScoreDistribution, ThresholdSensitivity
 
 
 class AlertFinding(Reply):
@@ -102,3 +103,44 @@ class AccessRecord(Reply):
 class AccessReview(Reply):
     records: list[AccessRecord]
     next_after: int | None
+
+
+# --- disclosures (DPA 2018 s.62: personal data given to someone outside the system) -----------
+
+
+class DisclosureIn(Struct):
+    """`recipient` and `record` are sealed in the log under the disclosure's own key (erased
+    after `retention.access_log_years`); the legal basis stays in clear."""
+
+    recipient: ShortText
+    record: ShortText
+    legal_basis: ShortText
+
+
+class DisclosureOut(Reply):
+    """`recipient` and `record` read "[erased]" once access-log retention destroyed them."""
+
+    notification_id: int
+    id: UUID
+    recipient: str
+    record: str
+    legal_basis: str
+    actor_id: str
+    occurred_at: datetime
+    content_destroyed_at: datetime | None
+
+
+class Disclosures(Reply):
+    disclosures: list[DisclosureOut]
+    next_after: int | None
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+
+class Scores(Reply):
+    """`lfr stats scores` over HTTP: alerts per similarity bin and what a higher threshold
+    would have kept and lost. From the views: no personal data."""
+
+    distribution: ScoreDistribution
+    sensitivity: ThresholdSensitivity

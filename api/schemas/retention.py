@@ -37,3 +37,7 @@ class RetentionRun(Reply):
     not_ended: list[UUID]
     failures: list[str]
     index_synced: bool
+    # The access and disclosure logs' own retention (`retention.access_log_years`).
+    consultation_purposes_destroyed: list[UUID]
+    disclosure_contents_destroyed: list[UUID]
+    unsealed_disclosures: list[UUID]
