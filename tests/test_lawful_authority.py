@@ -511,3 +511,35 @@ def test_which_categories_a_compliance_check_fits_is_the_policys(ledger: CaseLed
 
 def reviewed_live(ledger: CaseLedger, clock: Clock, category: str) -> tuple[UUID, list[UUID]]:
     return live(ledger, clock, entries=1, category=category)
+
+
+def test_lfr_lists_pending_authorisations_and_operations(
+    settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = build_ledger(settings, clock=clock)
+    try:
+        pending = proposed(ledger)
+        decided, _ = urgent(ledger, clock)
+    finally:
+        ledger.close()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in cli_env(settings).items():
+            mp.setenv(name, value)
+        assert lfr(["deployments", "list", "--status", "proposed", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert [d["deployment_id"] for d in listed] == [str(pending)]
+        assert lfr(["deployments", "list"]) == 0
+        text = capsys.readouterr().out
+        assert str(pending) in text and str(decided) in text and "authorised" in text
+        assert lfr(["operations", "list", "--json"]) == 0
+        operations = json.loads(capsys.readouterr().out)
+        assert sorted(o["deployment_count"] for o in operations) == [1, 1]
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    env = {"LFR_DATA_DIR": str(settings.data_dir)}
+    if settings.database_url:
+        env["LFR_DATABASE_URL"] = settings.database_url
+    if settings.postgres_schema:
+        env["LFR_POSTGRES_SCHEMA"] = settings.postgres_schema
+    return env

@@ -1,14 +1,21 @@
-"""`lfr deployments end-due [--json]`: end every deployment whose window closed or whose urgent
-authority lapsed, once (`lfr serve` does it every 30 s; this is for a node that runs jobs from
-cron, or to see at once what the server would do).
+"""`lfr deployments list [--status S] [--operation ID] [--json]`, `lfr operations list [--json]`
+(the lists `GET /deployments` and `GET /operations` give; no personal data), and `lfr deployments
+end-due [--json]`: end every deployment whose window closed or whose urgent authority lapsed,
+once (`lfr serve` does it every 30 s; this is for a node that runs jobs from cron, or to see at
+once what the server would do).
 
-Exit codes: 0 done (also when nothing was due).
+Exit codes: 0 done (also when nothing was due or listed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from lfr_ledger.projections.lists import ListReader
 
 EXIT_OK = 0
 
@@ -29,6 +36,88 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     end_due.add_argument("--json", action="store_true", help="print the ended ids as JSON")
     end_due.set_defaults(handler=end_due_handler)
+    listing = commands.add_parser(
+        "list", help="deployments: window, place and state (pending authorisations: --status)"
+    )
+    listing.add_argument(
+        "--status",
+        choices=["proposed", "authorised", "refused", "live", "paused", "ended"],
+        help="only deployments in this state (proposed: awaiting an authorising officer)",
+    )
+    listing.add_argument("--operation", type=UUID, help="only this operation's deployments")
+    listing.add_argument("--json", action="store_true", help="print the list as JSON")
+    listing.set_defaults(handler=list_handler)
+
+    operations = subparsers.add_parser("operations", help="operations: list them")
+    op_commands = operations.add_subparsers(
+        dest="operations_command", required=True, metavar="SUBCOMMAND"
+    )
+    op_list = op_commands.add_parser("list", help="operations, open and closed")
+    op_list.add_argument("--json", action="store_true", help="print the list as JSON")
+    op_list.set_defaults(handler=operations_handler)
+
+
+def _reader() -> ListReader:
+    from lfr_ledger.config.settings import Settings
+    from lfr_ledger.projections.lists import ListReader
+    from lfr_ledger.projections.runner import catch_up
+
+    settings = Settings.from_env()
+    catch_up(settings)
+    return ListReader(settings)
+
+
+def list_handler(args: argparse.Namespace) -> int:
+    import msgspec
+
+    reader = _reader()
+    rows, offset = [], 0
+    while True:
+        page = reader.deployments(
+            status=args.status,
+            operation_id=str(args.operation) if args.operation else None,
+            limit=500,
+            offset=offset,
+        )
+        rows.extend(page.deployments)
+        if page.next_offset is None:
+            break
+        offset = page.next_offset
+    if args.json:
+        print(msgspec.json.encode(rows).decode())
+        return EXIT_OK
+    if not rows:
+        print("no deployments")
+    for d in rows:
+        print(
+            f"{d.deployment_id}  {d.status:<10} {d.starts_at[:16]} to {d.ends_at[11:16]}  "
+            f"{d.location_name}, {d.town}"
+        )
+    return EXIT_OK
+
+
+def operations_handler(args: argparse.Namespace) -> int:
+    import msgspec
+
+    reader = _reader()
+    rows, offset = [], 0
+    while True:
+        page = reader.operations(limit=500, offset=offset)
+        rows.extend(page.operations)
+        if page.next_offset is None:
+            break
+        offset = page.next_offset
+    if args.json:
+        print(msgspec.json.encode(rows).decode())
+        return EXIT_OK
+    if not rows:
+        print("no operations")
+    for o in rows:
+        print(
+            f"{o.operation_id}  {o.status:<6} {o.deployment_count:3d} deployment(s)  "
+            f"{o.name} ({o.force})"
+        )
+    return EXIT_OK
 
 
 def end_due_handler(args: argparse.Namespace) -> int:
