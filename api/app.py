@@ -24,6 +24,7 @@ from lfr_ledger.api.body_guard import BodyGuardMiddleware
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.controllers.alerts import AlertController
 from lfr_ledger.api.controllers.audit import AuditController
+from lfr_ledger.api.controllers.camera_health import CAMERA_HEALTH_ROUTES
 from lfr_ledger.api.controllers.deployment_lists import list_deployments
 from lfr_ledger.api.controllers.deployments import DeploymentController
 from lfr_ledger.api.controllers.deps import DEPENDENCIES, Services
@@ -32,7 +33,12 @@ from lfr_ledger.api.controllers.metrics import MetricsController
 from lfr_ledger.api.controllers.operations import OperationController
 from lfr_ledger.api.controllers.oversight import OversightController
 from lfr_ledger.api.controllers.policy import PolicyController
-from lfr_ledger.api.controllers.publication import PublicationController
+from lfr_ledger.api.controllers.publication import (
+    BlueWalkPastController,
+    EqualityTrendController,
+    PublicationController,
+    StatisticsController,
+)
 from lfr_ledger.api.controllers.retention import RetentionController
 from lfr_ledger.api.controllers.scores import ScoresController
 from lfr_ledger.api.controllers.watchlist import WatchlistController
@@ -127,6 +133,10 @@ def create_app(
             OversightController,
             list_deployments,
             ScoresController,
+            *CAMERA_HEALTH_ROUTES,
+            StatisticsController,
+            BlueWalkPastController,
+            EqualityTrendController,
         ],
         dependencies=DEPENDENCIES,
         guards=[role_guard],

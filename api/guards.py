@@ -63,6 +63,9 @@ ACCESS: dict[str, frozenset[Role]] = {
     # matcher
     "POST /deployments/{deployment_id}/faces-counted": frozenset({M}),
     "POST /deployments/{deployment_id}/alerts": frozenset({M}),
+    # camera and matcher health (issue 11): heartbeats, each camera's state
+    "POST /deployments/{deployment_id}/heartbeat": frozenset({M}),
+    "GET /deployments/{deployment_id}/cameras": frozenset({AO, OP, OF, OV}),
     # alerts
     "GET /deployments/{deployment_id}/alerts": frozenset({AO, OP, OF, OV}),
     "GET /alerts/stream": frozenset({OP, OF}),
@@ -71,10 +74,21 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /alerts/{alert_id}/outcomes": frozenset({OF}),
     "POST /alerts/{alert_id}/perceived-characteristics": frozenset({OF}),
     "POST /alerts/{alert_id}/close": frozenset({OP, OF}),
+    # human review (issue 11): corrections, the alert's timeline, the images compared
+    "POST /alerts/{alert_id}/adjudication/correction": frozenset({OP, AO}),
+    "POST /alerts/{alert_id}/outcomes/{index}/correction": frozenset({OF}),
+    "GET /alerts/{alert_id}": frozenset({AO, OP, OF, OV}),
+    "GET /alerts/{alert_id}/face-crop": frozenset({OP, OF, AO, OV}),
+    "GET /watchlist/entries/{entry_id}/image": frozenset({WM, AO, OP, OV}),
     # statistics and publication
     "GET /deployments/{deployment_id}/summary": frozenset({P, AO, OV, AN}),
     "GET /publication/deployments": frozenset({OV, AN}),
     "GET /publication/deployments.csv": frozenset({OV, AN}),
+    # analytics (issue 11): figures over a period; blue walk-pasts (for the identification
+    # rate); the equality trend alarm (oversight only, logged: perceived groups)
+    "GET /statistics/period": frozenset({P, AO, OV, AN}),
+    "POST /deployments/{deployment_id}/blue-walk-pasts": frozenset({OP}),
+    "GET /oversight/equality/trend": frozenset({OV}),
     # oversight
     "GET /deployments/{deployment_id}/history": frozenset({OV}),
     "GET /audit/verify": frozenset({OV}),
@@ -98,9 +112,12 @@ ACCESS: dict[str, frozenset[Role]] = {
 PERSONAL_DATA: frozenset[str] = frozenset(
     {
         "GET /watchlist/entries/{entry_id}",
+        "GET /watchlist/entries/{entry_id}/image",
+        "GET /alerts/{alert_id}/face-crop",
         "GET /deployments/{deployment_id}/history",
         "GET /subject-access",
         "GET /oversight/equality",
+        "GET /oversight/equality/trend",
         "GET /oversight/bundles/{deployment_id}",
     }
 )

@@ -27,8 +27,10 @@ from lfr_ledger.domain.application import CaseLedger
 ALERT_TOPICS: tuple[str, ...] = (
     AlertTopic.RAISED,
     AlertTopic.ADJUDICATED,
+    AlertTopic.ADJUDICATION_CORRECTED,
     AlertTopic.ENGAGEMENT_RECORDED,
     AlertTopic.OUTCOME_RECORDED,
+    AlertTopic.OUTCOME_CORRECTED,
     AlertTopic.CLOSED,
     AlertTopic.LEGAL_HOLD_PLACED,
     AlertTopic.LEGAL_HOLD_RELEASED,

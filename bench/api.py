@@ -223,7 +223,11 @@ def main() -> int:
                         load(
                             url,
                             [
-                                ("POST", f"/alerts/{a}/adjudication", {"decision": "match"})
+                                (
+                                    "POST",
+                                    f"/alerts/{a}/adjudication",
+                                    {"decision": "match", "reason": "bench"},
+                                )
                                 for a in batch
                             ],
                             headers,

@@ -82,7 +82,7 @@ class Subject:
                 similarity=0.8,
                 captured_at=self.clock.now,
             )
-            self.ledger.adjudicate(OPERATOR, alert, Decision.MATCH)
+            self.ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "bench")
         self.seconds["alert"] += time.perf_counter() - started
         self.commands["alert"] += 2 * n
 

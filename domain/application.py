@@ -10,12 +10,21 @@ from __future__ import annotations
 from lfr_ledger.domain.commands.access_log import AccessLogCommands
 from lfr_ledger.domain.commands.alerts import AlertCommands
 from lfr_ledger.domain.commands.base import SYSTEM
+from lfr_ledger.domain.commands.blue import BlueWalkPastCommands
+from lfr_ledger.domain.commands.camera_health import CameraHealthCommands
 from lfr_ledger.domain.commands.deployments import DeploymentCommands
 from lfr_ledger.domain.commands.watchlist import Enrolment, RevealedEntry, WatchlistCommands
 
 __all__ = ["SYSTEM", "CaseLedger", "Enrolment", "RevealedEntry"]
 
 
-class CaseLedger(DeploymentCommands, WatchlistCommands, AlertCommands, AccessLogCommands):
+class CaseLedger(
+    DeploymentCommands,
+    WatchlistCommands,
+    AlertCommands,
+    AccessLogCommands,
+    CameraHealthCommands,
+    BlueWalkPastCommands,
+):
     # Named explicitly: the library derives table names and environment prefixes from it.
     name = "lfr"

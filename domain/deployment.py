@@ -39,6 +39,11 @@ class DeploymentTopic:
     ENDED = "lfr/Deployment.Ended"
     POST_DEPLOYMENT_REVIEWED = "lfr/Deployment.PostDeploymentReviewed"
     URGENT_AUTHORITY_LAPSED = "lfr/Deployment.UrgentAuthorityLapsed"
+    # camera health (issue 11)
+    CAMERA_WENT_SILENT = "lfr/Deployment.CameraWentSilent"
+    CAMERA_REPORTING = "lfr/Deployment.CameraReporting"
+    # analytics (issue 11): a consenting test subject walked past a camera
+    BLUE_WALK_PAST_RECORDED = "lfr/Deployment.BlueWalkPastRecorded"
 
 
 class EndReason:
@@ -485,6 +490,7 @@ class Deployment(Aggregate):
     @event("Resumed", topic=DeploymentTopic.RESUMED)
     def _resumed(self, *, actor: Actor, occurred_at: datetime) -> None:
         self.status = S.LIVE
+        self.resumed_at = occurred_at  # camera health: silence counts from here
 
     def end(self, *, undecided_alerts: list[UUID], actor: Actor, occurred_at: datetime) -> None:
         """The operator ends the deployment, once every alert raised on it has its decision:
@@ -578,3 +584,127 @@ class Deployment(Aggregate):
         self, *, findings: str, actor: Actor, occurred_at: datetime
     ) -> None:
         self.post_review_at = occurred_at
+
+    # --- camera health (issue 11) -----------------------------------------------------------
+    # A camera of a live deployment that nothing is heard from (no heartbeat, no face count)
+    # for the policy's bound is recorded silent, once per silence; the next heartbeat from it
+    # records it reporting again. Attributes are read with defaults: deployments recorded
+    # before release 3 hold none.
+
+    @property
+    def silent_cameras(self) -> dict[str, datetime]:
+        """Camera id -> when it was last heard from, for each camera silent now."""
+        silences: dict[str, datetime] = self.__dict__.setdefault("_silent_cameras", {})
+        return silences
+
+    @property
+    def live_since(self) -> datetime | None:
+        """When the deployment last went live (started or resumed)."""
+        resumed: datetime | None = getattr(self, "resumed_at", None)
+        if resumed is not None and (self.started_at is None or resumed > self.started_at):
+            return resumed
+        return self.started_at
+
+    def note_camera_silent(
+        self,
+        *,
+        camera_id: str,
+        last_seen_at: datetime,
+        policy: Policy,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> bool:
+        """Records the camera silent if the deployment is live, the camera is not already
+        silent, and nothing was heard from it for longer than the policy's bound. False when
+        there is nothing to record (so two checkers, or two checks, record one silence)."""
+        if not self.has_camera(camera_id):
+            raise InvalidInput(f"camera {camera_id!r} is not part of deployment {self.id}")
+        if self.status != S.LIVE or camera_id in self.silent_cameras:
+            return False
+        since = self.live_since
+        if since is not None and last_seen_at < since:
+            last_seen_at = since  # a camera owes no report for a time it was not meant to run
+        if occurred_at - last_seen_at <= timedelta(seconds=policy.camera_silent_after_seconds):
+            return False
+        self._camera_went_silent(
+            camera_id=camera_id, last_seen_at=last_seen_at, actor=actor, occurred_at=occurred_at
+        )
+        return True
+
+    @event("CameraWentSilent", topic=DeploymentTopic.CAMERA_WENT_SILENT)
+    def _camera_went_silent(
+        self, *, camera_id: str, last_seen_at: datetime, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.silent_cameras[camera_id] = last_seen_at
+
+    def note_camera_reporting(self, *, camera_id: str, actor: Actor, occurred_at: datetime) -> bool:
+        """Records a silent camera reporting again; False when it was not silent (or the
+        deployment is over: its end closes every silence)."""
+        since = self.silent_cameras.get(camera_id)
+        if since is None or self.status not in (S.LIVE, S.PAUSED):
+            return False
+        self._camera_reporting(
+            camera_id=camera_id, silent_since=since, actor=actor, occurred_at=occurred_at
+        )
+        return True
+
+    @event("CameraReporting", topic=DeploymentTopic.CAMERA_REPORTING)
+    def _camera_reporting(
+        self, *, camera_id: str, silent_since: datetime, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.silent_cameras.pop(camera_id, None)
+
+    # --- blue walk-pasts (analytics, issue 11) ----------------------------------------------
+    # A consenting officer enrolled on a "blue" entry (a category the policy lists in
+    # `watchlist.blue_categories`) walks past a camera while the deployment is live; the
+    # operator records each pass, so the true-positive identification rate is measurable:
+    # blue alerts adjudicated match / blue walk-pasts. Blue alerts count in no operational figure.
+
+    def record_blue_walk_past(
+        self,
+        *,
+        entry_id: UUID,
+        entry_deployment_id: UUID,
+        entry_category: str,
+        camera_id: str,
+        walked_at: datetime,
+        policy: Policy,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        actor.require(Role.OPERATOR)
+        self._require_status(S.LIVE, doing="record a blue walk-past")
+        if entry_deployment_id != self.id:
+            raise InvalidInput(f"watchlist entry {entry_id} is not on deployment {self.id}")
+        if entry_category not in policy.blue_categories:
+            raise PolicyViolation(
+                f"watchlist entry {entry_id} is {entry_category}, not a blue (test subject) "
+                f"category of policy {policy.version}: "
+                + (", ".join(policy.blue_categories) or "none")
+            )
+        if not self.has_camera(camera_id):
+            raise InvalidInput(f"camera {camera_id!r} is not part of deployment {self.id}")
+        since = self.live_since
+        if since is None or walked_at < since or walked_at > occurred_at:
+            raise InvalidInput(
+                "walked_at must lie while the deployment has been live, and not in the future"
+            )
+        self._blue_walk_past_recorded(
+            entry_id=entry_id,
+            camera_id=camera_id,
+            walked_at=walked_at,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("BlueWalkPastRecorded", topic=DeploymentTopic.BLUE_WALK_PAST_RECORDED)
+    def _blue_walk_past_recorded(
+        self,
+        *,
+        entry_id: UUID,
+        camera_id: str,
+        walked_at: datetime,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.blue_walk_pasts = getattr(self, "blue_walk_pasts", 0) + 1

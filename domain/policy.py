@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lfr_ledger.domain.actors import RANKS
 from lfr_ledger.domain.errors import InvalidInput, PolicyViolation
+from lfr_ledger.domain.values import OutcomeType
 
 # Where a policy file names no location types: the places the College of Policing's practice
 # envisages for LFR (crime hotspots in public spaces), never a protest or a place of worship.
@@ -55,6 +56,15 @@ class Policy:
     compliance_check_categories: tuple[str, ...] = ("subject_to_court_order",)
     # How long a consultation's purpose and a disclosure's recipient and record stay readable.
     access_log_years: int = 6
+    # Outcomes whose alert's images are kept under an evidential hold (until an AO releases it).
+    evidential_hold_on: tuple[str, ...] = ("arrest",)
+    # A camera of a live deployment unheard of (no heartbeat, no face count) this long is silent.
+    camera_silent_after_seconds: int = 120
+    # "Blue" categories: consenting test subjects walked past the cameras (analytics, issue 11);
+    # their alerts stay out of operational figures. Equality trend alarm: ratio and window.
+    blue_categories: tuple[str, ...] = ("test_subject",)
+    trend_alarm_ratio: float = 1.5
+    trend_window_days: int = 90
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -81,10 +91,16 @@ class Policy:
                 extra_justification=dict(watchlist.get("extra_justification", {})),
                 minimum_rationale_length=int(watchlist.get("minimum_rationale_length", 0)),
                 default_model=str(data["matching"]["default_model"]),
+                camera_silent_after_seconds=int(
+                    data["matching"].get("camera_silent_after_seconds", 120)
+                ),
                 models=models,
                 watchlist_hours_after_end=int(retention["watchlist_hours_after_end"]),
                 alert_image_days=int(retention["alert_image_days"]),
                 access_log_years=int(retention.get("access_log_years", 6)),
+                evidential_hold_on=tuple(
+                    str(t) for t in retention.get("evidential_hold_on", ("arrest",))
+                ),
                 forbidden_pairs=tuple(
                     (str(a), str(b)) for a, b in data["separation"]["forbidden_pairs"]
                 ),
@@ -111,6 +127,11 @@ class Policy:
                     watchlist.get("under_18_justification_length", 80)
                 ),
                 title=str(data.get("title", "")),
+                blue_categories=tuple(
+                    str(c) for c in watchlist.get("blue_categories", ("test_subject",))
+                ),
+                trend_alarm_ratio=float(data["equality"].get("trend_alarm_ratio", 1.5)),
+                trend_window_days=int(data["equality"].get("trend_window_days", 90)),
                 compliance_check_categories=tuple(
                     str(c)
                     for c in data.get("outcomes", {}).get(
@@ -123,6 +144,18 @@ class Policy:
         for rank in (policy.minimum_rank, policy.urgent_minimum_rank):
             if rank not in RANKS:
                 raise InvalidInput(f"the policy names an unknown rank {rank!r}")
+        unknown_holds = set(policy.evidential_hold_on) - {t.value for t in OutcomeType}
+        if unknown_holds:
+            raise InvalidInput(
+                "retention.evidential_hold_on names unknown outcome types: "
+                + ", ".join(sorted(unknown_holds))
+            )
+        if policy.camera_silent_after_seconds < 10:
+            raise InvalidInput("matching.camera_silent_after_seconds must be at least 10")
+        if policy.trend_alarm_ratio <= 1 or policy.trend_window_days < 1:
+            raise InvalidInput(
+                "equality.trend_alarm_ratio must exceed 1 and trend_window_days be at least 1"
+            )
         if policy.access_log_years < 1:
             raise InvalidInput("retention.access_log_years must be at least 1")
         if policy.default_model not in policy.models:

@@ -33,6 +33,8 @@ _TOPICS = (
     AlertTopic.DEMOGRAPHICS_PERCEIVED,
     AlertTopic.ADJUDICATED,
     AlertTopic.OUTCOME_RECORDED,
+    AlertTopic.ADJUDICATION_CORRECTED,
+    AlertTopic.OUTCOME_CORRECTED,
     AlertTopic.LEGAL_HOLD_PLACED,
     AlertTopic.LEGAL_HOLD_RELEASED,
     ConsultationTopic.RECORDED,
@@ -42,6 +44,8 @@ _TOPICS = (
 )
 _NOTES_TOPICS = (
     AlertTopic.ADJUDICATED,
+    AlertTopic.ADJUDICATION_CORRECTED,
+    AlertTopic.OUTCOME_CORRECTED,
     AlertTopic.OUTCOME_RECORDED,
     AlertTopic.LEGAL_HOLD_PLACED,
     AlertTopic.LEGAL_HOLD_RELEASED,

@@ -17,6 +17,11 @@ Alert ids derive from (deployment, camera, entry, track start) and face-count id
 (deployment, camera, period start): a runner restarted on a replayed recording stamps its frames
 exactly as before, so every alert and count it sends again is recognised and recorded once.
 
+Every `heartbeat_every_seconds` of wall time the runner sends a heartbeat (frames per second,
+faces seen, frames the source dropped, its last error) through a `HeartbeatSink` (the alert sink,
+when it takes heartbeats): a camera whose runner stops sending, because its source stalled or it
+crashed, is recorded silent by the server's check.
+
 The runner writes through an `AlertSink` (the Application in-process, or the HTTP API with a
 matcher token) and reads the deployment's terms (status, window, threshold in force) through a
 `DeploymentWatch` between frame batches: a pause or an end stops it, a threshold change applies
@@ -47,7 +52,14 @@ from lfr_ledger.domain.errors import (
 from lfr_ledger.matching.crops import portrait
 from lfr_ledger.matching.engine import Face, FaceEngine
 from lfr_ledger.matching.live_terms import DeploymentWatch, LiveTerms, WatchlistSearch
-from lfr_ledger.matching.sinks import AlertClaim, AlertSink, FacesCounted, alert_id_for
+from lfr_ledger.matching.sinks import (
+    AlertClaim,
+    AlertSink,
+    FacesCounted,
+    HeartbeatReport,
+    HeartbeatSink,
+    alert_id_for,
+)
 from lfr_ledger.matching.sources import Frame
 
 logger = logging.getLogger("lfr.matching")
@@ -64,6 +76,7 @@ class RunnerConfig:
     `count_interval`: faces processed are reported per this much captured time.
     `check_every_frames` / `check_every_seconds`: how often the deployment's terms are re-read.
     `refresh_every_seconds`: how often `refresh` (the index sync) is called.
+    `heartbeat_every_seconds`: how often (wall time) a heartbeat is sent.
     """
 
     cooldown: timedelta = timedelta(seconds=30)
@@ -74,8 +87,11 @@ class RunnerConfig:
     refresh_every_seconds: float = 60.0
     crop_margin: float = 0.4
     crop_jpeg_quality: int = 90
+    heartbeat_every_seconds: float = 30.0
 
     def __post_init__(self) -> None:
+        if not self.heartbeat_every_seconds > 0:
+            raise ValueError("heartbeat_every_seconds must be positive")
         if self.cooldown <= timedelta(0) or self.count_interval <= timedelta(0):
             raise ValueError("cooldown and count_interval must be positive")
         if self.best_shot < timedelta(0) or self.best_shot > self.cooldown:
@@ -108,6 +124,7 @@ class RunSummary:
     faces: int = 0
     alerts: list[AlertClaim] = field(default_factory=list)
     counts: list[FacesCounted] = field(default_factory=list)
+    heartbeats: list[HeartbeatReport] = field(default_factory=list)
     stopped: str = ""
 
     @property
@@ -133,6 +150,9 @@ class MatchRunner:
         refresh: Callable[[], object] | None = None,
         on_alert: Callable[[AlertClaim], None] | None = None,
         on_frame: Callable[[Frame], None] | None = None,
+        heartbeats: HeartbeatSink | None = None,
+        frames_dropped: Callable[[], int] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.deployment_id = deployment_id
         self.camera_id = camera_id
@@ -150,6 +170,13 @@ class MatchRunner:
         self._period: _Period | None = None
         self._periods_started = False
         self._summary = RunSummary()
+        # Heartbeats: to `heartbeats`, else to the alert sink if it takes them.
+        self.heartbeats = heartbeats
+        if heartbeats is None and isinstance(sink, HeartbeatSink):
+            self.heartbeats = sink
+        self.frames_dropped = frames_dropped
+        self.monotonic = monotonic
+        self._beat = _Beat()
 
     # --- control ----------------------------------------------------------------------------
 
@@ -195,6 +222,7 @@ class MatchRunner:
         since_check = 0
         summary = self._summary
         summary.stopped = "source ended"
+        self._beat = _Beat(started=self.monotonic(), dropped_before=self._dropped())
         for frame in frames:
             if self._stop.is_set():
                 summary.stopped = "stopped"
@@ -220,6 +248,7 @@ class MatchRunner:
                 self.on_frame(frame)
             if not self._process(frame, terms):
                 break
+            self._heartbeat_if_due()
         # Only an orderly stop flushes: after a crash the partial period and any pending track
         # are left to the restart, which replays them and reports them whole, once.
         self._flush()
@@ -242,6 +271,8 @@ class MatchRunner:
         summary.frames += 1
         faces = self.engine.analyse(frame.image)
         summary.faces += len(faces)
+        self._beat.frames += 1
+        self._beat.faces += len(faces)
         self._count(frame.captured_at, len(faces))
         best: dict[UUID, tuple[float, Face]] = {}
         if faces:
@@ -323,9 +354,11 @@ class MatchRunner:
                 return False
             # Live, yet refused: the entry was withdrawn, or the frame fell outside the window.
             logger.warning("alert %s refused: %s", claim.alert_id, refusal)
+            self._beat.error = f"alert refused: {type(refusal).__name__}: {refusal}"
             return True
         except (InvalidInput, NotFound, PolicyViolation) as refusal:
             logger.warning("alert %s refused: %s", claim.alert_id, refusal)
+            self._beat.error = f"alert refused: {type(refusal).__name__}: {refusal}"
             return True
         self._summary.alerts.append(claim)
         logger.info(
@@ -377,6 +410,7 @@ class MatchRunner:
         except ConcurrentWrite as conflict:
             # Another report for the same period stands; the first one recorded is kept.
             logger.warning("faces count for %s kept as first reported: %s", period.start, conflict)
+            self._beat.error = "faces count kept as first reported"
             return
         self._summary.counts.append(report)
 
@@ -393,6 +427,49 @@ class MatchRunner:
             )
             self._report(period, min(period.end, period.last_frame + step))
             self._period = None
+
+    # --- heartbeats ---------------------------------------------------------------------------
+
+    def _dropped(self) -> int:
+        return self.frames_dropped() if self.frames_dropped is not None else 0
+
+    def _heartbeat_if_due(self) -> None:
+        beat = self._beat
+        if self.heartbeats is None or beat.started is None:
+            return
+        now = self.monotonic()
+        elapsed = now - beat.started
+        if elapsed < self.config.heartbeat_every_seconds:
+            return
+        dropped = self._dropped()
+        report = HeartbeatReport(
+            deployment_id=self.deployment_id,
+            camera_id=self.camera_id,
+            frames_per_second=round(beat.frames / elapsed, 3) if elapsed > 0 else 0.0,
+            faces_seen=beat.faces,
+            frames_dropped=max(0, dropped - beat.dropped_before),
+            interval_seconds=round(elapsed, 3),
+            last_error=beat.error,
+        )
+        self._beat = _Beat(started=now, dropped_before=dropped)
+        try:
+            self.heartbeats.send_heartbeat(report)
+        except Exception as error:  # a heartbeat is best effort: matching goes on without it
+            logger.warning("heartbeat of %s not delivered: %s", self.camera_id, error)
+            self._beat.error = f"heartbeat not delivered: {type(error).__name__}"
+            return
+        self._summary.heartbeats.append(report)
+
+
+@dataclass
+class _Beat:
+    """What the next heartbeat reports: counts since the last one, and the last error met."""
+
+    started: float | None = None
+    dropped_before: int = 0
+    frames: int = 0
+    faces: int = 0
+    error: str | None = None
 
 
 def _quality(face: Face) -> float:

@@ -1,15 +1,20 @@
 """Where the runner's alerts and face counts go: the Application in process, or the HTTP API with
 a matcher token (retried with backoff; a refusal comes back as the domain error it names).
 
-Every claim carries an id derived from what it reports, so a resend is recorded once."""
+Every claim carries an id derived from what it reports, so a resend is recorded once.
+
+Heartbeats (issue 11) go the same two ways: how the camera's matcher ran over the last interval,
+counts only. They are best effort: one lost is replaced by the next, so they are neither
+retried nor made idempotent."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from uuid import UUID, uuid5
 
 from lfr_ledger.domain.errors import (
@@ -54,6 +59,36 @@ class FacesCounted:
         return FaceCount.id_for(self.deployment_id, self.camera_id, self.period_start)
 
 
+@dataclass(frozen=True)
+class HeartbeatReport:
+    """How one camera's matcher ran since its last heartbeat: counts and an error hint only."""
+
+    deployment_id: UUID
+    camera_id: str
+    frames_per_second: float
+    faces_seen: int
+    frames_dropped: int
+    interval_seconds: float
+    last_error: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "camera_id": self.camera_id,
+            "frames_per_second": self.frames_per_second,
+            "faces_seen": self.faces_seen,
+            "frames_dropped": self.frames_dropped,
+            "interval_seconds": self.interval_seconds,
+            "last_error": self.last_error,
+        }
+
+
+@runtime_checkable
+class HeartbeatSink(Protocol):
+    """Where heartbeats go. True when the heartbeat recorded a silent camera reporting again."""
+
+    def send_heartbeat(self, report: HeartbeatReport) -> bool: ...
+
+
 def alert_id_for(
     deployment_id: UUID, camera_id: str, entry_id: UUID, track_start: datetime
 ) -> UUID:
@@ -74,9 +109,22 @@ class AlertSink(Protocol):
 class LedgerSink:
     """In-process: the Application's commands, as the deployment's matcher account."""
 
-    def __init__(self, ledger: CaseLedger, actor: Actor) -> None:
+    def __init__(
+        self,
+        ledger: CaseLedger,
+        actor: Actor,
+        *,
+        heartbeats: Callable[[Actor, HeartbeatReport], bool] | None = None,
+    ) -> None:
         self.ledger = ledger
         self.actor = actor
+        # Where heartbeats are kept (the composition root's `api.camera_health`); none: dropped.
+        self._heartbeats = heartbeats
+
+    def send_heartbeat(self, report: HeartbeatReport) -> bool:
+        if self._heartbeats is None:
+            return False
+        return self._heartbeats(self.actor, report)
 
     def raise_alert(self, claim: AlertClaim) -> UUID:
         return self.ledger.raise_alert(
@@ -158,6 +206,21 @@ class HttpSink:
         return self._post(
             f"/deployments/{report.deployment_id}/faces-counted", body, report.report_id
         )
+
+    def send_heartbeat(self, report: HeartbeatReport) -> bool:
+        """One attempt, no idempotency key: a heartbeat lost is replaced by the next one."""
+        import httpx
+
+        path = f"/deployments/{report.deployment_id}/heartbeat"
+        try:
+            response = self._client.post(path, json=report.body(), headers=self._headers)
+        except httpx.TransportError as error:
+            raise SinkUnavailable(f"POST {path} failed ({type(error).__name__})") from error
+        if response.status_code >= 500 or response.status_code == 429:
+            raise SinkUnavailable(f"POST {path} failed (HTTP {response.status_code})")
+        if response.status_code >= 400:
+            raise _refusal(response)
+        return bool(response.json().get("reporting_recorded", False))
 
     def _post(self, path: str, body: dict[str, Any], key: UUID) -> UUID:
         import httpx

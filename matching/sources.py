@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -61,6 +61,8 @@ class FrameSource:
     clock: Callable[[], datetime] = utcnow
     max_frames: int | None = None
     drop_stale: bool | None = None
+    # Frames skipped so far (`drop_stale`): a newer one arrived before the runner took it.
+    dropped: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         if self.start is not None and self.start.tzinfo is None:
@@ -146,6 +148,8 @@ class FrameSource:
                         return
                     frame = Frame(image, self.clock())  # stamped on arrival
                     with arrived:
+                        if slot[0] is not None:
+                            self.dropped += 1
                         slot[0] = frame
                         arrived.notify()
             finally:

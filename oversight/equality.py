@@ -15,21 +15,34 @@ caller). Analysts read counts only, with small cells suppressed: a group with fe
 the policy's `minimum_cell_size` is withheld whole, any other count between 1 and the minimum is
 withheld, and when a table would withhold exactly one group, the next smallest is withheld too,
 so no withheld group can be recovered by subtracting the others from the total.
+
+Alerts on blue (test-subject) entries, the policy's `watchlist.blue_categories`, are left out:
+consenting officers walked past the cameras are no part of the public's equality figures.
+
+The trend alarm (`equality_trend`, oversight only) compares, for each group of each field, its
+share of the false alerts in the last `trend_window_days` with its share in the window before;
+when that window had fewer false alerts than `minimum_cell_size` (too few to compare with), with
+the group's share of all alerts in the last window instead. The alarm is raised when the share
+rose by the policy's `trend_alarm_ratio` or more (or from nothing); a group with fewer false
+alerts than `minimum_cell_size` in the last window is too small to tell and never raises it.
+A false alert here: the operator's decision is no_match (as corrected, if it was) or the
+engagement officer refuted the identity; only engaged people have a perceived group.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.alert import Alert, AlertTopic
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.values import Confirmation
+from lfr_ledger.domain.values import Confirmation, Decision
 from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
@@ -115,17 +128,7 @@ def equality_report(
     fields = sorted(policy.equality_fields)
     counts: dict[str, dict[str, _Counts]] = {f: defaultdict(_Counts) for f in fields}
     total = 0
-    for n in notifications(ledger.recorder, [AlertTopic.DEMOGRAPHICS_PERCEIVED]):
-        alert_id = UUID(str(n.originator_id))
-        alert = ledger.alert(alert_id)
-        if deployment_id is not None and alert.deployment_id != deployment_id:
-            continue
-        if start is not None and alert.captured_at < start:
-            continue
-        if end is not None and alert.captured_at >= end:
-            continue
-        event: Any = ledger.mapper.to_domain_event(n)
-        perceived = ledger.reveal_perceived_demographics(alert_id, event.sealed_demographics)
+    for alert, perceived in _perceived(ledger, deployment_id, start, end):
         total += 1
         for name in fields:
             value = NOT_AVAILABLE if perceived is None else perceived.get(name, "not_recorded")
@@ -157,6 +160,30 @@ def equality_report(
     if any(t.total_alerts is None for t in report.tables):
         report.alerts_with_characteristics = None  # the total itself would reveal a cell
     return report
+
+
+def _perceived(
+    ledger: CaseLedger,
+    deployment_id: UUID | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Iterator[tuple[Alert, dict[str, str] | None]]:
+    """Each operational alert with perceived characteristics captured in [start, end) (and of
+    one deployment, if given), with what was perceived (None once its key was shredded)."""
+    blue = set(ledger.policy.blue_categories)
+    for n in notifications(ledger.recorder, [AlertTopic.DEMOGRAPHICS_PERCEIVED]):
+        alert_id = UUID(str(n.originator_id))
+        alert = ledger.alert(alert_id)
+        if alert.category in blue:
+            continue
+        if deployment_id is not None and alert.deployment_id != deployment_id:
+            continue
+        if start is not None and alert.captured_at < start:
+            continue
+        if end is not None and alert.captured_at >= end:
+            continue
+        event: Any = ledger.mapper.to_domain_event(n)
+        yield alert, ledger.reveal_perceived_demographics(alert_id, event.sealed_demographics)
 
 
 def _row(value: str, c: _Counts) -> GroupRow:
@@ -213,3 +240,157 @@ def suppress(rows: list[GroupRow], minimum: int) -> tuple[list[GroupRow], bool]:
         else:
             total_shown = False
     return out, total_shown
+
+
+# --- the trend alarm ---------------------------------------------------------------------------
+
+PREVIOUS_WINDOW = "previous_window"
+SHARE_OF_ALERTS = "share_of_alerts"
+
+
+@dataclass
+class TrendGroup:
+    """One group: its false alerts now and in the window before, its alerts now, its share of
+    the false alerts now against the baseline share, their ratio, and whether that is an alarm.
+    Shares and ratio are None where the cell is too small to tell (`suppressed`)."""
+
+    value: str
+    false_alerts: int
+    false_alerts_before: int
+    alerts: int
+    share: float | None
+    baseline_share: float | None
+    ratio: float | None
+    suppressed: bool
+    alarm: bool
+
+
+@dataclass
+class TrendTable:
+    field: str
+    baseline: str
+    false_alerts: int
+    false_alerts_before: int
+    alerts: int
+    groups: list[TrendGroup]
+
+
+@dataclass
+class EqualityTrend:
+    rule: str
+    trend_alarm_ratio: float
+    window_days: int
+    minimum_cell_size: int
+    deployment_id: UUID | None
+    window_start: datetime
+    window_end: datetime
+    previous_start: datetime
+    alarm: bool
+    alarms: list[str] = field(default_factory=list)
+    tables: list[TrendTable] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(asdict(self))
+
+
+def _is_false(alert: Alert) -> bool:
+    return alert.decision == Decision.NO_MATCH or alert.confirmed == Confirmation.NOT_CONFIRMED
+
+
+def equality_trend(
+    ledger: CaseLedger,
+    *,
+    end: datetime | None = None,
+    window_days: int | None = None,
+    deployment_id: UUID | None = None,
+) -> EqualityTrend:
+    """The trend alarm of the module docstring, over the window ending at `end` (default: now)
+    and the window before it."""
+    policy = ledger.policy
+    days = window_days or policy.trend_window_days
+    minimum, ratio_needed = policy.minimum_cell_size, policy.trend_alarm_ratio
+    window_end = end or ledger.clock()
+    window_start = window_end - timedelta(days=days)
+    previous_start = window_start - timedelta(days=days)
+    fields = sorted(policy.equality_fields)
+    now_false: dict[str, dict[str, int]] = {f: defaultdict(int) for f in fields}
+    now_alerts: dict[str, dict[str, int]] = {f: defaultdict(int) for f in fields}
+    before_false: dict[str, dict[str, int]] = {f: defaultdict(int) for f in fields}
+    for alert, perceived in _perceived(ledger, deployment_id, previous_start, window_end):
+        current = alert.captured_at >= window_start
+        false = _is_false(alert)
+        for name in fields:
+            value = NOT_AVAILABLE if perceived is None else perceived.get(name, "not_recorded")
+            if current:
+                now_alerts[name][value] += 1
+                now_false[name][value] += int(false)
+            else:
+                before_false[name][value] += int(false)
+    trend = EqualityTrend(
+        rule=f"alarm when a group's share of false alerts in the last {days} days is at least "
+        f"{ratio_needed} times its share in the {days} days before (or, with fewer than "
+        f"{minimum} false alerts then, its share of all alerts in the last {days} days); "
+        f"groups with fewer than {minimum} false alerts in the last {days} days are not judged",
+        trend_alarm_ratio=ratio_needed,
+        window_days=days,
+        minimum_cell_size=minimum,
+        deployment_id=deployment_id,
+        window_start=window_start,
+        window_end=window_end,
+        previous_start=previous_start,
+        alarm=False,
+    )
+    for name in fields:
+        values = list(policy.equality_fields[name])
+        seen = set(now_alerts[name]) | set(before_false[name])
+        values += sorted(v for v in seen if v not in values)
+        false_now = sum(now_false[name].values())
+        false_before = sum(before_false[name].values())
+        alerts_now = sum(now_alerts[name].values())
+        baseline = PREVIOUS_WINDOW if false_before >= minimum else SHARE_OF_ALERTS
+        groups = []
+        for value in values:
+            count = now_false[name][value]
+            suppressed = count < max(minimum, 1)
+            share = base = ratio = None
+            alarm = False
+            if not suppressed:
+                share = count / false_now
+                if baseline == PREVIOUS_WINDOW:
+                    base = before_false[name][value] / false_before
+                else:
+                    base = now_alerts[name][value] / alerts_now
+                ratio = share / base if base else None
+                alarm = ratio is None or ratio >= ratio_needed
+            groups.append(
+                TrendGroup(
+                    value=value,
+                    false_alerts=count,
+                    false_alerts_before=before_false[name][value],
+                    alerts=now_alerts[name][value],
+                    share=share,
+                    baseline_share=base,
+                    ratio=ratio,
+                    suppressed=suppressed,
+                    alarm=alarm,
+                )
+            )
+            if alarm:
+                trend.alarms.append(
+                    f"{name}={value}: {count} of {false_now} false alerts "
+                    f"(share {share:.2f}) against a {baseline.replace('_', ' ')} share of "
+                    f"{0.0 if base is None else base:.2f}"
+                    + ("" if ratio is None else f" (x{ratio:.2f})")
+                )
+        trend.tables.append(
+            TrendTable(
+                field=name,
+                baseline=baseline,
+                false_alerts=false_now,
+                false_alerts_before=false_before,
+                alerts=alerts_now,
+                groups=groups,
+            )
+        )
+    trend.alarm = bool(trend.alarms)
+    return trend

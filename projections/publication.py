@@ -3,8 +3,10 @@
 Fields follow published practice: date, times, location, use case, watchlist size, faces
 processed, alerts, true alerts, false alerts, engagements, arrests, other outcomes and the
 threshold. Compliance checks get a column of their own, so "other outcomes" means the same
-here as in the statistics. Times are UTC. The record is built field by field from the views,
-so nothing personal can reach it.
+here as in the statistics. Then (issue 11) the controlling and equipment-owner forces, whether
+that is mutual aid, the hours live (started..ended minus paused intervals) and the arrests per
+hour live. Alerts on blue (test-subject) entries are left out of every figure. Times are UTC.
+The record is built field by field from the views, so nothing personal can reach it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ PUBLICATION_FIELDS: tuple[str, ...] = (
     "compliance_checks",
     "other_outcomes",
     "threshold",
+    "controlling_force",
+    "equipment_owner_force",
+    "mutual_aid",
+    "hours_live",
+    "arrests_per_hour",
 )
 
 
@@ -40,8 +47,13 @@ def _clock(iso_time: str | None) -> str | None:
 
 
 def publication_record(
-    deployment: Mapping[str, Any], *, watchlist_size: int, counts: Mapping[str, Any]
+    deployment: Mapping[str, Any],
+    *,
+    watchlist_size: int,
+    counts: Mapping[str, Any],
+    operation: Mapping[str, Any],
 ) -> dict[str, Any]:
+    """`operation`: the deployment's forces, mutual aid, hours live and per-hour rates."""
     started = deployment["started_at"]
     return {
         "deployment_id": deployment["deployment_id"],
@@ -61,6 +73,11 @@ def publication_record(
         "compliance_checks": counts["compliance_checks"],
         "other_outcomes": counts["other_outcomes"],
         "threshold": float(deployment["threshold"]),
+        "controlling_force": operation["controlling_force"],
+        "equipment_owner_force": operation["equipment_owner_force"],
+        "mutual_aid": operation["mutual_aid"],
+        "hours_live": operation["hours_live"],
+        "arrests_per_hour": operation["arrests_per_hour"],
     }
 
 

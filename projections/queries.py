@@ -5,7 +5,8 @@ every result is one of the typed replies of `projections/summaries.py`."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 from uuid import UUID
@@ -13,7 +14,11 @@ from uuid import UUID
 import msgspec
 
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.errors import InvalidInput
+from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.values import AlertStatus
+from lfr_ledger.projections.analytics_views import BlueWalkPastsView, DeploymentOperationView
+from lfr_ledger.projections.camera_health import camera_silences
 from lfr_ledger.projections.db import Database
 from lfr_ledger.projections.publication import publication_record, records_to_csv
 from lfr_ledger.projections.runner import store_for
@@ -22,6 +27,7 @@ from lfr_ledger.projections.summaries import (
     AlertRow,
     DeploymentSummary,
     OperationSummary,
+    PeriodFigures,
     PublicationRecord,
     ScoreDistribution,
     ThresholdSensitivity,
@@ -33,6 +39,8 @@ Dict = dict[str, Any]
 _DEPLOYMENT_COLUMNS = DeploymentsView.tables[1].columns
 _ALERT_COLUMNS = AlertsView.tables[0].columns
 _FACE_COLUMNS = FacesView.tables[0].columns
+_OPERATION_COLUMNS = DeploymentOperationView.tables[0].columns
+_WALK_PAST_COLUMNS = BlueWalkPastsView.tables[0].columns
 
 
 def _select(
@@ -68,9 +76,102 @@ def alert_state(alert: Dict) -> AlertStatus:
     )
 
 
+def period_bounds(
+    start: str | None = None,
+    end: str | None = None,
+    *,
+    year: int | None = None,
+    month: str | None = None,
+) -> tuple[date, date]:
+    """The dates (both inclusive) a report covers: `from`/`to` as YYYY-MM-DD, or a whole
+    `year`, or a whole `month` (YYYY-MM). Exactly one of the three ways; InvalidInput else."""
+    ways = sum(x is not None for x in (year, month)) + (start is not None or end is not None)
+    if ways != 1:
+        raise InvalidInput("give the period as from and to (YYYY-MM-DD), or year, or month")
+    try:
+        if year is not None:
+            if not 2000 <= year <= 2999:
+                raise ValueError(f"year {year} out of range")
+            return date(year, 1, 1), date(year, 12, 31)
+        if month is not None:
+            if len(month) != 7 or month[4] != "-":
+                raise ValueError(month)
+            first = date(int(month[:4]), int(month[5:]), 1)
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return first, following - timedelta(days=1)
+        if start is None or end is None:
+            raise ValueError("both from and to are needed")
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+        if len(start) != 10 or len(end) != 10:
+            raise ValueError("dates are YYYY-MM-DD")
+    except ValueError as bad:
+        raise InvalidInput(
+            f"invalid period ({bad}): from and to are YYYY-MM-DD, year YYYY, month YYYY-MM"
+        ) from None
+    if last < first:
+        raise InvalidInput("`to` must not be before `from`")
+    return first, last
+
+
+def _ratio(numerator: float, denominator: float | None) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def hours_live(operation: Dict | None, now: datetime, window_end: str | None = None) -> float:
+    """Hours a deployment was live: its closed live intervals, and the open one up to `now`,
+    at most to the end of its authorised window (where the ledger ends it)."""
+    if operation is None:
+        return 0.0
+    ms = int(operation["live_ms"])
+    if operation["live_since"] is not None:
+        since = datetime.fromisoformat(operation["live_since"])
+        until = now if window_end is None else min(now, datetime.fromisoformat(window_end))
+        ms += max(int((until - since).total_seconds() * 1000), 0)
+    return ms / 3_600_000
+
+
+def blue_figures(alerts: Iterable[Dict], walk_pasts: Iterable[Dict], entries: int) -> Dict:
+    """The blue watchlist's figures (see `BlueFigures`): each blue entry's walk-pasts count as
+    identified up to its alerts adjudicated match."""
+    alerts = list(alerts)
+    matched: dict[str, int] = defaultdict(int)
+    for a in alerts:
+        if a["decision"] == "match":
+            matched[a["entry_id"]] += 1
+    passes: dict[str, int] = defaultdict(int)
+    for w in walk_pasts:
+        passes[w["entry_id"]] += 1
+    identified = sum(min(n, matched.get(entry, 0)) for entry, n in passes.items())
+    total = sum(passes.values())
+    return {
+        "blue_entries": entries,
+        "walk_pasts": total,
+        "alerts": len(alerts),
+        "true_alerts": sum(matched.values()),
+        "identified_walk_pasts": identified,
+        "true_positive_identification_rate": _ratio(identified, total),
+    }
+
+
 class StatisticsReader:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        blue_categories: Iterable[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """`blue_categories`: the watchlist categories of consenting test subjects, whose
+        alerts count in no operational figure; by default the policy file's. `clock`: the
+        time a deployment still live counts its hours up to (default: now), at most to its
+        window's end."""
         self.settings = settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+        if blue_categories is None:
+            blue_categories = Policy.load(settings.policy_path).blue_categories
+        self.blue_categories = frozenset(blue_categories)
+
+    def is_blue(self, row: Dict) -> bool:
+        return row["category"] in self.blue_categories
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -84,10 +185,22 @@ class StatisticsReader:
 
     def _details(self, db: Database, deployment_ids: Sequence[str]) -> Dict:
         """Alerts, face reports, cameras and watchlist sizes of some deployments."""
+        """Alerts, face reports, cameras and watchlist sizes of some deployments; blue
+        (test-subject) alerts and entries apart from the operational ones; each deployment's
+        forces and time live; the blue walk-pasts."""
         if not deployment_ids:
-            return {"alerts": [], "faces": [], "cameras": [], "sizes": []}
+            return {
+                "alerts": [],
+                "faces": [],
+                "cameras": [],
+                "sizes": [],
+                "blue_alerts": [],
+                "blue_sizes": [],
+                "operation": {},
+                "walk_pasts": [],
+            }
         inn = f"deployment_id IN ({_placeholders(deployment_ids)})"
-        return {
+        found: Dict = {
             "alerts": _select(
                 db,
                 _ALERT_COLUMNS,
@@ -114,7 +227,54 @@ class StatisticsReader:
                 f"GROUP BY deployment_id, category) AS sizes ORDER BY deployment_id, category",
                 deployment_ids,
             ),
+            "walk_pasts": _select(
+                db,
+                _WALK_PAST_COLUMNS,
+                f"FROM view_blue_walk_pasts WHERE {inn} ORDER BY deployment_id, version",
+                deployment_ids,
+            ),
         }
+        found["operation"] = {
+            row["deployment_id"]: row
+            for row in _select(
+                db,
+                _OPERATION_COLUMNS,
+                f"FROM view_deployment_operation WHERE {inn}",
+                deployment_ids,
+            )
+        }
+        # Blue alerts and entries are measured apart and never reach an operational figure.
+        found["blue_alerts"] = [a for a in found["alerts"] if self.is_blue(a)]
+        found["alerts"] = [a for a in found["alerts"] if not self.is_blue(a)]
+        found["blue_sizes"] = [s for s in found["sizes"] if self.is_blue(s)]
+        found["sizes"] = [s for s in found["sizes"] if not self.is_blue(s)]
+        return found
+
+    @staticmethod
+    def _operation_fields(
+        operation: Dict | None, counts: Dict, now: datetime, window_end: str | None = None
+    ) -> Dict:
+        """Forces, mutual aid, hours live and the per-hour rates of one deployment."""
+        hours = hours_live(operation, now, window_end)
+        return {
+            "controlling_force": operation["controlling_force"] if operation else "",
+            "equipment_owner_force": operation["equipment_owner_force"] if operation else "",
+            "mutual_aid": bool(operation["mutual_aid"]) if operation else False,
+            "hours_live": hours,
+            "alerts_per_hour": _ratio(counts["alerts"], hours),
+            "arrests_per_hour": _ratio(counts["arrests"], hours),
+        }
+
+    @staticmethod
+    def _blue(details: Dict, deployment_ids: Sequence[str] | None = None) -> Dict:
+        def keep(row: Dict) -> bool:
+            return deployment_ids is None or row["deployment_id"] in deployment_ids
+
+        return blue_figures(
+            [a for a in details["blue_alerts"] if keep(a)],
+            [w for w in details["walk_pasts"] if keep(w)],
+            sum(int(s["entries"]) for s in details["blue_sizes"] if keep(s)),
+        )
 
     # --- summaries --------------------------------------------------------------------------
 
@@ -210,11 +370,19 @@ class StatisticsReader:
             d = found[0]
             details = self._details(db, [d["deployment_id"]])
         size = sum(int(s["entries"]) for s in details["sizes"])
+        totals = tally(details["alerts"], [f["faces"] for f in details["faces"]])
         summary = {
             **self._deployment_head(d, size),
             "cameras": [c["camera_id"] for c in details["cameras"]],
-            "totals": tally(details["alerts"], [f["faces"] for f in details["faces"]]),
+            "totals": totals,
             **self._breakdowns(details, camera_key=("camera_id",)),
+            **self._operation_fields(
+                details["operation"].get(d["deployment_id"]), totals, self.clock(), d["ends_at"]
+            ),
+            "blue": self._blue(details),
+            "camera_silences": camera_silences(
+                self.settings, deployment_id, ended_at=d["ended_at"]
+            ),
         }
         return msgspec.convert(summary, DeploymentSummary)
 
@@ -244,6 +412,19 @@ class StatisticsReader:
         for d in deployments:
             by_town[d["town"]].append(d["deployment_id"])
         days = sorted({(d["started_at"] or d["starts_at"])[:10] for d in deployments})
+        now = self.clock()
+        per_deployment = {
+            d["deployment_id"]: self._operation_fields(
+                details["operation"].get(d["deployment_id"]),
+                tally(alerts_of[d["deployment_id"]], None),
+                now,
+                d["ends_at"],
+            )
+            for d in deployments
+        }
+        totals = tally(details["alerts"], [f["faces"] for f in details["faces"]])
+        hours = sum(p["hours_live"] for p in per_deployment.values())
+        started = sum(1 for d in deployments if d["started_at"])
         summary = {
             "operation_id": op["operation_id"],
             "name": op["name"],
@@ -260,11 +441,18 @@ class StatisticsReader:
             "day_count": len(days),
             "watchlist_size": sum(sizes.values()),
             "thresholds": sorted({float(d["threshold"]) for d in deployments}),
-            "totals": tally(details["alerts"], [f["faces"] for f in details["faces"]]),
+            "totals": totals,
+            "mutual_aid_deployments": sum(1 for p in per_deployment.values() if p["mutual_aid"]),
+            "hours_live": hours,
+            "arrests_per_deployment": _ratio(totals["arrests"], started),
+            "alerts_per_hour": _ratio(totals["alerts"], hours),
+            "arrests_per_hour": _ratio(totals["arrests"], hours),
+            "blue": self._blue(details),
             "by_deployment": [
                 {
                     **self._deployment_head(d, sizes[d["deployment_id"]]),
                     **tally(alerts_of[d["deployment_id"]], faces_of[d["deployment_id"]]),
+                    **per_deployment[d["deployment_id"]],
                 }
                 for d in deployments
             ],
@@ -287,7 +475,9 @@ class StatisticsReader:
 
     # --- for operators ----------------------------------------------------------------------
 
-    def _alerts(self, deployment_id: UUID) -> tuple[Dict | None, list[Dict]]:
+    def _alerts(
+        self, deployment_id: UUID, *, with_blue: bool = False
+    ) -> tuple[Dict | None, list[Dict]]:
         with store_for(self.settings).connection() as db, db.snapshot():
             found = self._deployments(db, "deployment_id = ?", (str(deployment_id),))
             alerts = _select(
@@ -296,10 +486,13 @@ class StatisticsReader:
                 "FROM view_alerts WHERE deployment_id = ? ORDER BY raised_at, alert_id",
                 (str(deployment_id),),
             )
+        if not with_blue:
+            alerts = [a for a in alerts if not self.is_blue(a)]
         return (found[0] if found else None), alerts
 
     def deployment_alerts(self, deployment_id: UUID) -> list[AlertRow]:
-        _, alerts = self._alerts(deployment_id)
+        # Operators adjudicate blue alerts like any other: the list keeps them.
+        _, alerts = self._alerts(deployment_id, with_blue=True)
         rows = [
             {
                 "id": a["alert_id"],
@@ -419,15 +612,93 @@ class StatisticsReader:
         faces_of: dict[str, list[int]] = defaultdict(list)
         for f in details["faces"]:
             faces_of[f["deployment_id"]].append(f["faces"])
-        records = [
-            publication_record(
-                d,
-                watchlist_size=sizes[d["deployment_id"]],
-                counts=tally(alerts_of[d["deployment_id"]], faces_of[d["deployment_id"]]),
+        now = self.clock()
+        records = []
+        for d in deployments:
+            counts = tally(alerts_of[d["deployment_id"]], faces_of[d["deployment_id"]])
+            records.append(
+                publication_record(
+                    d,
+                    watchlist_size=sizes[d["deployment_id"]],
+                    counts=counts,
+                    operation=self._operation_fields(
+                        details["operation"].get(d["deployment_id"]), counts, now, d["ends_at"]
+                    ),
+                )
             )
-            for d in deployments
-        ]
         return msgspec.convert(records, list[PublicationRecord])
 
     def publication_csv(self) -> str:
         return records_to_csv(msgspec.to_builtins(self.publication_records()))
+
+    # --- a period across operations ---------------------------------------------------------
+
+    def period_figures(self, start: date, end: date) -> PeriodFigures:
+        """Every deployment that went live from `start` to `end` (dates, both inclusive, UTC)."""
+        upper = (end + timedelta(days=1)).isoformat()
+        with store_for(self.settings).connection() as db, db.snapshot():
+            deployments = self._deployments(
+                db,
+                "started_at IS NOT NULL AND started_at >= ? AND started_at < ?",
+                (start.isoformat(), upper),
+            )
+            details = self._details(db, [d["deployment_id"] for d in deployments])
+        now = self.clock()
+        alerts_of: dict[str, list[Dict]] = defaultdict(list)
+        for a in details["alerts"]:
+            alerts_of[a["deployment_id"]].append(a)
+        fields = {
+            d["deployment_id"]: self._operation_fields(
+                details["operation"].get(d["deployment_id"]),
+                tally(alerts_of[d["deployment_id"]], None),
+                now,
+                d["ends_at"],
+            )
+            for d in deployments
+        }
+        totals = tally(details["alerts"], [f["faces"] for f in details["faces"]])
+        hours = sum(f["hours_live"] for f in fields.values())
+        months: dict[str, list[Dict]] = defaultdict(list)
+        for d in deployments:
+            months[d["started_at"][:7]].append(d)
+        by_month = []
+        for month, ds in sorted(months.items()):
+            counts = tally([a for d in ds for a in alerts_of[d["deployment_id"]]], None)
+            by_month.append(
+                {
+                    "month": month,
+                    "deployments": len(ds),
+                    "hours_live": sum(fields[d["deployment_id"]]["hours_live"] for d in ds),
+                    **{
+                        k: counts[k]
+                        for k in (
+                            "alerts",
+                            "true_alerts",
+                            "false_alerts",
+                            "arrests",
+                            "compliance_checks",
+                        )
+                    },
+                }
+            )
+        figures = {
+            "from_date": start.isoformat(),
+            "to_date": end.isoformat(),
+            "operations": len({d["operation_id"] for d in deployments}),
+            "deployments": len(deployments),
+            "mutual_aid_deployments": sum(1 for f in fields.values() if f["mutual_aid"]),
+            "hours_live": hours,
+            "faces_reported_by_matcher": totals["faces_processed"] or 0,
+            "alerts": totals["alerts"],
+            "true_alerts": totals["true_alerts"],
+            "false_alerts": totals["false_alerts"],
+            "arrests": totals["arrests"],
+            "compliance_checks": totals["compliance_checks"],
+            "arrests_per_deployment": _ratio(totals["arrests"], len(deployments)),
+            "alerts_per_hour": _ratio(totals["alerts"], hours),
+            "arrests_per_hour": _ratio(totals["arrests"], hours),
+            "totals": totals,
+            "by_month": by_month,
+            "blue": self._blue(details),
+        }
+        return msgspec.convert(figures, PeriodFigures)

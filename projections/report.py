@@ -103,11 +103,15 @@ def deployment_text(s: Mapping[str, Any]) -> str:
         f"({s['threshold_changes']} change(s))",
         f"  watchlist  {s['watchlist_size']} entries",
         f"  cameras    {', '.join(s['cameras'])}",
+        f"  forces     {forces_line(s)}",
+        f"  hours live {cell(s['hours_live'])} (started..ended minus paused); "
+        f"alerts/hour {cell(s['alerts_per_hour'])}, arrests/hour {cell(s['arrests_per_hour'])}",
     ]
     return "\n\n".join(
         [
             "\n".join(head),
             totals_table(s["totals"]),
+            blue_text(s["blue"]),
             breakdown_table("By camera", "camera_id", s["by_camera"]),
             breakdown_table("By watchlist category", "category", s["by_category"]),
             breakdown_table("By day (UTC)", "day", s["by_day"]),
@@ -126,6 +130,10 @@ def operation_text(s: Mapping[str, Any]) -> str:
         f"  days         {s['day_count']}: {', '.join(s['days'])}",
         f"  watchlists   {s['watchlist_size']} entries in all",
         f"  thresholds   {', '.join(cell(t) for t in s['thresholds'])}",
+        f"  mutual aid   {s['mutual_aid_deployments']} deployment(s) on another force's kit",
+        f"  hours live   {cell(s['hours_live'])} (started..ended minus paused); "
+        f"arrests/deployment {cell(s['arrests_per_deployment'])}, "
+        f"arrests/hour {cell(s['arrests_per_hour'])}",
     ]
     deployments = [
         {**d, "deployment": f"{d['started_at'] or d['starts_at']:.10} {d['location']['town']}"}
@@ -136,11 +144,80 @@ def operation_text(s: Mapping[str, Any]) -> str:
         [
             "\n".join(head),
             totals_table(s["totals"]),
+            blue_text(s["blue"]),
             breakdown_table("By deployment", "deployment", deployments),
             breakdown_table("By town", "town", s["by_town"]),
             breakdown_table("By camera (deployment/camera)", "camera", cameras),
             breakdown_table("By watchlist category", "category", s["by_category"]),
             breakdown_table("By day (UTC)", "day", s["by_day"]),
+        ]
+    )
+
+
+def forces_line(s: Mapping[str, Any]) -> str:
+    if s["mutual_aid"]:
+        return (
+            f"mutual aid: {s['controlling_force']} in control, equipment of "
+            f"{s['equipment_owner_force']}"
+        )
+    return f"{s['controlling_force']} (own equipment)"
+
+
+def blue_text(b: Mapping[str, Any]) -> str:
+    """The blue watchlist's figures, kept apart from every operational one."""
+    return "Blue watchlist (test subjects; not in any figure above)\n" + table(
+        ("measure", "value"),
+        [
+            ("Blue entries", b["blue_entries"]),
+            ("Walk-pasts recorded", b["walk_pasts"]),
+            ("Blue alerts", b["alerts"]),
+            ("  adjudicated match", b["true_alerts"]),
+            ("Walk-pasts identified", b["identified_walk_pasts"]),
+            ("True-positive identification rate", b["true_positive_identification_rate"]),
+        ],
+    )
+
+
+PERIOD_LINES: tuple[tuple[str, str], ...] = (
+    ("operations", "Operations"),
+    ("deployments", "Deployments (went live in the period)"),
+    ("mutual_aid_deployments", "  on another force's equipment (mutual aid)"),
+    ("hours_live", "Hours live (started..ended minus paused)"),
+    ("faces_reported_by_matcher", "Faces (as reported by the matcher)"),
+    ("alerts", "Alerts"),
+    ("true_alerts", "Matches (adjudicated match)"),
+    ("false_alerts", "False alerts (adjudicated no match)"),
+    ("arrests", "Arrests"),
+    ("compliance_checks", "Compliance checks"),
+    ("arrests_per_deployment", "Arrests per deployment"),
+    ("alerts_per_hour", "Alerts per hour live"),
+    ("arrests_per_hour", "Arrests per hour live"),
+)
+
+
+def period_text(p: Mapping[str, Any]) -> str:
+    months = table(
+        ("month", "deployments", "hours", "alerts", "matches", "false", "arrests", "checks"),
+        [
+            (
+                m["month"],
+                m["deployments"],
+                m["hours_live"],
+                m["alerts"],
+                m["true_alerts"],
+                m["false_alerts"],
+                m["arrests"],
+                m["compliance_checks"],
+            )
+            for m in p["by_month"]
+        ],
+    )
+    return "\n\n".join(
+        [
+            f"Period {p['from_date']} to {p['to_date']} (UTC, both inclusive)",
+            table(("measure", "value"), [(label, p[key]) for key, label in PERIOD_LINES]),
+            f"By month\n{months}",
+            blue_text(p["blue"]),
         ]
     )
 

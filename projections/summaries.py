@@ -9,6 +9,8 @@ once beside its counts in an operation's summary.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from lfr_ledger.domain.values import AlertStatus, Decision
@@ -76,6 +78,70 @@ class Location(Figures):
     location_type: str
 
 
+# --- hours live, rates per hour, mutual aid, the blue watchlist --------------------------------
+
+HoursLive = Annotated[
+    float,
+    msgspec.Meta(
+        description="Hours of operation: the sum of the intervals the deployment was live, each "
+        "from started (or resumed) to paused (or ended); paused time is not counted. A "
+        "deployment still live counts up to the time of reading (at most to its "
+        "window's end)."
+    ),
+]
+AlertsPerHour = Annotated[
+    float | None,
+    msgspec.Meta(
+        description="Alerts (operational: blue test-subject alerts excluded) per hour live "
+        "(`hours_live`: started..ended minus paused intervals); null with no time live."
+    ),
+]
+ArrestsPerHour = Annotated[
+    float | None,
+    msgspec.Meta(
+        description="Arrests per hour live (`hours_live`: started..ended minus paused "
+        "intervals); null with no time live."
+    ),
+]
+MutualAid = Annotated[
+    bool,
+    msgspec.Meta(
+        description="Mutual aid: the equipment belongs to another force than the one in control "
+        "(names compared ignoring case and spacing)."
+    ),
+]
+
+
+class BlueFigures(Figures):
+    """The blue watchlist: consenting officers enrolled in a blue category (policy
+    `watchlist.blue_categories`) and walked past the cameras to measure identification. None of
+    these alerts counts in any operational figure. The true-positive identification rate is
+    `identified_walk_pasts` / `walk_pasts`, where a blue entry's walk-pasts identified are its
+    alerts adjudicated match, at most one per walk-past recorded for it; null without
+    walk-pasts."""
+
+    blue_entries: int
+    walk_pasts: int
+    alerts: int
+    true_alerts: int
+    identified_walk_pasts: int
+    true_positive_identification_rate: float | None
+
+
+class CameraSilence(Figures):
+    """A time a camera of a live deployment was not heard from (issue 11): from `silent_since`
+    (its last heartbeat or face count, or when the deployment went live) `until` it reported
+    again (`ended_by` "reporting") or the deployment ended ("deployment_ended"); `until` is
+    null while it lasts. `recorded_at`: when the scheduled check recorded it."""
+
+    camera_id: str
+    silent_since: str
+    recorded_at: str
+    until: str | None
+    ended_by: str | None
+    seconds: int | None
+
+
 class DeploymentSummary(Figures):
     """One deployment: where and when it ran, under what threshold, and what it produced."""
 
@@ -99,6 +165,15 @@ class DeploymentSummary(Figures):
     by_camera: list[CameraCounts]
     by_category: list[CategoryCounts]
     by_day: list[DayCounts]
+    controlling_force: str
+    equipment_owner_force: str
+    mutual_aid: MutualAid
+    hours_live: HoursLive
+    alerts_per_hour: AlertsPerHour
+    arrests_per_hour: ArrestsPerHour
+    blue: BlueFigures
+    # When cameras were silent (issue 11): the record of when they were and were not running.
+    camera_silences: list[CameraSilence] = []
 
 
 class DeploymentCounts(Counts):
@@ -119,6 +194,12 @@ class DeploymentCounts(Counts):
     threshold: float
     threshold_changes: int
     watchlist_size: int
+    controlling_force: str
+    equipment_owner_force: str
+    mutual_aid: MutualAid
+    hours_live: HoursLive
+    alerts_per_hour: AlertsPerHour
+    arrests_per_hour: ArrestsPerHour
 
 
 class OperationSummary(Figures):
@@ -145,6 +226,12 @@ class OperationSummary(Figures):
     by_camera: list[DeploymentCameraCounts]
     by_category: list[CategoryCounts]
     by_day: list[DayCounts]
+    mutual_aid_deployments: int
+    hours_live: HoursLive
+    arrests_per_deployment: float | None
+    alerts_per_hour: AlertsPerHour
+    arrests_per_hour: ArrestsPerHour
+    blue: BlueFigures
 
 
 class AlertRow(Figures):
@@ -224,3 +311,52 @@ class PublicationRecord(Figures):
     compliance_checks: int
     other_outcomes: int
     threshold: float
+    controlling_force: str
+    equipment_owner_force: str
+    mutual_aid: MutualAid
+    hours_live: HoursLive
+    arrests_per_hour: ArrestsPerHour
+
+
+class MonthFigures(Figures):
+    """One calendar month (UTC) of a period: deployments that went live in it."""
+
+    month: str
+    deployments: int
+    hours_live: HoursLive
+    alerts: int
+    true_alerts: int
+    false_alerts: int
+    arrests: int
+    compliance_checks: int
+
+
+class PeriodFigures(Figures):
+    """Figures across operations over a period, for an annual or monthly report: every
+    deployment that went live (its start) from `from_date` to `to_date`, both inclusive, UTC.
+    Blue test-subject alerts are kept out of every operational figure and given in `blue`."""
+
+    from_date: str
+    to_date: str
+    operations: int
+    deployments: int
+    mutual_aid_deployments: int
+    hours_live: HoursLive
+    faces_reported_by_matcher: Annotated[
+        int,
+        msgspec.Meta(
+            description="Faces processed, as reported by the matchers (their own counts, "
+            "not verified by the ledger)."
+        ),
+    ]
+    alerts: int
+    true_alerts: Annotated[int, msgspec.Meta(description="Matches: adjudicated match.")]
+    false_alerts: Annotated[int, msgspec.Meta(description="Adjudicated no match.")]
+    arrests: int
+    compliance_checks: int
+    arrests_per_deployment: float | None
+    alerts_per_hour: AlertsPerHour
+    arrests_per_hour: ArrestsPerHour
+    totals: Counts
+    by_month: list[MonthFigures]
+    blue: BlueFigures

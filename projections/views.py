@@ -357,20 +357,42 @@ class AlertsView(View):
             confirmed=str(e.confirmed),
         )
 
+    @staticmethod
+    def _outcome_column(outcome: Any) -> str:
+        kind = str(outcome.type)
+        if kind == OutcomeType.ARREST:
+            return "arrests"
+        if kind == OutcomeType.COMPLIANCE_CHECK:
+            breach = str(outcome.result) == ComplianceResult.BREACH
+            return "compliance_breach" if breach else "compliance_complied"
+        return "other_outcomes"
+
     @on(AlertTopic.OUTCOME_RECORDED)
     def _outcome(self, e: Event, rows: Rows) -> None:
         alert = rows.get("view_alerts", str(e.originator_id))
         if alert is None:
             return
-        kind = str(e.outcome.type)
-        if kind == OutcomeType.ARREST:
-            column = "arrests"
-        elif kind == OutcomeType.COMPLIANCE_CHECK:
-            breach = str(e.outcome.result) == ComplianceResult.BREACH
-            column = "compliance_breach" if breach else "compliance_complied"
-        else:
-            column = "other_outcomes"
+        column = self._outcome_column(e.outcome)
         rows.update("view_alerts", str(e.originator_id), **{column: alert[column] + 1})
+
+    @on(AlertTopic.ADJUDICATION_CORRECTED)
+    def _adjudication_corrected(self, e: Event, rows: Rows) -> None:
+        # The corrected decision counts; the adjudication time stays the first decision's.
+        rows.update("view_alerts", str(e.originator_id), decision=str(e.decision))
+
+    @on(AlertTopic.OUTCOME_CORRECTED)
+    def _outcome_corrected(self, e: Event, rows: Rows) -> None:
+        alert = rows.get("view_alerts", str(e.originator_id))
+        if alert is None:
+            return
+        before = self._outcome_column(e.previous)
+        after = self._outcome_column(e.outcome)
+        if before != after:
+            rows.update(
+                "view_alerts",
+                str(e.originator_id),
+                **{before: max(alert[before] - 1, 0), after: alert[after] + 1},
+            )
 
     @on(AlertTopic.CLOSED)
     def _closed(self, e: Event, rows: Rows) -> None:
@@ -413,7 +435,23 @@ class FacesView(View):
 
 
 def all_views() -> list[View]:
-    return [DeploymentsView(), AlertsView(), FacesView()]
+    # Views in modules of their own (issue 11), imported here, late: they build on View.
+    from lfr_ledger.projections.analytics_views import BlueWalkPastsView, DeploymentOperationView
+    from lfr_ledger.projections.camera_silences import CameraSilencesView
+
+    return [
+        DeploymentsView(),
+        AlertsView(),
+        FacesView(),
+        CameraSilencesView(),
+        DeploymentOperationView(),
+        BlueWalkPastsView(),
+    ]
 
 
-VIEW_NAMES: tuple[str, ...] = tuple(v.name for v in all_views())
+def __getattr__(name: str) -> tuple[str, ...]:
+    """`VIEW_NAMES`, the name of every view, worked out on first use: views in modules of
+    their own import this one, so listing them while it loads would import them half-made."""
+    if name == "VIEW_NAMES":
+        return tuple(v.name for v in all_views())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -168,7 +168,9 @@ def test_case_flow_logs_personal_reads_and_seals_history(api: Api) -> None:
     )
     assert alert.status_code == 201, alert.text
     alert_id = alert.json()["id"]
-    decided = api.post(f"/alerts/{alert_id}/adjudication", "operator", {"decision": "match"})
+    decided = api.post(
+        f"/alerts/{alert_id}/adjudication", "operator", {"decision": "match", "reason": "same face"}
+    )
     assert decided.json() == {"id": alert_id, "status": "adjudicated"}
     listed = api.get(f"/deployments/{dep}/alerts", "operator").json()["alerts"]
     assert [

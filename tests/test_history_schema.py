@@ -140,6 +140,7 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
             location=Location("Market Square", "Corby", "town_centre", lat=52.49, lon=-0.69),
             cameras=(Camera("cam-1", "van mast"), Camera("cam-2", "tripod")),
             public_notice=PublicNotice("none", None, exemption="covert"),
+            watchlist_categories=("subject_to_court_order", "test_subject"),
         ),
     )
     ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", urgent=True, **AUTHORITY)
@@ -150,7 +151,9 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
         for i in range(3)
     ]
     ledger.withdraw_entry(COMPILER, entries[2], "no longer wanted")
-    ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True, note="ok")
+    # A blue (test-subject) entry: a consenting officer walked past the cameras (analytics).
+    blue = ledger.enrol(COMPILER, deployment, subject(9, category="test_subject"))
+    ledger.review_watchlist(AO, deployment, confirmed_count=3, not_excessive=True, note="ok")
     threshold = ledger.deployment(deployment).threshold
     ledger.change_threshold(AO, deployment, round(threshold + 0.02, 2), "fewer false alerts")
     clock.now = WINDOW_START
@@ -166,7 +169,8 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
         track_id="t-1",
     )
     clock.advance(seconds=30)
-    ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "")
+    ledger.adjudicate(OPERATOR, alert, Decision.INCONCLUSIVE, "face half covered")
+    ledger.correct_adjudication(OPERATOR, alert, Decision.MATCH, "second look at the frame")
     ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.CONFIRMED)
     ledger.record_perceived_demographics(OFFICER, alert, {"perceived_sex": "female"})
     for outcome in (
@@ -177,11 +181,20 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
         Outcome(OutcomeType.OTHER, note="referred"),
     ):
         ledger.record_outcome(OFFICER, alert, outcome)
+    ledger.correct_outcome(
+        OFFICER, alert, 2, Outcome(OutcomeType.OTHER, note="referred to housing"), "wrong note"
+    )
     ledger.close_alert(OFFICER, alert)
+    ledger.record_blue_walk_past(
+        OPERATOR, deployment, entry_id=blue, camera_id="cam-1", walked_at=WINDOW_START
+    )
     clock.advance(hours=1)
     ledger.pause_deployment(OPERATOR, deployment, "rain")
     ledger.resume_deployment(OPERATOR, deployment)
     clock.advance(hours=1)
+    # Camera health: the check records cam-1 silent, its next heartbeat reporting again.
+    assert ledger.record_camera_silent(deployment, "cam-1", last_seen_at=WINDOW_START)
+    assert ledger.record_camera_reporting(matcher, deployment, "cam-1")
     ledger.report_faces_counted(
         matcher,
         deployment,
@@ -191,6 +204,8 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
         count=1234,
     )
     ledger.end_deployment(OPERATOR, deployment)
+    # The arrest placed an evidential hold (policy); the AO releases it, then holds for trial.
+    ledger.release_legal_hold(AO, alert, "no charge")
     ledger.place_legal_hold(AO, alert, reason="trial", proceedings_ref="T-1")
     ledger.release_legal_hold(AO, alert, "trial over")
     ledger.erase_alert_images(alert, rule="after the case")

@@ -199,7 +199,7 @@ def test_a_refused_enrolment_leaves_no_key(ledger: CaseLedger) -> None:
 
 def test_no_adjudication_twice(ledger: CaseLedger, clock: Clock) -> None:
     alert = raised(ledger, clock)
-    ledger.adjudicate(OPERATOR, alert, Decision.MATCH)
+    ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
     with refused(ledger, InvalidTransition, "already adjudicated"):
         ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "changed my mind")
 
@@ -230,14 +230,14 @@ def test_no_engagement_after_no_match(ledger: CaseLedger, clock: Clock) -> None:
 
 def test_an_arrest_needs_an_engagement(ledger: CaseLedger, clock: Clock) -> None:
     alert = raised(ledger, clock)
-    ledger.adjudicate(OPERATOR, alert, Decision.MATCH)
+    ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
     with refused(ledger, InvalidTransition, "needs an engagement"):
         ledger.record_outcome(OFFICER, alert, ARREST)
 
 
 def test_an_outcome_cannot_precede_the_alert(ledger: CaseLedger, clock: Clock) -> None:
     alert = raised(ledger, clock)
-    ledger.adjudicate(OPERATOR, alert, Decision.MATCH)
+    ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
     ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.CONFIRMED)
     with refused(ledger, InvalidInput, "before the alert"):
         ledger.record_outcome(OFFICER, alert, ARREST, occurred_at=clock.now.replace(hour=9))
@@ -246,11 +246,13 @@ def test_an_outcome_cannot_precede_the_alert(ledger: CaseLedger, clock: Clock) -
 def test_an_arrest_recorded_later_keeps_when_it_happened(ledger: CaseLedger, clock: Clock) -> None:
     alert = raised(ledger, clock)
     arrested_at = clock.now
-    ledger.adjudicate(OPERATOR, alert, Decision.MATCH)
+    ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
     ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.CONFIRMED)
     clock.advance(hours=5)
     ledger.record_outcome(OFFICER, alert, ARREST, occurred_at=arrested_at)
-    event = list(ledger.repository.event_store.get(alert))[-1]
+    # The last but one: the arrest's evidential hold (policy) follows it in the same save.
+    event = list(ledger.repository.event_store.get(alert))[-2]
+    assert type(event).__name__ == "OutcomeRecorded"
     assert event.occurred_at == arrested_at  # type: ignore[attr-defined]
     # Beside it, the library stamps when it was recorded: the real time, not the officer's.
     assert abs(event.timestamp - datetime.now(UTC)) < timedelta(minutes=1)
@@ -347,7 +349,7 @@ def test_authority_needs_the_policy_rank(ledger: CaseLedger) -> None:
 def test_the_wrong_role_is_refused(ledger: CaseLedger, clock: Clock) -> None:
     alert = raised(ledger, clock)
     with refused(ledger, NotPermitted, "operator"):
-        ledger.adjudicate(AO, alert, Decision.MATCH)
+        ledger.adjudicate(AO, alert, Decision.MATCH, "same face")
 
 
 def test_a_threshold_below_the_policy_floor_is_refused(ledger: CaseLedger) -> None:
@@ -439,7 +441,7 @@ def test_perceived_characteristics_are_sealed_and_need_an_engagement(
 ) -> None:
     alert = raised(ledger, clock)
     fields = {"perceived_sex": "female", "perceived_age_band": "25_34"}
-    ledger.adjudicate(OPERATOR, alert, Decision.MATCH)
+    ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
     with refused(ledger, InvalidTransition, "no engagement"):
         ledger.record_perceived_demographics(OFFICER, alert, fields)
     assert not ledger.vault.has_key(ledger.equality_key_id(alert))

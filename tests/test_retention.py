@@ -123,7 +123,7 @@ def ran_deployment(
             captured_at=clock.now - timedelta(seconds=1),
             face_crop=crop,
         )
-        ledger.adjudicate(OPERATOR, alert, Decision.MATCH)
+        ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
         ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=confirmed)
         scene.alert_ids.append(alert)
         if crop is not None:

@@ -59,6 +59,11 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     ledger.change_threshold(AO, live_id, 0.6, "fewer false alerts in a busy street")
     ledger.pause_deployment(OPERATOR, live_id, "van moved")
     ledger.resume_deployment(OPERATOR, live_id)
+    # Camera health: the check records cam-1 silent, its next heartbeat reporting again.
+    last_seen = clock.now
+    clock.advance(seconds=ledger.policy.camera_silent_after_seconds + 1)
+    assert ledger.record_camera_silent(live_id, "cam-1", last_seen_at=last_seen)
+    assert ledger.record_camera_reporting(matcher_for(live_id), live_id, "cam-1")
     ledger.report_faces_counted(
         matcher_for(live_id),
         live_id,
@@ -83,6 +88,18 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     ledger.record_perceived_demographics(
         OFFICER, raised, {"perceived_sex": "female", "perceived_age_band": "25_34"}
     )
+    ledger.correct_outcome(
+        OFFICER,
+        raised,
+        1,
+        Outcome(
+            OutcomeType.COMPLIANCE_CHECK, conditions=("curfew",), result=ComplianceResult.COMPLIED
+        ),
+        "misrecorded",
+    )
+    ledger.correct_adjudication(OPERATOR, raised, Decision.INCONCLUSIVE, "checked again")
+    # The arrest placed an evidential hold (policy); released before a hold for a trial.
+    ledger.release_legal_hold(AO, raised, "no evidence needed")
     ledger.place_legal_hold(AO, raised, reason="trial", proceedings_ref="T2025/1")
     ledger.release_legal_hold(AO, raised, "trial over")
     ledger.erase_alert_images(raised, rule="test rule")
@@ -92,6 +109,19 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     ledger.destroy_watchlist(live_id, rule="test rule")
 
     operation_id = ledger.deployment(live_id).plan.operation_id
+    # Analytics: a consenting officer on a blue (test-subject) entry walked past a camera.
+    blue_run = ledger.propose_deployment(
+        PLANNER,
+        plan(UUID(operation_id), ledger.policy.version, watchlist_categories=("test_subject",)),
+    )
+    ledger.authorise_deployment(AO, blue_run, authority_ref="AUTH-B", **AUTHORITY)
+    blue = ledger.enrol(COMPILER, blue_run, subject(8, "test_subject"))
+    ledger.review_watchlist(AO, blue_run, confirmed_count=1, not_excessive=True)
+    ledger.start_deployment(OPERATOR, blue_run)
+    ledger.record_blue_walk_past(
+        OPERATOR, blue_run, entry_id=blue, camera_id="cam-1", walked_at=clock.now
+    )
+    ledger.end_deployment(OPERATOR, blue_run)
     urgent = ledger.propose_deployment(PLANNER, plan(UUID(operation_id), ledger.policy.version))
     ledger.authorise_deployment(AO, urgent, authority_ref="ORAL-1", urgent=True, **AUTHORITY)
     ledger.confirm_urgent_authority(AO, urgent, "WRITTEN-1")

@@ -259,6 +259,24 @@ ALLOWED_COLUMNS = {
         "other_outcomes",
         "closed_at",
     },
+    # analytics (issue 11): forces and time live per deployment; blue walk-pasts
+    "view_deployment_operation": {
+        "deployment_id",
+        "controlling_force",
+        "equipment_owner_force",
+        "mutual_aid",
+        "live_ms",
+        "live_since",
+    },
+    "view_blue_walk_pasts": {"deployment_id", "version", "entry_id", "camera_id", "walked_at"},
+    # camera health (issue 11): when each camera was silent
+    "view_camera_silences": {
+        "deployment_id",
+        "camera_id",
+        "silent_since",
+        "recorded_at",
+        "reporting_at",
+    },
 }
 
 
@@ -406,7 +424,14 @@ def test_cli_prints_tables_and_json(
     assert len(published.splitlines()) == 5
 
     views = json.loads(_cli_output(["projections", "status", "--json"], capsys))
-    assert {v["name"] for v in views} == {"deployments", "alerts", "faces"}
+    assert {v["name"] for v in views} == {
+        "deployments",
+        "alerts",
+        "faces",
+        "camera_silences",
+        "deployment_operation",
+        "blue_walk_pasts",
+    }
     assert all(v["lag"] == 0 for v in views)
     assert "rebuilt alerts" in _cli_output(["projections", "rebuild", "alerts"], capsys)
     status_text = _cli_output(["projections", "status"], capsys)

@@ -106,12 +106,13 @@ def run(args: argparse.Namespace) -> int:
 
 def press_release_check(summary: dict[str, Any]) -> str:
     """The release's own figures beside the ledger's, and what the seed had to make up."""
-    from lfr_ledger.api.demo.seed import EQUIPMENT_OWNER, FORCE, SEED_DEPLOYMENTS
+    from lfr_ledger.api.demo.seed import SEED_DEPLOYMENTS
 
     totals = summary["totals"]
     checks = totals["compliance_complied"] + totals["compliance_breach"]
     places = [(d["starts_at"][:10], d["location"]["town"]) for d in summary["by_deployment"]]
     released = [(s.day.isoformat(), s.town) for s in SEED_DEPLOYMENTS]
+    owners = {f"'{d['equipment_owner_force']}'" for d in summary["by_deployment"]}
 
     def mark(ok: bool) -> str:
         return "as released" if ok else "DIFFERS from the release"
@@ -124,8 +125,11 @@ def press_release_check(summary: dict[str, Any]) -> str:
         f"  positive alerts    {totals['alerts']}  ({mark(totals['alerts'] == 13)}: 13)",
         f"  arrests            {totals['arrests']}  ({mark(totals['arrests'] == 6)}: 6)",
         f"  compliance checks  {checks}  ({mark(checks == 7)}: 7)",
-        f"  mutual aid         {FORCE} ran every deployment on the equipment of "
-        f"'{EQUIPMENT_OWNER}' (it plans its own LFR technology in 2026)",
+        f"  mutual aid         {summary['mutual_aid_deployments']} of "
+        f"{summary['deployment_count']} deployments on the equipment of "
+        + ", ".join(sorted(owners))
+        + f" ({mark(summary['mutual_aid_deployments'] == len(released))}: the force plans its "
+        "own LFR technology in 2026)",
         "  illustrative       streets, hours (10:00-17:00), faces seen, which alert fell on "
         "which day, and every subject: the release gives none of them",
     ]

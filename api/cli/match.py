@@ -8,6 +8,11 @@ shared store (`LFR_DATABASE_URL`, or `LFR_DATA_DIR`), which holds the templates 
 A recorded source (a file or a folder) is replayed as if live: frames are stamped from `--start`
 (default: now) at the source's frame rate. Replaying after a crash with the same `--start` stamps
 every frame as before, so alerts and counts already recorded are recognised, not duplicated.
+
+Every `--heartbeat-every` seconds (default 30) the matcher reports how the camera runs: frames per
+second, faces seen, frames dropped, its last error (counts only). Operators and oversight read
+them at GET /deployments/{id}/cameras; a camera of a live deployment that stops reporting for
+longer than the policy's `camera_silent_after_seconds` is recorded silent by the server.
 """
 
 from __future__ import annotations
@@ -22,8 +27,13 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.actors import Actor
+    from lfr_ledger.domain.application import CaseLedger
     from lfr_ledger.matching.runner import RunnerConfig
+    from lfr_ledger.matching.sinks import HeartbeatReport
 
 EXIT_REFUSED = 3
 
@@ -64,6 +74,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--count-interval", type=float, default=60.0, help="seconds per faces-processed report"
+    )
+    parser.add_argument(
+        "--heartbeat-every",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds between heartbeats (frames per second, faces seen, frames dropped, last "
+        "error; default 30)",
     )
     parser.add_argument(
         "--realtime", action="store_true", help="pace a recorded source at its frame rate"
@@ -127,6 +145,7 @@ def run_scheduled(args: argparse.Namespace) -> int:
     actor = _matcher(args)
 
     def launch(deployment_id: UUID, camera_id: str, stop: threading.Event) -> RunSummary:
+        source = FrameSource(args.source, fps=args.fps, realtime=args.realtime)
         # Each run has its own index connection: SQLite connections stay in their thread.
         with WatchlistIndex.open(settings) as index:
             runner = MatchRunner(
@@ -134,10 +153,11 @@ def run_scheduled(args: argparse.Namespace) -> int:
                 camera_id=camera_id,
                 engine=engine,
                 index=index,
-                sink=LedgerSink(ledger, actor),
+                sink=LedgerSink(ledger, actor, heartbeats=heartbeat_keeper(ledger, settings)),
                 watch=LedgerWatch(ledger, deployment_id),
                 config=config,
                 refresh=lambda: index.sync(ledger),
+                frames_dropped=lambda: source.dropped,
             )
 
             def halt_when_told() -> None:
@@ -147,7 +167,6 @@ def run_scheduled(args: argparse.Namespace) -> int:
             threading.Thread(target=halt_when_told, daemon=True).start()
             runner.check_can_start()
             index.sync(ledger)
-            source = FrameSource(args.source, fps=args.fps, realtime=args.realtime)
             if not source.is_live:
                 source.start = utcnow()
             summary = runner.run(source.frames())
@@ -190,6 +209,30 @@ def run_scheduled(args: argparse.Namespace) -> int:
     return 0
 
 
+def heartbeat_keeper(
+    ledger: CaseLedger, settings: Settings
+) -> Callable[[Actor, HeartbeatReport], bool]:
+    """In process, a heartbeat is kept as the HTTP route keeps it (and may end a silence)."""
+    from lfr_ledger.api.camera_health import accept_heartbeat
+
+    def keep(actor: Actor, report: HeartbeatReport) -> bool:
+        _, reporting = accept_heartbeat(
+            ledger,
+            settings,
+            actor,
+            report.deployment_id,
+            camera_id=report.camera_id,
+            frames_per_second=report.frames_per_second,
+            faces_seen=report.faces_seen,
+            frames_dropped=report.frames_dropped,
+            interval_seconds=report.interval_seconds,
+            last_error=report.last_error,
+        )
+        return reporting
+
+    return keep
+
+
 def _matcher(args: argparse.Namespace) -> Actor:
     from lfr_ledger.domain.actors import Actor, Role
 
@@ -209,6 +252,7 @@ def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
             cooldown=timedelta(seconds=args.cooldown),
             best_shot=timedelta(seconds=args.best_shot),
             count_interval=timedelta(seconds=args.count_interval),
+            heartbeat_every_seconds=args.heartbeat_every,
         )
     except ValueError as error:
         print(f"lfr match: {error}", file=sys.stderr)
@@ -247,7 +291,7 @@ def run_once(args: argparse.Namespace) -> int:
         sink = HttpSink(args.api, args.token)
     else:
         actor = _matcher(args)
-        sink = LedgerSink(ledger, actor)
+        sink = LedgerSink(ledger, actor, heartbeats=heartbeat_keeper(ledger, settings))
     source = FrameSource(
         args.source, fps=args.fps, realtime=args.realtime, max_frames=args.max_frames
     )
@@ -274,6 +318,7 @@ def run_once(args: argparse.Namespace) -> int:
             config=config,
             refresh=lambda: index.sync(ledger),
             on_alert=printed,
+            frames_dropped=lambda: source.dropped,
         )
 
         def stop(signum: int, _frame: FrameType | None) -> None:
@@ -306,7 +351,8 @@ def run_once(args: argparse.Namespace) -> int:
             close_vault()
     print(
         f"stopped ({summary.stopped}): {summary.frames} frames, {summary.faces} faces, "
-        f"{len(summary.alerts)} alerts, {len(summary.counts)} count reports",
+        f"{len(summary.alerts)} alerts, {len(summary.counts)} count reports, "
+        f"{len(summary.heartbeats)} heartbeats",
         flush=True,
     )
     return 0

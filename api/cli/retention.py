@@ -42,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "run",
         help="destroy everything due now (or as of --as-of); idempotent",
         description="Rules (policy file, [retention]): watchlist_hours_after_end, "
-        "alert_image_days (unless under legal hold), access_log_years (a consultation's "
+        "alert_image_days (unless under a legal hold, or the evidential hold an outcome in "
+        "evidential_hold_on, an arrest by default, places until an AO releases it), "
+        "access_log_years (a consultation's "
         "purpose, a disclosure's recipient and record; the record that the access happened "
         "stays). Each destruction is recorded as an event naming its rule before the key is "
         "shredded.",

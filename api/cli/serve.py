@@ -72,6 +72,7 @@ def serve(args: argparse.Namespace) -> int:
         max_instances=1,
         coalesce=True,
     )
+    _schedule_camera_checks(scheduler, services, settings)
     if not getattr(args, "no_retention", False):
         ledger = app.state.services.ledger
         retention = build_retention(ledger, settings, after_change=checkpoint)
@@ -93,6 +94,14 @@ def serve(args: argparse.Namespace) -> int:
     )
     scheduler.shutdown(wait=False)
     return 0
+
+
+def _schedule_camera_checks(scheduler: Any, services: Any, settings: Any) -> None:
+    """Every minute: cameras of live deployments heard nothing from (no heartbeat, no face
+    count) for longer than the policy's bound are recorded silent (issue 11)."""
+    from lfr_ledger.api.camera_health import schedule_camera_checks
+
+    schedule_camera_checks(scheduler, services.ledger, settings, caught_up=services.statistics)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
-"""`lfr stats deployment|operation|scores|publication`: statistics and publication records
-from the read models (no personal data). The views are caught up first unless told not to."""
+"""`lfr stats deployment|operation|scores|publication|period`: statistics and publication
+records from the read models (no personal data). The views are caught up first unless told
+not to. Alerts on blue (test-subject) entries count in no operational figure; each summary
+reports them apart, with the true-positive identification rate."""
 
 from __future__ import annotations
 
@@ -11,12 +13,17 @@ from uuid import UUID
 
 import msgspec
 
+from lfr_ledger.api.cli.retention import parse_time
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "stats",
         help="statistics per deployment and operation; publication records",
-        description="Counts are exact; rates are derived from them. No personal data is shown.",
+        description="Counts are exact; rates are derived from them. No personal data is shown. "
+        "Hours live are the sum of started..ended minus paused intervals; alerts on blue "
+        "(test-subject) entries are kept out of every operational figure and reported apart "
+        "(true-positive identification rate = walk-pasts identified / walk-pasts recorded).",
     )
     actions = parser.add_subparsers(dest="stats_action", required=True, metavar="ACTION")
 
@@ -42,6 +49,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         publication_command,
         with_id=False,
     )
+    period = actions.add_parser(
+        "period",
+        help="figures across operations over a period (annual or monthly report)",
+        description="Every deployment that went live in the period (UTC dates, both "
+        "inclusive): deployments, hours live, faces (as reported by the matcher), alerts, "
+        "matches, false alerts, arrests, compliance checks, mutual-aid count, per month. "
+        "Give --from and --to, or --year, or --month.",
+    )
+    period.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day")
+    period.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (inclusive)")
+    period.add_argument("--year", type=int, metavar="YYYY", help="a calendar year")
+    period.add_argument("--month", metavar="YYYY-MM", help="a calendar month")
+    period.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    period.add_argument(
+        "--no-catch-up",
+        dest="catch_up",
+        action="store_false",
+        help="read the views as they are, without applying pending events first",
+    )
+    period.set_defaults(handler=period_command)
+
+    trend = actions.add_parser(
+        "equality-trend",
+        help="the equality trend alarm (oversight: needs --purpose; the read is logged)",
+        description="Each perceived group's share of false alerts over the last window against "
+        "the window before (or its share of all alerts when the window before had too few "
+        "false alerts); an alarm when it rose by the policy's [equality] trend_alarm_ratio. "
+        "Groups with fewer false alerts than minimum_cell_size are not judged. Blue "
+        "(test-subject) alerts are left out. As GET /oversight/equality/trend.",
+    )
+    trend.add_argument("--purpose", required=True, help="why oversight reads it (logged)")
+    trend.add_argument("--to", dest="end", type=parse_time, metavar="TIME",
+                       help="end of the last window (ISO 8601; default now)")  # fmt: skip
+    trend.add_argument("--window-days", type=int, metavar="N",
+                       help="window length (default: the policy's trend_window_days)")  # fmt: skip
+    trend.add_argument("--deployment", type=UUID, metavar="ID", help="one deployment only")
+    trend.add_argument("--actor", metavar="ID", help="who is acting, as logged")
+    trend.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    trend.set_defaults(handler=trend_command)
 
 
 def _reader(args: argparse.Namespace) -> Any:
@@ -147,4 +193,77 @@ def publication_command(args: argparse.Namespace) -> int:
         _print_json(reader.publication_records())
     else:
         sys.stdout.write(reader.publication_csv())
+    return 0
+
+
+def period_command(args: argparse.Namespace) -> int:
+    from lfr_ledger.domain.errors import InvalidInput
+    from lfr_ledger.projections.queries import period_bounds
+    from lfr_ledger.projections.report import period_text
+
+    try:
+        start, end = period_bounds(args.start, args.end, year=args.year, month=args.month)
+    except InvalidInput as bad:
+        print(f"error: {bad.detail}", file=sys.stderr)
+        return 2
+    figures = _reader(args).period_figures(start, end)
+    if args.json:
+        _print_json(figures)
+    else:
+        print(period_text(msgspec.to_builtins(figures)))
+    return 0
+
+
+def trend_command(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.cli.oversight import _ledger, _oversight_actor
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.oversight.equality import equality_trend
+
+    if not args.purpose.strip():
+        print("error: --purpose must say why: the read is logged", file=sys.stderr)
+        return 2
+    if args.window_days is not None and not 1 <= args.window_days <= 366:
+        print("error: --window-days must lie in 1..366", file=sys.stderr)
+        return 2
+    try:
+        with _ledger() as ledger:
+            trend = equality_trend(
+                ledger, end=args.end, window_days=args.window_days, deployment_id=args.deployment
+            )
+            ledger.record_consultation(
+                _oversight_actor(args),
+                record=f"equality_trend:{args.deployment or 'all'}",
+                purpose=args.purpose,
+            )
+    except DomainError as e:
+        print(f"error: {e.detail}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(trend.to_dict())
+        return 0
+    print(f"{'ALARM' if trend.alarm else 'no alarm'}: {trend.rule}")
+    for line in trend.alarms:
+        print(f"  {line}")
+    from lfr_ledger.projections.report import table
+
+    for t in trend.tables:
+        print(f"\n{t.field} (baseline: {t.baseline})")
+        print(
+            table(
+                ("group", "false", "before", "alerts", "share", "baseline", "ratio", "alarm"),
+                [
+                    (
+                        g.value,
+                        g.false_alerts,
+                        g.false_alerts_before,
+                        g.alerts,
+                        g.share,
+                        g.baseline_share,
+                        g.ratio,
+                        "ALARM" if g.alarm else ("small" if g.suppressed else ""),
+                    )
+                    for g in t.groups
+                ],
+            )
+        )
     return 0

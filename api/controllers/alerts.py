@@ -6,26 +6,43 @@ from typing import Annotated
 from uuid import UUID
 
 import anyio.to_thread
+from eventsourcing.utils import get_topic
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from litestar.response import ServerSentEvent
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    HeaderParameter,
+    JSONBody,
+    Parameter,
+    QueryParameter,
+)
+from litestar.response import Response, ServerSentEvent
 
+from lfr_ledger.api.controllers.audit import _actor, _event_data
 from lfr_ledger.api.controllers.deps import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,
+    PurposeHeader,
+    PurposeQuery,
     ServicesDep,
+    require_purpose,
 )
-from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.problems import ProblemException, problem_spec
 from lfr_ledger.api.schemas.alerts import (
+    AdjudicationCorrectionIn,
     AdjudicationIn,
     AlertIn,
     AlertList,
+    AlertTimeline,
     EngagementIn,
+    OutcomeCorrectionIn,
     OutcomeIn,
     PerceivedCharacteristicsIn,
+    timeline_event,
 )
 from lfr_ledger.api.schemas.common import Created, Done
+from lfr_ledger.api.schemas.history import ActorOut
 from lfr_ledger.api.stream import (
     MAX_EVENT_ID,
     AlertFeed,
@@ -34,9 +51,31 @@ from lfr_ledger.api.stream import (
     current_position,
     parse_last_event_id,
 )
-from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.alert import HoldKind, Outcome
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 413, 422)
+
+
+def image_response(image: bytes) -> Response[bytes]:
+    """An image as stored, typed by its first bytes (the matcher's crops are JPEG; an enrolled
+    image may be PNG). Never cached: each read is a logged consultation."""
+    if image.startswith(b"\xff\xd8\xff"):
+        media_type = "image/jpeg"
+    elif image.startswith(b"\x89PNG\r\n\x1a\n"):
+        media_type = "image/png"
+    else:
+        media_type = "application/octet-stream"
+    return Response(
+        image,
+        media_type=media_type,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _actor_of(event: object) -> ActorOut | None:
+    who = getattr(event, "actor", None)
+    return _actor(who) if isinstance(who, Actor) else None
 
 
 def _done(ledger: LedgerDep, alert_id: UUID) -> Done:
@@ -92,7 +131,9 @@ class AlertController(Controller):
         "/alerts/stream",
         summary="Live alerts of a deployment (server-sent events; resume with Last-Event-ID)",
         description="Each event is named alert.raised, alert.adjudicated, "
-        "alert.engagement_recorded, alert.outcome_recorded or alert.closed; its id is the "
+        "alert.adjudication_corrected, alert.engagement_recorded, alert.outcome_recorded, "
+        "alert.outcome_corrected, alert.closed, alert.legal_hold_placed, "
+        "alert.legal_hold_released or alert.images_erased; its id is the "
         "notification id, its data the alert's state (no personal data). Reconnect with the "
         "Last-Event-ID header (or `last_event_id`) to receive exactly what was missed.",
         responses=problem_spec(400, 401, 403, 404),
@@ -133,6 +174,30 @@ class AlertController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
         ledger.adjudicate(actor, alert_id, data.decision, data.reason)
+        return _done(ledger, alert_id)
+
+    @post(
+        "/alerts/{alert_id:uuid}/adjudication/correction",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Correct an alert's adjudication (operator or AO; a new event keeps the first)",
+        description="Records AdjudicationCorrected with who, when, why and the previous "
+        "decision; the original adjudication stays in the log, and every read model counts the "
+        "corrected decision. The reason is required and sealed; the decision must change. "
+        "Whoever holds a duty the policy keeps apart from adjudicating (by default the "
+        "deployment's authoriser) is refused (403 role-separation). Refused once the alert's "
+        "images and notes were erased.",
+        responses=WRITE_ERRORS,
+    )
+    def correct_adjudication(
+        self,
+        alert_id: FromPath[UUID],
+        data: JSONBody[AdjudicationCorrectionIn],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Done:
+        ledger.correct_adjudication(actor, alert_id, data.decision, data.reason)
         return _done(ledger, alert_id)
 
     @post(
@@ -178,6 +243,115 @@ class AlertController(Controller):
         )
         ledger.record_outcome(actor, alert_id, outcome, occurred_at=data.occurred_at)
         return _done(ledger, alert_id)
+
+    @post(
+        "/alerts/{alert_id:uuid}/outcomes/{index:int}/correction",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Correct outcome number `index` (from 0) of an alert (officer)",
+        description="Records OutcomeCorrected with who, when, why and the previous outcome; "
+        "the original stays in the log, and statistics (arrests, compliance checks) count the "
+        "corrected outcome. The reason is required; the outcome must change. A correction to "
+        "an outcome the policy holds evidence for (`retention.evidential_hold_on`) places the "
+        "evidential hold too.",
+        responses=WRITE_ERRORS,
+    )
+    def correct_outcome(
+        self,
+        alert_id: FromPath[UUID],
+        index: Annotated[int, Parameter(ge=0, le=1000)],
+        data: JSONBody[OutcomeCorrectionIn],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Done:
+        outcome = Outcome(
+            type=data.type,
+            offences=tuple(data.offences),
+            reference=data.reference,
+            conditions=tuple(data.conditions),
+            result=data.result,
+            note=data.note,
+        )
+        ledger.correct_outcome(actor, alert_id, index, outcome, data.reason)
+        return _done(ledger, alert_id)
+
+    @get(
+        "/alerts/{alert_id:uuid}",
+        sync_to_thread=True,
+        summary="An alert's own timeline: its state now and every event, corrections included",
+        description="Raised, adjudication(s), corrections, engagement, outcomes, holds, closure "
+        "and erasure: topic, version, times, actor and the event's fields. Reasons, notes, "
+        'perceived characteristics and the face crop read "[sealed]"; nothing about the '
+        "watchlist subject beyond the entry id and category.",
+        responses=problem_spec(400, 401, 403, 404),
+    )
+    def timeline(self, alert_id: FromPath[UUID], ledger: LedgerDep) -> AlertTimeline:
+        alert = ledger.alert(alert_id)
+        events = [
+            timeline_event(
+                get_topic(type(event)),
+                _event_data(event),
+                version=event.originator_version,
+                recorded_at=getattr(event, "timestamp", None),
+                occurred_at=getattr(event, "occurred_at", None),
+                actor=_actor(who)
+                if isinstance(who := getattr(event, "actor", None), Actor)
+                else None,
+            )
+            for event in ledger.repository.event_store.get(alert_id, lte=alert.version)
+        ]
+        return AlertTimeline(
+            alert=alert_state(alert),
+            corrections=alert.corrections,
+            hold=None if alert.legal_hold is None else alert.hold_kind or HoldKind.LEGAL,
+            has_face_crop=alert.sealed_face_crop is not None,
+            images_erased_at=alert.images_erased_at,
+            events=events,
+        )
+
+    @get(
+        "/alerts/{alert_id:uuid}/face-crop",
+        sync_to_thread=True,
+        media_type="image/jpeg",
+        summary="The alert's face crop, to adjudicate on (purpose required, logged)",
+        description="The image the matcher captured, as stored (JPEG from the shipped "
+        "matcher). Personal data: the X-Purpose header (or `purpose`) is required and every "
+        "read is logged as a consultation. 404 `no-face-crop` when the matcher sent none, "
+        "`images-erased` once retention erased it.",
+        response_description="The face crop (image/jpeg)",
+        responses=problem_spec(400, 401, 403, 404),
+    )
+    def face_crop(
+        self,
+        alert_id: FromPath[UUID],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        x_purpose: PurposeHeader = None,
+        purpose: PurposeQuery = None,
+    ) -> Response[bytes]:
+        stated = require_purpose(x_purpose, purpose)
+        alert = ledger.alert(alert_id)
+        if alert.images_erased_at is not None:
+            raise ProblemException(
+                404,
+                "images-erased",
+                "Images erased",
+                f"alert {alert_id}'s face crop was erased under retention at "
+                f"{alert.images_erased_at.isoformat()}",
+            )
+        if alert.sealed_face_crop is None:
+            raise ProblemException(
+                404, "no-face-crop", "No face crop", f"the matcher sent no face crop for {alert_id}"
+            )
+        # Logged before anything is opened: a read that cannot be logged does not happen.
+        ledger.record_consultation(actor, record=f"alert_face_crop:{alert_id}", purpose=stated)
+        crop = ledger.reveal_face_crop(alert_id)
+        if crop is None:
+            raise ProblemException(
+                404, "images-erased", "Images erased", f"alert {alert_id}'s key was shredded"
+            )
+        return image_response(crop)
 
     @post(
         "/alerts/{alert_id:uuid}/perceived-characteristics",

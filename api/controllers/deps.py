@@ -43,7 +43,12 @@ class Services:
         with self._catch_up_lock:
             catch_up(self.settings)
             if self._reader is None:
-                self._reader = StatisticsReader(self.settings)
+                # Blue (test-subject) categories of the policy in force stay out of the figures.
+                self._reader = StatisticsReader(
+                    self.settings,
+                    blue_categories=self.ledger.policy.blue_categories,
+                    clock=self.ledger.clock,
+                )
         return self._reader
 
     def projection_failures(self) -> int:

@@ -6,7 +6,9 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
+from litestar.response import Response
 
+from lfr_ledger.api.controllers.alerts import image_response
 from lfr_ledger.api.controllers.deps import (
     ActorDep,
     IdempotencyKey,
@@ -17,7 +19,7 @@ from lfr_ledger.api.controllers.deps import (
     require_purpose,
 )
 from lfr_ledger.api.enrolment import compute_template
-from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.problems import ProblemException, problem_spec
 from lfr_ledger.api.schemas.common import Created, Done
 from lfr_ledger.api.schemas.watchlist import (
     EnrolmentIn,
@@ -164,3 +166,45 @@ class WatchlistController(Controller):
             enrolled_by=entry.enrolled_by,
             enrolled_at=entry.enrolled_at,
         )
+
+    @get(
+        "/watchlist/entries/{entry_id:uuid}/image",
+        sync_to_thread=True,
+        media_type="image/jpeg",
+        summary="An entry's enrolled image, to compare during adjudication or review (logged)",
+        description="The image the watchlist manager enrolled, as stored (JPEG or PNG). "
+        "Personal data: the X-Purpose header (or `purpose`) is required and every read is "
+        "logged as a consultation. 404 `no-image` when the entry was enrolled without one, "
+        "`image-destroyed` once its watchlist was destroyed.",
+        response_description="The enrolled image (image/jpeg, or image/png as enrolled)",
+        responses=problem_spec(400, 401, 403, 404),
+    )
+    def get_entry_image(
+        self,
+        entry_id: FromPath[UUID],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        x_purpose: PurposeHeader = None,
+        purpose: PurposeQuery = None,
+    ) -> Response[bytes]:
+        stated = require_purpose(x_purpose, purpose)
+        entry = ledger.watchlist_entry(entry_id)
+        if entry.sealed_image is None:
+            raise ProblemException(
+                404, "no-image", "No image", f"entry {entry_id} was enrolled without an image"
+            )
+        if not ledger.vault.has_key(entry_id):
+            raise ProblemException(
+                404,
+                "image-destroyed",
+                "Image destroyed",
+                f"entry {entry_id}'s image was destroyed with its watchlist",
+            )
+        # Logged before anything is opened: a read that cannot be logged does not happen.
+        ledger.record_consultation(actor, record=f"watchlist_image:{entry_id}", purpose=stated)
+        image = ledger.reveal_entry(entry_id).image
+        if image is None:
+            raise ProblemException(
+                404, "image-destroyed", "Image destroyed", f"entry {entry_id}'s key was shredded"
+            )
+        return image_response(image)

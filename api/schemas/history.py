@@ -231,6 +231,46 @@ class DemographicsPerceivedFields(Fields):
 class LegalHoldPlacedFields(Fields):
     reason: str
     proceedings_ref: str
+    kind: Annotated[
+        str, Meta(description='"legal" (placed by an AO) or "evidential" (by policy, on arrest)')
+    ] = "legal"  # absent before issue 11
+
+
+class AdjudicationCorrectedFields(Fields):
+    decision: Decision
+    previous: Decision
+    reason: str
+
+
+class OutcomeCorrectedFields(Fields):
+    outcome_index: int
+    outcome: RecordedOutcome
+    previous: RecordedOutcome
+    reason: str
+
+
+class CameraWentSilentFields(Fields):
+    """Nothing heard from the camera (heartbeat or face count) since `last_seen_at` (or since
+    the deployment went live), for longer than the policy allows."""
+
+    camera_id: str
+    last_seen_at: RecordedTime
+
+
+class BlueWalkPastRecordedFields(Fields):
+    """A consenting test subject on a blue entry walked past `camera_id` at `walked_at`
+    (analytics: the true-positive identification rate)."""
+
+    entry_id: UUID
+    camera_id: str
+    walked_at: RecordedTime
+
+
+class CameraReportingFields(Fields):
+    """The camera reported again: its silence ran from `silent_since` to this event."""
+
+    camera_id: str
+    silent_since: RecordedTime
 
 
 class FacesCountedFields(Fields):
@@ -372,6 +412,26 @@ class AlertImagesErased(HistoryEvent, tag=AlertTopic.IMAGES_ERASED):
     data: RuleFields
 
 
+class AlertAdjudicationCorrected(HistoryEvent, tag=AlertTopic.ADJUDICATION_CORRECTED):
+    data: AdjudicationCorrectedFields
+
+
+class AlertOutcomeCorrected(HistoryEvent, tag=AlertTopic.OUTCOME_CORRECTED):
+    data: OutcomeCorrectedFields
+
+
+class DeploymentCameraWentSilent(HistoryEvent, tag=DeploymentTopic.CAMERA_WENT_SILENT):
+    data: CameraWentSilentFields
+
+
+class DeploymentCameraReporting(HistoryEvent, tag=DeploymentTopic.CAMERA_REPORTING):
+    data: CameraReportingFields
+
+
+class DeploymentBlueWalkPastRecorded(HistoryEvent, tag=DeploymentTopic.BLUE_WALK_PAST_RECORDED):
+    data: BlueWalkPastRecordedFields
+
+
 class FacesCounted(HistoryEvent, tag=FaceCountTopic.FACES_COUNTED):
     data: FacesCountedFields
 
@@ -391,6 +451,9 @@ RecordedEvent = (
     | DeploymentEnded
     | DeploymentUrgentAuthorityLapsed
     | PostDeploymentReviewed
+    | DeploymentCameraWentSilent
+    | DeploymentCameraReporting
+    | DeploymentBlueWalkPastRecorded
     | WatchlistEntryEnrolled
     | WatchlistEntryWithdrawn
     | WatchlistEntryDestroyed
@@ -403,6 +466,8 @@ RecordedEvent = (
     | AlertLegalHoldPlaced
     | AlertLegalHoldReleased
     | AlertImagesErased
+    | AlertAdjudicationCorrected
+    | AlertOutcomeCorrected
     | FacesCounted
 )
 

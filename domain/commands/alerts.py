@@ -21,6 +21,7 @@ from lfr_ledger.domain.errors import (
     NotFound,
     NotPermitted,
     PolicyViolation,
+    RoleSeparationViolated,
 )
 from lfr_ledger.domain.records import FaceCount
 from lfr_ledger.domain.values import Confirmation, Decision
@@ -164,15 +165,51 @@ class AlertCommands(LedgerBase):
 
     # --- alerts: decisions and outcomes -----------------------------------------------------
 
-    def adjudicate(
-        self, actor: Actor, alert_id: UUID, decision: Decision, reason: str = ""
-    ) -> None:
+    def _check_adjudicator(self, actor: Actor, alert: Alert) -> None:
+        """Separation of duties reaches adjudication: whoever holds a duty the policy keeps
+        apart from "adjudicate" on the alert's deployment (by default, its authoriser) may
+        not decide its alerts."""
+        deployment = self._load(Deployment, alert.deployment_id, "deployment", to_change=False)
+        for other in sorted(self.policy.conflicting_duties("adjudicate")):
+            if actor.id in deployment.duties.get(other, []):
+                raise RoleSeparationViolated(
+                    f"actor {actor.id} performed '{other}' on deployment {deployment.id}; "
+                    f"policy {self.policy.version} forbids the same person to adjudicate its "
+                    "alerts"
+                )
+
+    def adjudicate(self, actor: Actor, alert_id: UUID, decision: Decision, reason: str) -> None:
         alert = self.alert(alert_id)
+        actor.require(Role.OPERATOR)
+        self._check_adjudicator(actor, alert)
         notes = self.notes_key_id(alert_id)
+        if not reason.strip():
+            # Refused before a key is made: a refusal leaves nothing behind.
+            alert.adjudicate(decision=decision, reason="", actor=actor, occurred_at=self.clock())
         with self._text_key(notes):
-            sealed = self._seal_text(notes, "adjudication_reason", reason)
+            sealed = self._seal_text(notes, "adjudication_reason", reason.strip())
             alert.adjudicate(
                 decision=decision, reason=sealed, actor=actor, occurred_at=self.clock()
+            )
+            self._commit(alert)
+
+    def correct_adjudication(
+        self, actor: Actor, alert_id: UUID, decision: Decision, reason: str
+    ) -> None:
+        """A new AdjudicationCorrected event (who, when, why, the previous decision); the
+        original adjudication stays. An operator or an authorising officer, not one who holds
+        a duty the policy keeps apart from adjudicating."""
+        alert = self.alert(alert_id)
+        actor.require(Role.OPERATOR, Role.AUTHORISING_OFFICER)
+        self._check_adjudicator(actor, alert)
+        alert.check_correctable(reason)
+        notes = self.notes_key_id(alert_id)
+        with self._text_key(notes):
+            alert.correct_adjudication(
+                decision=decision,
+                reason=self._seal_text(notes, "correction_reason", reason.strip()),
+                actor=actor,
+                occurred_at=self.clock(),
             )
             self._commit(alert)
 
@@ -201,6 +238,51 @@ class AlertCommands(LedgerBase):
             )
             # After the alert's own rules (a match first, then an outcome that fits the entry).
             self.policy.check_outcome_fits(alert.category, outcome.type)
+            self._hold_if_evidential(alert, outcome, actor, now)
+            self._commit(alert)
+
+    def _hold_if_evidential(
+        self, alert: Alert, outcome: Outcome, actor: Actor, now: datetime
+    ) -> None:
+        """An outcome the policy names in `retention.evidential_hold_on` (an arrest) puts the
+        alert's images under an evidential hold, in the same save as the outcome."""
+        if alert.needs_evidential_hold(outcome, self.policy.evidential_hold_on):
+            alert.place_evidential_hold(
+                outcome=outcome, policy_version=self.policy.version, actor=actor, occurred_at=now
+            )
+
+    def correct_outcome(
+        self, actor: Actor, alert_id: UUID, outcome_index: int, outcome: Outcome, reason: str
+    ) -> None:
+        """A new OutcomeCorrected event (who, when, why, the previous outcome) replaces
+        outcome `outcome_index` (0-based) in every read model; the original stays in the log.
+        A correction to an outcome the policy holds evidence for places that hold too."""
+        alert = self.alert(alert_id)
+        now = self.clock()
+        actor.require(Role.OFFICER)
+        alert.check_correctable(reason)
+        notes = self.notes_key_id(alert_id)
+        with self._text_key(notes):
+            if outcome.note:
+                outcome = replace(
+                    outcome, note=self._seal_text(notes, "outcome_note", outcome.note)
+                )
+            if 0 <= outcome_index < len(alert.outcomes):
+                previous = alert.outcomes[outcome_index]
+                if previous.note and outcome.note:
+                    # Sealed text differs at every sealing: compare what it says.
+                    same = self.reveal_text(notes, "outcome_note", previous.note)
+                    if same == self.reveal_text(notes, "outcome_note", outcome.note):
+                        outcome = replace(outcome, note=previous.note)
+            alert.correct_outcome(
+                outcome_index=outcome_index,
+                outcome=outcome,
+                reason=self._seal_text(notes, "correction_reason", reason.strip()),
+                actor=actor,
+                occurred_at=now,
+            )
+            self.policy.check_outcome_fits(alert.category, outcome.type)
+            self._hold_if_evidential(alert, outcome, actor, now)
             self._commit(alert)
 
     @staticmethod

@@ -133,7 +133,7 @@ def _rival_operators(server: Server, alert_id: str) -> Any:
     """Two operators deciding the same alert differently, one call each."""
     calls = iter(
         [
-            (server.headers("operator", "PC-0"), {"decision": "match"}),
+            (server.headers("operator", "PC-0"), {"decision": "match", "reason": "same face"}),
             (server.headers("operator", "PC-1"), {"decision": "no_match", "reason": "not him"}),
         ]
     )
@@ -234,7 +234,9 @@ def test_alert_stream_live_and_resume(server: Server, version: str) -> None:
         # Disconnected: these happen while nobody listens.
         ok(
             client.post(
-                f"/alerts/{first}/adjudication", headers=operator, json={"decision": "match"}
+                f"/alerts/{first}/adjudication",
+                headers=operator,
+                json={"decision": "match", "reason": "same face"},
             ),
             200,
         )
@@ -318,6 +320,11 @@ def test_alert_status_is_one_enum_through_post_stream_and_list(
                     state,
                     state,
                 ), route
+                if body.get("type") == "arrest":
+                    # The policy's evidential hold on arrest, recorded in the same save.
+                    hold = sse.next()
+                    assert hold.event == "alert.legal_hold_placed"
+                    seen.append(hold)
             assert [o for o in seen[-1].data["outcomes"]] == [o["type"] for o in OUTCOMES]
 
         with (

@@ -30,6 +30,7 @@ def ids(server: Server) -> dict[str, str]:
         "operation_id": live.operation_id,
         "entry_id": live.entry_ids[0],
         "alert_id": alert_id,
+        "index": "0",  # an alert's outcome, numbered from 0
     }
 
 
@@ -113,13 +114,14 @@ def test_table_keeps_the_principles() -> None:
                 assert Role.OVERSIGHT not in roles
         if Role.MATCHER in roles:
             assert method == "POST" and roles == {Role.MATCHER}
-            assert key.endswith(("/alerts", "/faces-counted"))
+            assert key.endswith(("/alerts", "/faces-counted", "/heartbeat"))
     analyst_routes = {k for k, r in ACCESS.items() if Role.ANALYST in r}
-    # Statistics only: summaries, publication records, score tables, the list of operations.
+    # Statistics only: summaries, publication records, score tables, period figures, the list
+    # of operations.
     assert all(
         k.endswith(
             ("/summary", "/publication/deployments", "/publication/deployments.csv", "/scores")
         )
-        or k == "GET /operations"
+        or k in {"GET /operations", "GET /statistics/period"}
         for k in analyst_routes
     )
