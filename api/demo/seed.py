@@ -10,8 +10,9 @@ force's lead, "four people who were wanted for various offences and two who were
 their Sexual Harm Prevention Orders": the four wanted are the man wanted for a sexual assault on a
 child (found with a lock knife) and the three women (failing to appear for drug offences and for
 shoplifting, criminal damage); the two SHPO breaches complete the six, and the immigration
-offences the release lists are recorded against one of them, the one attribution the release does
-not state (README, "The seed, and how its figures reconcile"). Compliance checks fall only on people subject to court orders.
+offences the release lists are recorded against one of them, the one attribution the release
+does not state (README, "The seed, and how its figures reconcile"). Compliance checks fall only
+on people subject to court orders.
 
 Which alert fell on which day, the streets, the hours, the faces seen and every subject are
 ILLUSTRATIVE: the release does not give them. Subjects are fictional; the seed uses an external
