@@ -1,4 +1,4 @@
-"""Camera and matcher health (issue 11), composed: a matcher's heartbeat is checked by the ledger,
+"""Camera and matcher health, composed: a matcher's heartbeat is checked by the ledger,
 kept beside the read models, and (if its camera was recorded silent) records it reporting; the
 scheduled check records silent the cameras of live deployments nothing was heard from.
 

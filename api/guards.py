@@ -63,7 +63,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     # matcher
     "POST /deployments/{deployment_id}/faces-counted": frozenset({M}),
     "POST /deployments/{deployment_id}/alerts": frozenset({M}),
-    # camera and matcher health (issue 11): heartbeats, each camera's state
+    # camera and matcher health: heartbeats, each camera's state
     "POST /deployments/{deployment_id}/heartbeat": frozenset({M}),
     "GET /deployments/{deployment_id}/cameras": frozenset({AO, OP, OF, OV}),
     # alerts
@@ -74,7 +74,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /alerts/{alert_id}/outcomes": frozenset({OF}),
     "POST /alerts/{alert_id}/perceived-characteristics": frozenset({OF}),
     "POST /alerts/{alert_id}/close": frozenset({OP, OF}),
-    # human review (issue 11): corrections, the alert's timeline, the images compared
+    # human review: corrections, the alert's timeline, the images compared
     "POST /alerts/{alert_id}/adjudication/correction": frozenset({OP, AO}),
     "POST /alerts/{alert_id}/outcomes/{index}/correction": frozenset({OF}),
     "GET /alerts/{alert_id}": frozenset({AO, OP, OF, OV}),
@@ -84,7 +84,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /deployments/{deployment_id}/summary": frozenset({P, AO, OV, AN}),
     "GET /publication/deployments": frozenset({OV, AN}),
     "GET /publication/deployments.csv": frozenset({OV, AN}),
-    # analytics (issue 11): figures over a period; blue walk-pasts (for the identification
+    # analytics: figures over a period; blue walk-pasts (for the identification
     # rate); the equality trend alarm (oversight only, logged: perceived groups)
     "GET /statistics/period": frozenset({P, AO, OV, AN}),
     "POST /deployments/{deployment_id}/blue-walk-pasts": frozenset({OP}),

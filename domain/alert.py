@@ -460,7 +460,7 @@ class Alert(Aggregate):
         proceedings_ref: str,
         actor: Actor,
         occurred_at: datetime,
-        # Absent from holds placed before issue 11: all placed by hand for proceedings.
+        # Absent from holds placed before release 3: all placed by hand for proceedings.
         kind: str = HoldKind.LEGAL,
     ) -> None:
         self.legal_hold = proceedings_ref

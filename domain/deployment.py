@@ -39,10 +39,10 @@ class DeploymentTopic:
     ENDED = "lfr/Deployment.Ended"
     POST_DEPLOYMENT_REVIEWED = "lfr/Deployment.PostDeploymentReviewed"
     URGENT_AUTHORITY_LAPSED = "lfr/Deployment.UrgentAuthorityLapsed"
-    # camera health (issue 11)
+    # camera health
     CAMERA_WENT_SILENT = "lfr/Deployment.CameraWentSilent"
     CAMERA_REPORTING = "lfr/Deployment.CameraReporting"
-    # analytics (issue 11): a consenting test subject walked past a camera
+    # analytics: a consenting test subject walked past a camera
     BLUE_WALK_PAST_RECORDED = "lfr/Deployment.BlueWalkPastRecorded"
 
 
@@ -137,6 +137,10 @@ class Deployment(Aggregate):
         self.watchlist_reviewed = False
         self.reviewed_entry_count: int | None = None
         self.started_at: datetime | None = None
+        self.resumed_at: datetime | None = None
+        # Camera id -> when it was last heard from, for each camera silent now.
+        self.silent_cameras: dict[str, datetime] = {}
+        self.blue_walk_pasts = 0
         self.ended_at: datetime | None = None
         self.watchlist_destroyed_at: datetime | None = None
         self.post_review_at: datetime | None = None
@@ -585,22 +589,15 @@ class Deployment(Aggregate):
     ) -> None:
         self.post_review_at = occurred_at
 
-    # --- camera health (issue 11) -----------------------------------------------------------
+    # --- camera health ----------------------------------------------------------------------
     # A camera of a live deployment that nothing is heard from (no heartbeat, no face count)
     # for the policy's bound is recorded silent, once per silence; the next heartbeat from it
-    # records it reporting again. Attributes are read with defaults: deployments recorded
-    # before release 3 hold none.
-
-    @property
-    def silent_cameras(self) -> dict[str, datetime]:
-        """Camera id -> when it was last heard from, for each camera silent now."""
-        silences: dict[str, datetime] = self.__dict__.setdefault("_silent_cameras", {})
-        return silences
+    # records it reporting again.
 
     @property
     def live_since(self) -> datetime | None:
         """When the deployment last went live (started or resumed)."""
-        resumed: datetime | None = getattr(self, "resumed_at", None)
+        resumed = self.resumed_at
         if resumed is not None and (self.started_at is None or resumed > self.started_at):
             return resumed
         return self.started_at
@@ -654,7 +651,7 @@ class Deployment(Aggregate):
     ) -> None:
         self.silent_cameras.pop(camera_id, None)
 
-    # --- blue walk-pasts (analytics, issue 11) ----------------------------------------------
+    # --- blue walk-pasts ---------------------------------------------------------------------
     # A consenting officer enrolled on a "blue" entry (a category the policy lists in
     # `watchlist.blue_categories`) walks past a camera while the deployment is live; the
     # operator records each pass, so the true-positive identification rate is measurable:
@@ -707,4 +704,4 @@ class Deployment(Aggregate):
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
-        self.blue_walk_pasts = getattr(self, "blue_walk_pasts", 0) + 1
+        self.blue_walk_pasts += 1

@@ -60,7 +60,7 @@ class Policy:
     evidential_hold_on: tuple[str, ...] = ("arrest",)
     # A camera of a live deployment unheard of (no heartbeat, no face count) this long is silent.
     camera_silent_after_seconds: int = 120
-    # "Blue" categories: consenting test subjects walked past the cameras (analytics, issue 11);
+    # "Blue" categories: consenting test subjects walked past the cameras;
     # their alerts stay out of operational figures. Equality trend alarm: ratio and window.
     blue_categories: tuple[str, ...] = ("test_subject",)
     trend_alarm_ratio: float = 1.5

@@ -3,7 +3,7 @@ a matcher token (retried with backoff; a refusal comes back as the domain error 
 
 Every claim carries an id derived from what it reports, so a resend is recorded once.
 
-Heartbeats (issue 11) go the same two ways: how the camera's matcher ran over the last interval,
+Heartbeats go the same two ways: how the camera's matcher ran over the last interval,
 counts only. They are best effort: one lost is replaced by the next, so they are neither
 retried nor made idempotent."""
 

@@ -1,4 +1,4 @@
-"""Read models for the analytics of issue 11: each deployment's forces (mutual aid) and the
+"""Read models for the analytics: each deployment's forces (mutual aid) and the
 time it was live, and the blue walk-pasts. Its own module so the view list can import it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Camera and matcher health (issue 11): the latest heartbeat per camera, and when each camera
+"""Camera and matcher health: the latest heartbeat per camera, and when each camera
 was silent.
 
 Heartbeats are kept beside the read models (`camera_heartbeats`), overwritten by the next one:

@@ -1,5 +1,5 @@
 """When each camera was silent: `Deployment.CameraWentSilent` opens an interval, the camera's
-`CameraReporting` closes it (issue 11). Its own module so the view list can import it."""
+`CameraReporting` closes it. Its own module so the view list can import it."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Fields follow published practice: date, times, location, use case, watchlist size, faces
 processed, alerts, true alerts, false alerts, engagements, arrests, other outcomes and the
 threshold. Compliance checks get a column of their own, so "other outcomes" means the same
-here as in the statistics. Then (issue 11) the controlling and equipment-owner forces, whether
+here as in the statistics. Then the controlling and equipment-owner forces, whether
 that is mutual aid, the hours live (started..ended minus paused intervals) and the arrests per
 hour live. Alerts on blue (test-subject) entries are left out of every figure. Times are UTC.
 The record is built field by field from the views, so nothing personal can reach it.

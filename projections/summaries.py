@@ -129,7 +129,7 @@ class BlueFigures(Figures):
 
 
 class CameraSilence(Figures):
-    """A time a camera of a live deployment was not heard from (issue 11): from `silent_since`
+    """A time a camera of a live deployment was not heard from: from `silent_since`
     (its last heartbeat or face count, or when the deployment went live) `until` it reported
     again (`ended_by` "reporting") or the deployment ended ("deployment_ended"); `until` is
     null while it lasts. `recorded_at`: when the scheduled check recorded it."""
@@ -172,7 +172,7 @@ class DeploymentSummary(Figures):
     alerts_per_hour: AlertsPerHour
     arrests_per_hour: ArrestsPerHour
     blue: BlueFigures
-    # When cameras were silent (issue 11): the record of when they were and were not running.
+    # When cameras were silent: the record of when they were and were not running.
     camera_silences: list[CameraSilence] = []
 
 

@@ -435,7 +435,7 @@ class FacesView(View):
 
 
 def all_views() -> list[View]:
-    # Views in modules of their own (issue 11), imported here, late: they build on View.
+    # Views in modules of their own, imported here, late: they build on View.
     from lfr_ledger.projections.analytics_views import BlueWalkPastsView, DeploymentOperationView
     from lfr_ledger.projections.camera_silences import CameraSilencesView
 

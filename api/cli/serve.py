@@ -98,7 +98,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def _schedule_camera_checks(scheduler: Any, services: Any, settings: Any) -> None:
     """Every minute: cameras of live deployments heard nothing from (no heartbeat, no face
-    count) for longer than the policy's bound are recorded silent (issue 11)."""
+    count) for longer than the policy's bound are recorded silent."""
     from lfr_ledger.api.camera_health import schedule_camera_checks
 
     schedule_camera_checks(scheduler, services.ledger, settings, caught_up=services.statistics)

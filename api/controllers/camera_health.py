@@ -1,4 +1,4 @@
-"""Camera and matcher health (issue 11): the matcher's heartbeat, and each camera's state for
+"""Camera and matcher health: the matcher's heartbeat, and each camera's state for
 the operator and oversight. (`/health` is the service's own health: `health.py`.)
 
 Plain handlers, not a Controller: a second controller on `/deployments` would bring a second

@@ -1,5 +1,5 @@
 """Publication records: per-deployment figures in the shape forces publish (no personal data);
-figures over a period; the blue watchlist's walk-pasts; the equality trend alarm (issue 11)."""
+figures over a period; the blue watchlist's walk-pasts; the equality trend alarm."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from lfr_ledger.api.schemas.statistics import (
     PublicationRecord,
 )
 
-# What api/guards.py lists for these routes (analytics, issue 11).
+# What api/guards.py lists for these routes.
 ANALYTICS_ROUTES = (
     "GET /statistics/period",
     "POST /deployments/{deployment_id}/blue-walk-pasts",
@@ -156,7 +156,7 @@ class BlueWalkPastController(Controller):
             entry_id=data.entry_id,
             camera_id=data.camera_id,
             walked_at=data.walked_at,
-            walk_pasts=int(getattr(deployment, "blue_walk_pasts", 0)),
+            walk_pasts=deployment.blue_walk_pasts,
         )
 
 

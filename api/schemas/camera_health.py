@@ -1,4 +1,4 @@
-"""Camera and matcher health (issue 11): a matcher's heartbeat, and each camera's state.
+"""Camera and matcher health: a matcher's heartbeat, and each camera's state.
 Counts and times only: nothing here identifies anyone."""
 
 from __future__ import annotations

@@ -233,7 +233,7 @@ class LegalHoldPlacedFields(Fields):
     proceedings_ref: str
     kind: Annotated[
         str, Meta(description='"legal" (placed by an AO) or "evidential" (by policy, on arrest)')
-    ] = "legal"  # absent before issue 11
+    ] = "legal"  # absent before release 3
 
 
 class AdjudicationCorrectedFields(Fields):

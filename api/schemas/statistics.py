@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 
-# --- the blue watchlist (issue 11) ---------------------------------------------------------
+# --- the blue watchlist -------------------------------------------------------------------
 
 
 class BlueWalkPastIn(Struct):
@@ -75,7 +75,7 @@ class BlueWalkPastOut(Reply):
     walk_pasts: int
 
 
-# --- the equality trend alarm (issue 11, oversight) ----------------------------------------
+# --- the equality trend alarm (oversight) ----------------------------------------
 
 
 class TrendGroupOut(Reply):

@@ -1,4 +1,4 @@
-"""Commands of the blue watchlist (analytics, issue 11): an operator records that a consenting
+"""Commands of the blue watchlist: an operator records that a consenting
 test subject (an entry in a blue category of the policy) walked past a camera, so the
 true-positive identification rate can be measured apart from operational figures."""
 
