@@ -512,22 +512,27 @@ class Deployment(Aggregate):
             actor=actor, occurred_at=occurred_at, reason=EndReason.OPERATOR, undecided_alerts=[]
         )
 
+    def deadline_passed(self, at: datetime, policy: Policy) -> bool:
+        """Whether the deployment still runs (authorised, live or paused) past its window or on
+        urgent authority that lapsed."""
+        if self.status not in (S.AUTHORISED, S.LIVE, S.PAUSED):
+            return False
+        return at >= self.plan.ends_at or self.urgent_authority_lapsed(at, policy)
+
     def end_on_deadline(
         self, *, undecided_alerts: list[UUID], policy: Policy, actor: Actor, occurred_at: datetime
     ) -> bool:
         """The ledger ends a running deployment whose window closed or whose urgent authority
         lapsed, recording which alerts still await a decision. False when no deadline passed."""
-        if self.status not in (S.AUTHORISED, S.LIVE, S.PAUSED):
+        if not self.deadline_passed(occurred_at, policy):
             return False
         if self.urgent_authority_lapsed(occurred_at, policy):
             self._urgent_authority_lapsed(
                 deadline=self._urgent_deadline(policy), actor=actor, occurred_at=occurred_at
             )
             reason = EndReason.URGENT_AUTHORITY_LAPSED
-        elif occurred_at >= self.plan.ends_at:
-            reason = EndReason.WINDOW_CLOSED
         else:
-            return False
+            reason = EndReason.WINDOW_CLOSED
         self._ended(
             actor=actor,
             occurred_at=occurred_at,

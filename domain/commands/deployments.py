@@ -178,11 +178,15 @@ class DeploymentCommands(LedgerBase):
         """Ends the deployment if its window closed or its urgent authority lapsed; the
         deadline job calls it for each running deployment. False when nothing was due."""
         deployment = self.deployment(deployment_id)
+        now = self.clock()
+        # Most runs find nothing due: only then read the log for the undecided alerts.
+        if not deployment.deadline_passed(now, self.policy):
+            return False
         ended = deployment.end_on_deadline(
             undecided_alerts=self.undecided_alerts(deployment_id),
             policy=self.policy,
             actor=DEADLINES,
-            occurred_at=self.clock(),
+            occurred_at=now,
         )
         if ended:
             self._commit(deployment)
