@@ -396,13 +396,8 @@ def test_a_force_adopts_its_own_policy_and_it_changes_what_is_enforced(
     finally:
         default.close()
 
-    env = {"LFR_DATA_DIR": str(settings.data_dir)}
-    if settings.database_url:
-        env["LFR_DATABASE_URL"] = settings.database_url
-    if settings.postgres_schema:
-        env["LFR_POSTGRES_SCHEMA"] = settings.postgres_schema
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in env.items():
+        for name, value in cli_env(settings).items():
             mp.setenv(name, value)
         assert lfr(["policy", "adopt", str(force_policy(tmp_path)), "--actor-id", "ADM-1"]) == 0
         assert "NP-LFR-2026.2 is in force" in capsys.readouterr().out
@@ -465,13 +460,8 @@ def test_lfr_deployments_end_due_ends_what_the_server_would(
         ledger.confirm_urgent_authority(AO, due, "WRITTEN-1")
     finally:
         ledger.close()
-    env = {"LFR_DATA_DIR": str(settings.data_dir)}
-    if settings.database_url:
-        env["LFR_DATABASE_URL"] = settings.database_url
-    if settings.postgres_schema:
-        env["LFR_POSTGRES_SCHEMA"] = settings.postgres_schema
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in env.items():
+        for name, value in cli_env(settings).items():
             mp.setenv(name, value)
         assert lfr(["deployments", "end-due", "--json"]) == 0
         assert json.loads(capsys.readouterr().out) == {"ended": {str(due): "window_closed"}}

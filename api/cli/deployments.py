@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from lfr_ledger.projections.lists import ListReader
+    from lfr_ledger.projections.lists import DeploymentRow, ListReader, OperationRow
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 
@@ -67,57 +70,74 @@ def _reader() -> ListReader:
     return ListReader(settings)
 
 
-def list_handler(args: argparse.Namespace) -> int:
+PAGE = 500
+
+
+def _every_page(read: Callable[[int], tuple[Sequence[T], int | None]]) -> list[T]:
+    """Every row of a paged list: `read(offset)` gives one page and the next offset."""
+    rows: list[T] = []
+    offset: int | None = 0
+    while offset is not None:
+        page, offset = read(offset)
+        rows.extend(page)
+    return rows
+
+
+def _print_rows(
+    args: argparse.Namespace, rows: Sequence[T], what: str, line: Callable[[T], str]
+) -> int:
+    """The rows as JSON with --json, else one line each."""
     import msgspec
 
+    if args.json:
+        print(msgspec.json.encode(rows).decode())
+        return EXIT_OK
+    if not rows:
+        print(f"no {what}")
+    for r in rows:
+        print(line(r))
+    return EXIT_OK
+
+
+def list_handler(args: argparse.Namespace) -> int:
     reader = _reader()
-    rows, offset = [], 0
-    while True:
+
+    def read(offset: int) -> tuple[Sequence[DeploymentRow], int | None]:
         page = reader.deployments(
             status=args.status,
             operation_id=str(args.operation) if args.operation else None,
-            limit=500,
+            limit=PAGE,
             offset=offset,
         )
-        rows.extend(page.deployments)
-        if page.next_offset is None:
-            break
-        offset = page.next_offset
-    if args.json:
-        print(msgspec.json.encode(rows).decode())
-        return EXIT_OK
-    if not rows:
-        print("no deployments")
-    for d in rows:
-        print(
-            f"{d.deployment_id}  {d.status:<10} {d.starts_at[:16]} to {d.ends_at[11:16]}  "
-            f"{d.location_name}, {d.town}"
-        )
-    return EXIT_OK
+        return page.deployments, page.next_offset
+
+    return _print_rows(
+        args,
+        _every_page(read),
+        "deployments",
+        lambda d: (
+            f"{d.deployment_id}  {d.status:<10} {d.starts_at[:16]} to "
+            f"{d.ends_at[11:16]}  {d.location_name}, {d.town}"
+        ),
+    )
 
 
 def operations_handler(args: argparse.Namespace) -> int:
-    import msgspec
-
     reader = _reader()
-    rows, offset = [], 0
-    while True:
-        page = reader.operations(limit=500, offset=offset)
-        rows.extend(page.operations)
-        if page.next_offset is None:
-            break
-        offset = page.next_offset
-    if args.json:
-        print(msgspec.json.encode(rows).decode())
-        return EXIT_OK
-    if not rows:
-        print("no operations")
-    for o in rows:
-        print(
+
+    def read(offset: int) -> tuple[Sequence[OperationRow], int | None]:
+        page = reader.operations(limit=PAGE, offset=offset)
+        return page.operations, page.next_offset
+
+    return _print_rows(
+        args,
+        _every_page(read),
+        "operations",
+        lambda o: (
             f"{o.operation_id}  {o.status:<6} {o.deployment_count:3d} deployment(s)  "
             f"{o.name} ({o.force})"
-        )
-    return EXIT_OK
+        ),
+    )
 
 
 def end_due_handler(args: argparse.Namespace) -> int:

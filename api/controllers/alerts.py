@@ -78,6 +78,18 @@ def _actor_of(event: object) -> ActorOut | None:
     return _actor(who) if isinstance(who, Actor) else None
 
 
+def _outcome_of(data: OutcomeIn | OutcomeCorrectionIn) -> Outcome:
+    """The outcome a request states, recorded or as a correction."""
+    return Outcome(
+        type=data.type,
+        offences=tuple(data.offences),
+        reference=data.reference,
+        conditions=tuple(data.conditions),
+        result=data.result,
+        note=data.note,
+    )
+
+
 def _done(ledger: LedgerDep, alert_id: UUID) -> Done:
     return Done(id=alert_id, status=alert_state(ledger.alert(alert_id)).state)
 
@@ -233,15 +245,7 @@ class AlertController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
-        outcome = Outcome(
-            type=data.type,
-            offences=tuple(data.offences),
-            reference=data.reference,
-            conditions=tuple(data.conditions),
-            result=data.result,
-            note=data.note,
-        )
-        ledger.record_outcome(actor, alert_id, outcome, occurred_at=data.occurred_at)
+        ledger.record_outcome(actor, alert_id, _outcome_of(data), occurred_at=data.occurred_at)
         return _done(ledger, alert_id)
 
     @post(
@@ -265,15 +269,7 @@ class AlertController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
-        outcome = Outcome(
-            type=data.type,
-            offences=tuple(data.offences),
-            reference=data.reference,
-            conditions=tuple(data.conditions),
-            result=data.result,
-            note=data.note,
-        )
-        ledger.correct_outcome(actor, alert_id, index, outcome, data.reason)
+        ledger.correct_outcome(actor, alert_id, index, _outcome_of(data), data.reason)
         return _done(ledger, alert_id)
 
     @get(
