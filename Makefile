@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup browser demo test lint bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "lfr-ledger needs Python 3.11 or newer"'
@@ -32,7 +32,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: setup lint
+# The console's tests drive Debian's Chromium; nothing downloads a browser of its own.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the console's tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; fi
+
+test: setup lint browser
 	$(BIN)/pytest
 
 bench: setup
@@ -40,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

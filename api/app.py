@@ -8,8 +8,9 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -22,6 +23,13 @@ from lfr_ledger.api.allow_header import AllowHeaderMiddleware, methods_by_path
 from lfr_ledger.api.auth import JWTAuthMiddleware, TokenVerifier
 from lfr_ledger.api.body_guard import BodyGuardMiddleware
 from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.console.pages import (
+    CONSOLE_ROUTES,
+    console_error_page,
+    is_console_page,
+    template_config,
+)
+from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.api.controllers.alerts import AlertController
 from lfr_ledger.api.controllers.audit import AuditController
 from lfr_ledger.api.controllers.camera_health import CAMERA_HEALTH_ROUTES
@@ -104,6 +112,47 @@ class RequestContextMiddleware:
             )
 
 
+# Every response: no inline script, nothing from another origin, no framing, no referrer (a
+# console URL names records), and personal data never kept in a shared cache.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+        b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        b"frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {h[0].lower() for h in message.get("headers", [])}
+                extra = [h for h in SECURITY_HEADERS if h[0] not in names]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Problem details for the API; for a console page, a readable page (or the sign-in)."""
+    if is_console_page(request):
+        return console_error_page(request, exc)
+    return problem_response(request, exc)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -116,7 +165,8 @@ def create_app(
         settings, maximum_lifetime_minutes=ledger.policy.token_maximum_lifetime_minutes
     )
     keys = build_key_store(settings)
-    services = Services(settings=settings, ledger=ledger, keys=keys)
+    sessions = SessionStore(settings)
+    services = Services(settings=settings, ledger=ledger, keys=keys, sessions=sessions)
     allowed: dict[str, str] = {}
     app = Litestar(
         route_handlers=[
@@ -137,20 +187,25 @@ def create_app(
             StatisticsController,
             BlueWalkPastController,
             EqualityTrendController,
+            *CONSOLE_ROUTES,
         ],
+        template_config=template_config(),
         dependencies=DEPENDENCIES,
         guards=[role_guard],
         middleware=[
             RequestContextMiddleware,
+            SecurityHeadersMiddleware,
             DefineMiddleware(AllowHeaderMiddleware, allowed=allowed),
-            DefineMiddleware(JWTAuthMiddleware, verifier=verifier, exclude=["^/schema"]),
+            DefineMiddleware(
+                JWTAuthMiddleware, verifier=verifier, sessions=sessions, exclude=["^/schema"]
+            ),
             DefineMiddleware(BodyGuardMiddleware, max_body_size=MAX_BODY_BYTES),
             DefineMiddleware(
                 IdempotencyMiddleware, store=keys, ledger=ledger, max_body_size=MAX_BODY_BYTES
             ),
         ],
-        exception_handlers={Exception: problem_response},
-        state=State({"services": services}),
+        exception_handlers={Exception: handle_error},
+        state=State({"services": services, "token_verifier": verifier}),
         on_shutdown=[services.close],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from jwt.types import Options
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
+from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
 
@@ -103,8 +105,12 @@ class TokenVerifier:
         )
 
     def actor(self, token: str) -> Actor:
-        """The Actor a token names. Raises NotAuthorizedException with the reason a client can
-        act on (expired, bad signature, missing claim), never with the token's contents."""
+        return self.verified(token)[0]
+
+    def verified(self, token: str) -> tuple[Actor, float]:
+        """The Actor a token names, and when the token expires (epoch seconds). Raises
+        NotAuthorizedException with the reason a client can act on (expired, bad signature,
+        missing claim), never with the token's contents."""
         options: Options = {
             "require": ["sub", "role", "exp", "iat"],
             "verify_aud": self.audience is not None,
@@ -136,7 +142,7 @@ class TokenVerifier:
                 "the bearer token is malformed or its signature is invalid"
             ) from None
         self._check_times(claims)
-        return actor_from_claims(claims)
+        return actor_from_claims(claims), float(claims["exp"])
 
     def _check_times(self, claims: dict[str, Any]) -> None:
         """exp and iat: finite JSON numbers (not strings, not true/false), not expired, not
@@ -237,14 +243,26 @@ def issue_token(
     return jwt.encode(claims, load_or_create_secret(settings), algorithm="HS256")
 
 
+SESSION_COOKIE = "lfr_session"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Sets `connection.user` to the Actor of the bearer token."""
+    """Sets `connection.user` to the Actor of the bearer token, or of the console session.
+
+    A session cookie travels with every request the browser makes, forged ones included, so a
+    request it authenticates that changes anything must also carry the session's CSRF token in
+    `X-CSRF-Token` (which a cross-site form cannot set) and, when the browser says where it
+    came from, come from this origin.
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         verifier: TokenVerifier,
+        sessions: SessionStore | None = None,
         exclude: list[str] | None = None,
     ) -> None:
         # Only OPTIONS (CORS preflight, no data) skips authentication; HEAD does not.
@@ -255,14 +273,51 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
             exclude_http_methods=["OPTIONS"],
         )
         self.verifier = verifier
+        self.sessions = sessions
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         header = connection.headers.get("authorization")
         if not header:
+            cookie = connection.cookies.get(SESSION_COOKIE)
+            if cookie and self.sessions is not None:
+                return await self._from_session(connection, cookie)
             raise _unauthorised("send a bearer token: Authorization: Bearer <token>")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorised("the Authorization header must be: Bearer <token>")
         return AuthenticationResult(user=self.verifier.actor(token.strip()), auth=None)
+
+    async def _from_session(
+        self, connection: ASGIConnection[Any, Any, Any, Any], cookie: str
+    ) -> AuthenticationResult:
+        assert self.sessions is not None
+        session = await anyio.to_thread.run_sync(self.sessions.resume, cookie)
+        if session is None:
+            raise _unauthorised("the console session has ended or expired; sign in again")
+        if connection.scope.get("method", "GET") not in _SAFE_METHODS:
+            check_same_origin(connection)
+            if not session.csrf_matches(connection.headers.get(CSRF_HEADER)):
+                raise cross_site_refused(
+                    "a request made with the console session must carry its CSRF token "
+                    "(X-CSRF-Token); reload the page and try again"
+                )
+        return AuthenticationResult(user=session.actor, auth=session)
+
+
+def check_same_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Refuses a request the browser says came from another site or origin."""
+    fetch_site = connection.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise cross_site_refused(f"a {fetch_site} request may not act through the console")
+    origin = connection.headers.get("origin")
+    if origin is not None:
+        host = connection.headers.get("host", "")
+        if origin.split("://", 1)[-1] != host:
+            raise cross_site_refused("the request came from another origin")
+
+
+def cross_site_refused(detail: str) -> PermissionDeniedException:
+    # 403, not 401: the session is valid, the request is not one it may make.
+    return PermissionDeniedException(detail=detail)

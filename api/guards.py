@@ -29,8 +29,18 @@ OV = Role.OVERSIGHT
 AN = Role.ANALYST
 AD = Role.ADMIN
 
-# Routes open to every caller without a token.
-PUBLIC: frozenset[str] = frozenset({"GET /health", "GET /metrics"})
+# Routes open to every caller without a token: the service's health, and the console's sign-in
+# and its own scripts and styles (which hold no data).
+PUBLIC: frozenset[str] = frozenset(
+    {
+        "GET /health",
+        "GET /metrics",
+        "GET /console/sign-in",
+        "GET /console/sign-in/{code}",
+        "POST /console/sign-in",
+        "GET /console/static/{file_path}",
+    }
+)
 
 # "METHOD /path/{param}" -> roles allowed. Every route of the app appears here exactly once.
 ACCESS: dict[str, frozenset[Role]] = {
@@ -105,6 +115,15 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /oversight/disclosures": frozenset({AO, OV}),
     "GET /audit/disclosures": frozenset({OV}),
     "GET /oversight/bundles/{deployment_id}": frozenset({OV}),
+    # the console: each page is a shell whose data comes from the routes above, so a page
+    # open to a role shows only what that role could read anyway
+    "GET /console": frozenset({P, WM, AO, OP, OF, OV, AN, AD}),
+    "POST /console/sign-out": frozenset({P, WM, AO, OP, OF, OV, AN, AD}),
+    "GET /console/operator": frozenset({OP}),
+    "GET /console/officer": frozenset({OF}),
+    "GET /console/planning": frozenset({P, WM, AO, AD}),
+    "GET /console/oversight": frozenset({OV}),
+    "GET /console/analyst": frozenset({P, AO, OV, AN}),
 }
 
 # Routes whose responses carry personal data: a stated purpose is required and every read is

@@ -175,6 +175,11 @@ def problem_for(exc: BaseException, scope: Scope) -> tuple[Problem, dict[str, st
                 detail=exc.detail,
                 instance=instance,
                 request_id=rid,
+                errors=(
+                    [FieldError(field=exc.field, source="body", message=exc.detail)]
+                    if exc.field
+                    else None
+                ),
             ),
             {},
         )

@@ -58,6 +58,7 @@ def alert_state(alert: Alert) -> AlertState:
         raised_at=alert.raised_at,
         decision=alert.decision.value if alert.decision is not None else None,
         adjudicated_at=alert.adjudicated_at,
+        adjudicated_by=alert.adjudicated_by,
         engaged=alert.engaged,
         confirmed=alert.confirmed.value if alert.confirmed is not None else None,
         outcomes=[o.type.value for o in alert.outcomes],

@@ -26,6 +26,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 
@@ -54,6 +55,11 @@ from tests.builders import AUTHORITY  # noqa: E402
 
 def prepare(settings: Settings, alerts: int) -> list[str]:
     """A live deployment with `alerts` open alerts, recorded with the real clock."""
+    return prepare_live(settings, alerts)[2]
+
+
+def prepare_live(settings: Settings, alerts: int = 0) -> tuple[UUID, UUID, list[str]]:
+    """A live deployment (its id, its one watchlist entry's) with `alerts` open alerts."""
     ledger = build_ledger(settings)
     try:
         ledger.adopt_policy(ADMIN)
@@ -85,19 +91,23 @@ def prepare(settings: Settings, alerts: int) -> list[str]:
         ledger.start_deployment(OPERATOR, dep)
         matcher = Actor("matcher-bench", Role.MATCHER, deployment_id=str(dep))
         captured = datetime.now(UTC)
-        return [
-            str(
-                ledger.raise_alert(
-                    matcher,
-                    dep,
-                    camera_id="cam-1",
-                    entry_id=entry,
-                    similarity=0.8,
-                    captured_at=captured,
+        return (
+            dep,
+            entry,
+            [
+                str(
+                    ledger.raise_alert(
+                        matcher,
+                        dep,
+                        camera_id="cam-1",
+                        entry_id=entry,
+                        similarity=0.8,
+                        captured_at=captured,
+                    )
                 )
-            )
-            for _ in range(alerts)
-        ]
+                for _ in range(alerts)
+            ],
+        )
     finally:
         ledger.close()
         close = getattr(ledger.vault, "close", None)

@@ -11,6 +11,8 @@ class DomainError(Exception):
 
     kind = "domain-error"
     title = "Command refused"
+    # The request field at fault, when one field is (problem details name it in `errors`).
+    field: str | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

@@ -29,6 +29,7 @@ class EnrolmentImageRefused(InvalidInput):
 
     kind = "enrolment-image-refused"
     title = "Enrolment image refused"
+    field = "image"
 
 
 class UnreadableImage(EnrolmentImageRefused):

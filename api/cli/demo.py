@@ -22,6 +22,7 @@ from lfr_ledger.config.settings import Settings
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
+    from lfr_ledger.domain.actors import Actor
     from lfr_ledger.domain.application import CaseLedger
 
 
@@ -85,6 +86,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {count:6d}  {topic}")
         report = verify_ledger(settings)
         print(f"\naudit verify: {report.summary()}")
+        console = url if args.serve else "http://127.0.0.1:8000"
+        first = "Open" if args.serve else f"Run `LFR_DATA_DIR={data_dir} lfr serve`, then open"
+        print(
+            f"\n== The console ==\n{first} {console}/console with one of these one-time "
+            f"sign-in links (each works once, within {DEMO_LINK_MINUTES} minutes; "
+            "`lfr console-link` makes more):"
+        )
+        for actor, link in _console_links(settings, console):
+            print(f"  {actor.role.value:<20} {actor.id:<10} {link}")
         if args.serve:
             print(
                 f"\nServing the demo ledger at {url} (OpenAPI at {url}/schema). Tokens: "
@@ -102,6 +112,40 @@ def run(args: argparse.Namespace) -> int:
             )
     ledger.close()
     return 0 if report.ok else 1
+
+
+DEMO_LINK_MINUTES = 60
+
+
+def _console_links(settings: Settings, base_url: str) -> list[tuple[Actor, str]]:
+    """A sign-in link for each of the demo's people; each carries a one-time code, and its
+    token waits in the demo's data directory."""
+    from lfr_ledger.api.auth import issue_token
+    from lfr_ledger.api.console.sessions import SessionStore
+    from lfr_ledger.api.demo.seed import CONSOLE_PEOPLE
+
+    store = SessionStore(settings)
+    try:
+        return [
+            (
+                actor,
+                f"{base_url}/console/sign-in/"
+                + store.add_link(
+                    issue_token(
+                        settings,
+                        role=actor.role,
+                        sub=actor.id,
+                        rank=actor.rank,
+                        force=actor.force,
+                        ttl_minutes=8 * 60,
+                    ),
+                    lifetime_seconds=DEMO_LINK_MINUTES * 60,
+                ),
+            )
+            for actor in CONSOLE_PEOPLE
+        ]
+    finally:
+        store.close()
 
 
 def press_release_check(summary: dict[str, Any]) -> str:

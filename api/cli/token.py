@@ -1,4 +1,7 @@
-"""`lfr token`: prints a signed bearer token for the embedded identity provider, alone on stdout."""
+"""`lfr token`: prints a signed bearer token for the embedded identity provider, alone on stdout.
+`lfr console-link`: prints a one-time link that signs that person in to the console (the link
+carries a code, never the token; the token waits in the data directory until the link is used).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,21 @@ from lfr_ledger.domain.actors import RANKS, Role
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("token", help="issue a bearer token (embedded default)")
+    _identity_arguments(parser)
+    parser.set_defaults(handler=token)
+    link = subparsers.add_parser(
+        "console-link", help="print a one-time sign-in link to the console (embedded default)"
+    )
+    _identity_arguments(link)
+    link.add_argument(
+        "--url",
+        default="http://127.0.0.1:8000",
+        help="where `lfr serve` answers (default http://127.0.0.1:8000)",
+    )
+    link.set_defaults(handler=console_link)
+
+
+def _identity_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
     parser.add_argument("--sub", required=True, help="staff or service number, e.g. PC-3381")
     parser.add_argument("--name", default=None, help="display name (kept in the token only)")
@@ -32,10 +50,37 @@ def register(subparsers: Any) -> None:
         default=None,
         help="PEM private key to sign with (RS256/EdDSA/ES256) instead of the HS256 secret",
     )
-    parser.set_defaults(handler=token)
 
 
 def token(args: argparse.Namespace) -> int:
+    text = _issue(args, "token")
+    if text is None:
+        return 2
+    print(text)
+    return 0
+
+
+def console_link(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.console.sessions import LINK_SECONDS, SessionStore
+    from lfr_ledger.config.settings import Settings
+
+    text = _issue(args, "console-link")
+    if text is None:
+        return 2
+    store = SessionStore(Settings.from_env())
+    try:
+        code = store.add_link(text)
+    finally:
+        store.close()
+    print(f"{args.url.rstrip('/')}/console/sign-in/{code}")
+    print(
+        f"(one use, within {LINK_SECONDS // 60} minutes; signs in {args.sub} as {args.role})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _issue(args: argparse.Namespace, command: str) -> str | None:
     from lfr_ledger.api.auth import issue_token
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.policy import Policy
@@ -55,7 +100,6 @@ def token(args: argparse.Namespace) -> int:
             private_key_pem=args.private_key.read_bytes() if args.private_key else None,
         )
     except (ValueError, OSError) as exc:
-        print(f"lfr token: {exc}", file=sys.stderr)
-        return 2
-    print(text)
-    return 0
+        print(f"lfr {command}: {exc}", file=sys.stderr)
+        return None
+    return text

@@ -136,8 +136,10 @@ class AlertController(Controller):
     )
     def list_alerts(self, deployment_id: FromPath[UUID], services: ServicesDep) -> AlertList:
         services.ledger.deployment(deployment_id)  # 404 for an unknown deployment
+        # Read before the views catch up, so the list holds at least what precedes it.
+        stream_from = current_position(services.ledger)
         alerts = services.statistics().deployment_alerts(deployment_id)
-        return AlertList(deployment_id=deployment_id, alerts=alerts)
+        return AlertList(deployment_id=deployment_id, alerts=alerts, stream_from=stream_from)
 
     @get(
         "/alerts/stream",

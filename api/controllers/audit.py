@@ -20,7 +20,12 @@ from lfr_ledger.api.controllers.deps import (
     require_purpose,
 )
 from lfr_ledger.api.problems import problem_spec
-from lfr_ledger.api.schemas.audit import Consultation, Consultations, Verification
+from lfr_ledger.api.schemas.audit import (
+    CheckpointStatus,
+    Consultation,
+    Consultations,
+    Verification,
+)
 from lfr_ledger.api.schemas.history import (
     SEALED,
     ActorOut,
@@ -28,6 +33,7 @@ from lfr_ledger.api.schemas.history import (
     RecordedEvent,
     recorded_event,
 )
+from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
 from lfr_ledger.domain.sealing import is_sealed_text
@@ -193,6 +199,7 @@ class AuditController(Controller):
         if report.ok and missing:
             detail = missing[0].summary()
         return Verification(
+            checkpoint=_latest_checkpoint(services.settings),
             ok=report.ok and not missing,
             events_checked=report.events_checked,
             last_id=report.last_id,
@@ -202,3 +209,26 @@ class AuditController(Controller):
             detail=detail,
             missing_keys=[str(m.key_id) for m in missing],
         )
+
+
+def _latest_checkpoint(settings: Settings) -> CheckpointStatus | None:
+    from lfr_ledger.eventlog.checkpoint import (
+        latest_checkpoint_path,
+        read_checkpoint,
+        verify_checkpoint,
+    )
+
+    path = latest_checkpoint_path(settings)
+    if path is None:
+        return None
+    checkpoint = read_checkpoint(path)
+    report = verify_checkpoint(settings, checkpoint)
+    return CheckpointStatus(
+        last_id=int(checkpoint["last_id"]),
+        head=str(checkpoint["head"]),
+        created_at=str(checkpoint["created_at"]),
+        key_id=str(checkpoint["key_id"]),
+        signature_ok=report.signature_ok,
+        extends=report.extends,
+        reason=report.reason,
+    )

@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter, QueryParameter
 
+from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.api.idempotency import KEY_PATTERN
 from lfr_ledger.api.key_store import KeyStore
 from lfr_ledger.api.problems import ProblemException
@@ -26,10 +27,13 @@ FAILURES_TTL_SECONDS = 5.0
 class Services:
     """Not a dataclass: Litestar would try to validate a dataclass dependency field by field."""
 
-    def __init__(self, settings: Settings, ledger: CaseLedger, keys: KeyStore) -> None:
+    def __init__(
+        self, settings: Settings, ledger: CaseLedger, keys: KeyStore, sessions: SessionStore
+    ) -> None:
         self.settings = settings
         self.ledger = ledger
         self.keys = keys
+        self.sessions = sessions
         self._catch_up_lock = threading.Lock()
         self._reader: StatisticsReader | None = None
         self._failures = 0
@@ -64,6 +68,7 @@ class Services:
         if callable(close_reader):
             close_reader()
         self.keys.close()
+        self.sessions.close()
         self.ledger.close()
         close_vault = getattr(self.ledger.vault, "close", None)
         if callable(close_vault):

@@ -58,6 +58,19 @@ AUTHORISING_OFFICER = Actor(
 )
 OPERATOR = Actor("PC-3381", Role.OPERATOR, rank="constable", force=FORCE)
 OFFICER = Actor("PC-4417", Role.OFFICER, rank="constable", force=FORCE)
+# Who the demo signs in to the console (oversight and analysis sit outside the force's chain).
+OVERSIGHT = Actor("IOPC-0042", Role.OVERSIGHT)
+ANALYST = Actor("ANL-0101", Role.ANALYST, force=FORCE)
+CONSOLE_PEOPLE = (
+    OPERATOR,
+    OFFICER,
+    PLANNER,
+    AUTHORISING_OFFICER,
+    WATCHLIST_MANAGER,
+    OVERSIGHT,
+    ANALYST,
+    ADMIN,
+)
 
 WANTED = "wanted_by_courts"
 SUSPECTED = "suspected_offender"

@@ -126,6 +126,10 @@ class AlertState(Reply):
     raised_at: datetime
     decision: str | None
     adjudicated_at: datetime | None
+    adjudicated_by: Annotated[
+        str | None,
+        Meta(description="staff number of the operator who decided (shared queues show it)"),
+    ]
     engaged: bool | None
     confirmed: str | None
     outcomes: list[str]
@@ -135,6 +139,14 @@ class AlertState(Reply):
 class AlertList(Reply):
     deployment_id: UUID
     alerts: list[AlertRow]
+    stream_from: Annotated[
+        int,
+        Meta(
+            description="a position read before the list: open `/alerts/stream` with "
+            "`last_event_id` set to it and nothing raised since the list is missed (events "
+            "already in the list may come again; apply them by alert id)"
+        ),
+    ]
 
 
 # --- an alert's own timeline ----------------------------------------------------------------

@@ -122,3 +122,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stop_server(srv)
     # Whatever happened, the server's log must never carry a stack trace.
     assert "Traceback" not in srv.log(), srv.log()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (the console's tests: `browser.py`)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

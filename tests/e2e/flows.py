@@ -138,12 +138,18 @@ def live_deployment(
     number: int = 0,
     location_name: str = "Abington Street",
     town: str = "Northampton",
+    image: str | None = None,
+    model_id: str | None = None,
 ) -> Live:
-    """Proposed, authorised, watchlist compiled and reviewed, started: ready for alerts."""
+    """Proposed, authorised, watchlist compiled and reviewed, started: ready for alerts.
+    `image` (base64) enrols every entry with that photograph, templated by `model_id`'s
+    pack."""
     operation_id = operation_id or open_operation(server, client)
     body = deployment_body(
         operation_id, policy_version, location_name=location_name, town=town, number=number
     )
+    if model_id:
+        body["model_id"] = model_id
     deployment_id = ok(client.post("/deployments", headers=auth(server, PLANNER), json=body))["id"]
     ok(
         client.post(
@@ -163,7 +169,7 @@ def live_deployment(
                         **auth(server, WATCHLIST_MANAGER),
                         "Idempotency-Key": str(uuid.uuid4()),
                     },
-                    json=enrolment_body(number, i),
+                    json={**enrolment_body(number, i), **({"image": image} if image else {})},
                 ),
                 201,
             )["id"]

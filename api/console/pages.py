@@ -1,0 +1,245 @@
+"""The console's pages: server-rendered shells, one per family of users, whose forms and lists
+call the JSON API with the browser's session (same routes, same role table, same problem
+details, same idempotency keys and consultation logging as any other client).
+
+Signing in turns a verified bearer token (pasted, or behind a one-time link from
+`lfr console-link`) into a session cookie; nothing else opens a session.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio.to_thread
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import Cookie
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from lfr_ledger.api.auth import SESSION_COOKIE, check_same_origin
+from lfr_ledger.api.console.sessions import Session
+from lfr_ledger.api.controllers.deps import ActorDep, ServicesDep
+from lfr_ledger.api.guards import role_may_call
+from lfr_ledger.api.problems import ProblemException, problem_for
+from lfr_ledger.domain.actors import Actor, Role
+
+HERE = Path(__file__).parent
+
+# The pages, in the order the navigation shows them: path, title, script.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("/console/operator", "Live deployment", "operator.js"),
+    ("/console/officer", "Street", "officer.js"),
+    ("/console/planning", "Planning and authority", "planning.js"),
+    ("/console/oversight", "Oversight", "oversight.js"),
+    ("/console/analyst", "Statistics", "analyst.js"),
+)
+HOME: dict[Role, str] = {
+    Role.OPERATOR: "/console/operator",
+    Role.OFFICER: "/console/officer",
+    Role.PLANNER: "/console/planning",
+    Role.AUTHORISING_OFFICER: "/console/planning",
+    Role.WATCHLIST_MANAGER: "/console/planning",
+    Role.ADMIN: "/console/planning",
+    Role.OVERSIGHT: "/console/oversight",
+    Role.ANALYST: "/console/analyst",
+}
+ROLE_LABELS: dict[Role, str] = {
+    Role.PLANNER: "planner",
+    Role.WATCHLIST_MANAGER: "watchlist manager",
+    Role.AUTHORISING_OFFICER: "authorising officer",
+    Role.OPERATOR: "operator",
+    Role.OFFICER: "officer",
+    Role.MATCHER: "matcher",
+    Role.OVERSIGHT: "oversight",
+    Role.ANALYST: "analyst",
+    Role.ADMIN: "administrator",
+}
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+
+
+def static_files() -> Any:
+    """The console's own scripts and styles; nothing is loaded from anywhere else."""
+    return create_static_files_router(
+        path="/console/static",
+        directories=[HERE / "static"],
+        opt={"public": True},
+        include_in_schema=False,
+        cache_control=None,
+    )
+
+
+def _page(request: Request[Any, Any, Any], actor: Actor, path: str) -> Template:
+    title, script = next((t, s) for p, t, s in PAGES if p == path)
+    session = request.auth if isinstance(request.auth, Session) else None
+    return Template(
+        template_name=path.rsplit("/", 1)[-1] + ".html",
+        context={
+            "title": title,
+            "script": script,
+            "actor": actor,
+            "role": actor.role.value,
+            "role_label": ROLE_LABELS[actor.role],
+            "csrf": session.csrf if session else "",
+            "nav": [(p, t, p == path) for p, t, _ in PAGES if role_may_call(actor.role, "GET", p)],
+        },
+    )
+
+
+def is_console_page(request: Request[Any, Any, Any]) -> bool:
+    path = request.scope.get("path", "")
+    return (
+        request.method == "GET"
+        and (path == "/console" or path.startswith("/console/"))
+        and not path.startswith("/console/static/")
+    )
+
+
+def console_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A refusal as a page: the sign-in when there is no session, else what was refused."""
+    problem, _ = problem_for(exc, request.scope)
+    if problem.status == 401:
+        return Redirect("/console/sign-in", status_code=303)
+    return Template(
+        template_name="error.html",
+        status_code=problem.status,
+        context={"problem": problem, "title": problem.title},
+    )
+
+
+class ConsolePages(Controller):
+    path = "/console"
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, actor: ActorDep) -> Redirect:
+        return Redirect(HOME.get(actor.role, "/console/sign-in"))
+
+    @get("/operator")
+    async def operator(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
+        return _page(request, actor, "/console/operator")
+
+    @get("/officer")
+    async def officer(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
+        return _page(request, actor, "/console/officer")
+
+    @get("/planning")
+    async def planning(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
+        return _page(request, actor, "/console/planning")
+
+    @get("/oversight")
+    async def oversight(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
+        return _page(request, actor, "/console/oversight")
+
+    @get("/analyst")
+    async def analyst(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
+        return _page(request, actor, "/console/analyst")
+
+    @post("/sign-out", status_code=200)
+    async def sign_out(
+        self, request: Request[Any, Any, Any], services: ServicesDep
+    ) -> Response[dict[str, str]]:
+        sid = request.cookies.get(SESSION_COOKIE)
+        if sid:
+            await anyio.to_thread.run_sync(services.sessions.end, sid)
+        return Response(
+            {"next": "/console/sign-in"},
+            cookies=[Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True)],
+        )
+
+
+class SignInIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Either a bearer token, or the one-time code of a sign-in link."""
+
+    token: Annotated[str, msgspec.Meta(max_length=8192)] | None = None
+    code: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+
+
+class SignedIn(msgspec.Struct):
+    actor: str
+    role: str
+    next: str
+    expires_at: float
+
+
+class ConsoleSignIn(Controller):
+    path = "/console"
+    include_in_schema = False
+    opt = {"public": True}  # noqa: RUF012 (Controller declares it an instance attribute)
+
+    @get("/sign-in")
+    async def sign_in_page(self) -> Template:
+        return Template(template_name="sign-in.html", context={"code": ""})
+
+    @get("/sign-in/{code:str}")
+    async def sign_in_link(self, code: str) -> Template:
+        # The link only fills the form: opening it (or a chat preview fetching it) uses nothing.
+        return Template(template_name="sign-in.html", context={"code": code})
+
+    @post("/sign-in", status_code=200)
+    async def sign_in(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[SignInIn, Body()],
+        services: ServicesDep,
+    ) -> Response[SignedIn]:
+        check_same_origin(request)
+        sessions = services.sessions
+        token = data.token
+        if data.code:
+            token = await anyio.to_thread.run_sync(sessions.take_link, data.code)
+            if token is None:
+                raise ProblemException(
+                    401,
+                    "sign-in-link-used",
+                    "Sign-in link not valid",
+                    "this sign-in link was used already or has expired; ask for a new one "
+                    "(lfr console-link)",
+                )
+        if not token:
+            raise ProblemException(
+                400, "validation", "Invalid request", "token: paste a bearer token to sign in"
+            )
+        verifier = request.app.state.token_verifier
+        actor, token_expires_at = verifier.verified(token.strip())
+        if actor.role == Role.MATCHER:
+            raise ProblemException(
+                403, "forbidden", "Not permitted for this role", "a matcher account has no console"
+            )
+        expires_at = min(
+            token_expires_at,
+            time.time() + verifier.maximum_lifetime_minutes * 60,
+        )
+        sid, _ = await anyio.to_thread.run_sync(lambda: sessions.open(actor, expires_at=expires_at))
+        secure = request.url.scheme == "https"
+        return Response(
+            SignedIn(
+                actor=actor.id,
+                role=actor.role.value,
+                next=HOME.get(actor.role, "/console"),
+                expires_at=expires_at,
+            ),
+            cookies=[
+                Cookie(
+                    key=SESSION_COOKIE,
+                    value=sid,
+                    path="/",
+                    httponly=True,
+                    samesite="strict",
+                    secure=secure,
+                    max_age=max(0, int(expires_at - time.time())),
+                )
+            ],
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+CONSOLE_ROUTES = [ConsolePages, ConsoleSignIn, static_files()]

@@ -1,0 +1,209 @@
+"""Browser sessions for the console, and the one-time sign-in links `lfr console-link` prints.
+
+A session is opened only from a verified bearer token (the embedded one, or later an identity
+provider's), so the console trusts nobody the API would not. The browser holds a random
+session id in an HttpOnly, SameSite=Strict cookie; the store keeps only its SHA-256, beside the
+actor, a CSRF token, and two expiries: idle (no request for `IDLE_SECONDS`) and absolute (the
+token's own expiry: a session never outlives what the identity provider vouched for).
+
+Kept in `console.sqlite` beside the embedded store, or in the ledger's PostgreSQL schema, so
+`lfr console-link` (another process) and `lfr serve` share the links, and several nodes share
+the sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.actors import Actor, Role
+
+IDLE_SECONDS = 30 * 60
+LINK_SECONDS = 15 * 60
+# A session's last-seen time is written at most this often: reads stay reads.
+TOUCH_EVERY_SECONDS = 30
+
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS console_sessions (
+        id_hash TEXT PRIMARY KEY,
+        actor TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        last_seen_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        ended_at DOUBLE PRECISION
+    )""",
+    """CREATE TABLE IF NOT EXISTS console_links (
+        code_hash TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        used_at DOUBLE PRECISION
+    )""",
+)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Session:
+    actor: Actor
+    csrf: str
+    created_at: float
+    expires_at: float
+
+    def csrf_matches(self, given: str | None) -> bool:
+        return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
+
+
+class SessionStore:
+    """Sessions and sign-in links over one DB-API connection per thread."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._local = threading.local()
+        self._postgres = settings.uses_postgres
+        self._settings = settings
+        self._pool: Any = None
+        if self._postgres:
+            from psycopg import connect as psycopg_connect
+            from psycopg import sql
+            from psycopg.conninfo import make_conninfo
+            from psycopg_pool import ConnectionPool
+
+            pg = settings.postgres_params()
+            conninfo = make_conninfo(**{k: v for k, v in pg.items() if v})
+            schema = settings.postgres_schema or "public"
+            with psycopg_connect(conninfo, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                )
+            self._pool = ConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=4,
+                open=True,
+                kwargs={"options": f"-c search_path={schema}", "autocommit": True},
+            )
+        else:
+            settings.ensure_data_dir()
+        with self._cursor() as run:
+            for table in _TABLES:
+                run(table, ())
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]]:
+        """A function running one statement (written with `?`) and returning its rows."""
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+
+                def run_pg(sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+                    cur = conn.execute(sql.replace("?", "%s"), args)
+                    return list(cur.fetchall()) if cur.description else []
+
+                yield run_pg
+            return
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            path = self._settings.data_dir / "console.sqlite"
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+
+        def run_sqlite(sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+            return list(conn.execute(sql, args).fetchall())
+
+        yield run_sqlite
+
+    # --- sign-in links ---------------------------------------------------------------------
+
+    def add_link(self, token: str, *, lifetime_seconds: int = LINK_SECONDS) -> str:
+        """A one-time code for `token`; the code, not the token, goes in the link."""
+        code = secrets.token_urlsafe(24)
+        with self._cursor() as run:
+            run(
+                "INSERT INTO console_links (code_hash, token, expires_at) VALUES (?, ?, ?)",
+                (_digest(code), token, self.clock() + lifetime_seconds),
+            )
+        return code
+
+    def take_link(self, code: str) -> str | None:
+        """The token behind an unused, unexpired code, marking it used (once, even when two
+        browsers race: the update that marks it used is the one that wins)."""
+        now = self.clock()
+        with self._cursor() as run:
+            rows = run(
+                "UPDATE console_links SET used_at = ? "
+                "WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING token",
+                (now, _digest(code), now),
+            )
+            run("DELETE FROM console_links WHERE expires_at < ?", (now - 86400,))
+        return str(rows[0][0]) if rows else None
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def open(self, actor: Actor, *, expires_at: float) -> tuple[str, Session]:
+        """A new session for a verified actor: its cookie value, and the session."""
+        sid = secrets.token_urlsafe(32)
+        now = self.clock()
+        session = Session(
+            actor=actor, csrf=secrets.token_urlsafe(32), created_at=now, expires_at=expires_at
+        )
+        with self._cursor() as run:
+            run(
+                "INSERT INTO console_sessions "
+                "(id_hash, actor, csrf, created_at, last_seen_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (_digest(sid), json.dumps(asdict(actor)), session.csrf, now, now, expires_at),
+            )
+            run("DELETE FROM console_sessions WHERE expires_at < ?", (now - 86400,))
+        return sid, session
+
+    def resume(self, sid: str) -> Session | None:
+        """The live session behind a cookie, or None when unknown, ended, idle or expired."""
+        now = self.clock()
+        with self._cursor() as run:
+            rows = run(
+                "SELECT actor, csrf, created_at, last_seen_at, expires_at, ended_at "
+                "FROM console_sessions WHERE id_hash = ?",
+                (_digest(sid),),
+            )
+            if not rows:
+                return None
+            actor, csrf, created, seen, expires, ended = rows[0]
+            if ended is not None or now >= expires or now - seen >= IDLE_SECONDS:
+                return None
+            if now - seen >= TOUCH_EVERY_SECONDS:
+                run(
+                    "UPDATE console_sessions SET last_seen_at = ? WHERE id_hash = ?",
+                    (now, _digest(sid)),
+                )
+        fields = json.loads(actor)
+        fields["role"] = Role(fields["role"])
+        return Session(actor=Actor(**fields), csrf=csrf, created_at=created, expires_at=expires)
+
+    def end(self, sid: str) -> None:
+        with self._cursor() as run:
+            run(
+                "UPDATE console_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL",
+                (self.clock(), _digest(sid)),
+            )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

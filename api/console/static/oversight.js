@@ -1,0 +1,133 @@
+// Oversight: the chain and its signed checkpoint, deployments, one deployment's whole history,
+// consultations, disclosures, access review, subject access, equality, evidence bundles.
+import { api, bindForm, clearErrors, el, fillDeployments, render, showProblem, table, toast, when } from "./console.js";
+
+const select = document.getElementById("deployment");
+
+async function showChain() {
+  const v = await api("GET", "/audit/verify");
+  const cp = v.checkpoint;
+  document.getElementById("chain").replaceChildren(
+    el("p", { class: v.ok ? "verified" : "unverified", text: v.ok ? `Verified: ${v.events_checked} events, up to event ${v.last_id}` : `NOT VERIFIED at event ${v.first_bad_id}: ${v.reason} ${v.detail}` }),
+    render({
+      head: v.head,
+      signed_checkpoint: cp ? `event ${cp.last_id}, signed ${cp.created_at} by key ${cp.key_id}` : "none signed yet",
+      checkpoint_signature: cp ? (cp.signature_ok ? "valid" : "INVALID") : null,
+      log_extends_checkpoint: cp ? cp.extends : null,
+      missing_keys: v.missing_keys,
+    }),
+  );
+}
+
+async function showDeployments() {
+  const status = document.getElementById("status-filter").value;
+  const list = await api("GET", `/deployments${status ? `?status=${status}` : ""}`);
+  document.getElementById("deployments").replaceChildren(
+    table(list.deployments.map((d) => ({ town: d.town, place: d.location_name, window_opens: when(d.starts_at), status: d.status, urgent: d.urgent, deployment: d.deployment_id }))),
+  );
+}
+
+const REFUSALS = /Refused|Lapsed|Withdrawn|Erased|Silent/;
+
+function eventItem(event) {
+  const topic = event.topic.split(".").at(-1).split(":").at(-1);
+  const data = event.data || {};
+  const policy = data.policy_version ? ` · policy ${data.policy_version}` : "";
+  const who = event.actor ? `${event.actor.id} (${event.actor.role})` : "the ledger";
+  return el(
+    "li",
+    { class: REFUSALS.test(topic) ? "refusal" : null },
+    el("span", { class: "topic", text: topic.replace(/([a-z])([A-Z])/g, "$1 $2") }),
+    el("div", { class: "meta", text: `#${event.notification_id} · ${when(event.occurred_at || event.recorded_at)} · ${who}${policy}` }),
+    el("details", {}, el("summary", { text: "Fields" }), render(data)),
+  );
+}
+
+function purposeFor(form) {
+  return form.elements.purpose.value.trim();
+}
+
+async function guarded(form, work) {
+  clearErrors(form);
+  try {
+    await work();
+  } catch (error) {
+    showProblem(form, error);
+  }
+}
+
+const historyForm = document.getElementById("history-form");
+historyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(historyForm, async () => {
+    const reply = await api("GET", `/deployments/${select.value}/history`, { purpose: purposeFor(historyForm) });
+    document.getElementById("timeline").replaceChildren(...reply.events.map(eventItem));
+    await showConsultations();
+  });
+});
+
+document.getElementById("bundle").addEventListener("click", () => {
+  guarded(historyForm, async () => {
+    const response = await api("GET", `/oversight/bundles/${select.value}`, { purpose: purposeFor(historyForm) });
+    const url = URL.createObjectURL(await response.blob());
+    const link = el("a", { href: url, download: `bundle-${select.value}.zip` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    toast("Bundle downloaded");
+  });
+});
+
+const subjectForm = document.getElementById("subject-form");
+subjectForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(subjectForm, async () => {
+    const f = subjectForm.elements;
+    const query = new URLSearchParams({
+      subject_ref: f.subject_ref.value.trim(),
+      from: new Date(f.from.value).toISOString(),
+      to: new Date(f.to.value).toISOString(),
+    });
+    const reply = await api("GET", `/subject-access?${query}`, { purpose: purposeFor(subjectForm) });
+    document.getElementById("subject").replaceChildren(render(reply));
+  });
+});
+
+const equalityForm = document.getElementById("equality-form");
+equalityForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(equalityForm, async () => {
+    const reply = await api("GET", "/oversight/equality", { purpose: purposeFor(equalityForm) });
+    document.getElementById("equality").replaceChildren(render(reply));
+  });
+});
+
+async function showDisclosures() {
+  const reply = await api("GET", "/audit/disclosures");
+  document.getElementById("disclosures").replaceChildren(table(reply.disclosures));
+}
+async function showConsultations() {
+  const reply = await api("GET", "/audit/consultations?limit=1000");
+  const rows = reply.consultations.slice(-50).reverse();
+  document.getElementById("consultations").replaceChildren(table(rows, null, { caption: "The latest 50" }));
+}
+async function showAccessReview() {
+  const reply = await api("GET", "/oversight/access-review");
+  document.getElementById("access-review").replaceChildren(render(reply.records));
+}
+
+bindForm(document.getElementById("disclosure"), {
+  path: "/oversight/disclosures",
+  done: async (_, form) => {
+    form.reset();
+    toast("Disclosure recorded");
+    await showDisclosures();
+  },
+});
+
+document.getElementById("status-filter").addEventListener("change", () => showDeployments().catch((e) => toast(e.message)));
+document.getElementById("history-purpose").value = "oversight review of this deployment";
+for (const work of [showChain, showDeployments, showDisclosures, showConsultations, showAccessReview, () => fillDeployments(select)]) {
+  work().catch((error) => toast(error.message));
+}

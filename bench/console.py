@@ -1,0 +1,169 @@
+"""From the matcher's POST to the alert's card on the operator's screen: p50/p99 over many
+alerts, with the operator's page open in Debian's Chromium, beside the raw SSE event (the same
+event on the page's own stream, stamped as the browser dispatches it, before the page renders
+it). Writes bench/results/console.json.
+
+    .venv/bin/python bench/console.py [--alerts 200] [--gap-ms 100]
+
+Each alert is posted as the HTTP matcher posts it (its own id, so the page's arrival can be
+matched to the POST); the clock is the page's `performance.timeOrigin + performance.now()` and
+the client's `time.time()`, one machine's wall clock. Alerts carry no face crop and stay
+undecided, so the queue grows to `--alerts` cards: a busier screen than a van's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.api import prepare_live, start_server  # noqa: E402
+from bench.common import write_result  # noqa: E402
+from lfr_ledger.api.auth import issue_token  # noqa: E402
+from lfr_ledger.api.console.sessions import SessionStore  # noqa: E402
+from lfr_ledger.config.settings import Settings  # noqa: E402
+from tests.e2e.browser import CHROMIUM_ARGS  # noqa: E402
+
+# Before the page's own scripts run: every EventSource the page opens stamps each alert.raised
+# event as the browser dispatches it (this listener is added first, so it runs first).
+STAMP_STREAM = """(() => {
+  window.eventAt = {};
+  const Original = window.EventSource;
+  window.EventSource = class extends Original {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("alert.raised", (e) => {
+        const id = JSON.parse(e.data).id;
+        if (!(id in eventAt)) eventAt[id] = performance.timeOrigin + performance.now();
+      });
+    }
+  };
+})();"""
+# Stamps each card as it enters the queue.
+STAMP_CARDS = """() => {
+  window.cardAt = {};
+  new MutationObserver((changes) => {
+    for (const change of changes) for (const node of change.addedNodes) {
+      const id = node.dataset && node.dataset.alertId;
+      if (id && !(id in cardAt)) cardAt[id] = performance.timeOrigin + performance.now();
+    }
+  }).observe(document.getElementById("queue"), { childList: true });
+}"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
+def figures(values: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(statistics.median(values), 1),
+        "p99_ms": round(percentile(values, 0.99), 1),
+        "max_ms": round(max(values), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--alerts", type=int, default=200)
+    parser.add_argument("--gap-ms", type=float, default=100.0, help="pause between alerts")
+    parser.add_argument("--chromium", default=os.environ.get("LFR_CHROMIUM", "/usr/bin/chromium"))
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="lfr-bench-console-") as tmp:
+        data_dir = Path(tmp) / "var"
+        secret = secrets.token_urlsafe(48)
+        settings = Settings(data_dir=data_dir, jwt_secret=secret)
+        deployment, entry, _ = prepare_live(settings)
+        proc, url = start_server(data_dir, secret)
+        posted: dict[str, float] = {}
+        try:
+            store = SessionStore(settings)
+            code = store.add_link(issue_token(settings, role="operator", sub="PC-BENCH"))
+            store.close()
+            matcher = issue_token(
+                settings, role="matcher", sub="matcher-bench", deployment_id=str(deployment)
+            )
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.add_init_script(STAMP_STREAM)
+                page.goto(f"{url}/console/sign-in/{code}")
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_url("**/console/operator")
+                page.locator("#stream-state").filter(has_text="live").wait_for()
+                with httpx.Client(base_url=url, timeout=30) as client:
+                    page.evaluate(STAMP_CARDS)
+                    for _ in range(args.alerts):
+                        alert_id = str(uuid.uuid4())
+                        body: dict[str, Any] = {
+                            "alert_id": alert_id,
+                            "camera_id": "cam-1",
+                            "entry_id": str(entry),
+                            "similarity": 0.8,
+                            "captured_at": datetime.now(UTC).isoformat(),
+                        }
+                        posted[alert_id] = time.time() * 1000
+                        response = client.post(
+                            f"/deployments/{deployment}/alerts",
+                            json=body,
+                            headers={"Authorization": f"Bearer {matcher}"},
+                        )
+                        assert response.status_code == 201, response.text
+                        time.sleep(args.gap_ms / 1000)
+                page.wait_for_function(
+                    "n => Object.keys(cardAt).length >= n", arg=args.alerts, timeout=60_000
+                )
+                page.wait_for_function(
+                    "n => Object.keys(eventAt).length >= n", arg=args.alerts, timeout=60_000
+                )
+                cards: dict[str, float] = page.evaluate("cardAt")
+                events: dict[str, float] = page.evaluate("eventAt")
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    on_screen = [cards[a] - t for a, t in posted.items()]
+    on_stream = [events[a] - t for a, t in posted.items()]
+    added = [cards[a] - events[a] for a in posted]
+    result = {
+        "benchmark": "console",
+        "server": "lfr serve (uvicorn, 1 process), embedded SQLite, loopback",
+        "browser": "Debian chromium, headless, driven by Playwright",
+        "alerts": args.alerts,
+        "gap_ms": args.gap_ms,
+        "post_to_card": figures(on_screen),
+        "post_to_sse_event": figures(on_stream),
+        "card_after_sse_event": figures(added),
+        "goal": "p99 post_to_card <= 1000 ms; the page adds <= 100 ms over the stream",
+        "load_average_after": os.getloadavg(),
+    }
+    path = write_result("console", result)
+    print(
+        f"{args.alerts} alerts: POST to card p50 {result['post_to_card']['p50_ms']} ms, "
+        f"p99 {result['post_to_card']['p99_ms']} ms; POST to SSE event p50 "
+        f"{result['post_to_sse_event']['p50_ms']} ms, p99 {result['post_to_sse_event']['p99_ms']}"
+        f" ms; the page adds p50 {result['card_after_sse_event']['p50_ms']} ms, p99 "
+        f"{result['card_after_sse_event']['p99_ms']} ms -> {path}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

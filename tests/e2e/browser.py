@@ -1,0 +1,82 @@
+"""A real Chromium (Debian's package, driven by Playwright through its executable path) against
+a real `lfr serve`; nothing is downloaded, and no page may reach beyond the server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from lfr_ledger.api.auth import issue_token
+from lfr_ledger.api.console.sessions import SessionStore
+from tests.e2e.conftest import REPO, Server
+
+# The flags keep Chromium from calling Google's hosts, which this machine's network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+ARTIFACTS = REPO / "var" / "test-artifacts" / "console"
+
+
+def chromium_path() -> str:
+    path = os.environ.get("LFR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        message = "Debian's chromium is not installed (make setup installs it as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+class Visit:
+    """One person's browser: its own cookies, every request it made, its scripts' errors."""
+
+    def __init__(self, browser: Browser, server: Server, **options: Any) -> None:
+        self.server = server
+        self.context: BrowserContext = browser.new_context(**options)
+        self.page: Page = self.context.new_page()
+        self.requests: list[str] = []
+        self.script_errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        # An uncaught exception in the console's own scripts (a refused request is not one).
+        self.page.on("pageerror", lambda e: self.script_errors.append(str(e)))
+
+    def sign_in(self, role: str, sub: str, **claims: Any) -> Page:
+        """Opens a one-time link, as `lfr console-link` prints it, and signs in."""
+        store = SessionStore(self.server.settings)
+        try:
+            code = store.add_link(issue_token(self.server.settings, role=role, sub=sub, **claims))
+        finally:
+            store.close()
+        self.page.goto(f"{self.server.url}/console/sign-in/{code}")
+        self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_url(lambda url: "/sign-in" not in url)
+        return self.page
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def foreign_requests(self) -> list[str]:
+        return [
+            u
+            for u in self.requests
+            if not u.startswith(self.server.url) and not u.startswith(("data:", "blob:"))
+        ]
+
+    def close(self) -> None:
+        self.context.close()
