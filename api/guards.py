@@ -64,6 +64,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /deployments/{deployment_id}/watchlist/entries": frozenset({WM}),
     "POST /deployments/{deployment_id}/watchlist/review": frozenset({AO}),
     "GET /watchlist/entries/{entry_id}": frozenset({WM, AO, OV}),
+    "GET /deployments/{deployment_id}/watchlist": frozenset({WM, AO, OV}),
     "POST /watchlist/entries/{entry_id}/withdrawal": frozenset({WM, AO}),
     # live operation
     "POST /deployments/{deployment_id}/start": frozenset({OP}),

@@ -15,9 +15,9 @@ from typing import Annotated, Any
 import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
-from litestar.params import Body
+from litestar.params import Body, FromPath
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -95,11 +95,13 @@ def _page(request: Request[Any, Any, Any], actor: Actor, path: str) -> Template:
 
 
 def is_console_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a page (an API client asking the same path gets problem details)."""
     path = request.scope.get("path", "")
     return (
         request.method == "GET"
         and (path == "/console" or path.startswith("/console/"))
         and not path.startswith("/console/static/")
+        and "text/html" in request.headers.get("accept", "")
     )
 
 
@@ -180,7 +182,7 @@ class ConsoleSignIn(Controller):
         return Template(template_name="sign-in.html", context={"code": ""})
 
     @get("/sign-in/{code:str}")
-    async def sign_in_link(self, code: str) -> Template:
+    async def sign_in_link(self, code: FromPath[str]) -> Template:
         # The link only fills the form: opening it (or a chat preview fetching it) uses nothing.
         return Template(template_name="sign-in.html", context={"code": code})
 

@@ -23,9 +23,11 @@ from lfr_ledger.api.problems import ProblemException, problem_spec
 from lfr_ledger.api.schemas.common import Created, Done
 from lfr_ledger.api.schemas.watchlist import (
     EnrolmentIn,
+    Watchlist,
     WatchlistEntryOut,
     WatchlistReviewed,
     WatchlistReviewIn,
+    WatchlistRow,
     WithdrawalIn,
 )
 from lfr_ledger.domain.application import Enrolment
@@ -125,6 +127,34 @@ class WatchlistController(Controller):
     ) -> Done:
         ledger.withdraw_entry(actor, entry_id, data.reason)
         return Done(id=entry_id, status=str(ledger.watchlist_entry(entry_id).status))
+
+    @get(
+        "/deployments/{deployment_id:uuid}/watchlist",
+        sync_to_thread=True,
+        summary="A deployment's watchlist entries, for review: category, status, whether an "
+        "image is held (no name, reference or image; each entry reads in full on its own route)",
+        responses=problem_spec(400, 401, 403, 404),
+    )
+    def list_entries(self, deployment_id: FromPath[UUID], ledger: LedgerDep) -> Watchlist:
+        deployment = ledger.deployment(deployment_id)
+        rows = []
+        for entry_id in deployment.entry_ids:
+            entry = ledger.watchlist_entry(entry_id)
+            rows.append(
+                WatchlistRow(
+                    id=entry_id,
+                    category=entry.category,
+                    status=str(entry.status),
+                    under_18=entry.under_18,
+                    model_id=entry.model_id,
+                    has_image=entry.sealed_image is not None,
+                    enrolled_by=entry.enrolled_by,
+                    enrolled_at=entry.enrolled_at,
+                )
+            )
+        return Watchlist(
+            deployment_id=deployment_id, reviewed=deployment.watchlist_reviewed, entries=rows
+        )
 
     @get(
         "/watchlist/entries/{entry_id:uuid}",

@@ -69,3 +69,22 @@ class WatchlistEntryOut(Reply):
     erased: bool
     enrolled_by: str
     enrolled_at: datetime
+
+
+class WatchlistRow(Reply):
+    """An entry as a watchlist's reviewer lists it: no name, reference, image or reasons."""
+
+    id: UUID
+    category: str
+    status: str
+    under_18: bool
+    model_id: str | None
+    has_image: bool
+    enrolled_by: str
+    enrolled_at: datetime
+
+
+class Watchlist(Reply):
+    deployment_id: UUID
+    reviewed: bool
+    entries: list[WatchlistRow]

@@ -11,6 +11,7 @@ import base64
 import http.server
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -412,6 +413,14 @@ def test_a_cross_site_post_is_refused(
     operator.close()
 
 
+# Every control a person can use must have a name a screen reader can say.
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button")]
+  .filter((c) => c.type !== "hidden")
+  .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute("aria-label")
+                 && !(c.tagName === "BUTTON" && c.textContent.trim()))
+  .map((c) => c.outerHTML.slice(0, 80))"""
+
+
 @pytest.mark.parametrize(
     ("role", "sub", "claims", "page_path", "shot"),
     [
@@ -451,6 +460,7 @@ def test_every_page_opens_without_a_script_error(
     visit.screenshot(shot)
     assert visit.script_errors == []
     assert visit.foreign_requests() == []
+    assert page.evaluate(UNLABELLED) == []
     visit.close()
     assert (ARTIFACTS / f"{shot}.png").stat().st_size > 10_000
 
@@ -499,3 +509,133 @@ def test_the_queue_resumes_after_the_server_restarts_without_losing_or_repeating
         operator.close()
     finally:
         stop_server(own)
+
+
+def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the_browser(
+    browser: Browser, server: Server, client: httpx.Client, scene: Any
+) -> None:
+    """Planner, authorising officer, watchlist manager and operator, each in their own browser,
+    take a deployment from an idea to live without a single call outside the console."""
+    version = ok(client.get("/policy", headers=auth(server, PLANNER)))["version"]
+    start = now() - timedelta(minutes=1)
+
+    planner = Visit(browser, server, viewport=DESK)
+    page = planner.sign_in("planner", "INSP-3001", rank="inspector")
+    operation = page.locator("#operation")
+    operation.get_by_label("Name").fill("Operation Browser")
+    operation.get_by_label("Force").fill("Northamptonshire Police")
+    operation.get_by_label("Purpose").fill("Locate people wanted by the courts")
+    operation.get_by_role("button", name="Open operation").click()
+    propose = page.locator("#propose")
+    expect(propose.get_by_label("Operation")).to_contain_text("Operation Browser")
+    propose.get_by_label("Operation").select_option(
+        label="Operation Browser (Northamptonshire Police)"
+    )
+    fields = {
+        "Place": "Sheep Street",
+        "Town": "Wellingborough",
+        "Type of location": "town_centre",
+        "Window opens": f"{start:%Y-%m-%dT%H:%M}",
+        "Window closes": f"{start + timedelta(hours=2):%Y-%m-%dT%H:%M}",
+        "Purpose": "Locate wanted people and check compliance of managed offenders",
+        "Intelligence case": "NN-IC-2025-301",
+        "Watchlist categories (one per line)": "wanted_by_courts\nsubject_to_court_order",
+        "Cameras (one per line: id, then name)": "cam-1 Van mast camera",
+        "Controlling force": "Northamptonshire Police",
+        "Force owning the equipment": "Northamptonshire Police",
+        "DPIA reference": "DPIA-LFR-2025-03",
+        "Equality impact assessment reference": "EIA-LFR-2025-03",
+        "Policy reference": version,
+        "How the public is told": "signage and the force's website",
+        "Issued at": f"{start - timedelta(days=1):%Y-%m-%dT%H:%M}",
+    }
+    for name, value in fields.items():
+        propose.get_by_label(name, exact=True).fill(value)
+    propose.get_by_role("button", name="Propose deployment").click()
+    expect(page.locator("#deployment-facts")).to_contain_text("proposed", timeout=5000)
+    planner.screenshot("planner-proposed")
+    (proposal,) = [
+        d
+        for d in ok(client.get("/deployments?status=proposed", headers=auth(server, PLANNER)))[
+            "deployments"
+        ]
+        if d["town"] == "Wellingborough"
+    ]
+    deployment_id = proposal["deployment_id"]
+    assert proposal["starts_at"].startswith(f"{start:%Y-%m-%dT%H:%M}")  # read as UTC
+    planner.close()
+
+    authoriser = Visit(browser, server, viewport=DESK)
+    page = authoriser.sign_in("authorising_officer", "SUPT-3001", rank="superintendent")
+    page.locator("#deployment").select_option(deployment_id)
+    authorise = page.locator("#authorise")
+    authorise.get_by_label("Authority reference").fill("AUTH-LFR-2025-301")
+    authorise.get_by_label("Why LFR is necessary and proportionate here").fill(
+        AUTHORITY["necessity_and_proportionality"]
+    )
+    authorise.get_by_label("Appropriate policy document").fill(
+        AUTHORITY["appropriate_policy_document"]
+    )
+    authorise.get_by_role("button", name="Authorise").click()
+    expect(page.locator("#deployment-facts")).to_contain_text("authorised", timeout=5000)
+
+    manager = Visit(browser, server, viewport=DESK)
+    page = manager.sign_in("watchlist_manager", "SGT-3001", rank="sergeant")
+    page.locator("#deployment").select_option(deployment_id)
+    enrol = page.locator("#enrol")
+    subject = seed_subject(3, 0)
+    for name, value in {
+        "Subject reference (PNC or case)": subject.subject_ref,
+        "Name": subject.name,
+        "Category": "wanted_by_courts",
+        "Legal basis": subject.legal_basis,
+        "Why this person is on this watchlist": subject.rationale,
+        "Offence or concern": subject.offence,
+        "Where the image came from": subject.image_source,
+    }.items():
+        enrol.get_by_label(name, exact=True).fill(value)
+    enrol.get_by_label("Image (one face)").set_input_files(
+        files=[{"name": "face.jpg", "mimeType": "image/jpeg", "buffer": jpeg(ASTRONAUT)}]
+    )
+    enrol.get_by_role("button", name="Enrol").click()
+    expect(page.locator("#watchlist tbody tr")).to_have_count(1, timeout=10000)
+    manager.close()
+    # The list the reviewer starts from holds no personal data; the entry reads in full alone.
+    listing = client.get(
+        f"/deployments/{deployment_id}/watchlist", headers=auth(server, AUTHORISING_OFFICER)
+    )
+    (row,) = ok(listing)["entries"]
+    assert row["has_image"] and row["category"] == "wanted_by_courts"
+    assert subject.name not in listing.text and subject.subject_ref not in listing.text
+
+    page = authoriser.page
+    page.reload()
+    page.locator("#deployment").select_option(deployment_id)
+    expect(page.locator("#watchlist tbody tr")).to_have_count(1)
+    page.get_by_role("button", name="Open entry").click()
+    expect(page.locator("#entry")).to_contain_text(subject.name)
+    image = page.locator("#entry img")
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("i => i.naturalWidth") > 0
+    review = page.locator("#watchlist-review")
+    review.get_by_label("Entries you checked").fill("1")
+    review.get_by_label("The watchlist is not excessive for the purpose").check()
+    review.get_by_role("button", name="Record review").click()
+    expect(page.locator("#deployment-facts")).to_contain_text("watchlist reviewedyes")
+    authoriser.screenshot("authorising-officer-review")
+    authoriser.close()
+
+    operator = Visit(browser, server, viewport=DESK)
+    page = operator.sign_in("operator", "PC-3001")
+    page.locator("#deployment").select_option(deployment_id)
+    expect(page.locator("#deployment-facts")).to_contain_text("authorised")
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("#deployment-facts")).to_contain_text("live", timeout=5000)
+    state = ok(client.get(f"/deployments/{deployment_id}", headers=auth(server, OPERATOR)))
+    assert (state["status"], state["watchlist_size"], state["watchlist_reviewed"]) == (
+        "live",
+        1,
+        True,
+    )
+    assert state["authorised_by"] == "SUPT-3001" and state["proposed_by"] == "INSP-3001"
+    operator.close()

@@ -18,12 +18,13 @@ from lfr_ledger.api.console.sessions import SessionStore
 from tests.e2e.conftest import REPO, Server
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+NAVIGATION = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
 @pytest.fixture
 def browser_like(server: Server) -> Iterator[httpx.Client]:
-    """A client that keeps cookies, as a browser would (no bearer token anywhere)."""
-    with server.client(follow_redirects=False) as c:
+    """A client that keeps cookies and asks for pages, as a browser would (no bearer token)."""
+    with server.client(follow_redirects=False, headers=NAVIGATION) as c:
         yield c
 
 
@@ -91,7 +92,7 @@ def test_signing_out_ends_the_session(browser_like: httpx.Client, server: Server
     old = browser_like.cookies[SESSION_COOKIE]
     out = browser_like.post("/console/sign-out", headers={"X-CSRF-Token": csrf})
     assert out.status_code == 200
-    with server.client(follow_redirects=False) as replay:
+    with server.client(follow_redirects=False, headers=NAVIGATION) as replay:
         replay.cookies.set(SESSION_COOKIE, old)
         assert replay.get("/publication/deployments").status_code == 401
         page = replay.get("/console/analyst")
@@ -107,6 +108,10 @@ def test_pages_refuse_other_roles_as_pages(browser_like: httpx.Client, server: S
         assert page.headers["content-type"].startswith("text/html")
         assert "GET " + path in page.text and "analyst" in page.text
     assert browser_like.get("/console").headers["location"] == "/console/analyst"
+    # An API client asking the same page gets problem details, not a page.
+    api_like = browser_like.get("/console/operator", headers={"Accept": "application/json"})
+    assert api_like.status_code == 403
+    assert api_like.headers["content-type"].startswith("application/problem+json")
 
 
 def test_a_matcher_account_and_a_bad_token_get_no_session(

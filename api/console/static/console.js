@@ -63,6 +63,11 @@ async function fileAsBase64(file) {
   return btoa(text);
 }
 
+// A datetime-local field's value read as UTC (the forms say so), not as the browser's zone.
+export function utc(text) {
+  return new Date(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text}Z`).toISOString();
+}
+
 function setPath(target, path, value) {
   const parts = path.split(".");
   let node = target;
@@ -90,7 +95,7 @@ export async function formBody(form) {
       if (kind === "number") value = Number(text);
       else if (kind === "bool") value = text === "true";
       else if (kind === "lines") value = text.split(/\n/).map((s) => s.trim()).filter(Boolean);
-      else if (kind === "datetime") value = new Date(text).toISOString();
+      else if (kind === "datetime") value = utc(text);
       else if (kind === "cameras") {
         value = text.split(/\n/).map((s) => s.trim()).filter(Boolean).map((line) => {
           const [id, ...name] = line.split(/\s+/);

@@ -1,6 +1,6 @@
 // Oversight: the chain and its signed checkpoint, deployments, one deployment's whole history,
 // consultations, disclosures, access review, subject access, equality, evidence bundles.
-import { api, bindForm, clearErrors, el, fillDeployments, render, showProblem, table, toast, when } from "./console.js";
+import { api, bindForm, clearErrors, el, fillDeployments, render, showProblem, table, toast, utc, when } from "./console.js";
 
 const select = document.getElementById("deployment");
 
@@ -86,8 +86,8 @@ subjectForm.addEventListener("submit", (event) => {
     const f = subjectForm.elements;
     const query = new URLSearchParams({
       subject_ref: f.subject_ref.value.trim(),
-      from: new Date(f.from.value).toISOString(),
-      to: new Date(f.to.value).toISOString(),
+      from: utc(f.from.value),
+      to: utc(f.to.value),
     });
     const reply = await api("GET", `/subject-access?${query}`, { purpose: purposeFor(subjectForm) });
     document.getElementById("subject").replaceChildren(render(reply));

@@ -27,10 +27,78 @@ async function showDeployment() {
   );
 }
 
+// The watchlist, for its reviewer: rows without personal data; an entry opens on request.
+async function showWatchlist() {
+  const slot = document.getElementById("watchlist");
+  if (!slot || !select?.value) return;
+  const list = await api("GET", `/deployments/${select.value}/watchlist`);
+  document.getElementById("entry").replaceChildren();
+  if (!list.entries.length) return slot.replaceChildren(el("p", { class: "empty", text: "No entries yet." }));
+  const head = ["category", "status", "under 18", "image", "enrolled", ""];
+  slot.replaceChildren(
+    el("p", { text: `${list.entries.length} entries; ${list.reviewed ? "reviewed" : "not reviewed since the last change"}` }),
+    el(
+      "table",
+      {},
+      el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))),
+      el(
+        "tbody",
+        {},
+        list.entries.map((e) =>
+          el(
+            "tr",
+            {},
+            el("td", { text: e.category }),
+            el("td", { text: e.status }),
+            el("td", { text: e.under_18 ? "yes" : "no" }),
+            el("td", { text: e.has_image ? "yes" : "no" }),
+            el("td", { text: `${when(e.enrolled_at)} by ${e.enrolled_by}` }),
+            el("td", {}, el("button", { type: "button", text: "Open entry", onclick: () => openEntry(e.id).catch((x) => toast(x.message)) })),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function openEntry(entryId) {
+  const purpose = `reviewing the watchlist of deployment ${select.value}`;
+  const entry = await api("GET", `/watchlist/entries/${entryId}`, { purpose });
+  const withdraw = el(
+    "form",
+    { "aria-label": "Withdraw this entry" },
+    el(
+      "div",
+      { class: "field" },
+      el("label", { for: "withdraw-reason", text: "Reason for withdrawing this entry" }),
+      el("textarea", { id: "withdraw-reason", name: "reason", rows: 2, required: true }),
+      el("p", { class: "field-error" }),
+    ),
+    el("p", { class: "form-error", role: "alert" }),
+    el("button", { type: "submit", text: "Withdraw entry" }),
+  );
+  bindForm(withdraw, {
+    path: `/watchlist/entries/${entryId}/withdrawal`,
+    done: async () => {
+      toast("Entry withdrawn");
+      await refresh();
+    },
+  });
+  const image = entry.has_image
+    ? el("img", { class: "enrolled", src: `/watchlist/entries/${entryId}/image?purpose=${encodeURIComponent(purpose)}`, alt: "Enrolled image" })
+    : el("p", { class: "empty", text: "No image held" });
+  document.getElementById("entry").replaceChildren(
+    el("h3", { text: `Entry ${entryId}` }),
+    el("div", { class: "faces" }, image),
+    render(entry),
+    entry.status === "active" ? withdraw : null,
+  );
+}
+
 async function refresh(status) {
   if (!select) return;
   await fillDeployments(select, { status, prefer: ["proposed", "authorised", "live"] });
-  await showDeployment();
+  await Promise.all([showDeployment(), showWatchlist()]);
 }
 
 const enrolled = [];
@@ -44,6 +112,7 @@ for (const form of document.querySelectorAll("form[data-endpoint]")) {
         document.getElementById("enrolled").replaceChildren(table(enrolled));
       }
       form.reset();
+      if (form.id === "operation") await fillChoices();
       await refresh();
     },
   });
@@ -62,7 +131,7 @@ async function fillChoices() {
   }
 }
 
-select?.addEventListener("change", () => showDeployment().catch((e) => toast(e.message)));
+select?.addEventListener("change", () => Promise.all([showDeployment(), showWatchlist()]).catch((e) => toast(e.message)));
 document.getElementById("show-proposed")?.addEventListener("click", (event) => {
   event.preventDefault();
   refresh("proposed").catch((e) => toast(e.message));
