@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup browser demo test lint bench clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "lfr-ledger needs Python 3.11 or newer"'
 	@# OpenCV needs libGL and glib at import; a bare Debian lacks them.
 	@if ! ldconfig -p | grep -q libGL.so.1 || ! ldconfig -p | grep -q libgthread-2.0.so.0; then \
@@ -16,8 +16,11 @@ $(STAMP): requirements.lock pyproject.toml
 	  else echo "OpenCV needs libgl1 and libglib2.0-0: sudo apt-get install libgl1 libglib2.0-0" >&2; exit 1; fi; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip==25.3"
-	$(BIN)/pip install -q -r requirements.lock
-	$(BIN)/pip install -q --no-deps -e .
+	@# Every download is checked against the locks' sha256 hashes (see requirements/*.txt's headers).
+	@echo "Installing the locked dependencies into $(VENV) (about a minute, once)..."
+	$(BIN)/pip install -q --require-hashes -r requirements/runtime.txt -r requirements/dev.txt
+	@# Built with the locked setuptools already in the venv, so nothing unhashed is fetched.
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -48,5 +51,6 @@ bench: setup
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/console.py
 
+# Never var/: it is the embedded default's event store, a ledger is not a build product.
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -15,7 +15,6 @@ from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,10 +49,13 @@ from lfr_ledger.api.controllers.publication import (
 from lfr_ledger.api.controllers.retention import RetentionController
 from lfr_ledger.api.controllers.scores import ScoresController
 from lfr_ledger.api.controllers.watchlist import WatchlistController
+from lfr_ledger.api.docs import DescribedJsonRenderPlugin, OfflineSwaggerRenderPlugin
 from lfr_ledger.api.guards import check_table_covers, role_guard
 from lfr_ledger.api.idempotency import IdempotencyMiddleware
 from lfr_ledger.api.key_store import build_key_store
+from lfr_ledger.api.location_header import LocationHeaderMiddleware
 from lfr_ledger.api.problems import problem_response, status_of
+from lfr_ledger.api.schemas.statistics import FIGURE_DESCRIPTIONS, FIGURE_ENUMS
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.clock import utcnow
@@ -195,6 +197,7 @@ def create_app(
         middleware=[
             RequestContextMiddleware,
             SecurityHeadersMiddleware,
+            LocationHeaderMiddleware,
             DefineMiddleware(AllowHeaderMiddleware, allowed=allowed),
             DefineMiddleware(
                 JWTAuthMiddleware, verifier=verifier, sessions=sessions, exclude=["^/schema"]
@@ -214,11 +217,19 @@ def create_app(
             description=(
                 "Case system for police Live Facial Recognition. Bearer JWT with a role claim; "
                 "every error is application/problem+json (RFC 9457); every POST accepts an "
-                "Idempotency-Key; responses holding personal data need a stated purpose "
-                "(X-Purpose) and are logged."
+                "Idempotency-Key; responses holding personal data need a stated purpose (the "
+                "X-Purpose header or the `purpose` query parameter, one of the two) and are "
+                "logged. `GET /policy` lists the closed lists (location types, watchlist "
+                "categories) of the policy in force. This page and its files are served by "
+                "`lfr serve` itself: nothing is fetched from another host."
             ),
             path="/schema",
-            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+            # Swagger UI at /schema (and /schema/swagger) from files this server serves itself,
+            # never a CDN; the document at /schema/openapi.json (api/docs.py).
+            render_plugins=[
+                OfflineSwaggerRenderPlugin(),
+                DescribedJsonRenderPlugin(FIGURE_DESCRIPTIONS, FIGURE_ENUMS),
+            ],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

@@ -9,6 +9,7 @@ Two ways to trust a token:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import secrets
@@ -20,7 +21,12 @@ from typing import Any
 import anyio.to_thread
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
 from jwt.types import Options
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -63,6 +69,26 @@ def load_or_create_secret(settings: Settings) -> str:
     raise RuntimeError(f"the JWT secret file {path} is empty; delete it to generate a new one")
 
 
+def key_id(key: Any) -> str:
+    """A short public name for a signing key (a digest: it reveals nothing of the key), written
+    into each token's `kid` header so a mismatch can be named on both sides."""
+    if isinstance(key, str):
+        material = key.encode()
+    else:
+        public = key.public_key() if hasattr(key, "private_bytes") else key
+        material = public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(b"lfr-ledger jwt key\0" + material).hexdigest()[:12]
+
+
+def key_source(settings: Settings) -> str:
+    """Where the embedded secret or the identity provider's key comes from, for messages."""
+    if settings.jwt_public_key:
+        return f"the identity provider's public key {settings.jwt_public_key}"
+    if settings.jwt_secret:
+        return "LFR_JWT_SECRET"
+    return f"the secret in {secret_path(settings)}"
+
+
 def _algorithm_for(key: Any) -> str:
     if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
         return "RS256"
@@ -80,6 +106,7 @@ class TokenVerifier:
     issuer: str | None = None
     audience: str | None = None
     maximum_lifetime_minutes: int = MAX_TTL_MINUTES
+    key_source: str = "its key"
 
     @classmethod
     def from_settings(
@@ -95,6 +122,7 @@ class TokenVerifier:
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
                 maximum_lifetime_minutes=maximum_lifetime_minutes,
+                key_source=key_source(settings),
             )
         return cls(
             key=load_or_create_secret(settings),
@@ -102,6 +130,7 @@ class TokenVerifier:
             issuer=settings.jwt_issuer or ISSUER,
             audience=settings.jwt_audience,
             maximum_lifetime_minutes=maximum_lifetime_minutes,
+            key_source=key_source(settings),
         )
 
     def actor(self, token: str) -> Actor:
@@ -137,12 +166,29 @@ class TokenVerifier:
             raise _unauthorised(f"the bearer token is not meant for {self.audience!r}") from None
         except jwt.ImmatureSignatureError:
             raise _unauthorised("the bearer token is not valid yet (nbf)") from None
+        except jwt.InvalidSignatureError:
+            raise _unauthorised(self._signature_mismatch(token)) from None
         except jwt.InvalidTokenError:
             raise _unauthorised(
                 "the bearer token is malformed or its signature is invalid"
             ) from None
         self._check_times(claims)
         return actor_from_claims(claims), float(claims["exp"])
+
+    def _signature_mismatch(self, token: str) -> str:
+        """Names both keys by their public ids: the usual cause is a token made with another
+        data directory's secret (`lfr token` run with another LFR_DATA_DIR)."""
+        ours = key_id(self.key)
+        try:
+            theirs = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError:
+            theirs = None
+        signed = f"was signed with key {theirs}" if theirs else "names no signing key"
+        return (
+            f"the bearer token's signature is invalid: it {signed}, and this server verifies "
+            f"with key {ours} ({self.key_source}); issue tokens with the same LFR_DATA_DIR or "
+            "LFR_JWT_SECRET as `lfr serve`"
+        )
 
     def _check_times(self, claims: dict[str, Any]) -> None:
         """exp and iat: finite JSON numbers (not strings, not true/false), not expired, not
@@ -239,8 +285,14 @@ def issue_token(
             claims[key] = value
     if private_key_pem is not None:
         private: Any = load_pem_private_key(private_key_pem, password=None)
-        return jwt.encode(claims, private, algorithm=_algorithm_for(private))
-    return jwt.encode(claims, load_or_create_secret(settings), algorithm="HS256")
+        return jwt.encode(
+            claims,
+            private,
+            algorithm=_algorithm_for(private),
+            headers={"kid": key_id(private)},
+        )
+    secret = load_or_create_secret(settings)
+    return jwt.encode(claims, secret, algorithm="HS256", headers={"kid": key_id(secret)})
 
 
 SESSION_COOKIE = "lfr_session"

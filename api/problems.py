@@ -8,6 +8,8 @@ own code: those may hold personal data.
 from __future__ import annotations
 
 import logging
+import re
+import typing
 import uuid
 from typing import Any
 
@@ -15,6 +17,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Scope
+from litestar.utils.scope.state import ScopeState
 
 from lfr_ledger.api.schemas.base import FieldError, Problem
 from lfr_ledger.domain.errors import (
@@ -99,7 +102,10 @@ def request_id_of(scope: Scope) -> str:
     return str(rid)
 
 
-def _validation_errors(exc: ValidationException) -> list[FieldError]:
+_MISSING = re.compile(r"^Object missing required field `([^`]+)`")
+
+
+def _validation_errors(exc: ValidationException, scope: Scope) -> list[FieldError]:
     errors: list[FieldError] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
@@ -108,6 +114,19 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
         message = str(item.get("message", "invalid value"))
         key = item.get("key")
         source = item.get("source")
+        missing = _MISSING.match(message)
+        if missing and source == "body":
+            # The decoder names the object ("data" is the whole body) and stops at the first
+            # absent field: name the field itself, and every other one absent beside it.
+            where = "" if key in (None, "data") else f"{key}."
+            names = [missing.group(1)]
+            if not where:
+                names += [n for n in _absent_fields(scope) if n != missing.group(1)]
+            errors.extend(
+                FieldError(field=where + n, source="body", message="required field missing")
+                for n in names
+            )
+            continue
         errors.append(
             FieldError(
                 field=str(key) if key is not None else None,
@@ -116,6 +135,35 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
             )
         )
     return errors
+
+
+def _absent_fields(scope: Scope) -> list[str]:
+    """The request body's required top-level fields it lacks, read from the route's body type
+    and the body the request already read (nothing when either is unavailable)."""
+    handler = scope.get("route_handler")
+    parameter = getattr(handler, "parsed_fn_signature", None)
+    data = parameter.parameters.get("data") if parameter is not None else None
+    body = ScopeState.from_scope(scope).body
+    if data is None or not isinstance(body, bytes):
+        return []
+    struct = next(
+        (t for t in (data.annotation, *typing.get_args(data.annotation)) if _is_struct(t)), None
+    )
+    try:
+        given = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return []
+    if struct is None or not isinstance(given, dict):
+        return []
+    return [
+        f.encode_name
+        for f in msgspec.structs.fields(struct)
+        if f.required and f.encode_name not in given
+    ]
+
+
+def _is_struct(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, msgspec.Struct)
 
 
 def _validation_detail(exc: ValidationException, errors: list[FieldError]) -> str:
@@ -184,7 +232,7 @@ def problem_for(exc: BaseException, scope: Scope) -> tuple[Problem, dict[str, st
             {},
         )
     if isinstance(exc, ValidationException):
-        errors = _validation_errors(exc)
+        errors = _validation_errors(exc, scope)
         return (
             Problem(
                 type=TYPE_PREFIX + "validation",

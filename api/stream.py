@@ -53,7 +53,7 @@ def alert_state(alert: Alert) -> AlertState:
         category=alert.category,
         similarity=alert.similarity,
         threshold=alert.threshold,
-        state=alert.status,
+        status=alert.status,
         captured_at=alert.captured_at,
         raised_at=alert.raised_at,
         decision=alert.decision.value if alert.decision is not None else None,

@@ -501,7 +501,7 @@ class StatisticsReader:
                 "category": a["category"],
                 "similarity": float(a["similarity"]),
                 "threshold": float(a["threshold"]),
-                "state": alert_state(a),
+                "status": alert_state(a),
                 "captured_at": a["captured_at"],
                 "raised_at": a["raised_at"],
                 "adjudicated_at": a["adjudicated_at"],

@@ -243,7 +243,7 @@ class AlertRow(Figures):
     category: str
     similarity: float
     threshold: float
-    state: AlertStatus
+    status: AlertStatus
     captured_at: str
     raised_at: str
     adjudicated_at: str | None

@@ -174,7 +174,7 @@ def test_case_flow_logs_personal_reads_and_seals_history(api: Api) -> None:
     assert decided.json() == {"id": alert_id, "status": "adjudicated"}
     listed = api.get(f"/deployments/{dep}/alerts", "operator").json()["alerts"]
     assert [
-        (a["id"], a["entry_id"], a["camera_id"], a["similarity"], a["state"]) for a in listed
+        (a["id"], a["entry_id"], a["camera_id"], a["similarity"], a["status"]) for a in listed
     ] == [(alert_id, entry_id, "cam-1", 0.55, "adjudicated")]
 
     history = api.get(
@@ -427,7 +427,7 @@ def test_openapi_types_every_field_analysts_and_oversight_receive(sqlite_api: Ap
     assert {"by_deployment", "by_town", "totals"} <= set(operation["properties"])
     alerts = _reply_schema(doc, "/deployments/{deployment_id}/alerts")
     row = _resolved(doc, _resolved(doc, alerts["properties"]["alerts"])["items"])
-    assert _resolved(doc, row["properties"]["state"])["enum"] == [s.value for s in AlertStatus]
+    assert _resolved(doc, row["properties"]["status"])["enum"] == [s.value for s in AlertStatus]
     for path in (
         "/deployments/{deployment_id}/summary",
         "/operations/{operation_id}/summary",

@@ -470,7 +470,7 @@ def test_http_the_alerts_timeline(http: Api) -> None:
     }
     assert body["events"][4]["data"]["kind"] == "evidential"
     assert body["events"][0]["data"]["sealed_face_crop"] == "[sealed]"
-    assert body["alert"]["decision"] == "inconclusive" and body["alert"]["state"] == "closed"
+    assert body["alert"]["decision"] == "inconclusive" and body["alert"]["status"] == "closed"
     assert (body["corrections"], body["hold"], body["has_face_crop"]) == (1, "evidential", True)
     text = http.get(f"/alerts/{alert}", "operator").text
     assert "Quentin" not in text and "PNC-" not in text and "likeness" not in text

@@ -329,7 +329,7 @@ def test_real_pack_verifies_and_fetch_is_quick(
     started = time.perf_counter()
     assert _run_cli("models", "fetch") == 0
     assert time.perf_counter() - started < 2.0
-    assert "already present and verified" in capsys.readouterr().out
+    assert "already present and verified" in capsys.readouterr().err  # progress: stderr
     assert _run_cli("models", "verify") == 0
 
 

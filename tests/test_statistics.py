@@ -131,7 +131,7 @@ def test_each_deployment_summary_matches_its_seed(
         assert sum(c["watchlist_size"] for c in summary["by_category"]) == WATCHLIST_SIZE
         alerts = msgspec.to_builtins(reader.deployment_alerts(deployment_id))
         assert [a["similarity"] for a in alerts] == [a.similarity for a in planned.alerts]
-        assert {a["state"] for a in alerts} == {"closed"}
+        assert {a["status"] for a in alerts} == {"closed"}
         assert {a["decision"] for a in alerts} == {"match"}
     assert msgspec.to_builtins(reader.deployment_summary(seed.operation_id)) is None
     assert msgspec.to_builtins(reader.operation_summary(seed.deployment_ids[0])) is None

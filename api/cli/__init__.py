@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+from lfr_ledger.api.cli.output import EXIT_ERROR
 
 # Heavy imports (OpenCV, onnxruntime, Litestar) happen inside handlers, so `lfr --help` is instant.
 COMMAND_MODULES = (
@@ -28,15 +31,79 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lfr", description="lfr-ledger: audit-first case system for Live Facial Recognition"
     )
+    parser.add_argument("--version", action="version", version=f"lfr {_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    _options_anywhere(parser)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lfr-ledger")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _options_anywhere(parser: argparse.ArgumentParser) -> None:
+    """A group's options (`lfr models --model-dir X fetch`) also work after the sub-command
+    (`lfr models fetch --model-dir X`), as in gh and kubectl. The copy's default is SUPPRESS,
+    so a value given before the sub-command is not overwritten by the copy's absence."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        shared = [
+            a
+            for a in parser._actions
+            if a.option_strings
+            and not isinstance(a, argparse._HelpAction | argparse._VersionAction)
+        ]
+        for child in action.choices.values():
+            taken = {o for a in child._actions for o in a.option_strings}
+            for option in shared:
+                if taken.isdisjoint(option.option_strings):
+                    child._add_action(_suppressed_copy(option))
+            _options_anywhere(child)
+
+
+def _suppressed_copy(action: argparse.Action) -> argparse.Action:
+    import copy
+
+    clone = copy.copy(action)
+    clone.default = argparse.SUPPRESS
+    clone.required = False
+    return clone
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that are the user's to fix: a message, never a traceback."""
+    import httpx
+
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.matching.models import ModelPackError
+
+    return (DomainError, ModelPackError, OSError, ValueError, httpx.HTTPError)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except BrokenPipeError:
+        # The reader (`head`, a closed pager) stopped listening: nothing is wrong.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if not isinstance(error, _user_errors()) or os.environ.get("LFR_DEBUG"):
+            raise
+        print(f"lfr {args.command}: {error}", file=sys.stderr)
+        print("(LFR_DEBUG=1 shows where it happened)", file=sys.stderr)
+        return EXIT_ERROR
     return code
 
 

@@ -6,10 +6,11 @@ Exit codes: 0 intact, 1 tampered (or a checkpoint refused), 2 the check could no
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lfr_ledger.api.cli.output import json_flag, note, print_json
 
 if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
@@ -55,11 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     checkpoint.add_argument("--out", type=Path, metavar="FILE", help="default: stdout")
     _table_option(checkpoint)
+    json_flag(checkpoint)
     checkpoint.set_defaults(handler=cmd_checkpoint)
 
     public_key = commands.add_parser(
         "public-key", help="print the checkpoint public key (PEM) to keep outside the system"
     )
+    json_flag(public_key)
     public_key.set_defaults(handler=cmd_public_key)
 
     from lfr_ledger.api.cli.oversight import register_audit_subcommands
@@ -73,10 +76,6 @@ def _table_option(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="events table, when one PostgreSQL schema holds several chained applications",
     )
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    print(json.dumps(data, indent=2, sort_keys=True))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -97,7 +96,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             report = verify_ledger(settings, events_table=args.table)
             missing = _missing_keys(settings, report.events_table)
             if args.json:
-                _print_json({**report.to_dict(), "missing_keys": [str(m.key_id) for m in missing]})
+                print_json({**report.to_dict(), "missing_keys": [str(m.key_id) for m in missing]})
             else:
                 print(report.summary())
                 _print_missing(missing)
@@ -115,7 +114,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         found = cp_report.to_dict()
         chain = found.pop("chain")
         data = {**chain, "ok": cp_report.ok, "checkpoint": found} if chain else found
-        _print_json({**data, "missing_keys": [str(m.key_id) for m in missing]})
+        print_json({**data, "missing_keys": [str(m.key_id) for m in missing]})
     else:
         print(cp_report.summary())
         _print_missing(missing)
@@ -162,11 +161,11 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     kept = save_checkpoint(settings, checkpoint)
     print(f"kept as {kept}", file=sys.stderr)
-    if args.out is None:
-        _print_json(checkpoint)
-    else:
+    if args.out is None or args.json:
+        print_json(checkpoint)
+    if args.out is not None:
         write_checkpoint(args.out, checkpoint)
-        print(
+        note(
             f"checkpoint: last id {checkpoint['last_id']}, head {checkpoint['head']} -> {args.out}"
         )
     return EXIT_OK
@@ -175,8 +174,12 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 def cmd_public_key(args: argparse.Namespace) -> int:
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.eventlog.checkpoint import load_or_create_signing_key
-    from lfr_ledger.eventlog.checkpoint_signature import public_key_pem
+    from lfr_ledger.eventlog.checkpoint_signature import key_id, public_key_pem
 
     key = load_or_create_signing_key(Settings.from_env())
-    print(public_key_pem(key.public_key()), end="")
+    pem = public_key_pem(key.public_key())
+    if args.json:
+        print_json({"key_id": key_id(key.public_key()), "public_key_pem": pem})
+    else:
+        print(pem, end="")
     return EXIT_OK

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import socket
 import threading
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     base = Settings.from_env()
     data_dir: Path = args.dir or base.data_dir / "demo"
-    if data_dir.exists():
+    recreated = data_dir.exists()
+    if recreated:
         shutil.rmtree(data_dir)
     # The demo always runs on the embedded default, whatever LFR_DATABASE_URL says.
     settings = Settings(data_dir=data_dir, model_dir=base.model_dir)
@@ -65,7 +67,14 @@ def run(args: argparse.Namespace) -> int:
     seed = record_seed_operation(ledger, clock.set)
     elapsed = time.perf_counter() - started
 
-    print(f"lfr-ledger demo: data directory {data_dir}")
+    print(
+        f"lfr-ledger demo: data directory {data_dir}"
+        + (
+            " (the previous demo's data there was deleted: each run starts afresh)"
+            if recreated
+            else ""
+        )
+    )
     print(
         f"Recorded the seed operation {seed.operation_id}: {len(seed.deployment_ids)} deployments, "
         f"{len(seed.alert_ids)} alerts, in {elapsed:.2f} s"
@@ -76,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
     catch_up(settings)
     port = args.port or _free_port()
     with _served(settings, ledger, port) as url:
+        if not args.serve:
+            # The report is the output; request lines would land in the middle of it.
+            logging.getLogger("lfr.access").setLevel(logging.WARNING)
         summary = _read_summary_over_http(settings, url, str(seed.operation_id))
         print(f"\n== The seed operation, read over HTTP by an analyst ({url}) ==")
         print(operation_text(summary))
@@ -84,8 +96,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nEvents by type ({sum(counts.values())} in all):")
         for topic, count in sorted(counts.items()):
             print(f"  {count:6d}  {topic}")
+        print(f"\naudit verify: {verify_ledger(settings).summary()}")
+        print("\n== Retention ==")
+        print(_retention_story(ledger, clock, settings))
         report = verify_ledger(settings)
-        print(f"\naudit verify: {report.summary()}")
+        print(f"audit verify: {report.summary()}")
         console = url if args.serve else "http://127.0.0.1:8000"
         first = "Open" if args.serve else f"Run `LFR_DATA_DIR={data_dir} lfr serve`, then open"
         print(
@@ -115,6 +130,41 @@ def run(args: argparse.Namespace) -> int:
 
 
 DEMO_LINK_MINUTES = 60
+
+
+def _retention_story(ledger: CaseLedger, clock: Any, settings: Settings) -> str:
+    """What `lfr serve` would do to this data at start-up, done here and told: the demo's
+    deployments are a year old, so their watchlists and alert images are due for destruction."""
+    from datetime import UTC, datetime
+
+    from lfr_ledger.api.bootstrap import build_retention
+    from lfr_ledger.api.demo.seed import seed_subject
+    from lfr_ledger.domain.clock import utcnow
+    from lfr_ledger.oversight.subject_access import subject_access
+
+    now = utcnow()
+    clock.set(now)
+    report = build_retention(ledger, settings).run(now)
+    subject = seed_subject(0, 0).subject_ref
+    found = subject_access(ledger, subject, start=datetime(2025, 1, 1, tzinfo=UTC), end=now)
+    destroyed = sum(1 for e in found.entries if e.destroyed_at is not None)
+    policy = ledger.policy
+    return "\n".join(
+        [
+            f"The seed's deployments ended in December 2025 and it is now {now:%d %B %Y}. "
+            f"Policy {policy.version} keeps a watchlist {policy.watchlist_hours_after_end} hours "
+            f"after its deployment ends and an alert's images {policy.alert_image_days} days "
+            "after capture, so the demo now does what `lfr serve` does at start-up (and "
+            "`lfr retention run` from cron), recording each destruction as an event:",
+            "  " + report.summary().replace("\n", "\n  "),
+            f"Subject access still answers for {subject}: {len(found.entries)} watchlist "
+            f"entr{'y' if len(found.entries) == 1 else 'ies'} ({destroyed} destroyed, its name "
+            "and image now read [erased]), with every alert and outcome; the events, the "
+            "statistics and the chain stay.",
+            f"Serving this data (`LFR_DATA_DIR={settings.data_dir} lfr serve`) destroys nothing "
+            "more today: it is already done.",
+        ]
+    )
 
 
 def _console_links(settings: Settings, base_url: str) -> list[tuple[Actor, str]]:
@@ -230,7 +280,6 @@ class _served:
 
 
 def _read_summary_over_http(settings: Settings, url: str, operation_id: str) -> dict[str, Any]:
-    import logging
 
     import httpx
 

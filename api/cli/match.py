@@ -26,6 +26,8 @@ from types import FrameType
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from lfr_ledger.api.cli.output import json_flag, plural, print_json, progress
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -50,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    json_flag(parser)
     parser.add_argument("--deployment", required=True, type=UUID, help="deployment id")
     parser.add_argument("--camera", required=True, help="camera id within the deployment")
     parser.add_argument(
@@ -268,7 +271,13 @@ def run_once(args: argparse.Namespace) -> int:
     from lfr_ledger.matching.index.follower import WatchlistIndex
     from lfr_ledger.matching.live_terms import LedgerWatch
     from lfr_ledger.matching.runner import MatchRunner, RunnerRefused
-    from lfr_ledger.matching.sinks import AlertClaim, AlertSink, HttpSink, LedgerSink
+    from lfr_ledger.matching.sinks import (
+        AlertClaim,
+        AlertSink,
+        HttpSink,
+        LedgerSink,
+        SinkUnavailable,
+    )
     from lfr_ledger.matching.sources import FrameSource, SourceError
 
     if args.api and not args.token:
@@ -300,9 +309,11 @@ def run_once(args: argparse.Namespace) -> int:
 
     def printed(claim: AlertClaim) -> None:
         # Ids and scores only: the operator opens the alert (and its crop) in the case system.
+        # With --json the alerts come in the summary; as they happen they are notes.
         print(
             f"alert {claim.alert_id} entry {claim.entry_id} similarity {claim.similarity:.3f} "
             f"captured {claim.captured_at.isoformat()}",
+            file=sys.stderr if args.json else sys.stdout,
             flush=True,
         )
 
@@ -334,12 +345,16 @@ def run_once(args: argparse.Namespace) -> int:
                 "for this engine; nothing can match (faces are still counted)",
                 file=sys.stderr,
             )
-        summary = runner.run(source.frames())
+        summary = runner.run(progress(source.frames(), total=args.max_frames, what="frames"))
     except RunnerRefused as refusal:
         print(f"lfr match: refused: {refusal}", file=sys.stderr)
         return EXIT_REFUSED
     except (SourceError, DomainError) as error:
         print(f"lfr match: {error}", file=sys.stderr)
+        return 1
+    except SinkUnavailable as error:
+        # A wrong token or role is answered once, not retried into a traceback.
+        print(f"lfr match: the ledger did not take the matcher's report: {error}", file=sys.stderr)
         return 1
     finally:
         if isinstance(sink, HttpSink):
@@ -349,10 +364,31 @@ def run_once(args: argparse.Namespace) -> int:
         close_vault = getattr(ledger.vault, "close", None)
         if close_vault is not None:
             close_vault()
+    if args.json:
+        print_json(
+            {
+                "stopped": summary.stopped,
+                "frames": summary.frames,
+                "faces": summary.faces,
+                "alerts": [
+                    {
+                        "alert_id": a.alert_id,
+                        "entry_id": a.entry_id,
+                        "similarity": a.similarity,
+                        "captured_at": a.captured_at,
+                    }
+                    for a in summary.alerts
+                ],
+                "count_reports": len(summary.counts),
+                "heartbeats": len(summary.heartbeats),
+            }
+        )
+        return 0
     print(
-        f"stopped ({summary.stopped}): {summary.frames} frames, {summary.faces} faces, "
-        f"{len(summary.alerts)} alerts, {len(summary.counts)} count reports, "
-        f"{len(summary.heartbeats)} heartbeats",
+        f"stopped ({summary.stopped}): {plural(summary.frames, 'frame')}, "
+        f"{plural(summary.faces, 'face')}, {plural(len(summary.alerts), 'alert')}, "
+        f"{plural(len(summary.counts), 'face-count report')}, "
+        f"{plural(len(summary.heartbeats), 'heartbeat')}",
         flush=True,
     )
     return 0

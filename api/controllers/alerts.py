@@ -8,6 +8,8 @@ from uuid import UUID
 import anyio.to_thread
 from eventsourcing.utils import get_topic
 from litestar import Controller, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import (
     FromPath,
     FromQuery,
@@ -20,6 +22,7 @@ from litestar.response import Response, ServerSentEvent
 
 from lfr_ledger.api.controllers.audit import _actor, _event_data
 from lfr_ledger.api.controllers.deps import (
+    PURPOSE_REQUIRED,
     ActorDep,
     IdempotencyKey,
     LedgerDep,
@@ -56,6 +59,40 @@ from lfr_ledger.domain.alert import HoldKind, Outcome
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 413, 422)
 
+# GET /alerts/stream's 200, as the document shows it: a text/event-stream whose events carry
+# an AlertState each (api/stream.py).
+STREAM_EVENTS = (
+    "alert.raised, alert.adjudicated, alert.adjudication_corrected, alert.engagement_recorded, "
+    "alert.outcome_recorded, alert.outcome_corrected, alert.closed, alert.legal_hold_placed, "
+    "alert.legal_hold_released, alert.images_erased"
+)
+STREAM_RESPONSE = ResponseSpec(
+    data_container=str,
+    media_type="text/event-stream",
+    description="Server-sent events (text/event-stream), open until the client closes it. "
+    "First a comment `: subscribed` with `retry: 1000`; then one event per alert event of "
+    f"the deployment, in log order: `event:` its name ({STREAM_EVENTS}), `id:` its "
+    "notification id (send it back as Last-Event-ID to resume), `data:` the alert's state "
+    "right after it, as one line of JSON shaped as the AlertState schema (no personal "
+    "data). A comment `: keep-alive` follows 15 s of quiet.",
+    generate_examples=False,
+    examples=[
+        Example(
+            summary="Subscribed, then an alert raised",
+            value=": subscribed\nretry: 1000\n\n"
+            "event: alert.raised\nid: 1042\ndata: "
+            '{"id":"9b2d7c1e-3f4a-4b5c-8d6e-7f8091a2b3c4",'
+            '"deployment_id":"1c9e6a3b-2d4f-4a5b-8c7d-9e0f1a2b3c4d",'
+            '"entry_id":"5f0c3a52-8d1e-4c6f-9b7a-2e4d6f8a0b1c","camera_id":"cam-north-1",'
+            '"category":"wanted_by_courts","similarity":0.62,"threshold":0.5,'
+            '"status":"raised","captured_at":"2026-06-02T10:15:30Z",'
+            '"raised_at":"2026-06-02T10:15:31Z","decision":null,"adjudicated_at":null,'
+            '"adjudicated_by":null,"engaged":null,"confirmed":null,"outcomes":[],'
+            '"closed_at":null}\n\n',
+        )
+    ],
+)
+
 
 def image_response(image: bytes) -> Response[bytes]:
     """An image as stored, typed by its first bytes (the matcher's crops are JPEG; an enrolled
@@ -91,7 +128,7 @@ def _outcome_of(data: OutcomeIn | OutcomeCorrectionIn) -> Outcome:
 
 
 def _done(ledger: LedgerDep, alert_id: UUID) -> Done:
-    return Done(id=alert_id, status=alert_state(ledger.alert(alert_id)).state)
+    return Done(id=alert_id, status=alert_state(ledger.alert(alert_id)).status)
 
 
 class AlertController(Controller):
@@ -144,22 +181,40 @@ class AlertController(Controller):
     @get(
         "/alerts/stream",
         summary="Live alerts of a deployment (server-sent events; resume with Last-Event-ID)",
-        description="Each event is named alert.raised, alert.adjudicated, "
-        "alert.adjudication_corrected, alert.engagement_recorded, alert.outcome_recorded, "
-        "alert.outcome_corrected, alert.closed, alert.legal_hold_placed, "
-        "alert.legal_hold_released or alert.images_erased; its id is the "
-        "notification id, its data the alert's state (no personal data). Reconnect with the "
-        "Last-Event-ID header (or `last_event_id`) to receive exactly what was missed.",
-        responses=problem_spec(400, 401, 403, 404),
+        description="A text/event-stream, not JSON. Each event is named alert.raised, "
+        "alert.adjudicated, alert.adjudication_corrected, alert.engagement_recorded, "
+        "alert.outcome_recorded, alert.outcome_corrected, alert.closed, "
+        "alert.legal_hold_placed, alert.legal_hold_released or alert.images_erased; its id is "
+        "the notification id, its data the alert's state as one line of JSON (the AlertState "
+        "schema; no personal data). Reconnect with the Last-Event-ID header (or "
+        "`last_event_id`) to receive exactly what was missed; without either, the stream "
+        "starts from now (read `stream_from` of `GET /deployments/{id}/alerts` to miss "
+        "nothing between a list and the stream).",
+        responses={200: STREAM_RESPONSE, **problem_spec(400, 401, 403, 404)},
     )
     async def stream_alerts(
         self,
         ledger: LedgerDep,
         deployment_id: FromQuery[UUID],
         last_event_id_header: Annotated[
-            str | None, HeaderParameter(name="Last-Event-ID", required=False, max_length=20)
+            str | None,
+            HeaderParameter(
+                name="Last-Event-ID",
+                required=False,
+                max_length=20,
+                description="The id of the last event received: the stream resumes after it "
+                "(browsers' EventSource sends it on reconnecting)",
+            ),
         ] = None,
-        last_event_id: Annotated[int | None, QueryParameter(ge=0, le=MAX_EVENT_ID)] = None,
+        last_event_id: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                le=MAX_EVENT_ID,
+                description="The same as the Last-Event-ID header, for clients that cannot "
+                "set headers; the header wins when both are sent",
+            ),
+        ] = None,
     ) -> ServerSentEvent:
         after = parse_last_event_id(last_event_id_header, last_event_id)
         await anyio.to_thread.run_sync(ledger.deployment, deployment_id)
@@ -314,9 +369,8 @@ class AlertController(Controller):
         media_type="image/jpeg",
         summary="The alert's face crop, to adjudicate on (purpose required, logged)",
         description="The image the matcher captured, as stored (JPEG from the shipped "
-        "matcher). Personal data: the X-Purpose header (or `purpose`) is required and every "
-        "read is logged as a consultation. 404 `no-face-crop` when the matcher sent none, "
-        "`images-erased` once retention erased it.",
+        "matcher). 404 `no-face-crop` when the matcher sent none, `images-erased` once "
+        "retention erased it.\n\n" + PURPOSE_REQUIRED,
         response_description="The face crop (image/jpeg)",
         responses=problem_spec(400, 401, 403, 404),
     )

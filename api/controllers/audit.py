@@ -12,6 +12,7 @@ from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from lfr_ledger.api.controllers.deps import (
+    PURPOSE_REQUIRED,
     ActorDep,
     LedgerDep,
     PurposeHeader,
@@ -129,7 +130,7 @@ class AuditController(Controller):
         summary="The deployment's full event history (oversight; purpose required, logged)",
         description="Topics, times, actors and notification ids of every event of the "
         "deployment, its watchlist entries, alerts and face counts. Sealed personal fields are "
-        'shown only as "[sealed]".',
+        'shown only as "[sealed]"; each event\'s `topic` names its shape.\n\n' + PURPOSE_REQUIRED,
         responses=problem_spec(400, 401, 403, 404),
     )
     def history(

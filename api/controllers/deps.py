@@ -119,13 +119,25 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+# A purpose is required as "header OR query": OpenAPI cannot say either-or, so both parameters
+# are optional in the document and their descriptions (and each route's) say that one of the
+# two is required.
+PURPOSE_REQUIRED = (
+    "**Purpose required.** This response holds personal data: state why you read it in the "
+    "`X-Purpose` header or in the `purpose` query parameter (one of the two is required; "
+    "either will do). The read is logged as a consultation with that purpose; without one "
+    "the request is refused (400 `purpose-required`)."
+)
+
 PurposeHeader = Annotated[
     str | None,
     HeaderParameter(
         name="X-Purpose",
         required=False,
         max_length=500,
-        description="Why personal data is read (logged as a consultation); or query `purpose`",
+        description="Why personal data is read, logged with the read as a consultation. "
+        "Required unless the `purpose` query parameter is given: one of the two must be "
+        "sent (OpenAPI cannot mark an either-or).",
     ),
 ]
 PurposeQuery = Annotated[
@@ -134,7 +146,9 @@ PurposeQuery = Annotated[
         name="purpose",
         required=False,
         max_length=500,
-        description="Why personal data is read (logged as a consultation); or header X-Purpose",
+        description="Why personal data is read, logged with the read as a consultation. "
+        "Required unless the X-Purpose header is given: one of the two must be sent (OpenAPI "
+        "cannot mark an either-or). Prefer the header: it keeps the purpose out of URLs.",
     ),
 ]
 

@@ -18,6 +18,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from lfr_ledger.api.controllers.deps import (
+    PURPOSE_REQUIRED,
     ActorDep,
     IdempotencyKey,
     LedgerDep,
@@ -105,7 +106,8 @@ class OversightController(Controller):
         summary="Was a person on a watchlist or in an alert in a period (oversight; logged)",
         description="Found by the keyed digest of the subject reference, so the answer stands "
         'after the watchlist was destroyed; personal fields then read "[erased]". The read '
-        "is logged as a consultation naming the digest, never the reference.",
+        "is logged as a consultation naming the digest, never the reference.\n\n"
+        + PURPOSE_REQUIRED,
         responses=problem_spec(400, 401, 403),
     )
     def subject_access(
@@ -136,7 +138,7 @@ class OversightController(Controller):
         "(oversight; logged)",
         description="Every count, unsuppressed, and Wilson score intervals for the false-alert "
         "rate (false / alerts whose identity was established). Analysts get the suppressed "
-        "view from `lfr equality`.",
+        "view from `lfr equality`.\n\n" + PURPOSE_REQUIRED,
         responses=problem_spec(400, 401, 403, 404),
     )
     def equality(
@@ -273,9 +275,8 @@ class OversightController(Controller):
         description="The bundle `lfr audit export --deployment` writes (events.jsonl, "
         "chain.jsonl, checkpoint.json, public_key.pem, manifest.json) in one zip file; "
         "`lfr audit verify-bundle` checks it offline once unzipped. It holds personal data "
-        "(sealed fields as ciphertext, pseudonymous digests, staff numbers of the actors), so "
-        "the read needs a purpose and is logged as a consultation, and the bundle itself as a "
-        "disclosure to the caller.",
+        "(sealed fields as ciphertext, pseudonymous digests, staff numbers of the actors): "
+        "the bundle is also recorded as a disclosure to the caller.\n\n" + PURPOSE_REQUIRED,
         responses={
             200: ResponseSpec(
                 data_container=bytes,

@@ -13,6 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from lfr_ledger.api.controllers.deps import (
+    PURPOSE_REQUIRED,
     ActorDep,
     IdempotencyKey,
     LedgerDep,
@@ -175,7 +176,7 @@ class EqualityTrendController(Controller):
         "than `minimum_cell_size`, the group's share of all alerts now) and their ratio. "
         "`alarm` is raised when a share rose by `trend_alarm_ratio` or more; groups with fewer "
         "false alerts than `minimum_cell_size` are not judged. Blue (test-subject) alerts "
-        "are left out.",
+        "are left out.\n\n" + PURPOSE_REQUIRED,
         responses=problem_spec(400, 401, 403, 404, 422),
     )
     def equality_trend(

@@ -10,6 +10,7 @@ from litestar.response import Response
 
 from lfr_ledger.api.controllers.alerts import image_response
 from lfr_ledger.api.controllers.deps import (
+    PURPOSE_REQUIRED,
     ActorDep,
     IdempotencyKey,
     LedgerDep,
@@ -160,6 +161,9 @@ class WatchlistController(Controller):
         "/watchlist/entries/{entry_id:uuid}",
         sync_to_thread=True,
         summary="Read a watchlist entry, personal data included (purpose required, logged)",
+        description="Every field of the entry: the subject's reference, name and rationale "
+        'unsealed (they read "[erased]" once retention shredded them), and whether an image '
+        "and a template are held (the image itself: `GET .../image`).\n\n" + PURPOSE_REQUIRED,
         responses=problem_spec(400, 401, 403, 404),
     )
     def get_entry(
@@ -202,10 +206,9 @@ class WatchlistController(Controller):
         sync_to_thread=True,
         media_type="image/jpeg",
         summary="An entry's enrolled image, to compare during adjudication or review (logged)",
-        description="The image the watchlist manager enrolled, as stored (JPEG or PNG). "
-        "Personal data: the X-Purpose header (or `purpose`) is required and every read is "
-        "logged as a consultation. 404 `no-image` when the entry was enrolled without one, "
-        "`image-destroyed` once its watchlist was destroyed.",
+        description="The image the watchlist manager enrolled, as stored (JPEG or PNG). 404 "
+        "`no-image` when the entry was enrolled without one, `image-destroyed` once its "
+        "watchlist was destroyed.\n\n" + PURPOSE_REQUIRED,
         response_description="The enrolled image (image/jpeg, or image/png as enrolled)",
         responses=problem_spec(400, 401, 403, 404),
     )

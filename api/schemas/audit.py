@@ -12,43 +12,83 @@ from msgspec import Meta
 
 from lfr_ledger.api.schemas.base import Reply
 
+NEXT_AFTER = "Pass it as `after` for the next page; null on the last page (fewer than `limit` rows)"
+
 
 class Consultation(Reply):
-    notification_id: int
-    id: UUID
-    record: str
-    purpose: str
-    actor_id: str
-    occurred_at: datetime
+    """One read of personal data, as logged when it happened."""
+
+    notification_id: Annotated[
+        int, Meta(description="Its position in the log: page with `after`", examples=[1042])
+    ]
+    id: Annotated[UUID, Meta(description="The consultation's own id")]
+    record: Annotated[
+        str,
+        Meta(
+            description="What was read: kind and id",
+            examples=["watchlist_entry:5f0c3a52-8d1e-4c6f-9b7a-2e4d6f8a0b1c"],
+        ),
+    ]
+    purpose: Annotated[
+        str,
+        Meta(
+            description='The purpose stated (X-Purpose or `purpose`); "[erased]" once '
+            "`retention.access_log_years` passed",
+            examples=["Adjudicating alert 9b2d7c1e for incident 4711"],
+        ),
+    ]
+    actor_id: Annotated[str, Meta(description="Who read it (staff number)", examples=["PC4711"])]
+    occurred_at: Annotated[datetime, Meta(description="When it was read")]
 
 
 class Consultations(Reply):
-    consultations: list[Consultation]
-    next_after: int | None
+    """A page of the access log, oldest first."""
+
+    consultations: Annotated[list[Consultation], Meta(description="The page's consultations")]
+    next_after: Annotated[int | None, Meta(description=NEXT_AFTER)]
 
 
 class CheckpointStatus(Reply):
     """The latest checkpoint this node signed, checked against the log as it is now."""
 
-    last_id: int
-    head: str
-    created_at: str
-    key_id: str
-    signature_ok: bool
+    last_id: Annotated[int, Meta(description="The last notification id it covers")]
+    head: Annotated[str, Meta(description="The hash chain's head at that id (hex)")]
+    created_at: Annotated[str, Meta(description="When it was signed (ISO 8601)")]
+    key_id: Annotated[str, Meta(description="The id of the signing key")]
+    signature_ok: Annotated[bool, Meta(description="Whether its signature verifies")]
     extends: Annotated[bool, Meta(description="the log still passes through its head")]
-    reason: str | None
+    reason: Annotated[str | None, Meta(description="Why it does not hold, if it does not")]
 
 
 class Verification(Reply):
-    ok: bool
-    events_checked: int
-    last_id: int
-    head: str
-    first_bad_id: int | None
-    reason: str | None
-    detail: str
+    """The hash chain recomputed over the whole log, and the vault's keys checked."""
+
+    ok: Annotated[
+        bool,
+        Meta(description="True when every event is unaltered and no key is missing unrecorded"),
+    ]
+    events_checked: Annotated[int, Meta(description="How many events were checked")]
+    last_id: Annotated[int, Meta(description="The last notification id checked")]
+    head: Annotated[str, Meta(description="The chain's head after the last event (hex)")]
+    first_bad_id: Annotated[
+        int | None, Meta(description="The first altered (or missing) event's id, if any")
+    ]
+    reason: Annotated[
+        str | None,
+        Meta(
+            description="Why the check failed: altered, deleted, inserted or reordered (an "
+            "event), or key_missing; null when ok"
+        ),
+    ]
+    detail: Annotated[str, Meta(description="What was found, in a sentence")]
     # Keys the log says exist that the vault lacks, with no erasure recorded: silent erasures.
-    missing_keys: list[str] = msgspec.field(default_factory=list)
+    missing_keys: Annotated[
+        list[str],
+        Meta(
+            description="Keys the log says exist that the vault lacks, with no erasure "
+            "recorded: silent erasures"
+        ),
+    ] = msgspec.field(default_factory=list)
     checkpoint: Annotated[
         CheckpointStatus | None,
         Meta(description="the latest signed checkpoint (`lfr serve` signs one as the log grows)"),

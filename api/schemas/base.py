@@ -3,7 +3,9 @@ refuse unknown fields; replies always carry every field)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import msgspec
@@ -36,21 +38,65 @@ class Reply(msgspec.Struct, omit_defaults=False):
 
 
 class FieldError(msgspec.Struct, omit_defaults=True):
-    message: str
-    field: str | None = None
-    source: str | None = None
+    """One field the request got wrong."""
+
+    message: Annotated[
+        str, Meta(description="What is wrong with the value, and what would be accepted")
+    ]
+    field: Annotated[str | None, Meta(description="The field, parameter or header at fault")] = None
+    source: Annotated[
+        str | None,
+        Meta(description="Where it was sent: body, query, header, path or cookie"),
+    ] = None
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details: the shape of every error this API returns, as
+    application/problem+json. It says what was refused and what would make the request
+    acceptable; it never quotes the request body."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
+    type: Annotated[
+        str,
+        Meta(
+            description="A URN naming the kind of problem, urn:lfr-ledger:problem:<kind> (e.g. "
+            "validation, purpose-required, forbidden, no-such-route): clients branch on this, "
+            "not on the title"
+        ),
+    ]
+    title: Annotated[str, Meta(description="A short, fixed summary of the kind")]
+    status: Annotated[int, Meta(description="The HTTP status code, repeated")]
+    detail: Annotated[
+        str, Meta(description="This occurrence: what was refused and how to put it right")
+    ]
+    instance: Annotated[str | None, Meta(description="The request's path")] = None
+    request_id: Annotated[
+        str | None,
+        Meta(
+            description="The request's id, also in the X-Request-ID header: quote it to the "
+            "system's administrators"
+        ),
+    ] = None
+    errors: Annotated[
+        list[FieldError] | None,
+        Meta(description="Each field at fault, for a request that failed validation"),
+    ] = None
+
+
+def one_of(
+    values: type[Enum] | Iterable[str], *, nullable: bool = False, items: bool = False
+) -> dict[str, Any]:
+    """`extra_json_schema` listing a closed vocabulary as the schema's `enum`, for a reply
+    field typed `str` (or `list[str]` with `items=True`) that holds an enum's values: the
+    OpenAPI document then names every value a client can receive. `nullable` adds null."""
+    listed: list[Any] = [
+        v.value if isinstance(v, Enum) else v
+        for v in (values if not isinstance(values, type) else list(values))
+    ]
+    if nullable:
+        listed.append(None)
+    if items:
+        return {"extra": {"items": {"type": "string", "enum": listed}}}
+    return {"extra": {"enum": listed}}
 
 
 def items_schema(item: Any) -> dict[str, Any]:

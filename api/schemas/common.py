@@ -7,32 +7,68 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from lfr_ledger.api.schemas.base import Reply, Struct
+from lfr_ledger.api.schemas.base import Reply, Struct, one_of
+
+POLICY_VERSION = Meta(
+    description="The policy's version, as its file names it", examples=["LFR-POL-2026.2"]
+)
+CONTENT_HASH = Meta(
+    description="SHA-256 of the policy file's text (hex): which text is in force",
+    examples=["3f1a9c0d5e7b2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d"],
+)
 
 
 class Created(Reply):
-    id: UUID
+    """A record was created."""
+
+    id: Annotated[
+        UUID,
+        Meta(
+            description="The new record's id (operation, deployment, entry, alert, face-count "
+            "report or disclosure)",
+            examples=["5f0c3a52-8d1e-4c6f-9b7a-2e4d6f8a0b1c"],
+        ),
+    ]
 
 
 class Done(Reply):
     """A command was recorded. `status` is the record's state after it."""
 
-    id: UUID
-    status: str
+    id: Annotated[UUID, Meta(description="The record the command acted on")]
+    status: Annotated[
+        str,
+        Meta(
+            description="The record's state after it: for a deployment a DeploymentStatus "
+            "(proposed, authorised, refused, live, paused, ended), for an alert an AlertStatus "
+            "(raised, adjudicated, engagement_recorded, outcome_recorded, closed), for a "
+            "watchlist entry an EntryStatus (active, withdrawn, destroyed)",
+            examples=["adjudicated"],
+        ),
+    ]
 
 
 class Health(Reply, omit_defaults=True):
     """`ok`, or `degraded` with the number of events projections skipped (see
     `lfr projections status`)."""
 
-    status: str
-    projection_failures: int = 0
+    status: Annotated[
+        str,
+        Meta(
+            description="ok, or degraded when a projection skipped events",
+            extra_json_schema=one_of(["ok", "degraded"]),
+        ),
+    ]
+    projection_failures: Annotated[
+        int, Meta(description="Events the projections skipped (absent when 0)", examples=[0])
+    ] = 0
 
 
 class PolicyAdopted(Reply):
-    id: UUID
-    version: str
-    content_hash: str
+    """The policy adopted (or found already adopted)."""
+
+    id: Annotated[UUID, Meta(description="The adoption's record id")]
+    version: Annotated[str, POLICY_VERSION]
+    content_hash: Annotated[str, CONTENT_HASH]
 
 
 class PolicyIn(Struct):
@@ -49,11 +85,51 @@ class PolicyIn(Struct):
 
 
 class PolicyInForce(Reply):
-    version: str
-    title: str
-    content_hash: str
+    """The policy this node runs under, and the closed lists other routes draw on."""
+
+    version: Annotated[str, POLICY_VERSION]
+    title: Annotated[
+        str,
+        Meta(
+            description="The policy's title",
+            examples=["Live Facial Recognition: default policy shipped with lfr-ledger"],
+        ),
+    ]
+    content_hash: Annotated[str, CONTENT_HASH]
     adopted: Annotated[
         bool, Meta(description="False until an admin adopts it; no proposal is accepted before")
     ]
-    location_types: list[str]
-    watchlist_categories: list[str]
+    location_types: Annotated[
+        list[str],
+        Meta(
+            description="The closed list of places LFR may be deployed (a deployment's "
+            "`location.location_type`)",
+            examples=[
+                [
+                    "town_centre",
+                    "shopping_area",
+                    "transport_hub",
+                    "night_time_economy",
+                    "sporting_or_cultural_event",
+                ]
+            ],
+        ),
+    ]
+    watchlist_categories: Annotated[
+        list[str],
+        Meta(
+            description="The closed list of watchlist categories (a deployment's "
+            "`watchlist_categories`, an entry's `category`)",
+            examples=[
+                [
+                    "wanted_by_courts",
+                    "suspected_offender",
+                    "subject_to_court_order",
+                    "missing_person",
+                    "at_risk",
+                    "victim_or_witness",
+                    "test_subject",
+                ]
+            ],
+        ),
+    ]

@@ -18,7 +18,8 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from lfr_ledger.api.schemas.base import Reply
+from lfr_ledger.api.schemas.base import Reply, one_of
+from lfr_ledger.domain.actors import Role
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.records import FaceCountTopic
@@ -39,6 +40,15 @@ RecordedTime = Annotated[
     ),
 ]
 AggregateTopic = Annotated[str, Meta(description="The stored topic of the record's class")]
+# Descriptions shared by many shapes.
+DATA = "The event's own fields (see this shape's `data` schema)"
+REASON = "Why, as the actor stated it"
+CAMERA = "The camera's id, as in the deployment's plan"
+CATEGORY = (
+    "The watchlist category (`GET /policy` lists the policy's; the default policy's: "
+    "wanted_by_courts, suspected_offender, subject_to_court_order, missing_person, at_risk, "
+    "victim_or_witness, test_subject)"
+)
 
 
 class Fields(msgspec.Struct, forbid_unknown_fields=True):
@@ -50,52 +60,85 @@ class Fields(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PlanLocation(Fields):
-    name: str
-    town: str
-    location_type: str
-    lat: float | None
-    lon: float | None
+    """Where the deployment runs."""
+
+    name: Annotated[str, Meta(description="The place, as the public would name it")]
+    town: Annotated[str, Meta(description="The town or city")]
+    location_type: Annotated[
+        str,
+        Meta(
+            description="The kind of place, from the policy's closed list (`GET /policy` lists "
+            "it; the default policy's: town_centre, shopping_area, transport_hub, "
+            "night_time_economy, sporting_or_cultural_event)"
+        ),
+    ]
+    lat: Annotated[float | None, Meta(description="Latitude (WGS 84), if given")]
+    lon: Annotated[float | None, Meta(description="Longitude (WGS 84), if given")]
 
 
 class PlanCamera(Fields):
-    id: str
-    name: str
+    """A camera of the plan."""
+
+    id: Annotated[str, Meta(description="The camera's id, unique in the deployment")]
+    name: Annotated[str, Meta(description="Where it points, for people")]
 
 
 class PlanNotice(Fields):
-    method: str
-    issued_at: RecordedTime | None
-    exemption: str | None
+    """How the public was told, or the exemption recorded instead."""
+
+    method: Annotated[str, Meta(description="How the public was told (signs, press, web)")]
+    issued_at: Annotated[
+        RecordedTime | None, Meta(description="When the notice was issued; null if exempt")
+    ]
+    exemption: Annotated[str | None, Meta(description="Why no notice was given, if none was")]
 
 
 class Plan(Fields):
     """The deployment as proposed: authorisation is given for exactly this."""
 
-    operation_id: str
-    location: PlanLocation
-    starts_at: RecordedTime
-    ends_at: RecordedTime
-    purpose: str
-    intelligence_case: str
-    watchlist_categories: list[str]
-    cameras: list[PlanCamera]
-    controlling_force: str
-    equipment_owner_force: str
-    dpia_ref: str
-    eia_ref: str
-    policy_ref: str
-    public_notice: PlanNotice
-    model_id: str
-    mutual_aid_agreement: str | None = None  # absent before release 3
+    operation_id: Annotated[str, Meta(description="The operation's id")]
+    location: Annotated[PlanLocation, Meta(description="Where it runs")]
+    starts_at: Annotated[RecordedTime, Meta(description="The window's start")]
+    ends_at: Annotated[RecordedTime, Meta(description="The window's end")]
+    purpose: Annotated[str, Meta(description="The use case: why LFR is deployed here")]
+    intelligence_case: Annotated[
+        str, Meta(description="The intelligence that justifies it, as the planner stated it")
+    ]
+    watchlist_categories: Annotated[
+        list[str], Meta(description="The categories its watchlist may hold; " + CATEGORY)
+    ]
+    cameras: Annotated[list[PlanCamera], Meta(description="The cameras it uses")]
+    controlling_force: Annotated[str, Meta(description="The force in control of it")]
+    equipment_owner_force: Annotated[str, Meta(description="The force the equipment belongs to")]
+    dpia_ref: Annotated[str, Meta(description="Reference of the data protection impact assessment")]
+    eia_ref: Annotated[str, Meta(description="Reference of the equality impact assessment")]
+    policy_ref: Annotated[str, Meta(description="Reference of the force's LFR policy document")]
+    public_notice: Annotated[PlanNotice, Meta(description="How the public was told")]
+    model_id: Annotated[
+        str, Meta(description="The matching model, whose scale the threshold is on")
+    ]
+    mutual_aid_agreement: Annotated[
+        str | None,
+        Meta(
+            description="The agreement another force's equipment is lent under (mutual aid); "
+            "absent from plans recorded before release 3"
+        ),
+    ] = None  # absent before release 3
 
 
 class RecordedOutcome(Fields):
-    type: OutcomeType
-    offences: list[str]
-    reference: str | None
-    conditions: list[str]
-    result: ComplianceResult | None
-    note: str | None
+    """An outcome as recorded."""
+
+    type: Annotated[OutcomeType, Meta(description="What happened")]
+    offences: Annotated[list[str], Meta(description="For an arrest: the offences")]
+    reference: Annotated[str | None, Meta(description="The force's own reference for it")]
+    conditions: Annotated[
+        list[str], Meta(description="For a compliance check: the conditions checked")
+    ]
+    result: Annotated[
+        ComplianceResult | None, Meta(description="For a compliance check: complied or breach")
+    ]
+    note: Annotated[str | None, Meta(description='Sealed free text: "[sealed]" or null')]
 
 
 # --- the fields of each event ---------------------------------------------------------------
@@ -106,34 +149,51 @@ class NoFields(Fields):
 
 
 class ReasonFields(Fields):
-    reason: str
+    """Why (refused, paused, withdrawn, hold released)."""
+
+    reason: Annotated[str, Meta(description=REASON + ' (sealed text reads "[sealed]")')]
 
 
 class RuleFields(Fields):
     """The retention rule that destroyed or erased the record."""
 
-    rule: str
+    rule: Annotated[str, Meta(description="The retention rule applied, as the policy names it")]
 
 
 class DeploymentProposedFields(Fields):
+    """The plan proposed, and the threshold and policy it would run under."""
+
     originator_topic: AggregateTopic
-    plan: Plan
-    threshold: float
-    policy_version: str
+    plan: Annotated[Plan, Meta(description="The deployment as proposed")]
+    threshold: Annotated[float, Meta(description="The similarity threshold proposed")]
+    policy_version: Annotated[str, Meta(description="The policy in force when proposed")]
 
 
 class DeploymentAuthorisedFields(Fields):
-    authority_ref: str
-    urgent: bool
-    rank: str | None
+    """The authorising officer's authority."""
+
+    authority_ref: Annotated[str, Meta(description="Reference of the written (or oral) authority")]
+    urgent: Annotated[bool, Meta(description="Urgent (oral) authority, to be confirmed in writing")]
+    rank: Annotated[str | None, Meta(description="The authorising officer's rank")]
     # The three below are absent from authorisations recorded before release 3.
-    necessity_and_proportionality: str = ""
-    appropriate_policy_document: str = ""
-    urgent_deadline: RecordedTime | None = None
+    necessity_and_proportionality: Annotated[
+        str,
+        Meta(description="Why LFR is necessary and proportionate here (empty before release 3)"),
+    ] = ""
+    appropriate_policy_document: Annotated[
+        str,
+        Meta(description="The appropriate policy document cited (empty before release 3)"),
+    ] = ""
+    urgent_deadline: Annotated[
+        RecordedTime | None,
+        Meta(description="For urgent authority: when it lapses unless confirmed in writing"),
+    ] = None
 
 
 class UrgentAuthorityLapsedFields(Fields):
-    deadline: RecordedTime | None
+    """Urgent authority was not confirmed in time: the ledger ended the deployment."""
+
+    deadline: Annotated[RecordedTime | None, Meta(description="The deadline that passed")]
 
 
 class DeploymentEndedFields(Fields):
@@ -147,139 +207,179 @@ class DeploymentEndedFields(Fields):
 
 
 class UrgentAuthorityConfirmedFields(Fields):
-    written_ref: str
+    """Urgent authority confirmed in writing."""
+
+    written_ref: Annotated[str, Meta(description="Reference of the written authority")]
 
 
 class ThresholdChangedFields(Fields):
-    threshold: float
-    previous: float
-    reason: str
+    """The similarity threshold changed."""
+
+    threshold: Annotated[float, Meta(description="The new threshold")]
+    previous: Annotated[float, Meta(description="The threshold before")]
+    reason: Annotated[str, Meta(description=REASON)]
 
 
 class WatchlistEntryAddedFields(Fields):
-    entry_id: UUID
-    category: str
+    """An entry joined the deployment's watchlist."""
+
+    entry_id: Annotated[UUID, Meta(description="The entry's id")]
+    category: Annotated[str, Meta(description=CATEGORY)]
     # The subject's pseudonym, so one subject is enrolled once (null before release 2).
-    subject_digest: Sealed | None = None
+    subject_digest: Annotated[
+        Sealed | None,
+        Meta(description='The subject\'s pseudonym: "[sealed]" (null before release 2)'),
+    ] = None
 
 
 class WatchlistReviewedFields(Fields):
-    entry_count: int
-    note: str
+    """The authorising officer reviewed the watchlist."""
+
+    entry_count: Annotated[int, Meta(description="The entries confirmed")]
+    note: Annotated[str, Meta(description="The reviewer's note")]
 
 
 class WatchlistDestroyedFields(Fields):
-    manifest: list[UUID]
-    rule: str
+    """Retention destroyed the watchlist."""
+
+    manifest: Annotated[list[UUID], Meta(description="The entries destroyed")]
+    rule: Annotated[str, Meta(description="The retention rule applied")]
 
 
 class PostDeploymentReviewedFields(Fields):
-    findings: str
+    """The authorising officer's review after the deployment."""
+
+    findings: Annotated[str, Meta(description="What the review found")]
 
 
 class EnrolledFields(Fields):
+    """A subject enrolled: personal fields sealed, the rest in clear."""
+
     originator_topic: AggregateTopic
-    deployment_id: UUID
-    subject_digest: Sealed
-    sealed_subject_ref: Sealed
-    sealed_name: Sealed
-    sealed_rationale: Sealed
-    category: str
-    legal_basis: str
-    offence: str
-    image_source: str
-    image_taken_on: str | None
-    under_18: bool
-    model_id: str | None
-    sealed_image: Sealed | None
-    sealed_template: Sealed | None
-    under_18_justification: str | None = None  # sealed text; absent before release 3
+    deployment_id: Annotated[UUID, Meta(description="The deployment whose watchlist it is on")]
+    subject_digest: Annotated[Sealed, Meta(description="The subject's pseudonym (sealed)")]
+    sealed_subject_ref: Annotated[Sealed, Meta(description="The subject's reference (sealed)")]
+    sealed_name: Annotated[Sealed, Meta(description="The subject's name (sealed)")]
+    sealed_rationale: Annotated[Sealed, Meta(description="Why they are enrolled (sealed)")]
+    category: Annotated[str, Meta(description=CATEGORY)]
+    legal_basis: Annotated[str, Meta(description="The legal basis for enrolling them")]
+    offence: Annotated[str, Meta(description='The offence or concern ("[sealed]" if sealed)')]
+    image_source: Annotated[str, Meta(description="Where the image came from")]
+    image_taken_on: Annotated[str | None, Meta(description="When the image was taken (date)")]
+    under_18: Annotated[bool, Meta(description="Whether the subject is a child")]
+    model_id: Annotated[str | None, Meta(description="The model of the template, if any")]
+    sealed_image: Annotated[Sealed | None, Meta(description="The image (sealed), if any")]
+    sealed_template: Annotated[Sealed | None, Meta(description="The template (sealed), if any")]
+    under_18_justification: Annotated[
+        str | None,
+        Meta(description='Why a child is enrolled: "[sealed]"; absent before release 3'),
+    ] = None  # sealed text; absent before release 3
 
 
 class AlertRaisedFields(Fields):
+    """The matcher's alert, as raised."""
+
     originator_topic: AggregateTopic
-    deployment_id: UUID
-    camera_id: str
-    entry_id: UUID
-    category: str
-    similarity: float
-    threshold: float
-    model_id: str
-    captured_at: RecordedTime
-    track_id: str | None
-    sealed_face_crop: Sealed | None
+    deployment_id: Annotated[UUID, Meta(description="The deployment")]
+    camera_id: Annotated[str, Meta(description=CAMERA)]
+    entry_id: Annotated[UUID, Meta(description="The watchlist entry the face resembled")]
+    category: Annotated[str, Meta(description=CATEGORY)]
+    similarity: Annotated[float, Meta(description="The matcher's score")]
+    threshold: Annotated[float, Meta(description="The threshold in force")]
+    model_id: Annotated[str, Meta(description="The model that scored it")]
+    captured_at: Annotated[RecordedTime, Meta(description="When the face was captured")]
+    track_id: Annotated[str | None, Meta(description="The matcher's track id, if any")]
+    sealed_face_crop: Annotated[
+        Sealed | None, Meta(description="The face crop (sealed), if the matcher sent one")
+    ]
 
 
 class AdjudicatedFields(Fields):
-    decision: Decision
-    reason: str
+    """The operator's decision."""
+
+    decision: Annotated[Decision, Meta(description="match, no_match or inconclusive")]
+    reason: Annotated[str, Meta(description='What the operator saw: "[sealed]"')]
 
 
 class EngagementRecordedFields(Fields):
-    engaged: bool
-    confirmed: Confirmation
+    """What the engagement officer did and established."""
+
+    engaged: Annotated[bool, Meta(description="Whether an officer spoke to the person")]
+    confirmed: Annotated[Confirmation, Meta(description="Whether the identity was confirmed")]
 
 
 class OutcomeRecordedFields(Fields):
-    outcome: RecordedOutcome
+    """An outcome recorded."""
+
+    outcome: Annotated[RecordedOutcome, Meta(description="The outcome")]
 
 
 class DemographicsPerceivedFields(Fields):
-    sealed_demographics: Sealed
+    """Perceived characteristics, for equality monitoring."""
+
+    sealed_demographics: Annotated[Sealed, Meta(description="The characteristics (sealed)")]
 
 
 class LegalHoldPlacedFields(Fields):
-    reason: str
-    proceedings_ref: str
+    """A hold keeps the alert's images past their retention."""
+
+    reason: Annotated[str, Meta(description=REASON + ' ("[sealed]" if sealed)')]
+    proceedings_ref: Annotated[str, Meta(description="The proceedings the hold is for")]
     kind: Annotated[
         str, Meta(description='"legal" (placed by an AO) or "evidential" (by policy, on arrest)')
     ] = "legal"  # absent before release 3
 
 
 class AdjudicationCorrectedFields(Fields):
-    decision: Decision
-    previous: Decision
-    reason: str
+    """A decision corrected; the first stays in the log."""
+
+    decision: Annotated[Decision, Meta(description="The corrected decision")]
+    previous: Annotated[Decision, Meta(description="The decision it replaces")]
+    reason: Annotated[str, Meta(description='Why the first was wrong: "[sealed]"')]
 
 
 class OutcomeCorrectedFields(Fields):
-    outcome_index: int
-    outcome: RecordedOutcome
-    previous: RecordedOutcome
-    reason: str
+    """An outcome corrected; the first stays in the log."""
+
+    outcome_index: Annotated[int, Meta(description="Which outcome, from 0, in recording order")]
+    outcome: Annotated[RecordedOutcome, Meta(description="The outcome as corrected")]
+    previous: Annotated[RecordedOutcome, Meta(description="The outcome it replaces")]
+    reason: Annotated[str, Meta(description=REASON)]
 
 
 class CameraWentSilentFields(Fields):
     """Nothing heard from the camera (heartbeat or face count) since `last_seen_at` (or since
     the deployment went live), for longer than the policy allows."""
 
-    camera_id: str
-    last_seen_at: RecordedTime
+    camera_id: Annotated[str, Meta(description=CAMERA)]
+    last_seen_at: Annotated[RecordedTime, Meta(description="When it was last heard from")]
 
 
 class BlueWalkPastRecordedFields(Fields):
     """A consenting test subject on a blue entry walked past `camera_id` at `walked_at`
     (analytics: the true-positive identification rate)."""
 
-    entry_id: UUID
-    camera_id: str
-    walked_at: RecordedTime
+    entry_id: Annotated[UUID, Meta(description="The blue (test-subject) entry")]
+    camera_id: Annotated[str, Meta(description=CAMERA)]
+    walked_at: Annotated[RecordedTime, Meta(description="When the test subject walked past")]
 
 
 class CameraReportingFields(Fields):
     """The camera reported again: its silence ran from `silent_since` to this event."""
 
-    camera_id: str
-    silent_since: RecordedTime
+    camera_id: Annotated[str, Meta(description=CAMERA)]
+    silent_since: Annotated[RecordedTime, Meta(description="When its silence began")]
 
 
 class FacesCountedFields(Fields):
+    """Faces a camera's matcher processed in a period: the only trace non-matches leave."""
+
     originator_topic: AggregateTopic
-    deployment_id: UUID
-    camera_id: str
-    period_start: RecordedTime
-    period_end: RecordedTime
-    count: int
+    deployment_id: Annotated[UUID, Meta(description="The deployment")]
+    camera_id: Annotated[str, Meta(description=CAMERA)]
+    period_start: Annotated[RecordedTime, Meta(description="The period's start")]
+    period_end: Annotated[RecordedTime, Meta(description="The period's end")]
+    count: Annotated[int, Meta(description="Faces processed in it")]
 
 
 # --- the events -----------------------------------------------------------------------------
@@ -288,152 +388,174 @@ class FacesCountedFields(Fields):
 class ActorOut(Reply):
     """Who gave a command: staff or service number, role, and what the token vouched for."""
 
-    id: str
-    role: str
-    rank: str | None
-    force: str | None
-    deployment_id: str | None
+    id: Annotated[
+        str, Meta(description="Staff or service number (the token's subject)", examples=["PC4711"])
+    ]
+    role: Annotated[
+        str,
+        Meta(
+            description="The token's role",
+            extra_json_schema=one_of(Role),
+            examples=["operator"],
+        ),
+    ]
+    rank: Annotated[str | None, Meta(description="Police rank, where the token states one")]
+    force: Annotated[str | None, Meta(description="The actor's force, where the token states it")]
+    deployment_id: Annotated[
+        str | None, Meta(description="For a matcher: the one deployment its token is bound to")
+    ]
 
 
 class HistoryEvent(Reply, tag_field="topic"):
     """One event of the log: the envelope every topic shares. Each topic's class adds `data`."""
 
-    notification_id: int
-    originator_id: UUID
-    originator_version: int
-    recorded_at: datetime | None
-    occurred_at: datetime | None
-    actor: ActorOut | None
+    notification_id: Annotated[
+        int, Meta(description="The event's position in the log (its notification id)")
+    ]
+    originator_id: Annotated[
+        UUID, Meta(description="The record (deployment, entry, alert, face count) it belongs to")
+    ]
+    originator_version: Annotated[
+        int, Meta(description="That record's version after this event: 1, 2, 3, ...")
+    ]
+    recorded_at: Annotated[datetime | None, Meta(description="When the ledger recorded it")]
+    occurred_at: Annotated[
+        datetime | None,
+        Meta(description="When it happened, where the command said (null otherwise)"),
+    ]
+    actor: Annotated[
+        ActorOut | None, Meta(description="Who gave the command; null for the ledger itself")
+    ]
 
 
 class DeploymentProposed(HistoryEvent, tag=DeploymentTopic.PROPOSED):
-    data: DeploymentProposedFields
+    data: Annotated[DeploymentProposedFields, Meta(description=DATA)]
 
 
 class DeploymentAuthorised(HistoryEvent, tag=DeploymentTopic.AUTHORISED):
-    data: DeploymentAuthorisedFields
+    data: Annotated[DeploymentAuthorisedFields, Meta(description=DATA)]
 
 
 class DeploymentUrgentAuthorityConfirmed(
     HistoryEvent, tag=DeploymentTopic.URGENT_AUTHORITY_CONFIRMED
 ):
-    data: UrgentAuthorityConfirmedFields
+    data: Annotated[UrgentAuthorityConfirmedFields, Meta(description=DATA)]
 
 
 class DeploymentRefused(HistoryEvent, tag=DeploymentTopic.REFUSED):
-    data: ReasonFields
+    data: Annotated[ReasonFields, Meta(description=DATA)]
 
 
 class DeploymentThresholdChanged(HistoryEvent, tag=DeploymentTopic.THRESHOLD_CHANGED):
-    data: ThresholdChangedFields
+    data: Annotated[ThresholdChangedFields, Meta(description=DATA)]
 
 
 class DeploymentWatchlistEntryAdded(HistoryEvent, tag=DeploymentTopic.WATCHLIST_ENTRY_ADDED):
-    data: WatchlistEntryAddedFields
+    data: Annotated[WatchlistEntryAddedFields, Meta(description=DATA)]
 
 
 class DeploymentWatchlistReviewed(HistoryEvent, tag=DeploymentTopic.WATCHLIST_REVIEWED):
-    data: WatchlistReviewedFields
+    data: Annotated[WatchlistReviewedFields, Meta(description=DATA)]
 
 
 class DeploymentWatchlistDestroyed(HistoryEvent, tag=DeploymentTopic.WATCHLIST_DESTROYED):
-    data: WatchlistDestroyedFields
+    data: Annotated[WatchlistDestroyedFields, Meta(description=DATA)]
 
 
 class DeploymentStarted(HistoryEvent, tag=DeploymentTopic.STARTED):
-    data: NoFields
+    data: Annotated[NoFields, Meta(description=DATA)]
 
 
 class DeploymentPaused(HistoryEvent, tag=DeploymentTopic.PAUSED):
-    data: ReasonFields
+    data: Annotated[ReasonFields, Meta(description=DATA)]
 
 
 class DeploymentResumed(HistoryEvent, tag=DeploymentTopic.RESUMED):
-    data: NoFields
+    data: Annotated[NoFields, Meta(description=DATA)]
 
 
 class DeploymentEnded(HistoryEvent, tag=DeploymentTopic.ENDED):
-    data: DeploymentEndedFields
+    data: Annotated[DeploymentEndedFields, Meta(description=DATA)]
 
 
 class DeploymentUrgentAuthorityLapsed(HistoryEvent, tag=DeploymentTopic.URGENT_AUTHORITY_LAPSED):
-    data: UrgentAuthorityLapsedFields
+    data: Annotated[UrgentAuthorityLapsedFields, Meta(description=DATA)]
 
 
 class PostDeploymentReviewed(HistoryEvent, tag=DeploymentTopic.POST_DEPLOYMENT_REVIEWED):
-    data: PostDeploymentReviewedFields
+    data: Annotated[PostDeploymentReviewedFields, Meta(description=DATA)]
 
 
 class WatchlistEntryEnrolled(HistoryEvent, tag=WatchlistEntryTopic.ENROLLED):
-    data: EnrolledFields
+    data: Annotated[EnrolledFields, Meta(description=DATA)]
 
 
 class WatchlistEntryWithdrawn(HistoryEvent, tag=WatchlistEntryTopic.WITHDRAWN):
-    data: ReasonFields
+    data: Annotated[ReasonFields, Meta(description=DATA)]
 
 
 class WatchlistEntryDestroyed(HistoryEvent, tag=WatchlistEntryTopic.DESTROYED):
-    data: RuleFields
+    data: Annotated[RuleFields, Meta(description=DATA)]
 
 
 class AlertRaised(HistoryEvent, tag=AlertTopic.RAISED):
-    data: AlertRaisedFields
+    data: Annotated[AlertRaisedFields, Meta(description=DATA)]
 
 
 class AlertAdjudicated(HistoryEvent, tag=AlertTopic.ADJUDICATED):
-    data: AdjudicatedFields
+    data: Annotated[AdjudicatedFields, Meta(description=DATA)]
 
 
 class AlertEngagementRecorded(HistoryEvent, tag=AlertTopic.ENGAGEMENT_RECORDED):
-    data: EngagementRecordedFields
+    data: Annotated[EngagementRecordedFields, Meta(description=DATA)]
 
 
 class AlertOutcomeRecorded(HistoryEvent, tag=AlertTopic.OUTCOME_RECORDED):
-    data: OutcomeRecordedFields
+    data: Annotated[OutcomeRecordedFields, Meta(description=DATA)]
 
 
 class AlertDemographicsPerceived(HistoryEvent, tag=AlertTopic.DEMOGRAPHICS_PERCEIVED):
-    data: DemographicsPerceivedFields
+    data: Annotated[DemographicsPerceivedFields, Meta(description=DATA)]
 
 
 class AlertClosed(HistoryEvent, tag=AlertTopic.CLOSED):
-    data: NoFields
+    data: Annotated[NoFields, Meta(description=DATA)]
 
 
 class AlertLegalHoldPlaced(HistoryEvent, tag=AlertTopic.LEGAL_HOLD_PLACED):
-    data: LegalHoldPlacedFields
+    data: Annotated[LegalHoldPlacedFields, Meta(description=DATA)]
 
 
 class AlertLegalHoldReleased(HistoryEvent, tag=AlertTopic.LEGAL_HOLD_RELEASED):
-    data: ReasonFields
+    data: Annotated[ReasonFields, Meta(description=DATA)]
 
 
 class AlertImagesErased(HistoryEvent, tag=AlertTopic.IMAGES_ERASED):
-    data: RuleFields
+    data: Annotated[RuleFields, Meta(description=DATA)]
 
 
 class AlertAdjudicationCorrected(HistoryEvent, tag=AlertTopic.ADJUDICATION_CORRECTED):
-    data: AdjudicationCorrectedFields
+    data: Annotated[AdjudicationCorrectedFields, Meta(description=DATA)]
 
 
 class AlertOutcomeCorrected(HistoryEvent, tag=AlertTopic.OUTCOME_CORRECTED):
-    data: OutcomeCorrectedFields
+    data: Annotated[OutcomeCorrectedFields, Meta(description=DATA)]
 
 
 class DeploymentCameraWentSilent(HistoryEvent, tag=DeploymentTopic.CAMERA_WENT_SILENT):
-    data: CameraWentSilentFields
+    data: Annotated[CameraWentSilentFields, Meta(description=DATA)]
 
 
 class DeploymentCameraReporting(HistoryEvent, tag=DeploymentTopic.CAMERA_REPORTING):
-    data: CameraReportingFields
+    data: Annotated[CameraReportingFields, Meta(description=DATA)]
 
 
 class DeploymentBlueWalkPastRecorded(HistoryEvent, tag=DeploymentTopic.BLUE_WALK_PAST_RECORDED):
-    data: BlueWalkPastRecordedFields
+    data: Annotated[BlueWalkPastRecordedFields, Meta(description=DATA)]
 
 
 class FacesCounted(HistoryEvent, tag=FaceCountTopic.FACES_COUNTED):
-    data: FacesCountedFields
+    data: Annotated[FacesCountedFields, Meta(description=DATA)]
 
 
 RecordedEvent = (
@@ -473,8 +595,16 @@ RecordedEvent = (
 
 
 class History(Reply):
-    deployment_id: UUID
-    events: list[RecordedEvent]
+    """A deployment's full history, in log order."""
+
+    deployment_id: Annotated[UUID, Meta(description="The deployment")]
+    events: Annotated[
+        list[RecordedEvent],
+        Meta(
+            description="Every event of the deployment, its watchlist entries, its alerts and "
+            "its face counts, in log order; `topic` names each one's shape"
+        ),
+    ]
 
 
 def recorded_event(topic: str, data: dict[str, Any], **envelope: Any) -> RecordedEvent:

@@ -226,7 +226,7 @@ def test_alert_stream_live_and_resume(server: Server, version: str) -> None:
             first = raise_alert(server, client, live, entry=0)
             event = sse.next()
         assert event.event == "alert.raised"
-        assert event.data["id"] == first and event.data["state"] == "raised"
+        assert event.data["id"] == first and event.data["status"] == "raised"
         assert event.data["entry_id"] == live.entry_ids[0]
         assert set(event.data) >= {"camera_id", "similarity", "captured_at", "raised_at"}
         assert "name" not in event.data and "face_crop" not in event.data
@@ -292,14 +292,14 @@ def test_alert_status_is_one_enum_through_post_stream_and_list(
 
         def listed(alert_id: str) -> str:
             alerts = ok(client.get(f"/deployments/{live.deployment_id}/alerts", headers=officer))
-            return str(next(a["state"] for a in alerts["alerts"] if a["id"] == alert_id))
+            return str(next(a["status"] for a in alerts["alerts"] if a["id"] == alert_id))
 
         with server.client() as listener, _stream(listener, server, live.deployment_id) as r:
             sse = SSE(r)
             sse.wait_subscribed()
             alert_id = raise_alert(server, client, live, entry=1)
             raised = sse.next()
-            assert (raised.event, raised.data["state"], listed(alert_id)) == (
+            assert (raised.event, raised.data["status"], listed(alert_id)) == (
                 "alert.raised",
                 "raised",
                 "raised",
@@ -315,7 +315,7 @@ def test_alert_status_is_one_enum_through_post_stream_and_list(
                 reply = ok(client.post(f"/alerts/{alert_id}/{route}", headers=headers, json=body))
                 event = sse.next()
                 seen.append(event)
-                assert (reply["status"], event.data["state"], listed(alert_id)) == (
+                assert (reply["status"], event.data["status"], listed(alert_id)) == (
                     state,
                     state,
                     state,
@@ -333,8 +333,8 @@ def test_alert_status_is_one_enum_through_post_stream_and_list(
         ):
             sse = SSE(r)
             replayed = [sse.next() for _ in seen]
-        assert [(e.id, e.event, e.data["state"]) for e in replayed] == [
-            (e.id, e.event, e.data["state"]) for e in seen
+        assert [(e.id, e.event, e.data["status"]) for e in replayed] == [
+            (e.id, e.event, e.data["status"]) for e in seen
         ]
 
 

@@ -96,7 +96,7 @@ function cardBody(alert) {
   return [
     el("h3", { text: `${alert.category} · camera ${alert.camera_id}` }),
     el("p", {
-      text: `Similarity ${Number(alert.similarity).toFixed(3)} against the threshold ${alert.threshold} in force · captured ${when(alert.captured_at)} · ${alert.state.replaceAll("_", " ")}`,
+      text: `Similarity ${Number(alert.similarity).toFixed(3)} against the threshold ${alert.threshold} in force · captured ${when(alert.captured_at)} · ${alert.status.replaceAll("_", " ")}`,
     }),
     decided,
     alert.decision ? null : faces(alert),
@@ -106,14 +106,14 @@ function cardBody(alert) {
 
 function renderAlert(alert, arrived) {
   let card = queue.querySelector(`[data-alert-id="${alert.id}"]`);
-  const shown = card ? `${card.dataset.state}/${card.dataset.decision}` : null;
-  const now = `${alert.state}/${alert.decision || ""}`;
+  const shown = card ? `${card.dataset.status}/${card.dataset.decision}` : null;
+  const now = `${alert.status}/${alert.decision || ""}`;
   if (card && shown === now) return;
   if (!card) {
     card = el("article", { class: "alert-card", tabindex: 0, "data-alert-id": alert.id });
     queue.prepend(card);
   }
-  card.dataset.state = alert.state;
+  card.dataset.status = alert.status;
   card.dataset.decision = alert.decision || "";
   card.classList.toggle("pending", !alert.decision);
   card.setAttribute("aria-label", `Alert, ${alert.category}, camera ${alert.camera_id}${alert.decision ? ", decided" : ", awaiting decision"}`);
