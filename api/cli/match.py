@@ -26,7 +26,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from lfr_ledger.api.cli.output import json_flag, plural, print_json, progress
+from lfr_ledger.api.cli.output import json_flag, note, plural, print_json, progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -345,6 +345,11 @@ def run_once(args: argparse.Namespace) -> int:
                 "for this engine; nothing can match (faces are still counted)",
                 file=sys.stderr,
             )
+        # Said at once, so a long video is not a silent wait (frames count on a terminal).
+        note(
+            f"lfr match: reading {args.source} for deployment {args.deployment}, camera "
+            f"{args.camera}, {index.count(args.deployment)} watchlist entries; Ctrl-C stops"
+        )
         summary = runner.run(progress(source.frames(), total=args.max_frames, what="frames"))
     except RunnerRefused as refusal:
         print(f"lfr match: refused: {refusal}", file=sys.stderr)

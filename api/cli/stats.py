@@ -27,10 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     actions = parser.add_subparsers(dest="stats_action", required=True, metavar="ACTION")
 
-    def add(name: str, help_text: str, handler: Any, *, with_id: bool = True) -> None:
+    def add(name: str, help_text: str, handler: Any, *, id_of: str | None = None) -> None:
         action = actions.add_parser(name, help=help_text)
-        if with_id:
-            action.add_argument("id", type=UUID, help=f"the {name}'s id")
+        if id_of:
+            action.add_argument("id", type=UUID, help=f"the {id_of}'s id")
         action.add_argument("--json", action="store_true", help="print machine-readable JSON")
         action.add_argument(
             "--no-catch-up",
@@ -40,14 +40,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         )
         action.set_defaults(handler=handler)
 
-    add("deployment", "one deployment's summary", deployment_command)
-    add("operation", "one operation's summary across its deployments", operation_command)
-    add("scores", "a deployment's score distribution and threshold sensitivity", scores_command)
+    add("deployment", "one deployment's summary", deployment_command, id_of="deployment")
+    add(
+        "operation",
+        "one operation's summary across its deployments",
+        operation_command,
+        id_of="operation",
+    )
+    add(
+        "scores",
+        "a deployment's score distribution and threshold sensitivity",
+        scores_command,
+        id_of="deployment",
+    )
     add(
         "publication",
         "the per-deployment publication record (CSV by default)",
         publication_command,
-        with_id=False,
     )
     period = actions.add_parser(
         "period",
