@@ -16,6 +16,7 @@ import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Body, FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -125,26 +126,6 @@ class ConsolePages(Controller):
     async def home(self, actor: ActorDep) -> Redirect:
         return Redirect(HOME.get(actor.role, "/console/sign-in"))
 
-    @get("/operator")
-    async def operator(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
-        return _page(request, actor, "/console/operator")
-
-    @get("/officer")
-    async def officer(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
-        return _page(request, actor, "/console/officer")
-
-    @get("/planning")
-    async def planning(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
-        return _page(request, actor, "/console/planning")
-
-    @get("/oversight")
-    async def oversight(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
-        return _page(request, actor, "/console/oversight")
-
-    @get("/analyst")
-    async def analyst(self, request: Request[Any, Any, Any], actor: ActorDep) -> Template:
-        return _page(request, actor, "/console/analyst")
-
     @post("/sign-out", status_code=200)
     async def sign_out(
         self, request: Request[Any, Any, Any], services: ServicesDep
@@ -244,4 +225,18 @@ class ConsoleSignIn(Controller):
         )
 
 
-CONSOLE_ROUTES = [ConsolePages, ConsoleSignIn, static_files()]
+def _page_route(path: str) -> HTTPRouteHandler:
+    """One page's route, from its row of PAGES (the navigation is built from the same rows)."""
+
+    async def show(request: Request[Any, Any, Any], actor: ActorDep) -> Template:
+        return _page(request, actor, path)
+
+    return get(path, name=f"console-{path.rsplit('/', 1)[-1]}", include_in_schema=False)(show)
+
+
+CONSOLE_ROUTES = [
+    ConsolePages,
+    ConsoleSignIn,
+    *(_page_route(path) for path, _, _ in PAGES),
+    static_files(),
+]
