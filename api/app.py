@@ -54,6 +54,7 @@ from lfr_ledger.api.guards import check_table_covers, role_guard
 from lfr_ledger.api.idempotency import IdempotencyMiddleware
 from lfr_ledger.api.key_store import build_key_store
 from lfr_ledger.api.location_header import LocationHeaderMiddleware
+from lfr_ledger.api.observability import JsonFormatter, observe_request
 from lfr_ledger.api.problems import problem_response, status_of
 from lfr_ledger.api.schemas.statistics import FIGURE_DESCRIPTIONS, FIGURE_ENUMS
 from lfr_ledger.config.settings import Settings
@@ -104,13 +105,24 @@ class RequestContextMiddleware:
             status = status or status_of(exc)
             raise
         finally:
+            seconds = time.perf_counter() - started
+            method = str(scope.get("method", "-"))
+            route = str(scope.get("path_template", "-"))
+            observe_request(method, route, status or "-", seconds)
             access_log.info(
                 "%s %s %s %.1fms %s",
-                scope.get("method"),
-                scope.get("path_template", "-"),
+                method,
+                route,
                 status or "-",
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
                 rid,
+                extra={
+                    "request_id": rid,
+                    "method": method,
+                    "route": route,
+                    "status": status or None,
+                    "ms": round(seconds * 1000, 1),
+                },
             )
 
 
@@ -239,6 +251,8 @@ def create_app(
         ),
         logging_config=LoggingConfig(
             log_exceptions="never",
+            # One JSON object per line, the access log's with its request id as a field.
+            formatters={"standard": {"()": JsonFormatter}},
             loggers={
                 "lfr.api": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False},
                 "lfr.access": {

@@ -34,6 +34,8 @@ AD = Role.ADMIN
 PUBLIC: frozenset[str] = frozenset(
     {
         "GET /health",
+        "GET /health/live",
+        "GET /health/ready",
         "GET /metrics",
         "GET /console/sign-in",
         "GET /console/sign-in/{code}",

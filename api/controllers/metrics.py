@@ -1,16 +1,18 @@
 """Prometheus metrics for the people who run the service: counts and states, never a record.
 
-Issue 15 adds the rest (requests, latency, lag, heartbeats); today: how many events the
-projections skipped because a view could not take them.
+Requests by route and status and their latency (counted by the request-context middleware),
+each view's lag behind the log, events the projections skipped, the latest checkpoint's age:
+`api/observability.py`.
 """
 
 from __future__ import annotations
 
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from lfr_ledger.api.controllers.deps import ServicesDep
+from lfr_ledger.api.observability import scrape
 
 
 class MetricsController(Controller):
@@ -33,12 +35,5 @@ class MetricsController(Controller):
         },
     )
     def metrics(self, services: ServicesDep) -> Response[bytes]:
-        # A registry per scrape: every value is read fresh from its source of truth.
-        registry = CollectorRegistry()
-        skipped = Gauge(
-            "lfr_projection_failures",
-            "Events a projection could not take and skipped (see lfr projections status)",
-            registry=registry,
-        )
-        skipped.set(services.projection_failures())
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        body = scrape(services.settings, services.projection_failures())
+        return Response(body, media_type=CONTENT_TYPE_LATEST)

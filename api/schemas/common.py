@@ -63,6 +63,25 @@ class Health(Reply, omit_defaults=True):
     ] = 0
 
 
+class Readiness(Reply):
+    """Whether this node should be sent traffic: its store answers and every view is within
+    `max_lag` events of the log."""
+
+    ready: Annotated[bool, Meta(description="true when the node can serve current figures")]
+    head: Annotated[
+        int | None, Meta(description="The log's last notification id; null if unreachable")
+    ]
+    max_lag: Annotated[
+        int, Meta(description="The most events a view may trail by", examples=[1000])
+    ]
+    lagging: Annotated[
+        list[str], Meta(description="Views further behind than max_lag", examples=[["statistics"]])
+    ]
+    reason: Annotated[str | None, Meta(description="Why not ready, in words; null when ready")] = (
+        None
+    )
+
+
 class PolicyAdopted(Reply):
     """The policy adopted (or found already adopted)."""
 

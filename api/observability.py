@@ -1,0 +1,86 @@
+"""What the people who run the service see: Prometheus metrics and JSON log lines. Counts,
+route templates, ids and states only, never a record's contents or a concrete path (paths and
+queries carry record ids and stated purposes)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from lfr_ledger.config.settings import Settings
+
+# Requests and their latency accumulate for the life of the process, whichever app served them.
+REQUESTS_REGISTRY = CollectorRegistry()
+REQUESTS = Counter(
+    "lfr_http_requests",
+    "Requests answered, by method, route template and status",
+    ["method", "route", "status"],
+    registry=REQUESTS_REGISTRY,
+)
+LATENCY = Histogram(
+    "lfr_http_request_seconds",
+    "Time to answer, by method and route template (commands are the POSTs)",
+    ["method", "route"],
+    registry=REQUESTS_REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+
+def observe_request(method: str, route: str, status: int | str, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(seconds)
+
+
+def scrape(settings: Settings, projection_failures: int) -> bytes:
+    """The process's request counters, then gauges read fresh from their sources of truth."""
+    from lfr_ledger.eventlog.checkpoint import latest_checkpoint_path, read_checkpoint
+    from lfr_ledger.projections.runner import status
+
+    registry = CollectorRegistry()
+    Gauge(
+        "lfr_projection_failures",
+        "Events a projection could not take and skipped (see lfr projections status)",
+        registry=registry,
+    ).set(projection_failures)
+    lag = Gauge(
+        "lfr_projection_lag_events",
+        "Events recorded that a view has not applied yet",
+        ["view"],
+        registry=registry,
+    )
+    for view in status(settings):
+        lag.labels(view["name"]).set(view["lag"])
+    latest = latest_checkpoint_path(settings)
+    if latest is not None:  # absent before the first: a 0 would read as "just signed"
+        signed = datetime.fromisoformat(str(read_checkpoint(latest)["created_at"]))
+        Gauge(
+            "lfr_checkpoint_age_seconds",
+            "Seconds since this node signed its latest checkpoint",
+            registry=registry,
+        ).set(max(0.0, (datetime.now(UTC) - signed).total_seconds()))
+    return generate_latest(REQUESTS_REGISTRY) + generate_latest(registry)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and what the record carries in
+    `extra` (the access log: request id, method, route, status, milliseconds)."""
+
+    FIELDS = ("request_id", "method", "route", "status", "ms")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in self.FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        return json.dumps(line, ensure_ascii=False)
