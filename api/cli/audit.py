@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lfr_ledger.api.cli.output import json_flag, note, print_json
+from lfr_ledger.api.cli.output import EXIT_ERROR, json_flag, note, print_json
 
 if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
-EXIT_ERROR = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

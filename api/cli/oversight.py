@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from lfr_ledger.api.cli.output import json_flag, print_json
+from lfr_ledger.api.cli.output import fail, json_flag, print_json
 from lfr_ledger.api.cli.retention import parse_time
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
-EXIT_ERROR = 2
 
 
 def _actor_option(parser: argparse.ArgumentParser) -> None:
@@ -70,11 +69,6 @@ def _ledger() -> Iterator[CaseLedger]:
         close = getattr(ledger.vault, "close", None)
         if callable(close):
             close()
-
-
-def _error(command: str, message: str) -> int:
-    print(f"lfr {command}: {message}", file=sys.stderr)
-    return EXIT_ERROR
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -213,7 +207,7 @@ def export_handler(args: argparse.Namespace) -> int:
         print(f"lfr audit export: {e}", file=sys.stderr)
         return EXIT_TAMPERED
     except (BundleError, DomainError, ValueError, OSError) as e:
-        return _error("audit export", str(e))
+        return fail("audit export", str(e))
     if args.json:
         print_json(manifest)
         return EXIT_OK
@@ -232,9 +226,9 @@ def verify_bundle_handler(args: argparse.Namespace) -> int:
     try:
         key = load_public_key(args.public_key.read_bytes()) if args.public_key else None
     except (CheckpointError, OSError, ValueError) as e:
-        return _error("audit verify-bundle", f"cannot read the public key: {e}")
+        return fail("audit verify-bundle", f"cannot read the public key: {e}")
     if not args.bundle.is_dir():
-        return _error("audit verify-bundle", f"{args.bundle} is not a directory")
+        return fail("audit verify-bundle", f"{args.bundle} is not a directory")
     report = verify_bundle(args.bundle, key)
     if args.json:
         print_json(report.to_dict())
@@ -251,9 +245,9 @@ def subject_access_handler(args: argparse.Namespace) -> int:
     from lfr_ledger.oversight.subject_access import subject_access, write_subject_access_export
 
     if args.out is not None and not args.recipient:
-        return _error("subject-access", "--out needs --recipient: the export is a disclosure")
+        return fail("subject-access", "--out needs --recipient: the export is a disclosure")
     if args.end <= args.start:
-        return _error("subject-access", "--to must be after --from")
+        return fail("subject-access", "--to must be after --from")
     actor = _oversight_actor(args)
     try:
         with _ledger() as ledger:
@@ -272,7 +266,7 @@ def subject_access_handler(args: argparse.Namespace) -> int:
                     legal_basis=args.legal_basis,
                 )
     except (DomainError, OSError) as e:
-        return _error("subject-access", str(e))
+        return fail("subject-access", str(e))
     if args.json:
         print_json(report.to_dict())
     else:
@@ -310,7 +304,7 @@ def equality_handler(args: argparse.Namespace) -> int:
 
     audience = Audience(args.audience)
     if audience == Audience.OVERSIGHT and not (args.purpose or "").strip():
-        return _error("equality", "the oversight view needs --purpose: the read is logged")
+        return fail("equality", "the oversight view needs --purpose: the read is logged")
     try:
         with _ledger() as ledger:
             report = equality_report(
@@ -327,7 +321,7 @@ def equality_handler(args: argparse.Namespace) -> int:
                     purpose=args.purpose,
                 )
     except DomainError as e:
-        return _error("equality", str(e))
+        return fail("equality", str(e))
     if args.json:
         print_json(report.to_dict())
         return EXIT_OK
@@ -392,7 +386,7 @@ def disclose_handler(args: argparse.Namespace) -> int:
                 actor, recipient=args.recipient, record=args.record, legal_basis=args.legal_basis
             )
     except DomainError as e:
-        return _error("disclose", str(e))
+        return fail("disclose", str(e))
     if args.json:
         print_json({"disclosure_id": disclosure_id})
     else:

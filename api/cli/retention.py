@@ -13,9 +13,10 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 
+from lfr_ledger.api.cli.output import EXIT_ERROR
+
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_ERROR = 2
 # An operator's machine clock may differ a little from the server's.
 CLOCK_SKEW = timedelta(minutes=5)
 
