@@ -10,13 +10,15 @@ components on onnxruntime (CPU) for either pack kind:
   makes InsightFace guess 127.5, which silently ruins embeddings);
 - `insightface` (buffalo_l): the usual SCRFD + ArcFace.
 
-An engine holds per-frame state (the detector's input size) and is not thread-safe: give each
-worker its own.
+An engine holds per-call state (each detector network's input size): `detect`/`find_faces` may
+run on one thread while `embed_faces` runs on another (the runner's pipeline does this; they
+share no network), but neither may run on two threads at once: give each runner its own engine.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import math
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -59,6 +61,8 @@ class DetectedFace:
     # (5, 2) float32: eye, eye, nose tip, mouth corner, mouth corner, image-left first in each
     # pair — the order insightface's `norm_crop` maps onto the ArcFace template.
     landmarks: np.ndarray = field(repr=False)
+    # Found on a shrunk frame: good enough to track, too coarse to align (see `YuNetDetector`).
+    coarse: bool = False
 
     @property
     def size_px(self) -> float:
@@ -98,6 +102,22 @@ class QualityGate:
         return face.size_px >= self.min_face_px and face.score >= self.min_detector_score
 
 
+def region(
+    box: tuple[float, float, float, float], shape: tuple[int, ...], margin: float = 0.0
+) -> tuple[int, int, int, int]:
+    """`box` grown by `margin` of its size on every side and clipped to an image of `shape`,
+    as whole pixels: left, top, right, bottom."""
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
+    height, width = shape[:2]
+    return (
+        max(0, math.floor(x1 - mx)),
+        max(0, math.floor(y1 - my)),
+        min(width, math.ceil(x2 + mx)),
+        min(height, math.ceil(y2 + my)),
+    )
+
+
 @runtime_checkable
 class FaceEngine(Protocol):
     """What the matcher needs from an engine. Images are BGR uint8 (H, W, 3), as OpenCV reads."""
@@ -107,13 +127,29 @@ class FaceEngine(Protocol):
 
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]: ...
 
+    def find_faces(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        """The faces worth following: detected, and admitted by the quality gate."""
+        ...
+
     def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray: ...
+
+    def embed_faces(
+        self, image_bgr: np.ndarray, faces: Sequence[DetectedFace]
+    ) -> list[Face | None]:
+        """Each face aligned and embedded (coarse ones refined first), in one recogniser run;
+        None where a face could not be refined or gave a degenerate embedding."""
+        ...
 
     def analyse(self, image_bgr: np.ndarray) -> list[Face]: ...
 
 
 class Detector(Protocol):
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]: ...
+
+    def refine(self, image_bgr: np.ndarray, face: DetectedFace) -> DetectedFace | None:
+        """A coarse face's box and landmarks found again at full resolution (called only for
+        faces this detector marked `coarse`)."""
+        ...
 
 
 # --- detectors ----------------------------------------------------------------------------------
@@ -124,9 +160,13 @@ class YuNetDetector:
 
     Shrinking bounds the cost on HD frames (YuNet's cost grows with pixels) but costs landmark
     precision, and alignment error moves SFace's similarities a lot: on the sample group photo,
-    detecting at half size dropped one person's genuine score from 0.83 to 0.51. So the default is
-    the frame's own resolution; alignment always crops from the full-resolution frame.
+    detecting at half size dropped one person's genuine score from 0.83 to 0.51. So faces found on
+    a shrunk frame are marked `coarse`, and `refine` finds each again in a full-resolution crop
+    around it (box plus `REFINE_MARGIN`) before it is aligned: a few milliseconds a face, paid only
+    for the faces being embedded.
     """
+
+    REFINE_MARGIN = 0.6
 
     def __init__(
         self,
@@ -136,10 +176,10 @@ class YuNetDetector:
         nms_threshold: float = 0.3,
         max_side: int | None = None,
     ) -> None:
-        self._size = (320, 320)
-        self._net = cv2.FaceDetectorYN.create(
-            str(model_path), "", self._size, score_threshold, nms_threshold, 5000
-        )
+        # Two networks: `refine` runs on the embedding side of the runner's pipeline while
+        # `detect` runs on the next frame, and one network's input size is per-call state.
+        self._frames = _YuNet(model_path, score_threshold, nms_threshold)
+        self._crops = _YuNet(model_path, score_threshold, nms_threshold)
         self._max_side = max_side
 
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
@@ -153,15 +193,55 @@ class YuNetDetector:
                 (max(1, round(width * scale)), max(1, round(height * scale))),
                 interpolation=cv2.INTER_AREA,
             )
-        size = (small.shape[1], small.shape[0])
-        if size != self._size:
-            self._net.setInputSize(size)
-            self._size = size
-        _, rows = self._net.detect(small)
+        return self._frames.run(small, scale=scale, offset=(0.0, 0.0))
+
+    def refine(self, image_bgr: np.ndarray, face: DetectedFace) -> DetectedFace | None:
+        """`face` found again in the full-resolution crop around it; None if it is not there."""
+        if not face.coarse:
+            return face
+        left, top, right, bottom = region(face.bbox, image_bgr.shape, self.REFINE_MARGIN)
+        if right - left < 8 or bottom - top < 8:
+            return None
+        found = self._crops.run(
+            image_bgr[top:bottom, left:right], scale=1.0, offset=(float(left), float(top))
+        )
+        if not found:
+            return None
+        # The crop may show a neighbour too: the face is the one nearest where it was found.
+        x1, y1, x2, y2 = face.bbox
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        return min(
+            found,
+            key=lambda f: (
+                ((f.bbox[0] + f.bbox[2]) / 2 - cx) ** 2 + ((f.bbox[1] + f.bbox[3]) / 2 - cy) ** 2
+            ),
+        )
+
+
+class _YuNet:
+    """One `cv2.FaceDetectorYN` and the input size it was last set to."""
+
+    def __init__(self, model_path: Path, score_threshold: float, nms_threshold: float) -> None:
+        self.size = (320, 320)
+        self.net = cv2.FaceDetectorYN.create(
+            str(model_path), "", self.size, score_threshold, nms_threshold, 5000
+        )
+
+    def run(
+        self, image_bgr: np.ndarray, *, scale: float, offset: tuple[float, float]
+    ) -> list[DetectedFace]:
+        size = (image_bgr.shape[1], image_bgr.shape[0])
+        if size != self.size:
+            self.net.setInputSize(size)
+            self.size = size
+        _, rows = self.net.detect(image_bgr)
         if rows is None:
             return []
         # Columns: x, y, w, h, 5 × (x, y) landmarks, score.
-        coords = rows[:, :14] / np.float32(scale) if scale != 1.0 else rows[:, :14]
+        coords = np.asarray(rows[:, :14], dtype=np.float32) / np.float32(scale)
+        if offset != (0.0, 0.0):  # x, y of the box and of each landmark; not w, h
+            coords[:, [0, 4, 6, 8, 10, 12]] += np.float32(offset[0])
+            coords[:, [1, 5, 7, 9, 11, 13]] += np.float32(offset[1])
         faces = []
         for row, score in zip(coords, rows[:, 14], strict=True):
             x, y, w, h = (float(v) for v in row[:4])
@@ -170,6 +250,7 @@ class YuNetDetector:
                     bbox=(x, y, x + w, y + h),
                     score=float(score),
                     landmarks=np.array(row[4:14], dtype=np.float32).reshape(5, 2),
+                    coarse=scale != 1.0,
                 )
             )
         return faces
@@ -208,6 +289,9 @@ class ScrfdDetector:
                 )
             )
         return faces
+
+    def refine(self, image_bgr: np.ndarray, face: DetectedFace) -> DetectedFace | None:
+        return face  # SCRFD always runs on the whole frame: its landmarks are never coarse
 
 
 # --- recogniser ---------------------------------------------------------------------------------
@@ -356,28 +440,40 @@ class InsightFaceEngine:
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
         return self.detector.detect(_checked(image_bgr))
 
+    def find_faces(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        return [face for face in self.detect(image_bgr) if self.gate.admits(face)]
+
     def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray:
         """One face's unit-length embedding; raises if the model gives a degenerate vector."""
-        crop = self.recogniser.align(_checked(image_bgr), face)
-        vector: np.ndarray = self.recogniser.embed_aligned([crop])[0]
-        if not np.all(np.isfinite(vector)):
+        (found,) = self.embed_faces(image_bgr, [face])
+        if found is None:
             raise ValueError("the recogniser produced a zero or non-finite embedding")
-        return vector
+        return found.embedding
+
+    def embed_faces(
+        self, image_bgr: np.ndarray, faces: Sequence[DetectedFace]
+    ) -> list[Face | None]:
+        image = _checked(image_bgr)
+        refined = [self.detector.refine(image, face) if face.coarse else face for face in faces]
+        aligned = [face for face in refined if face is not None]
+        if not aligned:
+            return [None] * len(faces)
+        vectors = iter(
+            self.recogniser.embed_aligned([self.recogniser.align(image, f) for f in aligned])
+        )
+        result: list[Face | None] = []
+        for face in refined:
+            if face is None:
+                result.append(None)
+                continue
+            vector = next(vectors)
+            result.append(Face(face, vector) if np.isfinite(vector).all() else None)
+        return result
 
     def analyse(self, image_bgr: np.ndarray) -> list[Face]:
-        """Detect, gate, align and embed every face in one frame (one recogniser run per frame)."""
+        """Detect, gate, refine, align and embed every face in one frame (one recogniser run)."""
         image = _checked(image_bgr)
-        admitted = [face for face in self.detector.detect(image) if self.gate.admits(face)]
-        if not admitted:
-            return []
-        crops = [self.recogniser.align(image, face) for face in admitted]
-        vectors = self.recogniser.embed_aligned(crops)
-        finite = np.isfinite(vectors).all(axis=1)
-        return [
-            Face(detection=face, embedding=vector)
-            for face, vector, ok in zip(admitted, vectors, finite, strict=True)
-            if ok
-        ]
+        return [face for face in self.embed_faces(image, self.find_faces(image)) if face]
 
 
 def _checked(image_bgr: np.ndarray) -> np.ndarray:

@@ -1,17 +1,30 @@
 """The live runner: one camera of one deployment, from frames to alerts.
 
-`frame → engine.analyse (detect, quality gate, align, embed) → k-NN in the deployment's
-watchlist index → similarity ≥ the threshold in force → track per watchlist entry → raise alert`.
+`frame → find faces (detect, quality gate) → follow them (tracking) → for the sightings worth it:
+refine, align, embed → k-NN in the deployment's watchlist index → similarity ≥ the threshold in
+force → one alert per watchlist entry per cool-down`.
+
+Each face is followed across frames as a track (`tracking.py`) and compared with the watchlist
+when it appears, again once it has parted from a face it crossed, and again only when a sighting
+is materially better (bigger, surer, sharper, more frontal), up to a small cap: a passer-by
+crossing the view in three seconds costs a few embeddings, not thirty.
+
+Two stages overlap: while the recogniser embeds frame N's chosen faces on the runner's worker
+thread, the main thread reads and detects frame N + 1; frame N's results are applied, in order,
+before frame N + 1's are handed over, so alerts come out exactly as a one-stage runner would
+raise them (and a replay raises the same ones).
 
 What the runner keeps, and what it never keeps:
 
-- A face whose best candidate falls below the threshold is discarded in the frame it was seen in:
-  its embedding and pixels are never stored, logged or sent. It adds one to the camera's count of
-  faces processed, which is reported per period — the only trace a passer-by leaves.
-- A face that matches opens (or feeds) a track for its watchlist entry. A track lasts one
-  cool-down from its first sighting; it raises one alert carrying the best-quality crop seen
-  before the alert was raised (`best_shot` of captured time, zero by default so the alert is
-  raised from the first matching frame).
+- A track holds boxes, times and scores only, in memory, and ends a second after its face was
+  last seen. A face whose best candidate falls below the threshold is discarded in the frame it
+  was embedded in: its embedding and pixels are never stored, logged or sent. Its track adds one
+  to the camera's count of faces processed when first compared, which is reported per period —
+  the only trace a passer-by leaves.
+- A face that matches opens (or feeds) the alert in making for its watchlist entry. It lasts one
+  cool-down from its first matching sighting; it raises one alert carrying the best-quality crop
+  seen before the alert was raised (`best_shot` of captured time, zero by default so the alert
+  is raised from the first matching sighting).
 
 Alert ids derive from (deployment, camera, entry, track start) and face-count ids from
 (deployment, camera, period start): a runner restarted on a replayed recording stamps its frames
@@ -33,9 +46,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 import cv2
@@ -50,7 +65,8 @@ from lfr_ledger.domain.errors import (
     PolicyViolation,
 )
 from lfr_ledger.matching.crops import portrait
-from lfr_ledger.matching.engine import Face, FaceEngine
+from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine
+from lfr_ledger.matching.journal import AlertJournal
 from lfr_ledger.matching.live_terms import DeploymentWatch, LiveTerms, WatchlistSearch
 from lfr_ledger.matching.sinks import (
     AlertClaim,
@@ -61,6 +77,11 @@ from lfr_ledger.matching.sinks import (
     alert_id_for,
 )
 from lfr_ledger.matching.sources import Frame
+from lfr_ledger.matching.tracking import (
+    FaceTracker,
+    TrackingConfig,
+    sighting_quality,
+)
 
 logger = logging.getLogger("lfr.matching")
 
@@ -88,6 +109,7 @@ class RunnerConfig:
     crop_margin: float = 0.4
     crop_jpeg_quality: int = 90
     heartbeat_every_seconds: float = 30.0
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     def __post_init__(self) -> None:
         if not self.heartbeat_every_seconds > 0:
@@ -99,7 +121,9 @@ class RunnerConfig:
 
 
 @dataclass
-class _Track:
+class _EntryAlert:
+    """The alert in making for one watchlist entry: one per cool-down from its first sighting."""
+
     entry_id: UUID
     started_at: datetime
     alert_id: UUID
@@ -120,8 +144,13 @@ class _Period:
 
 @dataclass
 class RunSummary:
+    """`faces`: faces processed (tracks compared with the watchlist, one per passer-by);
+    `detections`: faces found over all frames; `embeddings`: faces the recogniser embedded."""
+
     frames: int = 0
     faces: int = 0
+    detections: int = 0
+    embeddings: int = 0
     alerts: list[AlertClaim] = field(default_factory=list)
     counts: list[FacesCounted] = field(default_factory=list)
     heartbeats: list[HeartbeatReport] = field(default_factory=list)
@@ -153,6 +182,7 @@ class MatchRunner:
         heartbeats: HeartbeatSink | None = None,
         frames_dropped: Callable[[], int] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        journal: AlertJournal | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.camera_id = camera_id
@@ -166,7 +196,10 @@ class MatchRunner:
         self.on_alert = on_alert
         self.on_frame = on_frame
         self._stop = threading.Event()
-        self._tracks: dict[UUID, _Track] = {}
+        self._alerts: dict[UUID, _EntryAlert] = {}
+        self._tracker = FaceTracker(self.config.tracking)
+        self._embedder = ThreadPoolExecutor(1, thread_name_prefix=f"embed:{camera_id}")
+        self._in_flight: _Batch | None = None
         self._period: _Period | None = None
         self._periods_started = False
         self._summary = RunSummary()
@@ -177,6 +210,8 @@ class MatchRunner:
         self.frames_dropped = frames_dropped
         self.monotonic = monotonic
         self._beat = _Beat()
+        self.journal = journal
+        self._resumed = False
 
     # --- control ----------------------------------------------------------------------------
 
@@ -223,35 +258,43 @@ class MatchRunner:
         summary = self._summary
         summary.stopped = "source ended"
         self._beat = _Beat(started=self.monotonic(), dropped_before=self._dropped())
-        for frame in frames:
-            if self._stop.is_set():
-                summary.stopped = "stopped"
-                break
-            since_check += 1
-            now = time.monotonic()
-            if (
-                since_check >= self.config.check_every_frames
-                or now - checked_at >= self.config.check_every_seconds
-            ):
-                terms = self.watch.terms()
-                since_check, checked_at = 0, now
-                if not terms.is_live:
-                    summary.stopped = f"deployment {terms.status}"
+        try:
+            for frame in frames:
+                if self._stop.is_set():
+                    summary.stopped = "stopped"
                     break
-            if self.refresh is not None and now - refreshed_at >= self.config.refresh_every_seconds:
-                self.refresh()
-                refreshed_at = now
-            if not terms.inside_window(frame.captured_at):
-                summary.stopped = "outside the authorised window"
-                break
-            if self.on_frame is not None:
-                self.on_frame(frame)
-            if not self._process(frame, terms):
-                break
-            self._heartbeat_if_due()
-        # Only an orderly stop flushes: after a crash the partial period and any pending track
-        # are left to the restart, which replays them and reports them whole, once.
-        self._flush()
+                since_check += 1
+                now = time.monotonic()
+                if (
+                    since_check >= self.config.check_every_frames
+                    or now - checked_at >= self.config.check_every_seconds
+                ):
+                    terms = self.watch.terms()
+                    since_check, checked_at = 0, now
+                    if not terms.is_live:
+                        summary.stopped = f"deployment {terms.status}"
+                        break
+                if (
+                    self.refresh is not None
+                    and now - refreshed_at >= self.config.refresh_every_seconds
+                ):
+                    self.refresh()
+                    refreshed_at = now
+                if not terms.inside_window(frame.captured_at):
+                    summary.stopped = "outside the authorised window"
+                    break
+                if self.on_frame is not None:
+                    self.on_frame(frame)
+                if not self._resumed:
+                    self._resume(frame.captured_at)
+                if not self._process(frame, terms):
+                    break
+                self._heartbeat_if_due()
+            # Only an orderly stop flushes: after a crash the partial period and any pending
+            # alert are left to the restart, which replays them and reports them whole, once.
+            self._flush()
+        finally:
+            self._embedder.shutdown(wait=True, cancel_futures=True)
         logger.info(
             "runner %s/%s stopped (%s): %d frames, %d faces, %d alerts",
             self.deployment_id,
@@ -263,54 +306,117 @@ class MatchRunner:
         )
         return summary
 
+    def _resume(self, first_frame: datetime) -> None:
+        """Takes up the journal's claims of the last cool-down: their entries count as alerted,
+        and each claim is sent again (the ledger records it once), in case the previous run
+        died between writing it and sending it."""
+        self._resumed = True
+        if self.journal is None:
+            return
+        since = first_frame - self.config.cooldown
+        for claim in self.journal.claims_since(self.deployment_id, self.camera_id, since):
+            self._alerts[claim.entry_id] = _EntryAlert(
+                entry_id=claim.entry_id,
+                started_at=claim.captured_at,
+                alert_id=claim.alert_id,
+                similarity=claim.similarity,
+                quality=0.0,
+                crop=None,
+                raised=True,
+            )
+            self._send(claim, resent=True)
+
     # --- one frame --------------------------------------------------------------------------
 
     def _process(self, frame: Frame, terms: LiveTerms) -> bool:
-        """False when the deployment refused an alert because it is no longer live."""
+        """Finds and follows the frame's faces and hands the ones worth comparing to the
+        recogniser; then applies the previous frame's results. False when the deployment
+        refused an alert because it is no longer live."""
+        batch = self._follow(frame, terms)
+        carried_on = self._complete_in_flight()
+        self._in_flight = batch
+        return carried_on
+
+    def _follow(self, frame: Frame, terms: LiveTerms) -> _Batch:
         summary = self._summary
         summary.frames += 1
-        faces = self.engine.analyse(frame.image)
-        summary.faces += len(faces)
+        detections = self.engine.find_faces(frame.image)
+        summary.detections += len(detections)
         self._beat.frames += 1
-        self._beat.faces += len(faces)
-        self._count(frame.captured_at, len(faces))
-        best: dict[UUID, tuple[float, Face]] = {}
-        if faces:
+        self._beat.faces += len(detections)
+        update = self._tracker.update(detections, frame.captured_at)
+        chosen: list[_Chosen] = []
+        for track, detection in update.assigned:
+            quality = sighting_quality(frame.image, detection)
+            if track.wants_embedding(quality, self.config.tracking):
+                chosen.append(_Chosen(detection, quality, first=track.embeddings == 0))
+                track.embedded(quality)
+        batch = _Batch(frame=frame, terms=terms, chosen=chosen)
+        if chosen:
+            batch.embedding = self._embedder.submit(
+                self.engine.embed_faces, frame.image, [c.detection for c in chosen]
+            )
+        return batch
+
+    def _complete_in_flight(self) -> bool:
+        batch, self._in_flight = self._in_flight, None
+        if batch is None:
+            return True
+        faces = batch.embedding.result() if batch.embedding is not None else []
+        return self._apply(batch, faces)
+
+    def _apply(self, batch: _Batch, faces: Sequence[Face | None]) -> bool:
+        """The one-stage runner's second half, for one frame: count the tracks compared for the
+        first time, search the embedded faces, feed the alerts in making, raise those due."""
+        frame, terms = batch.frame, batch.terms
+        embedded = [
+            (face, chosen)
+            for chosen, face in zip(batch.chosen, faces, strict=True)
+            if face is not None
+        ]
+        self._summary.embeddings += len(embedded)
+        # A track counts as a face processed once, when it is first compared with the list.
+        new_faces = sum(1 for _, chosen in embedded if chosen.first)
+        self._summary.faces += new_faces
+        self._count(frame.captured_at, new_faces)
+        best: dict[UUID, tuple[float, Face, float]] = {}
+        if embedded:
             found = self.index.search_many(
                 self.deployment_id,
-                np.stack([face.embedding for face in faces]),
+                np.stack([face.embedding for face, _ in embedded]),
                 1,
                 model_id=terms.model_id,
             )
-            for face, hits in zip(faces, found, strict=True):
+            for (face, chosen), hits in zip(embedded, found, strict=True):
                 if not hits or hits[0].similarity < terms.threshold:
                     continue  # a non-match: nothing of it outlives this loop
                 hit = hits[0]
                 if hit.entry_id not in best or hit.similarity > best[hit.entry_id][0]:
-                    best[hit.entry_id] = (float(hit.similarity), face)
-        del faces
-        for entry_id, (similarity, face) in best.items():
-            self._sighting(entry_id, similarity, face, frame)
+                    best[hit.entry_id] = (float(hit.similarity), face, chosen.quality)
+        del embedded, faces
+        for entry_id, (similarity, face, quality) in best.items():
+            self._sighting(entry_id, similarity, face, quality, frame)
         return self._raise_due(frame.captured_at, terms)
 
-    def _sighting(self, entry_id: UUID, similarity: float, face: Face, frame: Frame) -> None:
-        track = self._tracks.get(entry_id)
+    def _sighting(
+        self, entry_id: UUID, similarity: float, face: Face, quality: float, frame: Frame
+    ) -> None:
+        alert = self._alerts.get(entry_id)
         at = frame.captured_at
-        if track is not None and at < track.started_at + self.config.cooldown:
-            if track.raised:
+        if alert is not None and at < alert.started_at + self.config.cooldown:
+            if alert.raised:
                 return
-            quality = _quality(face)
-            if quality > track.quality:
-                track.quality, track.crop = quality, self._crop(frame.image, face)
-            track.similarity = max(track.similarity, similarity)
+            if quality > alert.quality:
+                alert.quality, alert.crop = quality, self._crop(frame.image, face)
+            alert.similarity = max(alert.similarity, similarity)
             return
         alert_id = alert_id_for(self.deployment_id, self.camera_id, entry_id, at)
-        self._tracks[entry_id] = _Track(
+        self._alerts[entry_id] = _EntryAlert(
             entry_id=entry_id,
             started_at=at,
             alert_id=alert_id,
             similarity=similarity,
-            quality=_quality(face),
+            quality=quality,
             crop=self._crop(frame.image, face),
         )
 
@@ -322,29 +428,36 @@ class MatchRunner:
         return encoded.tobytes() if ok else None
 
     def _raise_due(self, now: datetime | None, terms: LiveTerms) -> bool:
-        for track in list(self._tracks.values()):
-            if track.raised:
+        for alert in list(self._alerts.values()):
+            if alert.raised:
                 continue
-            if now is not None and now - track.started_at < self.config.best_shot:
+            if now is not None and now - alert.started_at < self.config.best_shot:
                 continue
-            if not self._raise(track, terms):
+            if not self._raise(alert, terms):
                 return False
         return True
 
-    def _raise(self, track: _Track, terms: LiveTerms) -> bool:
+    def _raise(self, alert: _EntryAlert, terms: LiveTerms) -> bool:
         claim = AlertClaim(
-            alert_id=track.alert_id,
+            alert_id=alert.alert_id,
             deployment_id=self.deployment_id,
             camera_id=self.camera_id,
-            entry_id=track.entry_id,
-            similarity=round(min(1.0, track.similarity), 6),
-            captured_at=track.started_at,
+            entry_id=alert.entry_id,
+            similarity=round(min(1.0, alert.similarity), 6),
+            captured_at=alert.started_at,
             model_id=terms.model_id,
-            track_id=f"trk-{track.alert_id.hex[:16]}",
-            face_crop=track.crop,
+            track_id=f"trk-{alert.alert_id.hex[:16]}",
+            face_crop=alert.crop,
         )
-        track.raised = True
-        track.crop = None  # sent once; the runner keeps no image it no longer needs
+        alert.raised = True
+        alert.crop = None  # sent once; the runner keeps no image it no longer needs
+        if self.journal is not None:
+            self.journal.write(claim)
+        return self._send(claim)
+
+    def _send(self, claim: AlertClaim, *, resent: bool = False) -> bool:
+        """Sends a claim; a refusal is noted and matching goes on, unless it says the deployment
+        is no longer live (False). A `resent` claim is an earlier run's: not this run's news."""
         try:
             self.sink.raise_alert(claim)
         except InvalidTransition as refusal:
@@ -359,6 +472,8 @@ class MatchRunner:
         except (InvalidInput, NotFound, PolicyViolation) as refusal:
             logger.warning("alert %s refused: %s", claim.alert_id, refusal)
             self._beat.error = f"alert refused: {type(refusal).__name__}: {refusal}"
+            return True
+        if resent:
             return True
         self._summary.alerts.append(claim)
         logger.info(
@@ -415,7 +530,11 @@ class MatchRunner:
         self._summary.counts.append(report)
 
     def _flush(self) -> None:
-        if any(not t.raised for t in self._tracks.values()):
+        # The last frame's results first: its sightings may still raise (if the deployment
+        # still accepts them) and its faces belong to the period reported below.
+        self._complete_in_flight()
+        self._tracker.end_all()
+        if any(not a.raised for a in self._alerts.values()):
             current = self.watch.terms()
             if current.is_live:
                 self._raise_due(None, current)
@@ -461,6 +580,24 @@ class MatchRunner:
         self._summary.heartbeats.append(report)
 
 
+class _Chosen(NamedTuple):
+    """A sighting handed to the recogniser."""
+
+    detection: DetectedFace
+    quality: float
+    first: bool  # its track's first comparison: the track counts as a face processed
+
+
+@dataclass
+class _Batch:
+    """One frame between the two stages: the sightings chosen, and their embeddings to come."""
+
+    frame: Frame
+    terms: LiveTerms
+    chosen: list[_Chosen]
+    embedding: Future[list[Face | None]] | None = None
+
+
 @dataclass
 class _Beat:
     """What the next heartbeat reports: counts since the last one, and the last error met."""
@@ -470,9 +607,3 @@ class _Beat:
     frames: int = 0
     faces: int = 0
     error: str | None = None
-
-
-def _quality(face: Face) -> float:
-    """Bigger and surer faces make better crops for the operator; beyond ~160 px size stops
-    mattering."""
-    return float(face.score) * min(face.detection.size_px, 160.0)

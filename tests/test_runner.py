@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,13 +88,21 @@ class RecordingEngine:
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
         return self.engine.detect(image_bgr)
 
+    def find_faces(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        return self.engine.find_faces(image_bgr)
+
     def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray:
         return self.engine.embed(image_bgr, face)
 
+    def embed_faces(
+        self, image_bgr: np.ndarray, faces: Sequence[DetectedFace]
+    ) -> list[Face | None]:
+        found = self.engine.embed_faces(image_bgr, faces)
+        self.seen.extend(face.embedding.copy() for face in found if face is not None)
+        return found
+
     def analyse(self, image_bgr: np.ndarray) -> list[Face]:
-        faces = self.engine.analyse(image_bgr)
-        self.seen.extend(face.embedding.copy() for face in faces)
-        return faces
+        return self.engine.analyse(image_bgr)
 
 
 @dataclass(frozen=True)
@@ -300,7 +308,8 @@ def check_nothing_stored_of_strangers(
         for vector in seen
         if float(np.max(templates @ vector)) < threshold
     ]
-    assert len(strangers) > 15, "the video should show plenty of non-enrolled faces"
+    # Tracked, each passer-by is compared a few times, not in every frame: at least once each.
+    assert len(strangers) >= len(OTHERS), "every non-enrolled passer-by should be compared"
     files = [p for p in settings.data_dir.rglob("*") if p.is_file()]
     names = {p.name for p in files}
     assert {"events.sqlite", "keys.sqlite", "watchlist.sqlite"} <= names
@@ -431,11 +440,14 @@ def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
         assert set(before) <= set(after)
         by_entry = Counter(ledger.alert(a).entry_id for a in after)
         assert by_entry == {entries["t1-2"]: 2, entries["astronaut"]: 1}
-        # The restart printed every alert again, the earlier ones recognised as already recorded.
+        # The restart announced only the alerts new to it: the earlier ones came from its journal
+        # and were sent again quietly (and recognised as recorded).
         printed = [
             line for line in second.stdout.decode().splitlines() if line.startswith("alert ")
         ]
-        assert len(printed) == 3
+        assert len(printed) == 3 - len(before)
+        journal = settings.data_dir / "matchers" / str(deployment) / "cam-1.jsonl"
+        assert len(journal.read_text().splitlines()) == 3
     finally:
         close(ledger)
 
