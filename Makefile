@@ -49,6 +49,8 @@ bench: setup
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/van.py
+	$(BIN)/python bench/int8.py
 	$(BIN)/python bench/console.py
 
 # Never var/: it is the embedded default's event store, a ledger is not a build product.

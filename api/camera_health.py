@@ -7,7 +7,7 @@ Used by the HTTP routes, by `lfr match` in process, and by the server's schedule
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ from uuid import UUID
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.commands.camera_health import Heartbeat
+from lfr_ledger.domain.commands.camera_health import GapLike, Heartbeat
 from lfr_ledger.domain.errors import ConcurrentWrite, DomainError
 from lfr_ledger.projections.camera_health import (
     FaceReport,
@@ -71,9 +71,13 @@ def accept_heartbeat(
     frames_dropped: int,
     interval_seconds: float,
     last_error: str | None = None,
+    frames_offered: int = 0,
+    frames_processed: int = 0,
+    source_gaps: Sequence[GapLike] = (),
 ) -> tuple[Heartbeat, bool]:
     """Keeps the heartbeat as its camera's latest; True beside it when it recorded the camera
-    reporting again after a silence. Refused (nothing kept) as the ledger's checks say."""
+    reporting again after a silence. Refused (nothing kept) as the ledger's checks say. The
+    frame counts and source gaps default to none, as an older matcher sends them."""
     heartbeat = ledger.check_heartbeat(
         actor,
         deployment_id,
@@ -83,6 +87,9 @@ def accept_heartbeat(
         frames_dropped=frames_dropped,
         interval_seconds=interval_seconds,
         last_error=last_error,
+        frames_offered=frames_offered,
+        frames_processed=frames_processed,
+        source_gaps=source_gaps,
     )
     record_heartbeat(settings, heartbeat)
     reporting = False

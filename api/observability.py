@@ -1,6 +1,7 @@
 """What the people who run the service see: Prometheus metrics and JSON log lines. Counts,
 route templates, ids and states only, never a record's contents or a concrete path (paths and
-queries carry record ids and stated purposes)."""
+queries carry record ids and stated purposes). A running deployment's cameras are labelled by
+their ids, with what their latest heartbeat counted."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def scrape(settings: Settings, projection_failures: int) -> bytes:
     )
     for view in status(settings):
         lag.labels(view["name"]).set(view["lag"])
+    _camera_gauges(settings, registry)
     latest = latest_checkpoint_path(settings)
     if latest is not None:  # absent before the first: a 0 would read as "just signed"
         signed = datetime.fromisoformat(str(read_checkpoint(latest)["created_at"]))
@@ -64,6 +66,42 @@ def scrape(settings: Settings, projection_failures: int) -> bytes:
             registry=registry,
         ).set(max(0.0, (datetime.now(UTC) - signed).total_seconds()))
     return generate_latest(REQUESTS_REGISTRY) + generate_latest(registry)
+
+
+def _camera_gauges(settings: Settings, registry: CollectorRegistry) -> None:
+    """Each running deployment's cameras, as their latest heartbeat reported: frames over its
+    interval, and whether the video source was lost when it was sent. Labelled by deployment
+    and camera id (neither is personal data); a deployment that ended drops out."""
+    from lfr_ledger.projections.camera_health import latest_heartbeats
+    from lfr_ledger.projections.running import running_deployments
+
+    labels = ["deployment_id", "camera_id"]
+    frames = {
+        kind: Gauge(
+            f"lfr_camera_frames_{kind}",
+            f"Frames {what} over the interval of the camera's latest heartbeat",
+            labels,
+            registry=registry,
+        )
+        for kind, what in (
+            ("offered", "the video source delivered"),
+            ("processed", "the matcher analysed"),
+            ("dropped", "the matcher skipped"),
+        )
+    }
+    lost = Gauge(
+        "lfr_camera_source_lost",
+        "1 when the camera's latest heartbeat reported its video source lost (a gap still open)",
+        labels,
+        registry=registry,
+    )
+    for deployment_id in running_deployments(settings):
+        for camera_id, beat in latest_heartbeats(settings, deployment_id).items():
+            key = (str(deployment_id), camera_id)
+            frames["offered"].labels(*key).set(beat.frames_offered)
+            frames["processed"].labels(*key).set(beat.frames_processed)
+            frames["dropped"].labels(*key).set(beat.frames_dropped)
+            lost.labels(*key).set(int(any(g.ended_at is None for g in beat.source_gaps)))
 
 
 class JsonFormatter(logging.Formatter):

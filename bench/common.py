@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import subprocess
-from datetime import UTC, datetime
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_URL = os.environ.get("LFR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -35,3 +42,80 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), **result}, indent=2) + "\n")
     return path
+
+
+class PreciseClock:
+    """UTC wall time with `perf_counter` resolution, so sub-millisecond steps are seen."""
+
+    def __init__(self) -> None:
+        self._wall = datetime.now(UTC)
+        self._base = time.perf_counter()
+
+    def __call__(self) -> datetime:
+        return self._wall + timedelta(seconds=time.perf_counter() - self._base)
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """n, min, p50, p90, p99, max and mean (linear interpolation), rounded to 0.1."""
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def pct(p: float) -> float:
+        return round(float(np.percentile(ordered, p, method="linear")), 1)
+
+    return {
+        "n": len(ordered),
+        "min": round(ordered[0], 1),
+        "p50": pct(50),
+        "p90": pct(90),
+        "p99": pct(99),
+        "max": round(ordered[-1], 1),
+        "mean": round(statistics.fmean(ordered), 1),
+    }
+
+
+class MeteredEngine:
+    """The engine, timing the two calls the runner makes: the wall time of each, and the CPU
+    time of the thread that made it (the runner detects on one thread and embeds on another)."""
+
+    def __init__(self, engine: FaceEngine) -> None:
+        self.engine = engine
+        self.model_id = engine.model_id
+        self.embedding_dim = engine.embedding_dim
+        self.detect_ms: list[float] = []
+        self.detect_cpu_ms: list[float] = []
+        self.embed_ms: list[float] = []
+        self.embed_cpu_ms: list[float] = []
+
+    @property
+    def last_ms(self) -> float:
+        """The latest frame's detection and the latest batch's embedding."""
+        return (self.detect_ms[-1] if self.detect_ms else 0.0) + (
+            self.embed_ms[-1] if self.embed_ms else 0.0
+        )
+
+    def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        return self.engine.detect(image_bgr)
+
+    def find_faces(self, image_bgr: np.ndarray) -> list[DetectedFace]:
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        faces = self.engine.find_faces(image_bgr)
+        self.detect_ms.append((time.perf_counter() - started) * 1000)
+        self.detect_cpu_ms.append((time.thread_time() - cpu_started) * 1000)
+        return faces
+
+    def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray:
+        return self.engine.embed(image_bgr, face)
+
+    def embed_faces(
+        self, image_bgr: np.ndarray, faces: Sequence[DetectedFace]
+    ) -> list[Face | None]:
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        found = self.engine.embed_faces(image_bgr, faces)
+        self.embed_ms.append((time.perf_counter() - started) * 1000)
+        self.embed_cpu_ms.append((time.thread_time() - cpu_started) * 1000)
+        return found
+
+    def analyse(self, image_bgr: np.ndarray) -> list[Face]:
+        return self.engine.analyse(image_bgr)

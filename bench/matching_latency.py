@@ -20,22 +20,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np
 
-from bench.common import write_result
+from bench.common import MeteredEngine, PreciseClock, percentiles, write_result
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.street import (
     DEMO_SCRIPT,
@@ -49,7 +47,7 @@ from lfr_ledger.api.demo.street import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine, load_engine
+from lfr_ledger.matching.engine import FaceEngine, load_engine
 from lfr_ledger.matching.enrolment import enrol_from_image
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.live_terms import LedgerWatch
@@ -71,61 +69,6 @@ from tests.builders import (
 GOAL_P99_MS = 250.0
 
 
-class PreciseClock:
-    """UTC wall time with `perf_counter` resolution, so sub-millisecond steps are seen."""
-
-    def __init__(self) -> None:
-        self._wall = datetime.now(UTC)
-        self._base = time.perf_counter()
-
-    def __call__(self) -> datetime:
-        return self._wall + timedelta(seconds=time.perf_counter() - self._base)
-
-
-class TimedEngine:
-    """The engine, timing each frame's detection and each batch of embeddings (the runner
-    embeds on its worker thread, so CPU is measured per thread)."""
-
-    def __init__(self, engine: FaceEngine) -> None:
-        self.engine = engine
-        self.model_id = engine.model_id
-        self.embedding_dim = engine.embedding_dim
-        self.detect_ms = 0.0
-        self.embed_ms = 0.0
-        self.frames_ms: list[float] = []
-        self.frames_cpu_ms: list[float] = []
-
-    @property
-    def last_ms(self) -> float:
-        """The latest frame's detection and the latest batch's embedding."""
-        return self.detect_ms + self.embed_ms
-
-    def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
-        return self.engine.detect(image_bgr)
-
-    def find_faces(self, image_bgr: np.ndarray) -> list[DetectedFace]:
-        started, cpu_started = time.perf_counter(), time.thread_time()
-        faces = self.engine.find_faces(image_bgr)
-        self.detect_ms = (time.perf_counter() - started) * 1000
-        self.frames_ms.append(self.detect_ms)
-        self.frames_cpu_ms.append((time.thread_time() - cpu_started) * 1000)
-        return faces
-
-    def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray:
-        return self.engine.embed(image_bgr, face)
-
-    def embed_faces(
-        self, image_bgr: np.ndarray, faces: Sequence[DetectedFace]
-    ) -> list[Face | None]:
-        started = time.perf_counter()
-        found = self.engine.embed_faces(image_bgr, faces)
-        self.embed_ms = (time.perf_counter() - started) * 1000
-        return found
-
-    def analyse(self, image_bgr: np.ndarray) -> list[Face]:
-        return self.engine.analyse(image_bgr)
-
-
 @dataclass
 class Sample:
     latency_ms: float
@@ -134,7 +77,7 @@ class Sample:
 
 
 class TimedSink:
-    def __init__(self, inner: LedgerSink, engine: TimedEngine, clock: PreciseClock) -> None:
+    def __init__(self, inner: LedgerSink, engine: MeteredEngine, clock: PreciseClock) -> None:
         self.inner = inner
         self.engine = engine
         self.clock = clock
@@ -181,24 +124,6 @@ def _live_deployment(ledger: CaseLedger, engine: FaceEngine, now: datetime) -> u
     return deployment
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    ordered = sorted(values)
-
-    def pct(p: float) -> float:
-        return float(np.percentile(ordered, p, method="linear"))
-
-    return {
-        "min": round(ordered[0], 1),
-        "p50": round(pct(50), 1),
-        "p90": round(pct(90), 1),
-        "p99": round(pct(99), 1),
-        "max": round(ordered[-1], 1),
-        "mean": round(statistics.fmean(ordered), 1),
-    }
-
-
 def measure_latency(engine: FaceEngine, workdir: Path, *, passes: int = 2) -> dict[str, Any]:
     settings = Settings(data_dir=workdir / f"latency-{uuid.uuid4().hex[:8]}")
     clock = PreciseClock()
@@ -207,7 +132,7 @@ def measure_latency(engine: FaceEngine, workdir: Path, *, passes: int = 2) -> di
     try:
         deployment = _live_deployment(ledger, engine, clock())
         frames = render_frames(street_looks(portraits(engine)), DEMO_SCRIPT, fps=FPS)
-        timed = TimedEngine(engine)
+        timed = MeteredEngine(engine)
         sink = TimedSink(LedgerSink(ledger, matcher_for(deployment)), timed, clock)
         config = RunnerConfig(
             cooldown=timedelta(microseconds=1), count_interval=timedelta(seconds=10)
@@ -241,7 +166,7 @@ def measure_latency(engine: FaceEngine, workdir: Path, *, passes: int = 2) -> di
         if close_vault is not None:
             close_vault()
     latency = [s.latency_ms for s in sink.samples]
-    figures = _percentiles(latency)
+    figures = percentiles(latency)
     return {
         "what": "frame captured -> alert durable (raise_alert committed), in-process, SQLite",
         "store": "SQLite (WAL) with hash chain and key vault",
@@ -250,18 +175,18 @@ def measure_latency(engine: FaceEngine, workdir: Path, *, passes: int = 2) -> di
         "passes": passes,
         "alerts": len(latency),
         "latency_ms": figures,
-        "analyse_ms_of_alert_frames": _percentiles([s.analyse_ms for s in sink.samples]),
-        "command_ms": _percentiles([s.command_ms for s in sink.samples]),
-        "detect_ms_all_frames": _percentiles(timed.frames_ms),
+        "analyse_ms_of_alert_frames": percentiles([s.analyse_ms for s in sink.samples]),
+        "command_ms": percentiles([s.command_ms for s in sink.samples]),
+        "detect_ms_all_frames": percentiles(timed.detect_ms),
         # CPU time of the detecting thread: the work itself, whatever the contention. Near the
         # wall time means the CPU was ours.
-        "detect_cpu_ms_all_frames": _percentiles(timed.frames_cpu_ms),
-        "frames_per_s": round(len(timed.frames_ms) / elapsed, 2),
+        "detect_cpu_ms_all_frames": percentiles(timed.detect_cpu_ms),
+        "frames_per_s": round(len(timed.detect_ms) / elapsed, 2),
         "goal_p99_ms": GOAL_P99_MS,
         "goal_met": bool(figures) and figures["p99"] <= GOAL_P99_MS,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "analyse_share_of_p50": round(
-            _percentiles([s.analyse_ms for s in sink.samples]).get("p50", 0.0)
+            percentiles([s.analyse_ms for s in sink.samples]).get("p50", 0.0)
             / max(figures.get("p50", 1.0), 1e-9),
             3,
         ),

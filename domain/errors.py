@@ -14,9 +14,11 @@ class DomainError(Exception):
     # The request field at fault, when one field is (problem details name it in `errors`).
     field: str | None = None
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        if field is not None:
+            self.field = field
 
 
 class InvalidInput(DomainError):

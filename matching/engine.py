@@ -118,6 +118,18 @@ def region(
     )
 
 
+def nearest_face(faces: Sequence[DetectedFace], point: tuple[float, float]) -> DetectedFace | None:
+    """The face whose box centre lies nearest `point` (x, y); None if there is none."""
+    if not faces:
+        return None
+
+    def distance(face: DetectedFace) -> float:
+        x1, y1, x2, y2 = face.bbox
+        return ((x1 + x2) / 2 - point[0]) ** 2 + ((y1 + y2) / 2 - point[1]) ** 2
+
+    return min(faces, key=distance)
+
+
 @runtime_checkable
 class FaceEngine(Protocol):
     """What the matcher needs from an engine. Images are BGR uint8 (H, W, 3), as OpenCV reads."""
@@ -209,13 +221,7 @@ class YuNetDetector:
             return None
         # The crop may show a neighbour too: the face is the one nearest where it was found.
         x1, y1, x2, y2 = face.bbox
-        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-        return min(
-            found,
-            key=lambda f: (
-                ((f.bbox[0] + f.bbox[2]) / 2 - cx) ** 2 + ((f.bbox[1] + f.bbox[3]) / 2 - cy) ** 2
-            ),
-        )
+        return nearest_face(found, ((x1 + x2) / 2, (y1 + y2) / 2))
 
 
 class _YuNet:
@@ -414,6 +420,7 @@ class InsightFaceEngine:
                 f"its recogniser gives {recogniser.embedding_dim}"
             )
         self._init(self.pack.model_id, detector, recogniser, gate or QualityGate())
+        self._warm_up()
 
     def _init(
         self, model_id: str, detector: Detector, recogniser: Recogniser, gate: QualityGate
@@ -423,6 +430,13 @@ class InsightFaceEngine:
         self.gate = gate
         self.detector = detector
         self.recogniser = recogniser
+
+    def _warm_up(self) -> None:
+        """One run of each network on a blank input: onnxruntime plans its memory on the first
+        run (about 0.4 s for SFace here), which would otherwise fall on the first face seen."""
+        self.detector.detect(np.zeros((240, 320, 3), np.uint8))
+        size = self.recogniser.input_size
+        self.recogniser.embed_aligned([np.zeros((size, size, 3), np.uint8)])
 
     @classmethod
     def from_parts(

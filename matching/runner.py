@@ -9,10 +9,12 @@ when it appears, again once it has parted from a face it crossed, and again only
 is materially better (bigger, surer, sharper, more frontal), up to a small cap: a passer-by
 crossing the view in three seconds costs a few embeddings, not thirty.
 
-Two stages overlap: while the recogniser embeds frame N's chosen faces on the runner's worker
-thread, the main thread reads and detects frame N + 1; frame N's results are applied, in order,
-before frame N + 1's are handed over, so alerts come out exactly as a one-stage runner would
-raise them (and a replay raises the same ones).
+Two stages overlap: the first (the caller's thread) reads a frame, finds and follows its faces
+and chooses which to compare; the second (the runner's own thread) embeds them, searches and
+raises, one frame at a time in the order read, so alerts come out exactly as a one-stage runner
+would raise them (and a replay raises the same ones) while frame N + 1 is detected as frame N is
+embedded. At most `MAX_IN_FLIGHT` frames wait for the second stage; then the first waits too,
+and a live source drops the frames it could not hand over.
 
 What the runner keeps, and what it never keeps:
 
@@ -46,6 +48,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -76,7 +79,7 @@ from lfr_ledger.matching.sinks import (
     HeartbeatSink,
     alert_id_for,
 )
-from lfr_ledger.matching.sources import Frame
+from lfr_ledger.matching.sources import Frame, SourceCounts
 from lfr_ledger.matching.tracking import (
     FaceTracker,
     TrackingConfig,
@@ -84,6 +87,13 @@ from lfr_ledger.matching.tracking import (
 )
 
 logger = logging.getLogger("lfr.matching")
+
+
+# What a runner reports of a source that counts nothing (frames handed over by a test, say).
+NO_COUNTS = SourceCounts(offered=0, dropped=0, gaps=())
+
+# Frames the second stage may hold before the first waits for it: one being embedded, one ready.
+MAX_IN_FLIGHT = 2
 
 
 class RunnerRefused(RuntimeError):
@@ -180,7 +190,7 @@ class MatchRunner:
         on_alert: Callable[[AlertClaim], None] | None = None,
         on_frame: Callable[[Frame], None] | None = None,
         heartbeats: HeartbeatSink | None = None,
-        frames_dropped: Callable[[], int] | None = None,
+        source_counts: Callable[[], SourceCounts] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         journal: AlertJournal | None = None,
     ) -> None:
@@ -198,8 +208,9 @@ class MatchRunner:
         self._stop = threading.Event()
         self._alerts: dict[UUID, _EntryAlert] = {}
         self._tracker = FaceTracker(self.config.tracking)
-        self._embedder = ThreadPoolExecutor(1, thread_name_prefix=f"embed:{camera_id}")
-        self._in_flight: _Batch | None = None
+        # The second stage: one thread, so frames complete in the order they were read.
+        self._second_stage = ThreadPoolExecutor(1, thread_name_prefix=f"embed:{camera_id}")
+        self._in_flight: deque[Future[bool]] = deque()
         self._period: _Period | None = None
         self._periods_started = False
         self._summary = RunSummary()
@@ -207,11 +218,14 @@ class MatchRunner:
         self.heartbeats = heartbeats
         if heartbeats is None and isinstance(sink, HeartbeatSink):
             self.heartbeats = sink
-        self.frames_dropped = frames_dropped
+        # The source's counters (`FrameSource.counts`): frames offered and dropped, and gaps.
+        self.source_counts = source_counts
         self.monotonic = monotonic
         self._beat = _Beat()
         self.journal = journal
         self._resumed = False
+        self._beat_lock = threading.Lock()
+        self._finished = threading.Event()
 
     # --- control ----------------------------------------------------------------------------
 
@@ -257,7 +271,12 @@ class MatchRunner:
         since_check = 0
         summary = self._summary
         summary.stopped = "source ended"
-        self._beat = _Beat(started=self.monotonic(), dropped_before=self._dropped())
+        self._beat = _Beat(started=self.monotonic(), before=self._source_counts())
+        self._gaps_reported = 0
+        idle_beats = threading.Thread(
+            target=self._beat_while_idle, name=f"beat:{self.camera_id}", daemon=True
+        )
+        idle_beats.start()
         try:
             for frame in frames:
                 if self._stop.is_set():
@@ -294,7 +313,8 @@ class MatchRunner:
             # alert are left to the restart, which replays them and reports them whole, once.
             self._flush()
         finally:
-            self._embedder.shutdown(wait=True, cancel_futures=True)
+            self._finished.set()
+            self._second_stage.shutdown(wait=True, cancel_futures=True)
         logger.info(
             "runner %s/%s stopped (%s): %d frames, %d faces, %d alerts",
             self.deployment_id,
@@ -329,12 +349,21 @@ class MatchRunner:
     # --- one frame --------------------------------------------------------------------------
 
     def _process(self, frame: Frame, terms: LiveTerms) -> bool:
-        """Finds and follows the frame's faces and hands the ones worth comparing to the
-        recogniser; then applies the previous frame's results. False when the deployment
-        refused an alert because it is no longer live."""
+        """Finds and follows the frame's faces, and hands the frame to the second stage (embed
+        the faces chosen, search, raise). False once a frame's alert was refused because the
+        deployment is no longer live."""
         batch = self._follow(frame, terms)
-        carried_on = self._complete_in_flight()
-        self._in_flight = batch
+        self._in_flight.append(self._second_stage.submit(self._complete, batch))
+        return self._settle(keep=MAX_IN_FLIGHT)
+
+    def _settle(self, keep: int) -> bool:
+        """Collects the frames the second stage has finished, waiting while more than `keep`
+        are in flight (so a slow recogniser holds the reader back instead of queueing frames
+        without bound). Re-raises what failed there; False if a frame's alert was refused
+        because the deployment is no longer live."""
+        carried_on = True
+        while self._in_flight and (self._in_flight[0].done() or len(self._in_flight) > keep):
+            carried_on = self._in_flight.popleft().result() and carried_on
         return carried_on
 
     def _follow(self, frame: Frame, terms: LiveTerms) -> _Batch:
@@ -351,18 +380,15 @@ class MatchRunner:
             if track.wants_embedding(quality, self.config.tracking):
                 chosen.append(_Chosen(detection, quality, first=track.embeddings == 0))
                 track.embedded(quality)
-        batch = _Batch(frame=frame, terms=terms, chosen=chosen)
-        if chosen:
-            batch.embedding = self._embedder.submit(
-                self.engine.embed_faces, frame.image, [c.detection for c in chosen]
-            )
-        return batch
+        return _Batch(frame=frame, terms=terms, chosen=chosen)
 
-    def _complete_in_flight(self) -> bool:
-        batch, self._in_flight = self._in_flight, None
-        if batch is None:
-            return True
-        faces = batch.embedding.result() if batch.embedding is not None else []
+    def _complete(self, batch: _Batch) -> bool:
+        """The second stage, on its own thread, one frame at a time in order."""
+        faces = (
+            self.engine.embed_faces(batch.frame.image, [c.detection for c in batch.chosen])
+            if batch.chosen
+            else []
+        )
         return self._apply(batch, faces)
 
     def _apply(self, batch: _Batch, faces: Sequence[Face | None]) -> bool:
@@ -467,11 +493,11 @@ class MatchRunner:
                 return False
             # Live, yet refused: the entry was withdrawn, or the frame fell outside the window.
             logger.warning("alert %s refused: %s", claim.alert_id, refusal)
-            self._beat.error = f"alert refused: {type(refusal).__name__}: {refusal}"
+            self._note_error(f"alert refused: {type(refusal).__name__}: {refusal}")
             return True
         except (InvalidInput, NotFound, PolicyViolation) as refusal:
             logger.warning("alert %s refused: %s", claim.alert_id, refusal)
-            self._beat.error = f"alert refused: {type(refusal).__name__}: {refusal}"
+            self._note_error(f"alert refused: {type(refusal).__name__}: {refusal}")
             return True
         if resent:
             return True
@@ -525,14 +551,14 @@ class MatchRunner:
         except ConcurrentWrite as conflict:
             # Another report for the same period stands; the first one recorded is kept.
             logger.warning("faces count for %s kept as first reported: %s", period.start, conflict)
-            self._beat.error = "faces count kept as first reported"
+            self._note_error("faces count kept as first reported")
             return
         self._summary.counts.append(report)
 
     def _flush(self) -> None:
-        # The last frame's results first: its sightings may still raise (if the deployment
-        # still accepts them) and its faces belong to the period reported below.
-        self._complete_in_flight()
+        # The last frames' results first: their sightings may still raise (if the deployment
+        # still accepts them) and their faces belong to the period reported below.
+        self._settle(keep=0)
         self._tracker.end_all()
         if any(not a.raised for a in self._alerts.values()):
             current = self.watch.terms()
@@ -549,35 +575,66 @@ class MatchRunner:
 
     # --- heartbeats ---------------------------------------------------------------------------
 
-    def _dropped(self) -> int:
-        return self.frames_dropped() if self.frames_dropped is not None else 0
+    def _source_counts(self) -> SourceCounts:
+        if self.source_counts is None:
+            return NO_COUNTS
+        return self.source_counts()
+
+    def _note_error(self, text: str) -> None:
+        # Written by the second stage, read and reset by the first when a heartbeat goes out.
+        with self._beat_lock:
+            self._beat.error = text
+
+    def _beat_while_idle(self) -> None:
+        """While no frame comes (a lost source reconnecting), heartbeats go out on time anyway,
+        carrying the open gap: the camera shows "source lost", not silence."""
+        every = self.config.heartbeat_every_seconds
+        frames = -1
+        while not self._finished.wait(every):
+            if self._summary.frames == frames:  # none for a whole interval
+                self._heartbeat_if_due()
+            frames = self._summary.frames
 
     def _heartbeat_if_due(self) -> None:
-        beat = self._beat
-        if self.heartbeats is None or beat.started is None:
+        with self._beat_lock:
+            report = self._take_heartbeat()
+        if report is None:
             return
-        now = self.monotonic()
-        elapsed = now - beat.started
-        if elapsed < self.config.heartbeat_every_seconds:
-            return
-        dropped = self._dropped()
-        report = HeartbeatReport(
-            deployment_id=self.deployment_id,
-            camera_id=self.camera_id,
-            frames_per_second=round(beat.frames / elapsed, 3) if elapsed > 0 else 0.0,
-            faces_seen=beat.faces,
-            frames_dropped=max(0, dropped - beat.dropped_before),
-            interval_seconds=round(elapsed, 3),
-            last_error=beat.error,
-        )
-        self._beat = _Beat(started=now, dropped_before=dropped)
+        assert self.heartbeats is not None
         try:
             self.heartbeats.send_heartbeat(report)
         except Exception as error:  # a heartbeat is best effort: matching goes on without it
             logger.warning("heartbeat of %s not delivered: %s", self.camera_id, error)
-            self._beat.error = f"heartbeat not delivered: {type(error).__name__}"
+            self._note_error(f"heartbeat not delivered: {type(error).__name__}")
             return
         self._summary.heartbeats.append(report)
+
+    def _take_heartbeat(self) -> HeartbeatReport | None:
+        """The heartbeat due now, if one is, its counts then started afresh."""
+        beat = self._beat
+        if self.heartbeats is None or beat.started is None:
+            return None
+        now = self.monotonic()
+        elapsed = now - beat.started
+        if elapsed < self.config.heartbeat_every_seconds:
+            return None
+        counts = self._source_counts()
+        # Each gap until it is reported closed: an open one in every heartbeat while it lasts.
+        gaps = counts.gaps[self._gaps_reported :]
+        self._gaps_reported += sum(1 for gap in gaps if gap.ended_at is not None)
+        self._beat = _Beat(started=now, before=counts)
+        return HeartbeatReport(
+            deployment_id=self.deployment_id,
+            camera_id=self.camera_id,
+            frames_per_second=round(beat.frames / elapsed, 3) if elapsed > 0 else 0.0,
+            faces_seen=beat.faces,
+            frames_dropped=max(0, counts.dropped - beat.before.dropped),
+            interval_seconds=round(elapsed, 3),
+            last_error=beat.error,
+            frames_offered=max(0, counts.offered - beat.before.offered),
+            frames_processed=beat.frames,
+            source_gaps=gaps,
+        )
 
 
 class _Chosen(NamedTuple):
@@ -590,12 +647,11 @@ class _Chosen(NamedTuple):
 
 @dataclass
 class _Batch:
-    """One frame between the two stages: the sightings chosen, and their embeddings to come."""
+    """One frame handed from the first stage to the second, with the sightings chosen."""
 
     frame: Frame
     terms: LiveTerms
     chosen: list[_Chosen]
-    embedding: Future[list[Face | None]] | None = None
 
 
 @dataclass
@@ -603,7 +659,7 @@ class _Beat:
     """What the next heartbeat reports: counts since the last one, and the last error met."""
 
     started: float | None = None
-    dropped_before: int = 0
+    before: SourceCounts = NO_COUNTS
     frames: int = 0
     faces: int = 0
     error: str | None = None

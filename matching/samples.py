@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from lfr_ledger.matching.crops import portrait
-from lfr_ledger.matching.engine import DetectedFace, FaceEngine
+from lfr_ledger.matching.engine import DetectedFace, FaceEngine, nearest_face
 
 Variant = tuple[str, Callable[[np.ndarray], np.ndarray]]
 
@@ -38,15 +38,7 @@ def astronaut_bgr() -> np.ndarray:
 
 def central_face(faces: list[DetectedFace], image: np.ndarray) -> DetectedFace | None:
     """The detected face nearest the image centre: the subject of a portrait crop."""
-    if not faces:
-        return None
-    cy, cx = image.shape[0] / 2, image.shape[1] / 2
-
-    def distance(face: DetectedFace) -> float:
-        x1, y1, x2, y2 = face.bbox
-        return float(((x1 + x2) / 2 - cx) ** 2 + ((y1 + y2) / 2 - cy) ** 2)
-
-    return min(faces, key=distance)
+    return nearest_face(faces, (image.shape[1] / 2, image.shape[0] / 2))
 
 
 def sample_identities(engine: FaceEngine, margin: float = 0.5) -> dict[str, np.ndarray]:

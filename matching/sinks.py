@@ -3,8 +3,9 @@ a matcher token (retried with backoff; a refusal comes back as the domain error 
 
 Every claim carries an id derived from what it reports, so a resend is recorded once.
 
-Heartbeats go the same two ways: how the camera's matcher ran over the last interval,
-counts only. They are best effort: one lost is replaced by the next, so they are neither
+Heartbeats go the same two ways: how the camera's matcher ran over the last interval (frames
+its source offered, processed and dropped, faces seen, the times its source was lost), counts
+and times only. They are best effort: one lost is replaced by the next, so they are neither
 retried nor made idempotent."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from uuid import UUID, uuid5
 
+from lfr_ledger.domain.commands.camera_health import HEARTBEAT_GAPS_MAX
 from lfr_ledger.domain.errors import (
     error_of_kind,
 )
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
     from lfr_ledger.domain.actors import Actor
     from lfr_ledger.domain.application import CaseLedger
+
+    # Typing only: the sinks load without OpenCV (the API and the HTTP sink never read video).
+    from lfr_ledger.matching.sources import SourceGap
 
 logger = logging.getLogger("lfr.matching")
 
@@ -61,7 +66,13 @@ class FacesCounted:
 
 @dataclass(frozen=True)
 class HeartbeatReport:
-    """How one camera's matcher ran since its last heartbeat: counts and an error hint only."""
+    """How one camera's matcher ran since its last heartbeat: counts, its source's gaps and an
+    error hint only.
+
+    `frames_offered`: frames the source delivered; `frames_processed`: those analysed;
+    `frames_dropped`: those skipped. `source_gaps`: the times the source was lost (the last
+    open while it is still down); only the latest HEARTBEAT_GAPS_MAX are kept, the most the
+    ledger takes in one heartbeat."""
 
     deployment_id: UUID
     camera_id: str
@@ -70,6 +81,15 @@ class HeartbeatReport:
     frames_dropped: int
     interval_seconds: float
     last_error: str | None = None
+    frames_offered: int = 0
+    frames_processed: int = 0
+    source_gaps: tuple[SourceGap, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A source flapping all interval must not make the heartbeat refused: its latest gaps
+        # say what the operator needs (is it down now, and since when).
+        gaps = tuple(self.source_gaps)[-HEARTBEAT_GAPS_MAX:]
+        object.__setattr__(self, "source_gaps", gaps)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -77,8 +97,17 @@ class HeartbeatReport:
             "frames_per_second": self.frames_per_second,
             "faces_seen": self.faces_seen,
             "frames_dropped": self.frames_dropped,
+            "frames_offered": self.frames_offered,
+            "frames_processed": self.frames_processed,
             "interval_seconds": self.interval_seconds,
             "last_error": self.last_error,
+            "source_gaps": [
+                {
+                    "started_at": gap.started_at.isoformat(),
+                    "ended_at": None if gap.ended_at is None else gap.ended_at.isoformat(),
+                }
+                for gap in self.source_gaps
+            ],
         }
 
 

@@ -37,6 +37,8 @@ class TrackingConfig:
     `max_embeddings`: how many times one track may be compared with the watchlist.
     `improvement`: a later sighting is compared again only if its quality beats the best compared
     so far by this fraction.
+    `every_sighting`: compare every sighting of every face, as the runner did before it tracked
+    (the benchmarks' baseline; it costs an embedding per face per frame).
     """
 
     max_gap: timedelta = timedelta(seconds=1.0)
@@ -44,6 +46,7 @@ class TrackingConfig:
     max_size_ratio: float = 1.6
     max_embeddings: int = 4
     improvement: float = 0.25
+    every_sighting: bool = False
 
     def __post_init__(self) -> None:
         if self.max_gap <= timedelta(0) or self.max_distance <= 0 or self.max_size_ratio < 1:
@@ -76,6 +79,8 @@ class FaceTrack:
     def wants_embedding(self, quality: float, config: TrackingConfig) -> bool:
         """Whether this sighting is worth comparing with the watchlist: the first one, the first
         after a crossing, or one materially better than any compared so far, up to the cap."""
+        if config.every_sighting:
+            return True
         if self.embeddings >= config.max_embeddings:
             return False
         if self.embeddings == 0 or self.crowded:

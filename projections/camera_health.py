@@ -2,7 +2,8 @@
 was silent.
 
 Heartbeats are kept beside the read models (`camera_heartbeats`), overwritten by the next one:
-too many to be events, and worth nothing once a newer one arrives. Silences are events
+too many to be events, and worth nothing once a newer one arrives; with the counts, the times
+the camera's video source was lost (`source_gaps`, a JSON array). Silences are events
 (`Deployment.CameraWentSilent`, `Deployment.CameraReporting`); `CameraSilencesView`
 (`camera_silences.py`) turns them into intervals, so a deployment's summary shows when its
 cameras were and were not running. Counts and times only: nothing here identifies anyone.
@@ -10,12 +11,13 @@ cameras were and were not running. Counts and times only: nothing here identifie
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.commands.camera_health import Heartbeat
+from lfr_ledger.domain.commands.camera_health import Heartbeat, ReportedGap
 from lfr_ledger.projections.runner import store_for
 from lfr_ledger.projections.summaries import CameraSilence
 from lfr_ledger.projections.views import iso
@@ -31,11 +33,36 @@ _HEARTBEAT_COLUMNS = (
     "frames_dropped",
     "interval_seconds",
     "last_error",
+    "frames_offered",
+    "frames_processed",
+    "source_gaps",
 )
 
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _gaps_json(gaps: tuple[ReportedGap, ...]) -> str:
+    return json.dumps(
+        [
+            {
+                "started_at": iso(g.started_at),
+                "ended_at": None if g.ended_at is None else iso(g.ended_at),
+            }
+            for g in gaps
+        ]
+    )
+
+
+def _gaps_of(text: str | None) -> tuple[ReportedGap, ...]:
+    return tuple(
+        ReportedGap(
+            started_at=_time(g["started_at"]),
+            ended_at=None if g["ended_at"] is None else _time(g["ended_at"]),
+        )
+        for g in json.loads(text or "[]")
+    )
 
 
 def record_heartbeat(settings: Settings, heartbeat: Heartbeat) -> None:
@@ -49,6 +76,9 @@ def record_heartbeat(settings: Settings, heartbeat: Heartbeat) -> None:
         heartbeat.frames_dropped,
         heartbeat.interval_seconds,
         heartbeat.last_error,
+        heartbeat.frames_offered,
+        heartbeat.frames_processed,
+        _gaps_json(heartbeat.source_gaps),
     )
     updates = ", ".join(f"{c} = excluded.{c}" for c in _HEARTBEAT_COLUMNS[2:])
     with store_for(settings).connection() as db:
@@ -79,6 +109,9 @@ def latest_heartbeats(settings: Settings, deployment_id: UUID) -> dict[str, Hear
             frames_dropped=int(r[5]),
             interval_seconds=float(r[6]),
             last_error=None if r[7] is None else str(r[7]),
+            frames_offered=int(r[8]),
+            frames_processed=int(r[9]),
+            source_gaps=_gaps_of(None if r[10] is None else str(r[10])),
         )
         for r in rows
     }

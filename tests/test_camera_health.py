@@ -5,6 +5,8 @@ stores, with a test clock."""
 from __future__ import annotations
 
 import argparse
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -30,7 +32,7 @@ from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.live_terms import LedgerWatch
 from lfr_ledger.matching.runner import MatchRunner, RunnerConfig
 from lfr_ledger.matching.sinks import HeartbeatReport, HttpSink, LedgerSink
-from lfr_ledger.matching.sources import Frame
+from lfr_ledger.matching.sources import Frame, SourceCounts, SourceGap
 from lfr_ledger.projections.camera_health import latest_heartbeats
 from tests.builders import (
     AO,
@@ -387,7 +389,7 @@ def test_the_runner_sends_heartbeats_in_process(
             config=RunnerConfig(heartbeat_every_seconds=30),
             clock=ledger.clock,
             monotonic=Ticks(),
-            frames_dropped=lambda: next(dropped),
+            source_counts=lambda: SourceCounts(offered=0, dropped=next(dropped), gaps=()),
         )
         summary = runner.run(iter(frames))
     # Started at 10; frames read the clock at 20, 30, 40 (the third frame: 30 s, a heartbeat) ...
@@ -401,6 +403,60 @@ def test_the_runner_sends_heartbeats_in_process(
     assert kept["cam-2"].received_at == clock.now
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_runner_waiting_on_a_lost_source_still_reports_the_open_gap(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    sface_engine: object,  # noqa: F811
+) -> None:
+    """No frame comes while the source reconnects, yet heartbeats go out on time, each naming
+    the gap still open; once frames return the closed gap is reported once."""
+    deployment = live(ledger, clock)
+    blank = np.zeros((240, 320, 3), dtype=np.uint8)
+    lost = SourceGap(started_at=WINDOW_START + timedelta(seconds=1))
+    gaps: list[SourceGap] = []
+    source_back = threading.Event()
+
+    def frames() -> Iterator[Frame]:
+        yield Frame(blank, WINDOW_START)
+        gaps.append(lost)
+        assert source_back.wait(10), "the runner never reported the lost source"
+        gaps[-1] = SourceGap(lost.started_at, WINDOW_START + timedelta(seconds=3))
+        yield Frame(blank, WINDOW_START + timedelta(seconds=3))
+        time.sleep(0.5)  # long enough for the next heartbeat
+        yield Frame(blank, WINDOW_START + timedelta(seconds=4))
+
+    sent: list[HeartbeatReport] = []
+
+    def keep(actor: object, report: HeartbeatReport) -> bool:
+        sent.append(report)
+        waiting = [r for r in sent if r.frames_processed == 0 and r.source_gaps]
+        if len(waiting) >= 2:
+            source_back.set()
+        return False
+
+    with WatchlistIndex.open(settings) as index:
+        runner = MatchRunner(
+            deployment_id=deployment,
+            camera_id="cam-2",
+            engine=sface_engine,  # type: ignore[arg-type]
+            index=index,
+            sink=LedgerSink(ledger, matcher_for(deployment), heartbeats=keep),
+            watch=LedgerWatch(ledger, deployment),
+            config=RunnerConfig(heartbeat_every_seconds=0.2),
+            clock=ledger.clock,
+            source_counts=lambda: SourceCounts(offered=0, dropped=0, gaps=tuple(gaps)),
+        )
+        runner.run(frames())
+    idle = [r for r in sent if r.frames_processed == 0]
+    assert len(idle) >= 2, "heartbeats should go out while no frame comes"
+    assert all(r.source_gaps == (lost,) for r in idle)
+    closed = [r for r in sent if r.source_gaps and r.source_gaps[-1].ended_at is not None]
+    assert len(closed) == 1  # reported closed once, then no more
+    assert sent[-1].source_gaps == () or sent[-1] is closed[0]
+
+
 def test_the_cli_takes_the_heartbeat_interval() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -410,3 +466,200 @@ def test_the_cli_takes_the_heartbeat_interval() -> None:
     assert _runner_config(parser.parse_args(base)).heartbeat_every_seconds == 30.0  # type: ignore[union-attr]
     assert _runner_config(parser.parse_args([*base, "--heartbeat-every", "0"])) is None
     assert "--heartbeat-every" in parser.format_help()
+
+
+# --- what the source did (issue 14) -----------------------------------------------------------
+
+
+def test_heartbeat_carries_frame_counts_and_source_gaps(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    from datetime import UTC, timezone
+
+    from lfr_ledger.matching.sources import SourceGap
+
+    deployment = live(ledger, clock)
+    clock.advance(seconds=20)
+    token = issue_token(settings, role="matcher", sub="matcher-1", deployment_id=str(deployment))
+    lost = WINDOW_START + timedelta(seconds=3)
+    bst = timezone(timedelta(hours=1))  # an offset other than UTC: kept in UTC
+    report = HeartbeatReport(
+        deployment_id=deployment,
+        camera_id="cam-1",
+        frames_per_second=9.5,
+        faces_seen=4,
+        frames_dropped=90,
+        interval_seconds=30.0,
+        frames_offered=375,
+        frames_processed=285,
+        source_gaps=(
+            SourceGap(lost, lost + timedelta(seconds=7)),
+            SourceGap((lost + timedelta(seconds=15)).astimezone(bst)),  # still lost
+        ),
+    )
+    assert report.body()["source_gaps"][1] == {
+        "started_at": (lost + timedelta(seconds=15)).astimezone(bst).isoformat(),
+        "ended_at": None,
+    }
+    assert HttpSink("", token, client=client, retries=0).send_heartbeat(report) is False
+    cameras = client.get(
+        f"/deployments/{deployment}/cameras", headers=headers(settings, "operator")
+    )
+    assert cameras.status_code == 200, cameras.text
+    beat = {c["camera_id"]: c for c in cameras.json()["cameras"]}["cam-1"]["last_heartbeat"]
+    counts = ("frames_offered", "frames_processed", "frames_dropped", "faces_seen")
+    assert [beat[k] for k in counts] == [375, 285, 90, 4]
+    gaps = [
+        (
+            datetime.fromisoformat(g["started_at"]),
+            None if g["ended_at"] is None else datetime.fromisoformat(g["ended_at"]),
+        )
+        for g in beat["source_gaps"]
+    ]
+    assert gaps == [(lost, lost + timedelta(seconds=7)), (lost + timedelta(seconds=15), None)]
+    assert all(started.utcoffset() == timedelta(0) for started, _ in gaps)  # kept in UTC
+    # The service's metrics show them per camera (the views caught up by the read above).
+    metrics = client.get("/metrics").text
+    labels = f'{{camera_id="cam-1",deployment_id="{deployment}"}}'
+    for line in (
+        f"lfr_camera_frames_offered{labels} 375.0",
+        f"lfr_camera_frames_processed{labels} 285.0",
+        f"lfr_camera_frames_dropped{labels} 90.0",
+        f"lfr_camera_source_lost{labels} 1.0",
+    ):
+        assert line in metrics.splitlines(), line
+
+    # In process the same, through the matcher's in-process sink; the latest 20 gaps only.
+    many = tuple(
+        SourceGap(lost + timedelta(seconds=2 * n), lost + timedelta(seconds=2 * n + 1))
+        for n in range(25)
+    )
+    sink = LedgerSink(
+        ledger, matcher_for(deployment), heartbeats=heartbeat_keeper(ledger, settings)
+    )
+    clock.advance(seconds=30)
+    sink.send_heartbeat(
+        HeartbeatReport(
+            deployment,
+            "cam-2",
+            10.0,
+            1,
+            0,
+            30.0,
+            frames_offered=300,
+            frames_processed=300,
+            source_gaps=many,
+        )
+    )
+    kept = latest_heartbeats(settings, deployment)["cam-2"]
+    assert (kept.frames_offered, kept.frames_processed, kept.frames_dropped) == (300, 300, 0)
+    assert [g.started_at for g in kept.source_gaps] == [g.started_at for g in many[-20:]]
+    assert all(g.ended_at is not None and g.ended_at.tzinfo == UTC for g in kept.source_gaps)
+
+
+def test_an_older_matchers_heartbeat_without_the_new_fields_is_accepted(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    deployment = live(ledger, clock)
+    own = headers(settings, "matcher", deployment_id=str(deployment))
+    body = {"camera_id": "cam-3", "frames_per_second": 10, "faces_seen": 2, "interval_seconds": 30}
+    ok = client.post(f"/deployments/{deployment}/heartbeat", json=body, headers=own)
+    assert ok.status_code == 200, ok.text
+    cameras = client.get(
+        f"/deployments/{deployment}/cameras", headers=headers(settings, "operator")
+    ).json()
+    beat = {c["camera_id"]: c for c in cameras["cameras"]}["cam-3"]["last_heartbeat"]
+    assert (beat["frames_offered"], beat["frames_processed"], beat["frames_dropped"]) == (0, 0, 0)
+    assert beat["source_gaps"] == []
+    # Counts without offered (a matcher whose source does not count them) are not compared.
+    only_processed = {**body, "frames_processed": 300}
+    ok = client.post(f"/deployments/{deployment}/heartbeat", json=only_processed, headers=own)
+    assert ok.status_code == 200, ok.text
+
+
+START = "2025-06-02T10:00:03+00:00"
+BAD_HEARTBEATS: dict[str, tuple[dict[str, object], int, str]] = {
+    "negative offered": ({"frames_offered": -1}, 400, "frames_offered"),
+    "negative processed": ({"frames_processed": -5}, 400, "frames_processed"),
+    "processed beyond offered": (
+        {"frames_offered": 10, "frames_processed": 11},
+        422,
+        "frames_processed",
+    ),
+    "gap ending before it started": (
+        {"source_gaps": [{"started_at": START, "ended_at": "2025-06-02T10:00:02+00:00"}]},
+        422,
+        "source_gaps[0].ended_at",
+    ),
+    "gap without a time zone": (
+        {"source_gaps": [{"started_at": "2025-06-02T10:00:03"}]},
+        400,
+        "source_gaps[0].started_at",
+    ),
+    "gap without a start": ({"source_gaps": [{"ended_at": START}]}, 400, "started_at"),
+    "too many gaps": ({"source_gaps": [{"started_at": START}] * 21}, 400, "source_gaps"),
+    "a gap's unknown field": (
+        {"source_gaps": [{"started_at": START, "camera_url": "rtsp://x"}]},
+        400,
+        "source_gaps[0]",  # the detail names `camera_url`
+    ),
+}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("case", list(BAD_HEARTBEATS), ids=list(BAD_HEARTBEATS))
+def test_bad_frame_counts_and_gaps_are_refused_naming_the_field(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    client: TestClient,  # type: ignore[type-arg]
+    case: str,
+) -> None:
+    deployment = live(ledger, clock)
+    extra, status, field = BAD_HEARTBEATS[case]
+    body = {"camera_id": "cam-1", "frames_per_second": 10, "faces_seen": 1, "interval_seconds": 30}
+    refused = client.post(
+        f"/deployments/{deployment}/heartbeat",
+        json={**body, **extra},
+        headers=headers(settings, "matcher", deployment_id=str(deployment)),
+    )
+    assert refused.status_code == status, refused.text
+    problem = refused.json()
+    assert field in problem["detail"], problem
+    assert any(field in (e.get("field") or "") for e in problem["errors"]), problem
+    assert latest_heartbeats(settings, deployment) == {}  # nothing kept
+
+
+def test_the_ledger_refuses_gaps_no_source_could_have_had(ledger: CaseLedger, clock: Clock) -> None:
+    """In process there is no schema in front: the ledger's own checks name the field."""
+    from lfr_ledger.domain.commands.camera_health import HEARTBEAT_GAPS_MAX, ReportedGap
+    from lfr_ledger.domain.errors import InvalidInput
+
+    deployment = live(ledger, clock)
+    matcher = matcher_for(deployment)
+    counts = {"frames_per_second": 1.0, "faces_seen": 0, "frames_dropped": 0}
+    base = {"camera_id": "cam-1", "interval_seconds": 30.0, **counts}
+    naive = datetime(2025, 6, 2, 10, 0)
+    cases = [
+        ({"source_gaps": [ReportedGap(naive)]}, "source_gaps[0].started_at"),
+        (
+            {"source_gaps": [ReportedGap(WINDOW_START), ReportedGap(WINDOW_START, naive)]},
+            "source_gaps[1].ended_at",
+        ),
+        (
+            {"source_gaps": [ReportedGap(WINDOW_START)] * (HEARTBEAT_GAPS_MAX + 1)},
+            "source_gaps",
+        ),
+        ({"frames_offered": 5, "frames_processed": 6}, "frames_processed"),
+        ({"frames_offered": -1}, "frames_offered"),
+    ]
+    for extra, field in cases:
+        with pytest.raises(InvalidInput) as refused:
+            ledger.check_heartbeat(matcher, deployment, **base, **extra)  # type: ignore[arg-type]
+        assert refused.value.field == field, (extra, refused.value)

@@ -6,6 +6,7 @@ Alerts come for the enrolled only, once per cool-down; nothing of the others is 
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -626,6 +627,26 @@ def test_a_live_source_hands_over_only_the_newest_frame(street: Street) -> None:
         time.sleep(0.05)
     assert 1 <= len(taken) < 35
     assert taken == sorted(taken)
+
+
+def test_a_recording_played_back_as_a_camera_delivers_on_time_and_drops_what_is_late(
+    street: Street,
+) -> None:
+    """`realtime` with `drop_stale`: each frame arrives (and is stamped) at its moment, and a
+    consumer slower than the camera gets the newest, every other one counted dropped."""
+    source = FrameSource(str(street.video), realtime=True, drop_stale=True, max_frames=12)
+    started = time.monotonic()
+    taken = []
+    for frame in source:
+        taken.append(frame.captured_at)
+        time.sleep(2.5 / FPS)  # two and a half frame periods per frame
+    counts = source.counts()
+    assert 5 <= len(taken) <= 12
+    # Stamped as delivered: the stream's own pace, not the decoder's (which is far faster).
+    spacing = [(b - a).total_seconds() for a, b in itertools.pairwise(taken)]
+    assert min(spacing) >= 1.5 / FPS
+    assert counts.dropped > 0 and counts.offered == len(taken) + counts.dropped
+    assert time.monotonic() - started >= (counts.offered - 1) / FPS
 
 
 def test_runner_pool_runs_one_runner_per_camera_and_halts_it() -> None:

@@ -112,6 +112,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default="insightface", help="face engine entry point")
     parser.add_argument("--pack", default="sface", help="model pack (default sface)")
     parser.add_argument(
+        "--give-up-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop reconnecting a lost live source after this long (default: never)",
+    )
+    parser.add_argument(
         "--journal",
         type=Path,
         default=None,
@@ -175,7 +182,12 @@ def run_scheduled(args: argparse.Namespace) -> int:
     actor = _matcher(args)
 
     def launch(deployment_id: UUID, camera_id: str, stop: threading.Event) -> RunSummary:
-        source = FrameSource(args.source, fps=args.fps, realtime=args.realtime)
+        source = FrameSource(
+            args.source,
+            fps=args.fps,
+            realtime=args.realtime,
+            give_up_after_seconds=args.give_up_after,
+        )
         # Each run has its own index connection: SQLite connections stay in their thread.
         with WatchlistIndex.open(settings) as index:
             runner = MatchRunner(
@@ -187,7 +199,7 @@ def run_scheduled(args: argparse.Namespace) -> int:
                 watch=LedgerWatch(ledger, deployment_id),
                 config=config,
                 refresh=lambda: index.sync(ledger),
-                frames_dropped=lambda: source.dropped,
+                source_counts=source.counts,
                 journal=_journal(args, settings, deployment_id, camera_id),
             )
 
@@ -352,7 +364,11 @@ def run_once(args: argparse.Namespace) -> int:
         actor = _matcher(args)
         sink = LedgerSink(ledger, actor, heartbeats=heartbeat_keeper(ledger, settings))
     source = FrameSource(
-        args.source, fps=args.fps, realtime=args.realtime, max_frames=args.max_frames
+        args.source,
+        fps=args.fps,
+        realtime=args.realtime,
+        max_frames=args.max_frames,
+        give_up_after_seconds=args.give_up_after,
     )
     if not source.is_live:
         source.start = args.start or utcnow()
@@ -379,7 +395,7 @@ def run_once(args: argparse.Namespace) -> int:
             config=config,
             refresh=lambda: index.sync(ledger),
             on_alert=printed,
-            frames_dropped=lambda: source.dropped,
+            source_counts=source.counts,
             journal=_journal(args, settings, args.deployment, args.camera),
         )
 
@@ -398,7 +414,7 @@ def run_once(args: argparse.Namespace) -> int:
             )
         # Said at once, so a long video is not a silent wait (frames count on a terminal).
         note(
-            f"lfr match: reading {args.source} for deployment {args.deployment}, camera "
+            f"lfr match: reading {source.shown_url} for deployment {args.deployment}, camera "
             f"{args.camera}, {index.count(args.deployment)} watchlist entries; Ctrl-C stops"
         )
         summary = runner.run(progress(source.frames(), total=args.max_frames, what="frames"))

@@ -1,4 +1,5 @@
-"""`lfr models fetch|list|verify`: set up and check the face-model packs in the model dir."""
+"""`lfr models fetch|list|verify|quantise`: set up and check the face-model packs in the model
+dir, and derive the int8 variant of the sface pack (installed only if its drift gate accepts it)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("packs", nargs="*", help="pack names (default: every pack present)")
     json_flag(verify)
     verify.set_defaults(handler=verify_command)
+
+    quantise = actions.add_parser(
+        "quantise",
+        help="derive sface-int8 from the sface pack; installed only if its drift gate accepts it",
+        description=(
+            "Quantises the sface recogniser with onnxruntime.quantization, then compares every "
+            "pairwise similarity of the faces in --faces with the fp32 pack's: the variant is "
+            "installed only if none moves by 0.01 or more and genuine/impostor separation holds "
+            "as well as in fp32. Exits 1, installing nothing, when the gate refuses it."
+        ),
+    )
+    quantise.add_argument(
+        "--faces",
+        type=Path,
+        required=True,
+        help="the gate set: FOLDER/<person>/<image>, two or more people, several images each",
+    )
+    quantise.add_argument(
+        "--recipe",
+        default="fc-dynamic",
+        help=(
+            "how to quantise: fc-dynamic (default; the only recipe that met the bound on the "
+            "machine that chose it), all-dynamic, all-static-qdq, all-static-qdq-percentile, "
+            "static-qdq-ends-fp32"
+        ),
+    )
+    quantise.add_argument(
+        "--calibration",
+        type=Path,
+        default=None,
+        help="faces to calibrate activation ranges on (static recipes only), same layout",
+    )
+    json_flag(quantise)
+    quantise.set_defaults(handler=quantise_command)
 
 
 def _model_dir(args: argparse.Namespace) -> Path:
@@ -93,6 +128,7 @@ def list_command(args: argparse.Namespace) -> int:
                 "name": name,
                 "model_id": pack.model_id,
                 "embedding_dim": pack.embedding_dim,
+                "variant": pack.variant,
                 "licence": pack.licence,
                 "problems": problems,
             }
@@ -108,9 +144,10 @@ def list_command(args: argparse.Namespace) -> int:
         if "model_id" not in row:
             print(f"  {row['name']}: {status}")
             continue
+        variant = f", {row['variant']} variant" if row["variant"] else ""
         print(
-            f"  {row['name']}: model {row['model_id']}, {row['embedding_dim']}-d, {status}; "
-            f"licence: {row['licence']}"
+            f"  {row['name']}: model {row['model_id']}{variant}, {row['embedding_dim']}-d, "
+            f"{status}; licence: {row['licence']}"
         )
     if BUFFALO_L_PACK not in {p["name"] for p in packs}:
         print(
@@ -136,3 +173,71 @@ def verify_command(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(f"  - {problem}")
     return 1 if any(results.values()) else 0
+
+
+def quantise_command(args: argparse.Namespace) -> int:
+    from lfr_ledger.matching.engine import InsightFaceEngine
+    from lfr_ledger.matching.models import SFACE_PACK, ModelPackError
+    from lfr_ledger.matching.quantisation import (
+        RECIPES,
+        GateSetError,
+        build_int8_pack,
+        crops_of,
+        read_face_folder,
+    )
+
+    model_dir = _model_dir(args)
+    recipe = RECIPES.get(args.recipe)
+    if recipe is None:
+        return fail("models quantise", f"no recipe {args.recipe!r} (known: {', '.join(RECIPES)})")
+    if recipe.method == "static" and args.calibration is None:
+        return fail("models quantise", f"recipe {recipe.name} needs --calibration FOLDER", 2)
+    try:
+        # The fp32 pack's own detector aligns the faces: the int8 pack shares that file.
+        engine = InsightFaceEngine(model_dir=model_dir, pack=SFACE_PACK)
+        faces = read_face_folder(args.faces)
+        gate_set = crops_of(
+            engine,
+            faces,
+            f"{sum(map(len, faces.values()))} images of {len(faces)} people in {args.faces}",
+        )
+        calibration = None
+        if args.calibration is not None:
+            calibrating = read_face_folder(args.calibration)
+            calibration = crops_of(
+                engine,
+                calibrating,
+                f"{sum(map(len, calibrating.values()))} images of {len(calibrating)} people "
+                f"in {args.calibration}",
+            )
+        outcome = build_int8_pack(
+            gate_set, model_dir=model_dir, recipe=recipe, calibration=calibration, report=note
+        )
+    except (ModelPackError, GateSetError) as error:
+        return fail("models quantise", str(error), 1)
+    gate = outcome.gate
+    if args.json:
+        print_json(outcome.to_dict())
+    else:
+        verdict = f"installed in {outcome.installed}" if outcome.installed else "REFUSED"
+        print(f"sface-int8, recipe {outcome.recipe}: {verdict}")
+        print(
+            f"  gate set: {outcome.gate_set}; {gate.pairs} pairs "
+            f"({gate.genuine_pairs} genuine, {gate.impostor_pairs} impostor)"
+        )
+        print(
+            f"  similarity drift: max {gate.max_drift:.4f} (bound {gate.bound}), "
+            f"mean {gate.mean_drift:.4f}; worst pair {gate.worst_pair[0]} vs {gate.worst_pair[1]}"
+        )
+        for name, split in (("fp32", gate.fp32), ("int8", gate.int8)):
+            print(
+                f"  {name}: genuine min {split.min_genuine:.3f}, impostor max "
+                f"{split.max_impostor:.3f}, {split.overlap} genuine pairs at or below it"
+            )
+        print(
+            f"  recogniser: {outcome.recogniser_bytes / 1e6:.1f} MB "
+            f"(fp32 {outcome.fp32_recogniser_bytes / 1e6:.1f} MB)"
+        )
+    if not gate.accepted:
+        return fail("models quantise", "refused, nothing installed: " + "; ".join(gate.reasons), 1)
+    return 0

@@ -21,6 +21,7 @@ from lfr_ledger.api.schemas.camera_health import (
     HeartbeatOut,
     LastFaceReport,
     LastHeartbeat,
+    SourceGapOut,
 )
 
 
@@ -29,12 +30,15 @@ from lfr_ledger.api.schemas.camera_health import (
     status_code=200,
     sync_to_thread=True,
     tags=("deployments",),
-    summary="A camera's matcher reports in: frames per second, faces seen, frames dropped, "
-    "last error (the deployment's matcher)",
+    summary="A camera's matcher reports in: frames per second, faces seen, frames offered, "
+    "processed and dropped, the video source's gaps, last error (the deployment's matcher)",
     description="Not an event: the latest heartbeat per camera is kept, each replacing the "
     "last. A camera recorded silent that sends one is recorded reporting again "
     "(Deployment.CameraReporting). The error text is kept on one line, with credentials in "
-    "URLs masked, at most 200 characters.",
+    "URLs masked, at most 200 characters. `frames_offered`, `frames_processed` and "
+    "`source_gaps` may be left out (0, 0 and none, as a matcher that predates them sends); "
+    "refused: more frames processed than offered (when offered is counted), a gap ending "
+    "before it started or more than 20 gaps. Counts and times only.",
     responses=problem_spec(400, 401, 403, 404, 409, 422),
 )
 def post_heartbeat(
@@ -55,6 +59,9 @@ def post_heartbeat(
         frames_dropped=data.frames_dropped,
         interval_seconds=data.interval_seconds,
         last_error=data.last_error,
+        frames_offered=data.frames_offered,
+        frames_processed=data.frames_processed,
+        source_gaps=data.source_gaps,
     )
     return HeartbeatOut(
         deployment_id=deployment_id,
@@ -68,7 +75,8 @@ def post_heartbeat(
     "/deployments/{deployment_id:uuid}/cameras",
     sync_to_thread=True,
     tags=("deployments",),
-    summary="Each camera's last heartbeat, last face-count report and state (no personal data)",
+    summary="Each camera's last heartbeat (with its frame counts and video-source gaps), last "
+    "face-count report and state (no personal data)",
     description="`state`: `reporting` (heard from within the policy's "
     "`camera_silent_after_seconds`), `overdue` (not heard from for longer; the next check "
     "records it silent while the deployment is live), `silent` (recorded silent, since "
@@ -101,6 +109,12 @@ def get_cameras(deployment_id: FromPath[UUID], services: ServicesDep) -> Cameras
                         frames_dropped=c.heartbeat.frames_dropped,
                         interval_seconds=c.heartbeat.interval_seconds,
                         last_error=c.heartbeat.last_error,
+                        frames_offered=c.heartbeat.frames_offered,
+                        frames_processed=c.heartbeat.frames_processed,
+                        source_gaps=[
+                            SourceGapOut(started_at=g.started_at, ended_at=g.ended_at)
+                            for g in c.heartbeat.source_gaps
+                        ],
                     )
                 ),
                 last_face_report=(

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from msgspec import Meta
 
-from lfr_ledger.api.schemas.base import Ident, Reply, Struct, one_of
+from lfr_ledger.api.schemas.base import AwareDateTime, Ident, Reply, Struct, one_of
+from lfr_ledger.domain.commands.camera_health import HEARTBEAT_GAPS_MAX
 from lfr_ledger.domain.values import DeploymentStatus
 
 Rate = Annotated[float, Meta(ge=0, le=10_000)]
@@ -18,10 +20,34 @@ Count = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 CAMERA_STATES = ("reporting", "overdue", "silent", "never_reported")
 
 
+class SourceGapIn(Struct):
+    """A time the camera's video source was lost, by the matcher's clock."""
+
+    started_at: Annotated[
+        AwareDateTime,
+        Meta(
+            description="When the source was lost (the read that failed)",
+            examples=["2026-06-02T10:14:02Z"],
+        ),
+    ]
+    ended_at: (
+        Annotated[
+            AwareDateTime,
+            Meta(
+                description="When the first frame came again, not before started_at; null or "
+                "absent while the source is still lost",
+                examples=["2026-06-02T10:14:09Z"],
+            ),
+        ]
+        | None
+    ) = None
+
+
 class HeartbeatIn(Struct):
     """How one camera's matcher ran over its last interval. `last_error`: the text of the
     last error it met, if any (kept one line, URL credentials masked, at most 200
-    characters); it must never hold anything about a person."""
+    characters); it must never hold anything about a person. The frame counts and the
+    source's gaps may be left out (a matcher that predates them): they count as 0 and none."""
 
     camera_id: Annotated[
         Ident,
@@ -38,8 +64,37 @@ class HeartbeatIn(Struct):
         Meta(ge=0, le=86_400, description="The interval's length, in seconds", examples=[30.0]),
     ]
     frames_dropped: Annotated[
-        Count, Meta(description="Frames dropped over the interval", examples=[0])
+        Count,
+        Meta(
+            description="Frames the source delivered that the matcher skipped over the "
+            "interval (it was busy with an older one)",
+            examples=[0],
+        ),
     ] = 0
+    frames_offered: Annotated[
+        Count,
+        Meta(
+            description="Frames the video source delivered over the interval, processed or "
+            "not; 0 when the matcher does not count them",
+            examples=[375],
+        ),
+    ] = 0
+    frames_processed: Annotated[
+        Count,
+        Meta(
+            description="Frames the matcher analysed over the interval; at most "
+            "frames_offered when that is counted",
+            examples=[375],
+        ),
+    ] = 0
+    source_gaps: Annotated[
+        list[SourceGapIn],
+        Meta(
+            max_length=HEARTBEAT_GAPS_MAX,
+            description="The times the video source was lost (the latest, at most "
+            f"{HEARTBEAT_GAPS_MAX}); one still lost has no ended_at",
+        ),
+    ] = msgspec.field(default_factory=list)
     last_error: (
         Annotated[
             str,
@@ -66,17 +121,46 @@ class HeartbeatOut(Reply):
     ]
 
 
+class SourceGapOut(Reply):
+    """A time the camera's video source was lost, as its latest heartbeat reported it."""
+
+    started_at: Annotated[datetime, Meta(description="When the source was lost (UTC)")]
+    ended_at: Annotated[
+        datetime | None,
+        Meta(description="When frames came again (UTC); null: still lost at the heartbeat"),
+    ]
+
+
 class LastHeartbeat(Reply):
     """A camera's latest heartbeat, as kept."""
 
     received_at: Annotated[datetime, Meta(description="When the server received it")]
     frames_per_second: Annotated[float, Meta(description="Frames processed per second")]
     faces_seen: Annotated[int, Meta(description="Faces detected over the interval")]
-    frames_dropped: Annotated[int, Meta(description="Frames dropped over the interval")]
+    frames_dropped: Annotated[
+        int, Meta(description="Frames the source delivered that the matcher skipped")
+    ]
     interval_seconds: Annotated[float, Meta(description="The interval's length, in seconds")]
     last_error: Annotated[
         str | None,
         Meta(description="The last error met (one line, URL credentials masked), if any"),
+    ]
+    frames_offered: Annotated[
+        int,
+        Meta(
+            description="Frames the video source delivered over the interval (0: not counted "
+            "by this matcher)"
+        ),
+    ]
+    frames_processed: Annotated[
+        int, Meta(description="Frames the matcher analysed over the interval")
+    ]
+    source_gaps: Annotated[
+        list[SourceGapOut],
+        Meta(
+            description="The times the video source was lost, as reported; one with a null "
+            "ended_at means it was still lost when the heartbeat was sent"
+        ),
     ]
 
 

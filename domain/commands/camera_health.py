@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.commands.base import LedgerBase
 from lfr_ledger.domain.deployment import Deployment
 from lfr_ledger.domain.errors import ConcurrentWrite, InvalidInput, NotPermitted
@@ -22,6 +25,9 @@ CAMERA_CHECK = Actor(id="system:camera-health", role=Role.ADMIN)
 LAST_ERROR_MAX = 200
 _CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]*@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# A heartbeat is a glance at the last interval, not a log: at most this many source gaps (the
+# matcher sends its latest).
+HEARTBEAT_GAPS_MAX = 20
 
 
 def clean_error_text(text: str | None) -> str | None:
@@ -35,9 +41,34 @@ def clean_error_text(text: str | None) -> str | None:
     return cleaned or None
 
 
+class GapLike(Protocol):
+    """A time the camera's video source was lost, as the matcher hands it over (its
+    `matching.sources.SourceGap`, or the HTTP body's gap)."""
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class ReportedGap:
+    """A time the camera's video source was lost, as a heartbeat reported it: from `started_at`
+    to the first frame read again (`ended_at`; None: still lost when the heartbeat was sent).
+    Times are the matcher's clock, in UTC."""
+
+    started_at: datetime
+    ended_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class Heartbeat:
-    """One camera's matcher reporting in: how it ran over the last interval. Counts only."""
+    """One camera's matcher reporting in: how it ran over the last interval. Counts only.
+
+    `frames_offered`: frames its source delivered; `frames_processed`: those the matcher
+    analysed; `frames_dropped`: those it skipped. A matcher that predates them sends neither
+    count (both 0) and no gaps."""
 
     deployment_id: UUID
     camera_id: str
@@ -47,6 +78,39 @@ class Heartbeat:
     frames_dropped: int
     interval_seconds: float
     last_error: str | None
+    frames_offered: int = 0
+    frames_processed: int = 0
+    source_gaps: tuple[ReportedGap, ...] = ()
+
+
+def checked_gaps(gaps: Sequence[GapLike]) -> tuple[ReportedGap, ...]:
+    """The gaps as a heartbeat keeps them (UTC), refused beyond HEARTBEAT_GAPS_MAX, or with a
+    time without a time zone, or ending before it started."""
+    if len(gaps) > HEARTBEAT_GAPS_MAX:
+        raise InvalidInput(
+            f"source_gaps holds {len(gaps)} gaps; a heartbeat carries at most "
+            f"{HEARTBEAT_GAPS_MAX} (send the latest)",
+            field="source_gaps",
+        )
+    kept: list[ReportedGap] = []
+    for n, gap in enumerate(gaps):
+        where = f"source_gaps[{n}]"
+        try:
+            started = recorded_time(gap.started_at, f"{where}.started_at")
+        except InvalidInput as error:
+            raise InvalidInput(error.detail, field=f"{where}.started_at") from None
+        ended = None
+        if gap.ended_at is not None:
+            try:
+                ended = recorded_time(gap.ended_at, f"{where}.ended_at")
+            except InvalidInput as error:
+                raise InvalidInput(error.detail, field=f"{where}.ended_at") from None
+            if ended < started:
+                raise InvalidInput(
+                    f"{where}.ended_at is before its started_at", field=f"{where}.ended_at"
+                )
+        kept.append(ReportedGap(started_at=started, ended_at=ended))
+    return tuple(kept)
 
 
 class CameraHealthCommands(LedgerBase):
@@ -61,10 +125,15 @@ class CameraHealthCommands(LedgerBase):
         frames_dropped: int,
         interval_seconds: float,
         last_error: str | None = None,
+        frames_offered: int = 0,
+        frames_processed: int = 0,
+        source_gaps: Sequence[GapLike] = (),
     ) -> Heartbeat:
         """The heartbeat as the ledger keeps it, stamped with the ledger's clock; refused from
         any account but the deployment's matcher, for a camera not of the deployment, or with
-        counts no matcher could have."""
+        counts no matcher could have (negative; more frames processed than its source offered,
+        when it counts what its source offered), or gaps no source could have had (see
+        `checked_gaps`)."""
         actor.require(Role.MATCHER)
         deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
         if actor.deployment_id != str(deployment.id):
@@ -77,9 +146,22 @@ class CameraHealthCommands(LedgerBase):
         ):
             if not math.isfinite(value) or value < 0:
                 raise InvalidInput(f"{name} must be a finite number, zero or more")
-        for name, count in (("faces_seen", faces_seen), ("frames_dropped", frames_dropped)):
+        for name, count in (
+            ("faces_seen", faces_seen),
+            ("frames_dropped", frames_dropped),
+            ("frames_offered", frames_offered),
+            ("frames_processed", frames_processed),
+        ):
             if count < 0:
-                raise InvalidInput(f"{name} cannot be negative")
+                raise InvalidInput(f"{name} cannot be negative", field=name)
+        # 0 offered: a matcher (or source) that does not count them; nothing to compare with.
+        if frames_offered > 0 and frames_processed > frames_offered:
+            raise InvalidInput(
+                f"frames_processed ({frames_processed}) cannot exceed frames_offered "
+                f"({frames_offered})",
+                field="frames_processed",
+            )
+        gaps = checked_gaps(source_gaps)
         return Heartbeat(
             deployment_id=deployment_id,
             camera_id=camera_id,
@@ -89,6 +171,9 @@ class CameraHealthCommands(LedgerBase):
             frames_dropped=int(frames_dropped),
             interval_seconds=round(float(interval_seconds), 3),
             last_error=clean_error_text(last_error),
+            frames_offered=int(frames_offered),
+            frames_processed=int(frames_processed),
+            source_gaps=gaps,
         )
 
     def record_camera_reporting(self, actor: Actor, deployment_id: UUID, camera_id: str) -> bool:

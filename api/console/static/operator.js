@@ -147,12 +147,43 @@ async function showDeployment() {
   );
 }
 
+// A time of day in UTC, as every time on the console is.
+function timeOfDay(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
+  return `${date.toLocaleTimeString("en-GB", { timeZone: "UTC", hour12: false })} UTC`;
+}
+
+// What the matcher's source gave it over the interval of its last heartbeat. An older matcher
+// counts neither frames offered nor processed (both 0): only its drops are shown.
+function frameCounts(beat) {
+  if (!beat) return "no heartbeat yet";
+  const offered = beat.frames_offered || 0;
+  const processed = beat.frames_processed || 0;
+  const dropped = beat.frames_dropped || 0;
+  if (!offered && !processed) return `${dropped} dropped`;
+  return `${offered} offered · ${processed} processed · ${dropped} dropped`;
+}
+
+// The video source as the last heartbeat saw it: lost (a gap still open), or the gaps it had.
+function sourceState(beat) {
+  if (!beat) return "—";
+  const gaps = beat.source_gaps || [];
+  const open = gaps.find((gap) => !gap.ended_at);
+  if (open) return `source lost since ${timeOfDay(open.started_at)}`;
+  if (!gaps.length) return "no loss reported";
+  const last = gaps[gaps.length - 1];
+  return `back since ${timeOfDay(last.ended_at)} (${gaps.length} loss${gaps.length > 1 ? "es" : ""} reported)`;
+}
+
 async function showCameras() {
   const reply = await api("GET", `/deployments/${deploymentId}/cameras`);
   const rows = reply.cameras.map((c) => ({
     camera: `${c.camera_id} (${c.name})`,
     state: c.state,
     last_heard: when(c.last_seen_at),
+    source: sourceState(c.last_heartbeat),
+    frames_last_interval: frameCounts(c.last_heartbeat),
     last_face_count: c.last_face_report ? `${c.last_face_report.faces} faces to ${when(c.last_face_report.period_end)}` : "none yet",
   }));
   document.getElementById("cameras").replaceChildren(table(rows, null, { caption: `Checked ${when(reply.checked_at)}` }));
