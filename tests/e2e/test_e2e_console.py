@@ -186,6 +186,40 @@ def test_operator_sees_an_alert_arrive_and_adjudicates_it_by_keyboard(
     operator.close()
 
 
+def test_the_operator_sees_a_camera_whose_source_is_lost(
+    browser: Browser, server: Server, client: httpx.Client, scene: Any
+) -> None:
+    """A matcher whose stream dropped says so in its heartbeat; the van's page shows it, with
+    what the source gave over the interval."""
+    lost_since = now() - timedelta(seconds=42)
+    beat = {
+        "camera_id": "cam-1",
+        "frames_per_second": 4.2,
+        "faces_seen": 3,
+        "frames_offered": 300,
+        "frames_processed": 126,
+        "frames_dropped": 174,
+        "interval_seconds": 30.0,
+        "last_error": None,
+        "source_gaps": [{"started_at": lost_since.isoformat(), "ended_at": None}],
+    }
+    ok(
+        client.post(
+            f"/deployments/{scene.deployment_id}/heartbeat",
+            headers=auth(server, matcher(scene.deployment_id)),
+            json=beat,
+        )
+    )
+    operator = Visit(browser, server, viewport=DESK)
+    page = operator.sign_in("operator", OPERATOR.id)
+    cameras = page.locator("#cameras")
+    expect(cameras).to_contain_text(f"source lost since {lost_since:%H:%M:%S} UTC", timeout=5000)
+    expect(cameras).to_contain_text("300 offered · 126 processed · 174 dropped")
+    operator.screenshot("operator-camera-lost")
+    assert operator.script_errors == []
+    operator.close()
+
+
 def auth_oversight(server: Server) -> dict[str, str]:
     return server.headers("oversight", "OV-0001")
 
