@@ -18,6 +18,7 @@ from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.commands.camera_health import GapLike, Heartbeat
 from lfr_ledger.domain.errors import ConcurrentWrite, DomainError
+from lfr_ledger.projections.alone import run_alone
 from lfr_ledger.projections.camera_health import (
     FaceReport,
     latest_face_reports,
@@ -194,9 +195,9 @@ def schedule_camera_checks(
 ) -> None:
     """Arms the silence check on the server's scheduler (a job of its own, every minute)."""
     scheduler.add_job(
-        check_silent_cameras,
+        run_alone,
         "interval",
-        args=[ledger, settings],
+        args=[settings, CHECK_JOB_ID, check_silent_cameras, ledger, settings],
         kwargs={"caught_up": caught_up},
         seconds=every_seconds,
         id=CHECK_JOB_ID,

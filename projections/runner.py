@@ -21,6 +21,7 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.projections.alone import alone
 from lfr_ledger.projections.db import Database, connect
 from lfr_ledger.projections.rows import Rows
 from lfr_ledger.projections.schema import migrate
@@ -371,8 +372,13 @@ def view_contents(settings: Settings, name: str | None = None) -> dict[str, list
     return contents
 
 
+# The lock several nodes' runners take turns on (`alone`): one catches the views up at a time.
+PROJECTIONS_JOB = "projections"
+
+
 class ProjectionRunner:
-    """Polls the log and catches every view up, until stopped. Errors (a database restart, a
+    """Polls the log and catches every view up, until stopped; with several nodes on one
+    PostgreSQL, only the one holding the projections lock does. Errors (a database restart, a
     recorder being replaced) are logged and retried after a pause, never fatal."""
 
     def __init__(
@@ -392,7 +398,11 @@ class ProjectionRunner:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        applied = catch_up(self.settings, names=self.names, batch_size=self.batch_size)
+        """Catches the views up, if no other node's runner is doing it (0 if one is)."""
+        with alone(self.settings, PROJECTIONS_JOB) as held:
+            if not held:
+                return 0
+            applied = catch_up(self.settings, names=self.names, batch_size=self.batch_size)
         self.applied += applied
         return applied
 

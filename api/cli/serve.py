@@ -39,19 +39,21 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     # Retention is the law, not housekeeping: the server that holds the data destroys it on
     # time. Checkpoints bound what an insider could rewrite unnoticed to the last minute.
-    # Jobs are rebuilt from the event log, so a restart loses none.
+    # Jobs are rebuilt from the event log, so a restart loses none. With several nodes on one
+    # PostgreSQL each periodic job runs on one node at a time (`run_alone`: an advisory lock).
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from lfr_ledger.api.bootstrap import build_retention
     from lfr_ledger.eventlog.checkpoint import sign_if_moved
     from lfr_ledger.oversight.retention import RetentionSchedule
+    from lfr_ledger.projections.alone import run_alone
 
     scheduler = BackgroundScheduler(timezone="UTC")
     every = float(getattr(args, "checkpoint_every", 60.0))
 
     def checkpoint() -> None:
         if every > 0:
-            sign_if_moved(settings)
+            run_alone(settings, "audit:checkpoint", sign_if_moved, settings)
 
     if every > 0:
         scheduler.add_job(
@@ -63,9 +65,15 @@ def serve(args: argparse.Namespace) -> int:
     # waiting for anyone: checked every 30 s, so a van never runs past it by more.
     services = app.state.services
     scheduler.add_job(
-        end_deployments_on_deadline,
+        run_alone,
         "interval",
-        args=[services.ledger, settings],
+        args=[
+            settings,
+            "deployments:deadlines",
+            end_deployments_on_deadline,
+            services.ledger,
+            settings,
+        ],
         kwargs={"caught_up": services.statistics},
         seconds=EVERY_SECONDS,
         id="deployments:deadlines",
