@@ -28,14 +28,17 @@ What the runner keeps, and what it never keeps:
   seen before the alert was raised (`best_shot` of captured time, zero by default so the alert
   is raised from the first matching sighting).
 
-Alert ids derive from (deployment, camera, entry, track start) and face-count ids from
-(deployment, camera, period start): a runner restarted on a replayed recording stamps its frames
-exactly as before, so every alert and count it sends again is recognised and recorded once.
+Alert ids derive from (deployment, camera, entry, first matching sighting) and face-count ids
+from (deployment, camera, period start): a runner restarted on a replayed recording stamps its
+frames exactly as before, so every alert and count it sends again is recognised and recorded
+once. A live camera cannot be replayed; there the `AlertJournal` (`journal.py`) carries the last
+cool-down's alerts over a restart.
 
-Every `heartbeat_every_seconds` of wall time the runner sends a heartbeat (frames per second,
-faces seen, frames the source dropped, its last error) through a `HeartbeatSink` (the alert sink,
-when it takes heartbeats): a camera whose runner stops sending, because its source stalled or it
-crashed, is recorded silent by the server's check.
+Every `heartbeat_every_seconds` of wall time the runner sends a heartbeat (frames its source
+offered, processed and dropped, faces seen, the source's gaps, its last error) through a
+`HeartbeatSink` (the alert sink, when it takes heartbeats), also while it waits for a lost
+source to come back: a camera whose runner stops sending, because it crashed or hangs, is
+recorded silent by the server's check.
 
 The runner writes through an `AlertSink` (the Application in-process, or the HTTP API with a
 matcher token) and reads the deployment's terms (status, window, threshold in force) through a
