@@ -7,16 +7,21 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from lfr_ledger.api.auth import issue_token
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.projections.runner import close_stores
+from tests.conftest import PG_URL, postgres_available
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -137,3 +142,22 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@contextmanager
+def postgres_store(prefix: str) -> Iterator[dict[str, str]]:
+    """A schema of its own on the real PostgreSQL, as the environment servers need to share it;
+    dropped afterwards. Skipped without PostgreSQL, failed in CI."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL unreachable in CI")
+        pytest.skip("PostgreSQL unreachable")
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield {"LFR_DATABASE_URL": PG_URL, "LFR_POSTGRES_SCHEMA": schema}
+    finally:
+        close_stores()
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

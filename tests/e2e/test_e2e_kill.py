@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from lfr_ledger.api.bootstrap import build_ledger
@@ -29,9 +28,8 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.operation import OperationTopic
 from lfr_ledger.domain.requests import RequestTopic
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
-from lfr_ledger.projections.runner import catch_up, close_stores, rebuild, view_contents
-from tests.conftest import PG_URL, postgres_available
-from tests.e2e.conftest import Server, free_port, start_server, stop_server
+from lfr_ledger.projections.runner import catch_up, rebuild, view_contents
+from tests.e2e.conftest import Server, free_port, postgres_store, start_server, stop_server
 
 KILLS = 20
 CLIENTS = 4
@@ -40,23 +38,12 @@ SEED = 20261128
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+def store(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     if request.param == "sqlite":
         yield {}
         return
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL unreachable in CI")
-        pytest.skip("PostgreSQL unreachable")
-    schema = f"test_kill_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield {"LFR_DATABASE_URL": PG_URL, "LFR_POSTGRES_SCHEMA": schema}
-    finally:
-        close_stores()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_store("test_kill") as environment:
+        yield environment
 
 
 class Client(threading.Thread):

@@ -23,7 +23,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from lfr_ledger.api.bootstrap import build_ledger
@@ -33,9 +32,8 @@ from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
 from lfr_ledger.matching.models import SFACE_MODEL_ID
 from lfr_ledger.matching.sinks import AlertClaim, HttpSink, SinkUnavailable, alert_id_for
-from lfr_ledger.projections.runner import catch_up, close_stores, rebuild, view_contents
-from tests.conftest import PG_URL, postgres_available
-from tests.e2e.conftest import Server, start_server, stop_server
+from lfr_ledger.projections.runner import catch_up, rebuild, view_contents
+from tests.e2e.conftest import Server, postgres_store, start_server, stop_server
 from tests.e2e.flows import adopt_policy, auth, live_deployment, now
 
 pytestmark = pytest.mark.timeout(240)
@@ -45,20 +43,9 @@ KILL_AFTER = 4  # alerts the first matcher has had acknowledged when its node di
 
 
 @pytest.fixture
-def shared_store(tmp_path: Path) -> Iterator[dict[str, str]]:
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL unreachable in CI")
-        pytest.skip("PostgreSQL unreachable")
-    schema = f"test_nodes_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield {"LFR_DATABASE_URL": PG_URL, "LFR_POSTGRES_SCHEMA": schema}
-    finally:
-        close_stores()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+def shared_store() -> Iterator[dict[str, str]]:
+    with postgres_store("test_nodes") as environment:
+        yield environment
 
 
 class Stream(threading.Thread):
