@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +23,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from lfr_ledger.eventlog.chain.verify import ChainReport
-from lfr_ledger.eventlog.chain.wiring import verify_ledger
+from lfr_ledger.eventlog.chain.wiring import resolve_events_table, verify_ledger
 from lfr_ledger.eventlog.checkpoint_signature import (
     CHECKPOINT_TYPE,
     CHECKPOINT_VERSION,
     CheckpointError,
     check_signature,
     key_id,
+    previous_of,
+    reference,
     sign,
 )
 
@@ -69,24 +72,73 @@ def make_checkpoint(
     signing_key: Ed25519PrivateKey | None = None,
     *,
     events_table: str | None = None,
+    full: bool = False,
 ) -> dict[str, Any]:
-    """Verify the whole log, then sign its head; a tampered log is never blessed."""
+    """Verify the log, then sign its head; a tampered log is never blessed.
+
+    The checkpoint extends the latest one this key signed for the same log: only the events
+    after it are verified (its head checked against the stored link first), and it is named in
+    the signed "previous" field. Without one, or with `full`, the whole log is verified (still
+    required to pass through the predecessor's head). When nothing was recorded since the
+    predecessor, the predecessor itself is returned: it already covers the head."""
     key = signing_key or load_or_create_signing_key(settings)
-    report = verify_ledger(settings, events_table=events_table)
+    table = resolve_events_table(settings, events_table)
+    found = _predecessor(settings, key.public_key(), table)
+    previous = found[1] if found else None
+    anchor = (previous["last_id"], bytes.fromhex(previous["head"])) if previous else None
+    if previous is None or full:
+        report = verify_ledger(settings, events_table=table, checkpoint=anchor)
+        events = report.events_checked
+    elif table is None:
+        report = verify_ledger(settings, events_table=previous["events_table"], start=anchor)
+        events = 0
+    else:
+        report = verify_ledger(settings, events_table=table, start=anchor)
+        events = int(previous["events"]) + report.events_checked
     if not report.ok:
+        at_previous = previous is not None and report.first_bad_id == previous["last_id"]
+        if previous is not None and (report.reason == "checkpoint_mismatch" or at_previous):
+            raise CheckpointError(
+                f"refusing to extend checkpoint id {previous['last_id']}: the log no longer "
+                f"passes through its head ({report.summary()})"
+            )
         raise CheckpointError(f"refusing to sign a broken log: {report.summary()}")
+    if previous is not None and report.last_id == previous["last_id"]:
+        return previous
     checkpoint: dict[str, Any] = {
         "type": CHECKPOINT_TYPE,
         "version": CHECKPOINT_VERSION,
         "events_table": report.events_table,
         "last_id": report.last_id,
         "head": report.head,
-        "events": report.events_checked,
+        "events": events,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "key_id": key_id(key.public_key()),
+        "previous": reference(previous) if previous is not None else None,
     }
     checkpoint["signature"] = sign(checkpoint, key)
     return checkpoint
+
+
+def _predecessor(
+    settings: Settings, public_key: Ed25519PublicKey, events_table: str | None
+) -> tuple[Path, dict[str, Any]] | None:
+    """The latest checkpoint kept here that `public_key` signed for `events_table`.
+
+    Another key's checkpoints (a rotated key, a stranger's) are no predecessor: the new one is
+    then a first checkpoint. One that claims this key but fails its signature is refused
+    rather than skipped: someone edited the folder, and extending an older one would hide it."""
+    for path, checkpoint in kept_checkpoints(settings, newest_first=True):
+        # No table left: any checkpoint of ours says a ledger existed, so it must be found.
+        if events_table is not None and checkpoint.get("events_table") != events_table:
+            continue
+        if checkpoint.get("key_id") != key_id(public_key):
+            return None
+        problem = check_signature(checkpoint, public_key)
+        if problem is not None:
+            raise CheckpointError(f"refusing to extend {path.name}: {problem}")
+        return path, checkpoint
+    return None
 
 
 def write_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
@@ -111,9 +163,19 @@ def latest_checkpoint_path(settings: Settings) -> Path | None:
     return found[-1] if found else None
 
 
+def kept_checkpoints(
+    settings: Settings, *, newest_first: bool = False
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The checkpoints kept here, read lazily in id order (file names sort by id)."""
+    found = sorted(checkpoints_dir(settings).glob("checkpoint-*.json"), reverse=newest_first)
+    for path in found:
+        yield path, read_checkpoint(path)
+
+
 def sign_if_moved(settings: Settings) -> Path | None:
     """Signs and keeps a checkpoint when the log has grown since the latest one (the periodic
-    job of `lfr serve`); None when nothing new was recorded."""
+    job of `lfr serve`); None when nothing new was recorded. It extends the latest one, so
+    its cost follows what was recorded since, not the size of the log."""
     latest = latest_checkpoint_path(settings)
     checkpoint = make_checkpoint(settings)
     if latest is not None and read_checkpoint(latest)["last_id"] == checkpoint["last_id"]:
@@ -140,11 +202,26 @@ class CheckpointReport:
     checkpoint_last_id: int | None
     checkpoint_head: str | None
     chain: ChainReport | None
+    # True: the chain was recomputed from genesis through the checkpoint; False: only after it.
+    full: bool = True
+    name: str | None = None
+    previous_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> str:
+        if self.ok and self.chain is not None and not self.full:
+            label = f" {self.name}" if self.name else ""
+            return (
+                f"OK: verified {self.chain.events_checked} events since checkpoint{label} "
+                f"(id {self.checkpoint_last_id}), last id {self.chain.last_id}, "
+                f"head {self.chain.head}"
+            )
+        if self.ok and self.chain is not None:
+            return (
+                f"{self.chain.summary()}; the log extends checkpoint id {self.checkpoint_last_id}"
+            )
         if self.ok:
             return f"OK: the log extends checkpoint id {self.checkpoint_last_id}"
         if self.chain is not None and not self.chain.ok:
@@ -156,27 +233,42 @@ def verify_checkpoint(
     settings: Settings,
     checkpoint: dict[str, Any],
     public_key: Ed25519PublicKey | None = None,
+    *,
+    full: bool = True,
+    name: str | None = None,
 ) -> CheckpointReport:
     """Signature valid AND the current log still passes through (last_id, head).
 
-    `public_key` should come from outside the system (`lfr audit public-key` exported earlier);
-    without it the ledger's own key is used, which proves less.
+    With `full` the chain is recomputed from genesis through the checkpoint; without, only the
+    events after it are, once its head is found at its id (the stored link holds it and the
+    event there still hashes to it): an event altered before the checkpoint is then not looked
+    at, by design, since the signed head vouches for it. `public_key` should come from outside
+    the system (`lfr audit public-key` exported earlier); without it the ledger's own key is
+    used, which proves less. `name` labels the checkpoint in the summary (its file name).
     """
     key = public_key or load_or_create_signing_key(settings).public_key()
     problem = check_signature(checkpoint, key)
+    previous = previous_of(checkpoint)
+    previous_id = int(previous["last_id"]) if previous else None
     if problem is not None:
-        return CheckpointReport(False, False, False, problem, None, None, None)
+        return CheckpointReport(False, False, False, problem, None, None, None, full, name)
     last_id: int = checkpoint["last_id"]
     head: str = checkpoint["head"]
     try:
         head_bytes = bytes.fromhex(head)
     except ValueError:
-        return CheckpointReport(False, True, False, "malformed head", last_id, head, None)
-    chain = verify_ledger(
-        settings,
-        events_table=checkpoint["events_table"] or None,
-        checkpoint=(last_id, head_bytes),
+        return CheckpointReport(
+            False, True, False, "malformed head", last_id, head, None, full, name, previous_id
+        )
+    table = checkpoint["events_table"] or None
+    if full:
+        chain = verify_ledger(settings, events_table=table, checkpoint=(last_id, head_bytes))
+        # Verification reaching the checkpointed id without a mismatch there means it matched.
+        extends = chain.ok or (chain.last_id >= last_id and chain.reason != "checkpoint_mismatch")
+    else:
+        chain = verify_ledger(settings, events_table=table, start=(last_id, head_bytes))
+        # Only a failure after the checkpoint's own id leaves the log passing through its head.
+        extends = chain.ok or (chain.first_bad_id or 0) > last_id
+    return CheckpointReport(
+        chain.ok, True, extends, chain.reason, last_id, head, chain, full, name, previous_id
     )
-    # Verification reaching the checkpointed id without a mismatch there means it matched.
-    extends = chain.ok or (chain.last_id >= last_id and chain.reason != "checkpoint_mismatch")
-    return CheckpointReport(chain.ok, True, extends, chain.reason, last_id, head, chain)

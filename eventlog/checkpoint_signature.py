@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -18,7 +19,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 CHECKPOINT_TYPE = "lfr-ledger/checkpoint"
-CHECKPOINT_VERSION = 1
+# Version 2 names the checkpoint it extends ("previous"); version 1 files, signed before, stay
+# readable and count as first checkpoints (verified from genesis when they were made).
+CHECKPOINT_VERSION = 2
+VERSIONS = (1, 2)
 # Fields covered by the signature; anything else in the file is ignored, nothing unsigned is used.
 SIGNED_FIELDS = (
     "type",
@@ -30,6 +34,9 @@ SIGNED_FIELDS = (
     "created_at",
     "key_id",
 )
+# "previous": null for a first checkpoint, else {"last_id", "head", "digest"} of the one it
+# extends, so the checkpoints themselves form a chain an outside body can check.
+SIGNED_FIELDS_V2 = (*SIGNED_FIELDS, "previous")
 
 
 class CheckpointError(Exception):
@@ -58,9 +65,33 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
     return key
 
 
+def _signed_fields(checkpoint: dict[str, Any]) -> tuple[str, ...]:
+    return SIGNED_FIELDS if checkpoint.get("version") == 1 else SIGNED_FIELDS_V2
+
+
 def _signed_bytes(checkpoint: dict[str, Any]) -> bytes:
-    body = {name: checkpoint[name] for name in SIGNED_FIELDS}
+    body = {name: checkpoint[name] for name in _signed_fields(checkpoint)}
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def checkpoint_digest(checkpoint: dict[str, Any]) -> str:
+    """SHA-256 (hex) of what the signature covers: names one checkpoint in its successor."""
+    return hashlib.sha256(_signed_bytes(checkpoint)).hexdigest()
+
+
+def previous_of(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
+    """What a checkpoint says it extends; None for a first one (and every version 1 file)."""
+    previous = checkpoint.get("previous") if checkpoint.get("version") != 1 else None
+    return previous if isinstance(previous, dict) else None
+
+
+def reference(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """How a successor names `checkpoint` in its "previous" field."""
+    return {
+        "last_id": checkpoint["last_id"],
+        "head": checkpoint["head"],
+        "digest": checkpoint_digest(checkpoint),
+    }
 
 
 def sign(checkpoint: dict[str, Any], signing_key: Ed25519PrivateKey) -> str:
@@ -70,9 +101,11 @@ def sign(checkpoint: dict[str, Any], signing_key: Ed25519PrivateKey) -> str:
 
 def check_signature(checkpoint: dict[str, Any], public_key: Ed25519PublicKey) -> str | None:
     """None when the checkpoint is well formed and signed by `public_key`, else why not."""
-    if checkpoint.get("type") != CHECKPOINT_TYPE or checkpoint.get("version") != 1:
-        return "not an lfr-ledger checkpoint (version 1)"
-    missing = [name for name in (*SIGNED_FIELDS, "signature") if name not in checkpoint]
+    if checkpoint.get("type") != CHECKPOINT_TYPE or checkpoint.get("version") not in VERSIONS:
+        return "not an lfr-ledger checkpoint (version 1 or 2)"
+    missing = [
+        name for name in (*_signed_fields(checkpoint), "signature") if name not in checkpoint
+    ]
     if missing:
         return f"missing fields: {', '.join(missing)}"
     if checkpoint["key_id"] != key_id(public_key):
@@ -83,4 +116,43 @@ def check_signature(checkpoint: dict[str, Any], public_key: Ed25519PublicKey) ->
         return "bad signature"
     if not isinstance(checkpoint["last_id"], int) or not isinstance(checkpoint["head"], str):
         return "malformed last_id or head"
+    previous = checkpoint.get("previous") if checkpoint["version"] != 1 else None
+    if previous is not None and not (
+        isinstance(previous, dict)
+        and isinstance(previous.get("last_id"), int)
+        and isinstance(previous.get("head"), str)
+        and isinstance(previous.get("digest"), str)
+        and previous["last_id"] < checkpoint["last_id"]
+    ):
+        return "malformed previous"
+    return None
+
+
+def check_checkpoint_chain(
+    checkpoints: Sequence[dict[str, Any]], public_key: Ed25519PublicKey
+) -> str | None:
+    """None when every checkpoint is signed by `public_key` and each one that extends another
+    names one in `checkpoints` exactly (digest, id and head); else what is wrong. A first
+    checkpoint (no "previous") starts a chain: it was made by verifying the log from genesis.
+    Offline: needs neither the log nor a database."""
+    by_digest: dict[str, dict[str, Any]] = {}
+    for checkpoint in checkpoints:
+        problem = check_signature(checkpoint, public_key)
+        if problem is not None:
+            return f"checkpoint at id {checkpoint.get('last_id')}: {problem}"
+        by_digest[checkpoint_digest(checkpoint)] = checkpoint
+    for checkpoint in checkpoints:
+        previous = previous_of(checkpoint)
+        if previous is None:
+            continue
+        extended = by_digest.get(previous["digest"])
+        if extended is None:
+            return (
+                f"checkpoint at id {checkpoint['last_id']} extends one not among them "
+                f"(id {previous['last_id']})"
+            )
+        if (extended["last_id"], extended["head"]) != (previous["last_id"], previous["head"]):
+            return f"checkpoint at id {checkpoint['last_id']} misnames the one it extends"
+        if extended["events_table"] != checkpoint["events_table"]:
+            return f"checkpoint at id {checkpoint['last_id']} extends another log's checkpoint"
     return None

@@ -30,6 +30,7 @@ from lfr_ledger.eventlog.chain.recorders import (
 from lfr_ledger.eventlog.chain.verify import verify_chain
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
 from lfr_ledger.eventlog.checkpoint import (
+    CheckpointReport,
     key_path,
     latest_checkpoint_path,
     load_or_create_signing_key,
@@ -490,16 +491,22 @@ def test_cli_verify_exit_codes(
     capsys.readouterr()
 
     raw.run("UPDATE {events} SET state = ? WHERE {id} = ?", (b"{}", ids[6]))
-    assert lfr(["audit", "verify"]) == 1
+    # Before the checkpoint: the default verify starts after it (its signed head vouches for
+    # ids[6]), the full one recomputes from the first event and names it.
+    assert lfr(["audit", "verify"]) == 0
+    assert capsys.readouterr().out.startswith("OK: verified 0 events since checkpoint")
+    assert lfr(["audit", "verify", "--full"]) == 1
     assert (
         capsys.readouterr().out.strip() == f"TAMPERED: first bad notification id {ids[6]} (altered)"
     )
-    assert lfr(["audit", "verify", "--json"]) == 1
+    assert lfr(["audit", "verify", "--full", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert (report["ok"], report["first_bad_id"], report["reason"]) == (False, ids[6], "altered")
-    assert lfr(["audit", "verify", "--checkpoint", str(cp)]) == 1
+    assert report["full"] is True
+    assert lfr(["audit", "verify", "--no-checkpoint"]) == 1
+    assert lfr(["audit", "verify", "--checkpoint", str(cp), "--full"]) == 1
     assert f"first bad notification id {ids[6]}" in capsys.readouterr().out
-    assert lfr(["audit", "checkpoint"]) == 1
+    assert lfr(["audit", "checkpoint", "--full"]) == 1
 
 
 def test_cli_checkpoint_with_exported_public_key(
@@ -569,3 +576,184 @@ def test_an_edited_prev_id_is_named_at_its_own_row(
     target = 0 if points_to == 0 else ids[points_to]
     raw.run("UPDATE {chain} SET prev_id = ? WHERE notification_id = ?", (target, ids[5]))
     _assert_bad(ledger_settings, ids[5], "chain_altered")
+
+
+# --- verification since the latest checkpoint (issue 15) --------------------------------------
+
+
+def _checkpoint_then(notebook: Notebook, settings: Settings, more: int) -> tuple[Path, list[Note]]:
+    """Keeps a checkpoint of the log as it is, then records `more` notes after it."""
+    path = sign_if_moved(settings)
+    assert path is not None
+    notes = [Note(text=f"after {i}") for i in range(more)]
+    for note in notes:
+        notebook.save(note)
+    return path, notes
+
+
+def _since(settings: Settings, path: Path, *, full: bool = False) -> CheckpointReport:
+    return verify_checkpoint(settings, read_checkpoint(path), full=full, name=path.name)
+
+
+def test_verify_since_checkpoint_checks_only_the_new_events(
+    ledger_settings: Settings, notebook: Notebook, raw: RawDB, ids: list[int]
+) -> None:
+    path, _ = _checkpoint_then(notebook, ledger_settings, 3)
+    report = _since(ledger_settings, path)
+    assert report.ok and report.extends and not report.full, report
+    assert report.chain is not None
+    assert (report.chain.events_checked, report.chain.since_id) == (3, ids[-1])
+    assert report.chain.head == raw.recompute_head().hex()
+    assert report.summary().startswith(
+        f"OK: verified 3 events since checkpoint {path.name} (id {ids[-1]})"
+    )
+    full = _since(ledger_settings, path, full=True).chain
+    assert full is not None and full.events_checked == 15
+
+
+def test_verify_since_checkpoint_catches_tampering_after_it_not_before(
+    ledger_settings: Settings, notebook: Notebook, raw: RawDB, ids: list[int]
+) -> None:
+    path, _ = _checkpoint_then(notebook, ledger_settings, 3)
+    new = raw.ids()[-2]
+    raw.run("UPDATE {events} SET state = ? WHERE {id} = ?", (b'{"text":"forged"}', new))
+    report = _since(ledger_settings, path)
+    assert report.chain is not None
+    assert (report.ok, report.extends, report.chain.first_bad_id, report.reason) == (
+        False,
+        True,
+        new,
+        "altered",
+    )
+    raw.run("UPDATE {events} SET state = ? WHERE {id} = ?", (b'{"text":"forged"}', ids[3]))
+    # By design the checkpoint vouches for ids[3]; the full verify still names it.
+    full = _since(ledger_settings, path, full=True)
+    assert full.chain is not None and (full.chain.first_bad_id, full.reason) == (ids[3], "altered")
+
+
+def test_verify_since_checkpoint_catches_a_cut_tail(
+    ledger_settings: Settings, notebook: Notebook, raw: RawDB, ids: list[int]
+) -> None:
+    path, _ = _checkpoint_then(notebook, ledger_settings, 2)
+    for nid in raw.ids()[-4:]:  # the two new events and two the checkpoint covers
+        raw.run("DELETE FROM {events} WHERE {id} = ?", (nid,))
+        raw.run("DELETE FROM {chain} WHERE notification_id = ?", (nid,))
+    assert verify_ledger(ledger_settings).ok  # a clean cut: the chain alone agrees
+    report = _since(ledger_settings, path)
+    assert report.chain is not None
+    assert (report.ok, report.extends, report.chain.first_bad_id, report.reason) == (
+        False,
+        False,
+        ids[-1],
+        "deleted",
+    )
+
+
+@pytest.mark.parametrize("what", ["link", "event"])
+def test_tampering_exactly_at_the_checkpoint_id_is_caught(
+    ledger_settings: Settings, notebook: Notebook, raw: RawDB, ids: list[int], what: str
+) -> None:
+    path, _ = _checkpoint_then(notebook, ledger_settings, 1)
+    if what == "link":
+        raw.run("UPDATE {chain} SET hash = ? WHERE notification_id = ?", (bytes(32), ids[-1]))
+    else:  # the link keeps the signed head, but the event no longer hashes to it
+        raw.run("UPDATE {events} SET state = ? WHERE {id} = ?", (b'{"text":"x"}', ids[-1]))
+    report = _since(ledger_settings, path)
+    assert report.chain is not None
+    expected = "checkpoint_mismatch" if what == "link" else "altered"
+    assert (report.ok, report.extends, report.chain.first_bad_id, report.reason) == (
+        False,
+        False,
+        ids[-1],
+        expected,
+    )
+
+
+def test_a_checkpoint_extends_its_predecessor(
+    ledger_settings: Settings, notebook: Notebook, raw: RawDB, ids: list[int]
+) -> None:
+    from lfr_ledger.eventlog.checkpoint_signature import (
+        check_checkpoint_chain,
+        checkpoint_digest,
+        reference,
+    )
+
+    first_path, _ = _checkpoint_then(notebook, ledger_settings, 2)
+    first = read_checkpoint(first_path)
+    assert (first["version"], first["previous"], first["events"]) == (2, None, 12)
+    assert make_checkpoint(ledger_settings)["last_id"] == raw.ids()[-1]
+    second_path = sign_if_moved(ledger_settings)
+    assert second_path is not None
+    second = read_checkpoint(second_path)
+    assert second["previous"] == reference(first)
+    assert second["previous"]["digest"] == checkpoint_digest(first)
+    assert (second["events"], second["head"]) == (14, raw.recompute_head().hex())
+    assert make_checkpoint(ledger_settings) == second  # nothing new: the latest covers the head
+    public = load_or_create_signing_key(ledger_settings).public_key()
+    assert check_checkpoint_chain([first, second], public) is None
+    problem = check_checkpoint_chain([second], public)
+    assert problem is not None and "not among them" in problem
+    # The reference is signed: pointing a checkpoint elsewhere breaks its signature.
+    rewired = {**second, "previous": None}
+    assert verify_checkpoint(ledger_settings, rewired).reason == "bad signature"
+
+
+def test_a_checkpoint_refuses_to_extend_one_whose_head_no_longer_matches(
+    ledger_settings: Settings, notebook: Notebook, raw: RawDB, ids: list[int]
+) -> None:
+    from lfr_ledger.eventlog.checkpoint_signature import CheckpointError
+
+    _checkpoint_then(notebook, ledger_settings, 1)
+    # A consistent rewrite: the chain alone agrees, but link ids[-1] is no longer the signed head.
+    raw.run("UPDATE {events} SET state = ? WHERE {id} = ?", (b'{"text":"forged"}', ids[2]))
+    head = GENESIS
+    for nid, topic, originator, version, state in raw.run(
+        "SELECT {id}, topic, originator_id, originator_version, state FROM {events} ORDER BY {id}"
+    ):
+        head = chain_hash(head, nid, topic, str(uuid.UUID(str(originator))), version, state)
+        raw.run("UPDATE {chain} SET hash = ? WHERE notification_id = ?", (head, nid))
+    assert verify_ledger(ledger_settings).ok
+    with pytest.raises(CheckpointError, match=f"refusing to extend checkpoint id {ids[-1]}"):
+        make_checkpoint(ledger_settings)
+    with pytest.raises(CheckpointError, match="checkpoint_mismatch"):
+        make_checkpoint(ledger_settings, full=True)
+
+
+def test_a_version_1_checkpoint_stays_readable_and_is_extended_as_a_first_one(
+    ledger_settings: Settings, notebook: Notebook, ids: list[int]
+) -> None:
+    from lfr_ledger.eventlog.checkpoint import save_checkpoint
+    from lfr_ledger.eventlog.checkpoint_signature import previous_of, reference, sign
+
+    key = load_or_create_signing_key(ledger_settings)
+    v1 = {k: v for k, v in make_checkpoint(ledger_settings).items() if k != "previous"}
+    v1["version"] = 1
+    v1["signature"] = sign(v1, key)  # signed as a release before issue 15 signed them
+    save_checkpoint(ledger_settings, v1)
+    assert previous_of(v1) is None
+    assert verify_checkpoint(ledger_settings, v1, full=False).ok
+    notebook.save(Note(text="after"))
+    extended = make_checkpoint(ledger_settings)
+    assert extended["previous"] == reference(v1)
+    assert verify_checkpoint(ledger_settings, extended).ok
+
+
+def test_cli_verify_since_checkpoint_and_full(
+    lfr: Any,
+    ledger_settings: Settings,
+    notebook: Notebook,
+    raw: RawDB,
+    ids: list[int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path, _ = _checkpoint_then(notebook, ledger_settings, 2)
+    capsys.readouterr()
+    assert lfr(["audit", "verify"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"OK: verified 2 events since checkpoint {path.name} (id {ids[-1]})")
+    assert lfr(["audit", "verify", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["events_checked"], report["since_id"], report["full"]) == (2, ids[-1], False)
+    assert lfr(["audit", "verify", "--full", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["events_checked"], report["since_id"], report["full"]) == (14, 0, True)

@@ -188,18 +188,49 @@ class AuditController(Controller):
     @get(
         "/audit/verify",
         sync_to_thread=True,
-        summary="Recompute the hash chain and name the first altered event, if any (oversight)",
+        summary="Recompute the hash chain since the latest signed checkpoint, or with "
+        "`full=true` from the first event, and name the first altered event, if any (oversight)",
+        description="By default only the events after the latest checkpoint this node signed "
+        "are recomputed, once its signature holds and its head is still the stored link at "
+        "its id: the work follows what is new, not the size of the log, and an event altered "
+        "before the checkpoint is left to it (its signed head vouches for it). `full=true` "
+        "recomputes the whole chain, through the checkpoint. The vault's keys are checked "
+        "against the whole log either way.",
         responses=problem_spec(401, 403),
     )
-    def verify(self, services: ServicesDep) -> Verification:
+    def verify(
+        self,
+        services: ServicesDep,
+        full: Annotated[
+            bool,
+            QueryParameter(
+                description="Recompute the chain from the first event, not only since the "
+                "latest signed checkpoint"
+            ),
+        ] = False,
+    ) -> Verification:
         from lfr_ledger.eventlog.chain.wiring import verify_ledger
         from lfr_ledger.eventlog.key_audit import missing_keys
 
-        checkpoint, chain = _latest_checkpoint(services.settings)
-        # Checking the checkpoint verified the whole chain already; when that pass found it
-        # sound it is the plain report too. Only a refusal is checked again without the
-        # checkpoint, so `ok` keeps meaning what the chain alone says.
-        report = chain if chain is not None and chain.ok else verify_ledger(services.settings)
+        settings = services.settings
+        checkpoint, chain = _latest_checkpoint(settings, full=full)
+        if full:
+            # The pass through the checkpoint verified the whole chain already; when it found
+            # it sound it is the plain report too. Only a refusal is checked again without the
+            # checkpoint, so a full `ok` keeps meaning what the chain alone says.
+            report = chain if chain is not None and chain.ok else verify_ledger(settings)
+        elif chain is not None:
+            # Since the checkpoint: a refused checkpoint (head gone from its id) is a finding.
+            report = chain
+        elif checkpoint is not None:
+            # Its signature failed: nothing vouches for the log, and it is not looked at.
+            report = ChainReport(
+                False, 0, "", 0, None, "checkpoint_refused", checkpoint.reason or "", ""
+            )
+        else:
+            report = verify_ledger(settings)  # no checkpoint yet: from the first event
+        # The vault is checked whole either way: it lies outside the chain, so a key created
+        # long before the checkpoint can vanish today, and the checkpoint vouches for no key.
         missing = missing_keys(services.ledger)
         detail = report.detail
         if report.ok and missing:
@@ -214,11 +245,13 @@ class AuditController(Controller):
             reason=report.reason if not report.ok else ("key_missing" if missing else None),
             detail=detail,
             missing_keys=[str(m.key_id) for m in missing],
+            full=report.since_id == 0,
+            since_id=report.since_id or None,
         )
 
 
 def _latest_checkpoint(
-    settings: Settings,
+    settings: Settings, *, full: bool
 ) -> tuple[CheckpointStatus | None, ChainReport | None]:
     """The latest signed checkpoint checked against the log, and the chain pass that did it
     (None without a checkpoint, or when its signature failed and no pass ran)."""
@@ -232,7 +265,7 @@ def _latest_checkpoint(
     if path is None:
         return None, None
     checkpoint = read_checkpoint(path)
-    report = verify_checkpoint(settings, checkpoint)
+    report = verify_checkpoint(settings, checkpoint, full=full, name=path.name)
     status = CheckpointStatus(
         last_id=int(checkpoint["last_id"]),
         head=str(checkpoint["head"]),
@@ -241,5 +274,6 @@ def _latest_checkpoint(
         signature_ok=report.signature_ok,
         extends=report.extends,
         reason=report.reason,
+        previous_id=report.previous_id,
     )
     return status, report.chain

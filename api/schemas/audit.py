@@ -58,16 +58,26 @@ class CheckpointStatus(Reply):
     signature_ok: Annotated[bool, Meta(description="Whether its signature verifies")]
     extends: Annotated[bool, Meta(description="the log still passes through its head")]
     reason: Annotated[str | None, Meta(description="Why it does not hold, if it does not")]
+    previous_id: Annotated[
+        int | None,
+        Meta(
+            description="The last id of the checkpoint it extends (named in its signed "
+            "`previous`); null for a first checkpoint"
+        ),
+    ] = None
 
 
 class Verification(Reply):
-    """The hash chain recomputed over the whole log, and the vault's keys checked."""
+    """The hash chain recomputed since the latest signed checkpoint (or over the whole log),
+    and the vault's keys checked."""
 
     ok: Annotated[
         bool,
         Meta(description="True when every event is unaltered and no key is missing unrecorded"),
     ]
-    events_checked: Annotated[int, Meta(description="How many events were checked")]
+    events_checked: Annotated[
+        int, Meta(description="How many events were checked (since `since_id` when set)")
+    ]
     last_id: Annotated[int, Meta(description="The last notification id checked")]
     head: Annotated[str, Meta(description="The chain's head after the last event (hex)")]
     first_bad_id: Annotated[
@@ -77,7 +87,9 @@ class Verification(Reply):
         str | None,
         Meta(
             description="Why the check failed: altered, deleted, inserted or reordered (an "
-            "event), or key_missing; null when ok"
+            "event), chain_altered or chain_missing (a link), checkpoint_mismatch (the log no "
+            "longer passes through the checkpoint's head), checkpoint_refused (its signature "
+            "fails), or key_missing; null when ok"
         ),
     ]
     detail: Annotated[str, Meta(description="What was found, in a sentence")]
@@ -92,4 +104,15 @@ class Verification(Reply):
     checkpoint: Annotated[
         CheckpointStatus | None,
         Meta(description="the latest signed checkpoint (`lfr serve` signs one as the log grows)"),
+    ] = None
+    full: Annotated[
+        bool,
+        Meta(description="True when the chain was recomputed from the first event"),
+    ] = True
+    since_id: Annotated[
+        int | None,
+        Meta(
+            description="The checkpoint's id the chain was recomputed after (its signed head "
+            "vouches for what is before); null when recomputed from the first event"
+        ),
     ] = None

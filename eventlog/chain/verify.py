@@ -39,14 +39,17 @@ class ChainReport:
     reason: str | None = None
     detail: str = ""
     events_table: str = ""
+    # Verification began after this id, from a signed checkpoint's head (0: from the first event).
+    since_id: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> str:
         if self.ok:
+            since = f" since id {self.since_id}" if self.since_id else ""
             return (
-                f"OK: {self.events_checked} events verified, last id {self.last_id}, "
+                f"OK: {self.events_checked} events verified{since}, last id {self.last_id}, "
                 f"head {self.head}"
             )
         return f"TAMPERED: first bad notification id {self.first_bad_id} ({self.reason})"
@@ -57,8 +60,9 @@ class _Checkpoint(NamedTuple):
     head: bytes
 
 
-def _paged(fetch: Callable[[int, int], Sequence[Any]], batch: int) -> Iterator[Any]:
-    after = MIN_ID
+def _paged(
+    fetch: Callable[[int, int], Sequence[Any]], batch: int, after: int = MIN_ID
+) -> Iterator[Any]:
     while True:
         rows = fetch(after, batch)
         yield from rows
@@ -134,32 +138,78 @@ def _classify_mismatch(
     return "altered", "stored content no longer matches the hash recorded when it was written"
 
 
+def _check_anchor(reader: ChainReader, anchor: _Checkpoint, stop: int) -> tuple[str, str] | None:
+    """Does the log still pass through a signed (last_id, head)? None if so, else (reason, why).
+
+    The stored link at `last_id` must hold the signed head, and the event stored there must
+    still hash to it from its predecessor's stored link: SHA-256 cannot be steered to a given
+    head, so this vouches for the event and the link before it too. Three rows, at any size."""
+    nid = anchor.last_id
+    if nid == 0:  # a checkpoint of the empty log: its head can only be the genesis hash
+        return None if anchor.head == GENESIS else ("checkpoint_mismatch", "not the genesis hash")
+    link = next(iter(reader.links(nid - 1, nid, 1)), None)
+    event = next(iter(reader.digests(nid - 1, nid, 1)), None)
+    if link is None and event is None:
+        if nid > stop:
+            return "deleted", "log truncated: it ends before the checkpointed id"
+        return "deleted", "the checkpointed notification id is gone"
+    if link is None:
+        return "chain_missing", "the checkpointed event's link row was removed"
+    if link.hash != anchor.head:
+        return "checkpoint_mismatch", "the stored link no longer holds the checkpoint's head"
+    if event is None:
+        return "deleted", "link present but the checkpointed event row is gone"
+    prev = GENESIS
+    if link.prev_id:
+        before = next(iter(reader.links(link.prev_id - 1, link.prev_id, 1)), None)
+        if before is None:
+            return "chain_missing", f"the link of {link.prev_id}, before the checkpoint, is gone"
+        prev = before.hash
+    if _hash_row(prev, event) != anchor.head:
+        return "altered", "the checkpointed event no longer hashes to the checkpoint's head"
+    return None
+
+
 def verify_chain(
     source: ChainReader | ChainedSQLiteApplicationRecorder | ChainedPostgresApplicationRecorder,
     *,
     batch_size: int = DEFAULT_BATCH,
     checkpoint: tuple[int, bytes] | None = None,
+    start: tuple[int, bytes] | None = None,
 ) -> ChainReport:
-    """Recompute the chain from genesis, streaming both tables in id order, and stop at the first
-    bad row. With `checkpoint=(last_id, head)` also require the log to pass through that head."""
+    """Recompute the chain, streaming both tables in id order, and stop at the first bad row.
+
+    From genesis by default; with `start=(last_id, head)`, a signed checkpoint's, only after it,
+    once the log is seen to pass through that head (the checkpoint vouches for what is before:
+    the work is proportional to what is new). With `checkpoint=(last_id, head)` a verification
+    from genesis also requires the log to pass through that head."""
     reader: ChainReader = (
         source.chain_reader()
         if isinstance(source, ChainedSQLiteApplicationRecorder | ChainedPostgresApplicationRecorder)
         else source
     )
     cp = _Checkpoint(*checkpoint) if checkpoint else None
+    anchor = _Checkpoint(*start) if start else None
     # Rows committed after this point are ignored, so a concurrent writer never looks like an
     # insertion (each event and its link commit together, so both tables agree up to `stop`).
     stop = reader.bounds()
-    events = _paged(lambda after, n: reader.digests(after, stop, n), batch_size)
-    links = _paged(lambda after, n: reader.links(after, stop, n), batch_size)
-
     head, last_id, count = GENESIS, 0, 0
+    since = 0
+    if anchor is not None:
+        head, last_id, since = anchor.head, anchor.last_id, anchor.last_id
 
     def bad(nid: int | None, reason: str, detail: str) -> ChainReport:
         return ChainReport(
-            False, count, head.hex(), last_id, nid, reason, detail, reader.events_table
+            False, count, head.hex(), last_id, nid, reason, detail, reader.events_table, since
         )
+
+    if anchor is not None:
+        found = _check_anchor(reader, anchor, stop)
+        if found is not None:
+            return bad(anchor.last_id, *found)
+    after = MIN_ID if anchor is None else anchor.last_id
+    events = _paged(lambda a, n: reader.digests(a, stop, n), batch_size, after)
+    links = _paged(lambda a, n: reader.links(a, stop, n), batch_size, after)
 
     for nid, e, link in _merge(events, links):
         if cp is not None and last_id < cp.last_id < nid:
@@ -200,4 +250,6 @@ def verify_chain(
 
     if cp is not None and last_id < cp.last_id:
         return bad(cp.last_id, "deleted", "log truncated: it ends before the checkpointed id")
-    return ChainReport(True, count, head.hex(), last_id, events_table=reader.events_table)
+    return ChainReport(
+        True, count, head.hex(), last_id, events_table=reader.events_table, since_id=since
+    )

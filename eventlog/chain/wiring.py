@@ -110,19 +110,22 @@ def verify_ledger(
     events_table: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     checkpoint: tuple[int, bytes] | None = None,
+    start: tuple[int, bytes] | None = None,
 ) -> ChainReport:
-    """Verify the ledger that `settings` points at (what `lfr audit verify` and the API run)."""
+    """Verify the ledger that `settings` points at (what `lfr audit verify` and the API run):
+    from genesis, or with `start` from a signed checkpoint's (last_id, head) on."""
     table = resolve_events_table(settings, events_table)
     if table is None:
         name = events_table or ("" if settings.uses_postgres else SQLITE_EVENTS_TABLE)
-        if checkpoint is not None and checkpoint[0] > 0:
+        held = max(checkpoint[0] if checkpoint else 0, start[0] if start else 0)
+        if held > 0:
             return ChainReport(
-                False, 0, GENESIS.hex(), 0, checkpoint[0], "deleted", "the ledger is gone", name
+                False, 0, GENESIS.hex(), 0, held, "deleted", "the ledger is gone", name
             )
         return ChainReport(True, 0, GENESIS.hex(), 0, detail="empty ledger", events_table=name)
     with open_chain_reader(settings, table) as reader:
         try:
-            return verify_chain(reader, batch_size=batch_size, checkpoint=checkpoint)
+            return verify_chain(reader, batch_size=batch_size, checkpoint=checkpoint, start=start)
         except (ProgrammingError, OperationalError) as e:
             # Someone dropped the chain table (the events table is what we found the ledger by).
             if CHAIN_SUFFIX in str(e):
