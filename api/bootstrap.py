@@ -14,6 +14,8 @@ from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.policy import Policy
 from lfr_ledger.eventlog.vault import PostgresKeyVault, SQLiteKeyVault
 from lfr_ledger.oversight.retention import Retention
+from lfr_ledger.oversight.subject_access import SubjectRecords
+from lfr_ledger.projections.oversight_readers import RetentionDeadlines, SubjectIndex
 
 
 def build_vault(settings: Settings) -> SQLiteKeyVault | PostgresKeyVault:
@@ -66,12 +68,22 @@ def build_retention(
     *,
     actor: Actor = SYSTEM,
     after_change: Callable[[], object] | None = None,
+    scan: bool = False,
 ) -> Retention:
     """Retention for this node, syncing the watchlist index after a destruction (retention
-    itself knows nothing of the matcher)."""
+    itself knows nothing of the matcher), and finding what is due in the `retention_deadlines`
+    projection (oversight may not import projections: the reader is handed in here). `scan`
+    reads the whole log instead, the reference and the repair of leftovers of any age."""
     return Retention(
         ledger,
         after_destruction=lambda: sync_watchlist_index(ledger, settings),
         after_change=after_change,
         actor=actor,
+        deadlines=None if scan else RetentionDeadlines(settings),
     )
+
+
+def build_subject_index(settings: Settings) -> SubjectRecords:
+    """Where subject access finds a subject's entries and alerts: the `subject_index`
+    projection, caught up to the log's head at each request."""
+    return SubjectIndex(settings)

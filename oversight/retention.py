@@ -21,16 +21,24 @@ its key leaves the key behind; the next run shreds it (the record always comes f
 
 Time is the ledger's clock (`as_of` overrides it for a dry look at another moment), so tests and
 `lfr retention run --as-of` say what time it is.
+
+What is due is selected from a deadline index the composition root hands in (`DeadlineIndex`:
+the `retention_deadlines` projection, caught up to the log's head at the start of each run). It
+keeps each period's anchor (end or refusal, capture, access), never the deadline: the periods
+are the policy's in force at the run, so adopting a policy version needs no re-indexing. The
+keys a crashed run left are looked for among destructions written in the last
+`LEFTOVER_LOOKBACK` (the sweep runs every 15 minutes); without an index (`lfr retention run
+--scan`) the whole log is read, as before, and every leftover of any age is found.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor
@@ -53,6 +61,46 @@ logger = logging.getLogger("lfr.retention")
 WATCHLIST_RULE = "retention.watchlist_hours_after_end"
 ALERT_IMAGE_RULE = "retention.alert_image_days"
 ACCESS_LOG_RULE = "retention.access_log_years"
+
+# How far back from a run's time the index path looks for keys a crashed run left behind: the
+# sweep runs every 15 minutes and at start-up, so a week covers any outage but a long one;
+# `lfr retention run --scan` finds leftovers of any age.
+LEFTOVER_LOOKBACK = timedelta(days=7)
+
+
+class DeadlineIndex(Protocol):
+    """Retention's records by the anchor of their period. A `…_by` bound is inclusive and
+    selects the records whose anchor is at or before it; `None` selects every kept record."""
+
+    def catch_up(self) -> int:
+        """Applies the events the index has not seen, so nothing recorded is missed."""
+        ...
+
+    def kept_watchlists(self, finished_by: datetime | None) -> Sequence[tuple[UUID, datetime]]:
+        """(deployment, ended or refused at) of watchlists not destroyed."""
+        ...
+
+    def kept_alert_images(
+        self, captured_by: datetime | None
+    ) -> Sequence[tuple[UUID, UUID, datetime, bool]]:
+        """(alert, deployment, captured at, under legal hold) of face crops not erased."""
+        ...
+
+    def kept_access_records(
+        self, occurred_by: datetime
+    ) -> Sequence[tuple[str, UUID, datetime, bool]]:
+        """(kind, record, occurred at, sealed) of access records whose content is kept."""
+        ...
+
+    def unfinished(self, window_closed_by: datetime) -> Sequence[UUID]:
+        """Authorised deployments neither ended nor refused whose window closed by then."""
+        ...
+
+    def erased_since(
+        self, since: datetime
+    ) -> tuple[Sequence[UUID], Sequence[UUID], Sequence[UUID]]:
+        """(watchlists, alert images, access records) destroyed at or after `since`."""
+        ...
 
 
 def rule_text(rule: str, value: int, policy_version: str) -> str:
@@ -213,12 +261,15 @@ class Retention:
         after_destruction: Callable[[], bool] | None = None,
         after_change: Callable[[], object] | None = None,
         actor: Actor = SYSTEM,
+        deadlines: DeadlineIndex | None = None,
     ) -> None:
         """`after_destruction` lets whoever keeps a copy of destroyed data drop it now (the
         composition root hands in the watchlist index's sync); it answers whether it did.
         `after_change` runs after any run that destroyed something (`lfr serve` signs a
-        checkpoint there, so the erasures are sealed into the record at once)."""
+        checkpoint there, so the erasures are sealed into the record at once). `deadlines`
+        is where what is due is looked up; without it the log is scanned."""
         self.ledger = ledger
+        self.deadlines = deadlines
         self.after_destruction = after_destruction
         self.after_change = after_change
         self.actor = actor
@@ -249,8 +300,56 @@ class Retention:
 
     # --- deciding ---------------------------------------------------------------------------
 
-    def plan(self, as_of: datetime | None = None) -> RetentionPlan:
-        """Everything still kept that a rule will destroy, with when, read from the log."""
+    def plan(self, as_of: datetime | None = None, *, due_only: bool = False) -> RetentionPlan:
+        """Everything still kept that a rule will destroy, with when. From the deadline index
+        when there is one: with `due_only`, only what is due (a run's work); without, every
+        kept watchlist and image set too (what the scheduler arms), while access records are
+        listed only once due (no job is armed for them). Without an index, the log is read."""
+        now = as_of or self.ledger.clock()
+        if self.deadlines is not None:
+            return self._plan_from_index(self.deadlines, now, due_only=due_only)
+        return self.scan_plan(now)
+
+    def _plan_from_index(
+        self, index: DeadlineIndex, now: datetime, *, due_only: bool
+    ) -> RetentionPlan:
+        index.catch_up()
+        plan = RetentionPlan(as_of=now)
+        watchlist_period, image_period = self.watchlist_period, self.alert_image_period
+        for deployment_id, ended_at in index.kept_watchlists(
+            now - watchlist_period if due_only else None
+        ):
+            plan.watchlists.append(
+                WatchlistDue(deployment_id, ended_at, ended_at + watchlist_period)
+            )
+        for alert_id, deployment_id, captured, held in index.kept_alert_images(
+            now - image_period if due_only else None
+        ):
+            # The proceedings reference is the aggregate's (the index keeps only a flag); a
+            # hold released since the index was read leaves None, and the aggregate decides.
+            hold = self.ledger.alert(alert_id).legal_hold if held else None
+            plan.alert_images.append(
+                AlertImagesDue(alert_id, deployment_id, captured, captured + image_period, hold)
+            )
+        years = self.ledger.policy.access_log_years
+        # A day's slack covers 29 February, whose anniversary is 28 February; the exact rule
+        # is applied to each record below.
+        for kind, record_id, occurred, sealed in index.kept_access_records(
+            add_years(now, -years) + timedelta(days=1)
+        ):
+            due_at = add_years(occurred, years)
+            if due_at <= now:
+                plan.access_records.append(
+                    AccessRecordDue(kind, record_id, occurred, due_at, sealed)
+                )
+        for deployment_id in index.unfinished(now):
+            deployment = self.ledger.deployment(deployment_id)
+            if deployment.status != DeploymentStatus.ENDED and deployment.plan.ends_at <= now:
+                plan.not_ended.append(deployment_id)
+        return plan
+
+    def scan_plan(self, as_of: datetime | None = None) -> RetentionPlan:
+        """The plan read from the whole log: the reference the index is checked against."""
         now = as_of or self.ledger.clock()
         plan = RetentionPlan(as_of=now)
         decode = self.ledger.mapper.to_domain_event
@@ -330,7 +429,7 @@ class Retention:
     def run(self, as_of: datetime | None = None, *, dry_run: bool = False) -> RetentionReport:
         """Destroys everything due as of `as_of` (default: the ledger's clock now)."""
         with self._lock:
-            plan = self.plan(as_of)
+            plan = self.plan(as_of, due_only=True)
             report = RetentionReport(as_of=plan.as_of, dry_run=dry_run)
             report.not_ended = plan.not_ended
             report.held = [a.alert_id for a in plan.held()]
@@ -358,7 +457,7 @@ class Retention:
     def destroy_watchlist_if_due(self, deployment_id: UUID) -> RetentionReport:
         """One scheduled job's work; does nothing unless the log says it is due now."""
         with self._lock:
-            plan = self.plan()
+            plan = self.plan(due_only=True)
             report = RetentionReport(as_of=plan.as_of)
             if any(w.deployment_id == deployment_id for w in plan.due_watchlists()):
                 self._destroy_watchlist(deployment_id, report)
@@ -367,7 +466,7 @@ class Retention:
 
     def erase_alert_images_if_due(self, alert_id: UUID) -> RetentionReport:
         with self._lock:
-            plan = self.plan()
+            plan = self.plan(due_only=True)
             report = RetentionReport(as_of=plan.as_of)
             if any(a.alert_id == alert_id for a in plan.due_alert_images()):
                 self._erase_alert_images(alert_id, report)
@@ -396,6 +495,9 @@ class Retention:
 
     def _shred_leftovers(self, report: RetentionReport) -> None:
         """Keys whose erasure is recorded but which survived (a crash between the two)."""
+        if self.deadlines is not None:
+            self._shred_recent_leftovers(self.deadlines, report)
+            return
         vault = self.ledger.vault
         for n in notifications(
             self.ledger.recorder, [DeploymentTopic.WATCHLIST_DESTROYED, AlertTopic.IMAGES_ERASED]
@@ -410,6 +512,28 @@ class Retention:
                     continue
                 if vault.has_key(key_id) and vault.shred(key_id):
                     report.keys_shredded_late.append(key_id)
+
+    def _shred_recent_leftovers(self, index: DeadlineIndex, report: RetentionReport) -> None:
+        """The same repair from the index: destructions dated within `LEFTOVER_LOOKBACK` of
+        this run, watchlists, alert images and access records alike (a destruction is dated by
+        the run that recorded it, so a run told an earlier `--as-of` dates its own back)."""
+        watchlists, images, access = index.erased_since(report.as_of - LEFTOVER_LOOKBACK)
+        ids: list[UUID] = []
+        for deployment_id in watchlists:
+            for event in self.ledger.repository.event_store.get(deployment_id):
+                manifest: list[UUID] | None = getattr(event, "manifest", None)
+                if manifest is not None:
+                    ids.extend(UUID(str(i)) for i in manifest)
+        done = {
+            *report.entries_destroyed,
+            *report.alert_images_erased,
+            *report.consultation_purposes_destroyed,
+            *report.disclosure_contents_destroyed,
+        }
+        vault = self.ledger.vault
+        for key_id in [*ids, *images, *access]:
+            if key_id not in done and vault.has_key(key_id) and vault.shred(key_id):
+                report.keys_shredded_late.append(key_id)
 
     # --- the access and disclosure logs' own retention --------------------------------------
 
@@ -473,6 +597,8 @@ class Retention:
 
     def _shred_access_log_leftovers(self, report: RetentionReport) -> None:
         """Access-log keys whose destruction is recorded but which survived a crash."""
+        if self.deadlines is not None:
+            return  # found with the others by `_shred_recent_leftovers`
         vault = self.ledger.vault
         this_run = {*report.consultation_purposes_destroyed, *report.disclosure_contents_destroyed}
         for n in notifications(

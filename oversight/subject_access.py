@@ -8,15 +8,21 @@ while the metadata (deployment, dates, category, status, alerts and what was dec
 
 Alert face crops show whoever the camera captured, who may not be the subject: a SAR export
 includes a crop only where an engagement officer confirmed the identity.
+
+Which entries and alerts concern the subject is read from an index the composition root hands
+in (`SubjectRecords`: the `subject_index` projection, caught up to the log's head first), so a
+request loads only those aggregates. Without one, the log is scanned from its first event: the
+reference the index is tested against, minutes long on a national log.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor
@@ -96,19 +102,58 @@ class SubjectAccessReport:
         return data
 
 
+class SubjectRecords(Protocol):
+    """Where subject access finds what concerns a subject without scanning the log."""
+
+    def records(self, subject_digests: Collection[str]) -> Mapping[UUID, Sequence[UUID]]:
+        """Every entry enrolled under one of the digests, with the ids of the alerts raised
+        against it in log order, up to the log's head."""
+        ...
+
+
 def _overlaps(start: datetime, end: datetime, period_start: datetime, period_end: datetime) -> bool:
     return start < period_end and period_start < end
 
 
 def subject_access(
-    ledger: CaseLedger, subject_ref: str, *, start: datetime, end: datetime
+    ledger: CaseLedger,
+    subject_ref: str,
+    *,
+    start: datetime,
+    end: datetime,
+    index: SubjectRecords | None = None,
 ) -> SubjectAccessReport:
     """Every watchlist entry of the subject whose deployment window overlaps [start, end), or
     that was enrolled in it, with every alert raised against those entries. Callers at the edge
-    log the consultation (`record_consultation`): this reads personal data."""
+    log the consultation (`record_consultation`): this reads personal data. With `index`, only
+    the subject's records are loaded; without, the log is scanned."""
     digest = ledger.vault.subject_digest(subject_ref)
     digests = ledger.vault.subject_digests(subject_ref)
     report = SubjectAccessReport(digest, start, end, ledger.clock())
+    if index is None:
+        found = _scan(ledger, digests, start, end)
+    else:
+        found = {}
+        for entry_id, alert_ids in index.records(digests).items():
+            entry = ledger.watchlist_entry(entry_id)
+            deployment = ledger.deployment(entry.deployment_id)
+            if _in_period(deployment, entry.enrolled_at, start, end):
+                finding = _entry_finding(ledger, entry_id, deployment)
+                finding.alerts = [_alert_finding(ledger, a) for a in alert_ids]
+                found[entry_id] = finding
+    report.entries = sorted(found.values(), key=lambda f: (f.window_start, str(f.entry_id)))
+    return report
+
+
+def _in_period(deployment: Any, enrolled_at: datetime, start: datetime, end: datetime) -> bool:
+    window = (deployment.plan.starts_at, deployment.plan.ends_at)
+    return _overlaps(window[0], window[1], start, end) or start <= enrolled_at < end
+
+
+def _scan(
+    ledger: CaseLedger, digests: Collection[str], start: datetime, end: datetime
+) -> dict[UUID, EntryFinding]:
+    """The answer read from the whole log: every enrolment, then every alert."""
     decode = ledger.mapper.to_domain_event
     found: dict[UUID, EntryFinding] = {}
     for n in notifications(ledger.recorder, [WatchlistEntryTopic.ENROLLED]):
@@ -117,8 +162,7 @@ def subject_access(
             continue
         entry_id = UUID(str(n.originator_id))
         deployment = ledger.deployment(event.deployment_id)
-        window = (deployment.plan.starts_at, deployment.plan.ends_at)
-        if not (_overlaps(window[0], window[1], start, end) or start <= event.occurred_at < end):
+        if not _in_period(deployment, event.occurred_at, start, end):
             continue
         found[entry_id] = _entry_finding(ledger, entry_id, deployment)
     if found:
@@ -127,8 +171,7 @@ def subject_access(
             finding = found.get(raised.entry_id)
             if finding is not None:
                 finding.alerts.append(_alert_finding(ledger, UUID(str(n.originator_id))))
-    report.entries = sorted(found.values(), key=lambda f: (f.window_start, str(f.entry_id)))
-    return report
+    return found
 
 
 def _entry_finding(ledger: CaseLedger, entry_id: UUID, deployment: Any) -> EntryFinding:

@@ -438,6 +438,7 @@ def all_views() -> list[View]:
     # Views in modules of their own, imported here, late: they build on View.
     from lfr_ledger.projections.analytics_views import BlueWalkPastsView, DeploymentOperationView
     from lfr_ledger.projections.camera_silences import CameraSilencesView
+    from lfr_ledger.projections.oversight_indexes import RetentionDeadlinesView, SubjectIndexView
 
     return [
         DeploymentsView(),
@@ -446,6 +447,8 @@ def all_views() -> list[View]:
         CameraSilencesView(),
         DeploymentOperationView(),
         BlueWalkPastsView(),
+        SubjectIndexView(),
+        RetentionDeadlinesView(),
     ]
 
 

@@ -277,6 +277,35 @@ ALLOWED_COLUMNS = {
         "recorded_at",
         "reporting_at",
     },
+    # oversight's indexes (issue 15). `subject_key` is pseudonymous, not anonymous: a hash of
+    # the vault's keyed subject digest, so it links one person's entries across deployments
+    # (what subject access needs) but is neither the reference nor the digest the log and the
+    # disclosure records show (the leak check below looks for every digest), and cannot be
+    # worked out from a reference without the vault's pseudonymisation key.
+    "view_subject_entries": {"entry_id", "subject_key", "deployment_id", "alert_count"},
+    "view_subject_alerts": {"alert_id", "entry_id", "seq"},
+    # retention's anchors: ids, times and flags
+    "view_retention_watchlists": {
+        "deployment_id",
+        "authorised",
+        "window_ends_at",
+        "finished_at",
+        "destroyed_at",
+    },
+    "view_retention_alert_images": {
+        "alert_id",
+        "deployment_id",
+        "captured_at",
+        "held",
+        "erased_at",
+    },
+    "view_retention_access_records": {
+        "record_id",
+        "kind",
+        "occurred_at",
+        "sealed",
+        "destroyed_at",
+    },
 }
 
 
@@ -431,6 +460,8 @@ def test_cli_prints_tables_and_json(
         "camera_silences",
         "deployment_operation",
         "blue_walk_pasts",
+        "subject_index",
+        "retention_deadlines",
     }
     assert all(v["lag"] == 0 for v in views)
     assert "rebuilt alerts" in _cli_output(["projections", "rebuild", "alerts"], capsys)

@@ -137,7 +137,7 @@ def _retention_story(ledger: CaseLedger, clock: Any, settings: Settings) -> str:
     deployments are a year old, so their watchlists and alert images are due for destruction."""
     from datetime import UTC, datetime
 
-    from lfr_ledger.api.bootstrap import build_retention
+    from lfr_ledger.api.bootstrap import build_retention, build_subject_index
     from lfr_ledger.api.demo.seed import seed_subject
     from lfr_ledger.domain.clock import utcnow
     from lfr_ledger.oversight.subject_access import subject_access
@@ -146,7 +146,13 @@ def _retention_story(ledger: CaseLedger, clock: Any, settings: Settings) -> str:
     clock.set(now)
     report = build_retention(ledger, settings).run(now)
     subject = seed_subject(0, 0).subject_ref
-    found = subject_access(ledger, subject, start=datetime(2025, 1, 1, tzinfo=UTC), end=now)
+    found = subject_access(
+        ledger,
+        subject,
+        start=datetime(2025, 1, 1, tzinfo=UTC),
+        end=now,
+        index=build_subject_index(settings),
+    )
     destroyed = sum(1 for e in found.entries if e.destroyed_at is not None)
     policy = ledger.policy
     return "\n".join(

@@ -89,6 +89,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="legal basis of the disclosure (default: %(default)s)",
     )
     sar.add_argument("--json", action="store_true", help="print the answer as JSON")
+    sar.add_argument(
+        "--scan",
+        action="store_true",
+        help="read the whole log instead of the subject index (slow on a long log)",
+    )
     _actor_option(sar)
     sar.set_defaults(handler=subject_access_handler)
 
@@ -241,6 +246,8 @@ def verify_bundle_handler(args: argparse.Namespace) -> int:
 
 
 def subject_access_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.bootstrap import build_subject_index
+    from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.oversight.subject_access import subject_access, write_subject_access_export
 
@@ -251,7 +258,13 @@ def subject_access_handler(args: argparse.Namespace) -> int:
     actor = _oversight_actor(args)
     try:
         with _ledger() as ledger:
-            report = subject_access(ledger, args.subject, start=args.start, end=args.end)
+            report = subject_access(
+                ledger,
+                args.subject,
+                start=args.start,
+                end=args.end,
+                index=None if args.scan else build_subject_index(Settings.from_env()),
+            )
             ledger.record_consultation(
                 actor, record=f"subject_access:{report.subject_digest}", purpose=args.purpose
             )

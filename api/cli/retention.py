@@ -58,6 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "must not destroy early",
     )
     run.add_argument("--dry-run", action="store_true", help="say what is due, destroy nothing")
+    run.add_argument(
+        "--scan",
+        action="store_true",
+        help="read the whole log instead of the deadline index (slow on a long log; also "
+        "repairs keys a crash left behind, however long ago)",
+    )
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.set_defaults(handler=run_handler)
 
@@ -82,7 +88,9 @@ def run_handler(args: argparse.Namespace) -> int:
     # The ledger's clock is the stated time, so erasure events record when they were decided.
     ledger = build_ledger(settings, clock=(lambda: moment) if as_of is not None else utcnow)
     try:
-        retention = build_retention(ledger, settings, after_change=lambda: sign_if_moved(settings))
+        retention = build_retention(
+            ledger, settings, after_change=lambda: sign_if_moved(settings), scan=args.scan
+        )
         report = retention.run(as_of, dry_run=args.dry_run)
     finally:
         ledger.close()

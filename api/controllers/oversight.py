@@ -114,6 +114,7 @@ class OversightController(Controller):
         self,
         request: Request[Any, Any, Any],
         ledger: LedgerDep,
+        services: ServicesDep,
         actor: ActorDep,
         subject_ref: Annotated[str, QueryParameter(min_length=1, max_length=200)],
         start: Annotated[AwareDateTime, QueryParameter(name="from")],
@@ -121,11 +122,13 @@ class OversightController(Controller):
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> SubjectAccess:
+        from lfr_ledger.api.bootstrap import build_subject_index
         from lfr_ledger.oversight.subject_access import subject_access
 
         stated = require_purpose(x_purpose, purpose)
         _period(request, start, end)
-        report = subject_access(ledger, subject_ref, start=start, end=end)
+        index = build_subject_index(services.settings)
+        report = subject_access(ledger, subject_ref, start=start, end=end, index=index)
         ledger.record_consultation(
             actor, record=f"subject_access:{report.subject_digest}", purpose=stated
         )
