@@ -636,6 +636,15 @@ def alert_images_job_id(alert_id: UUID) -> str:
     return f"retention:alert-images:{alert_id}"
 
 
+# Runs job `name` (`job(*args)`) if this node is the one to run it now; True if it ran.
+OneNode = Callable[..., bool]
+
+
+def _here(name: str, job: Callable[..., object], *args: object) -> bool:
+    job(*args)
+    return True
+
+
 class RetentionSchedule:
     """APScheduler 3 jobs derived from the event log.
 
@@ -652,15 +661,17 @@ class RetentionSchedule:
         scheduler: BaseScheduler,
         *,
         sweep_minutes: float = 15.0,
+        one_node: OneNode | None = None,
     ) -> None:
         self.retention = retention
         self.scheduler = scheduler
         self.sweep_minutes = sweep_minutes
+        # With several nodes on one store, each job runs on one of them at a time (the
+        # composition root hands in its lock); alone, every job simply runs here.
+        self.one_node: OneNode = one_node or _here
 
     def rebuild(self) -> list[str]:
-        report = self.retention.run()
-        if report.changed or report.failures:
-            logger.info("%s", report.summary())
+        self.one_node(SWEEP_JOB_ID, self._destroy_what_is_due)
         plan = self.retention.plan()
         armed: list[str] = []
         wanted: set[str] = set()
@@ -673,10 +684,10 @@ class RetentionSchedule:
                 func = self.retention.erase_alert_images_if_due
             wanted.add(job_id)
             self.scheduler.add_job(
-                func,
+                self.one_node,
                 "date",
                 run_date=due_at,
-                args=[record_id],
+                args=[job_id, func, record_id],
                 id=job_id,
                 replace_existing=True,
                 # A job missed while the process was down runs as soon as it is back.
@@ -697,6 +708,11 @@ class RetentionSchedule:
                 max_instances=1,
             )
         return armed
+
+    def _destroy_what_is_due(self) -> None:
+        report = self.retention.run()
+        if report.changed or report.failures:
+            logger.info("%s", report.summary())
 
     def describe(self) -> list[dict[str, Any]]:
         return [

@@ -3,7 +3,7 @@ time, by a PostgreSQL advisory lock. Another node is another connection holding 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -73,3 +73,29 @@ def test_the_views_are_caught_up_by_one_node_at_a_time(
 def test_the_embedded_store_is_one_node_and_always_runs_its_jobs(settings: Settings) -> None:
     with alone(settings, PROJECTIONS_JOB) as first, alone(settings, PROJECTIONS_JOB) as second:
         assert first and second
+
+
+@postgres_only
+def test_retention_runs_on_one_node_and_every_node_arms_its_jobs(
+    settings: Settings, ledger: CaseLedger
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from lfr_ledger.api.bootstrap import build_retention
+    from lfr_ledger.oversight.retention import SWEEP_JOB_ID, RetentionSchedule
+
+    turns: list[tuple[str, bool]] = []
+
+    def one_node(name: str, job: Callable[..., object], *args: object) -> bool:
+        ran = run_alone(settings, name, job, *args)  # what `lfr serve` hands in
+        turns.append((name, ran))
+        return ran
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    schedule = RetentionSchedule(build_retention(ledger, settings), scheduler, one_node=one_node)
+    with other_node_holds(settings, SWEEP_JOB_ID):
+        schedule.rebuild()  # the other node's turn to sweep; this one still arms its jobs
+    assert turns == [(SWEEP_JOB_ID, False)]
+    assert scheduler.get_job(SWEEP_JOB_ID) is not None
+    schedule.rebuild()
+    assert turns[-1] == (SWEEP_JOB_ID, True)

@@ -306,10 +306,14 @@ def test_schedule_is_rebuilt_from_the_log_with_deterministic_jobs(
     job = scheduler.get_job(watchlist_job_id(scene.deployment_id))
     assert job is not None and job.trigger.run_date == scene.ended_at + timedelta(hours=24)
 
-    # A job that fires early does nothing; on time it destroys.
-    assert not job.func(*job.args).changed
+    # Each job runs through the node guard, under its own id; fired early it does nothing, on
+    # time it destroys.
+    assert job.func == schedule.one_node
+    name, destroy, record_id = job.args
+    assert name == job.id
+    assert not destroy(record_id).changed
     clock.now = scene.ended_at + timedelta(hours=24)
-    assert job.func(*job.args).watchlists_destroyed == [scene.deployment_id]
+    assert destroy(record_id).watchlists_destroyed == [scene.deployment_id]
 
     # A rebuild after the fact drops the job it no longer needs, and holds take jobs away.
     ledger.place_legal_hold(AO, scene.alert_ids[0], reason="appeal", proceedings_ref="A-1")

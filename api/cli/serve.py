@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from typing import Any
 
 
@@ -84,7 +85,9 @@ def serve(args: argparse.Namespace) -> int:
     if not getattr(args, "no_retention", False):
         ledger = app.state.services.ledger
         retention = build_retention(ledger, settings, after_change=checkpoint)
-        RetentionSchedule(retention, scheduler).rebuild()
+        RetentionSchedule(
+            retention, scheduler, one_node=functools.partial(run_alone, settings)
+        ).rebuild()
     scheduler.start()
     from lfr_ledger.api.http_protocol import ProblemH11Protocol
 
