@@ -12,15 +12,15 @@ Measured at each factor, on the same schema:
 - `verify_since_checkpoint_s`: a checkpoint is signed, one more van-day is recorded, and the
   chain is verified from the checkpoint; `verify_full_s` beside it for scale;
 - `checkpoint_s`: signing the next checkpoint after that van-day;
-- `subject_access_s` and `retention_day_s` when the oversight services offer their indexed
-  paths (see `measure_oversight`);
+- `subject_access_s` (a subject on several watchlists) and `retention_day_s` (one day of the
+  fleet's watchlists due, the same fifty at every factor), through their indexes;
 - `deployment_summary_ms`, `publication_export_s`;
 - `catch_up_us_per_event`: the views caught up from zero, per event;
 - `bytes_per_event`: the schema's tables on disk over the events.
 
 Each periodic job's goal: its time at the larger factor ≤ 1.5 × at the smaller.
 
-    python bench/national.py [--factors 0.001,0.01]
+    python bench/national.py [--factors 0.01,0.1]
 """
 
 from __future__ import annotations
@@ -237,6 +237,36 @@ def measure_audit(fleet: Fleet) -> dict[str, Any]:
     }
 
 
+def measure_oversight(fleet: Fleet) -> dict[str, Any]:
+    """A subject-access request for a subject on several of the fleet's watchlists, then a
+    retention run with one day of the fleet's watchlists due (the same fifty at every factor),
+    both through their indexes as `lfr serve` runs them."""
+    from lfr_ledger.api.bootstrap import build_retention, build_subject_index
+    from lfr_ledger.oversight.subject_access import subject_access
+
+    settings, ledger = fleet.settings, fleet.ledger
+    subject = seed_subject(0, 7).subject_ref
+    end = YEAR_START + timedelta(days=400)
+    index = build_subject_index(settings)
+    found, first_s = timed(
+        lambda: subject_access(ledger, subject, start=YEAR_START, end=end, index=index)
+    )
+    runs = [
+        timed(lambda: subject_access(ledger, subject, start=YEAR_START, end=end, index=index))[1]
+        for _ in range(5)
+    ]
+    as_of = YEAR_START + timedelta(hours=HOURS + ledger.policy.watchlist_hours_after_end, minutes=1)
+    fleet.clock.now = as_of
+    report, retention_s = timed(lambda: build_retention(ledger, settings).run(as_of))
+    return {
+        "subject_access_s": round(sorted(runs)[len(runs) // 2], 4),
+        "subject_access_first_s": round(first_s, 4),
+        "subject_entries_found": len(found.entries),
+        "retention_day_s": round(retention_s, 3),
+        "watchlists_destroyed": len(report.watchlists_destroyed),
+    }
+
+
 def run_factor(factor: float) -> dict[str, Any]:
     schema = f"bench_fleet_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
@@ -255,6 +285,7 @@ def run_factor(factor: float) -> dict[str, Any]:
             "events": events,
             "generate_s": round(generate_s, 1),
             **measure_views(fleet, events),
+            **measure_oversight(fleet),
             **measure_audit(fleet),
         }
         catch_up(settings)
@@ -268,13 +299,22 @@ def run_factor(factor: float) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--factors", default="0.001,0.01")
+    parser.add_argument("--factors", default="0.01,0.1")
     args = parser.parse_args(argv)
     factors = [float(f) for f in args.factors.split(",")]
     runs = [run_factor(f) for f in factors]
     small, large = runs[0], runs[-1]
     ratios = {}
-    for key in ("verify_since_checkpoint_s", "checkpoint_s", "deployment_summary_ms"):
+    for key in (
+        "verify_since_checkpoint_s",
+        "checkpoint_s",
+        "subject_access_s",
+        "retention_day_s",
+        "deployment_summary_ms",
+        "publication_export_s",
+        "catch_up_us_per_event",
+        "bytes_per_event",
+    ):
         if small.get(key) and large.get(key):
             ratios[key] = round(large[key] / small[key], 2)
     path = write_result(
