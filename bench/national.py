@@ -39,7 +39,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG_URL, write_result
+from bench.common import PG_URL, StepClock, write_result
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.seed import (
     ADMIN,
@@ -68,14 +68,6 @@ ALERTS_PER_VAN_DAY = 15
 SUBJECTS = 400  # the wanted people the fleet's watchlists draw from, each on several lists
 YEAR_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 MODEL = "sface-2021dec"
-
-
-class StepClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

@@ -36,7 +36,7 @@ from typing import Any
 # the `api` package: the repository root goes before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import write_result
+from bench.common import StepClock, write_result
 from lfr_ledger.api.bootstrap import build_retention, build_subject_index, build_vault
 from lfr_ledger.api.demo.seed import (
     ADMIN,
@@ -71,14 +71,6 @@ PER_DEPLOYMENT = 5
 SAR_SUBJECT = "BENCH-SAR-0001"
 EVENTS_PER_DEPLOYMENT = 1000  # so the log grows with days, at a constant rate per day
 SAVE = 5000
-
-
-class StepClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @contextmanager

@@ -36,6 +36,7 @@ import psycopg
 # the `api` package: the repository root goes before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import StepClock
 from lfr_ledger.api.bootstrap import build_vault
 from lfr_ledger.api.demo.seed import (
     ADMIN,
@@ -80,14 +81,6 @@ COMPLIED = Outcome(
     OutcomeType.COMPLIANCE_CHECK, conditions=("curfew",), result=ComplianceResult.COMPLIED
 )
 NOT_LOCATED = Outcome(OutcomeType.NOT_LOCATED)
-
-
-class StepClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
