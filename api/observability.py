@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.policy import Policy
 
 # Requests and their latency accumulate for the life of the process, whichever app served them.
 REQUESTS_REGISTRY = CollectorRegistry()
@@ -37,7 +38,7 @@ def observe_request(method: str, route: str, status: int | str, seconds: float) 
     LATENCY.labels(method, route).observe(seconds)
 
 
-def scrape(settings: Settings, projection_failures: int) -> bytes:
+def scrape(settings: Settings, projection_failures: int, policy: Policy | None = None) -> bytes:
     """The process's request counters, then gauges read fresh from their sources of truth."""
     from lfr_ledger.eventlog.checkpoint import latest_checkpoint_path, read_checkpoint
     from lfr_ledger.projections.runner import status
@@ -57,6 +58,8 @@ def scrape(settings: Settings, projection_failures: int) -> bytes:
     for view in status(settings):
         lag.labels(view["name"]).set(view["lag"])
     _camera_gauges(settings, registry)
+    if policy is not None:
+        _retention_backlog(settings, policy, registry)
     latest = latest_checkpoint_path(settings)
     if latest is not None:  # absent before the first: a 0 would read as "just signed"
         signed = datetime.fromisoformat(str(read_checkpoint(latest)["created_at"]))
@@ -89,6 +92,13 @@ def _camera_gauges(settings: Settings, registry: CollectorRegistry) -> None:
             ("dropped", "the matcher skipped"),
         )
     }
+    age = Gauge(
+        "lfr_camera_heartbeat_age_seconds",
+        "Seconds since the camera's matcher last sent a heartbeat (a stalled or dead matcher "
+        "shows here before the camera is recorded silent)",
+        labels,
+        registry=registry,
+    )
     lost = Gauge(
         "lfr_camera_source_lost",
         "1 when the camera's latest heartbeat reported its video source lost (a gap still open)",
@@ -102,6 +112,27 @@ def _camera_gauges(settings: Settings, registry: CollectorRegistry) -> None:
             frames["processed"].labels(*key).set(beat.frames_processed)
             frames["dropped"].labels(*key).set(beat.frames_dropped)
             lost.labels(*key).set(int(any(g.ended_at is None for g in beat.source_gaps)))
+            age.labels(*key).set(max(0.0, (datetime.now(UTC) - beat.received_at).total_seconds()))
+
+
+def _retention_backlog(settings: Settings, policy: Policy, registry: CollectorRegistry) -> None:
+    """Records past their retention period and not yet destroyed (held images excepted): 0
+    while retention keeps up. Read from the deadline index, caught up first."""
+    from lfr_ledger.projections.oversight_readers import RetentionDeadlines
+
+    deadlines = RetentionDeadlines(settings)
+    deadlines.catch_up()
+    now = datetime.now(UTC)
+    watchlists = deadlines.kept_watchlists(now - timedelta(hours=policy.watchlist_hours_after_end))
+    images = deadlines.kept_alert_images(now - timedelta(days=policy.alert_image_days))
+    overdue = Gauge(
+        "lfr_retention_overdue_records",
+        "Records whose retention period has passed that are not destroyed yet, by kind",
+        ["kind"],
+        registry=registry,
+    )
+    overdue.labels("watchlist").set(len(watchlists))
+    overdue.labels("alert_images").set(sum(1 for kept in images if not kept.held))
 
 
 class JsonFormatter(logging.Formatter):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from litestar.testing import TestClient
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.auth import issue_token
 from lfr_ledger.api.controllers import health
-from lfr_ledger.api.observability import JsonFormatter
+from lfr_ledger.api.observability import JsonFormatter, scrape
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from tests.conftest import Clock
 
 
 @pytest.fixture
@@ -77,3 +80,48 @@ def test_an_access_log_line_is_json_with_its_request_id() -> None:
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "abc12345" and line["route"] == "/alerts/{alert_id}"
     assert line["level"] == "info" and line["message"] == "GET /x" and line["time"].endswith("Z")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_metrics_show_the_retention_backlog_and_each_cameras_heartbeat_age(
+    ledger: CaseLedger, settings: Settings, clock: Clock
+) -> None:
+    """A watchlist past its period and not destroyed is a backlog of one until retention runs;
+    a live camera's heartbeat age is how long ago the ledger received it."""
+    from lfr_ledger.api.bootstrap import build_retention
+    from lfr_ledger.api.camera_health import accept_heartbeat
+    from lfr_ledger.projections.runner import catch_up
+    from tests.builders import matcher_for
+    from tests.test_retention import ran_deployment
+
+    scene = ran_deployment(ledger, clock, alerts=1)  # ended in 2025: long past its period
+    live = ran_deployment(ledger, clock, alerts=0, end=False, seed=1, first_subject=10)
+    accept_heartbeat(
+        ledger,
+        settings,
+        matcher_for(live.deployment_id),
+        live.deployment_id,
+        camera_id="cam-1",
+        frames_per_second=10.0,
+        faces_seen=2,
+        frames_dropped=0,
+        interval_seconds=30.0,
+    )
+
+    def gauge(text: str, name: str) -> float:
+        (line,) = [line for line in text.splitlines() if line.startswith(name)]
+        return float(line.rsplit(" ", 1)[1])
+
+    catch_up(settings)  # the cameras' gauges read the views, as the server's runner keeps them
+    text = scrape(settings, 0, ledger.policy).decode()
+    assert gauge(text, 'lfr_retention_overdue_records{kind="watchlist"}') == 1
+    assert gauge(text, 'lfr_retention_overdue_records{kind="alert_images"}') == 1
+    camera = f'camera_id="cam-1",deployment_id="{live.deployment_id}"'
+    age = gauge(text, f"lfr_camera_heartbeat_age_seconds{{{camera}}}")
+    assert age > 0  # received at the ledger's clock, in 2025
+    clock.now = datetime.now(UTC)  # the gauges judge by the wall clock, as retention runs by it
+    build_retention(ledger, settings).run()
+    text = scrape(settings, 0, ledger.policy).decode()
+    assert gauge(text, 'lfr_retention_overdue_records{kind="watchlist"}') == 0
+    assert gauge(text, 'lfr_retention_overdue_records{kind="alert_images"}') == 0
+    assert str(scene.deployment_id) not in text  # an ended deployment has no camera gauges

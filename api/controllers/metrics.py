@@ -35,5 +35,5 @@ class MetricsController(Controller):
         },
     )
     def metrics(self, services: ServicesDep) -> Response[bytes]:
-        body = scrape(services.settings, services.projection_failures())
+        body = scrape(services.settings, services.projection_failures(), services.ledger.policy)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
