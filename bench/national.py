@@ -54,10 +54,10 @@ from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import Alert
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.records import FaceCount
-from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice
+from lfr_ledger.domain.values import Camera, Location, PublicNotice
 from lfr_ledger.projections.queries import StatisticsReader
 from lfr_ledger.projections.runner import catch_up, close_stores, rebuild
-from tests.builders import AUTHORITY
+from tests.builders import AUTHORITY, plan
 
 VANS = 50
 DAYS = 250
@@ -67,7 +67,6 @@ WATCHLIST = 10
 ALERTS_PER_VAN_DAY = 15
 SUBJECTS = 400  # the wanted people the fleet's watchlists draw from, each on several lists
 YEAR_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
-MODEL = "sface-2021dec"
 
 
 @dataclass
@@ -90,22 +89,15 @@ def van_day(fleet: Fleet, n: int) -> uuid.UUID:
     start = day
     deployment_id = ledger.propose_deployment(
         PLANNER,
-        DeploymentPlan(
-            operation_id=str(fleet.operation_id),
+        plan(
+            fleet.operation_id,
+            ledger.policy.version,
             location=Location(f"Street {n % 97}", f"Town {n % VANS}", "town_centre"),
             starts_at=start,
             ends_at=start + timedelta(hours=HOURS),
-            purpose="locate people wanted by the courts",
             intelligence_case=f"IC-{n}",
-            watchlist_categories=("wanted_by_courts", "subject_to_court_order"),
             cameras=tuple(Camera(c, c) for c in CAMERAS),
-            controlling_force="F",
-            equipment_owner_force="F",
-            dpia_ref="D",
-            eia_ref="E",
-            policy_ref=ledger.policy.version,
             public_notice=PublicNotice("signage", clock.now - timedelta(days=1)),
-            model_id=MODEL,
         ),
     )
     ledger.authorise_deployment(

@@ -55,14 +55,13 @@ from lfr_ledger.domain.values import (
     Camera,
     Confirmation,
     Decision,
-    DeploymentPlan,
     Location,
     PublicNotice,
 )
 from lfr_ledger.oversight.subject_access import subject_access
 from lfr_ledger.projections.oversight_indexes import RETENTION_DEADLINES, SUBJECT_INDEX
 from lfr_ledger.projections.runner import catch_up, close_stores
-from tests.builders import AUTHORITY
+from tests.builders import AUTHORITY, plan
 
 MODEL = "nec-neoface-v4"
 CAMERAS = ("cam-1", "cam-2")
@@ -101,20 +100,14 @@ def one_deployment(
     start = day + timedelta(hours=2)
     deployment_id = ledger.propose_deployment(
         PLANNER,
-        DeploymentPlan(
-            operation_id=str(operation_id),
+        plan(
+            operation_id,
+            ledger.policy.version,
             location=Location(f"Street {k % 40}", "Benchton", "town_centre"),
             starts_at=start,
             ends_at=start + timedelta(hours=8),
-            purpose="bench",
-            intelligence_case="IC",
             watchlist_categories=("wanted_by_courts",),
             cameras=tuple(Camera(c, c) for c in CAMERAS),
-            controlling_force="F",
-            equipment_owner_force="F",
-            dpia_ref="D",
-            eia_ref="E",
-            policy_ref=ledger.policy.version,
             public_notice=PublicNotice("signage", day - timedelta(days=1)),
             model_id=MODEL,
         ),
