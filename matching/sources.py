@@ -212,8 +212,9 @@ class FrameSource:
 
     def _every_frame(self) -> Iterator[Frame]:
         frames, fps = self._open()
+        if self.realtime and not self.is_live:
+            frames = self._played_back(frames, fps)
         period = 1.0 / fps
-        started_wall = time.monotonic()
         n = 0
         try:
             # The bound is checked before reading, so no frame is read that is not yielded.
@@ -224,13 +225,6 @@ class FrameSource:
                 self._count(offered=1)
                 if self.start is not None:
                     frame = Frame(frame.image, self.start + timedelta(seconds=n * period))
-                if self.realtime and not self.is_live:
-                    # Hold the frame back until its moment has come, as a camera would deliver it.
-                    delay = started_wall + n * period - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                    if self.start is None:  # stamped when delivered, not when decoded early
-                        frame = Frame(frame.image, self.clock())
                 n += 1
                 yield frame
         finally:
@@ -249,7 +243,8 @@ class FrameSource:
     def _played_back(
         self, reads: Generator[Frame, None, None], fps: float
     ) -> Generator[Frame, None, None]:
-        """A recorded file's frames, each held back to its moment and stamped then."""
+        """A recorded source's frames, each held back to its moment, as a camera would deliver
+        it, and stamped then (not when decoded early)."""
         started = time.monotonic()
         try:
             for n, frame in enumerate(reads):
