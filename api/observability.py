@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.policy import Policy
+
+if TYPE_CHECKING:
+    from lfr_ledger.oversight.retention import Retention
 
 # Requests and their latency accumulate for the life of the process, whichever app served them.
 REQUESTS_REGISTRY = CollectorRegistry()
@@ -38,7 +40,9 @@ def observe_request(method: str, route: str, status: int | str, seconds: float) 
     LATENCY.labels(method, route).observe(seconds)
 
 
-def scrape(settings: Settings, projection_failures: int, policy: Policy | None = None) -> bytes:
+def scrape(
+    settings: Settings, projection_failures: int, retention: Retention | None = None
+) -> bytes:
     """The process's request counters, then gauges read fresh from their sources of truth."""
     from lfr_ledger.eventlog.checkpoint import latest_checkpoint_path, read_checkpoint
     from lfr_ledger.projections.runner import status
@@ -58,8 +62,8 @@ def scrape(settings: Settings, projection_failures: int, policy: Policy | None =
     for view in status(settings):
         lag.labels(view["name"]).set(view["lag"])
     _camera_gauges(settings, registry)
-    if policy is not None:
-        _retention_backlog(settings, policy, registry)
+    if retention is not None:
+        _retention_backlog(retention, registry)
     latest = latest_checkpoint_path(settings)
     if latest is not None:  # absent before the first: a 0 would read as "just signed"
         signed = datetime.fromisoformat(str(read_checkpoint(latest)["created_at"]))
@@ -115,24 +119,18 @@ def _camera_gauges(settings: Settings, registry: CollectorRegistry) -> None:
             age.labels(*key).set(max(0.0, (datetime.now(UTC) - beat.received_at).total_seconds()))
 
 
-def _retention_backlog(settings: Settings, policy: Policy, registry: CollectorRegistry) -> None:
+def _retention_backlog(retention: Retention, registry: CollectorRegistry) -> None:
     """Records past their retention period and not yet destroyed (held images excepted): 0
-    while retention keeps up. Read from the deadline index, caught up first."""
-    from lfr_ledger.projections.oversight_readers import RetentionDeadlines
-
-    deadlines = RetentionDeadlines(settings)
-    deadlines.catch_up()
-    now = datetime.now(UTC)
-    watchlists = deadlines.kept_watchlists(now - timedelta(hours=policy.watchlist_hours_after_end))
-    images = deadlines.kept_alert_images(now - timedelta(days=policy.alert_image_days))
+    while retention keeps up. What a retention run would destroy now, by its own plan."""
+    plan = retention.plan(datetime.now(UTC), due_only=True)
     overdue = Gauge(
         "lfr_retention_overdue_records",
         "Records whose retention period has passed that are not destroyed yet, by kind",
         ["kind"],
         registry=registry,
     )
-    overdue.labels("watchlist").set(len(watchlists))
-    overdue.labels("alert_images").set(sum(1 for kept in images if not kept.held))
+    overdue.labels("watchlist").set(len(plan.due_watchlists()))
+    overdue.labels("alert_images").set(len(plan.due_alert_images()))
 
 
 class JsonFormatter(logging.Formatter):

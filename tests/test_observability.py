@@ -113,7 +113,7 @@ def test_metrics_show_the_retention_backlog_and_each_cameras_heartbeat_age(
         return float(line.rsplit(" ", 1)[1])
 
     catch_up(settings)  # the cameras' gauges read the views, as the server's runner keeps them
-    text = scrape(settings, 0, ledger.policy).decode()
+    text = scrape(settings, 0, build_retention(ledger, settings)).decode()
     assert gauge(text, 'lfr_retention_overdue_records{kind="watchlist"}') == 1
     assert gauge(text, 'lfr_retention_overdue_records{kind="alert_images"}') == 1
     camera = f'camera_id="cam-1",deployment_id="{live.deployment_id}"'
@@ -121,7 +121,7 @@ def test_metrics_show_the_retention_backlog_and_each_cameras_heartbeat_age(
     assert age > 0  # received at the ledger's clock, in 2025
     clock.now = datetime.now(UTC)  # the gauges judge by the wall clock, as retention runs by it
     build_retention(ledger, settings).run()
-    text = scrape(settings, 0, ledger.policy).decode()
+    text = scrape(settings, 0, build_retention(ledger, settings)).decode()
     assert gauge(text, 'lfr_retention_overdue_records{kind="watchlist"}') == 0
     assert gauge(text, 'lfr_retention_overdue_records{kind="alert_images"}') == 0
     assert str(scene.deployment_id) not in text  # an ended deployment has no camera gauges

@@ -11,6 +11,7 @@ from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from lfr_ledger.api.bootstrap import build_retention
 from lfr_ledger.api.controllers.deps import ServicesDep
 from lfr_ledger.api.observability import scrape
 
@@ -35,5 +36,6 @@ class MetricsController(Controller):
         },
     )
     def metrics(self, services: ServicesDep) -> Response[bytes]:
-        body = scrape(services.settings, services.projection_failures(), services.ledger.policy)
+        retention = build_retention(services.ledger, services.settings)
+        body = scrape(services.settings, services.projection_failures(), retention)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
