@@ -36,6 +36,7 @@ from lfr_ledger.api.controllers.deployment_lists import list_deployments
 from lfr_ledger.api.controllers.deployments import DeploymentController
 from lfr_ledger.api.controllers.deps import DEPENDENCIES, Services
 from lfr_ledger.api.controllers.health import HealthController
+from lfr_ledger.api.controllers.matcher import MATCHER_ROUTES
 from lfr_ledger.api.controllers.metrics import MetricsController
 from lfr_ledger.api.controllers.operations import OperationController
 from lfr_ledger.api.controllers.oversight import OversightController
@@ -198,6 +199,7 @@ def create_app(
             list_deployments,
             ScoresController,
             *CAMERA_HEALTH_ROUTES,
+            *MATCHER_ROUTES,
             StatisticsController,
             BlueWalkPastController,
             EqualityTrendController,

@@ -2,7 +2,8 @@
 and used by the role-matrix tests.
 
 Principles (DESIGN.md): analysts read statistics and publication records only, never personal
-data; matcher accounts only raise alerts and report counts, for their own deployment; oversight
+data; matcher accounts only raise alerts and report counts, and read their deployment's live
+terms and watchlist templates (for matching, logged), for their own deployment; oversight
 reads everything and writes no case data; admin adopts policy and reads no personal data. The
 domain checks roles again (Actor.require), so a route opened here by mistake still refuses.
 """
@@ -76,6 +77,10 @@ ACCESS: dict[str, frozenset[Role]] = {
     # matcher
     "POST /deployments/{deployment_id}/faces-counted": frozenset({M}),
     "POST /deployments/{deployment_id}/alerts": frozenset({M}),
+    # a matcher node without the database reads its terms, and its watchlist's templates for
+    # its own index (biometric: the deployment's matcher alone, each page logged)
+    "GET /deployments/{deployment_id}/live-terms": frozenset({M}),
+    "GET /deployments/{deployment_id}/watchlist/changes": frozenset({M}),
     # camera and matcher health: heartbeats, each camera's state
     "POST /deployments/{deployment_id}/heartbeat": frozenset({M}),
     "GET /deployments/{deployment_id}/cameras": frozenset({AO, OP, OF, OV}),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -184,17 +184,18 @@ class SinkUnavailable(RuntimeError):
     """The API could not be reached (or kept failing) after every retry."""
 
 
-class HttpSink:
-    """A remote matcher node: posts to the HTTP API with a matcher bearer token.
+class MatcherApi:
+    """A matcher node's one connection to the HTTP API: the matcher's bearer token, retries
+    with backoff, and failover across the API nodes it was given (`lfr match --api A,B`), so a
+    node that dies mid-stream costs a retry, not the run. What the node writes (`HttpSink`) and
+    what it reads (`matching.remote`) both go through it.
 
-    Every POST carries an `Idempotency-Key` (the alert's or the count's derived id), so a retry
-    after a lost response records nothing new. Transport errors and 5xx answers are retried with
-    backoff; a refusal (4xx problem) is raised as the matching domain error.
-    """
+    Transport errors, 5xx and 429 are retried, each time on the next node; a refusal (a 4xx
+    problem) is raised at once as the domain error it names."""
 
     def __init__(
         self,
-        api_url: str,
+        api_urls: str | Sequence[str],
         token: str,
         *,
         client: httpx.Client | None = None,
@@ -204,10 +205,95 @@ class HttpSink:
     ) -> None:
         import httpx
 
-        self._client = client or httpx.Client(base_url=api_url.rstrip("/"), timeout=timeout_seconds)
+        urls = [api_urls] if isinstance(api_urls, str) else list(api_urls)
+        if client is not None:
+            self._clients = [client]
+        else:
+            self._clients = [
+                httpx.Client(base_url=url.rstrip("/"), timeout=timeout_seconds) for url in urls
+            ]
+        if not self._clients:
+            raise ValueError("a matcher needs at least one API URL")
+        self._node = 0
         self._headers = {"Authorization": f"Bearer {token}"}
-        self._retries = retries
+        self.retries = retries
         self._backoff = backoff_seconds
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: UUID | None = None,
+        attempts: int | None = None,
+    ) -> Any:
+        """The decoded JSON answer. Without an idempotency key a POST is sent once (a
+        heartbeat lost is replaced by the next one)."""
+        import httpx
+
+        headers = dict(self._headers)
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = str(idempotency_key)
+        if attempts is None:
+            safe = method == "GET" or idempotency_key is not None
+            attempts = self.retries + 1 if safe else 1
+        last = ""
+        for attempt in range(attempts):
+            # Every node is tried once before any back-off: the first failover is immediate.
+            if attempt >= len(self._clients):
+                time.sleep(self._backoff * 2 ** (attempt - len(self._clients)))
+            node = self._node
+            try:
+                response = self._clients[node].request(
+                    method, path, json=body, params=params, headers=headers
+                )
+            except httpx.TransportError as error:
+                last = f"{type(error).__name__}: {error}"
+            else:
+                if response.status_code < 400:
+                    return response.json()
+                if response.status_code < 500 and response.status_code != 429:
+                    raise _refusal(response)
+                last = f"HTTP {response.status_code}"
+            self._node = (node + 1) % len(self._clients)
+        tries = f"after {attempts} attempts " if attempts > 1 else ""
+        raise SinkUnavailable(f"{method} {path} failed {tries}({last})")
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
+class HttpSink:
+    """A remote matcher node's writes: posts to the HTTP API with a matcher bearer token.
+
+    Every POST of an alert or a count carries an `Idempotency-Key` (the alert's or the count's
+    derived id), so a retry after a lost response, or on another API node, records nothing
+    new."""
+
+    def __init__(
+        self,
+        api_urls: str | Sequence[str] | MatcherApi,
+        token: str = "",
+        *,
+        client: httpx.Client | None = None,
+        retries: int = 5,
+        backoff_seconds: float = 0.2,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        if isinstance(api_urls, MatcherApi):
+            self.api = api_urls
+        else:
+            self.api = MatcherApi(
+                api_urls,
+                token,
+                client=client,
+                retries=retries,
+                backoff_seconds=backoff_seconds,
+                timeout_seconds=timeout_seconds,
+            )
 
     def raise_alert(self, claim: AlertClaim) -> UUID:
         body: dict[str, Any] = {
@@ -238,42 +324,16 @@ class HttpSink:
 
     def send_heartbeat(self, report: HeartbeatReport) -> bool:
         """One attempt, no idempotency key: a heartbeat lost is replaced by the next one."""
-        import httpx
-
-        path = f"/deployments/{report.deployment_id}/heartbeat"
-        try:
-            response = self._client.post(path, json=report.body(), headers=self._headers)
-        except httpx.TransportError as error:
-            raise SinkUnavailable(f"POST {path} failed ({type(error).__name__})") from error
-        if response.status_code >= 500 or response.status_code == 429:
-            raise SinkUnavailable(f"POST {path} failed (HTTP {response.status_code})")
-        if response.status_code >= 400:
-            raise _refusal(response)
-        return bool(response.json().get("reporting_recorded", False))
+        answer = self.api.request(
+            "POST", f"/deployments/{report.deployment_id}/heartbeat", body=report.body()
+        )
+        return bool(answer.get("reporting_recorded", False))
 
     def _post(self, path: str, body: dict[str, Any], key: UUID) -> UUID:
-        import httpx
-
-        headers = {**self._headers, "Idempotency-Key": str(key)}
-        last: str = ""
-        for attempt in range(self._retries + 1):
-            if attempt:
-                time.sleep(self._backoff * 2 ** (attempt - 1))
-            try:
-                response = self._client.post(path, json=body, headers=headers)
-            except httpx.TransportError as error:
-                last = f"{type(error).__name__}: {error}"
-                continue
-            if response.status_code >= 500 or response.status_code == 429:
-                last = f"HTTP {response.status_code}"
-                continue
-            if response.status_code >= 400:
-                raise _refusal(response)
-            return UUID(str(response.json()["id"]))
-        raise SinkUnavailable(f"POST {path} failed after {self._retries + 1} attempts ({last})")
+        return UUID(str(self.api.request("POST", path, body=body, idempotency_key=key)["id"]))
 
     def close(self) -> None:
-        self._client.close()
+        self.api.close()
 
 
 def _refusal(response: httpx.Response) -> Exception:

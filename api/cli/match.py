@@ -1,9 +1,11 @@
 """`lfr match`: runs the live matcher for one camera of one deployment.
 
 In-process (the default) the runner writes through the case ledger as the deployment's matcher
-account. With `--api URL --token TOKEN` it is a remote node: alerts and counts go to the HTTP API
-under the matcher token, while the watchlist index and the deployment's status are read from the
-shared store (`LFR_DATABASE_URL`, or `LFR_DATA_DIR`), which holds the templates the index needs.
+account. With `--api URL --token TOKEN` it is a remote node that needs no database: alerts,
+counts and heartbeats go to the HTTP API under the matcher token, and the deployment's live terms
+and its watchlist changes (templates included, for the node's own index under
+`LFR_DATA_DIR/matchers/DEPLOYMENT/`) are read from it. `--api A,B` names several API nodes: when
+one stops answering, the next is tried.
 
 A recorded source (a file or a folder) is replayed as if live: frames are stamped from `--start`
 (default: now) at the source's frame rate. Replaying after a crash with the same `--start` stamps
@@ -24,6 +26,7 @@ longer than the policy's `camera_silent_after_seconds` is recorded silent by the
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -72,7 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="video file, RTSP/HTTP URL, webcam index (e.g. 0), or a folder of images",
     )
-    parser.add_argument("--api", default=None, help="HTTP API base URL (remote matcher node)")
+    parser.add_argument(
+        "--api",
+        default=None,
+        metavar="URL[,URL...]",
+        help="remote matcher node: the HTTP API's base URL, or several API nodes' separated by "
+        "commas (tried in turn when one stops answering); no database access is needed",
+    )
     parser.add_argument(
         "--token",
         default=os.environ.get("LFR_MATCHER_TOKEN"),
@@ -331,13 +340,15 @@ def run_once(args: argparse.Namespace) -> int:
     from lfr_ledger.domain.clock import utcnow
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.matching.index.follower import WatchlistIndex
-    from lfr_ledger.matching.live_terms import LedgerWatch
+    from lfr_ledger.matching.live_terms import DeploymentWatch, LedgerWatch
+    from lfr_ledger.matching.remote import ApiWatch, ApiWatchlistFeed, remote_index_path
     from lfr_ledger.matching.runner import MatchRunner, RunnerRefused
     from lfr_ledger.matching.sinks import (
         AlertClaim,
         AlertSink,
         HttpSink,
         LedgerSink,
+        MatcherApi,
         SinkUnavailable,
     )
     from lfr_ledger.matching.sources import FrameSource, SourceError
@@ -355,14 +366,24 @@ def run_once(args: argparse.Namespace) -> int:
         return 2
 
     settings = Settings.from_env()
-    ledger = build_ledger(settings)
-    index = WatchlistIndex.open(settings)
+    ledger: CaseLedger | None = None
     sink: AlertSink
+    watch: DeploymentWatch
+    sync: Callable[[], int]
     if args.api:
-        sink = HttpSink(args.api, args.token)
+        # A remote node: no database, only the API (its nodes tried in turn) and its token.
+        api = MatcherApi(args.api.split(","), args.token)
+        sink = HttpSink(api)
+        watch = ApiWatch(api, args.deployment)
+        index = WatchlistIndex(remote_index_path(settings, args.deployment))
+        feed = ApiWatchlistFeed(api, args.deployment)
+        sync = functools.partial(index.follow, feed)
     else:
-        actor = _matcher(args)
-        sink = LedgerSink(ledger, actor, heartbeats=heartbeat_keeper(ledger, settings))
+        local = ledger = build_ledger(settings)
+        sink = LedgerSink(local, _matcher(args), heartbeats=heartbeat_keeper(local, settings))
+        watch = LedgerWatch(local, args.deployment)
+        index = WatchlistIndex.open(settings)
+        sync = functools.partial(index.sync, local)
     source = FrameSource(
         args.source,
         fps=args.fps,
@@ -391,9 +412,9 @@ def run_once(args: argparse.Namespace) -> int:
             engine=engine,
             index=index,
             sink=sink,
-            watch=LedgerWatch(ledger, args.deployment),
+            watch=watch,
             config=config,
-            refresh=lambda: index.sync(ledger),
+            refresh=sync,
             on_alert=printed,
             source_counts=source.counts,
             journal=_journal(args, settings, args.deployment, args.camera),
@@ -405,7 +426,7 @@ def run_once(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         runner.check_can_start()  # refuse before the index is synced or a frame read
-        index.sync(ledger)
+        sync()
         if index.count(args.deployment) == 0:
             print(
                 f"lfr match: deployment {args.deployment} has no watchlist entry with a template "
@@ -432,10 +453,11 @@ def run_once(args: argparse.Namespace) -> int:
         if isinstance(sink, HttpSink):
             sink.close()
         index.close()
-        ledger.close()
-        close_vault = getattr(ledger.vault, "close", None)
-        if close_vault is not None:
-            close_vault()
+        if ledger is not None:
+            ledger.close()
+            close_vault = getattr(ledger.vault, "close", None)
+            if close_vault is not None:
+                close_vault()
     if args.json:
         print_json(
             {

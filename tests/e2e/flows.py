@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -138,12 +139,12 @@ def live_deployment(
     number: int = 0,
     location_name: str = "Abington Street",
     town: str = "Northampton",
-    image: str | None = None,
+    image: str | Sequence[str] | None = None,
     model_id: str | None = None,
 ) -> Live:
     """Proposed, authorised, watchlist compiled and reviewed, started: ready for alerts.
     `image` (base64) enrols every entry with that photograph, templated by `model_id`'s
-    pack."""
+    pack; a list of images enrols entry i with the i-th."""
     operation_id = operation_id or open_operation(server, client)
     body = deployment_body(
         operation_id, policy_version, location_name=location_name, town=town, number=number
@@ -161,6 +162,7 @@ def live_deployment(
     )
     live = Live(operation_id, deployment_id, starts_at=body["starts_at"])
     for i in range(entries):
+        photo = image if image is None or isinstance(image, str) else image[i]
         live.entry_ids.append(
             ok(
                 client.post(
@@ -169,7 +171,7 @@ def live_deployment(
                         **auth(server, WATCHLIST_MANAGER),
                         "Idempotency-Key": str(uuid.uuid4()),
                     },
-                    json={**enrolment_body(number, i), **({"image": image} if image else {})},
+                    json={**enrolment_body(number, i), **({"image": photo} if photo else {})},
                 ),
                 201,
             )["id"]
