@@ -137,6 +137,10 @@ class Deployment(Aggregate):
         self.watchlist_reviewed = False
         self.reviewed_entry_count: int | None = None
         self.started_at: datetime | None = None
+        # The log's head just before the deployment went live: every alert of it lies after
+        # it, so the questions about its alerts read only the log since (None: started before
+        # positions were recorded, read the whole log).
+        self.log_position_at_start: int | None = None
         self.resumed_at: datetime | None = None
         # Camera id -> when it was last heard from, for each camera silent now.
         self.silent_cameras: dict[str, datetime] = {}
@@ -443,7 +447,14 @@ class Deployment(Aggregate):
 
     # --- live operation ---------------------------------------------------------------------
 
-    def start(self, *, policy: Policy, actor: Actor, occurred_at: datetime) -> None:
+    def start(
+        self,
+        *,
+        policy: Policy,
+        actor: Actor,
+        occurred_at: datetime,
+        log_position: int | None = None,
+    ) -> None:
         actor.require(Role.OPERATOR)
         self._require_status(S.AUTHORISED, doing="start")
         if not self.watchlist_reviewed:
@@ -460,12 +471,15 @@ class Deployment(Aggregate):
                 f"urgent authority for deployment {self.id} was not confirmed in writing "
                 f"within {policy.urgent_confirmation_hours} h"
             )
-        self._started(actor=actor, occurred_at=occurred_at)
+        self._started(actor=actor, occurred_at=occurred_at, log_position=log_position)
 
     @event("Started", topic=DeploymentTopic.STARTED)
-    def _started(self, *, actor: Actor, occurred_at: datetime) -> None:
+    def _started(
+        self, *, actor: Actor, occurred_at: datetime, log_position: int | None = None
+    ) -> None:
         self.status = S.LIVE
         self.started_at = occurred_at
+        self.log_position_at_start = log_position
 
     def pause(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
         actor.require(Role.OPERATOR)

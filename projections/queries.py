@@ -50,10 +50,6 @@ def _select(
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 def _decimal(value: float) -> Decimal:
     # The shortest repr is the number the matcher sent (0.29, not 0.28999…), so bins and
     # threshold comparisons fall where a person reading the score expects.
@@ -183,41 +179,31 @@ class StatisticsReader:
             params,
         )
 
-    def _details(self, db: Database, deployment_ids: Sequence[str]) -> Dict:
-        """Alerts, face reports, cameras and watchlist sizes of some deployments."""
-        """Alerts, face reports, cameras and watchlist sizes of some deployments; blue
-        (test-subject) alerts and entries apart from the operational ones; each deployment's
-        forces and time live; the blue walk-pasts."""
-        if not deployment_ids:
-            return {
-                "alerts": [],
-                "faces": [],
-                "cameras": [],
-                "sizes": [],
-                "blue_alerts": [],
-                "blue_sizes": [],
-                "operation": {},
-                "walk_pasts": [],
-            }
-        inn = f"deployment_id IN ({_placeholders(deployment_ids)})"
+    def _details(self, db: Database, where: str, params: Sequence[Any]) -> Dict:
+        """Alerts, face reports, cameras and watchlist sizes of the deployments `where` picks
+        (as `_deployments` does); blue (test-subject) alerts and entries apart from the
+        operational ones; each deployment's forces and time live; the blue walk-pasts."""
+        # A sub-select, not a list of ids: the database joins it in one pass, where a list of
+        # every deployment's id made each row be compared with each id.
+        inn = f"deployment_id IN (SELECT deployment_id FROM view_deployments WHERE {where})"
         found: Dict = {
             "alerts": _select(
                 db,
                 _ALERT_COLUMNS,
                 f"FROM view_alerts WHERE {inn} ORDER BY alert_id",
-                deployment_ids,
+                params,
             ),
             "faces": _select(
                 db,
                 _FACE_COLUMNS,
                 f"FROM view_face_counts WHERE {inn} ORDER BY report_id",
-                deployment_ids,
+                params,
             ),
             "cameras": _select(
                 db,
                 ("deployment_id", "camera_id", "camera_name"),
                 f"FROM view_deployment_cameras WHERE {inn} ORDER BY deployment_id, camera_id",
-                deployment_ids,
+                params,
             ),
             "sizes": _select(
                 db,
@@ -225,13 +211,13 @@ class StatisticsReader:
                 f"FROM (SELECT deployment_id, category, COUNT(*) AS entries "
                 f"FROM view_watchlist_entries WHERE {inn} AND counted_in_size = 1 "
                 f"GROUP BY deployment_id, category) AS sizes ORDER BY deployment_id, category",
-                deployment_ids,
+                params,
             ),
             "walk_pasts": _select(
                 db,
                 _WALK_PAST_COLUMNS,
                 f"FROM view_blue_walk_pasts WHERE {inn} ORDER BY deployment_id, version",
-                deployment_ids,
+                params,
             ),
         }
         found["operation"] = {
@@ -240,7 +226,7 @@ class StatisticsReader:
                 db,
                 _OPERATION_COLUMNS,
                 f"FROM view_deployment_operation WHERE {inn}",
-                deployment_ids,
+                params,
             )
         }
         # Blue alerts and entries are measured apart and never reach an operational figure.
@@ -368,7 +354,7 @@ class StatisticsReader:
             if not found:
                 return None
             d = found[0]
-            details = self._details(db, [d["deployment_id"]])
+            details = self._details(db, "deployment_id = ?", (str(deployment_id),))
         size = sum(int(s["entries"]) for s in details["sizes"])
         totals = tally(details["alerts"], [f["faces"] for f in details["faces"]])
         summary = {
@@ -397,7 +383,7 @@ class StatisticsReader:
             if not ops:
                 return None
             deployments = self._deployments(db, "operation_id = ?", (str(operation_id),))
-            details = self._details(db, [d["deployment_id"] for d in deployments])
+            details = self._details(db, "operation_id = ?", (str(operation_id),))
         op = ops[0]
         sizes: dict[str, int] = defaultdict(int)
         for s in details["sizes"]:
@@ -598,11 +584,19 @@ class StatisticsReader:
 
     # --- publication ------------------------------------------------------------------------
 
-    def publication_records(self) -> list[PublicationRecord]:
-        """One record per deployment that went live, in the shape forces publish."""
+    def publication_records(
+        self, period: tuple[date, date] | None = None
+    ) -> list[PublicationRecord]:
+        """One record per deployment that went live (in `period`, dates both inclusive, if
+        given), in the shape forces publish."""
+        went_live = "started_at IS NOT NULL"
+        bounds: tuple[str, ...] = ()
+        if period is not None:
+            went_live += " AND started_at >= ? AND started_at < ?"
+            bounds = (period[0].isoformat(), (period[1] + timedelta(days=1)).isoformat())
         with store_for(self.settings).connection() as db, db.snapshot():
-            deployments = self._deployments(db, "started_at IS NOT NULL", ())
-            details = self._details(db, [d["deployment_id"] for d in deployments])
+            deployments = self._deployments(db, went_live, bounds)
+            details = self._details(db, went_live, bounds)
         sizes: dict[str, int] = defaultdict(int)
         for s in details["sizes"]:
             sizes[s["deployment_id"]] += int(s["entries"])
@@ -628,8 +622,8 @@ class StatisticsReader:
             )
         return msgspec.convert(records, list[PublicationRecord])
 
-    def publication_csv(self) -> str:
-        return records_to_csv(msgspec.to_builtins(self.publication_records()))
+    def publication_csv(self, period: tuple[date, date] | None = None) -> str:
+        return records_to_csv(msgspec.to_builtins(self.publication_records(period)))
 
     # --- a period across operations ---------------------------------------------------------
 
@@ -637,12 +631,10 @@ class StatisticsReader:
         """Every deployment that went live from `start` to `end` (dates, both inclusive, UTC)."""
         upper = (end + timedelta(days=1)).isoformat()
         with store_for(self.settings).connection() as db, db.snapshot():
-            deployments = self._deployments(
-                db,
-                "started_at IS NOT NULL AND started_at >= ? AND started_at < ?",
-                (start.isoformat(), upper),
-            )
-            details = self._details(db, [d["deployment_id"] for d in deployments])
+            live_in_period = "started_at IS NOT NULL AND started_at >= ? AND started_at < ?"
+            bounds = (start.isoformat(), upper)
+            deployments = self._deployments(db, live_in_period, bounds)
+            details = self._details(db, live_in_period, bounds)
         now = self.clock()
         alerts_of: dict[str, list[Dict]] = defaultdict(list)
         for a in details["alerts"]:

@@ -508,6 +508,13 @@ def test_http_period_walk_pasts_and_trend(served: tuple[Api, CaseLedger], clock:
     assert published[0]["mutual_aid"] is True and published[0]["alerts"] == 2
     csv_text = api.get("/publication/deployments.csv", "analyst").text
     assert "mutual_aid" in csv_text.splitlines()[0]
+    for path in ("/publication/deployments", "/publication/deployments.csv"):
+        month = api.get(path, "analyst", params={"month": "2025-11"})
+        assert month.status_code == 200 and month.text == api.get(path, "analyst").text
+        before = api.get(path, "analyst", params={"month": "2025-10"})
+        assert before.status_code == 200 and str(ran.deployment) not in before.text
+        assert_problem(api.get(path, "analyst", params={"month": "2025-11", "year": 2025}), 422)
+        assert_problem(api.get(path, "analyst", params={"from": "2025-11-01"}), 422)
 
     for query in ({"year": 2025}, {"month": "2025-11"}, {"from": "2025-11-28", "to": "2025-11-28"}):
         period = api.get("/statistics/period", "analyst", params=query)

@@ -286,6 +286,27 @@ def test_an_operator_cannot_end_a_deployment_with_alerts_awaiting_a_decision(
     assert ledger.deployment(deployment).end_reason == EndReason.OPERATOR
 
 
+def test_a_deployments_undecided_alerts_are_read_from_the_log_since_it_went_live(
+    ledger: CaseLedger, clock: Clock
+) -> None:
+    # An earlier deployment's alerts (one left undecided) lie before the later one went live.
+    earlier, earlier_entries = urgent(ledger, clock)
+    ledger.confirm_urgent_authority(AO, earlier, "WRITTEN-0")
+    later, entries = urgent(ledger, clock)
+    ledger.confirm_urgent_authority(AO, later, "WRITTEN-1")
+    clock.now = WINDOW_START + timedelta(hours=1)
+    ledger.start_deployment(OPERATOR, earlier)
+    left = send_alert(ledger, earlier, earlier_entries[0], clock)
+    head = ledger.recorder.max_notification_id()
+    ledger.start_deployment(OPERATOR, later)
+    assert ledger.deployment(later).log_position_at_start == head
+    first = send_alert(ledger, later, entries[0], clock)  # the first event after the start
+    second = send_alert(ledger, later, entries[1], clock)
+    ledger.adjudicate(OPERATOR, second, Decision.NO_MATCH, "not the person listed")
+    assert ledger.undecided_alerts(later) == [first]
+    assert ledger.undecided_alerts(earlier) == [left]
+
+
 def test_the_post_deployment_review_waits_for_every_decision(
     ledger: CaseLedger, clock: Clock
 ) -> None:

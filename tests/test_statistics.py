@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -159,6 +159,26 @@ def test_publication_records_in_the_published_shape(
     assert tuple(parsed[0]) == PUBLICATION_FIELDS
     assert parsed == [{k: str(r[k]) for k in PUBLICATION_FIELDS} for r in records]
     json.dumps(records)  # plain JSON, nothing else
+
+
+def test_a_periods_publication_holds_the_deployments_that_went_live_in_it(
+    reader: StatisticsReader,
+) -> None:
+    everything = msgspec.to_builtins(reader.publication_records())
+    for first, last in [
+        (date(2025, 11, 1), date(2025, 11, 30)),
+        (date(2025, 11, 29), date(2025, 12, 5)),
+        (date(2025, 12, 6), date(2025, 12, 6)),
+        (date(2025, 1, 1), date(2025, 10, 31)),
+    ]:
+        published = msgspec.to_builtins(reader.publication_records((first, last)))
+        expected = [r for r in everything if first.isoformat() <= r["date"] <= last.isoformat()]
+        assert published == expected, (first, last)
+    november = reader.publication_csv((date(2025, 11, 1), date(2025, 11, 30)))
+    assert [row["date"] for row in csv.DictReader(io.StringIO(november))] == [
+        "2025-11-28",
+        "2025-11-29",
+    ]
 
 
 def test_score_distribution_and_threshold_sensitivity(

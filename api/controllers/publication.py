@@ -3,7 +3,7 @@ figures over a period; the blue watchlist's walk-pasts; the equality trend alarm
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -54,6 +54,31 @@ ToDate = Annotated[
 ]
 
 
+Year = Annotated[int | None, QueryParameter(required=False, ge=2000, le=2999)]
+Month = Annotated[
+    str | None,
+    QueryParameter(required=False, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
+]
+
+
+def _period(
+    start: str | None, end: str | None, year: int | None, month: str | None
+) -> tuple[date, date] | None:
+    """The period asked for, if any (`from`/`to`, or `year`, or `month`); None: all time."""
+    from lfr_ledger.projections.queries import period_bounds
+
+    if start is None and end is None and year is None and month is None:
+        return None
+    return period_bounds(start, end, year=year, month=month)
+
+
+PERIOD_OPTIONAL = (
+    " Optionally for one period, as `/statistics/period` takes it (`from` and `to`, or "
+    "`year`, or `month`): the deployments that went live in it, so a monthly publication reads "
+    "that month only."
+)
+
+
 class PublicationController(Controller):
     path = "/publication"
     tags = ("publication",)
@@ -61,26 +86,42 @@ class PublicationController(Controller):
     @get(
         "/deployments",
         sync_to_thread=True,
-        summary="Publication records of every deployment (JSON)",
-        responses=problem_spec(401, 403, 503),
+        summary="Publication records of every deployment, or of a period's (JSON)",
+        description="One record per deployment that went live." + PERIOD_OPTIONAL,
+        responses=problem_spec(400, 401, 403, 422, 503),
     )
-    def publication_records(self, services: ServicesDep) -> list[PublicationRecord]:
-        return services.statistics().publication_records()
+    def publication_records(
+        self,
+        services: ServicesDep,
+        start: FromDate = None,
+        end: ToDate = None,
+        year: Year = None,
+        month: Month = None,
+    ) -> list[PublicationRecord]:
+        return services.statistics().publication_records(_period(start, end, year, month))
 
     @get(
         "/deployments.csv",
         sync_to_thread=True,
         media_type="text/csv",
-        summary="Publication records of every deployment (CSV)",
+        summary="Publication records of every deployment, or of a period's (CSV)",
+        description="One row per deployment that went live." + PERIOD_OPTIONAL,
         responses={
             200: ResponseSpec(
                 data_container=str, media_type="text/csv", description="One row per deployment"
             ),
-            **problem_spec(401, 403, 503),
+            **problem_spec(400, 401, 403, 422, 503),
         },
     )
-    def publication_csv(self, services: ServicesDep) -> Response[str]:
-        csv: str = services.statistics().publication_csv()
+    def publication_csv(
+        self,
+        services: ServicesDep,
+        start: FromDate = None,
+        end: ToDate = None,
+        year: Year = None,
+        month: Month = None,
+    ) -> Response[str]:
+        csv: str = services.statistics().publication_csv(_period(start, end, year, month))
         return Response(
             content=csv,
             media_type="text/csv; charset=utf-8",
@@ -108,11 +149,8 @@ class StatisticsController(Controller):
         services: ServicesDep,
         start: FromDate = None,
         end: ToDate = None,
-        year: Annotated[int | None, QueryParameter(required=False, ge=2000, le=2999)] = None,
-        month: Annotated[
-            str | None,
-            QueryParameter(required=False, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
-        ] = None,
+        year: Year = None,
+        month: Month = None,
     ) -> PeriodFigures:
         from lfr_ledger.projections.queries import period_bounds
 

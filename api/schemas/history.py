@@ -145,7 +145,19 @@ class RecordedOutcome(Fields):
 
 
 class NoFields(Fields):
-    """The topic says it all: started, resumed, ended, closed."""
+    """The topic says it all: resumed, ended, closed."""
+
+
+class StartedFields(Fields):
+    """Where the log stood when the deployment went live."""
+
+    log_position: Annotated[
+        int | None,
+        Meta(
+            description="The log's last notification id before the deployment went live: all "
+            "its alerts lie after it (null: started before this was recorded)"
+        ),
+    ] = None
 
 
 class ReasonFields(Fields):
@@ -463,7 +475,7 @@ class DeploymentWatchlistDestroyed(HistoryEvent, tag=DeploymentTopic.WATCHLIST_D
 
 
 class DeploymentStarted(HistoryEvent, tag=DeploymentTopic.STARTED):
-    data: Annotated[NoFields, Meta(description=DATA)]
+    data: Annotated[StartedFields, Meta(description=DATA)]
 
 
 class DeploymentPaused(HistoryEvent, tag=DeploymentTopic.PAUSED):

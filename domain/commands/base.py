@@ -75,10 +75,12 @@ class LedgerBase(Application[UUID]):
             raise NotFound(f"no {what} with id {aggregate_id}")
         return aggregate
 
-    def _scan(self, topics: Sequence[str], page: int = 1000) -> Iterator[Notification]:
-        """Every stored event of `topics`, in log order, a page at a time. The domain's one
-        scan of the log, for the rare question no aggregate answers (a deployment's alerts)."""
-        after = 0
+    def _scan(
+        self, topics: Sequence[str], *, after: int = 0, page: int = 1000
+    ) -> Iterator[Notification]:
+        """Every stored event of `topics` after the position `after`, in log order, a page at
+        a time. The domain's one scan of the log, for the rare question no aggregate answers
+        (a deployment's alerts)."""
         while True:
             batch = self.recorder.select_notifications(
                 after, page, topics=list(topics), inclusive_of_start=False

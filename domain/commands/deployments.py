@@ -152,7 +152,12 @@ class DeploymentCommands(LedgerBase):
 
     def start_deployment(self, actor: Actor, deployment_id: UUID) -> None:
         deployment = self.deployment(deployment_id)
-        deployment.start(policy=self.policy, actor=actor, occurred_at=self.clock())
+        deployment.start(
+            policy=self.policy,
+            actor=actor,
+            occurred_at=self.clock(),
+            log_position=self.recorder.max_notification_id() or 0,
+        )
         self._commit(deployment)
 
     def pause_deployment(self, actor: Actor, deployment_id: UUID, reason: str = "") -> None:
@@ -194,11 +199,14 @@ class DeploymentCommands(LedgerBase):
 
     def undecided_alerts(self, deployment_id: UUID) -> list[UUID]:
         """The deployment's alerts that no operator has adjudicated yet, read from the log
-        itself so no projection lag can let a deployment end with one unseen."""
+        itself so no projection lag can let a deployment end with one unseen; only the log
+        since the deployment went live, where all its alerts are, so the cost follows the
+        fleet's work during the deployment, not the years before it."""
+        since = self._load(Deployment, deployment_id, "deployment", to_change=False)
         raised: dict[UUID, None] = {}
         decided: set[UUID] = set()
         topics = (AlertTopic.RAISED, AlertTopic.ADJUDICATED)
-        for notification in self._scan(topics):
+        for notification in self._scan(topics, after=since.log_position_at_start or 0):
             alert_id = UUID(str(notification.originator_id))
             if notification.topic == AlertTopic.ADJUDICATED:
                 decided.add(alert_id)
