@@ -121,10 +121,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, secret: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    data_dir: Path, secret: str, store: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`lfr serve` on a free port: on the embedded SQLite in `data_dir`, or on the store the
+    `store` variables name (LFR_DATABASE_URL, LFR_POSTGRES_SCHEMA)."""
     port = free_port()
     env = {**os.environ, "LFR_DATA_DIR": str(data_dir), "LFR_JWT_SECRET": secret}
     env.pop("LFR_DATABASE_URL", None)
+    env.pop("LFR_POSTGRES_SCHEMA", None)
+    env.update(store or {})
     proc = subprocess.Popen(
         [
             sys.executable,

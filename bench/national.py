@@ -16,11 +16,16 @@ Measured at each factor, on the same schema:
   fleet's watchlists due, the same fifty at every factor), through their indexes;
 - `deployment_summary_ms`, `publication_export_s`;
 - `catch_up_us_per_event`: the views caught up from zero, per event;
-- `bytes_per_event`: the schema's tables on disk over the events.
+- `bytes_per_event`: the schema's tables on disk over the events;
+- `node_start_s` (a node finds the policy last adopted in the log), `end_deployment_ms` (the
+  command reads the log for the deployment's undecided alerts) and `van_day_s` (one van-day's
+  commands, proposal to end);
+- `fleet_load`: command latency on two `lfr serve` nodes under the fleet's steady load
+  (`bench/fleet_load.py`), `--fleet-seconds` long.
 
 Each periodic job's goal: its time at the larger factor ≤ 1.5 × at the smaller.
 
-    python bench/national.py [--factors 0.01,0.1]
+    python bench/national.py [--factors 0.01,0.1] [--fleet-seconds 60]
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +45,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PG_URL, StepClock, write_result
+from bench.fleet_load import fleet_load
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.seed import (
     ADMIN,
@@ -77,6 +83,8 @@ class Fleet:
     operation_id: uuid.UUID
     van_days: int = 0
     deployments: list[uuid.UUID] | None = None
+    last_end_s: float = 0.0
+    van_day_s: list[float] = field(default_factory=list)
 
 
 def van_day(fleet: Fleet, n: int) -> uuid.UUID:
@@ -139,7 +147,9 @@ def van_day(fleet: Fleet, n: int) -> uuid.UUID:
     ]
     ledger.save(*batch, *alerts)
     clock.now = start + timedelta(hours=HOURS)
+    ended = time.perf_counter()
     ledger.end_deployment(OPERATOR, deployment_id)
+    fleet.last_end_s = time.perf_counter() - ended
     fleet.van_days += 1
     return deployment_id
 
@@ -172,6 +182,25 @@ def bytes_on_disk(settings: Settings) -> int:
             (settings.postgres_schema,),
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+def measure_commands(fleet: Fleet) -> dict[str, Any]:
+    """What a node pays to start (the policy last adopted, found in the log) and the command
+    that asks the log for a deployment's undecided alerts (ending it): neither may grow with
+    the years before."""
+    settings = fleet.settings
+    starts = [timed(lambda: build_ledger(settings).close())[1] for _ in range(3)]
+    ends = []
+    for _ in range(3):
+        started = time.perf_counter()
+        van_day(fleet, fleet.van_days)  # proposal to end; the end reads the log since its start
+        ends.append(fleet.last_end_s)
+        fleet.van_day_s.append(time.perf_counter() - started)
+    return {
+        "node_start_s": round(sorted(starts)[1], 3),
+        "end_deployment_ms": round(sorted(ends)[1] * 1000, 1),
+        "van_day_s": round(sorted(fleet.van_day_s)[1], 3),
+    }
 
 
 def measure_views(fleet: Fleet, events: int) -> dict[str, Any]:
@@ -251,7 +280,7 @@ def measure_oversight(fleet: Fleet) -> dict[str, Any]:
     }
 
 
-def run_factor(factor: float) -> dict[str, Any]:
+def run_factor(factor: float, fleet_seconds: float) -> dict[str, Any]:
     schema = f"bench_fleet_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -271,8 +300,11 @@ def run_factor(factor: float) -> dict[str, Any]:
             **measure_views(fleet, events),
             **measure_oversight(fleet),
             **measure_audit(fleet),
+            **measure_commands(fleet),
         }
         catch_up(settings)
+        if fleet_seconds > 0:
+            result["fleet_load"] = fleet_load(settings, fleet_seconds)
         fleet.ledger.close()
         return result
     finally:
@@ -284,9 +316,15 @@ def run_factor(factor: float) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--factors", default="0.01,0.1")
+    parser.add_argument(
+        "--fleet-seconds",
+        type=float,
+        default=60.0,
+        help="how long the fleet load runs on two API nodes at each factor (0: skip)",
+    )
     args = parser.parse_args(argv)
     factors = [float(f) for f in args.factors.split(",")]
-    runs = [run_factor(f) for f in factors]
+    runs = [run_factor(f, args.fleet_seconds) for f in factors]
     small, large = runs[0], runs[-1]
     ratios = {}
     for key in (
@@ -298,6 +336,8 @@ def main(argv: list[str] | None = None) -> None:
         "publication_export_s",
         "catch_up_us_per_event",
         "bytes_per_event",
+        "node_start_s",
+        "end_deployment_ms",
     ):
         if small.get(key) and large.get(key):
             ratios[key] = round(large[key] / small[key], 2)
