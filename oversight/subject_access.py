@@ -135,10 +135,10 @@ def subject_access(
     else:
         found = {}
         for entry_id, alert_ids in index.records(digests).items():
-            entry = ledger.watchlist_entry(entry_id)
-            deployment = ledger.deployment(entry.deployment_id)
+            entry = ledger.watchlist_entry(entry_id, to_change=False)
+            deployment = ledger.deployment(entry.deployment_id, to_change=False)
             if _in_period(deployment, entry.enrolled_at, start, end):
-                finding = _entry_finding(ledger, entry_id, deployment)
+                finding = _entry_finding(ledger, entry, deployment)
                 finding.alerts = [_alert_finding(ledger, a) for a in alert_ids]
                 found[entry_id] = finding
     report.entries = sorted(found.values(), key=lambda f: (f.window_start, str(f.entry_id)))
@@ -161,10 +161,11 @@ def _scan(
         if event.subject_digest not in digests:
             continue
         entry_id = UUID(str(n.originator_id))
-        deployment = ledger.deployment(event.deployment_id)
+        deployment = ledger.deployment(event.deployment_id, to_change=False)
         if not _in_period(deployment, event.occurred_at, start, end):
             continue
-        found[entry_id] = _entry_finding(ledger, entry_id, deployment)
+        entry = ledger.watchlist_entry(entry_id, to_change=False)
+        found[entry_id] = _entry_finding(ledger, entry, deployment)
     if found:
         for n in notifications(ledger.recorder, [AlertTopic.RAISED]):
             raised: Any = decode(n)
@@ -174,16 +175,18 @@ def _scan(
     return found
 
 
-def _entry_finding(ledger: CaseLedger, entry_id: UUID, deployment: Any) -> EntryFinding:
-    entry = ledger.watchlist_entry(entry_id)
-    revealed = ledger.reveal_entry(entry_id)
+def _entry_finding(ledger: CaseLedger, entry: Any, deployment: Any) -> EntryFinding:
+    entry_id = entry.id
+    # Whether the image is held, not the image: opening it (and the template) here would cost
+    # two decryptions an entry for a word in the report.
+    revealed = ledger.reveal_entry(entry_id, images=False)
     rule = None
     destroyed_at = getattr(entry, "destroyed_at", None)
     if destroyed_at is not None:
         for event in ledger.repository.event_store.get(entry_id):
             rule = getattr(event, "rule", rule)
     location = deployment.plan.location
-    image = ERASED if revealed.erased else "held" if revealed.image is not None else "none"
+    image = ERASED if revealed.erased else "held" if entry.sealed_image is not None else "none"
     return EntryFinding(
         entry_id=entry_id,
         deployment_id=deployment.id,
@@ -207,7 +210,7 @@ def _entry_finding(ledger: CaseLedger, entry_id: UUID, deployment: Any) -> Entry
 
 
 def _alert_finding(ledger: CaseLedger, alert_id: UUID) -> AlertFinding:
-    alert = ledger.alert(alert_id)
+    alert = ledger.alert(alert_id, to_change=False)
     if alert.sealed_face_crop is None:
         image = "none"
     elif alert.images_erased_at is not None or not ledger.vault.has_key(alert_id):

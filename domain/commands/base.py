@@ -178,17 +178,20 @@ class LedgerBase(Application[UUID]):
             self.vault.shred(key_id)
             raise
 
-    def deployment(self, deployment_id: UUID) -> Deployment:
-        return self._load(Deployment, deployment_id, "deployment")
+    # `to_change=False`: a read-only look that skips the copy out of the cache (readers of many
+    # aggregates, such as subject access); the caller must not call the aggregate's commands.
+
+    def deployment(self, deployment_id: UUID, *, to_change: bool = True) -> Deployment:
+        return self._load(Deployment, deployment_id, "deployment", to_change=to_change)
 
     def operation(self, operation_id: UUID) -> Operation:
         return self._load(Operation, operation_id, "operation")
 
-    def alert(self, alert_id: UUID) -> Alert:
-        return self._load(Alert, alert_id, "alert")
+    def alert(self, alert_id: UUID, *, to_change: bool = True) -> Alert:
+        return self._load(Alert, alert_id, "alert", to_change=to_change)
 
-    def watchlist_entry(self, entry_id: UUID) -> WatchlistEntry:
-        return self._load(WatchlistEntry, entry_id, "watchlist entry")
+    def watchlist_entry(self, entry_id: UUID, *, to_change: bool = True) -> WatchlistEntry:
+        return self._load(WatchlistEntry, entry_id, "watchlist entry", to_change=to_change)
 
     def watchlist(self, deployment_id: UUID) -> list[WatchlistEntry]:
         return [self.watchlist_entry(i) for i in self.deployment(deployment_id).entry_ids]

@@ -172,9 +172,11 @@ class WatchlistCommands(LedgerBase):
         self._commit(deployment)
         return active
 
-    def reveal_entry(self, entry_id: UUID) -> RevealedEntry:
-        """Opens an entry's personal fields. Callers at the edge log the consultation."""
-        entry = self.watchlist_entry(entry_id)
+    def reveal_entry(self, entry_id: UUID, *, images: bool = True) -> RevealedEntry:
+        """Opens an entry's personal fields. Callers at the edge log the consultation.
+        `images=False` leaves the image and the template sealed (None), for a reader that
+        needs the text only."""
+        entry = self._load(WatchlistEntry, entry_id, "watchlist entry", to_change=False)
 
         def unseal(field: str, sealed: bytes | None) -> bytes | None:
             return None if sealed is None else self.vault.unseal(entry_id, field, sealed)
@@ -187,8 +189,8 @@ class WatchlistCommands(LedgerBase):
             subject_ref=(unseal("subject_ref", entry.sealed_subject_ref) or b"").decode(),
             name=name.decode(),
             rationale=(unseal("rationale", entry.sealed_rationale) or b"").decode(),
-            image=unseal("image", entry.sealed_image),
-            template=unseal("template", entry.sealed_template),
+            image=unseal("image", entry.sealed_image) if images else None,
+            template=unseal("template", entry.sealed_template) if images else None,
             erased=False,
             under_18_justification=(
                 None
