@@ -471,6 +471,11 @@ def test_cli_prints_tables_and_json(
     published = _cli_output(["stats", "publication"], capsys)
     assert published.splitlines()[0] == ",".join(PUBLICATION_FIELDS)
     assert len(published.splitlines()) == 5
+    december = _cli_output(["stats", "publication", "--month", "2025-12"], capsys)
+    assert [line.split(",")[1] for line in december.splitlines()[1:]] == [
+        "2025-12-05",
+        "2025-12-06",
+    ]
 
     views = json.loads(_cli_output(["projections", "status", "--json"], capsys))
     assert {v["name"] for v in views} == {

@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     actions = parser.add_subparsers(dest="stats_action", required=True, metavar="ACTION")
 
-    def add(name: str, help_text: str, handler: Any, *, id_of: str | None = None) -> None:
+    def add(
+        name: str, help_text: str, handler: Any, *, id_of: str | None = None
+    ) -> argparse.ArgumentParser:
         action = actions.add_parser(name, help=help_text)
         if id_of:
             action.add_argument("id", type=UUID, help=f"the {id_of}'s id")
@@ -39,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help="read the views as they are, without applying pending events first",
         )
         action.set_defaults(handler=handler)
+        return action
 
     add("deployment", "one deployment's summary", deployment_command, id_of="deployment")
     add(
@@ -53,11 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         scores_command,
         id_of="deployment",
     )
-    add(
+    publication = add(
         "publication",
-        "the per-deployment publication record (CSV by default)",
+        "the per-deployment publication record (CSV by default), of every deployment or of "
+        "those that went live in a period (--from and --to, or --year, or --month)",
         publication_command,
     )
+    period_arguments(publication)
     period = actions.add_parser(
         "period",
         help="figures across operations over a period (annual or monthly report)",
@@ -66,10 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "matches, false alerts, arrests, compliance checks, mutual-aid count, per month. "
         "Give --from and --to, or --year, or --month.",
     )
-    period.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day")
-    period.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (inclusive)")
-    period.add_argument("--year", type=int, metavar="YYYY", help="a calendar year")
-    period.add_argument("--month", metavar="YYYY-MM", help="a calendar month")
+    period_arguments(period)
     period.add_argument("--json", action="store_true", help="print machine-readable JSON")
     period.add_argument(
         "--no-catch-up",
@@ -191,12 +193,29 @@ def scores_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def period_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day")
+    parser.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (inclusive)")
+    parser.add_argument("--year", type=int, metavar="YYYY", help="a calendar year")
+    parser.add_argument("--month", metavar="YYYY-MM", help="a calendar month")
+
+
 def publication_command(args: argparse.Namespace) -> int:
+    from lfr_ledger.domain.errors import InvalidInput
+    from lfr_ledger.projections.queries import period_bounds
+
+    period = None
+    if any(x is not None for x in (args.start, args.end, args.year, args.month)):
+        try:
+            period = period_bounds(args.start, args.end, year=args.year, month=args.month)
+        except InvalidInput as bad:
+            print(f"error: {bad.detail}", file=sys.stderr)
+            return 2
     reader = _reader(args)
     if args.json:
-        print_json(reader.publication_records())
+        print_json(reader.publication_records(period))
     else:
-        sys.stdout.write(reader.publication_csv())
+        sys.stdout.write(reader.publication_csv(period))
     return 0
 
 
