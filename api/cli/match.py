@@ -5,7 +5,8 @@ account. With `--api URL --token TOKEN` it is a remote node that needs no databa
 counts and heartbeats go to the HTTP API under the matcher token, and the deployment's live terms
 and its watchlist changes (templates included, for the node's own index under
 `LFR_DATA_DIR/matchers/DEPLOYMENT/`) are read from it. `--api A,B` names several API nodes: when
-one stops answering, the next is tried.
+one stops answering, the next is tried. `--wait` keeps the node up for the deployment: it
+matches whenever the deployment is live and exits when it is over.
 
 A recorded source (a file or a folder) is replayed as if live: frames are stamped from `--start`
 (default: now) at the source's frame rate. Replaying after a crash with the same `--start` stamps
@@ -39,6 +40,7 @@ from uuid import UUID
 from lfr_ledger.api.cli.output import json_flag, note, plural, print_json, progress
 
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable
 
     from lfr_ledger.config.settings import Settings
@@ -149,15 +151,75 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wait",
         action="store_true",
-        help="stay up for the deployment's window: match whenever it is live (APScheduler jobs "
-        "rebuilt from the event log), stop on pause, resume on resume, exit when it ends",
+        help="stay up for the deployment's window: match whenever it is live, stop on pause, "
+        "resume on resume, exit when it ends (in process: APScheduler jobs rebuilt from the "
+        "event log; with --api: the API asked for the terms every few seconds)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "wait", False):
-        return run_scheduled(args)
+        return run_remote_waiting(args) if args.api else run_scheduled(args)
     return run_once(args)
+
+
+WAIT_POLL_SECONDS = 2.0
+
+
+def run_remote_waiting(args: argparse.Namespace) -> int:
+    """A remote matcher node as a service: it asks the API for its deployment's terms every
+    few seconds and runs the matcher whenever the deployment is live in its window (the runner
+    stops itself on a pause or the window's end); it exits when the deployment is over. No
+    schedule is kept: the API's answer is the schedule."""
+    import threading
+
+    from lfr_ledger.domain.clock import utcnow
+    from lfr_ledger.domain.errors import DomainError
+    from lfr_ledger.matching.remote import ApiWatch
+    from lfr_ledger.matching.sinks import MatcherApi, SinkUnavailable
+
+    if not args.token:
+        print("lfr match: --api needs --token (or LFR_MATCHER_TOKEN)", file=sys.stderr)
+        return 2
+    stopped = threading.Event()
+    api = MatcherApi(args.api.split(","), args.token)
+    watch = ApiWatch(api, args.deployment)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        stopped.set()
+
+    try:
+        while not stopped.is_set():
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+            try:
+                terms = watch.terms()
+            except SinkUnavailable as error:
+                note(f"lfr match: waiting for the API: {error}")
+                stopped.wait(WAIT_POLL_SECONDS)
+                continue
+            except DomainError as error:
+                print(f"lfr match: {error}", file=sys.stderr)
+                return 1
+            now = utcnow()
+            if terms.status in ("ended", "refused") or now >= terms.ends_at:
+                break
+            if args.camera not in terms.cameras:
+                print(
+                    f"lfr match: refused: camera {args.camera!r} is not part of deployment "
+                    f"{args.deployment}",
+                    file=sys.stderr,
+                )
+                return EXIT_REFUSED
+            if terms.is_live and terms.inside_window(now):
+                code = run_once(args, stopped=stopped)
+                if code not in (0, EXIT_REFUSED):
+                    return code
+            stopped.wait(WAIT_POLL_SECONDS)
+    finally:
+        api.close()
+    print(f"deployment {args.deployment} is over for camera {args.camera}", flush=True)
+    return 0
 
 
 def run_scheduled(args: argparse.Namespace) -> int:
@@ -177,11 +239,6 @@ def run_scheduled(args: argparse.Namespace) -> int:
     from lfr_ledger.matching.sinks import LedgerSink
     from lfr_ledger.matching.sources import FrameSource
 
-    if args.api:
-        print(
-            "lfr match: --wait runs in-process; it cannot be combined with --api", file=sys.stderr
-        )
-        return 2
     config = _runner_config(args)
     if config is None:
         return 2
@@ -334,7 +391,9 @@ def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
         return None
 
 
-def run_once(args: argparse.Namespace) -> int:
+def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None) -> int:
+    """One run of the matcher, until the source ends or the deployment stops being live.
+    `stopped`: set when a signal stopped it (a waiting node then stops waiting too)."""
     from lfr_ledger.api.bootstrap import build_ledger
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.clock import utcnow
@@ -422,6 +481,8 @@ def run_once(args: argparse.Namespace) -> int:
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             runner.stop()
+            if stopped is not None:
+                stopped.set()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)

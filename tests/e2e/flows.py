@@ -141,10 +141,11 @@ def live_deployment(
     town: str = "Northampton",
     image: str | Sequence[str] | None = None,
     model_id: str | None = None,
+    start: bool = True,
 ) -> Live:
     """Proposed, authorised, watchlist compiled and reviewed, started: ready for alerts.
     `image` (base64) enrols every entry with that photograph, templated by `model_id`'s
-    pack; a list of images enrols entry i with the i-th."""
+    pack; a list of images enrols entry i with the i-th. `start=False`: reviewed, not started."""
     operation_id = operation_id or open_operation(server, client)
     body = deployment_body(
         operation_id, policy_version, location_name=location_name, town=town, number=number
@@ -188,7 +189,8 @@ def live_deployment(
         ),
         200,
     )
-    ok(client.post(f"/deployments/{deployment_id}/start", headers=auth(server, OPERATOR)), 200)
+    if start:
+        ok(client.post(f"/deployments/{deployment_id}/start", headers=auth(server, OPERATOR)), 200)
     return live
 
 
