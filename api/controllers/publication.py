@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get, post
+from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -61,10 +62,11 @@ Month = Annotated[
 ]
 
 
-def _period(
-    start: str | None, end: str | None, year: int | None, month: str | None
+def optional_period(
+    start: FromDate = None, end: ToDate = None, year: Year = None, month: Month = None
 ) -> tuple[date, date] | None:
-    """The period asked for, if any (`from`/`to`, or `year`, or `month`); None: all time."""
+    """The period asked for, if any (`from`/`to`, or `year`, or `month`); None: all time. A
+    dependency, so the routes that take a period declare its four parameters once."""
     from lfr_ledger.projections.queries import period_bounds
 
     if start is None and end is None and year is None and month is None:
@@ -82,6 +84,7 @@ PERIOD_OPTIONAL = (
 class PublicationController(Controller):
     path = "/publication"
     tags = ("publication",)
+    dependencies = {"period": Provide(optional_period, sync_to_thread=False)}  # noqa: RUF012
 
     @get(
         "/deployments",
@@ -91,14 +94,9 @@ class PublicationController(Controller):
         responses=problem_spec(400, 401, 403, 422, 503),
     )
     def publication_records(
-        self,
-        services: ServicesDep,
-        start: FromDate = None,
-        end: ToDate = None,
-        year: Year = None,
-        month: Month = None,
+        self, services: ServicesDep, period: tuple[date, date] | None
     ) -> list[PublicationRecord]:
-        return services.statistics().publication_records(_period(start, end, year, month))
+        return services.statistics().publication_records(period)
 
     @get(
         "/deployments.csv",
@@ -114,14 +112,9 @@ class PublicationController(Controller):
         },
     )
     def publication_csv(
-        self,
-        services: ServicesDep,
-        start: FromDate = None,
-        end: ToDate = None,
-        year: Year = None,
-        month: Month = None,
+        self, services: ServicesDep, period: tuple[date, date] | None
     ) -> Response[str]:
-        csv: str = services.statistics().publication_csv(_period(start, end, year, month))
+        csv: str = services.statistics().publication_csv(period)
         return Response(
             content=csv,
             media_type="text/csv; charset=utf-8",
