@@ -227,7 +227,6 @@ class MatcherApi:
         body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         idempotency_key: UUID | None = None,
-        attempts: int | None = None,
     ) -> Any:
         """The decoded JSON answer. Without an idempotency key a POST is sent once (a
         heartbeat lost is replaced by the next one)."""
@@ -236,9 +235,8 @@ class MatcherApi:
         headers = dict(self._headers)
         if idempotency_key is not None:
             headers["Idempotency-Key"] = str(idempotency_key)
-        if attempts is None:
-            safe = method == "GET" or idempotency_key is not None
-            attempts = self.retries + 1 if safe else 1
+        safe = method == "GET" or idempotency_key is not None
+        attempts = self.retries + 1 if safe else 1
         last = ""
         for attempt in range(attempts):
             # Every node is tried once before any back-off: the first failover is immediate.
