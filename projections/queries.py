@@ -179,13 +179,33 @@ class StatisticsReader:
             params,
         )
 
-    def _details(self, db: Database, where: str, params: Sequence[Any]) -> Dict:
+    def _details(
+        self, db: Database, where: str, params: Sequence[Any], *, faces_summed: bool = False
+    ) -> Dict:
         """Alerts, face reports, cameras and watchlist sizes of the deployments `where` picks
         (as `_deployments` does); blue (test-subject) alerts and entries apart from the
-        operational ones; each deployment's forces and time live; the blue walk-pasts."""
+        operational ones; each deployment's forces and time live; the blue walk-pasts.
+        `faces_summed`: one face row per deployment (its total), for readers that need no
+        breakdown by camera or day (a van-day reports faces 960 times)."""
         # A sub-select, not a list of ids: the database joins it in one pass, where a list of
         # every deployment's id made each row be compared with each id.
         inn = f"deployment_id IN (SELECT deployment_id FROM view_deployments WHERE {where})"
+        if faces_summed:
+            faces = _select(
+                db,
+                ("deployment_id", "faces"),
+                "FROM (SELECT deployment_id, CAST(SUM(faces) AS BIGINT) AS faces "
+                f"FROM view_face_counts WHERE {inn} GROUP BY deployment_id) AS summed "
+                "ORDER BY deployment_id",
+                params,
+            )
+        else:
+            faces = _select(
+                db,
+                _FACE_COLUMNS,
+                f"FROM view_face_counts WHERE {inn} ORDER BY report_id",
+                params,
+            )
         found: Dict = {
             "alerts": _select(
                 db,
@@ -193,12 +213,7 @@ class StatisticsReader:
                 f"FROM view_alerts WHERE {inn} ORDER BY alert_id",
                 params,
             ),
-            "faces": _select(
-                db,
-                _FACE_COLUMNS,
-                f"FROM view_face_counts WHERE {inn} ORDER BY report_id",
-                params,
-            ),
+            "faces": faces,
             "cameras": _select(
                 db,
                 ("deployment_id", "camera_id", "camera_name"),
@@ -596,7 +611,7 @@ class StatisticsReader:
             bounds = (period[0].isoformat(), (period[1] + timedelta(days=1)).isoformat())
         with store_for(self.settings).connection() as db, db.snapshot():
             deployments = self._deployments(db, went_live, bounds)
-            details = self._details(db, went_live, bounds)
+            details = self._details(db, went_live, bounds, faces_summed=True)
         sizes: dict[str, int] = defaultdict(int)
         for s in details["sizes"]:
             sizes[s["deployment_id"]] += int(s["entries"])
@@ -634,7 +649,7 @@ class StatisticsReader:
             live_in_period = "started_at IS NOT NULL AND started_at >= ? AND started_at < ?"
             bounds = (start.isoformat(), upper)
             deployments = self._deployments(db, live_in_period, bounds)
-            details = self._details(db, live_in_period, bounds)
+            details = self._details(db, live_in_period, bounds, faces_summed=True)
         now = self.clock()
         alerts_of: dict[str, list[Dict]] = defaultdict(list)
         for a in details["alerts"]:
