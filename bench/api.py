@@ -122,10 +122,14 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, secret: str, store: dict[str, str] | None = None
+    data_dir: Path,
+    secret: str,
+    store: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`lfr serve` on a free port: on the embedded SQLite in `data_dir`, or on the store the
-    `store` variables name (LFR_DATABASE_URL, LFR_POSTGRES_SCHEMA)."""
+    `store` variables name (LFR_DATABASE_URL, LFR_POSTGRES_SCHEMA); `options` added to its
+    command line."""
     port = free_port()
     env = {**os.environ, "LFR_DATA_DIR": str(data_dir), "LFR_JWT_SECRET": secret}
     env.pop("LFR_DATABASE_URL", None)
@@ -140,6 +144,7 @@ def start_server(
             str(port),
             "--log-level",
             "warning",
+            *options,
         ],
         cwd=ROOT,
         env=env,

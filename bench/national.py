@@ -285,7 +285,8 @@ def measure_oversight(fleet: Fleet) -> dict[str, Any]:
     }
 
 
-def run_factor(factor: float, fleet_seconds: float) -> dict[str, Any]:
+def run_factor(factor: float, fleet_seconds: float, done: list[dict[str, Any]]) -> dict[str, Any]:
+    """One factor's figures; `done`: the factors measured before it, kept with it."""
     schema = f"bench_fleet_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -308,6 +309,7 @@ def run_factor(factor: float, fleet_seconds: float) -> dict[str, Any]:
             **measure_commands(fleet),
         }
         catch_up(settings)
+        write_result("national", summary([*done, result]))  # kept should the load fail
         if fleet_seconds > 0:
             result["fleet_load"] = fleet_load(settings, fleet_seconds)
         fleet.ledger.close()
@@ -331,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
     factors = [float(f) for f in args.factors.split(",")]
     runs: list[dict[str, Any]] = []
     for factor in factors:
-        runs.append(run_factor(factor, args.fleet_seconds))
+        runs.append(run_factor(factor, args.fleet_seconds, runs))
         path = write_result("national", summary(runs))  # each factor kept as it is done
     print(path.read_text())
 

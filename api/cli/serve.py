@@ -85,9 +85,13 @@ def serve(args: argparse.Namespace) -> int:
     if not getattr(args, "no_retention", False):
         ledger = app.state.services.ledger
         retention = build_retention(ledger, settings, after_change=checkpoint)
-        RetentionSchedule(
+        schedule = RetentionSchedule(
             retention, scheduler, one_node=functools.partial(run_alone, settings)
-        ).rebuild()
+        )
+        # The first sweep runs once the server is up, not before it: a node started with a
+        # backlog of destructions (a long outage, a restored store) answers at once, and
+        # destroys what is due beside its requests.
+        scheduler.add_job(schedule.rebuild, id="startup:retention", max_instances=1)
     scheduler.start()
     from lfr_ledger.api.http_protocol import ProblemH11Protocol
 
