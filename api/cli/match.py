@@ -158,6 +158,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.api and not args.token:
+        print("lfr match: --api needs --token (or LFR_MATCHER_TOKEN)", file=sys.stderr)
+        return 2
     if getattr(args, "wait", False):
         return run_remote_waiting(args) if args.api else run_scheduled(args)
     return run_once(args)
@@ -178,9 +181,6 @@ def run_remote_waiting(args: argparse.Namespace) -> int:
     from lfr_ledger.matching.remote import ApiWatch
     from lfr_ledger.matching.sinks import MatcherApi, SinkUnavailable
 
-    if not args.token:
-        print("lfr match: --api needs --token (or LFR_MATCHER_TOKEN)", file=sys.stderr)
-        return 2
     stopped = threading.Event()
     api = MatcherApi(args.api.split(","), args.token)
     watch = ApiWatch(api, args.deployment)
@@ -412,9 +412,6 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
     )
     from lfr_ledger.matching.sources import FrameSource, SourceError
 
-    if args.api and not args.token:
-        print("lfr match: --api needs --token (or LFR_MATCHER_TOKEN)", file=sys.stderr)
-        return 2
     if args.start is not None and args.start.tzinfo is None:
         print(
             "lfr match: --start needs a time zone, e.g. 2025-06-02T10:00:00+00:00", file=sys.stderr
