@@ -16,14 +16,14 @@ from lfr_ledger.api.problems import ProblemException
 from lfr_ledger.config.settings import Settings
 
 if TYPE_CHECKING:
-    from lfr_ledger.matching.engine import FaceEngine
+    from lfr_ledger.matching.engines.engine import FaceEngine
 
 _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
 def _engine(model_dir: Path, model_id: str) -> FaceEngine:
-    from lfr_ledger.matching.enrolment import engine_for_model
+    from lfr_ledger.matching.engines.enrolment import engine_for_model
 
     return engine_for_model(model_dir, model_id)
 
@@ -34,8 +34,8 @@ def compute_template(settings: Settings, image_bytes: bytes, model_id: str) -> t
     Image problems (unreadable, no usable face, several faces) raise `InvalidInput` subclasses,
     which answer 422 with what to fix.
     """
-    from lfr_ledger.matching.enrolment import template_from_image
-    from lfr_ledger.matching.models import ModelPackError
+    from lfr_ledger.matching.engines.enrolment import template_from_image
+    from lfr_ledger.matching.engines.model_packs import ModelPackError
 
     try:
         engine = _engine(settings.model_dir, model_id)

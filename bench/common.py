@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # the benchmarks that meter no engine load no vision libraries
-    from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine
+    from lfr_ledger.matching.engines.engine import DetectedFace, Face, FaceEngine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_URL = os.environ.get("LFR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -40,9 +40,14 @@ import numpy as np
 
 from bench.common import write_result
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.matching.engine import InsightFaceEngine, default_threads, load_engine, ort_session
+from lfr_ledger.matching.engines.engine import (
+    InsightFaceEngine,
+    default_threads,
+    load_engine,
+    ort_session,
+)
 from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.samples import VARIANTS, astronaut_bgr, insightface_image
+from lfr_ledger.matching.packs.samples import VARIANTS, astronaut_bgr, insightface_image
 
 SEARCH_GOAL = 0.05
 RATIO_GOAL = 0.85

@@ -47,13 +47,13 @@ from lfr_ledger.api.demo.street import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engine import FaceEngine, load_engine
-from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.engine import FaceEngine, load_engine
+from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.live_terms import LedgerWatch
-from lfr_ledger.matching.runner import MatchRunner, RunnerConfig
-from lfr_ledger.matching.sinks import AlertClaim, FacesCounted, LedgerSink
-from lfr_ledger.matching.sources import Frame
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.sinks import AlertClaim, FacesCounted, LedgerSink
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.pipeline.sources import Frame
 from tests.builders import (
     ADMIN,
     AO,

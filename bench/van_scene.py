@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cv2
 import numpy as np
 
-from lfr_ledger.matching.engine import FaceEngine
-from lfr_ledger.matching.samples import central_face, sample_identities
-from lfr_ledger.matching.tracking import iou
+from lfr_ledger.matching.engines.engine import FaceEngine
+from lfr_ledger.matching.packs.samples import central_face, sample_identities
+from lfr_ledger.matching.pipeline.tracking import iou
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
 Direction = Literal["left-to-right", "right-to-left"]
@@ -959,7 +959,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.out is None and not args.check:
         parser.error("give --out DIR to keep the videos, or --check to measure them")
-    from lfr_ledger.matching.engine import load_engine
+    from lfr_ledger.matching.engines.engine import load_engine
 
     spec = SceneSpec(seconds=args.seconds, seed=args.seed)
     enrolled = tuple(name.strip() for name in args.enrolled.split(",") if name.strip())

@@ -258,8 +258,8 @@ def test_image_enrolment_computes_a_sealed_template(sqlite_api: Api) -> None:
 
     import cv2
 
-    from lfr_ledger.matching.fetch import fetch_sface
-    from lfr_ledger.matching.samples import astronaut_bgr, insightface_image
+    from lfr_ledger.matching.packs.fetch import fetch_sface
+    from lfr_ledger.matching.packs.samples import astronaut_bgr, insightface_image
 
     fetch_sface(sqlite_api.settings.model_dir)
     api = sqlite_api

@@ -29,10 +29,10 @@ from lfr_ledger.domain.errors import ConcurrentWrite, NotPermitted
 from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.values import Camera
 from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.live_terms import LedgerWatch
-from lfr_ledger.matching.runner import MatchRunner, RunnerConfig
-from lfr_ledger.matching.sinks import HeartbeatReport, HttpSink, LedgerSink
-from lfr_ledger.matching.sources import Frame, SourceCounts, SourceGap
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.sinks import HeartbeatReport, HttpSink, LedgerSink
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.pipeline.sources import Frame, SourceCounts, SourceGap
 from lfr_ledger.projections.camera_health import latest_heartbeats
 from tests.builders import (
     AO,
@@ -479,7 +479,7 @@ def test_heartbeat_carries_frame_counts_and_source_gaps(
 ) -> None:
     from datetime import UTC, timezone
 
-    from lfr_ledger.matching.sources import SourceGap
+    from lfr_ledger.matching.pipeline.sources import SourceGap
 
     deployment = live(ledger, clock)
     clock.advance(seconds=20)

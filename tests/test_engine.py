@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import lfr_ledger.domain
-from lfr_ledger.matching.engine import (
+from lfr_ledger.matching.engines.engine import (
     DetectedFace,
     FaceEngine,
     InsightFaceEngine,
@@ -23,8 +23,8 @@ from lfr_ledger.matching.engine import (
     load_engine,
     ort_session,
 )
-from lfr_ledger.matching.models import SFACE_MODEL_ID, ModelPackError
-from lfr_ledger.matching.samples import (
+from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID, ModelPackError
+from lfr_ledger.matching.packs.samples import (
     COMPOUND,
     astronaut_bgr,
     insightface_image,

@@ -13,8 +13,8 @@ import pytest
 
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import InvalidInput
-from lfr_ledger.matching.engine import InsightFaceEngine
-from lfr_ledger.matching.enrolment import (
+from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.matching.engines.enrolment import (
     EnrolmentImageRefused,
     NoUsableFace,
     SeveralFaces,
@@ -22,7 +22,7 @@ from lfr_ledger.matching.enrolment import (
     enrol_from_image,
     template_from_image,
 )
-from lfr_ledger.matching.samples import insightface_image, sample_identities
+from lfr_ledger.matching.packs.samples import insightface_image, sample_identities
 from tests.builders import COMPILER, MODEL, authorised, subject
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 

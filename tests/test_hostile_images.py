@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lfr_ledger.matching.enrolment import (
+from lfr_ledger.matching.engines.enrolment import (
     ImageTooLarge,
     UnreadableImage,
     check_image_header,
@@ -68,7 +68,7 @@ def test_a_decompression_bomb_is_refused_under_a_memory_limit(bomb: Path) -> Non
         "import resource, sys\n"
         f"limit = {MEMORY_LIMIT_MB} * 2**20\n"
         "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
-        "from lfr_ledger.matching.enrolment import ImageTooLarge, decode_image\n"
+        "from lfr_ledger.matching.engines.enrolment import ImageTooLarge, decode_image\n"
         "try:\n"
         "    decode_image(open(sys.argv[1], 'rb').read())\n"
         "except ImageTooLarge as refused:\n"

@@ -13,8 +13,8 @@ import pytest
 
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engine import InsightFaceEngine
-from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.index.vectors import (
     Candidate,
@@ -23,7 +23,7 @@ from lfr_ledger.matching.index.vectors import (
     VectorRefused,
     index_path,
 )
-from lfr_ledger.matching.samples import sample_identities, variants
+from lfr_ledger.matching.packs.samples import sample_identities, variants
 from tests.builders import AO, COMPILER, MODEL, authorised, proposed, subject
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 

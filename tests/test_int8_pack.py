@@ -26,8 +26,13 @@ import pytest
 from onnx import numpy_helper
 
 from lfr_ledger.api.cli import build_parser, main
-from lfr_ledger.matching.engine import InsightFaceEngine, Recogniser, load_engine, ort_session
-from lfr_ledger.matching.models import (
+from lfr_ledger.matching.engines.engine import (
+    InsightFaceEngine,
+    Recogniser,
+    load_engine,
+    ort_session,
+)
+from lfr_ledger.matching.engines.model_packs import (
     INT8_DRIFT_BOUND,
     MANIFEST,
     SFACE_INT8_PACK,
@@ -38,7 +43,7 @@ from lfr_ledger.matching.models import (
     sha256_file,
     verify_pack,
 )
-from lfr_ledger.matching.quantisation import (
+from lfr_ledger.matching.packs.quantisation import (
     DEFAULT_RECIPE,
     RECIPES,
     DriftReport,
@@ -50,7 +55,7 @@ from lfr_ledger.matching.quantisation import (
     read_face_folder,
     write_face_folder,
 )
-from lfr_ledger.matching.samples import insightface_image, sample_identities, variants
+from lfr_ledger.matching.packs.samples import insightface_image, sample_identities, variants
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401  (fixtures)
 from tests.test_cli_conventions import leaves
 

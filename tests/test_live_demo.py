@@ -16,7 +16,7 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Decision
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
-from lfr_ledger.matching.engine import InsightFaceEngine
+from lfr_ledger.matching.engines.engine import InsightFaceEngine
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 

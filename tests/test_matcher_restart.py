@@ -15,11 +15,11 @@ import pytest
 from lfr_ledger.api.demo.street import Walker, render_frames
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engine import InsightFaceEngine
-from lfr_ledger.matching.journal import AlertJournal
-from lfr_ledger.matching.runner import MatchRunner, RunnerConfig
-from lfr_ledger.matching.sinks import AlertClaim, LedgerSink
-from lfr_ledger.matching.sources import Frame
+from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.matching.node.sinks import AlertClaim, LedgerSink
+from lfr_ledger.matching.pipeline.journal import AlertJournal
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.pipeline.sources import Frame
 from tests.builders import matcher_for
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401

@@ -20,10 +20,8 @@ from onnx.reference import ReferenceEvaluator
 
 from lfr_ledger.api.cli import models as models_cli
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.matching import fetch, models
-from lfr_ledger.matching.conversion import convert_model_bytes, dequantize, fold_dequantize
-from lfr_ledger.matching.fetch import fetch_sface
-from lfr_ledger.matching.models import (
+from lfr_ledger.matching.engines import model_packs as models
+from lfr_ledger.matching.engines.model_packs import (
     BUFFALO_L_FILES,
     BUFFALO_L_PACK,
     MANIFEST,
@@ -36,6 +34,9 @@ from lfr_ledger.matching.models import (
     load_pack,
     verify_pack,
 )
+from lfr_ledger.matching.packs import fetch
+from lfr_ledger.matching.packs.conversion import convert_model_bytes, dequantize, fold_dequantize
+from lfr_ledger.matching.packs.fetch import fetch_sface
 from tests.fixtures_faces import sface_model_dir  # noqa: F401  (fixture)
 
 RNG = np.random.default_rng(5)
@@ -377,7 +378,7 @@ def test_converted_yunet_detects_exactly_as_the_original(
     sface_wheel: Path,
     tmp_path: Path,
 ) -> None:
-    from lfr_ledger.matching.samples import insightface_image
+    from lfr_ledger.matching.packs.samples import insightface_image
 
     original = tmp_path / "yunet.onnx"
     original.write_bytes(_original(sface_wheel, "detector"))

@@ -22,9 +22,9 @@ from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import NotFound
 from lfr_ledger.domain.records import ConsultationTopic
 from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.live_terms import LedgerWatch
-from lfr_ledger.matching.remote import ApiWatch, ApiWatchlistFeed
-from lfr_ledger.matching.sinks import MatcherApi, SinkUnavailable
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.remote import ApiWatch, ApiWatchlistFeed
+from lfr_ledger.matching.node.sinks import MatcherApi, SinkUnavailable
 from tests.builders import (
     AO,
     AUTHORITY,

@@ -35,13 +35,13 @@ from lfr_ledger.api.demo.street import (
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Decision
-from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
-from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
+from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.live_terms import LedgerWatch
-from lfr_ledger.matching.runner import MatchRunner, RunnerConfig, RunnerRefused, RunSummary
-from lfr_ledger.matching.sinks import AlertClaim, LedgerSink, alert_id_for
-from lfr_ledger.matching.sources import Frame, FrameSource
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.sinks import AlertClaim, LedgerSink, alert_id_for
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunnerRefused, RunSummary
+from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
 from tests.builders import (
     ADMIN,
     AO,
@@ -519,7 +519,7 @@ def test_http_sink_posts_alerts_and_counts_idempotently(
     from lfr_ledger.api.app import create_app
     from lfr_ledger.api.auth import issue_token
     from lfr_ledger.domain.errors import InvalidTransition
-    from lfr_ledger.matching.sinks import FacesCounted, HttpSink
+    from lfr_ledger.matching.node.sinks import FacesCounted, HttpSink
     from tests.builders import reviewed
 
     deployment, entries = reviewed(ledger)
@@ -578,7 +578,7 @@ def test_schedule_jobs_rebuilt_from_the_log_are_deterministic_and_idempotent(
 ) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from lfr_ledger.matching.schedule import MatchSchedule, match_job_id, stop_job_id
+    from lfr_ledger.matching.node.schedule import MatchSchedule, match_job_id, stop_job_id
     from tests.builders import reviewed
 
     deployment, _ = reviewed(ledger)
@@ -652,7 +652,7 @@ def test_a_recording_played_back_as_a_camera_delivers_on_time_and_drops_what_is_
 def test_runner_pool_runs_one_runner_per_camera_and_halts_it() -> None:
     import threading
 
-    from lfr_ledger.matching.schedule import RunnerPool
+    from lfr_ledger.matching.node.schedule import RunnerPool
 
     started: list[tuple[UUID, str]] = []
 

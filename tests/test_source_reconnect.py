@@ -21,7 +21,13 @@ import cv2
 import numpy as np
 import pytest
 
-from lfr_ledger.matching.sources import Frame, FrameSource, SourceError, SourceGap, SourceLost
+from lfr_ledger.matching.pipeline.sources import (
+    Frame,
+    FrameSource,
+    SourceError,
+    SourceGap,
+    SourceLost,
+)
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -21,11 +21,11 @@ from lfr_ledger.api.demo.street import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engine import DetectedFace, InsightFaceEngine
-from lfr_ledger.matching.enrolment import enrol_from_image
-from lfr_ledger.matching.runner import RunnerConfig, RunSummary
-from lfr_ledger.matching.sources import Frame
-from lfr_ledger.matching.tracking import FaceTracker, TrackingConfig, iou
+from lfr_ledger.matching.engines.engine import DetectedFace, InsightFaceEngine
+from lfr_ledger.matching.engines.enrolment import enrol_from_image
+from lfr_ledger.matching.pipeline.runner import RunnerConfig, RunSummary
+from lfr_ledger.matching.pipeline.sources import Frame
+from lfr_ledger.matching.pipeline.tracking import FaceTracker, TrackingConfig, iou
 from tests.builders import AO, COMPILER, OPERATOR, authorised, subject
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401

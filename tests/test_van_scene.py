@@ -26,8 +26,8 @@ from bench.van_scene import (
     truth_boxes,
     video_info,
 )
-from lfr_ledger.matching.engine import InsightFaceEngine
-from lfr_ledger.matching.tracking import iou
+from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.matching.pipeline.tracking import iou
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")

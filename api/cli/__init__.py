@@ -83,7 +83,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     import httpx
 
     from lfr_ledger.domain.errors import DomainError
-    from lfr_ledger.matching.models import ModelPackError
+    from lfr_ledger.matching.engines.model_packs import ModelPackError
 
     return (DomainError, ModelPackError, OSError, ValueError, httpx.HTTPError)
 

@@ -238,8 +238,8 @@ def press_release_check(summary: dict[str, Any]) -> str:
 
 def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> None:
     from lfr_ledger.api.demo.live import run_live_demo
-    from lfr_ledger.matching.engine import load_engine
-    from lfr_ledger.matching.models import ModelPackError
+    from lfr_ledger.matching.engines.engine import load_engine
+    from lfr_ledger.matching.engines.model_packs import ModelPackError
 
     try:
         engine = load_engine("insightface", "sface", settings.model_dir)

@@ -46,10 +46,10 @@ if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.actors import Actor
     from lfr_ledger.domain.application import CaseLedger
-    from lfr_ledger.matching.engine import FaceEngine
-    from lfr_ledger.matching.journal import AlertJournal
-    from lfr_ledger.matching.runner import RunnerConfig
-    from lfr_ledger.matching.sinks import HeartbeatReport
+    from lfr_ledger.matching.engines.engine import FaceEngine
+    from lfr_ledger.matching.node.sinks import HeartbeatReport
+    from lfr_ledger.matching.pipeline.journal import AlertJournal
+    from lfr_ledger.matching.pipeline.runner import RunnerConfig
 
 EXIT_REFUSED = 3
 # A 1280 × 720 van camera is searched for faces at half size (about 4 × cheaper); each face
@@ -178,8 +178,8 @@ def run_remote_waiting(args: argparse.Namespace) -> int:
 
     from lfr_ledger.domain.clock import utcnow
     from lfr_ledger.domain.errors import DomainError
-    from lfr_ledger.matching.remote import ApiWatch
-    from lfr_ledger.matching.sinks import MatcherApi, SinkUnavailable
+    from lfr_ledger.matching.node.remote import ApiWatch
+    from lfr_ledger.matching.node.sinks import MatcherApi, SinkUnavailable
 
     stopped = threading.Event()
     api = MatcherApi(args.api.split(","), args.token)
@@ -233,11 +233,11 @@ def run_scheduled(args: argparse.Namespace) -> int:
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.clock import utcnow
     from lfr_ledger.matching.index.follower import WatchlistIndex
-    from lfr_ledger.matching.live_terms import LedgerWatch
-    from lfr_ledger.matching.runner import MatchRunner, RunSummary
-    from lfr_ledger.matching.schedule import MatchSchedule, RunnerPool
-    from lfr_ledger.matching.sinks import LedgerSink
-    from lfr_ledger.matching.sources import FrameSource
+    from lfr_ledger.matching.node.live_terms import LedgerWatch
+    from lfr_ledger.matching.node.schedule import MatchSchedule, RunnerPool
+    from lfr_ledger.matching.node.sinks import LedgerSink
+    from lfr_ledger.matching.pipeline.runner import MatchRunner, RunSummary
+    from lfr_ledger.matching.pipeline.sources import FrameSource
 
     config = _runner_config(args)
     if config is None:
@@ -346,7 +346,7 @@ def heartbeat_keeper(
 
 
 def _engine(args: argparse.Namespace, settings: Settings) -> FaceEngine:
-    from lfr_ledger.matching.engine import load_engine
+    from lfr_ledger.matching.engines.engine import load_engine
 
     if args.detect_side < 0:
         raise ValueError("--detect-side must be 0 (the whole frame) or a number of pixels")
@@ -358,7 +358,7 @@ def _engine(args: argparse.Namespace, settings: Settings) -> FaceEngine:
 def _journal(
     args: argparse.Namespace, settings: Settings, deployment_id: UUID, camera_id: str
 ) -> AlertJournal:
-    from lfr_ledger.matching.journal import AlertJournal
+    from lfr_ledger.matching.pipeline.journal import AlertJournal
 
     if args.journal is not None:
         return AlertJournal(args.journal)
@@ -377,7 +377,7 @@ def _matcher(args: argparse.Namespace) -> Actor:
 
 def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
     """The runner's settings from the command line; None (after saying why) when invalid."""
-    from lfr_ledger.matching.runner import RunnerConfig
+    from lfr_ledger.matching.pipeline.runner import RunnerConfig
 
     try:
         return RunnerConfig(
@@ -399,10 +399,9 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
     from lfr_ledger.domain.clock import utcnow
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.matching.index.follower import WatchlistIndex
-    from lfr_ledger.matching.live_terms import DeploymentWatch, LedgerWatch
-    from lfr_ledger.matching.remote import ApiWatch, ApiWatchlistFeed, remote_index_path
-    from lfr_ledger.matching.runner import MatchRunner, RunnerRefused
-    from lfr_ledger.matching.sinks import (
+    from lfr_ledger.matching.node.live_terms import DeploymentWatch, LedgerWatch
+    from lfr_ledger.matching.node.remote import ApiWatch, ApiWatchlistFeed, remote_index_path
+    from lfr_ledger.matching.node.sinks import (
         AlertClaim,
         AlertSink,
         HttpSink,
@@ -410,7 +409,8 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
         MatcherApi,
         SinkUnavailable,
     )
-    from lfr_ledger.matching.sources import FrameSource, SourceError
+    from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerRefused
+    from lfr_ledger.matching.pipeline.sources import FrameSource, SourceError
 
     if args.start is not None and args.start.tzinfo is None:
         print(

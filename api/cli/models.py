@@ -88,8 +88,8 @@ def _model_dir(args: argparse.Namespace) -> Path:
 
 
 def fetch_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.matching.fetch import fetch_sface
-    from lfr_ledger.matching.models import ModelPackError, verify_pack
+    from lfr_ledger.matching.engines.model_packs import ModelPackError, verify_pack
+    from lfr_ledger.matching.packs.fetch import fetch_sface
 
     model_dir = _model_dir(args)
     try:
@@ -105,7 +105,7 @@ def fetch_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.matching.models import (
+    from lfr_ledger.matching.engines.model_packs import (
         BUFFALO_L_LICENCE,
         BUFFALO_L_PACK,
         ModelPackError,
@@ -158,7 +158,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.matching.models import list_packs, verify_pack
+    from lfr_ledger.matching.engines.model_packs import list_packs, verify_pack
 
     model_dir = _model_dir(args)
     names = list(args.packs) or list_packs(model_dir)
@@ -176,9 +176,9 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def quantise_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.matching.engine import InsightFaceEngine
-    from lfr_ledger.matching.models import SFACE_PACK, ModelPackError
-    from lfr_ledger.matching.quantisation import (
+    from lfr_ledger.matching.engines.engine import InsightFaceEngine
+    from lfr_ledger.matching.engines.model_packs import SFACE_PACK, ModelPackError
+    from lfr_ledger.matching.packs.quantisation import (
         RECIPES,
         GateSetError,
         build_int8_pack,

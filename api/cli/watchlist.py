@@ -15,7 +15,7 @@ from lfr_ledger.api.cli.output import fail, json_flag, note, print_json, progres
 
 if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger, Enrolment
-    from lfr_ledger.matching.engine import FaceEngine
+    from lfr_ledger.matching.engines.engine import FaceEngine
 
 REQUIRED_COLUMNS = (
     "subject_ref",
@@ -114,7 +114,7 @@ def import_rows(
     """Enrols each row on its own: a refused row does not stop the others."""
     from lfr_ledger.domain.actors import Actor, Role
     from lfr_ledger.domain.errors import DomainError
-    from lfr_ledger.matching.enrolment import enrol_from_image
+    from lfr_ledger.matching.engines.enrolment import enrol_from_image
 
     actor = Actor(actor_id, Role.WATCHLIST_MANAGER, rank=actor_rank)
     outcomes: list[RowOutcome] = []
@@ -150,8 +150,8 @@ def import_command(args: argparse.Namespace) -> int:
     from lfr_ledger.api.bootstrap import build_ledger
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.errors import NotFound
-    from lfr_ledger.matching.enrolment import engine_for_model
-    from lfr_ledger.matching.models import ModelPackError
+    from lfr_ledger.matching.engines.enrolment import engine_for_model
+    from lfr_ledger.matching.engines.model_packs import ModelPackError
 
     settings = Settings.from_env()
     ledger = build_ledger(settings)

@@ -27,7 +27,7 @@ from lfr_ledger.matching.index.follower import (
     LedgerFeed,
     Removed,
 )
-from lfr_ledger.matching.live_terms import LedgerWatch
+from lfr_ledger.matching.node.live_terms import LedgerWatch
 
 
 @get(

@@ -46,13 +46,13 @@ from lfr_ledger.domain.values import (
     Location,
     PublicNotice,
 )
-from lfr_ledger.matching.engine import FaceEngine
-from lfr_ledger.matching.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.engine import FaceEngine
+from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.live_terms import LedgerWatch
-from lfr_ledger.matching.runner import MatchRunner, RunnerConfig, RunSummary
-from lfr_ledger.matching.sinks import AlertClaim, LedgerSink
-from lfr_ledger.matching.sources import Frame, FrameSource
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.sinks import AlertClaim, LedgerSink
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunSummary
+from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
 
 LIVE_DAY = date(2025, 12, 7)  # the day after the seed operation's last deployment
 CAMERA = "cam-1"

@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lfr_ledger.matching.engine import FaceEngine
-from lfr_ledger.matching.samples import sample_identities
+from lfr_ledger.matching.engines.engine import FaceEngine
+from lfr_ledger.matching.packs.samples import sample_identities
 
 FRAME_SIZE = (640, 480)  # width, height
 FPS = 10.0

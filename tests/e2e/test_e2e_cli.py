@@ -11,8 +11,8 @@ from pathlib import Path
 
 import cv2
 
-from lfr_ledger.matching.models import SFACE_MODEL_ID
-from lfr_ledger.matching.samples import astronaut_bgr
+from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID
+from lfr_ledger.matching.packs.samples import astronaut_bgr
 from tests.e2e.conftest import Server
 from tests.e2e.flows import adopt_policy, live_deployment
 

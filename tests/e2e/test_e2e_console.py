@@ -32,8 +32,8 @@ from lfr_ledger.api.demo.seed import (
 )
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
-from lfr_ledger.matching.models import SFACE_MODEL_ID
-from lfr_ledger.matching.samples import astronaut_bgr
+from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID
+from lfr_ledger.matching.packs.samples import astronaut_bgr
 from tests.builders import AUTHORITY
 from tests.e2e.browser import ARTIFACTS, Visit
 from tests.e2e.conftest import Server, free_port, start_server, stop_server

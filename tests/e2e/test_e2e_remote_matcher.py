@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from lfr_ledger.api.demo.seed import OPERATOR
-from lfr_ledger.matching.engine import InsightFaceEngine
-from lfr_ledger.matching.models import SFACE_MODEL_ID
-from lfr_ledger.matching.samples import sample_identities
+from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID
+from lfr_ledger.matching.packs.samples import sample_identities
 from tests.e2e.conftest import Server
 from tests.e2e.flows import adopt_policy, auth, live_deployment, ok
 from tests.e2e.test_e2e_multinode import FPS, LFR, PEOPLE, jpeg, recorded_passes

@@ -17,8 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lfr_ledger.matching.conversion import convert_model_bytes
-from lfr_ledger.matching.models import (
+from lfr_ledger.matching.engines.model_packs import (
     MANIFEST,
     MANIFEST_FORMAT,
     SFACE_MODEL_ID,
@@ -30,6 +29,7 @@ from lfr_ledger.matching.models import (
     sha256_file,
     verify_pack,
 )
+from lfr_ledger.matching.packs.conversion import convert_model_bytes
 
 Report = Callable[[str], None]
 PackKind = Literal["sface", "insightface"]

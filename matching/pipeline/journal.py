@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from lfr_ledger.matching.sinks import AlertClaim
+from lfr_ledger.matching.node.sinks import AlertClaim
 
 
 class AlertJournal:

@@ -21,8 +21,8 @@ from lfr_ledger.matching.index.follower import (
     WatchlistPage,
 )
 from lfr_ledger.matching.index.vectors import HasDataDir
-from lfr_ledger.matching.live_terms import LiveTerms
-from lfr_ledger.matching.sinks import MatcherApi
+from lfr_ledger.matching.node.live_terms import LiveTerms
+from lfr_ledger.matching.node.sinks import MatcherApi
 
 
 def remote_index_path(settings: HasDataDir, deployment_id: UUID) -> Path:

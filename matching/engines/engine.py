@@ -29,7 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from lfr_ledger.matching.models import ModelPack, default_model_dir, open_verified_pack
+from lfr_ledger.matching.engines.model_packs import ModelPack, default_model_dir, open_verified_pack
 
 ENGINE_GROUP = "lfr.engines"
 

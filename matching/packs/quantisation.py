@@ -37,9 +37,13 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from lfr_ledger.matching.engine import InsightFaceEngine, Recogniser, nearest_face, ort_session
-from lfr_ledger.matching.fetch import install_dir
-from lfr_ledger.matching.models import (
+from lfr_ledger.matching.engines.engine import (
+    InsightFaceEngine,
+    Recogniser,
+    nearest_face,
+    ort_session,
+)
+from lfr_ledger.matching.engines.model_packs import (
     INT8_DRIFT_BOUND,
     INT8_VARIANT,
     MANIFEST,
@@ -53,6 +57,7 @@ from lfr_ledger.matching.models import (
     sha256_file,
     verify_pack,
 )
+from lfr_ledger.matching.packs.fetch import install_dir
 
 Report = Callable[[str], None]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")

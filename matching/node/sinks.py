@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger
 
     # Typing only: the sinks load without OpenCV (the API and the HTTP sink never read video).
-    from lfr_ledger.matching.sources import SourceGap
+    from lfr_ledger.matching.pipeline.sources import SourceGap
 
 logger = logging.getLogger("lfr.matching")
 

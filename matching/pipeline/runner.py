@@ -70,11 +70,9 @@ from lfr_ledger.domain.errors import (
     NotFound,
     PolicyViolation,
 )
-from lfr_ledger.matching.crops import portrait
-from lfr_ledger.matching.engine import DetectedFace, Face, FaceEngine
-from lfr_ledger.matching.journal import AlertJournal
-from lfr_ledger.matching.live_terms import DeploymentWatch, LiveTerms, WatchlistSearch
-from lfr_ledger.matching.sinks import (
+from lfr_ledger.matching.engines.engine import DetectedFace, Face, FaceEngine
+from lfr_ledger.matching.node.live_terms import DeploymentWatch, LiveTerms, WatchlistSearch
+from lfr_ledger.matching.node.sinks import (
     AlertClaim,
     AlertSink,
     FacesCounted,
@@ -82,8 +80,10 @@ from lfr_ledger.matching.sinks import (
     HeartbeatSink,
     alert_id_for,
 )
-from lfr_ledger.matching.sources import Frame, SourceCounts
-from lfr_ledger.matching.tracking import (
+from lfr_ledger.matching.pipeline.crops import portrait
+from lfr_ledger.matching.pipeline.journal import AlertJournal
+from lfr_ledger.matching.pipeline.sources import Frame, SourceCounts
+from lfr_ledger.matching.pipeline.tracking import (
     FaceTracker,
     TrackingConfig,
     sighting_quality,

@@ -1,0 +1,2 @@
+"""The live pipeline of one camera: frames from a source, faces followed as tracks, the
+sightings worth comparing embedded and searched, alert claims journalled before they leave."""
