@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/module_size.py
 
 # The console's tests drive Debian's Chromium; nothing downloads a browser of its own.
 browser:
