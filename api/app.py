@@ -21,7 +21,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from lfr_ledger.api.allow_header import AllowHeaderMiddleware, methods_by_path
 from lfr_ledger.api.auth import JWTAuthMiddleware, TokenVerifier
 from lfr_ledger.api.body_guard import BodyGuardMiddleware
-from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.bootstrap import build_ledger, build_subject_index
 from lfr_ledger.api.console.pages import (
     CONSOLE_ROUTES,
     console_error_page,
@@ -53,7 +53,7 @@ from lfr_ledger.api.controllers.watchlist import WatchlistController
 from lfr_ledger.api.docs import DescribedJsonRenderPlugin, OfflineSwaggerRenderPlugin
 from lfr_ledger.api.guards import check_table_covers, role_guard
 from lfr_ledger.api.idempotency import IdempotencyMiddleware
-from lfr_ledger.api.key_store import build_key_store
+from lfr_ledger.api.idempotency_store import build_idempotency_store
 from lfr_ledger.api.location_header import LocationHeaderMiddleware
 from lfr_ledger.api.observability import JsonFormatter, observe_request
 from lfr_ledger.api.problems import problem_response, status_of
@@ -179,9 +179,11 @@ def create_app(
     verifier = TokenVerifier.from_settings(
         settings, maximum_lifetime_minutes=ledger.policy.token_maximum_lifetime_minutes
     )
-    keys = build_key_store(settings)
+    keys = build_idempotency_store(settings)
     sessions = SessionStore(settings)
     services = Services(settings=settings, ledger=ledger, keys=keys, sessions=sessions)
+    # Subject access reads it (`OversightController`); one for the app, caught up per read.
+    subject_index = build_subject_index(settings)
     allowed: dict[str, str] = {}
     app = Litestar(
         route_handlers=[
@@ -222,7 +224,9 @@ def create_app(
             ),
         ],
         exception_handlers={Exception: handle_error},
-        state=State({"services": services, "token_verifier": verifier}),
+        state=State(
+            {"services": services, "token_verifier": verifier, "subject_index": subject_index}
+        ),
         on_shutdown=[services.close],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -13,7 +13,7 @@ from lfr_ledger.domain.application import SYSTEM, CaseLedger
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.policy import Policy
 from lfr_ledger.eventlog.vault import PostgresKeyVault, SQLiteKeyVault
-from lfr_ledger.oversight.retention import Retention
+from lfr_ledger.oversight.retention.destruction import Retention
 from lfr_ledger.oversight.subject_access import SubjectRecords
 from lfr_ledger.projections.oversight_readers import RetentionDeadlines, SubjectIndex
 
@@ -85,5 +85,6 @@ def build_retention(
 
 def build_subject_index(settings: Settings) -> SubjectRecords:
     """Where subject access finds a subject's entries and alerts: the `subject_index`
-    projection, caught up to the log's head at each request."""
+    projection, caught up to the log's head at each read. The app builds one when it is
+    assembled (`api/app.py`), a command one per run."""
     return SubjectIndex(settings)

@@ -7,7 +7,7 @@ Used by the HTTP routes, by `lfr match` in process, and by the server's schedule
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ from uuid import UUID
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.commands.camera_health import GapLike, Heartbeat
+from lfr_ledger.domain.commands.camera_health import Heartbeat, HeartbeatReport
 from lfr_ledger.domain.errors import ConcurrentWrite, DomainError
 from lfr_ledger.projections.alone import run_alone
 from lfr_ledger.projections.camera_health import (
@@ -25,8 +25,8 @@ from lfr_ledger.projections.camera_health import (
     latest_heartbeats,
     record_heartbeat,
 )
-from lfr_ledger.projections.runner import catch_up
-from lfr_ledger.projections.running import running_deployments
+from lfr_ledger.projections.catch_up import catch_up
+from lfr_ledger.projections.running_deployments import running_deployments
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -61,41 +61,15 @@ class CameraHealth:
 
 
 def accept_heartbeat(
-    ledger: CaseLedger,
-    settings: Settings,
-    actor: Actor,
-    deployment_id: UUID,
-    *,
-    camera_id: str,
-    frames_per_second: float,
-    faces_seen: int,
-    frames_dropped: int,
-    interval_seconds: float,
-    last_error: str | None = None,
-    frames_offered: int = 0,
-    frames_processed: int = 0,
-    source_gaps: Sequence[GapLike] = (),
+    ledger: CaseLedger, settings: Settings, actor: Actor, report: HeartbeatReport
 ) -> tuple[Heartbeat, bool]:
     """Keeps the heartbeat as its camera's latest; True beside it when it recorded the camera
-    reporting again after a silence. Refused (nothing kept) as the ledger's checks say. The
-    frame counts and source gaps default to none, as an older matcher sends them."""
-    heartbeat = ledger.check_heartbeat(
-        actor,
-        deployment_id,
-        camera_id=camera_id,
-        frames_per_second=frames_per_second,
-        faces_seen=faces_seen,
-        frames_dropped=frames_dropped,
-        interval_seconds=interval_seconds,
-        last_error=last_error,
-        frames_offered=frames_offered,
-        frames_processed=frames_processed,
-        source_gaps=source_gaps,
-    )
+    reporting again after a silence. Refused (nothing kept) as the ledger's checks say."""
+    heartbeat = ledger.check_heartbeat(actor, report)
     record_heartbeat(settings, heartbeat)
     reporting = False
-    if camera_id in ledger.silent_cameras(deployment_id):
-        reporting = ledger.record_camera_reporting(actor, deployment_id, camera_id)
+    if report.camera_id in ledger.silent_cameras(report.deployment_id):
+        reporting = ledger.record_camera_reporting(actor, report.deployment_id, report.camera_id)
     return heartbeat, reporting
 
 

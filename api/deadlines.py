@@ -11,8 +11,8 @@ from uuid import UUID
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import ConcurrentWrite
-from lfr_ledger.projections.runner import catch_up
-from lfr_ledger.projections.running import running_deployments
+from lfr_ledger.projections.catch_up import catch_up
+from lfr_ledger.projections.running_deployments import running_deployments
 
 log = logging.getLogger("lfr.deadlines")
 

@@ -16,7 +16,7 @@ from lfr_ledger.api.problems import ProblemException
 from lfr_ledger.config.settings import Settings
 
 if TYPE_CHECKING:
-    from lfr_ledger.matching.engines.engine import FaceEngine
+    from lfr_ledger.matching.engines.faces import FaceEngine
 
 _lock = threading.Lock()
 

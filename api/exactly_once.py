@@ -3,8 +3,8 @@ the reply a recorded request earned, rebuilt from what it changed.
 
 The ledger records a request in the same transaction as its first change (`domain/requests.py`),
 so after any crash a retry finds either that record (the command ran: its reply is given again)
-or nothing (the command did not run: it runs now, once). The reply is normally kept by the key
-store; when a crash came between the commit and keeping it, it is rebuilt here.
+or nothing (the command did not run: it runs now, once). The reply is normally kept by the
+idempotency store; when a crash came between the commit and keeping it, it is rebuilt here.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Exactly once: the ledger records the request (`domain/requests.py`) in the same transaction as
 its first change, so after any crash a retry finds either that record, and gets the first reply
-again, or nothing, and runs for the first time. The key store below only serialises concurrent
+again, or nothing, and runs for the first time. The idempotency store only serialises concurrent
 copies of one request and keeps replies for replay:
 - embedded default (SQLite): a separate file `data_dir/idempotency.sqlite`;
 - PostgreSQL: the table `idempotency_keys` in the ledger's schema.
@@ -27,7 +27,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from lfr_ledger.api.body_guard import read_body
 from lfr_ledger.api.exactly_once import canonical_body_hash, canonical_route, rebuilt_reply
 from lfr_ledger.api.guards import role_may_call
-from lfr_ledger.api.key_store import KeyStore, Replay, key_reused
+from lfr_ledger.api.idempotency_store import IdempotencyStore, Replay, key_reused
 from lfr_ledger.api.problems import (
     ProblemException,
 )
@@ -45,7 +45,7 @@ class IdempotencyMiddleware:
     """ASGI middleware on POST routes; must run after authentication (it needs the actor)."""
 
     def __init__(
-        self, app: ASGIApp, *, store: KeyStore, ledger: CaseLedger, max_body_size: int
+        self, app: ASGIApp, *, store: IdempotencyStore, ledger: CaseLedger, max_body_size: int
     ) -> None:
         self.app = app
         self.store = store

@@ -8,15 +8,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.clock import utcnow
 
 if TYPE_CHECKING:
-    from lfr_ledger.oversight.retention import Retention
+    from lfr_ledger.oversight.retention.destruction import Retention
 
 # Requests and their latency accumulate for the life of the process, whichever app served them.
 REQUESTS_REGISTRY = CollectorRegistry()
@@ -45,7 +46,7 @@ def scrape(
 ) -> bytes:
     """The process's request counters, then gauges read fresh from their sources of truth."""
     from lfr_ledger.eventlog.checkpoint import latest_checkpoint_path, read_checkpoint
-    from lfr_ledger.projections.runner import status
+    from lfr_ledger.projections.catch_up import status
 
     registry = CollectorRegistry()
     Gauge(
@@ -71,7 +72,7 @@ def scrape(
             "lfr_checkpoint_age_seconds",
             "Seconds since this node signed its latest checkpoint",
             registry=registry,
-        ).set(max(0.0, (datetime.now(UTC) - signed).total_seconds()))
+        ).set(max(0.0, (utcnow() - signed).total_seconds()))
     return generate_latest(REQUESTS_REGISTRY) + generate_latest(registry)
 
 
@@ -80,7 +81,7 @@ def _camera_gauges(settings: Settings, registry: CollectorRegistry) -> None:
     interval, and whether the video source was lost when it was sent. Labelled by deployment
     and camera id (neither is personal data); a deployment that ended drops out."""
     from lfr_ledger.projections.camera_health import latest_heartbeats
-    from lfr_ledger.projections.running import running_deployments
+    from lfr_ledger.projections.running_deployments import running_deployments
 
     labels = ["deployment_id", "camera_id"]
     frames = {
@@ -116,13 +117,13 @@ def _camera_gauges(settings: Settings, registry: CollectorRegistry) -> None:
             frames["processed"].labels(*key).set(beat.frames_processed)
             frames["dropped"].labels(*key).set(beat.frames_dropped)
             lost.labels(*key).set(int(any(g.ended_at is None for g in beat.source_gaps)))
-            age.labels(*key).set(max(0.0, (datetime.now(UTC) - beat.received_at).total_seconds()))
+            age.labels(*key).set(max(0.0, (utcnow() - beat.received_at).total_seconds()))
 
 
 def _retention_backlog(retention: Retention, registry: CollectorRegistry) -> None:
     """Records past their retention period and not yet destroyed (held images excepted): 0
     while retention keeps up. What a retention run would destroy now, by its own plan."""
-    plan = retention.plan(datetime.now(UTC), due_only=True)
+    plan = retention.plan(utcnow(), due_only=True)
     overdue = Gauge(
         "lfr_retention_overdue_records",
         "Records whose retention period has passed that are not destroyed yet, by kind",

@@ -20,8 +20,9 @@ import msgspec
 from litestar.response import ServerSentEventMessage
 
 from lfr_ledger.api.problems import ProblemException
-from lfr_ledger.api.schemas.alerts import AlertState
-from lfr_ledger.domain.alert import Alert, AlertTopic
+from lfr_ledger.api.schemas.alerts import AlertOut
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.application import CaseLedger
 
 ALERT_TOPICS: tuple[str, ...] = (
@@ -44,8 +45,9 @@ KEEPALIVE_SECONDS = 15.0
 RETRY_MILLISECONDS = 1000
 
 
-def alert_state(alert: Alert) -> AlertState:
-    return AlertState(
+def alert_out(alert: Alert) -> AlertOut:
+    """The alert as the stream and its timeline show it: no personal data."""
+    return AlertOut(
         id=alert.id,
         deployment_id=alert.deployment_id,
         entry_id=alert.entry_id,
@@ -81,12 +83,12 @@ class AlertFeed:
         self.after = after
         self._deployment_of: dict[UUID, UUID] = {}
 
-    def poll(self) -> tuple[list[tuple[int, str, AlertState]], bool]:
+    def poll(self) -> tuple[list[tuple[int, str, AlertOut]], bool]:
         """New events for this deployment, and whether the batch was full (more waiting)."""
         notifications = self.ledger.recorder.select_notifications(
             self.after, BATCH, topics=ALERT_TOPICS, inclusive_of_start=False
         )
-        items: list[tuple[int, str, AlertState]] = []
+        items: list[tuple[int, str, AlertOut]] = []
         for n in notifications:
             alert_id = UUID(str(n.originator_id))
             owner = self._deployment_of.get(alert_id)
@@ -96,7 +98,7 @@ class AlertFeed:
             if owner == self.deployment_id:
                 # The alert as it was right after this event, so a replay shows each step.
                 alert: Alert = self.ledger.repository.get(alert_id, version=n.originator_version)
-                items.append((n.id, event_name(n.topic), alert_state(alert)))
+                items.append((n.id, event_name(n.topic), alert_out(alert)))
             self.after = n.id
         return items, len(notifications) == BATCH
 
@@ -105,8 +107,8 @@ def current_position(ledger: CaseLedger) -> int:
     return int(ledger.recorder.max_notification_id() or 0)
 
 
-def _encode(state: AlertState) -> str:
-    return msgspec.json.encode(state).decode()
+def _encode(alert: AlertOut) -> str:
+    return msgspec.json.encode(alert).decode()
 
 
 async def alert_events(feed: AlertFeed) -> AsyncGenerator[ServerSentEventMessage, None]:
@@ -115,8 +117,8 @@ async def alert_events(feed: AlertFeed) -> AsyncGenerator[ServerSentEventMessage
     quiet_since = anyio.current_time()
     while True:
         items, more = await anyio.to_thread.run_sync(feed.poll)
-        for nid, name, state in items:
-            yield ServerSentEventMessage(data=_encode(state), event=name, id=nid)
+        for nid, name, alert in items:
+            yield ServerSentEventMessage(data=_encode(alert), event=name, id=nid)
         if items:
             quiet_since = anyio.current_time()
         elif anyio.current_time() - quiet_since > KEEPALIVE_SECONDS:

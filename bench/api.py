@@ -33,8 +33,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import RESULTS  # noqa: E402
 from lfr_ledger.api.auth import issue_token  # noqa: E402
 from lfr_ledger.api.bootstrap import build_ledger  # noqa: E402
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY  # noqa: E402
 from lfr_ledger.api.demo.seed import (  # noqa: E402
     ADMIN,
     AUTHORISING_OFFICER,
@@ -49,8 +51,8 @@ from lfr_ledger.api.demo.seed import (  # noqa: E402
 )
 from lfr_ledger.config.settings import Settings  # noqa: E402
 from lfr_ledger.domain.actors import Actor, Role  # noqa: E402
+from lfr_ledger.domain.alert import AlertClaim  # noqa: E402
 from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice  # noqa: E402
-from tests.builders import AUTHORITY  # noqa: E402
 
 
 def prepare(settings: Settings, alerts: int) -> list[str]:
@@ -64,7 +66,7 @@ def prepare_live(settings: Settings, alerts: int = 0) -> tuple[UUID, UUID, list[
     try:
         ledger.adopt_policy(ADMIN)
         op = ledger.open_operation(PLANNER, name="Bench", force=FORCE, purpose="benchmark")
-        start = datetime.now(UTC) - timedelta(minutes=1)
+        start = ledger.clock() - timedelta(minutes=1)
         plan = DeploymentPlan(
             operation_id=str(op),
             location=Location("Abington Street", "Northampton", "town_centre"),
@@ -90,7 +92,7 @@ def prepare_live(settings: Settings, alerts: int = 0) -> tuple[UUID, UUID, list[
         ledger.review_watchlist(AUTHORISING_OFFICER, dep, confirmed_count=1, not_excessive=True)
         ledger.start_deployment(OPERATOR, dep)
         matcher = Actor("matcher-bench", Role.MATCHER, deployment_id=str(dep))
-        captured = datetime.now(UTC)
+        captured = ledger.clock()
         return (
             dep,
             entry,
@@ -98,11 +100,13 @@ def prepare_live(settings: Settings, alerts: int = 0) -> tuple[UUID, UUID, list[
                 str(
                     ledger.raise_alert(
                         matcher,
-                        dep,
-                        camera_id="cam-1",
-                        entry_id=entry,
-                        similarity=0.8,
-                        captured_at=captured,
+                        AlertClaim(
+                            dep,
+                            camera_id="cam-1",
+                            entry_id=entry,
+                            similarity=0.8,
+                            captured_at=captured,
+                        ),
                     )
                 )
                 for _ in range(alerts)
@@ -211,7 +215,7 @@ def main() -> int:
     parser.add_argument("--alerts", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "api.json")
+    parser.add_argument("--output", type=Path, default=RESULTS / "api.json")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="lfr-bench-api-") as tmp:

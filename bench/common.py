@@ -15,10 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # the benchmarks that meter no engine load no vision libraries
-    from lfr_ledger.matching.engines.engine import DetectedFace, Face, FaceEngine
+from lfr_ledger.domain.clock import utcnow
 
-RESULTS = Path(__file__).resolve().parent / "results"
+if TYPE_CHECKING:  # the benchmarks that meter no engine load no vision libraries
+    from lfr_ledger.matching.engines.faces import DetectedFace, Face, FaceEngine
+
+# Where results are written: `bench/results/`, unless LFR_BENCH_RESULTS names another folder
+# (a short trial run must not overwrite the figures the README quotes).
+RESULTS = Path(os.environ.get("LFR_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 PG_URL = os.environ.get("LFR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -57,10 +61,11 @@ class StepClock:
 
 
 class PreciseClock:
-    """UTC wall time with `perf_counter` resolution, so sub-millisecond steps are seen."""
+    """The ledger's own clock (`utcnow`, wall time) with `perf_counter` resolution, so
+    sub-millisecond steps are seen."""
 
     def __init__(self) -> None:
-        self._wall = datetime.now(UTC)
+        self._wall = utcnow()
         self._base = time.perf_counter()
 
     def __call__(self) -> datetime:

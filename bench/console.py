@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from bench.common import write_result  # noqa: E402
 from lfr_ledger.api.auth import issue_token  # noqa: E402
 from lfr_ledger.api.console.sessions import SessionStore  # noqa: E402
 from lfr_ledger.config.settings import Settings  # noqa: E402
+from lfr_ledger.domain.clock import utcnow  # noqa: E402
 from tests.e2e.browser import CHROMIUM_ARGS  # noqa: E402
 
 # Before the page's own scripts run: every EventSource the page opens stamps each alert.raised
@@ -116,7 +116,7 @@ def main() -> int:
                             "camera_id": "cam-1",
                             "entry_id": str(entry),
                             "similarity": 0.8,
-                            "captured_at": datetime.now(UTC).isoformat(),
+                            "captured_at": utcnow().isoformat(),
                         }
                         posted[alert_id] = time.time() * 1000
                         response = client.post(

@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from bench.common import PG_URL, write_result
+from bench.common import PG_URL, StepClock, write_result
 from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.demo.sample_deployment import OPERATOR, OVERSIGHT, matcher_for, reviewed
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Decision
-from tests.builders import OPERATOR, OVERSIGHT, matcher_for, reviewed
-from tests.conftest import Clock
 
 Row = tuple[str, int, str, bytes]
 
@@ -62,10 +62,10 @@ class Subject:
             self.settings = cls(
                 data_dir=root / self.schema, database_url=PG_URL, postgres_schema=self.schema
             )
-        self.clock = Clock(datetime(2025, 6, 2, 8, 0, tzinfo=UTC))
+        self.clock = StepClock(datetime(2025, 6, 2, 8, 0, tzinfo=UTC))
         self.ledger: CaseLedger = build_ledger(self.settings, clock=self.clock)
         self.deployment, self.entries = reviewed(self.ledger)
-        self.clock.advance(hours=3)
+        self.clock.now += timedelta(hours=3)
         self.ledger.start_deployment(OPERATOR, self.deployment)
         self.matcher = matcher_for(self.deployment)
         self.seconds = {"alert": 0.0, "simple": 0.0}
@@ -76,11 +76,13 @@ class Subject:
         for i in range(n):
             alert = self.ledger.raise_alert(
                 self.matcher,
-                self.deployment,
-                camera_id="cam-1",
-                entry_id=self.entries[i % len(self.entries)],
-                similarity=0.8,
-                captured_at=self.clock.now,
+                AlertClaim(
+                    self.deployment,
+                    camera_id="cam-1",
+                    entry_id=self.entries[i % len(self.entries)],
+                    similarity=0.8,
+                    captured_at=self.clock.now,
+                ),
             )
             self.ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "bench")
         self.seconds["alert"] += time.perf_counter() - started

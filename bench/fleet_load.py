@@ -25,7 +25,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from bench.api import start_server
 from bench.common import percentiles
 from lfr_ledger.api.auth import issue_token
 from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY, plan, subject
 from lfr_ledger.api.demo.seed import (
     AUTHORISING_OFFICER,
     OPERATOR,
@@ -42,8 +43,8 @@ from lfr_ledger.api.demo.seed import (
     WATCHLIST_MANAGER,
 )
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.values import Camera, Location, PublicNotice
-from tests.builders import AUTHORITY, plan, subject
 
 VANS = 50
 CAMERAS = ("cam-1", "cam-2")
@@ -77,7 +78,7 @@ def live_fleet(settings: Settings, secret: str) -> list[Van]:
     ledger = build_ledger(settings)
     try:
         operation = ledger.open_operation(PLANNER, name="Fleet today", force="F", purpose="load")
-        start = datetime.now(UTC) - timedelta(minutes=15)
+        start = ledger.clock() - timedelta(minutes=15)
         vans = []
         for n in range(VANS):
             deployment = ledger.propose_deployment(
@@ -117,7 +118,8 @@ def schedule(vans: list[Van], operator: str, seconds: float) -> list[Request]:
     """Every request of the run, with its time: the cameras' reads and reports spread evenly
     over their periods, the alerts evenly over the run."""
     requests: list[Request] = []
-    now = datetime.now(UTC)
+    # The server's ledger reads the domain's clock: requests are stamped by the same one.
+    now = utcnow()
     cameras = [(van, camera) for van in vans for camera in CAMERAS]
     for i, (van, camera) in enumerate(cameras):
         phase = i / len(cameras)

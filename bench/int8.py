@@ -1,5 +1,5 @@
 """The int8 sface variant beside the fp32 pack: recogniser ms per face and the drift gate, for
-every quantisation recipe in `matching/packs/quantisation.py`, in one run.
+every quantisation recipe in `matching/packs/quantise.py`, in one run.
 
 - Gate set: the seven sample people (six faces of insightface's `t1.jpg`, the astronaut), each
   portrait and its 12 variants, aligned by the fp32 pack's detector: 91 crops, 4,095 pairs.
@@ -34,17 +34,16 @@ import onnxruntime
 
 from bench.common import write_result
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.matching.engines.engine import InsightFaceEngine, Recogniser, ort_session
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.engines.model_packs import INT8_DRIFT_BOUND, SFACE_PACK
-from lfr_ledger.matching.packs.quantisation import (
-    DEFAULT_RECIPE,
-    RECIPES,
+from lfr_ledger.matching.engines.recogniser import Recogniser, ort_session
+from lfr_ledger.matching.packs.drift_gate import (
     FaceCrops,
     crops_of,
     drift_report,
-    quantise_recogniser,
     write_face_folder,
 )
+from lfr_ledger.matching.packs.quantise import DEFAULT_RECIPE, RECIPES, quantise_recogniser
 from lfr_ledger.matching.packs.samples import COMPOUND, sample_identities, variants
 
 Images = dict[str, list[tuple[str, np.ndarray]]]

@@ -40,12 +40,9 @@ import numpy as np
 
 from bench.common import write_result
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.matching.engines.engine import (
-    InsightFaceEngine,
-    default_threads,
-    load_engine,
-    ort_session,
-)
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
+from lfr_ledger.matching.engines.plugins import load_engine
+from lfr_ledger.matching.engines.recogniser import default_threads, ort_session
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.packs.samples import VARIANTS, astronaut_bgr, insightface_image
 

@@ -35,26 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import MeteredEngine, PreciseClock, percentiles, write_result
 from lfr_ledger.api.bootstrap import build_ledger
-from lfr_ledger.api.demo.street import (
-    DEMO_SCRIPT,
-    ENROLLED,
-    FPS,
-    FRAME_SIZE,
-    encode_jpeg,
-    portraits,
-    render_frames,
-    street_looks,
-)
-from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engines.engine import FaceEngine, load_engine
-from lfr_ledger.matching.engines.enrolment import enrol_from_image
-from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import AlertClaim, FacesCounted, LedgerSink
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
-from lfr_ledger.matching.pipeline.sources import Frame
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     ADMIN,
     AO,
     AUTHORITY,
@@ -65,6 +46,27 @@ from tests.builders import (
     plan,
     subject,
 )
+from lfr_ledger.api.demo.street.people import encode_jpeg
+from lfr_ledger.api.demo.street.script import (
+    DEMO_SCRIPT,
+    ENROLLED,
+    FPS,
+    FRAME_SIZE,
+    portraits,
+    render_frames,
+    street_looks,
+)
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import AlertClaim
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.matching.engines.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.faces import FaceEngine
+from lfr_ledger.matching.engines.plugins import load_engine
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.sinks import FacesCounted, LedgerSink
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.pipeline.sources import Frame
 
 GOAL_P99_MS = 250.0
 

@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import PG_URL, StepClock, write_result
 from bench.fleet_load import fleet_load
 from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY, plan
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -58,13 +59,13 @@ from lfr_ledger.api.demo.seed import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import Alert
+from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.records import FaceCount
 from lfr_ledger.domain.values import Camera, Location, PublicNotice
-from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import catch_up, close_stores, rebuild
-from tests.builders import AUTHORITY, plan
+from lfr_ledger.projections.catch_up import catch_up, rebuild
+from lfr_ledger.projections.readers.statistics import StatisticsReader
+from lfr_ledger.projections.store import close_stores
 
 VANS = 50
 DAYS = 250

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import StepClock, write_result
 from lfr_ledger.api.bootstrap import build_retention, build_subject_index, build_vault
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY, plan
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -48,6 +49,7 @@ from lfr_ledger.api.demo.seed import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.commands.watchlist import Enrolment
 from lfr_ledger.domain.records import FaceCount
@@ -59,9 +61,9 @@ from lfr_ledger.domain.values import (
     PublicNotice,
 )
 from lfr_ledger.oversight.subject_access import subject_access
+from lfr_ledger.projections.catch_up import catch_up
 from lfr_ledger.projections.oversight_indexes import RETENTION_DEADLINES, SUBJECT_INDEX
-from lfr_ledger.projections.runner import catch_up, close_stores
-from tests.builders import AUTHORITY, plan
+from lfr_ledger.projections.store import close_stores
 
 MODEL = "nec-neoface-v4"
 CAMERAS = ("cam-1", "cam-2")
@@ -131,12 +133,14 @@ def one_deployment(
         clock.now = start + timedelta(hours=1 + a)
         alert = ledger.raise_alert(
             matcher,
-            deployment_id,
-            camera_id=CAMERAS[a],
-            entry_id=entries[0],
-            similarity=0.8,
-            captured_at=clock.now - timedelta(seconds=1),
-            face_crop=b"\xff\xd8\xff" + uuid.uuid4().bytes,
+            AlertClaim(
+                deployment_id,
+                camera_id=CAMERAS[a],
+                entry_id=entries[0],
+                similarity=0.8,
+                captured_at=clock.now - timedelta(seconds=1),
+                face_crop=b"\xff\xd8\xff" + uuid.uuid4().bytes,
+            ),
         )
         ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
         ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.CONFIRMED)

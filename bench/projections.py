@@ -36,8 +36,9 @@ import psycopg
 # the `api` package: the repository root goes before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import StepClock
+from bench.common import RESULTS, StepClock
 from lfr_ledger.api.bootstrap import build_vault
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -49,7 +50,8 @@ from lfr_ledger.api.demo.seed import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import Alert, Outcome
+from lfr_ledger.domain.alert import AlertClaim, Outcome
+from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.records import FaceCount
 from lfr_ledger.domain.values import (
@@ -62,12 +64,11 @@ from lfr_ledger.domain.values import (
     OutcomeType,
     PublicNotice,
 )
-from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import catch_up, close_stores, store_for
-from tests.builders import AUTHORITY
+from lfr_ledger.projections.catch_up import catch_up
+from lfr_ledger.projections.readers.statistics import StatisticsReader
+from lfr_ledger.projections.store import close_stores, store_for
 
 PG_URL = os.environ.get("LFR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-RESULTS = Path(__file__).resolve().parent / "results" / "projections.json"
 MODEL = "nec-neoface-v4"
 CAMERAS = ("cam-1", "cam-2", "cam-3", "cam-4")
 ENTRIES = 40
@@ -164,17 +165,18 @@ def deploy(ledger: CaseLedger, clock: StepClock) -> Deployed:
 
 def alert_story(d: Deployed, n: int, at: datetime) -> Alert:
     """One alert taken to its close: five events, decisions in a realistic mix."""
-    alert = Alert.raise_(
-        id=uuid.uuid4(),
+    claim = AlertClaim(
         deployment_id=d.deployment_id,
         camera_id=CAMERAS[n % len(CAMERAS)],
         entry_id=d.entries[n % len(d.entries)],
-        category="wanted_by_courts" if n % 3 else "subject_to_court_order",
         similarity=0.64 + (n % 360) / 1000,
+        captured_at=at - timedelta(seconds=2),
+    )
+    alert = Alert.raise_(
+        claim,
+        category="wanted_by_courts" if n % 3 else "subject_to_court_order",
         threshold=0.64,
         model_id=MODEL,
-        captured_at=at - timedelta(seconds=2),
-        track_id=None,
         sealed_face_crop=None,
         actor=d.matcher,
         occurred_at=at,
@@ -307,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--batch", type=int, default=5000, help="notifications per transaction")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=RESULTS / "projections.json")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = {

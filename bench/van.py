@@ -2,13 +2,13 @@
 a 10,000-entry watchlist, the real ledger recording alerts — the tracked runner beside the
 runner as it was before tracking, on the same streams, in one run.
 
-Each camera is a rendered street (`bench/van_scene.py`: the seven sample people, four of them
-enrolled, up to three crossing at a time, some crossing paths) written to a video file and
-replayed as a live camera: a reader thread decodes each frame at its moment, stamps it with the
-clock and keeps only the newest, so a runner that cannot keep up drops frames instead of
-queueing them (`FrameSource`, `realtime` with `drop_stale`). One runner per camera, each on its
-own thread with its own engine (onnxruntime and OpenCV on one thread each, so cameras share the
-cores rather than fight over them).
+Each camera is a rendered street (`api/demo/street/`, checked by `bench/van_scene.py`: the seven
+sample people, four of them enrolled, up to three crossing at a time, some crossing paths)
+written to a video file and replayed as a live camera: a reader thread decodes each frame at its
+moment, stamps it with the clock and keeps only the newest, so a runner that cannot keep up drops
+frames instead of queueing them (`FrameSource`, `realtime` with `drop_stale`). One runner per
+camera, each on its own thread with its own engine (onnxruntime and OpenCV on one thread each, so
+cameras share the cores rather than fight over them).
 
 The watchlist: the enrolled people enrolled through the ledger from their portraits, and
 synthetic unit vectors in the same deployment's index to make 10,000 entries (search cost
@@ -51,29 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from bench.common import MeteredEngine, PreciseClock, percentiles, write_result
-from bench.van_scene import (
-    DEFAULT_ENROLLED,
-    SAMPLE_PEOPLE,
-    Passage,
-    SceneSpec,
-    plan_passages,
-    render_camera,
-    scene_portraits,
-)
 from lfr_ledger.api.bootstrap import build_ledger
-from lfr_ledger.api.demo.street import encode_jpeg
-from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.values import Camera
-from lfr_ledger.matching.engines.engine import FaceEngine, load_engine
-from lfr_ledger.matching.engines.enrolment import enrol_from_image
-from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import AlertClaim, FacesCounted, LedgerSink
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunSummary
-from lfr_ledger.matching.pipeline.sources import FrameSource
-from lfr_ledger.matching.pipeline.tracking import TrackingConfig
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     ADMIN,
     AO,
     AUTHORITY,
@@ -84,6 +63,28 @@ from tests.builders import (
     plan,
     subject,
 )
+from lfr_ledger.api.demo.street.people import (
+    DEFAULT_ENROLLED,
+    SAMPLE_PEOPLE,
+    encode_jpeg,
+    scene_portraits,
+)
+from lfr_ledger.api.demo.street.plan import plan_passages
+from lfr_ledger.api.demo.street.scene import Passage, SceneSpec
+from lfr_ledger.api.demo.street.video import render_camera
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import AlertClaim
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Camera
+from lfr_ledger.matching.engines.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.faces import FaceEngine
+from lfr_ledger.matching.engines.plugins import load_engine
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.sinks import FacesCounted, LedgerSink
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunSummary
+from lfr_ledger.matching.pipeline.sources import FrameSource
+from lfr_ledger.matching.pipeline.tracking import TrackingConfig
 
 DETECT_SIDE = 640
 # Shorter than the scene's 10 s between two passes of one person, longer than any one pass.

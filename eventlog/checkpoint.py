@@ -15,13 +15,13 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.eventlog.chain.verify import ChainReport
 from lfr_ledger.eventlog.chain.wiring import resolve_events_table, verify_ledger
 from lfr_ledger.eventlog.checkpoint_signature import (
@@ -112,7 +112,7 @@ def make_checkpoint(
         "last_id": report.last_id,
         "head": report.head,
         "events": events,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": utcnow().isoformat(timespec="seconds"),
         "key_id": key_id(key.public_key()),
         "previous": reference(previous) if previous is not None else None,
     }

@@ -40,7 +40,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from lfr_ledger.domain.alert import Alert, AlertTopic
+from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Confirmation, Decision
 from lfr_ledger.eventlog.reader import notifications

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.projections.db import postgres_schema
+from lfr_ledger.projections.store import store_for
 
 
 def lock_key(settings: Settings, name: str) -> int:
@@ -35,8 +36,6 @@ def alone(settings: Settings, name: str) -> Iterator[bool]:
     if not settings.uses_postgres:
         yield True
         return
-    from lfr_ledger.projections.runner import store_for  # the runner locks with this module
-
     with store_for(settings).connection() as db:
         key = lock_key(settings, name)
         held = bool(db.execute("SELECT pg_try_advisory_lock(?)", (key,))[0][0])

@@ -1,5 +1,5 @@
 """Read models for the analytics: each deployment's forces (mutual aid) and the
-time it was live, and the blue walk-pasts. Its own module so the view list can import it."""
+time it was live, and the blue walk-pasts. Listed with the others in `registry.py`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.projections.rows import Rows, Table
-from lfr_ledger.projections.views import Event, View, iso, milliseconds, on
+from lfr_ledger.projections.view_base import Event, View, iso, milliseconds, on
 
 
 class DeploymentOperationView(View):

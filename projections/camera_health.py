@@ -18,9 +18,9 @@ from uuid import UUID
 
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.commands.camera_health import Heartbeat, ReportedGap
-from lfr_ledger.projections.runner import store_for
+from lfr_ledger.projections.store import store_for
 from lfr_ledger.projections.summaries import CameraSilence
-from lfr_ledger.projections.views import iso
+from lfr_ledger.projections.view_base import iso
 
 # --- heartbeats -----------------------------------------------------------------------------
 

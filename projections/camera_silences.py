@@ -1,11 +1,11 @@
 """When each camera was silent: `Deployment.CameraWentSilent` opens an interval, the camera's
-`CameraReporting` closes it. Its own module so the view list can import it."""
+`CameraReporting` closes it. Listed with the others in `registry.py`."""
 
 from __future__ import annotations
 
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.projections.rows import Rows, Table
-from lfr_ledger.projections.views import Event, View, iso, on
+from lfr_ledger.projections.view_base import Event, View, iso, on
 
 
 class CameraSilencesView(View):

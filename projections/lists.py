@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.projections.runner import store_for
+from lfr_ledger.projections.store import store_for
 from lfr_ledger.projections.summaries import Figures
 
 

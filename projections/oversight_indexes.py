@@ -28,7 +28,7 @@ from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
 from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from lfr_ledger.projections.rows import Rows, Table
-from lfr_ledger.projections.views import Event, View, on
+from lfr_ledger.projections.view_base import Event, View, on
 
 SUBJECT_INDEX = "subject_index"
 RETENTION_DEADLINES = "retention_deadlines"

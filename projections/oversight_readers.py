@@ -14,13 +14,14 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.projections.catch_up import catch_up
 from lfr_ledger.projections.oversight_indexes import (
     RETENTION_DEADLINES,
     SUBJECT_INDEX,
     moment,
     subject_key,
 )
-from lfr_ledger.projections.runner import catch_up, store_for
+from lfr_ledger.projections.store import store_for
 
 
 def _time(text: str) -> datetime:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.projections.db import Database
 
 _FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -78,7 +78,7 @@ def migrate(db: Database, target: int | None = None) -> list[int]:
             db.script(migration.sql)
             db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (migration.version, migration.name, datetime.now(UTC).isoformat()),
+                (migration.version, migration.name, utcnow().isoformat()),
             )
         applied.append(migration.version)
     return applied

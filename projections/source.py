@@ -20,15 +20,15 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 # Importing the aggregates registers their event topics for decoding.
-import lfr_ledger.domain.alert
-import lfr_ledger.domain.deployment
+import lfr_ledger.domain.alert.aggregate
+import lfr_ledger.domain.deployment.aggregate
 import lfr_ledger.domain.operation
 import lfr_ledger.domain.records
 import lfr_ledger.domain.watchlist  # noqa: F401
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.transcodings import register_transcodings
-from lfr_ledger.projections.views import Event
+from lfr_ledger.projections.view_base import Event
 
 
 def build_mapper(factory: InfrastructureFactory[Any]) -> Mapper[Any]:

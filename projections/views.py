@@ -1,4 +1,5 @@
-"""The read models and how each event changes them.
+"""The core read models (deployments, alerts, faces) and how each event changes them. Other
+views have modules of their own beside this one; `registry.py` lists them all.
 
 Each view copies only fields that identify no one: ids, categories, places, times, counts,
 decisions and scores. Names, subject references, sealed fields, reasons, offences, custody
@@ -8,12 +9,8 @@ leak them. Counts stay integers; rates are computed when read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol
-from uuid import UUID
-
-from eventsourcing.domain import DomainEventProtocol
+from datetime import datetime
+from typing import Any
 
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
@@ -22,59 +19,7 @@ from lfr_ledger.domain.records import FaceCountTopic
 from lfr_ledger.domain.values import ComplianceResult, DeploymentStatus, EntryStatus, OutcomeType
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from lfr_ledger.projections.rows import Rows, Table
-
-
-class Event(DomainEventProtocol[UUID], Protocol):
-    """A decoded domain event: the envelope every event has (`originator_id`,
-    `originator_version`), then its topic's own fields, read by name. Each handler reads
-    the fields of the one topic it is registered for, as that event declares them in
-    `domain/`; the fields differ by topic, so they are not listed here."""
-
-    def __getattr__(self, name: str) -> Any: ...
-
-
-Handler = Callable[[Event, Rows], None]
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
-def utc_day(moment: datetime) -> str:
-    return moment.astimezone(UTC).date().isoformat()
-
-
-def milliseconds(start: datetime, end: datetime) -> int:
-    delta = end - start
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
-
-
-class View:
-    """A named read model: the tables it owns and a handler per event topic."""
-
-    name: ClassVar[str]
-    tables: ClassVar[tuple[Table, ...]]
-
-    def __init__(self) -> None:
-        self.handlers: dict[str, Handler] = {}
-        for attr in dir(type(self)):
-            topic = getattr(getattr(type(self), attr), "_handles", None)
-            if topic is not None:
-                self.handlers[topic] = getattr(self, attr)
-
-    def handles(self, topic: str) -> bool:
-        return topic in self.handlers
-
-    def apply(self, topic: str, event: Event, rows: Rows) -> None:
-        self.handlers[topic](event, rows)
-
-
-def on(topic: str) -> Callable[[Callable[[Any, Event, Rows], None]], Any]:
-    def mark(fn: Callable[[Any, Event, Rows], None]) -> Any:
-        fn._handles = topic  # type: ignore[attr-defined]
-        return fn
-
-    return mark
+from lfr_ledger.projections.view_base import Event, View, iso, milliseconds, on, utc_day
 
 
 class DeploymentsView(View):
@@ -432,29 +377,3 @@ class FacesView(View):
             day=utc_day(e.period_start),
             faces=int(e.count),
         )
-
-
-def all_views() -> list[View]:
-    # Views in modules of their own, imported here, late: they build on View.
-    from lfr_ledger.projections.analytics_views import BlueWalkPastsView, DeploymentOperationView
-    from lfr_ledger.projections.camera_silences import CameraSilencesView
-    from lfr_ledger.projections.oversight_indexes import RetentionDeadlinesView, SubjectIndexView
-
-    return [
-        DeploymentsView(),
-        AlertsView(),
-        FacesView(),
-        CameraSilencesView(),
-        DeploymentOperationView(),
-        BlueWalkPastsView(),
-        SubjectIndexView(),
-        RetentionDeadlinesView(),
-    ]
-
-
-def __getattr__(name: str) -> tuple[str, ...]:
-    """`VIEW_NAMES`, the name of every view, worked out on first use: views in modules of
-    their own import this one, so listing them while it loads would import them half-made."""
-    if name == "VIEW_NAMES":
-        return tuple(v.name for v in all_views())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

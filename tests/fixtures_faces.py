@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.matching.engines.engine import InsightFaceEngine, load_engine
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.engines.model_packs import SFACE_PACK
+from lfr_ledger.matching.engines.plugins import load_engine
 from lfr_ledger.matching.packs.fetch import fetch_sface
 from lfr_ledger.matching.packs.samples import central_face, sample_identities, variants
 

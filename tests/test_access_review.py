@@ -17,12 +17,12 @@ from lfr_ledger.api.controllers.oversight import ACCESS_ROWS as OVERSIGHT_ROWS
 from lfr_ledger.api.controllers.oversight import PERSONAL_DATA_ROUTES, OversightController
 from lfr_ledger.api.controllers.retention import ACCESS_ROWS as RETENTION_ROWS
 from lfr_ledger.api.controllers.retention import RetentionController
+from lfr_ledger.api.demo.sample_deployment import OFFICER, OVERSIGHT
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Confirmation
 from lfr_ledger.oversight.access_review import access_review
-from tests.builders import OFFICER, OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401
 

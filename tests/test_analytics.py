@@ -22,22 +22,7 @@ from litestar.testing import TestClient
 
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.cli import stats as stats_cli
-from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.alert import Outcome
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.errors import (
-    InvalidInput,
-    InvalidTransition,
-    NotPermitted,
-    PolicyViolation,
-)
-from lfr_ledger.domain.policy import Policy
-from lfr_ledger.domain.values import Confirmation, Decision, OutcomeType, PublicNotice
-from lfr_ledger.oversight.equality import Audience, equality_report, equality_trend
-from lfr_ledger.projections.publication import PUBLICATION_FIELDS
-from lfr_ledger.projections.queries import StatisticsReader, period_bounds
-from lfr_ledger.projections.runner import catch_up, close_stores, rebuild
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     ADMIN,
     AO,
     AUTHORITY,
@@ -48,6 +33,23 @@ from tests.builders import (
     proposed,
     subject,
 )
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import AlertClaim, Outcome
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotPermitted,
+    PolicyViolation,
+)
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.values import Confirmation, Decision, OutcomeType, PublicNotice
+from lfr_ledger.oversight.equality import Audience, equality_report, equality_trend
+from lfr_ledger.projections.catch_up import catch_up, rebuild
+from lfr_ledger.projections.publication import PUBLICATION_FIELDS
+from lfr_ledger.projections.readers.periods import period_bounds
+from lfr_ledger.projections.readers.statistics import StatisticsReader
+from lfr_ledger.projections.store import close_stores
 from tests.conftest import Clock
 from tests.test_api import Api, assert_problem
 
@@ -113,11 +115,13 @@ def operate(
         clock.now = start + timedelta(minutes=minute)
         alert_id = ledger.raise_alert(
             matcher,
-            deployment,
-            camera_id="cam-1",
-            entry_id=entry,
-            similarity=similarity,
-            captured_at=clock.now - timedelta(seconds=2),
+            AlertClaim(
+                deployment,
+                camera_id="cam-1",
+                entry_id=entry,
+                similarity=similarity,
+                captured_at=clock.now - timedelta(seconds=2),
+            ),
         )
         ledger.adjudicate(OPERATOR, alert_id, decision, "compared on screen")
         ran.alerts.append(alert_id)
@@ -370,11 +374,13 @@ def false_alerts(
         clock.advance(minutes=1)
         alert = ledger.raise_alert(
             matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=entry if i < len(groups) else blue_entry,
-            similarity=0.7,
-            captured_at=clock.now - timedelta(seconds=1),
+            AlertClaim(
+                deployment,
+                camera_id="cam-1",
+                entry_id=entry if i < len(groups) else blue_entry,
+                similarity=0.7,
+                captured_at=clock.now - timedelta(seconds=1),
+            ),
         )
         ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "looked alike")
         ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.NOT_CONFIRMED)

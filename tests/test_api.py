@@ -21,11 +21,11 @@ from litestar.testing import TestClient
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.auth import TokenVerifier, issue_token, load_or_create_secret, secret_path
 from lfr_ledger.api.cli import token as token_cli
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY
 from lfr_ledger.api.guards import check_table_covers
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Role
 from lfr_ledger.domain.values import AlertStatus
-from tests.builders import AUTHORITY
 
 PROBLEM = "application/problem+json"
 AO = {"rank": "superintendent"}

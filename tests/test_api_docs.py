@@ -89,7 +89,7 @@ def test_a_component_is_described_by_its_own_class_not_by_a_property(
     """Litestar copies the first referring property's description onto the component; the
     component must read as the class's docstring instead."""
     schemas = _schemas(doc)
-    assert schemas["AlertState"]["description"].startswith("An alert without personal data")
+    assert schemas["AlertOut"]["description"].startswith("An alert without personal data")
     assert schemas["AlertStatus"]["description"].startswith("Where an alert stands")
     assert schemas["Problem"]["description"].startswith("RFC 9457 problem details")
     # The property keeps its own description beside the reference.
@@ -134,8 +134,8 @@ def test_closed_lists_are_enums(doc: dict[str, Any]) -> None:
     assert values("WatchlistRow", "status") == [m.value for m in EntryStatus]
     assert values("DeploymentOut", "status") == [m.value for m in DeploymentStatus]
     assert values("DeploymentRow", "status") == [m.value for m in DeploymentStatus]
-    assert values("AlertState", "decision") == [*(m.value for m in Decision), None]
-    state = schemas["AlertState"]["properties"]["outcomes"]["items"]["enum"]
+    assert values("AlertOut", "decision") == [*(m.value for m in Decision), None]
+    state = schemas["AlertOut"]["properties"]["outcomes"]["items"]["enum"]
     assert state == [m.value for m in OutcomeType]
 
 
@@ -174,7 +174,7 @@ def test_the_alert_stream_is_documented_as_server_sent_events(doc: dict[str, Any
     op = doc["paths"]["/alerts/stream"]["get"]
     ok = op["responses"]["200"]
     assert list(ok["content"]) == ["text/event-stream"]
-    assert "alert.raised" in ok["description"] and "AlertState" in ok["description"]
+    assert "alert.raised" in ok["description"] and "AlertOut" in ok["description"]
     example = next(iter(ok["content"]["text/event-stream"]["examples"].values()))["value"]
     assert "event: alert.raised\nid: " in example
     assert "text/event-stream" in op["description"]

@@ -10,11 +10,11 @@ from litestar.testing import TestClient
 
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.auth import issue_token
+from lfr_ledger.api.demo.sample_deployment import reviewed
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.eventlog.chain.wiring import resolve_events_table
 from lfr_ledger.eventlog.checkpoint import read_checkpoint, sign_if_moved
-from tests.builders import reviewed
 
 
 def _rewrite_state(settings: Settings, notification_id: int) -> None:

@@ -21,20 +21,7 @@ from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.camera_health import check_silent_cameras
 from lfr_ledger.api.cli.match import _runner_config, add_arguments, heartbeat_keeper
 from lfr_ledger.api.controllers.audit import _event_data
-from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.commands.camera_health import LAST_ERROR_MAX, clean_error_text
-from lfr_ledger.domain.deployment import DeploymentTopic
-from lfr_ledger.domain.errors import ConcurrentWrite, NotPermitted
-from lfr_ledger.domain.policy import Policy
-from lfr_ledger.domain.values import Camera
-from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import HeartbeatReport, HttpSink, LedgerSink
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
-from lfr_ledger.matching.pipeline.sources import Frame, SourceCounts, SourceGap
-from lfr_ledger.projections.camera_health import latest_heartbeats
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     AO,
     AUTHORITY,
     COMPILER,
@@ -44,6 +31,23 @@ from tests.builders import (
     proposed,
     subject,
 )
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.commands.camera_health import (
+    LAST_ERROR_MAX,
+    HeartbeatReport,
+    clean_error_text,
+)
+from lfr_ledger.domain.deployment import DeploymentTopic
+from lfr_ledger.domain.errors import ConcurrentWrite, NotPermitted
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.values import Camera
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.sinks import HttpSink, LedgerSink, request_body
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.pipeline.sources import Frame, SourceCounts, SourceGap
+from lfr_ledger.projections.camera_health import latest_heartbeats
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
@@ -500,7 +504,7 @@ def test_heartbeat_carries_frame_counts_and_source_gaps(
             SourceGap((lost + timedelta(seconds=15)).astimezone(bst)),  # still lost
         ),
     )
-    assert report.body()["source_gaps"][1] == {
+    assert request_body(report)["source_gaps"][1] == {
         "started_at": (lost + timedelta(seconds=15)).astimezone(bst).isoformat(),
         "ended_at": None,
     }
@@ -661,5 +665,5 @@ def test_the_ledger_refuses_gaps_no_source_could_have_had(ledger: CaseLedger, cl
     ]
     for extra, field in cases:
         with pytest.raises(InvalidInput) as refused:
-            ledger.check_heartbeat(matcher, deployment, **base, **extra)  # type: ignore[arg-type]
+            ledger.check_heartbeat(matcher, HeartbeatReport(deployment, **base, **extra))  # type: ignore[arg-type]
         assert refused.value.field == field, (extra, refused.value)

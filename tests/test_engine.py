@@ -13,17 +13,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import lfr_ledger.domain
-from lfr_ledger.matching.engines.engine import (
-    DetectedFace,
-    FaceEngine,
-    InsightFaceEngine,
-    QualityGate,
-    Recogniser,
-    engine_factory,
-    load_engine,
-    ort_session,
-)
+from lfr_ledger.matching.engines.faces import DetectedFace, FaceEngine, QualityGate
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID, ModelPackError
+from lfr_ledger.matching.engines.plugins import engine_factory, load_engine
+from lfr_ledger.matching.engines.recogniser import Recogniser, ort_session
 from lfr_ledger.matching.packs.samples import (
     COMPOUND,
     astronaut_bgr,

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from lfr_ledger.api.demo.sample_deployment import COMPILER, MODEL, authorised, subject
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import InvalidInput
-from lfr_ledger.matching.engines.engine import InsightFaceEngine
 from lfr_ledger.matching.engines.enrolment import (
     EnrolmentImageRefused,
     NoUsableFace,
@@ -22,8 +22,8 @@ from lfr_ledger.matching.engines.enrolment import (
     enrol_from_image,
     template_from_image,
 )
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.packs.samples import insightface_image, sample_identities
-from tests.builders import COMPILER, MODEL, authorised, subject
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 

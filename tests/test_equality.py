@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import lfr_ledger.api.cli
+from lfr_ledger.api.demo.sample_deployment import OFFICER
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Confirmation
 from lfr_ledger.oversight.access_review import access_review
@@ -23,7 +24,6 @@ from lfr_ledger.oversight.equality import (
     suppress,
 )
 from lfr_ledger.oversight.equality import wilson_interval as wilson
-from tests.builders import OFFICER
 from tests.conftest import Clock
 from tests.test_retention import Scene, cli_env, ran_deployment  # noqa: F401
 

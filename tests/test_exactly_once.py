@@ -11,10 +11,10 @@ from uuid import UUID
 
 import pytest
 
+from lfr_ledger.api.demo.sample_deployment import ADMIN, AUTHORITY, PLANNER
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import AlreadyDone
 from lfr_ledger.domain.requests import Request, RequestScope, RequestTopic
-from tests.builders import ADMIN, AUTHORITY, PLANNER
 from tests.test_api import AO, ENROLMENT, Api, api, assert_problem, deployment  # noqa: F401
 
 OPERATION = {"name": "Op Lamp", "force": "NP", "purpose": "town centre"}

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.cli.oversight import register_audit_subcommands
+from lfr_ledger.api.demo.sample_deployment import OVERSIGHT
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.application import CaseLedger
@@ -34,7 +35,6 @@ from lfr_ledger.oversight.bundles.format import (
 )
 from lfr_ledger.oversight.bundles.verify import verify_bundle
 from lfr_ledger.oversight.bundles.write import export_bundle
-from tests.builders import OVERSIGHT
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401
 

@@ -14,13 +14,13 @@ import pytest
 from litestar.testing import TestClient
 
 from lfr_ledger.api.app import create_app
+from lfr_ledger.api.demo.sample_deployment import matcher_for
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import InvalidInput
 from lfr_ledger.domain.records import FaceCount, FaceCountTopic
-from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import catch_up, rebuild, status
-from tests.builders import matcher_for
+from lfr_ledger.projections.catch_up import catch_up, rebuild, status
+from lfr_ledger.projections.readers.statistics import StatisticsReader
 from tests.conftest import Clock
 from tests.test_api import Api, api, assert_problem  # noqa: F401
 from tests.test_invariants import live, refused, send_alert

@@ -18,9 +18,23 @@ from litestar.testing import TestClient
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.auth import issue_token
 from lfr_ledger.api.controllers.audit import _event_data
+from lfr_ledger.api.demo.sample_deployment import (
+    ADMIN,
+    AO,
+    AUTHORITY,
+    COMPILER,
+    OFFICER,
+    OPERATOR,
+    PLANNER,
+    WINDOW_START,
+    matcher_for,
+    plan,
+    subject,
+)
+from lfr_ledger.api.schemas import event_fields as typed_fields
 from lfr_ledger.api.schemas import history
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.alert import AlertTopic, Outcome
+from lfr_ledger.domain.alert import AlertClaim, AlertTopic, Outcome
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.records import FaceCountTopic
@@ -35,19 +49,6 @@ from lfr_ledger.domain.values import (
     PublicNotice,
 )
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
-from tests.builders import (
-    ADMIN,
-    AO,
-    AUTHORITY,
-    COMPILER,
-    OFFICER,
-    OPERATOR,
-    PLANNER,
-    WINDOW_START,
-    matcher_for,
-    plan,
-    subject,
-)
 from tests.conftest import Clock
 from tests.test_api import _reply_schema, _resolved
 
@@ -62,8 +63,8 @@ def _topics(*holders: type) -> set[str]:
     return {v for holder in holders for k, v in vars(holder).items() if k.isupper()}
 
 
-def _data_shape(shape: type[history.HistoryEvent]) -> type[history.Fields]:
-    data: type[history.Fields] = typing.get_type_hints(shape)["data"]
+def _data_shape(shape: type[history.HistoryEvent]) -> type[typed_fields.Fields]:
+    data: type[typed_fields.Fields] = typing.get_type_hints(shape)["data"]
     return data
 
 
@@ -83,11 +84,11 @@ def test_each_shape_has_the_events_fields_in_order() -> None:
         event_fields = [n for n in _names(resolve_topic(topic)) if n not in ENVELOPE]
         assert _names(_data_shape(shape)) == event_fields, topic
     for value, typed in (
-        (DeploymentPlan, history.Plan),
-        (Location, history.PlanLocation),
-        (Camera, history.PlanCamera),
-        (PublicNotice, history.PlanNotice),
-        (Outcome, history.RecordedOutcome),
+        (DeploymentPlan, typed_fields.Plan),
+        (Location, typed_fields.PlanLocation),
+        (Camera, typed_fields.PlanCamera),
+        (PublicNotice, typed_fields.PlanNotice),
+        (Outcome, typed_fields.RecordedOutcome),
     ):
         assert _names(typed) == _names(value), typed.__name__
 
@@ -98,7 +99,7 @@ def test_sealed_fields_are_typed_sealed() -> None:
         fields = _data_shape(shape)
         for f in msgspec.structs.fields(fields):
             if f.name.startswith("sealed_") or f.name == "subject_digest":
-                assert msgspec.convert(history.SEALED, f.type) == history.SEALED
+                assert msgspec.convert(typed_fields.SEALED, f.type) == typed_fields.SEALED
                 for personal in ("Jordan Prentice", "PNC-0001"):
                     try:
                         msgspec.convert(personal, f.type)
@@ -123,7 +124,7 @@ def test_openapi_gives_each_topic_its_typed_fields(tmp_path: Path) -> None:
         raised["properties"]
     )
     assert raised["properties"]["captured_at"]["format"] == "date-time"
-    assert raised["properties"]["sealed_face_crop"]["enum"] == [history.SEALED, None]
+    assert raised["properties"]["sealed_face_crop"]["enum"] == [typed_fields.SEALED, None]
 
 
 def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
@@ -161,12 +162,14 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
     matcher = matcher_for(deployment)
     alert = ledger.raise_alert(
         matcher,
-        deployment,
-        camera_id="cam-2",
-        entry_id=entries[0],
-        similarity=0.95,
-        captured_at=clock.advance(seconds=5) - timedelta(seconds=2),
-        track_id="t-1",
+        AlertClaim(
+            deployment,
+            camera_id="cam-2",
+            entry_id=entries[0],
+            similarity=0.95,
+            captured_at=clock.advance(seconds=5) - timedelta(seconds=2),
+            track_id="t-1",
+        ),
     )
     clock.advance(seconds=30)
     ledger.adjudicate(OPERATOR, alert, Decision.INCONCLUSIVE, "face half covered")

@@ -18,9 +18,20 @@ from litestar.testing import TestClient
 
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.bootstrap import build_retention
+from lfr_ledger.api.demo.sample_deployment import (
+    AO,
+    AUTHORITY,
+    COMPILER,
+    MODEL,
+    OFFICER,
+    OPERATOR,
+    matcher_for,
+    proposed,
+    subject,
+)
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import AlertTopic, HoldKind, Outcome
+from lfr_ledger.domain.alert import AlertClaim, AlertTopic, HoldKind, Outcome
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import (
     InvalidInput,
@@ -36,17 +47,6 @@ from lfr_ledger.domain.values import (
     Decision,
     OutcomeType,
     PublicNotice,
-)
-from tests.builders import (
-    AO,
-    AUTHORITY,
-    COMPILER,
-    MODEL,
-    OFFICER,
-    OPERATOR,
-    matcher_for,
-    proposed,
-    subject,
 )
 from tests.conftest import Clock
 from tests.test_api import Api, assert_problem
@@ -103,12 +103,14 @@ def live_scene(
         ids.append(
             ledger.raise_alert(
                 matcher_for(deployment),
-                deployment,
-                camera_id="cam-1",
-                entry_id=entries[0],
-                similarity=0.9,
-                captured_at=clock.now,
-                face_crop=(JPEG + os.urandom(16) + f"crop-{i}".encode()) if crops else None,
+                AlertClaim(
+                    deployment,
+                    camera_id="cam-1",
+                    entry_id=entries[0],
+                    similarity=0.9,
+                    captured_at=clock.now,
+                    face_crop=(JPEG + os.urandom(16) + f"crop-{i}".encode()) if crops else None,
+                ),
             )
         )
     return deployment, entries, ids
@@ -211,11 +213,13 @@ def test_a_correction_must_fit_the_entry_and_the_alert(ledger: CaseLedger, clock
     ledger.start_deployment(OPERATOR, deployment)
     alert = ledger.raise_alert(
         matcher_for(deployment),
-        deployment,
-        camera_id="cam-1",
-        entry_id=entry,
-        similarity=0.9,
-        captured_at=clock.now,
+        AlertClaim(
+            deployment,
+            camera_id="cam-1",
+            entry_id=entry,
+            similarity=0.9,
+            captured_at=clock.now,
+        ),
     )
     ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
     ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.CONFIRMED)
@@ -339,11 +343,13 @@ def http_scene(api: Api) -> tuple[CaseLedger, UUID, list[UUID], list[UUID]]:
     alerts.append(
         ledger.raise_alert(
             matcher_for(deployment),
-            deployment,
-            camera_id="cam-1",
-            entry_id=entries[1],
-            similarity=0.9,
-            captured_at=datetime.now(UTC) - timedelta(minutes=1),
+            AlertClaim(
+                deployment,
+                camera_id="cam-1",
+                entry_id=entries[1],
+                similarity=0.9,
+                captured_at=datetime.now(UTC) - timedelta(minutes=1),
+            ),
         )
     )
     return ledger, deployment, entries, alerts

@@ -11,10 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
+from lfr_ledger.api.demo.sample_deployment import AO, COMPILER, MODEL, authorised, proposed, subject
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engines.engine import InsightFaceEngine
 from lfr_ledger.matching.engines.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.index.vectors import (
     Candidate,
@@ -24,7 +25,6 @@ from lfr_ledger.matching.index.vectors import (
     index_path,
 )
 from lfr_ledger.matching.packs.samples import sample_identities, variants
-from tests.builders import AO, COMPILER, MODEL, authorised, proposed, subject
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 DIM = 128

@@ -26,12 +26,7 @@ import pytest
 from onnx import numpy_helper
 
 from lfr_ledger.api.cli import build_parser, main
-from lfr_ledger.matching.engines.engine import (
-    InsightFaceEngine,
-    Recogniser,
-    load_engine,
-    ort_session,
-)
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.engines.model_packs import (
     INT8_DRIFT_BOUND,
     MANIFEST,
@@ -43,9 +38,9 @@ from lfr_ledger.matching.engines.model_packs import (
     sha256_file,
     verify_pack,
 )
-from lfr_ledger.matching.packs.quantisation import (
-    DEFAULT_RECIPE,
-    RECIPES,
+from lfr_ledger.matching.engines.plugins import load_engine
+from lfr_ledger.matching.engines.recogniser import Recogniser, ort_session
+from lfr_ledger.matching.packs.drift_gate import (
     DriftReport,
     FaceCrops,
     GateSetError,
@@ -55,6 +50,7 @@ from lfr_ledger.matching.packs.quantisation import (
     read_face_folder,
     write_face_folder,
 )
+from lfr_ledger.matching.packs.quantise import DEFAULT_RECIPE, RECIPES
 from lfr_ledger.matching.packs.samples import insightface_image, sample_identities, variants
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401  (fixtures)
 from tests.test_cli_conventions import leaves

@@ -15,21 +15,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import Outcome
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.errors import (
-    ConcurrentWrite,
-    DomainError,
-    InvalidInput,
-    InvalidTransition,
-    NotFound,
-    NotPermitted,
-    PolicyViolation,
-    RoleSeparationViolated,
-)
-from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     ADMIN,
     AO,
     AUTHORITY,
@@ -44,6 +30,20 @@ from tests.builders import (
     reviewed,
     subject,
 )
+from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import AlertClaim, Outcome
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import (
+    ConcurrentWrite,
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    PolicyViolation,
+    RoleSeparationViolated,
+)
+from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
 from tests.conftest import Clock
 
 ARREST = Outcome(OutcomeType.ARREST, offences=("theft",), reference="C-1")
@@ -86,7 +86,7 @@ def send_alert(
         "captured_at": clock.now,
     }
     actor = changes.pop("actor", matcher_for(deployment))
-    return ledger.raise_alert(actor, deployment, **{**fields, **changes})
+    return ledger.raise_alert(actor, AlertClaim(deployment, **{**fields, **changes}))
 
 
 def raised(ledger: CaseLedger, clock: Clock, similarity: float = 0.7) -> UUID:

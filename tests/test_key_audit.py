@@ -11,11 +11,11 @@ from litestar.testing import TestClient
 import lfr_ledger.api.cli
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.auth import issue_token
+from lfr_ledger.api.demo.sample_deployment import OPERATOR, reviewed
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Decision
 from lfr_ledger.eventlog.key_audit import missing_keys
-from tests.builders import OPERATOR, reviewed
 from tests.conftest import Clock
 from tests.test_invariants import live, send_alert
 

@@ -20,6 +20,20 @@ from lfr_ledger.api.auth import issue_token
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.cli import main as lfr
 from lfr_ledger.api.deadlines import end_deployments_on_deadline
+from lfr_ledger.api.demo.sample_deployment import (
+    ADMIN,
+    AO,
+    AUTHORITY,
+    COMPILER,
+    OFFICER,
+    OPERATOR,
+    PLANNER,
+    WINDOW_END,
+    WINDOW_START,
+    plan,
+    proposed,
+    subject,
+)
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import Outcome
 from lfr_ledger.domain.application import CaseLedger
@@ -34,20 +48,6 @@ from lfr_ledger.domain.values import (
     Location,
     OutcomeType,
     PublicNotice,
-)
-from tests.builders import (
-    ADMIN,
-    AO,
-    AUTHORITY,
-    COMPILER,
-    OFFICER,
-    OPERATOR,
-    PLANNER,
-    WINDOW_END,
-    WINDOW_START,
-    plan,
-    proposed,
-    subject,
 )
 from tests.conftest import Clock
 from tests.test_invariants import event_count, live, refused, send_alert

@@ -11,12 +11,12 @@ import pytest
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.live import run_live_demo
 from lfr_ledger.api.demo.seed import DemoClock, record_seed_operation
-from lfr_ledger.api.demo.street import DEMO_SCRIPT
+from lfr_ledger.api.demo.street.script import DEMO_SCRIPT
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Decision
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
-from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 
@@ -51,8 +51,8 @@ def test_live_demo_after_the_seed_operation(
     deployment = ledger.deployment(result.deployment_id)
     # The live deployment has an operation of its own: the seed's published figures stay exact.
     assert deployment.plan.operation_id != str(seed.operation_id)
-    from lfr_ledger.projections.queries import StatisticsReader
-    from lfr_ledger.projections.runner import catch_up
+    from lfr_ledger.projections.catch_up import catch_up
+    from lfr_ledger.projections.readers.statistics import StatisticsReader
 
     catch_up(settings)
     seed_summary = msgspec.to_builtins(

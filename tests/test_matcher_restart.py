@@ -12,15 +12,16 @@ from uuid import UUID
 import numpy as np
 import pytest
 
-from lfr_ledger.api.demo.street import Walker, render_frames
+from lfr_ledger.api.demo.sample_deployment import matcher_for
+from lfr_ledger.api.demo.street.script import Walker, render_frames
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engines.engine import InsightFaceEngine
-from lfr_ledger.matching.node.sinks import AlertClaim, LedgerSink
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
+from lfr_ledger.matching.node.sinks import LedgerSink
 from lfr_ledger.matching.pipeline.journal import AlertJournal
 from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
 from lfr_ledger.matching.pipeline.sources import Frame
-from tests.builders import matcher_for
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 from tests.test_runner import make_runner, raised_alerts

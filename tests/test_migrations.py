@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 
 from lfr_ledger.config.settings import Settings
+from lfr_ledger.projections.catch_up import catch_up, status
 from lfr_ledger.projections.db import Database, connect
-from lfr_ledger.projections.runner import catch_up, close_stores, status, store_for
 from lfr_ledger.projections.schema import available, current_version, latest_version, migrate
+from lfr_ledger.projections.store import close_stores, store_for
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
+from lfr_ledger.api.demo.sample_deployment import authorised
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.projections.alone import alone, lock_key, run_alone
-from lfr_ledger.projections.runner import PROJECTIONS_JOB, ProjectionRunner, status
-from tests.builders import authorised
+from lfr_ledger.projections.catch_up import PROJECTIONS_JOB, ProjectionRunner, status
 from tests.conftest import PG_URL
 
 postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -82,7 +82,7 @@ def test_retention_runs_on_one_node_and_every_node_arms_its_jobs(
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from lfr_ledger.api.bootstrap import build_retention
-    from lfr_ledger.oversight.retention import SWEEP_JOB_ID, RetentionSchedule
+    from lfr_ledger.oversight.retention.schedule import SWEEP_JOB_ID, RetentionSchedule
 
     turns: list[tuple[str, bool]] = []
 

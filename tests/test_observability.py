@@ -90,8 +90,9 @@ def test_metrics_show_the_retention_backlog_and_each_cameras_heartbeat_age(
     a live camera's heartbeat age is how long ago the ledger received it."""
     from lfr_ledger.api.bootstrap import build_retention
     from lfr_ledger.api.camera_health import accept_heartbeat
-    from lfr_ledger.projections.runner import catch_up
-    from tests.builders import matcher_for
+    from lfr_ledger.api.demo.sample_deployment import matcher_for
+    from lfr_ledger.domain.commands.camera_health import HeartbeatReport
+    from lfr_ledger.projections.catch_up import catch_up
     from tests.test_retention import ran_deployment
 
     scene = ran_deployment(ledger, clock, alerts=1)  # ended in 2025: long past its period
@@ -100,12 +101,14 @@ def test_metrics_show_the_retention_backlog_and_each_cameras_heartbeat_age(
         ledger,
         settings,
         matcher_for(live.deployment_id),
-        live.deployment_id,
-        camera_id="cam-1",
-        frames_per_second=10.0,
-        faces_seen=2,
-        frames_dropped=0,
-        interval_seconds=30.0,
+        HeartbeatReport(
+            live.deployment_id,
+            camera_id="cam-1",
+            frames_per_second=10.0,
+            faces_seen=2,
+            frames_dropped=0,
+            interval_seconds=30.0,
+        ),
     )
 
     def gauge(text: str, name: str) -> float:

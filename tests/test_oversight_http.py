@@ -18,6 +18,16 @@ from litestar.testing import TestClient
 import lfr_ledger.api.cli
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.bootstrap import build_retention
+from lfr_ledger.api.demo.sample_deployment import (
+    ADMIN,
+    AO,
+    AUTHORITY,
+    OPERATOR,
+    OVERSIGHT,
+    PLANNER,
+    plan,
+    proposed,
+)
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import InvalidInput, NotPermitted
@@ -28,17 +38,7 @@ from lfr_ledger.eventlog.chain.wiring import verify_ledger
 from lfr_ledger.eventlog.key_audit import missing_keys
 from lfr_ledger.oversight.access_review import access_review
 from lfr_ledger.oversight.bundles.verify import verify_bundle
-from lfr_ledger.oversight.retention import ACCESS_LOG_RULE
-from tests.builders import (
-    ADMIN,
-    AO,
-    AUTHORITY,
-    OPERATOR,
-    OVERSIGHT,
-    PLANNER,
-    plan,
-    proposed,
-)
+from lfr_ledger.oversight.retention.destruction import ACCESS_LOG_RULE
 from tests.conftest import Clock
 from tests.test_api import Api, _reply_schema, _resolved, assert_problem
 from tests.test_invariants import live, send_alert

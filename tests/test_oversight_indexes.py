@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from lfr_ledger.api.bootstrap import build_retention, build_subject_index
+from lfr_ledger.api.demo.sample_deployment import AO, OPERATOR, OVERSIGHT
 from lfr_ledger.api.demo.seed import (
     SEED_DEPLOYMENTS,
     WATCHLIST_SIZE,
@@ -21,11 +22,12 @@ from lfr_ledger.api.demo.seed import (
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Confirmation
-from lfr_ledger.oversight.retention import Retention, RetentionReport
+from lfr_ledger.oversight.retention.destruction import Retention
+from lfr_ledger.oversight.retention.report import RetentionReport
 from lfr_ledger.oversight.subject_access import SubjectAccessReport, subject_access
+from lfr_ledger.projections.catch_up import catch_up, rebuild, status, view_contents
 from lfr_ledger.projections.oversight_indexes import RETENTION_DEADLINES, SUBJECT_INDEX
-from lfr_ledger.projections.runner import catch_up, close_stores, rebuild, status, view_contents
-from tests.builders import AO, OPERATOR, OVERSIGHT
+from lfr_ledger.projections.store import close_stores
 from tests.conftest import Clock
 from tests.test_retention import ran_deployment
 

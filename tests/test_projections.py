@@ -19,16 +19,16 @@ import pytest
 from lfr_ledger.api.demo.seed import SeedResult, record_seed_operation
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import (
+from lfr_ledger.projections.catch_up import (
     ProjectionRunner,
     catch_up,
-    close_stores,
     rebuild,
     status,
     view_contents,
 )
-from lfr_ledger.projections.views import VIEW_NAMES
+from lfr_ledger.projections.readers.statistics import StatisticsReader
+from lfr_ledger.projections.registry import VIEW_NAMES
+from lfr_ledger.projections.store import close_stores
 from tests.conftest import Clock
 
 REPO = Path(__file__).resolve().parent.parent
@@ -191,7 +191,7 @@ _KILLED_RUNNER = textwrap.dedent(
     """
     import sys, time
     from lfr_ledger.config.settings import Settings
-    from lfr_ledger.projections.runner import catch_up
+    from lfr_ledger.projections.catch_up import catch_up
 
     def slow(notification_id: int) -> None:
         time.sleep(0.004)  # widen each batch so the kill lands inside one

@@ -17,15 +17,7 @@ from litestar.testing import TestClient
 
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.auth import issue_token
-from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.errors import NotFound
-from lfr_ledger.domain.records import ConsultationTopic
-from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.remote import ApiWatch, ApiWatchlistFeed
-from lfr_ledger.matching.node.sinks import MatcherApi, SinkUnavailable
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     AO,
     AUTHORITY,
     COMPILER,
@@ -35,6 +27,14 @@ from tests.builders import (
     proposed,
     subject,
 )
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import NotFound
+from lfr_ledger.domain.records import ConsultationTopic
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.remote import ApiWatch, ApiWatchlistFeed
+from lfr_ledger.matching.node.sinks import MatcherApi, SinkUnavailable
 from tests.conftest import Clock
 from tests.test_index import enrol_vector, unit
 

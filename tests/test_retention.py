@@ -17,23 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 import lfr_ledger.api.cli
 from lfr_ledger.api.bootstrap import build_retention
-from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.errors import InvalidTransition
-from lfr_ledger.domain.values import ERASED, Confirmation, Decision, PublicNotice
-from lfr_ledger.eventlog.chain.wiring import verify_ledger
-from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.index.vectors import index_path
-from lfr_ledger.oversight.retention import (
-    ALERT_IMAGE_RULE,
-    SWEEP_JOB_ID,
-    WATCHLIST_RULE,
-    Retention,
-    RetentionSchedule,
-    alert_images_job_id,
-    watchlist_job_id,
-)
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     AO,
     AUTHORITY,
     COMPILER,
@@ -43,6 +27,21 @@ from tests.builders import (
     matcher_for,
     proposed,
     subject,
+)
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import AlertClaim
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.errors import InvalidTransition
+from lfr_ledger.domain.values import ERASED, Confirmation, Decision, PublicNotice
+from lfr_ledger.eventlog.chain.wiring import verify_ledger
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.index.vectors import index_path
+from lfr_ledger.oversight.retention.destruction import ALERT_IMAGE_RULE, WATCHLIST_RULE, Retention
+from lfr_ledger.oversight.retention.schedule import (
+    SWEEP_JOB_ID,
+    RetentionSchedule,
+    alert_images_job_id,
+    watchlist_job_id,
 )
 from tests.conftest import Clock
 from tests.test_shredding import raw_store_bytes
@@ -116,12 +115,14 @@ def ran_deployment(
         crop = os.urandom(24) + f"face-crop-{seed}-{i}".encode() if crops else None
         alert = ledger.raise_alert(
             matcher,
-            deployment,
-            camera_id="cam-1",
-            entry_id=ids[0],
-            similarity=0.8,
-            captured_at=clock.now - timedelta(seconds=1),
-            face_crop=crop,
+            AlertClaim(
+                deployment,
+                camera_id="cam-1",
+                entry_id=ids[0],
+                similarity=0.8,
+                captured_at=clock.now - timedelta(seconds=1),
+                face_crop=crop,
+            ),
         )
         ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
         ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=confirmed)

@@ -11,12 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from lfr_ledger.api.bootstrap import build_ledger
-from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain import alert, deployment, operation, records, watchlist
-from lfr_ledger.domain.alert import Outcome
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     AO,
     AUTHORITY,
     COMPILER,
@@ -29,6 +24,11 @@ from tests.builders import (
     proposed,
     subject,
 )
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain import alert, deployment, operation, records, watchlist
+from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
 from tests.conftest import Clock
 from tests.test_invariants import live, send_alert
 

@@ -24,25 +24,7 @@ import numpy as np
 import pytest
 
 from lfr_ledger.api.bootstrap import build_ledger
-from lfr_ledger.api.demo.street import (
-    Walker,
-    encode_jpeg,
-    portraits,
-    render_frames,
-    street_looks,
-    write_video,
-)
-from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.domain.values import Decision
-from lfr_ledger.matching.engines.engine import DetectedFace, Face, FaceEngine, InsightFaceEngine
-from lfr_ledger.matching.engines.enrolment import enrol_from_image
-from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import AlertClaim, LedgerSink, alert_id_for
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunnerRefused, RunSummary
-from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
-from tests.builders import (
+from lfr_ledger.api.demo.sample_deployment import (
     ADMIN,
     AO,
     AUTHORITY,
@@ -54,6 +36,21 @@ from tests.builders import (
     plan,
     subject,
 )
+from lfr_ledger.api.demo.street.people import encode_jpeg
+from lfr_ledger.api.demo.street.script import Walker, portraits, render_frames, street_looks
+from lfr_ledger.api.demo.street.video import write_video
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.alert import AlertClaim
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import Decision
+from lfr_ledger.matching.engines.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.faces import DetectedFace, Face, FaceEngine
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
+from lfr_ledger.matching.index.follower import WatchlistIndex
+from lfr_ledger.matching.node.live_terms import LedgerWatch
+from lfr_ledger.matching.node.sinks import LedgerSink, alert_id_for
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunnerRefused, RunSummary
+from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
@@ -518,9 +515,9 @@ def test_http_sink_posts_alerts_and_counts_idempotently(
 
     from lfr_ledger.api.app import create_app
     from lfr_ledger.api.auth import issue_token
+    from lfr_ledger.api.demo.sample_deployment import reviewed
     from lfr_ledger.domain.errors import InvalidTransition
     from lfr_ledger.matching.node.sinks import FacesCounted, HttpSink
-    from tests.builders import reviewed
 
     deployment, entries = reviewed(ledger)
     clock.now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
@@ -578,8 +575,8 @@ def test_schedule_jobs_rebuilt_from_the_log_are_deterministic_and_idempotent(
 ) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from lfr_ledger.api.demo.sample_deployment import reviewed
     from lfr_ledger.matching.node.schedule import MatchSchedule, match_job_id, stop_job_id
-    from tests.builders import reviewed
 
     deployment, _ = reviewed(ledger)
     begun: list[tuple[UUID, str]] = []

@@ -10,12 +10,20 @@ from pathlib import Path
 
 import psycopg
 
+from lfr_ledger.api.demo.sample_deployment import (
+    AO,
+    COMPILER,
+    OFFICER,
+    OPERATOR,
+    OVERSIGHT,
+    authorised,
+    subject,
+)
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import Outcome
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import ERASED, Confirmation, Decision, OutcomeType
 from lfr_ledger.oversight.access_review import access_review
-from tests.builders import AO, COMPILER, OFFICER, OPERATOR, OVERSIGHT, authorised, subject
 from tests.conftest import PG_URL, Clock
 from tests.test_invariants import live, send_alert
 

@@ -25,8 +25,8 @@ from lfr_ledger.api.demo.seed import (
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import OutcomeType
-from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import catch_up
+from lfr_ledger.projections.catch_up import catch_up
+from lfr_ledger.projections.readers.statistics import StatisticsReader
 
 RELEASE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "press-release.txt"
 MONTHS = {"November": 11, "December": 12}

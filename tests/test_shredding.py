@@ -9,11 +9,11 @@ from uuid import UUID
 import numpy as np
 import psycopg
 
+from lfr_ledger.api.demo.sample_deployment import COMPILER, OPERATOR, authorised, subject
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import ERASED
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
-from tests.builders import COMPILER, OPERATOR, authorised, subject
 from tests.conftest import PG_URL, Clock
 
 NAME = "Quentin Zebedee-Marlowe 1"

@@ -31,10 +31,11 @@ from lfr_ledger.api.demo.seed import (
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import OutcomeType
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.projections.catch_up import catch_up
 from lfr_ledger.projections.db import connect
 from lfr_ledger.projections.publication import PUBLICATION_FIELDS
-from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import catch_up, close_stores
+from lfr_ledger.projections.readers.statistics import StatisticsReader
+from lfr_ledger.projections.store import close_stores
 from tests.conftest import Clock
 
 

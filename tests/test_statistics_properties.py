@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -28,7 +29,7 @@ from lfr_ledger.api.demo.seed import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.alert import AlertClaim, Outcome
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import DomainError
 from lfr_ledger.domain.values import (
@@ -41,10 +42,10 @@ from lfr_ledger.domain.values import (
     OutcomeType,
     PublicNotice,
 )
-from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import catch_up, close_stores
+from lfr_ledger.projections.catch_up import catch_up
+from lfr_ledger.projections.readers.statistics import StatisticsReader
 from lfr_ledger.projections.statistics import COUNTS
-from tests.builders import AUTHORITY
+from lfr_ledger.projections.store import close_stores
 from tests.conftest import Clock
 
 MODEL = "nec-neoface-v4"
@@ -180,12 +181,14 @@ def run(ledger: CaseLedger, clock: Clock, settings: Settings, ex: Example, comma
         threshold = ledger.deployment(d).threshold
         alert_id = ledger.raise_alert(
             ex.matchers[d],
-            d,
-            camera_id=pick(CAMERAS, args[1]),
-            entry_id=pick(ex.entries[d], args[2]),
-            similarity=round(threshold + args[3] * (1 - threshold), 3),
-            captured_at=clock() - timedelta(seconds=args[4]),
-            model_id=MODEL,
+            AlertClaim(
+                d,
+                camera_id=pick(CAMERAS, args[1]),
+                entry_id=pick(ex.entries[d], args[2]),
+                similarity=round(threshold + args[3] * (1 - threshold), 3),
+                captured_at=clock() - timedelta(seconds=args[4]),
+                model_id=MODEL,
+            ),
         )
         ex.alerts.append(alert_id)
     elif kind == "story":

@@ -13,12 +13,12 @@ import pytest
 
 import lfr_ledger.api.cli
 from lfr_ledger.api.bootstrap import build_retention
+from lfr_ledger.api.demo.sample_deployment import COMPILER, OVERSIGHT, authorised, subject
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import ERASED, Confirmation
 from lfr_ledger.oversight.access_review import access_review
 from lfr_ledger.oversight.subject_access import subject_access, write_subject_access_export
-from tests.builders import COMPILER, OVERSIGHT, authorised, subject
 from tests.conftest import Clock
 from tests.test_retention import cli_env, ran_deployment  # noqa: F401
 

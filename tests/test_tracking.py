@@ -12,21 +12,17 @@ import cv2
 import numpy as np
 import pytest
 
-from lfr_ledger.api.demo.street import (
-    Walker,
-    encode_jpeg,
-    portraits,
-    render_frames,
-    street_looks,
-)
+from lfr_ledger.api.demo.sample_deployment import AO, COMPILER, OPERATOR, authorised, subject
+from lfr_ledger.api.demo.street.people import encode_jpeg
+from lfr_ledger.api.demo.street.script import Walker, portraits, render_frames, street_looks
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engines.engine import DetectedFace, InsightFaceEngine
 from lfr_ledger.matching.engines.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.faces import DetectedFace
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.pipeline.runner import RunnerConfig, RunSummary
 from lfr_ledger.matching.pipeline.sources import Frame
 from lfr_ledger.matching.pipeline.tracking import FaceTracker, TrackingConfig, iou
-from tests.builders import AO, COMPILER, OPERATOR, authorised, subject
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 from tests.test_runner import make_runner

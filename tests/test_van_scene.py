@@ -1,6 +1,6 @@
-"""The van benchmark's synthetic street (bench/van_scene.py): the plan keeps the promises recall
-is judged by, the pixels are reproducible and survive the video round trip, and the real engine
-finds and recognises the people in it."""
+"""The van benchmark's synthetic street (`lfr_ledger.api.demo.street`): the plan keeps the
+promises recall is judged by, the pixels are reproducible and survive the video round trip, and
+the real engine finds and recognises the people in it."""
 
 from __future__ import annotations
 
@@ -10,23 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.van_scene import (
+from lfr_ledger.api.demo.street.drawing import frame_at, frames, street
+from lfr_ledger.api.demo.street.people import (
     DEFAULT_ENROLLED,
     SAMPLE_PEOPLE,
-    Passage,
-    SceneSpec,
     enrolment_embeddings,
-    frame_at,
-    frames,
-    plan_passages,
-    render_camera,
     scene_portraits,
-    street,
-    truth,
-    truth_boxes,
-    video_info,
 )
-from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.api.demo.street.plan import plan_passages
+from lfr_ledger.api.demo.street.scene import Passage, SceneSpec
+from lfr_ledger.api.demo.street.truth import truth, truth_boxes
+from lfr_ledger.api.demo.street.video import render_camera, video_info
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.pipeline.tracking import iou
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401  (fixtures)
 

@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from lfr_ledger.api.bootstrap import build_ledger
     from lfr_ledger.api.demo.seed import DemoClock, record_seed_operation
     from lfr_ledger.eventlog.chain.wiring import verify_ledger
+    from lfr_ledger.projections.catch_up import catch_up
     from lfr_ledger.projections.report import operation_text
-    from lfr_ledger.projections.runner import catch_up
 
     base = Settings.from_env()
     data_dir: Path = args.dir or base.data_dir / "demo"
@@ -238,8 +238,8 @@ def press_release_check(summary: dict[str, Any]) -> str:
 
 def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> None:
     from lfr_ledger.api.demo.live import run_live_demo
-    from lfr_ledger.matching.engines.engine import load_engine
     from lfr_ledger.matching.engines.model_packs import ModelPackError
+    from lfr_ledger.matching.engines.plugins import load_engine
 
     try:
         engine = load_engine("insightface", "sface", settings.model_dir)
@@ -305,11 +305,6 @@ def _read_summary_over_http(settings: Settings, url: str, operation_id: str) -> 
 
 
 def _all_notifications(ledger: CaseLedger) -> list[Notification]:
-    out: list[Notification] = []
-    start = 0
-    while True:
-        batch = ledger.recorder.select_notifications(start, 1000, inclusive_of_start=False)
-        if not batch:
-            return out
-        out.extend(batch)
-        start = batch[-1].id
+    from lfr_ledger.eventlog.reader import notifications
+
+    return list(notifications(ledger.recorder))

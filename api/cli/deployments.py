@@ -62,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _reader() -> ListReader:
     from lfr_ledger.config.settings import Settings
+    from lfr_ledger.projections.catch_up import catch_up
     from lfr_ledger.projections.lists import ListReader
-    from lfr_ledger.projections.runner import catch_up
 
     settings = Settings.from_env()
     catch_up(settings)

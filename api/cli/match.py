@@ -46,8 +46,8 @@ if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.actors import Actor
     from lfr_ledger.domain.application import CaseLedger
-    from lfr_ledger.matching.engines.engine import FaceEngine
-    from lfr_ledger.matching.node.sinks import HeartbeatReport
+    from lfr_ledger.domain.commands.camera_health import HeartbeatReport
+    from lfr_ledger.matching.engines.faces import FaceEngine
     from lfr_ledger.matching.pipeline.journal import AlertJournal
     from lfr_ledger.matching.pipeline.runner import RunnerConfig
 
@@ -325,28 +325,14 @@ def heartbeat_keeper(
     from lfr_ledger.api.camera_health import accept_heartbeat
 
     def keep(actor: Actor, report: HeartbeatReport) -> bool:
-        _, reporting = accept_heartbeat(
-            ledger,
-            settings,
-            actor,
-            report.deployment_id,
-            camera_id=report.camera_id,
-            frames_per_second=report.frames_per_second,
-            faces_seen=report.faces_seen,
-            frames_dropped=report.frames_dropped,
-            interval_seconds=report.interval_seconds,
-            last_error=report.last_error,
-            frames_offered=report.frames_offered,
-            frames_processed=report.frames_processed,
-            source_gaps=report.source_gaps,
-        )
+        _, reporting = accept_heartbeat(ledger, settings, actor, report)
         return reporting
 
     return keep
 
 
 def _engine(args: argparse.Namespace, settings: Settings) -> FaceEngine:
-    from lfr_ledger.matching.engines.engine import load_engine
+    from lfr_ledger.matching.engines.plugins import load_engine
 
     if args.detect_side < 0:
         raise ValueError("--detect-side must be 0 (the whole frame) or a number of pixels")
@@ -396,13 +382,13 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
     `stopped`: set when a signal stopped it (a waiting node then stops waiting too)."""
     from lfr_ledger.api.bootstrap import build_ledger
     from lfr_ledger.config.settings import Settings
+    from lfr_ledger.domain.alert import AlertClaim
     from lfr_ledger.domain.clock import utcnow
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.matching.index.follower import WatchlistIndex
     from lfr_ledger.matching.node.live_terms import DeploymentWatch, LedgerWatch
     from lfr_ledger.matching.node.remote import ApiWatch, ApiWatchlistFeed, remote_index_path
     from lfr_ledger.matching.node.sinks import (
-        AlertClaim,
         AlertSink,
         HttpSink,
         LedgerSink,

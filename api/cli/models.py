@@ -176,15 +176,10 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def quantise_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.matching.engines.engine import InsightFaceEngine
+    from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
     from lfr_ledger.matching.engines.model_packs import SFACE_PACK, ModelPackError
-    from lfr_ledger.matching.packs.quantisation import (
-        RECIPES,
-        GateSetError,
-        build_int8_pack,
-        crops_of,
-        read_face_folder,
-    )
+    from lfr_ledger.matching.packs.drift_gate import GateSetError, crops_of, read_face_folder
+    from lfr_ledger.matching.packs.quantise import RECIPES, build_int8_pack
 
     model_dir = _model_dir(args)
     recipe = RECIPES.get(args.recipe)

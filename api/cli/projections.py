@@ -47,8 +47,8 @@ def _settings() -> Any:
 
 
 def status_command(args: argparse.Namespace) -> int:
+    from lfr_ledger.projections.catch_up import status
     from lfr_ledger.projections.report import status_text
-    from lfr_ledger.projections.runner import status
 
     views = status(_settings())
     if args.json:
@@ -60,8 +60,8 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def rebuild_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.projections.runner import rebuild
-    from lfr_ledger.projections.views import VIEW_NAMES
+    from lfr_ledger.projections.catch_up import rebuild
+    from lfr_ledger.projections.registry import VIEW_NAMES
 
     if args.name is not None and args.name not in VIEW_NAMES:
         print(
@@ -78,7 +78,7 @@ def rebuild_command(args: argparse.Namespace) -> int:
 
 
 def catch_up_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.projections.runner import catch_up
+    from lfr_ledger.projections.catch_up import catch_up
 
     applied = catch_up(_settings())
     if args.json:
@@ -89,7 +89,7 @@ def catch_up_command(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.projections.runner import ProjectionRunner
+    from lfr_ledger.projections.catch_up import ProjectionRunner
 
     runner = ProjectionRunner(_settings(), interval=args.interval)
 

@@ -46,7 +46,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from lfr_ledger.api.bootstrap import build_retention
     from lfr_ledger.eventlog.checkpoint import sign_if_moved
-    from lfr_ledger.oversight.retention import RetentionSchedule
+    from lfr_ledger.oversight.retention.schedule import RetentionSchedule
     from lfr_ledger.projections.alone import run_alone
 
     scheduler = BackgroundScheduler(timezone="UTC")

@@ -103,8 +103,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _reader(args: argparse.Namespace) -> Any:
     from lfr_ledger.config.settings import Settings
-    from lfr_ledger.projections.queries import StatisticsReader
-    from lfr_ledger.projections.runner import catch_up
+    from lfr_ledger.projections.catch_up import catch_up
+    from lfr_ledger.projections.readers.statistics import StatisticsReader
 
     settings = Settings.from_env()
     if args.catch_up:
@@ -202,7 +202,7 @@ def period_arguments(parser: argparse.ArgumentParser) -> None:
 
 def publication_command(args: argparse.Namespace) -> int:
     from lfr_ledger.domain.errors import InvalidInput
-    from lfr_ledger.projections.queries import period_bounds
+    from lfr_ledger.projections.readers.periods import period_bounds
 
     period = None
     if any(x is not None for x in (args.start, args.end, args.year, args.month)):
@@ -221,7 +221,7 @@ def publication_command(args: argparse.Namespace) -> int:
 
 def period_command(args: argparse.Namespace) -> int:
     from lfr_ledger.domain.errors import InvalidInput
-    from lfr_ledger.projections.queries import period_bounds
+    from lfr_ledger.projections.readers.periods import period_bounds
     from lfr_ledger.projections.report import period_text
 
     try:

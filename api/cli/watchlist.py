@@ -15,7 +15,7 @@ from lfr_ledger.api.cli.output import fail, json_flag, note, print_json, progres
 
 if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger, Enrolment
-    from lfr_ledger.matching.engines.engine import FaceEngine
+    from lfr_ledger.matching.engines.faces import FaceEngine
 
 REQUIRED_COLUMNS = (
     "subject_ref",

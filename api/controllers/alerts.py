@@ -42,15 +42,14 @@ from lfr_ledger.api.schemas.alerts import (
     OutcomeCorrectionIn,
     OutcomeIn,
     PerceivedCharacteristicsIn,
-    timeline_event,
 )
 from lfr_ledger.api.schemas.common import Created, Done
-from lfr_ledger.api.schemas.history import ActorOut
+from lfr_ledger.api.schemas.history import ActorOut, timeline_event
 from lfr_ledger.api.stream import (
     MAX_EVENT_ID,
     AlertFeed,
     alert_events,
-    alert_state,
+    alert_out,
     current_position,
     parse_last_event_id,
 )
@@ -60,7 +59,7 @@ from lfr_ledger.domain.alert import HoldKind, Outcome
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 413, 422)
 
 # GET /alerts/stream's 200, as the document shows it: a text/event-stream whose events carry
-# an AlertState each (api/stream.py).
+# an AlertOut each (api/stream.py).
 STREAM_EVENTS = (
     "alert.raised, alert.adjudicated, alert.adjudication_corrected, alert.engagement_recorded, "
     "alert.outcome_recorded, alert.outcome_corrected, alert.closed, alert.legal_hold_placed, "
@@ -73,7 +72,7 @@ STREAM_RESPONSE = ResponseSpec(
     "First a comment `: subscribed` with `retry: 1000`; then one event per alert event of "
     f"the deployment, in log order: `event:` its name ({STREAM_EVENTS}), `id:` its "
     "notification id (send it back as Last-Event-ID to resume), `data:` the alert's state "
-    "right after it, as one line of JSON shaped as the AlertState schema (no personal "
+    "right after it, as one line of JSON shaped as the AlertOut schema (no personal "
     "data). A comment `: keep-alive` follows 15 s of quiet.",
     generate_examples=False,
     examples=[
@@ -128,7 +127,7 @@ def _outcome_of(data: OutcomeIn | OutcomeCorrectionIn) -> Outcome:
 
 
 def _done(ledger: LedgerDep, alert_id: UUID) -> Done:
-    return Done(id=alert_id, status=alert_state(ledger.alert(alert_id)).status)
+    return Done(id=alert_id, status=ledger.alert(alert_id).status)
 
 
 class AlertController(Controller):
@@ -151,19 +150,7 @@ class AlertController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Created:
-        alert_id = ledger.raise_alert(
-            actor,
-            deployment_id,
-            camera_id=data.camera_id,
-            entry_id=data.entry_id,
-            similarity=data.similarity,
-            captured_at=data.captured_at,
-            model_id=data.model_id,
-            track_id=data.track_id,
-            face_crop=data.face_crop,
-            alert_id=data.alert_id,
-        )
-        return Created(id=alert_id)
+        return Created(id=ledger.raise_alert(actor, data.claim(deployment_id)))
 
     @get(
         "/deployments/{deployment_id:uuid}/alerts",
@@ -185,7 +172,7 @@ class AlertController(Controller):
         "alert.adjudicated, alert.adjudication_corrected, alert.engagement_recorded, "
         "alert.outcome_recorded, alert.outcome_corrected, alert.closed, "
         "alert.legal_hold_placed, alert.legal_hold_released or alert.images_erased; its id is "
-        "the notification id, its data the alert's state as one line of JSON (the AlertState "
+        "the notification id, its data the alert's state as one line of JSON (the AlertOut "
         "schema; no personal data). Reconnect with the Last-Event-ID header (or "
         "`last_event_id`) to receive exactly what was missed; without either, the stream "
         "starts from now (read `stream_from` of `GET /deployments/{id}/alerts` to miss "
@@ -355,7 +342,7 @@ class AlertController(Controller):
             for event in ledger.repository.event_store.get(alert_id, lte=alert.version)
         ]
         return AlertTimeline(
-            alert=alert_state(alert),
+            alert=alert_out(alert),
             corrections=alert.corrections,
             hold=None if alert.legal_hold is None else alert.hold_kind or HoldKind.LEGAL,
             has_face_crop=alert.sealed_face_crop is not None,

@@ -27,13 +27,8 @@ from lfr_ledger.api.schemas.audit import (
     Consultations,
     Verification,
 )
-from lfr_ledger.api.schemas.history import (
-    SEALED,
-    ActorOut,
-    History,
-    RecordedEvent,
-    recorded_event,
-)
+from lfr_ledger.api.schemas.event_fields import SEALED
+from lfr_ledger.api.schemas.history import ActorOut, History, RecordedEvent, recorded_event
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic

@@ -49,19 +49,7 @@ def post_heartbeat(
     idempotency_key: IdempotencyKey = None,
 ) -> HeartbeatOut:
     heartbeat, reporting = accept_heartbeat(
-        services.ledger,
-        services.settings,
-        actor,
-        deployment_id,
-        camera_id=data.camera_id,
-        frames_per_second=data.frames_per_second,
-        faces_seen=data.faces_seen,
-        frames_dropped=data.frames_dropped,
-        interval_seconds=data.interval_seconds,
-        last_error=data.last_error,
-        frames_offered=data.frames_offered,
-        frames_processed=data.frames_processed,
-        source_gaps=data.source_gaps,
+        services.ledger, services.settings, actor, data.report(deployment_id)
     )
     return HeartbeatOut(
         deployment_id=deployment_id,

@@ -15,21 +15,23 @@ from lfr_ledger.api.controllers.deps import (
 )
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.common import Created, Done
-from lfr_ledger.api.schemas.deployments import (
-    AuthorisationIn,
+from lfr_ledger.api.schemas.deployment_plans import (
     CameraOut,
     DeploymentIn,
+    LocationOut,
+    PublicNoticeOut,
+)
+from lfr_ledger.api.schemas.deployments import (
+    AuthorisationIn,
     DeploymentOut,
     FacesCountedIn,
-    LocationOut,
     PauseIn,
-    PublicNoticeOut,
     ReviewIn,
     ThresholdIn,
     UrgentConfirmationIn,
 )
 from lfr_ledger.api.schemas.statistics import DeploymentSummary
-from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import InvalidInput, NotFound
 from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice
 

@@ -1,4 +1,4 @@
-"""What the controllers share: the ledger, the key store, statistics, and small helpers."""
+"""What the controllers share: the ledger, the idempotency store, statistics, and small helpers."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from litestar.params import HeaderParameter, QueryParameter
 
 from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.api.idempotency import KEY_PATTERN
-from lfr_ledger.api.key_store import KeyStore
+from lfr_ledger.api.idempotency_store import IdempotencyStore
 from lfr_ledger.api.problems import ProblemException
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.projections.queries import StatisticsReader
-from lfr_ledger.projections.runner import catch_up, failure_count
+from lfr_ledger.projections.catch_up import catch_up, failure_count
+from lfr_ledger.projections.readers.statistics import StatisticsReader
 
 FAILURES_TTL_SECONDS = 5.0
 
@@ -28,7 +28,7 @@ class Services:
     """Not a dataclass: Litestar would try to validate a dataclass dependency field by field."""
 
     def __init__(
-        self, settings: Settings, ledger: CaseLedger, keys: KeyStore, sessions: SessionStore
+        self, settings: Settings, ledger: CaseLedger, keys: IdempotencyStore, sessions: SessionStore
     ) -> None:
         self.settings = settings
         self.ledger = ledger

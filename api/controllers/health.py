@@ -51,7 +51,7 @@ def _liveness(services: ServicesDep) -> Health:
 
 
 def _readiness(services: ServicesDep) -> Readiness:
-    from lfr_ledger.projections.runner import status
+    from lfr_ledger.projections.catch_up import status
 
     try:
         views = status(services.settings)

@@ -14,6 +14,8 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -42,6 +44,7 @@ from lfr_ledger.domain.actors import Role
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput
 from lfr_ledger.domain.records import DisclosureTopic
+from lfr_ledger.oversight.subject_access import SubjectRecords, subject_access
 
 # A bundle over HTTP is given to the oversight body that asks for it, on this basis.
 BUNDLE_LEGAL_BASIS = "oversight of law enforcement processing (DPA 2018 Part 3)"
@@ -96,6 +99,15 @@ def _period(request: Request[Any, Any, Any], start: datetime | None, end: dateti
         )
 
 
+def provide_subject_index(state: State) -> SubjectRecords:
+    """The subject index the composition root built when it assembled the app (`api/app.py`)."""
+    index: SubjectRecords = state.subject_index
+    return index
+
+
+SubjectIndexDep = NamedDependency[SubjectRecords]
+
+
 class OversightController(Controller):
     path = "/"
     tags = ("oversight",)
@@ -109,12 +121,13 @@ class OversightController(Controller):
         "is logged as a consultation naming the digest, never the reference.\n\n"
         + PURPOSE_REQUIRED,
         responses=problem_spec(400, 401, 403),
+        dependencies={"subject_index": Provide(provide_subject_index, sync_to_thread=False)},
     )
     def subject_access(
         self,
         request: Request[Any, Any, Any],
         ledger: LedgerDep,
-        services: ServicesDep,
+        subject_index: SubjectIndexDep,
         actor: ActorDep,
         subject_ref: Annotated[str, QueryParameter(min_length=1, max_length=200)],
         start: Annotated[AwareDateTime, QueryParameter(name="from")],
@@ -122,13 +135,9 @@ class OversightController(Controller):
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> SubjectAccess:
-        from lfr_ledger.api.bootstrap import build_subject_index
-        from lfr_ledger.oversight.subject_access import subject_access
-
         stated = require_purpose(x_purpose, purpose)
         _period(request, start, end)
-        index = build_subject_index(services.settings)
-        report = subject_access(ledger, subject_ref, start=start, end=end, index=index)
+        report = subject_access(ledger, subject_ref, start=start, end=end, index=subject_index)
         ledger.record_consultation(
             actor, record=f"subject_access:{report.subject_digest}", purpose=stated
         )

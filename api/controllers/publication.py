@@ -67,7 +67,7 @@ def optional_period(
 ) -> tuple[date, date] | None:
     """The period asked for, if any (`from`/`to`, or `year`, or `month`); None: all time. A
     dependency, so the routes that take a period declare its four parameters once."""
-    from lfr_ledger.projections.queries import period_bounds
+    from lfr_ledger.projections.readers.periods import period_bounds
 
     if start is None and end is None and year is None and month is None:
         return None
@@ -145,7 +145,7 @@ class StatisticsController(Controller):
         year: Year = None,
         month: Month = None,
     ) -> PeriodFigures:
-        from lfr_ledger.projections.queries import period_bounds
+        from lfr_ledger.projections.readers.periods import period_bounds
 
         first, last = period_bounds(start, end, year=year, month=month)
         return services.statistics().period_figures(first, last)

@@ -27,16 +27,17 @@ from lfr_ledger.api.demo.seed import (
     arrest,
     compliance,
 )
-from lfr_ledger.api.demo.street import (
+from lfr_ledger.api.demo.street.people import encode_jpeg
+from lfr_ledger.api.demo.street.script import (
     ENROLLED,
     FPS,
     FRAME_SIZE,
     build_street_video,
-    encode_jpeg,
     portraits,
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.application import CaseLedger, Enrolment
 from lfr_ledger.domain.values import (
     Camera,
@@ -46,11 +47,11 @@ from lfr_ledger.domain.values import (
     Location,
     PublicNotice,
 )
-from lfr_ledger.matching.engines.engine import FaceEngine
 from lfr_ledger.matching.engines.enrolment import enrol_from_image
+from lfr_ledger.matching.engines.faces import FaceEngine
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import AlertClaim, LedgerSink
+from lfr_ledger.matching.node.sinks import LedgerSink
 from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunSummary
 from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
 
@@ -268,8 +269,8 @@ def run_live_demo(
 
 def _summary(settings: Settings, deployment_id: UUID) -> dict[str, Any] | None:
     try:
-        from lfr_ledger.projections.queries import StatisticsReader
-        from lfr_ledger.projections.runner import catch_up
+        from lfr_ledger.projections.catch_up import catch_up
+        from lfr_ledger.projections.readers.statistics import StatisticsReader
     except ImportError:
         return None
     catch_up(settings)

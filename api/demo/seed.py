@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid5
 
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import Outcome
+from lfr_ledger.domain.alert import AlertClaim, Outcome
 from lfr_ledger.domain.application import CaseLedger, Enrolment
 from lfr_ledger.domain.records import LFR_NAMESPACE
 from lfr_ledger.domain.values import (
@@ -320,13 +320,15 @@ def record_seed_operation(ledger: CaseLedger, set_time: Callable[[datetime], Non
             set_time(captured + timedelta(seconds=2))
             alert_id = ledger.raise_alert(
                 matcher,
-                deployment_id,
-                camera_id=alert.camera,
-                entry_id=entries[alert_entry(seq)],
-                similarity=alert.similarity,
-                captured_at=captured,
-                model_id=MODEL,
-                alert_id=uuid5(LFR_NAMESPACE, f"seed-alert:{number}:{seq}"),
+                AlertClaim(
+                    deployment_id,
+                    camera_id=alert.camera,
+                    entry_id=entries[alert_entry(seq)],
+                    similarity=alert.similarity,
+                    captured_at=captured,
+                    model_id=MODEL,
+                    alert_id=uuid5(LFR_NAMESPACE, f"seed-alert:{number}:{seq}"),
+                ),
             )
             result.alert_ids.append(alert_id)
             set_time(captured + timedelta(seconds=40))

@@ -4,7 +4,7 @@ state as the stream and lists show it (no personal data)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -23,22 +23,8 @@ from lfr_ledger.api.schemas.base import (
     items_schema,
     one_of,
 )
-from lfr_ledger.api.schemas.history import (
-    DATA,
-    ActorOut,
-    AdjudicatedFields,
-    AdjudicationCorrectedFields,
-    AlertRaisedFields,
-    DemographicsPerceivedFields,
-    EngagementRecordedFields,
-    LegalHoldPlacedFields,
-    NoFields,
-    OutcomeCorrectedFields,
-    OutcomeRecordedFields,
-    ReasonFields,
-    RuleFields,
-)
-from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.api.schemas.history import AlertTimelineEvent
+from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.values import (
     AlertStatus,
     ComplianceResult,
@@ -165,6 +151,11 @@ class AlertIn(Struct):
         | None
     ) = None
 
+    def claim(self, deployment_id: UUID) -> AlertClaim:
+        """The claim this body states; a new alert id when it names none."""
+        stated = {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
+        return AlertClaim(deployment_id=deployment_id, **stated)
+
 
 class AdjudicationIn(Struct):
     """The operator's decision on an alert, and why (every decision says why, a match too:
@@ -273,7 +264,7 @@ class OutcomeCorrectionIn(Struct):
     note: OutcomeNote | None = None
 
 
-class AlertState(Reply):
+class AlertOut(Reply):
     """An alert without personal data: what the live stream and alert lists carry. Corrected
     values replace the originals here; the timeline keeps both."""
 
@@ -354,93 +345,11 @@ class AlertList(Reply):
 # --- an alert's own timeline ----------------------------------------------------------------
 
 
-class TimelineEvent(Reply, tag_field="topic"):
-    """One event of the alert, in order: its version, times and who recorded it. Each topic
-    adds `data`, the event's own fields as the oversight history shows them (sealed text and
-    images read "[sealed]")."""
-
-    version: Annotated[
-        int, Meta(description="The alert's version after this event: 1, 2, 3, ... in order")
-    ]
-    recorded_at: Annotated[datetime | None, Meta(description="When the ledger recorded the event")]
-    occurred_at: Annotated[
-        datetime | None,
-        Meta(description="When it happened, where the command said (null otherwise)"),
-    ]
-    actor: Annotated[
-        ActorOut | None, Meta(description="Who gave the command; null for the ledger itself")
-    ]
-
-
-class TimelineRaised(TimelineEvent, tag=AlertTopic.RAISED):
-    data: Annotated[AlertRaisedFields, Meta(description=DATA)]
-
-
-class TimelineAdjudicated(TimelineEvent, tag=AlertTopic.ADJUDICATED):
-    data: Annotated[AdjudicatedFields, Meta(description=DATA)]
-
-
-class TimelineAdjudicationCorrected(TimelineEvent, tag=AlertTopic.ADJUDICATION_CORRECTED):
-    data: Annotated[AdjudicationCorrectedFields, Meta(description=DATA)]
-
-
-class TimelineEngagementRecorded(TimelineEvent, tag=AlertTopic.ENGAGEMENT_RECORDED):
-    data: Annotated[EngagementRecordedFields, Meta(description=DATA)]
-
-
-class TimelineOutcomeRecorded(TimelineEvent, tag=AlertTopic.OUTCOME_RECORDED):
-    data: Annotated[OutcomeRecordedFields, Meta(description=DATA)]
-
-
-class TimelineOutcomeCorrected(TimelineEvent, tag=AlertTopic.OUTCOME_CORRECTED):
-    data: Annotated[OutcomeCorrectedFields, Meta(description=DATA)]
-
-
-class TimelineDemographicsPerceived(TimelineEvent, tag=AlertTopic.DEMOGRAPHICS_PERCEIVED):
-    data: Annotated[DemographicsPerceivedFields, Meta(description=DATA)]
-
-
-class TimelineClosed(TimelineEvent, tag=AlertTopic.CLOSED):
-    data: Annotated[NoFields, Meta(description=DATA)]
-
-
-class TimelineLegalHoldPlaced(TimelineEvent, tag=AlertTopic.LEGAL_HOLD_PLACED):
-    data: Annotated[LegalHoldPlacedFields, Meta(description=DATA)]
-
-
-class TimelineLegalHoldReleased(TimelineEvent, tag=AlertTopic.LEGAL_HOLD_RELEASED):
-    data: Annotated[ReasonFields, Meta(description=DATA)]
-
-
-class TimelineImagesErased(TimelineEvent, tag=AlertTopic.IMAGES_ERASED):
-    data: Annotated[RuleFields, Meta(description=DATA)]
-
-
-AlertTimelineEvent = (
-    TimelineRaised
-    | TimelineAdjudicated
-    | TimelineAdjudicationCorrected
-    | TimelineEngagementRecorded
-    | TimelineOutcomeRecorded
-    | TimelineOutcomeCorrected
-    | TimelineDemographicsPerceived
-    | TimelineClosed
-    | TimelineLegalHoldPlaced
-    | TimelineLegalHoldReleased
-    | TimelineImagesErased
-)
-
-
-def timeline_event(topic: str, data: dict[str, Any], **envelope: Any) -> AlertTimelineEvent:
-    """The alert's event of `topic` in its typed shape (msgspec.ValidationError if not)."""
-    return msgspec.convert({**envelope, "topic": topic, "data": data}, AlertTimelineEvent)
-
-
 class AlertTimeline(Reply):
     """An alert's own record: where it stands now (the corrected values), and every event that
     brought it there, corrections beside the originals they correct."""
 
-    alert: Annotated[AlertState, Meta(description="The alert as it stands now")]
+    alert: Annotated[AlertOut, Meta(description="The alert as it stands now")]
     corrections: Annotated[
         int, Meta(description="How many corrections (adjudication or outcome) it has had")
     ]

@@ -11,7 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from lfr_ledger.api.schemas.base import AwareDateTime, Ident, Reply, Struct, one_of
-from lfr_ledger.domain.commands.camera_health import HEARTBEAT_GAPS_MAX
+from lfr_ledger.domain.commands.camera_health import HEARTBEAT_GAPS_MAX, HeartbeatReport
 from lfr_ledger.domain.values import DeploymentStatus
 
 Rate = Annotated[float, Meta(ge=0, le=10_000)]
@@ -106,6 +106,12 @@ class HeartbeatIn(Struct):
         ]
         | None
     ) = None
+
+    def report(self, deployment_id: UUID) -> HeartbeatReport:
+        """The heartbeat this body states, as the matcher's runner built it."""
+        fields = msgspec.structs.asdict(self)
+        fields["source_gaps"] = tuple(self.source_gaps)
+        return HeartbeatReport(deployment_id=deployment_id, **fields)
 
 
 class HeartbeatOut(Reply):

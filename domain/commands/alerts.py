@@ -7,13 +7,14 @@ import json
 from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import Alert, Outcome
+from lfr_ledger.domain.alert import AlertClaim, Outcome
+from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
-from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import (
     ConcurrentWrite,
     InvalidInput,
@@ -80,23 +81,11 @@ class AlertCommands(LedgerBase):
         if actor.deployment_id != str(deployment.id):
             raise NotPermitted(f"matcher {actor.id} is not bound to deployment {deployment.id}")
 
-    def raise_alert(
-        self,
-        actor: Actor,
-        deployment_id: UUID,
-        *,
-        camera_id: str,
-        entry_id: UUID,
-        similarity: float,
-        captured_at: datetime,
-        model_id: str | None = None,
-        track_id: str | None = None,
-        face_crop: bytes | None = None,
-        alert_id: UUID | None = None,
-    ) -> UUID:
-        """Raises an alert. With an `alert_id` the call is idempotent: a matcher that retries
-        after a crash or a lost response gets the same alert, never a second one."""
-        if alert_id is not None and self._exists(alert_id):
+    def raise_alert(self, actor: Actor, claim: AlertClaim) -> UUID:
+        """Raises the alert `claim` states. Idempotent on the claim's `alert_id`: a matcher that
+        retries after a crash or a lost response gets the same alert, never a second one."""
+        alert_id, deployment_id, entry_id = claim.alert_id, claim.deployment_id, claim.entry_id
+        if self._exists(alert_id):
             existing = self.alert(alert_id)
             if existing.deployment_id != deployment_id or existing.entry_id != entry_id:
                 raise ConcurrentWrite(f"alert id {alert_id} is already used by another alert")
@@ -113,44 +102,38 @@ class AlertCommands(LedgerBase):
                 f"deployment {deployment_id} runs on urgent authority that was not confirmed in "
                 "writing in time; it is being ended, and raises no more alerts"
             )
-        if not deployment.inside_window(captured_at):
+        if not deployment.inside_window(claim.captured_at):
             raise InvalidTransition(
-                f"captured_at {captured_at.isoformat()} lies outside deployment "
+                f"captured_at {claim.captured_at.isoformat()} lies outside deployment "
                 f"{deployment_id}'s authorised window"
             )
-        if not deployment.has_camera(camera_id):
-            raise InvalidInput(f"camera {camera_id!r} is not part of deployment {deployment_id}")
+        if not deployment.has_camera(claim.camera_id):
+            raise InvalidInput(
+                f"camera {claim.camera_id!r} is not part of deployment {deployment_id}"
+            )
         if entry_id not in deployment.entry_ids:
             raise NotFound(f"deployment {deployment_id} has no watchlist entry {entry_id}")
         entry = self._load(WatchlistEntry, entry_id, "watchlist entry", to_change=False)
         if not entry.is_active:
             raise InvalidTransition(f"watchlist entry {entry_id} is {entry.status}")
-        model_id = model_id or deployment.plan.model_id
+        model_id = claim.model_id or deployment.plan.model_id
         if model_id != deployment.plan.model_id:
             raise PolicyViolation(
                 f"deployment {deployment_id} matches with {deployment.plan.model_id!r}; "
                 f"a score from {model_id!r} is on another scale"
             )
-        alert_id = alert_id or uuid4()
+        crop = claim.face_crop
         # Only an alert with a face crop has anything to seal, so only it gets a key.
-        keyed = self._new_key(alert_id) if face_crop is not None else nullcontext()
+        keyed = self._new_key(alert_id) if crop is not None else nullcontext()
         try:
             with keyed:
                 alert = Alert.raise_(
-                    id=alert_id,
-                    deployment_id=deployment_id,
-                    camera_id=camera_id,
-                    entry_id=entry_id,
+                    claim,
                     category=entry.category,
-                    similarity=similarity,
                     threshold=deployment.threshold,
                     model_id=model_id,
-                    captured_at=captured_at,
-                    track_id=track_id,
                     sealed_face_crop=(
-                        None
-                        if face_crop is None
-                        else self.vault.seal(alert_id, "face_crop", face_crop)
+                        None if crop is None else self.vault.seal(alert_id, "face_crop", crop)
                     ),
                     actor=actor,
                     occurred_at=self.clock(),

@@ -15,9 +15,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification
 
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import Alert
+from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.clock import utcnow
-from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import AlreadyDone, ConcurrentWrite, NotFound
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy

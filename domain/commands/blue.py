@@ -10,7 +10,7 @@ from uuid import UUID
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.commands.base import LedgerBase
-from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.watchlist import WatchlistEntry
 
 

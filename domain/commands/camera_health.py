@@ -1,6 +1,7 @@
-"""Commands of camera and matcher health: a matcher's heartbeat (checked here, kept outside the
-log: heartbeats are too many to be events), a camera recorded silent by the scheduled check, and
-recorded reporting again by its next heartbeat."""
+"""Commands of camera and matcher health: a matcher's heartbeat (`HeartbeatReport`, one value
+from the runner to `check_heartbeat`; checked here, kept outside the log: heartbeats are too many
+to be events), a camera recorded silent by the scheduled check, and recorded reporting again by
+its next heartbeat."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from uuid import UUID
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.commands.base import LedgerBase
-from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import ConcurrentWrite, InvalidInput, NotPermitted
 
 # Who records a camera silent: the scheduled check, not a person.
@@ -43,7 +44,7 @@ def clean_error_text(text: str | None) -> str | None:
 
 class GapLike(Protocol):
     """A time the camera's video source was lost, as the matcher hands it over (its
-    `matching.sources.SourceGap`, or the HTTP body's gap)."""
+    `matching.pipeline.sources.SourceGap`, or the HTTP body's gap)."""
 
     @property
     def started_at(self) -> datetime: ...
@@ -63,12 +64,32 @@ class ReportedGap:
 
 
 @dataclass(frozen=True)
-class Heartbeat:
-    """One camera's matcher reporting in: how it ran over the last interval. Counts only.
+class HeartbeatReport:
+    """How one camera's matcher ran since its last heartbeat, as it reports it: counts, its
+    source's gaps and an error hint only. Built once by the runner (or decoded once from the
+    HTTP body) and handed as it is to `check_heartbeat`.
 
-    `frames_offered`: frames its source delivered; `frames_processed`: those the matcher
-    analysed; `frames_dropped`: those it skipped. A matcher that predates them sends neither
-    count (both 0) and no gaps."""
+    `frames_offered`: frames the source delivered; `frames_processed`: those analysed;
+    `frames_dropped`: those skipped. `source_gaps`: the times the source was lost (the last
+    open while it is still down). A matcher that predates them sends neither count (both 0)
+    and no gaps."""
+
+    deployment_id: UUID
+    camera_id: str
+    frames_per_second: float
+    faces_seen: int
+    frames_dropped: int
+    interval_seconds: float
+    last_error: str | None = None
+    frames_offered: int = 0
+    frames_processed: int = 0
+    source_gaps: tuple[GapLike, ...] = ()
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A heartbeat as the ledger keeps it: the report checked, its error text cleaned, its gaps
+    in UTC, stamped with the ledger's clock (`received_at`). Counts only."""
 
     deployment_id: UUID
     camera_id: str
@@ -114,65 +135,52 @@ def checked_gaps(gaps: Sequence[GapLike]) -> tuple[ReportedGap, ...]:
 
 
 class CameraHealthCommands(LedgerBase):
-    def check_heartbeat(
-        self,
-        actor: Actor,
-        deployment_id: UUID,
-        *,
-        camera_id: str,
-        frames_per_second: float,
-        faces_seen: int,
-        frames_dropped: int,
-        interval_seconds: float,
-        last_error: str | None = None,
-        frames_offered: int = 0,
-        frames_processed: int = 0,
-        source_gaps: Sequence[GapLike] = (),
-    ) -> Heartbeat:
+    def check_heartbeat(self, actor: Actor, report: HeartbeatReport) -> Heartbeat:
         """The heartbeat as the ledger keeps it, stamped with the ledger's clock; refused from
         any account but the deployment's matcher, for a camera not of the deployment, or with
         counts no matcher could have (negative; more frames processed than its source offered,
         when it counts what its source offered), or gaps no source could have had (see
         `checked_gaps`)."""
         actor.require(Role.MATCHER)
+        deployment_id, camera_id = report.deployment_id, report.camera_id
         deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
         if actor.deployment_id != str(deployment.id):
             raise NotPermitted(f"matcher {actor.id} is not bound to deployment {deployment.id}")
         if not deployment.has_camera(camera_id):
             raise InvalidInput(f"camera {camera_id!r} is not part of deployment {deployment_id}")
         for name, value in (
-            ("frames_per_second", frames_per_second),
-            ("interval_seconds", interval_seconds),
+            ("frames_per_second", report.frames_per_second),
+            ("interval_seconds", report.interval_seconds),
         ):
             if not math.isfinite(value) or value < 0:
                 raise InvalidInput(f"{name} must be a finite number, zero or more")
         for name, count in (
-            ("faces_seen", faces_seen),
-            ("frames_dropped", frames_dropped),
-            ("frames_offered", frames_offered),
-            ("frames_processed", frames_processed),
+            ("faces_seen", report.faces_seen),
+            ("frames_dropped", report.frames_dropped),
+            ("frames_offered", report.frames_offered),
+            ("frames_processed", report.frames_processed),
         ):
             if count < 0:
                 raise InvalidInput(f"{name} cannot be negative", field=name)
+        offered, processed = report.frames_offered, report.frames_processed
         # 0 offered: a matcher (or source) that does not count them; nothing to compare with.
-        if frames_offered > 0 and frames_processed > frames_offered:
+        if offered > 0 and processed > offered:
             raise InvalidInput(
-                f"frames_processed ({frames_processed}) cannot exceed frames_offered "
-                f"({frames_offered})",
+                f"frames_processed ({processed}) cannot exceed frames_offered ({offered})",
                 field="frames_processed",
             )
-        gaps = checked_gaps(source_gaps)
+        gaps = checked_gaps(report.source_gaps)
         return Heartbeat(
             deployment_id=deployment_id,
             camera_id=camera_id,
             received_at=self.clock(),
-            frames_per_second=round(float(frames_per_second), 3),
-            faces_seen=int(faces_seen),
-            frames_dropped=int(frames_dropped),
-            interval_seconds=round(float(interval_seconds), 3),
-            last_error=clean_error_text(last_error),
-            frames_offered=int(frames_offered),
-            frames_processed=int(frames_processed),
+            frames_per_second=round(float(report.frames_per_second), 3),
+            faces_seen=int(report.faces_seen),
+            frames_dropped=int(report.frames_dropped),
+            interval_seconds=round(float(report.interval_seconds), 3),
+            last_error=clean_error_text(report.last_error),
+            frames_offered=int(offered),
+            frames_processed=int(processed),
             source_gaps=gaps,
         )
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.commands.base import DEADLINES, LedgerBase
-from lfr_ledger.domain.deployment import Deployment
+from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import InvalidTransition, PolicyViolation
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy

@@ -20,8 +20,9 @@ from PIL import Image
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger, Enrolment
 from lfr_ledger.domain.errors import InvalidInput
-from lfr_ledger.matching.engines.engine import FaceEngine, QualityGate, load_engine
+from lfr_ledger.matching.engines.faces import FaceEngine, QualityGate
 from lfr_ledger.matching.engines.model_packs import ModelPackError, list_packs, load_pack
+from lfr_ledger.matching.engines.plugins import load_engine
 
 
 class EnrolmentImageRefused(InvalidInput):

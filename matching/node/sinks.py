@@ -1,7 +1,10 @@
 """Where the runner's alerts and face counts go: the Application in process, or the HTTP API with
 a matcher token (retried with backoff; a refusal comes back as the domain error it names).
 
-Every claim carries an id derived from what it reports, so a resend is recorded once.
+What goes is the domain's own value, as the runner built it (`AlertClaim`, `HeartbeatReport`):
+in process it is handed as it is to the ledger's command; over HTTP msgspec writes it as the
+route's body (`request_body`). Every claim carries an id derived from what it reports, so a
+resend is recorded once.
 
 Heartbeats go the same two ways: how the camera's matcher ran over the last interval (frames
 its source offered, processed and dropped, faces seen, the times its source was lost), counts
@@ -13,15 +16,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from uuid import UUID, uuid5
 
-from lfr_ledger.domain.commands.camera_health import HEARTBEAT_GAPS_MAX
-from lfr_ledger.domain.errors import (
-    error_of_kind,
-)
+import msgspec
+
+from lfr_ledger.domain.alert import AlertClaim
+from lfr_ledger.domain.commands.camera_health import HEARTBEAT_GAPS_MAX, HeartbeatReport
+from lfr_ledger.domain.errors import error_of_kind
 from lfr_ledger.domain.records import LFR_NAMESPACE, FaceCount
 
 if TYPE_CHECKING:
@@ -30,25 +34,7 @@ if TYPE_CHECKING:
     from lfr_ledger.domain.actors import Actor
     from lfr_ledger.domain.application import CaseLedger
 
-    # Typing only: the sinks load without OpenCV (the API and the HTTP sink never read video).
-    from lfr_ledger.matching.pipeline.sources import SourceGap
-
 logger = logging.getLogger("lfr.matching")
-
-
-@dataclass(frozen=True)
-class AlertClaim:
-    """The matcher's claim that a passer-by resembles a watchlist entry."""
-
-    alert_id: UUID
-    deployment_id: UUID
-    camera_id: str
-    entry_id: UUID
-    similarity: float
-    captured_at: datetime
-    model_id: str
-    track_id: str
-    face_crop: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -64,51 +50,21 @@ class FacesCounted:
         return FaceCount.id_for(self.deployment_id, self.camera_id, self.period_start)
 
 
-@dataclass(frozen=True)
-class HeartbeatReport:
-    """How one camera's matcher ran since its last heartbeat: counts, its source's gaps and an
-    error hint only.
+def latest_gaps(report: HeartbeatReport) -> HeartbeatReport:
+    """The report with only its source's latest HEARTBEAT_GAPS_MAX gaps, the most the ledger
+    takes in one heartbeat: a source flapping all interval must not make the heartbeat refused,
+    and its latest gaps say what the operator needs (is it down now, and since when)."""
+    if len(report.source_gaps) <= HEARTBEAT_GAPS_MAX:
+        return report
+    return replace(report, source_gaps=tuple(report.source_gaps)[-HEARTBEAT_GAPS_MAX:])
 
-    `frames_offered`: frames the source delivered; `frames_processed`: those analysed;
-    `frames_dropped`: those skipped. `source_gaps`: the times the source was lost (the last
-    open while it is still down); only the latest HEARTBEAT_GAPS_MAX are kept, the most the
-    ledger takes in one heartbeat."""
 
-    deployment_id: UUID
-    camera_id: str
-    frames_per_second: float
-    faces_seen: int
-    frames_dropped: int
-    interval_seconds: float
-    last_error: str | None = None
-    frames_offered: int = 0
-    frames_processed: int = 0
-    source_gaps: tuple[SourceGap, ...] = ()
-
-    def __post_init__(self) -> None:
-        # A source flapping all interval must not make the heartbeat refused: its latest gaps
-        # say what the operator needs (is it down now, and since when).
-        gaps = tuple(self.source_gaps)[-HEARTBEAT_GAPS_MAX:]
-        object.__setattr__(self, "source_gaps", gaps)
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "camera_id": self.camera_id,
-            "frames_per_second": self.frames_per_second,
-            "faces_seen": self.faces_seen,
-            "frames_dropped": self.frames_dropped,
-            "frames_offered": self.frames_offered,
-            "frames_processed": self.frames_processed,
-            "interval_seconds": self.interval_seconds,
-            "last_error": self.last_error,
-            "source_gaps": [
-                {
-                    "started_at": gap.started_at.isoformat(),
-                    "ended_at": None if gap.ended_at is None else gap.ended_at.isoformat(),
-                }
-                for gap in self.source_gaps
-            ],
-        }
+def request_body(report: AlertClaim | HeartbeatReport | FacesCounted) -> dict[str, Any]:
+    """What a POST carries of a report: the value itself, as msgspec writes it (ids and times
+    as strings, a crop as base64), less the deployment its route's path names."""
+    body: dict[str, Any] = msgspec.to_builtins(report)
+    del body["deployment_id"]
+    return body
 
 
 @runtime_checkable
@@ -153,21 +109,10 @@ class LedgerSink:
     def send_heartbeat(self, report: HeartbeatReport) -> bool:
         if self._heartbeats is None:
             return False
-        return self._heartbeats(self.actor, report)
+        return self._heartbeats(self.actor, latest_gaps(report))
 
     def raise_alert(self, claim: AlertClaim) -> UUID:
-        return self.ledger.raise_alert(
-            self.actor,
-            claim.deployment_id,
-            camera_id=claim.camera_id,
-            entry_id=claim.entry_id,
-            similarity=claim.similarity,
-            captured_at=claim.captured_at,
-            model_id=claim.model_id,
-            track_id=claim.track_id,
-            face_crop=claim.face_crop,
-            alert_id=claim.alert_id,
-        )
+        return self.ledger.raise_alert(self.actor, claim)
 
     def report_faces_counted(self, report: FacesCounted) -> UUID:
         return self.ledger.report_faces_counted(
@@ -294,37 +239,17 @@ class HttpSink:
             )
 
     def raise_alert(self, claim: AlertClaim) -> UUID:
-        body: dict[str, Any] = {
-            "camera_id": claim.camera_id,
-            "entry_id": str(claim.entry_id),
-            "similarity": claim.similarity,
-            "captured_at": claim.captured_at.isoformat(),
-            "track_id": claim.track_id,
-            "alert_id": str(claim.alert_id),
-            "model_id": claim.model_id,
-        }
-        if claim.face_crop is not None:
-            import base64
-
-            body["face_crop"] = base64.b64encode(claim.face_crop).decode("ascii")
-        return self._post(f"/deployments/{claim.deployment_id}/alerts", body, claim.alert_id)
+        path = f"/deployments/{claim.deployment_id}/alerts"
+        return self._post(path, request_body(claim), claim.alert_id)
 
     def report_faces_counted(self, report: FacesCounted) -> UUID:
-        body = {
-            "camera_id": report.camera_id,
-            "period_start": report.period_start.isoformat(),
-            "period_end": report.period_end.isoformat(),
-            "count": report.count,
-        }
-        return self._post(
-            f"/deployments/{report.deployment_id}/faces-counted", body, report.report_id
-        )
+        path = f"/deployments/{report.deployment_id}/faces-counted"
+        return self._post(path, request_body(report), report.report_id)
 
     def send_heartbeat(self, report: HeartbeatReport) -> bool:
         """One attempt, no idempotency key: a heartbeat lost is replaced by the next one."""
-        answer = self.api.request(
-            "POST", f"/deployments/{report.deployment_id}/heartbeat", body=report.body()
-        )
+        path = f"/deployments/{report.deployment_id}/heartbeat"
+        answer = self.api.request("POST", path, body=request_body(latest_gaps(report)))
         return bool(answer.get("reporting_recorded", False))
 
     def _post(self, path: str, body: dict[str, Any], key: UUID) -> UUID:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from lfr_ledger.matching.engines.engine import DetectedFace, FaceEngine, nearest_face
+from lfr_ledger.matching.engines.faces import DetectedFace, FaceEngine, nearest_face
 from lfr_ledger.matching.pipeline.crops import portrait
 
 Variant = tuple[str, Callable[[np.ndarray], np.ndarray]]

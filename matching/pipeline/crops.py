@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lfr_ledger.matching.engines.engine import DetectedFace
+from lfr_ledger.matching.engines.faces import DetectedFace
 
 
 def portrait(image: np.ndarray, face: DetectedFace, margin: float = 0.5) -> np.ndarray:

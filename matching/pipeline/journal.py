@@ -13,13 +13,16 @@ One JSON line per claim: ids, the capture time and the score. No image, no embed
 
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
-from lfr_ledger.matching.node.sinks import AlertClaim
+import msgspec
+
+from lfr_ledger.domain.alert import AlertClaim
 
 
 class AlertJournal:
@@ -30,21 +33,12 @@ class AlertJournal:
         self.path = path
 
     def write(self, claim: AlertClaim) -> None:
-        line = json.dumps(
-            {
-                "alert_id": str(claim.alert_id),
-                "deployment_id": str(claim.deployment_id),
-                "camera_id": claim.camera_id,
-                "entry_id": str(claim.entry_id),
-                "similarity": claim.similarity,
-                "captured_at": claim.captured_at.isoformat(),
-                "model_id": claim.model_id,
-                "track_id": claim.track_id,
-            }
-        )
+        # The claim as msgspec writes it, less its crop: no image ever reaches the disk.
+        line: dict[str, Any] = msgspec.to_builtins(replace(claim, face_crop=None))
+        del line["face_crop"]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as journal:
-            journal.write(line + "\n")
+        with self.path.open("ab") as journal:
+            journal.write(msgspec.json.encode(line) + b"\n")
             journal.flush()
             os.fsync(journal.fileno())
 
@@ -56,20 +50,10 @@ class AlertJournal:
         if not self.path.is_file():
             return []
         claims = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for line in self.path.read_bytes().splitlines():
             try:
-                raw = json.loads(line)
-                claim = AlertClaim(
-                    alert_id=UUID(raw["alert_id"]),
-                    deployment_id=UUID(raw["deployment_id"]),
-                    camera_id=str(raw["camera_id"]),
-                    entry_id=UUID(raw["entry_id"]),
-                    similarity=float(raw["similarity"]),
-                    captured_at=datetime.fromisoformat(raw["captured_at"]),
-                    model_id=str(raw["model_id"]),
-                    track_id=str(raw["track_id"]),
-                )
-            except (ValueError, KeyError, TypeError):
+                claim = msgspec.json.decode(line, type=AlertClaim)
+            except msgspec.DecodeError:
                 continue
             if (
                 claim.deployment_id == deployment_id

@@ -62,7 +62,9 @@ from uuid import UUID
 import cv2
 import numpy as np
 
+from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.clock import utcnow
+from lfr_ledger.domain.commands.camera_health import HeartbeatReport
 from lfr_ledger.domain.errors import (
     ConcurrentWrite,
     InvalidInput,
@@ -70,16 +72,9 @@ from lfr_ledger.domain.errors import (
     NotFound,
     PolicyViolation,
 )
-from lfr_ledger.matching.engines.engine import DetectedFace, Face, FaceEngine
+from lfr_ledger.matching.engines.faces import DetectedFace, Face, FaceEngine
 from lfr_ledger.matching.node.live_terms import DeploymentWatch, LiveTerms, WatchlistSearch
-from lfr_ledger.matching.node.sinks import (
-    AlertClaim,
-    AlertSink,
-    FacesCounted,
-    HeartbeatReport,
-    HeartbeatSink,
-    alert_id_for,
-)
+from lfr_ledger.matching.node.sinks import AlertSink, FacesCounted, HeartbeatSink, alert_id_for
 from lfr_ledger.matching.pipeline.crops import portrait
 from lfr_ledger.matching.pipeline.journal import AlertJournal
 from lfr_ledger.matching.pipeline.sources import Frame, SourceCounts

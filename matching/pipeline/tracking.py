@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import cv2
 import numpy as np
 
-from lfr_ledger.matching.engines.engine import DetectedFace, region
+from lfr_ledger.matching.engines.faces import DetectedFace, region
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
 

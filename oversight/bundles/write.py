@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -181,7 +181,7 @@ def export_bundle(
         "type": BUNDLE_TYPE,
         "version": BUNDLE_VERSION,
         "scope": {"deployment_id": str(deployment_id)} if deployment_id else {"all": True},
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": ledger.clock().astimezone(UTC).isoformat(timespec="seconds"),
         "created_by": actor.id,
         "recipient": recipient,
         "legal_basis": legal_basis,

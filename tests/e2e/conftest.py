@@ -20,7 +20,7 @@ import pytest
 
 from lfr_ledger.api.auth import issue_token
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.projections.runner import close_stores
+from lfr_ledger.projections.store import close_stores
 from tests.conftest import PG_URL, postgres_available
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -23,7 +24,6 @@ from lfr_ledger.api.demo.seed import (
     seed_subject,
 )
 from lfr_ledger.domain.actors import Actor, Role
-from tests.builders import AUTHORITY
 from tests.e2e.conftest import Server
 
 PROBLEM = "application/problem+json"

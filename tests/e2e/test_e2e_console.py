@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY
 from lfr_ledger.api.demo.seed import (
     AUTHORISING_OFFICER,
     OFFICER,
@@ -30,11 +31,10 @@ from lfr_ledger.api.demo.seed import (
     PLANNER,
     seed_subject,
 )
-from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.alert import AlertClaim, AlertTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID
 from lfr_ledger.matching.packs.samples import astronaut_bgr
-from tests.builders import AUTHORITY
 from tests.e2e.browser import ARTIFACTS, Visit
 from tests.e2e.conftest import Server, free_port, start_server, stop_server
 from tests.e2e.flows import (
@@ -523,11 +523,13 @@ def test_the_queue_resumes_after_the_server_restarts_without_losing_or_repeating
                 str(
                     ledger.raise_alert(
                         matcher(live.deployment_id),
-                        UUID(live.deployment_id),
-                        camera_id="cam-1",
-                        entry_id=UUID(live.entry_ids[1]),
-                        similarity=0.7 + i / 100,
-                        captured_at=now(),
+                        AlertClaim(
+                            UUID(live.deployment_id),
+                            camera_id="cam-1",
+                            entry_id=UUID(live.entry_ids[1]),
+                            similarity=0.7 + i / 100,
+                            captured_at=now(),
+                        ),
                     )
                 )
                 for i in range(2)

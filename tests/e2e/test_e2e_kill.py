@@ -28,7 +28,7 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.operation import OperationTopic
 from lfr_ledger.domain.requests import RequestTopic
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
-from lfr_ledger.projections.runner import catch_up, rebuild, view_contents
+from lfr_ledger.projections.catch_up import catch_up, rebuild, view_contents
 from tests.e2e.conftest import Server, free_port, postgres_store, start_server, stop_server
 
 KILLS = 20

@@ -37,10 +37,10 @@ from lfr_ledger.api.demo.seed import OPERATOR
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
-from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID
 from lfr_ledger.matching.packs.samples import sample_identities
-from lfr_ledger.projections.runner import catch_up, rebuild, view_contents
+from lfr_ledger.projections.catch_up import catch_up, rebuild, view_contents
 from tests.e2e.conftest import Server, postgres_store, start_server, stop_server
 from tests.e2e.flows import adopt_policy, auth, live_deployment, now
 from tests.fixtures_faces import sface_engine as sface_engine

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from lfr_ledger.api.demo.seed import OPERATOR
-from lfr_ledger.matching.engines.engine import InsightFaceEngine
+from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID
 from lfr_ledger.matching.packs.samples import sample_identities
 from tests.e2e.conftest import Server

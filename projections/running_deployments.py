@@ -6,7 +6,7 @@ from uuid import UUID
 
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.values import DeploymentStatus
-from lfr_ledger.projections.runner import store_for
+from lfr_ledger.projections.store import store_for
 
 RUNNING = (DeploymentStatus.AUTHORISED, DeploymentStatus.LIVE, DeploymentStatus.PAUSED)
 

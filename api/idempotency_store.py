@@ -1,5 +1,7 @@
-"""Where idempotency keys are claimed and replies kept: a SQLite file beside the embedded
-store, or a table in the ledger's PostgreSQL schema. Claims only serialise concurrent copies of
+"""The idempotency store, where the middleware (`idempotency.py`) claims a request's
+Idempotency-Key and keeps its reply (no cryptographic keys: those are the vault's, in
+`eventlog/`): a SQLite file beside the embedded store, or a table in the ledger's PostgreSQL
+schema. Claims only serialise concurrent copies of
 one request; exactly-once itself comes from the request record the ledger writes with the
 request's changes (`domain/requests.py`)."""
 
@@ -60,7 +62,9 @@ class Replay:
 Outcome = Claimed | Replay
 
 
-class KeyStore(Protocol):
+class IdempotencyStore(Protocol):
+    """Claims keys per actor, keeps the replies of completed ones and releases the others."""
+
     def claim(self, actor: str, key: str, route: str, body_hash: str) -> Outcome: ...
 
     def complete(
@@ -107,7 +111,7 @@ def key_reused() -> ProblemException:
     )
 
 
-class SQLiteKeyStore:
+class SQLiteIdempotencyStore:
     def __init__(self, settings: Settings) -> None:
         settings.ensure_data_dir()
         self.path = settings.data_dir / "idempotency.sqlite"
@@ -190,7 +194,7 @@ class SQLiteKeyStore:
             self._local.conn = None
 
 
-class PostgresKeyStore:
+class PostgresIdempotencyStore:
     def __init__(self, settings: Settings) -> None:
         from psycopg import sql
         from psycopg.conninfo import make_conninfo
@@ -287,7 +291,7 @@ class PostgresKeyStore:
         self._pool.close()
 
 
-def build_key_store(settings: Settings) -> KeyStore:
+def build_idempotency_store(settings: Settings) -> IdempotencyStore:
     if settings.uses_postgres:
-        return PostgresKeyStore(settings)
-    return SQLiteKeyStore(settings)
+        return PostgresIdempotencyStore(settings)
+    return SQLiteIdempotencyStore(settings)

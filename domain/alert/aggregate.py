@@ -1,78 +1,19 @@
-"""An alert: the matcher's claim that a passer-by resembles a watchlist entry, and what the
-police then did about it. A human decides; the alert only records."""
+"""The Alert aggregate: raised on the matcher's claim, then decided by an operator, followed up
+by officers (engagement, outcomes, perceived characteristics), corrected, closed, held and
+erased under retention. Each command checks its rule and records one event."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.alert import CLOCK_SKEW, AlertClaim, AlertTopic, HoldKind, Outcome
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
-from lfr_ledger.domain.values import (
-    AlertStatus,
-    ComplianceResult,
-    Confirmation,
-    Decision,
-    OutcomeType,
-)
-
-# An officer's device clock may run a little fast; anything later than this is a mistake.
-CLOCK_SKEW = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    type: OutcomeType
-    offences: tuple[str, ...] = ()
-    reference: str | None = None
-    conditions: tuple[str, ...] = ()
-    result: ComplianceResult | None = None
-    note: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.type == OutcomeType.ARREST and not self.offences:
-            raise InvalidInput("an arrest needs at least one offence")
-        if self.type == OutcomeType.COMPLIANCE_CHECK:
-            if not self.conditions:
-                raise InvalidInput("a compliance check needs the conditions that were checked")
-            if self.result is None:
-                raise InvalidInput("a compliance check needs its result: complied or breach")
-        elif self.result is not None:
-            raise InvalidInput("only a compliance check has a result")
-        if self.type == OutcomeType.OTHER and not (self.note or "").strip():
-            raise InvalidInput("an outcome of type other needs a note saying what happened")
-        if any(not o.strip() for o in self.offences):
-            raise InvalidInput("offences must not be empty strings")
-
-
-class AlertTopic:
-    """The stored topic of each Alert event. Stable strings, so classes can move without
-    breaking stored events; readers of the log filter on these, never on literals."""
-
-    RAISED = "lfr/Alert.Raised"
-    ADJUDICATED = "lfr/Alert.Adjudicated"
-    ENGAGEMENT_RECORDED = "lfr/Alert.EngagementRecorded"
-    OUTCOME_RECORDED = "lfr/Alert.OutcomeRecorded"
-    DEMOGRAPHICS_PERCEIVED = "lfr/Alert.DemographicsPerceived"
-    CLOSED = "lfr/Alert.Closed"
-    LEGAL_HOLD_PLACED = "lfr/Alert.LegalHoldPlaced"
-    LEGAL_HOLD_RELEASED = "lfr/Alert.LegalHoldReleased"
-    IMAGES_ERASED = "lfr/Alert.ImagesErased"
-    ADJUDICATION_CORRECTED = "lfr/Alert.AdjudicationCorrected"
-    OUTCOME_CORRECTED = "lfr/Alert.OutcomeCorrected"
-
-
-class HoldKind:
-    """Why an alert's images are kept past their retention: a hold an authorising officer
-    placed for named proceedings, or the evidential hold the policy places on an outcome
-    (`retention.evidential_hold_on`). Both are released the same way, by an AO."""
-
-    LEGAL = "legal"
-    EVIDENTIAL = "evidential"
+from lfr_ledger.domain.values import AlertStatus, Confirmation, Decision, OutcomeType
 
 
 class Alert(Aggregate):
@@ -85,42 +26,39 @@ class Alert(Aggregate):
     @classmethod
     def raise_(
         cls,
+        claim: AlertClaim,
         *,
-        id: UUID,
-        deployment_id: UUID,
-        camera_id: str,
-        entry_id: UUID,
         category: str,
-        similarity: float,
         threshold: float,
         model_id: str,
-        captured_at: datetime,
-        track_id: str | None,
         sealed_face_crop: bytes | None,
         actor: Actor,
         occurred_at: datetime,
     ) -> Alert:
+        """Raises the alert `claim` states, with what the ledger adds to it: the entry's
+        category, the threshold in force, the model it was scored with (the deployment's when
+        the claim names none) and the crop as sealed."""
         actor.require(Role.MATCHER)
-        if not -1.0 <= similarity <= 1.0:
-            raise InvalidInput(f"similarity must lie in [-1, 1], got {similarity}")
-        if similarity < threshold:
+        if not -1.0 <= claim.similarity <= 1.0:
+            raise InvalidInput(f"similarity must lie in [-1, 1], got {claim.similarity}")
+        if claim.similarity < threshold:
             raise InvalidInput(
-                f"similarity {similarity:.4f} is below the threshold in force {threshold}"
+                f"similarity {claim.similarity:.4f} is below the threshold in force {threshold}"
             )
-        captured_at = recorded_time(captured_at, "captured_at")
+        captured_at = recorded_time(claim.captured_at, "captured_at")
         if captured_at > occurred_at + CLOCK_SKEW:
             raise InvalidInput("captured_at lies in the future")
         return cls(
-            id=id,
-            deployment_id=deployment_id,
-            camera_id=camera_id,
-            entry_id=entry_id,
+            id=claim.alert_id,
+            deployment_id=claim.deployment_id,
+            camera_id=claim.camera_id,
+            entry_id=claim.entry_id,
             category=category,
-            similarity=similarity,
+            similarity=claim.similarity,
             threshold=threshold,
             model_id=model_id,
             captured_at=captured_at,
-            track_id=track_id,
+            track_id=claim.track_id,
             sealed_face_crop=sealed_face_crop,
             actor=actor,
             occurred_at=occurred_at,

@@ -1,8 +1,14 @@
-"""Actors and a deployment plan for tests, so each test states only what it is about."""
+"""A sample deployment in a few calls: one actor per role, the authority statement, a plan, a
+subject to enrol, and the ledger brought to proposed, authorised or reviewed.
+
+The smallest lawful deployment the policy accepts, so a test or a benchmark states only what it
+is about. Every name and reference in it is fictional.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
@@ -17,8 +23,15 @@ OPERATOR = Actor("PC-1", Role.OPERATOR, rank="constable")
 OFFICER = Actor("PC-2", Role.OFFICER, rank="constable")
 OVERSIGHT = Actor("ICO-1", Role.OVERSIGHT)
 
-# What every authority states beside its reference (the policy sets the statement's minimum).
-AUTHORITY: dict[str, str] = {
+
+class AuthorityStatement(TypedDict):
+    """What every authority states beside its reference (the policy sets the minimum)."""
+
+    necessity_and_proportionality: str
+    appropriate_policy_document: str
+
+
+AUTHORITY: AuthorityStatement = {
     "necessity_and_proportionality": "Intelligence case IC-1 shows wanted people frequent "
     "this street; overt LFR for one day is the least intrusive way to locate them",
     "appropriate_policy_document": "APD-LFR-2025-1",

@@ -1,0 +1,53 @@
+"""A deployment's alerts as operators list them, each with its status."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+from lfr_ledger.domain.values import AlertStatus
+from lfr_ledger.projections.readers.base import ViewReader
+from lfr_ledger.projections.readers.figures import Row
+from lfr_ledger.projections.summaries import AlertRow
+
+
+def alert_status_of_row(alert: Row) -> AlertStatus:
+    """The alert's state from its view row, by the same rule as the `Alert` aggregate's."""
+    outcomes = (
+        alert["arrests"]
+        + alert["compliance_complied"]
+        + alert["compliance_breach"]
+        + alert["other_outcomes"]
+    )
+    return AlertStatus.after(
+        adjudicated=alert["decision"] is not None,
+        engagement_recorded=alert["engaged"] is not None,
+        outcomes=outcomes,
+        closed=alert["closed_at"] is not None,
+    )
+
+
+class AlertListReader(ViewReader):
+    """The alert list of the `alerts` view, blue alerts included."""
+
+    def deployment_alerts(self, deployment_id: UUID) -> list[AlertRow]:
+        # Operators adjudicate blue alerts like any other: the list keeps them.
+        _, alerts = self._alerts(deployment_id, with_blue=True)
+        rows = [
+            {
+                "id": a["alert_id"],
+                "entry_id": a["entry_id"],
+                "camera_id": a["camera_id"],
+                "category": a["category"],
+                "similarity": float(a["similarity"]),
+                "threshold": float(a["threshold"]),
+                "status": alert_status_of_row(a),
+                "captured_at": a["captured_at"],
+                "raised_at": a["raised_at"],
+                "adjudicated_at": a["adjudicated_at"],
+                "decision": a["decision"],
+            }
+            for a in alerts
+        ]
+        return msgspec.convert(rows, list[AlertRow])

@@ -1,0 +1,180 @@
+"""The base every reader builds on: the rows it loads from the views (a deployment, its
+alerts, faces, cameras, watchlist sizes, forces and blue walk-pasts), blue (test-subject) rows
+set apart from the operational ones, and the fields of a deployment's operation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from lfr_ledger.config.settings import Settings
+from lfr_ledger.domain.clock import utcnow
+from lfr_ledger.domain.policy import Policy
+from lfr_ledger.projections.analytics_views import BlueWalkPastsView, DeploymentOperationView
+from lfr_ledger.projections.db import Database
+from lfr_ledger.projections.readers.figures import Row, blue_figures, hours_live, ratio
+from lfr_ledger.projections.store import store_for
+from lfr_ledger.projections.views import AlertsView, DeploymentsView, FacesView
+
+_DEPLOYMENT_COLUMNS = DeploymentsView.tables[1].columns
+_ALERT_COLUMNS = AlertsView.tables[0].columns
+_FACE_COLUMNS = FacesView.tables[0].columns
+_OPERATION_COLUMNS = DeploymentOperationView.tables[0].columns
+_WALK_PAST_COLUMNS = BlueWalkPastsView.tables[0].columns
+
+
+def select_rows(
+    db: Database, columns: Sequence[str], rest: str, params: Sequence[Any] = ()
+) -> list[Row]:
+    rows = db.execute(f"SELECT {', '.join(columns)} {rest}", params)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+class ViewReader:
+    """What every reader shares: the settings of the ledger it reads, which watchlist
+    categories are blue (test subjects), the clock, and the loading of deployments with their
+    alerts, face reports, cameras and watchlist sizes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        blue_categories: Iterable[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """`blue_categories`: the watchlist categories of consenting test subjects, whose
+        alerts count in no operational figure; by default the policy file's. `clock`: the
+        time a deployment still live counts its hours up to (default: now), at most to its
+        window's end."""
+        self.settings = settings
+        self.clock = clock or utcnow
+        if blue_categories is None:
+            blue_categories = Policy.load(settings.policy_path).blue_categories
+        self.blue_categories = frozenset(blue_categories)
+
+    def is_blue(self, row: Row) -> bool:
+        return row["category"] in self.blue_categories
+
+    def _deployments(self, db: Database, where: str, params: Sequence[Any]) -> list[Row]:
+        return select_rows(
+            db,
+            _DEPLOYMENT_COLUMNS,
+            f"FROM view_deployments WHERE {where} ORDER BY starts_at, deployment_id",
+            params,
+        )
+
+    def _details(
+        self, db: Database, where: str, params: Sequence[Any], *, faces_summed: bool = False
+    ) -> Row:
+        """Alerts, face reports, cameras and watchlist sizes of the deployments `where` picks
+        (as `_deployments` does); blue (test-subject) alerts and entries apart from the
+        operational ones; each deployment's forces and time live; the blue walk-pasts.
+        `faces_summed`: one face row per deployment (its total), for readers that need no
+        breakdown by camera or day (a van-day reports faces 960 times)."""
+        # A sub-select, not a list of ids: the database joins it in one pass, where a list of
+        # every deployment's id made each row be compared with each id.
+        inn = f"deployment_id IN (SELECT deployment_id FROM view_deployments WHERE {where})"
+        if faces_summed:
+            faces = select_rows(
+                db,
+                ("deployment_id", "faces"),
+                "FROM (SELECT deployment_id, CAST(SUM(faces) AS BIGINT) AS faces "
+                f"FROM view_face_counts WHERE {inn} GROUP BY deployment_id) AS summed "
+                "ORDER BY deployment_id",
+                params,
+            )
+        else:
+            faces = select_rows(
+                db,
+                _FACE_COLUMNS,
+                f"FROM view_face_counts WHERE {inn} ORDER BY report_id",
+                params,
+            )
+        found: Row = {
+            "alerts": select_rows(
+                db,
+                _ALERT_COLUMNS,
+                f"FROM view_alerts WHERE {inn} ORDER BY alert_id",
+                params,
+            ),
+            "faces": faces,
+            "cameras": select_rows(
+                db,
+                ("deployment_id", "camera_id", "camera_name"),
+                f"FROM view_deployment_cameras WHERE {inn} ORDER BY deployment_id, camera_id",
+                params,
+            ),
+            "sizes": select_rows(
+                db,
+                ("deployment_id", "category", "entries"),
+                f"FROM (SELECT deployment_id, category, COUNT(*) AS entries "
+                f"FROM view_watchlist_entries WHERE {inn} AND counted_in_size = 1 "
+                f"GROUP BY deployment_id, category) AS sizes ORDER BY deployment_id, category",
+                params,
+            ),
+            "walk_pasts": select_rows(
+                db,
+                _WALK_PAST_COLUMNS,
+                f"FROM view_blue_walk_pasts WHERE {inn} ORDER BY deployment_id, version",
+                params,
+            ),
+        }
+        found["operation"] = {
+            row["deployment_id"]: row
+            for row in select_rows(
+                db,
+                _OPERATION_COLUMNS,
+                f"FROM view_deployment_operation WHERE {inn}",
+                params,
+            )
+        }
+        # Blue alerts and entries are measured apart and never reach an operational figure.
+        found["blue_alerts"] = [a for a in found["alerts"] if self.is_blue(a)]
+        found["alerts"] = [a for a in found["alerts"] if not self.is_blue(a)]
+        found["blue_sizes"] = [s for s in found["sizes"] if self.is_blue(s)]
+        found["sizes"] = [s for s in found["sizes"] if not self.is_blue(s)]
+        return found
+
+    @staticmethod
+    def _operation_fields(
+        operation: Row | None, counts: Row, now: datetime, window_end: str | None = None
+    ) -> Row:
+        """Forces, mutual aid, hours live and the per-hour rates of one deployment."""
+        hours = hours_live(operation, now, window_end)
+        return {
+            "controlling_force": operation["controlling_force"] if operation else "",
+            "equipment_owner_force": operation["equipment_owner_force"] if operation else "",
+            "mutual_aid": bool(operation["mutual_aid"]) if operation else False,
+            "hours_live": hours,
+            "alerts_per_hour": ratio(counts["alerts"], hours),
+            "arrests_per_hour": ratio(counts["arrests"], hours),
+        }
+
+    @staticmethod
+    def _blue(details: Row, deployment_ids: Sequence[str] | None = None) -> Row:
+        def keep(row: Row) -> bool:
+            return deployment_ids is None or row["deployment_id"] in deployment_ids
+
+        return blue_figures(
+            [a for a in details["blue_alerts"] if keep(a)],
+            [w for w in details["walk_pasts"] if keep(w)],
+            sum(int(s["entries"]) for s in details["blue_sizes"] if keep(s)),
+        )
+
+    def _alerts(
+        self, deployment_id: UUID, *, with_blue: bool = False
+    ) -> tuple[Row | None, list[Row]]:
+        """A deployment's row (None if there is none) and its alerts in the order raised;
+        blue (test-subject) alerts only `with_blue`."""
+        with store_for(self.settings).connection() as db, db.snapshot():
+            found = self._deployments(db, "deployment_id = ?", (str(deployment_id),))
+            alerts = select_rows(
+                db,
+                _ALERT_COLUMNS,
+                "FROM view_alerts WHERE deployment_id = ? ORDER BY raised_at, alert_id",
+                (str(deployment_id),),
+            )
+        if not with_blue:
+            alerts = [a for a in alerts if not self.is_blue(a)]
+        return (found[0] if found else None), alerts
