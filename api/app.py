@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from litestar import Litestar, Request, Response
@@ -21,7 +22,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from lfr_ledger.api.allow_header import AllowHeaderMiddleware, methods_by_path
 from lfr_ledger.api.auth import JWTAuthMiddleware, TokenVerifier
 from lfr_ledger.api.body_guard import BodyGuardMiddleware
-from lfr_ledger.api.bootstrap import build_ledger, build_subject_index
+from lfr_ledger.api.bootstrap import build_ledger, build_retention, build_subject_index
 from lfr_ledger.api.console.pages import (
     CONSOLE_ROUTES,
     console_error_page,
@@ -34,7 +35,6 @@ from lfr_ledger.api.controllers.audit import AuditController
 from lfr_ledger.api.controllers.camera_health import CAMERA_HEALTH_ROUTES
 from lfr_ledger.api.controllers.deployment_lists import list_deployments
 from lfr_ledger.api.controllers.deployments import DeploymentController
-from lfr_ledger.api.controllers.deps import DEPENDENCIES, Services
 from lfr_ledger.api.controllers.health import HealthController
 from lfr_ledger.api.controllers.matcher import MATCHER_ROUTES
 from lfr_ledger.api.controllers.metrics import MetricsController
@@ -50,6 +50,7 @@ from lfr_ledger.api.controllers.publication import (
 from lfr_ledger.api.controllers.retention import RetentionController
 from lfr_ledger.api.controllers.scores import ScoresController
 from lfr_ledger.api.controllers.watchlist import WatchlistController
+from lfr_ledger.api.dependencies import DEPENDENCIES, Services
 from lfr_ledger.api.docs import DescribedJsonRenderPlugin, OfflineSwaggerRenderPlugin
 from lfr_ledger.api.guards import check_table_covers, role_guard
 from lfr_ledger.api.idempotency import IdempotencyMiddleware
@@ -181,7 +182,13 @@ def create_app(
     )
     keys = build_idempotency_store(settings)
     sessions = SessionStore(settings)
-    services = Services(settings=settings, ledger=ledger, keys=keys, sessions=sessions)
+    services = Services(
+        settings=settings,
+        ledger=ledger,
+        idempotency=keys,
+        sessions=sessions,
+        retention=partial(build_retention, ledger, settings),
+    )
     # Subject access reads it (`OversightController`); one for the app, caught up per read.
     subject_index = build_subject_index(settings)
     allowed: dict[str, str] = {}

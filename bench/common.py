@@ -17,6 +17,20 @@ import numpy as np
 
 from lfr_ledger.domain.clock import utcnow
 
+# Debian's Chromium as the console's tests and bench/console.py launch it: the flags keep it from
+# calling Google's hosts, which this machine's network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
 if TYPE_CHECKING:  # the benchmarks that meter no engine load no vision libraries
     from lfr_ledger.matching.engines.faces import DetectedFace, Face, FaceEngine
 

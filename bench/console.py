@@ -31,12 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.api import prepare_live, start_server  # noqa: E402
-from bench.common import write_result  # noqa: E402
+from bench.common import CHROMIUM_ARGS, write_result  # noqa: E402
 from lfr_ledger.api.auth import issue_token  # noqa: E402
 from lfr_ledger.api.console.sessions import SessionStore  # noqa: E402
 from lfr_ledger.config.settings import Settings  # noqa: E402
 from lfr_ledger.domain.clock import utcnow  # noqa: E402
-from tests.e2e.browser import CHROMIUM_ARGS  # noqa: E402
 
 # Before the page's own scripts run: every EventSource the page opens stamps each alert.raised
 # event as the browser dispatches it (this listener is added first, so it runs first).

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
 from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
-from lfr_ledger.eventlog.reader import notifications
 
 if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger

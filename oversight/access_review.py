@@ -13,8 +13,8 @@ from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
-from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
 

@@ -43,8 +43,8 @@ from uuid import UUID
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.values import Confirmation, Decision
-from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
 Z_95 = 1.959963984540054

@@ -28,9 +28,9 @@ from uuid import UUID
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.values import ERASED, Confirmation
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
-from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.reports import plain
 
 # Image formats recognisable by their first bytes, for naming exported files.

@@ -33,8 +33,8 @@ def _count(api: Api, topic: str) -> int:  # noqa: F811
 def _lose_kept_reply(api: Api, actor: str, key: str) -> None:  # noqa: F811
     """What a crash between the commit and keeping the reply leaves: the request recorded with
     its changes, no reply kept."""
-    api.client.app.state["services"].keys.release(actor, key)
-    store = api.client.app.state["services"].keys
+    api.client.app.state["services"].idempotency.release(actor, key)
+    store = api.client.app.state["services"].idempotency
     if hasattr(store, "_conn"):
         store._conn().execute("DELETE FROM idempotency_keys WHERE actor = ?", (actor,))
     else:

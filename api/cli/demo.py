@@ -305,6 +305,6 @@ def _read_summary_over_http(settings: Settings, url: str, operation_id: str) -> 
 
 
 def _all_notifications(ledger: CaseLedger) -> list[Notification]:
-    from lfr_ledger.eventlog.reader import notifications
+    from lfr_ledger.domain.notification_log import notifications
 
     return list(notifications(ledger.recorder))

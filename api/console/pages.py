@@ -25,7 +25,7 @@ from litestar.template import TemplateConfig
 
 from lfr_ledger.api.auth import SESSION_COOKIE, check_same_origin
 from lfr_ledger.api.console.sessions import Session
-from lfr_ledger.api.controllers.deps import ActorDep, ServicesDep
+from lfr_ledger.api.dependencies import ActorDep, ServicesDep
 from lfr_ledger.api.guards import role_may_call
 from lfr_ledger.api.problems import ProblemException, problem_for
 from lfr_ledger.domain.actors import Actor, Role

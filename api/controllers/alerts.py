@@ -21,7 +21,7 @@ from litestar.params import (
 from litestar.response import Response, ServerSentEvent
 
 from lfr_ledger.api.controllers.audit import _actor, _event_data
-from lfr_ledger.api.controllers.deps import (
+from lfr_ledger.api.dependencies import (
     PURPOSE_REQUIRED,
     ActorDep,
     IdempotencyKey,

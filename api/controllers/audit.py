@@ -11,7 +11,7 @@ from uuid import UUID
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from lfr_ledger.api.controllers.deps import (
+from lfr_ledger.api.dependencies import (
     PURPOSE_REQUIRED,
     ActorDep,
     LedgerDep,
@@ -31,10 +31,10 @@ from lfr_ledger.api.schemas.event_fields import SEALED
 from lfr_ledger.api.schemas.history import ActorOut, History, RecordedEvent, recorded_event
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
+from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
 from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.eventlog.chain.verify import ChainReport
-from lfr_ledger.eventlog.reader import notifications
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
 CONSULTATION_TOPIC = ConsultationTopic.RECORDED

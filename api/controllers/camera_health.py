@@ -12,7 +12,7 @@ from litestar import get, post
 from litestar.params import FromPath, JSONBody
 
 from lfr_ledger.api.camera_health import accept_heartbeat, camera_health
-from lfr_ledger.api.controllers.deps import ActorDep, IdempotencyKey, ServicesDep
+from lfr_ledger.api.dependencies import ActorDep, IdempotencyKey, ServicesDep
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.camera_health import (
     CameraHealthOut,

@@ -9,8 +9,8 @@ from uuid import UUID
 from litestar import get
 from litestar.params import QueryParameter
 
-from lfr_ledger.api.controllers.deps import ServicesDep
 from lfr_ledger.api.controllers.operations import Limit, Offset
+from lfr_ledger.api.dependencies import ServicesDep
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.operations import DeploymentList
 from lfr_ledger.domain.values import DeploymentStatus

@@ -7,7 +7,7 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from lfr_ledger.api.controllers.deps import (
+from lfr_ledger.api.dependencies import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,

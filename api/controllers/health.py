@@ -11,7 +11,7 @@ from __future__ import annotations
 import anyio.to_thread
 from litestar import Controller, Response, get
 
-from lfr_ledger.api.controllers.deps import ServicesDep
+from lfr_ledger.api.dependencies import ServicesDep
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.common import Health, Readiness
 

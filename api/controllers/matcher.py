@@ -15,7 +15,7 @@ from uuid import UUID
 from litestar import get
 from litestar.params import FromPath, Parameter
 
-from lfr_ledger.api.controllers.deps import ActorDep, ServicesDep
+from lfr_ledger.api.dependencies import ActorDep, ServicesDep
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.matcher import LiveTermsOut, WatchlistChangeOut, WatchlistChangesOut
 from lfr_ledger.domain.actors import Role

@@ -11,8 +11,7 @@ from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from lfr_ledger.api.bootstrap import build_retention
-from lfr_ledger.api.controllers.deps import ServicesDep
+from lfr_ledger.api.dependencies import ServicesDep
 from lfr_ledger.api.observability import scrape
 
 
@@ -36,6 +35,5 @@ class MetricsController(Controller):
         },
     )
     def metrics(self, services: ServicesDep) -> Response[bytes]:
-        retention = build_retention(services.ledger, services.settings)
-        body = scrape(services.settings, services.projection_failures(), retention)
+        body = scrape(services.settings, services.projection_failures(), services.retention())
         return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -8,7 +8,7 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from lfr_ledger.api.controllers.deps import (
+from lfr_ledger.api.dependencies import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from lfr_ledger.api.controllers.deps import (
+from lfr_ledger.api.dependencies import (
     ActorDep,
     IdempotencyKey,
     LedgerDep,

@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from lfr_ledger.api.controllers.deps import (
+from lfr_ledger.api.dependencies import (
     PURPOSE_REQUIRED,
     ActorDep,
     IdempotencyKey,

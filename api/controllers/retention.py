@@ -9,7 +9,7 @@ from uuid import UUID
 from litestar import Controller, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from lfr_ledger.api.controllers.deps import ActorDep, IdempotencyKey, LedgerDep, ServicesDep
+from lfr_ledger.api.dependencies import ActorDep, IdempotencyKey, LedgerDep, ServicesDep
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.retention import (
     LegalHold,
@@ -107,16 +107,12 @@ class RetentionController(Controller):
         dry_run: Annotated[bool, QueryParameter()] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> RetentionRun:
-        from lfr_ledger.api.bootstrap import build_retention
-
         actor.require(Role.ADMIN)
         # The admin who asked is the erasure's actor; the rule and the period are the policy's.
         from lfr_ledger.eventlog.checkpoint import sign_if_moved
 
         settings = services.settings
-        retention = build_retention(
-            services.ledger, settings, actor=actor, after_change=lambda: sign_if_moved(settings)
-        )
+        retention = services.retention(actor=actor, after_change=lambda: sign_if_moved(settings))
         with _RUN_LOCK:
             report = retention.run(dry_run=dry_run)
         return RetentionRun(

@@ -9,7 +9,7 @@ from uuid import UUID
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from lfr_ledger.api.controllers.deps import ServicesDep
+from lfr_ledger.api.dependencies import ServicesDep
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.oversight import Scores
 from lfr_ledger.domain.errors import NotFound

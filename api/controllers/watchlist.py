@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Response
 
 from lfr_ledger.api.controllers.alerts import image_response
-from lfr_ledger.api.controllers.deps import (
+from lfr_ledger.api.dependencies import (
     PURPOSE_REQUIRED,
     ActorDep,
     IdempotencyKey,

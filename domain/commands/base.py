@@ -19,6 +19,7 @@ from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import AlreadyDone, ConcurrentWrite, NotFound
+from lfr_ledger.domain.notification_log import PAGE, notifications
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.requests import CURRENT_REQUEST, Request, RequestScope
@@ -76,19 +77,12 @@ class LedgerBase(Application[UUID]):
         return aggregate
 
     def _scan(
-        self, topics: Sequence[str], *, after: int = 0, page: int = 1000
+        self, topics: Sequence[str], *, after: int = 0, page: int = PAGE
     ) -> Iterator[Notification]:
         """Every stored event of `topics` after the position `after`, in log order, a page at
         a time. The domain's one scan of the log, for the rare question no aggregate answers
         (a deployment's alerts)."""
-        while True:
-            batch = self.recorder.select_notifications(
-                after, page, topics=list(topics), inclusive_of_start=False
-            )
-            yield from batch
-            if len(batch) < page:
-                return
-            after = batch[-1].id
+        return notifications(self.recorder, topics, after=after, page=page)
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository

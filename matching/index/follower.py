@@ -105,9 +105,9 @@ class LedgerFeed:
             return WatchlistPage((), after, 0)
         # `stop=head` lets the position move past the (many) other events, so the next sync
         # does not rescan every alert and face count recorded since the last watchlist change.
-        # This is why the follower pages the log itself rather than through
-        # `eventlog.reader.notifications`: that reader has no upper bound, and each page's end
-        # must be known before it is applied, in the transaction that records it.
+        # This is why the follower reads its page itself rather than through
+        # `domain.notification_log.notifications`: that reader has no upper bound, and each
+        # page's end must be known before it is applied, in the transaction that records it.
         notifications = self.ledger.recorder.select_notifications(
             after, limit, stop=head, topics=WATCHLIST_TOPICS, inclusive_of_start=False
         )

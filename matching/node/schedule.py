@@ -26,7 +26,7 @@ from uuid import UUID
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.errors import DomainError
-from lfr_ledger.eventlog.reader import notifications
+from lfr_ledger.domain.notification_log import notifications
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler

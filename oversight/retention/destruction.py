@@ -14,8 +14,8 @@ from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.application import SYSTEM, CaseLedger
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.errors import DomainError
+from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
-from lfr_ledger.eventlog.reader import notifications
 from lfr_ledger.oversight.retention.plan import DeadlineIndex, RetentionPlan, RetentionPlanner
 from lfr_ledger.oversight.retention.report import RetentionReport
 

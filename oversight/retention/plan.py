@@ -13,10 +13,10 @@ from uuid import UUID
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.deployment import DeploymentTopic
+from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
 from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.values import DeploymentStatus
-from lfr_ledger.eventlog.reader import notifications
 
 
 class DeadlineIndex(Protocol):

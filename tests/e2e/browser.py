@@ -15,18 +15,6 @@ from lfr_ledger.api.auth import issue_token
 from lfr_ledger.api.console.sessions import SessionStore
 from tests.e2e.conftest import REPO, Server
 
-# The flags keep Chromium from calling Google's hosts, which this machine's network refuses.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 ARTIFACTS = REPO / "var" / "test-artifacts" / "console"
 
 

@@ -134,7 +134,8 @@ def browser() -> Iterator[Any]:
     """Debian's Chromium, driven by Playwright (the console's tests: `browser.py`)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
+    from bench.common import CHROMIUM_ARGS
+    from tests.e2e.browser import chromium_path
 
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

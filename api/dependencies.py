@@ -1,10 +1,12 @@
-"""What the controllers share: the ledger, the idempotency store, statistics, and small helpers."""
+"""What the controllers and the console's pages share: the ledger, the idempotency store,
+statistics, and small helpers, as Litestar dependencies."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol
 
 from litestar import Request
 from litestar.datastructures import State
@@ -18,22 +20,37 @@ from lfr_ledger.api.problems import ProblemException
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.oversight.retention.destruction import Retention
 from lfr_ledger.projections.catch_up import catch_up, failure_count
 from lfr_ledger.projections.readers.statistics import StatisticsReader
 
 FAILURES_TTL_SECONDS = 5.0
 
 
+class RetentionFactory(Protocol):
+    def __call__(
+        self, *, actor: Actor = ..., after_change: Callable[[], object] | None = None
+    ) -> Retention: ...
+
+
 class Services:
     """Not a dataclass: Litestar would try to validate a dataclass dependency field by field."""
 
     def __init__(
-        self, settings: Settings, ledger: CaseLedger, keys: IdempotencyStore, sessions: SessionStore
+        self,
+        settings: Settings,
+        ledger: CaseLedger,
+        idempotency: IdempotencyStore,
+        sessions: SessionStore,
+        retention: RetentionFactory,
     ) -> None:
         self.settings = settings
         self.ledger = ledger
-        self.keys = keys
+        self.idempotency = idempotency
         self.sessions = sessions
+        # Made by the composition root (`api/bootstrap.py`), which alone knows what retention
+        # is handed (the deadline index, the watchlist index's sync): controllers never import it.
+        self.retention = retention
         self._catch_up_lock = threading.Lock()
         self._reader: StatisticsReader | None = None
         self._failures = 0
@@ -67,7 +84,7 @@ class Services:
         close_reader = getattr(self._reader, "close", None)
         if callable(close_reader):
             close_reader()
-        self.keys.close()
+        self.idempotency.close()
         self.sessions.close()
         self.ledger.close()
         close_vault = getattr(self.ledger.vault, "close", None)

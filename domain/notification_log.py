@@ -1,4 +1,5 @@
-"""The one paged reader of the notification log: every scan of stored events goes through it."""
+"""The one paged reader of the notification log: every scan of stored events goes through it,
+the domain's own rare scans included (so it lives here, below every room that reads the log)."""
 
 from __future__ import annotations
 
