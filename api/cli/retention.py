@@ -1,5 +1,5 @@
 """`lfr retention run [--as-of TIME] [--dry-run] [--json]`: destroy what the policy no longer
-lets the system keep, by hand or from cron (`oversight/retention.py` decides what is due):
+lets the system keep, by hand or from cron (`oversight/retention/` decides what is due):
 watchlists, alert images, and the access log's own personal content (consultation purposes,
 disclosure recipients and records older than `retention.access_log_years`).
 
