@@ -62,10 +62,9 @@ from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.engines.faces import FaceEngine
 from lfr_ledger.matching.engines.plugins import load_engine
-from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import FacesCounted, LedgerSink
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.node.assembly import InProcessLedger, assemble_matcher
+from lfr_ledger.matching.pipeline.config import RunnerConfig
+from lfr_ledger.matching.pipeline.ports import AlertSink, FacesCounted
 from lfr_ledger.matching.pipeline.sources import Frame
 
 GOAL_P99_MS = 250.0
@@ -79,7 +78,7 @@ class Sample:
 
 
 class TimedSink:
-    def __init__(self, inner: LedgerSink, engine: MeteredEngine, clock: PreciseClock) -> None:
+    def __init__(self, inner: AlertSink, engine: MeteredEngine, clock: PreciseClock) -> None:
         self.inner = inner
         self.engine = engine
         self.clock = clock
@@ -130,12 +129,12 @@ def measure_latency(engine: FaceEngine, workdir: Path, *, passes: int = 2) -> di
     settings = Settings(data_dir=workdir / f"latency-{uuid.uuid4().hex[:8]}")
     clock = PreciseClock()
     ledger = build_ledger(settings, clock=clock)
-    index = WatchlistIndex.open(settings)
     try:
         deployment = _live_deployment(ledger, engine, clock())
+        link = InProcessLedger(ledger, matcher_for(deployment), settings)
         frames = render_frames(street_looks(portraits(engine)), DEMO_SCRIPT, fps=FPS)
         timed = MeteredEngine(engine)
-        sink = TimedSink(LedgerSink(ledger, matcher_for(deployment)), timed, clock)
+        sink = TimedSink(link.sink(), timed, clock)
         config = RunnerConfig(
             cooldown=timedelta(microseconds=1), count_interval=timedelta(seconds=10)
         )
@@ -148,21 +147,12 @@ def measure_latency(engine: FaceEngine, workdir: Path, *, passes: int = 2) -> di
                 for image in frames:
                     yield Frame(image, clock())
 
-            runner = MatchRunner(
-                deployment_id=deployment,
-                camera_id="cam-1",
-                engine=timed,
-                index=index,
-                sink=sink,
-                watch=LedgerWatch(ledger, deployment),
-                config=config,
-                clock=clock,
-                refresh=lambda: index.sync(ledger),
-            )
-            runner.run(camera())
+            with assemble_matcher(
+                link, deployment, "cam-1", timed, config=config, sink=sink, clock=clock
+            ) as matcher:
+                matcher.runner.run(camera())
         elapsed = time.perf_counter() - wall_started
     finally:
-        index.close()
         ledger.close()
         close_vault = getattr(ledger.vault, "close", None)
         if close_vault is not None:

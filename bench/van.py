@@ -80,10 +80,12 @@ from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.engines.faces import FaceEngine
 from lfr_ledger.matching.engines.plugins import load_engine
 from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import FacesCounted, LedgerSink
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunSummary
+from lfr_ledger.matching.node.assembly import InProcessLedger, assemble_matcher
+from lfr_ledger.matching.pipeline.config import RunnerConfig
+from lfr_ledger.matching.pipeline.ports import AlertSink, FacesCounted, RunnerHooks
+from lfr_ledger.matching.pipeline.runner import MatchRunner
 from lfr_ledger.matching.pipeline.sources import FrameSource
+from lfr_ledger.matching.pipeline.summary import RunSummary
 from lfr_ledger.matching.pipeline.tracking import TrackingConfig
 
 DETECT_SIDE = 640
@@ -99,7 +101,7 @@ GOALS = {"core_s_per_s": 1.0, "dropped_frames": 0, "latency_p99_ms": 250.0, "rec
 class TimedSink:
     """The ledger, with each alert's latency from its frame's capture to its being durable."""
 
-    inner: LedgerSink
+    inner: AlertSink
     clock: PreciseClock
     latencies_ms: list[float] = field(default_factory=list)
     refused: int = 0
@@ -206,7 +208,8 @@ def run_mode(
             index, deployment, first_engine.model_id, first_engine.embedding_dim, watchlist
         )
         entries = index.count(deployment)
-    sink = TimedSink(LedgerSink(ledger, matcher_for(deployment)), clock)
+    link = InProcessLedger(ledger, matcher_for(deployment), settings)
+    sink = TimedSink(link.sink(), clock)
     config = RunnerConfig(
         cooldown=COOLDOWN,
         count_interval=timedelta(seconds=10),
@@ -227,20 +230,17 @@ def run_mode(
         runs.append(CameraRun(camera, source, MeteredEngine(engine)))
 
     def work(run: CameraRun) -> None:
-        with WatchlistIndex.open(settings) as index:
-            runner = MatchRunner(
-                deployment_id=deployment,
-                camera_id=run.camera,
-                engine=run.engine,
-                index=index,
-                sink=sink,
-                watch=LedgerWatch(ledger, deployment),
-                config=config,
-                clock=clock,
-                refresh=lambda: index.sync(ledger),
-                on_frame=lambda frame: _first_frame(run, frame.captured_at),
-            )
-            run.runner = runner
+        with assemble_matcher(
+            link,
+            deployment,
+            run.camera,
+            run.engine,
+            config=config,
+            sink=sink,
+            clock=clock,
+            hooks=RunnerHooks(on_frame=lambda frame: _first_frame(run, frame.captured_at)),
+        ) as matcher:
+            run.runner = runner = matcher.runner
             try:
                 run.summary = runner.run(run.source.frames())
             except BaseException as error:  # reported, never hidden

@@ -45,7 +45,9 @@ from lfr_ledger.domain.values import Camera
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.node.live_terms import LedgerWatch
 from lfr_ledger.matching.node.sinks import HttpSink, LedgerSink, request_body
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.pipeline.config import RunnerConfig
+from lfr_ledger.matching.pipeline.ports import DeploymentCamera, RunnerReads, RunnerWrites
+from lfr_ledger.matching.pipeline.runner import MatchRunner
 from lfr_ledger.matching.pipeline.sources import Frame, SourceCounts, SourceGap
 from lfr_ledger.projections.camera_health import latest_heartbeats
 from tests.conftest import Clock
@@ -382,18 +384,21 @@ def test_the_runner_sends_heartbeats_in_process(
     frames = [Frame(blank, WINDOW_START + timedelta(seconds=i)) for i in range(6)]
     with WatchlistIndex.open(settings) as index:
         runner = MatchRunner(
-            deployment_id=deployment,
-            camera_id="cam-2",
+            camera=DeploymentCamera(deployment, "cam-2"),
             engine=sface_engine,  # type: ignore[arg-type]
-            index=index,
-            sink=LedgerSink(
-                ledger, matcher_for(deployment), heartbeats=heartbeat_keeper(ledger, settings)
+            reads=RunnerReads(
+                watch=LedgerWatch(ledger, deployment),
+                index=index,
+                source_counts=lambda: SourceCounts(offered=0, dropped=next(dropped), gaps=()),
+                clock=ledger.clock,
+                monotonic=Ticks(),
             ),
-            watch=LedgerWatch(ledger, deployment),
+            writes=RunnerWrites(
+                sink=LedgerSink(
+                    ledger, matcher_for(deployment), heartbeats=heartbeat_keeper(ledger, settings)
+                )
+            ),
             config=RunnerConfig(heartbeat_every_seconds=30),
-            clock=ledger.clock,
-            monotonic=Ticks(),
-            source_counts=lambda: SourceCounts(offered=0, dropped=next(dropped), gaps=()),
         )
         summary = runner.run(iter(frames))
     # Started at 10; frames read the clock at 20, 30, 40 (the third frame: 30 s, a heartbeat) ...
@@ -442,15 +447,16 @@ def test_a_runner_waiting_on_a_lost_source_still_reports_the_open_gap(
 
     with WatchlistIndex.open(settings) as index:
         runner = MatchRunner(
-            deployment_id=deployment,
-            camera_id="cam-2",
+            camera=DeploymentCamera(deployment, "cam-2"),
             engine=sface_engine,  # type: ignore[arg-type]
-            index=index,
-            sink=LedgerSink(ledger, matcher_for(deployment), heartbeats=keep),
-            watch=LedgerWatch(ledger, deployment),
+            reads=RunnerReads(
+                watch=LedgerWatch(ledger, deployment),
+                index=index,
+                source_counts=lambda: SourceCounts(offered=0, dropped=0, gaps=tuple(gaps)),
+                clock=ledger.clock,
+            ),
+            writes=RunnerWrites(sink=LedgerSink(ledger, matcher_for(deployment), heartbeats=keep)),
             config=RunnerConfig(heartbeat_every_seconds=0.2),
-            clock=ledger.clock,
-            source_counts=lambda: SourceCounts(offered=0, dropped=0, gaps=tuple(gaps)),
         )
         runner.run(frames())
     idle = [r for r in sent if r.frames_processed == 0]

@@ -18,9 +18,11 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
+from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.node.sinks import LedgerSink
+from lfr_ledger.matching.pipeline.config import RunnerConfig
 from lfr_ledger.matching.pipeline.journal import AlertJournal
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig
+from lfr_ledger.matching.pipeline.runner import MatchRunner
 from lfr_ledger.matching.pipeline.sources import Frame
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
@@ -53,15 +55,21 @@ def runner_until_first_alert(
     settings: Settings,
     deployment: UUID,
     journal: AlertJournal | None,
-) -> tuple[MatchRunner, list[int]]:
-    """A runner that stops at the first frame after its first alert (as a crash would), and
-    the index of the frame it had reached."""
+) -> tuple[MatchRunner, WatchlistIndex, list[int]]:
+    """A runner that stops at the first frame after its first alert (as a crash would), its
+    index, and the index of the frame it had reached."""
     reached: list[int] = []
-    runner, _ = make_runner(ledger, engine, settings, deployment, CONFIG)
-    runner.journal = journal
-    runner.on_alert = lambda _claim: runner.stop()
-    runner.on_frame = lambda frame: reached.append(frame_index(frame))
-    return runner, reached
+    runner, index = make_runner(
+        ledger,
+        engine,
+        settings,
+        deployment,
+        CONFIG,
+        journal=journal,
+        on_alert=lambda _claim: runner.stop(),
+        on_frame=lambda frame: reached.append(frame_index(frame)),
+    )
+    return runner, index, reached
 
 
 def frame_index(frame: Frame) -> int:
@@ -84,12 +92,14 @@ def test_a_restart_with_its_journal_raises_no_second_alert(
     frames = render_frames(looks, SCRIPT, fps=FPS, size=SIZE)
     journal = AlertJournal(tmp_path / "cam-1.jsonl") if journal_kept else None
 
-    first, reached = runner_until_first_alert(ledger, sface_engine, settings, deployment, journal)
-    with first.index:
+    first, index, reached = runner_until_first_alert(
+        ledger, sface_engine, settings, deployment, journal
+    )
+    with index:
         assert len(first.run(frames_from(frames, 0)).alerts) == 1
     # The restart misses a few frames, then sees the same person still crossing.
-    second, _ = make_runner(ledger, sface_engine, settings, deployment, CONFIG, journal=journal)
-    with second.index:
+    second, index = make_runner(ledger, sface_engine, settings, deployment, CONFIG, journal=journal)
+    with index:
         again = second.run(frames_from(frames, reached[-1] + 5))
     alerts = raised_alerts(ledger)
     if journal_kept:
@@ -119,15 +129,24 @@ def test_a_claim_journaled_just_before_a_crash_is_raised_once_on_restart(
     deployment, entry = live_with_one_entry(ledger, sface_engine, enrolment_photo, clock)
     frames = render_frames(looks, SCRIPT, fps=FPS, size=SIZE)
     journal = AlertJournal(tmp_path / "cam-1.jsonl")
-    dying, _ = make_runner(ledger, sface_engine, settings, deployment, CONFIG, journal=journal)
-    dying.sink = DiesOnFirstAlert(ledger, matcher_for(deployment))
-    with dying.index, pytest.raises(KeyboardInterrupt):
+    dying, index = make_runner(
+        ledger,
+        sface_engine,
+        settings,
+        deployment,
+        CONFIG,
+        sink=DiesOnFirstAlert(ledger, matcher_for(deployment)),
+        journal=journal,
+    )
+    with index, pytest.raises(KeyboardInterrupt):
         dying.run(frames_from(frames, 0))
     assert raised_alerts(ledger) == []
     (claimed,) = journal.claims_since(deployment, "cam-1", T0)
 
-    restarted, _ = make_runner(ledger, sface_engine, settings, deployment, CONFIG, journal=journal)
-    with restarted.index:
+    restarted, index = make_runner(
+        ledger, sface_engine, settings, deployment, CONFIG, journal=journal
+    )
+    with index:
         summary = restarted.run(frames_from(frames, 30))
     assert summary.alerts == []  # nothing new: the journaled claim was sent again instead
     assert raised_alerts(ledger) == [claimed.alert_id]

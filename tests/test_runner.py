@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,9 +48,20 @@ from lfr_ledger.matching.engines.faces import DetectedFace, Face, FaceEngine
 from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import LedgerSink, alert_id_for
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunnerRefused, RunSummary
+from lfr_ledger.matching.node.sinks import LedgerSink
+from lfr_ledger.matching.pipeline.alerts import alert_id_for
+from lfr_ledger.matching.pipeline.config import RunnerConfig
+from lfr_ledger.matching.pipeline.journal import AlertJournal
+from lfr_ledger.matching.pipeline.ports import (
+    AlertSink,
+    DeploymentCamera,
+    RunnerHooks,
+    RunnerReads,
+    RunnerWrites,
+)
+from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerRefused
 from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
+from lfr_ledger.matching.pipeline.summary import RunSummary
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
@@ -195,20 +206,27 @@ def make_runner(
     settings: Settings,
     deployment: UUID,
     config: RunnerConfig | None = None,
-    **options: object,
+    *,
+    sink: AlertSink | None = None,
+    journal: AlertJournal | None = None,
+    on_alert: Callable[[AlertClaim], None] | None = None,
+    on_frame: Callable[[Frame], None] | None = None,
 ) -> tuple[MatchRunner, WatchlistIndex]:
     index = WatchlistIndex.open(settings)
     runner = MatchRunner(
-        deployment_id=deployment,
-        camera_id="cam-1",
+        camera=DeploymentCamera(deployment, "cam-1"),
         engine=engine,
-        index=index,
-        sink=LedgerSink(ledger, matcher_for(deployment)),
-        watch=LedgerWatch(ledger, deployment),
+        reads=RunnerReads(
+            watch=LedgerWatch(ledger, deployment),
+            index=index,
+            refresh=lambda: index.sync(ledger),
+            clock=ledger.clock,
+        ),
+        writes=RunnerWrites(
+            sink=sink or LedgerSink(ledger, matcher_for(deployment)), journal=journal
+        ),
         config=config or RunnerConfig(cooldown=COOLDOWN, count_interval=timedelta(seconds=5)),
-        clock=ledger.clock,
-        refresh=lambda: index.sync(ledger),
-        **options,  # type: ignore[arg-type]
+        hooks=RunnerHooks(on_alert=on_alert, on_frame=on_frame),
     )
     return runner, index
 
@@ -517,7 +535,8 @@ def test_http_sink_posts_alerts_and_counts_idempotently(
     from lfr_ledger.api.auth import issue_token
     from lfr_ledger.api.demo.sample_deployment import reviewed
     from lfr_ledger.domain.errors import InvalidTransition
-    from lfr_ledger.matching.node.sinks import FacesCounted, HttpSink
+    from lfr_ledger.matching.node.sinks import HttpSink
+    from lfr_ledger.matching.pipeline.ports import FacesCounted
 
     deployment, entries = reviewed(ledger)
     clock.now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)

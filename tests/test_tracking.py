@@ -20,8 +20,9 @@ from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.engines.faces import DetectedFace
 from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
-from lfr_ledger.matching.pipeline.runner import RunnerConfig, RunSummary
+from lfr_ledger.matching.pipeline.config import RunnerConfig
 from lfr_ledger.matching.pipeline.sources import Frame
+from lfr_ledger.matching.pipeline.summary import RunSummary
 from lfr_ledger.matching.pipeline.tracking import FaceTracker, TrackingConfig, iou
 from tests.conftest import Clock
 from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401

@@ -27,7 +27,6 @@ longer than the policy's `camera_silent_after_seconds` is recorded silent by the
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import signal
 import sys
@@ -48,13 +47,16 @@ if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger
     from lfr_ledger.domain.commands.camera_health import HeartbeatReport
     from lfr_ledger.matching.engines.faces import FaceEngine
-    from lfr_ledger.matching.pipeline.journal import AlertJournal
-    from lfr_ledger.matching.pipeline.runner import RunnerConfig
+    from lfr_ledger.matching.node.assembly import InProcessLedger, LedgerLink, Matcher
+    from lfr_ledger.matching.pipeline.config import RunnerConfig
+    from lfr_ledger.matching.pipeline.sources import FrameSource
 
 EXIT_REFUSED = 3
 # A 1280 × 720 van camera is searched for faces at half size (about 4 × cheaper); each face
 # chosen for comparison is found again at full resolution, so alignment loses nothing.
 DETECT_SIDE = 640
+# What `--json` shows of each alert: ids and scores, never the crop.
+ALERT_FIELDS = ("alert_id", "entry_id", "similarity", "captured_at")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -170,52 +172,47 @@ WAIT_POLL_SECONDS = 2.0
 
 
 def run_remote_waiting(args: argparse.Namespace) -> int:
-    """A remote matcher node as a service: it asks the API for its deployment's terms every
-    few seconds and runs the matcher whenever the deployment is live in its window (the runner
-    stops itself on a pause or the window's end); it exits when the deployment is over. No
-    schedule is kept: the API's answer is the schedule."""
+    """A remote matcher node as a service: it runs the matcher whenever the API says the
+    deployment is live in its window, and exits when it is over (`node.service.live_spells`)."""
     import threading
 
-    from lfr_ledger.domain.clock import utcnow
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.matching.node.remote import ApiWatch
-    from lfr_ledger.matching.node.sinks import MatcherApi, SinkUnavailable
+    from lfr_ledger.matching.node.service import live_spells
+    from lfr_ledger.matching.node.sinks import MatcherApi
+    from lfr_ledger.matching.pipeline.ports import DeploymentCamera
+    from lfr_ledger.matching.pipeline.runner import RunnerRefused
 
     stopped = threading.Event()
     api = MatcherApi(args.api.split(","), args.token)
-    watch = ApiWatch(api, args.deployment)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         stopped.set()
 
+    spells = live_spells(
+        ApiWatch(api, args.deployment),
+        DeploymentCamera(args.deployment, args.camera),
+        stopped,
+        poll_seconds=WAIT_POLL_SECONDS,
+        unreachable=lambda error: note(f"lfr match: waiting for the API: {error}"),
+    )
+    # A run takes the signals for itself (stopping its runner, and `stopped` too); between
+    # runs they stop the waiting.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
-        while not stopped.is_set():
+        for _ in spells:
+            code = run_once(args, stopped=stopped)
+            if code not in (0, EXIT_REFUSED):
+                return code
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
-            try:
-                terms = watch.terms()
-            except SinkUnavailable as error:
-                note(f"lfr match: waiting for the API: {error}")
-                stopped.wait(WAIT_POLL_SECONDS)
-                continue
-            except DomainError as error:
-                print(f"lfr match: {error}", file=sys.stderr)
-                return 1
-            now = utcnow()
-            if terms.status in ("ended", "refused") or now >= terms.ends_at:
-                break
-            if args.camera not in terms.cameras:
-                print(
-                    f"lfr match: refused: camera {args.camera!r} is not part of deployment "
-                    f"{args.deployment}",
-                    file=sys.stderr,
-                )
-                return EXIT_REFUSED
-            if terms.is_live and terms.inside_window(now):
-                code = run_once(args, stopped=stopped)
-                if code not in (0, EXIT_REFUSED):
-                    return code
-            stopped.wait(WAIT_POLL_SECONDS)
+    except RunnerRefused as refusal:
+        print(f"lfr match: refused: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    except DomainError as error:
+        print(f"lfr match: {error}", file=sys.stderr)
+        return 1
     finally:
         api.close()
     print(f"deployment {args.deployment} is over for camera {args.camera}", flush=True)
@@ -227,93 +224,46 @@ def run_scheduled(args: argparse.Namespace) -> int:
     by the schedule that the event log implies."""
     import threading
 
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from lfr_ledger.api.bootstrap import build_ledger
     from lfr_ledger.config.settings import Settings
-    from lfr_ledger.domain.clock import utcnow
-    from lfr_ledger.matching.index.follower import WatchlistIndex
-    from lfr_ledger.matching.node.live_terms import LedgerWatch
-    from lfr_ledger.matching.node.schedule import MatchSchedule, RunnerPool
-    from lfr_ledger.matching.node.sinks import LedgerSink
-    from lfr_ledger.matching.pipeline.runner import MatchRunner, RunSummary
-    from lfr_ledger.matching.pipeline.sources import FrameSource
+    from lfr_ledger.matching.node.assembly import assemble_matcher, camera_journal
+    from lfr_ledger.matching.node.service import ScheduledNode, run_until_halted
+    from lfr_ledger.matching.pipeline.ports import DeploymentCamera
+    from lfr_ledger.matching.pipeline.runner import RunnerRefused
+    from lfr_ledger.matching.pipeline.summary import RunSummary
 
     config = _runner_config(args)
     if config is None:
         return 2
     settings = Settings.from_env()
-    ledger = build_ledger(settings)
+    link = _in_process(args, settings)
     engine = _engine(args, settings)
-    actor = _matcher(args)
 
-    def launch(deployment_id: UUID, camera_id: str, stop: threading.Event) -> RunSummary:
-        source = FrameSource(
-            args.source,
-            fps=args.fps,
-            realtime=args.realtime,
-            give_up_after_seconds=args.give_up_after,
-        )
+    def launch(deployment_id: UUID, camera_id: str, halt: threading.Event) -> RunSummary:
+        source = _source(args, max_frames=None)
+        journal = camera_journal(settings, deployment_id, camera_id, args.journal)
         # Each run has its own index connection: SQLite connections stay in their thread.
-        with WatchlistIndex.open(settings) as index:
-            runner = MatchRunner(
-                deployment_id=deployment_id,
-                camera_id=camera_id,
-                engine=engine,
-                index=index,
-                sink=LedgerSink(ledger, actor, heartbeats=heartbeat_keeper(ledger, settings)),
-                watch=LedgerWatch(ledger, deployment_id),
-                config=config,
-                refresh=lambda: index.sync(ledger),
-                source_counts=source.counts,
-                journal=_journal(args, settings, deployment_id, camera_id),
-            )
+        with assemble_matcher(
+            link, deployment_id, camera_id, engine, config=config, source=source, journal=journal
+        ) as matcher:
+            summary = run_until_halted(matcher, source, halt)
+        print(f"runner stopped ({summary.stopped}): {len(summary.alerts)} alerts", flush=True)
+        return summary
 
-            def halt_when_told() -> None:
-                stop.wait()
-                runner.stop()
-
-            threading.Thread(target=halt_when_told, daemon=True).start()
-            runner.check_can_start()
-            index.sync(ledger)
-            if not source.is_live:
-                source.start = utcnow()
-            summary = runner.run(source.frames())
-            print(f"runner stopped ({summary.stopped}): {len(summary.alerts)} alerts", flush=True)
-            return summary
-
-    pool = RunnerPool(launch)
-    scheduler = BackgroundScheduler(timezone="UTC")
-    schedule = MatchSchedule(
-        ledger,
-        scheduler,
-        begin=pool.begin,
-        halt=pool.halt,
-        poll_seconds=2.0,
-        cameras=lambda d: [args.camera] if d == args.deployment else [],
-    )
-    if not schedule.rebuild():
-        print(
-            f"lfr match: refused: deployment {args.deployment} has no window ahead in which "
-            f"camera {args.camera} may run (not authorised, ended, or past its end)",
-            file=sys.stderr,
-        )
-        ledger.close()
+    node = ScheduledNode(link.ledger, DeploymentCamera(args.deployment, args.camera), launch)
+    try:
+        node.start()
+    except RunnerRefused as refusal:
+        print(f"lfr match: refused: {refusal}", file=sys.stderr)
+        link.close()
         return EXIT_REFUSED
-    # Re-read the log now and then, so an authorisation or a window change is picked up.
-    scheduler.add_job(schedule.rebuild, "interval", seconds=60, id="rebuild", coalesce=True)
-    scheduler.start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     print(f"waiting for deployment {args.deployment} to be live on {args.camera}", flush=True)
-    while not done.wait(1.0):
-        deployment = ledger.deployment(args.deployment)
-        if str(deployment.status) in ("ended", "refused") or utcnow() >= deployment.plan.ends_at:
-            break
-    pool.halt_all()
-    scheduler.shutdown(wait=False)
-    ledger.close()
+    while not done.wait(1.0) and not node.is_over():
+        pass
+    node.close()
+    link.close()
     print(f"deployment {args.deployment} is over for camera {args.camera}", flush=True)
     return 0
 
@@ -324,11 +274,17 @@ def heartbeat_keeper(
     """In process, a heartbeat is kept as the HTTP route keeps it (and may end a silence)."""
     from lfr_ledger.api.camera_health import accept_heartbeat
 
-    def keep(actor: Actor, report: HeartbeatReport) -> bool:
-        _, reporting = accept_heartbeat(ledger, settings, actor, report)
-        return reporting
+    return lambda actor, report: accept_heartbeat(ledger, settings, actor, report)[1]
 
-    return keep
+
+def _in_process(args: argparse.Namespace, settings: Settings) -> InProcessLedger:
+    """The ledger in this process, written to as the camera's matcher account."""
+    from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.matching.node.assembly import InProcessLedger, matcher_account
+
+    ledger = build_ledger(settings)
+    actor = matcher_account(args.deployment, args.camera, args.matcher_id)
+    return InProcessLedger(ledger, actor, settings, heartbeats=heartbeat_keeper(ledger, settings))
 
 
 def _engine(args: argparse.Namespace, settings: Settings) -> FaceEngine:
@@ -341,29 +297,21 @@ def _engine(args: argparse.Namespace, settings: Settings) -> FaceEngine:
     )
 
 
-def _journal(
-    args: argparse.Namespace, settings: Settings, deployment_id: UUID, camera_id: str
-) -> AlertJournal:
-    from lfr_ledger.matching.pipeline.journal import AlertJournal
+def _source(args: argparse.Namespace, *, max_frames: int | None) -> FrameSource:
+    from lfr_ledger.matching.pipeline.sources import FrameSource
 
-    if args.journal is not None:
-        return AlertJournal(args.journal)
-    return AlertJournal(settings.data_dir / "matchers" / str(deployment_id) / f"{camera_id}.jsonl")
-
-
-def _matcher(args: argparse.Namespace) -> Actor:
-    from lfr_ledger.domain.actors import Actor, Role
-
-    return Actor(
-        args.matcher_id or f"matcher:{args.camera}",
-        Role.MATCHER,
-        deployment_id=str(args.deployment),
+    return FrameSource(
+        args.source,
+        fps=args.fps,
+        realtime=args.realtime,
+        max_frames=max_frames,
+        give_up_after_seconds=args.give_up_after,
     )
 
 
 def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
     """The runner's settings from the command line; None (after saying why) when invalid."""
-    from lfr_ledger.matching.pipeline.runner import RunnerConfig
+    from lfr_ledger.matching.pipeline.config import RunnerConfig
 
     try:
         return RunnerConfig(
@@ -380,23 +328,15 @@ def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
 def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None) -> int:
     """One run of the matcher, until the source ends or the deployment stops being live.
     `stopped`: set when a signal stopped it (a waiting node then stops waiting too)."""
-    from lfr_ledger.api.bootstrap import build_ledger
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.alert import AlertClaim
     from lfr_ledger.domain.clock import utcnow
     from lfr_ledger.domain.errors import DomainError
-    from lfr_ledger.matching.index.follower import WatchlistIndex
-    from lfr_ledger.matching.node.live_terms import DeploymentWatch, LedgerWatch
-    from lfr_ledger.matching.node.remote import ApiWatch, ApiWatchlistFeed, remote_index_path
-    from lfr_ledger.matching.node.sinks import (
-        AlertSink,
-        HttpSink,
-        LedgerSink,
-        MatcherApi,
-        SinkUnavailable,
-    )
-    from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerRefused
-    from lfr_ledger.matching.pipeline.sources import FrameSource, SourceError
+    from lfr_ledger.matching.node.assembly import LedgerOverHttp, assemble_matcher, camera_journal
+    from lfr_ledger.matching.node.sinks import SinkUnavailable
+    from lfr_ledger.matching.pipeline.ports import RunnerHooks
+    from lfr_ledger.matching.pipeline.runner import RunnerRefused
+    from lfr_ledger.matching.pipeline.sources import SourceError
 
     if args.start is not None and args.start.tzinfo is None:
         print(
@@ -408,31 +348,13 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
         return 2
 
     settings = Settings.from_env()
-    ledger: CaseLedger | None = None
-    sink: AlertSink
-    watch: DeploymentWatch
-    sync: Callable[[], int]
-    if args.api:
-        # A remote node: no database, only the API (its nodes tried in turn) and its token.
-        api = MatcherApi(args.api.split(","), args.token)
-        sink = HttpSink(api)
-        watch = ApiWatch(api, args.deployment)
-        index = WatchlistIndex(remote_index_path(settings, args.deployment))
-        feed = ApiWatchlistFeed(api, args.deployment)
-        sync = functools.partial(index.follow, feed)
-    else:
-        local = ledger = build_ledger(settings)
-        sink = LedgerSink(local, _matcher(args), heartbeats=heartbeat_keeper(local, settings))
-        watch = LedgerWatch(local, args.deployment)
-        index = WatchlistIndex.open(settings)
-        sync = functools.partial(index.sync, local)
-    source = FrameSource(
-        args.source,
-        fps=args.fps,
-        realtime=args.realtime,
-        max_frames=args.max_frames,
-        give_up_after_seconds=args.give_up_after,
+    # A remote node: no database, only the API (its nodes tried in turn) and its token.
+    link: LedgerLink = (
+        LedgerOverHttp.connect(args.api.split(","), args.token, settings)
+        if args.api
+        else _in_process(args, settings)
     )
+    source = _source(args, max_frames=args.max_frames)
     if not source.is_live:
         source.start = args.start or utcnow()
 
@@ -446,21 +368,19 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
             flush=True,
         )
 
+    matcher: Matcher | None = None
     try:
-        engine = _engine(args, settings)
-        runner = MatchRunner(
-            deployment_id=args.deployment,
-            camera_id=args.camera,
-            engine=engine,
-            index=index,
-            sink=sink,
-            watch=watch,
+        matcher = assemble_matcher(
+            link,
+            args.deployment,
+            args.camera,
+            _engine(args, settings),
             config=config,
-            refresh=sync,
-            on_alert=printed,
-            source_counts=source.counts,
-            journal=_journal(args, settings, args.deployment, args.camera),
+            source=source,
+            journal=camera_journal(settings, args.deployment, args.camera, args.journal),
+            hooks=RunnerHooks(on_alert=printed),
         )
+        runner = matcher.runner
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             runner.stop()
@@ -469,9 +389,8 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        runner.check_can_start()  # refuse before the index is synced or a frame read
-        sync()
-        if index.count(args.deployment) == 0:
+        entries = matcher.ready()
+        if entries == 0:
             print(
                 f"lfr match: deployment {args.deployment} has no watchlist entry with a template "
                 "for this engine; nothing can match (faces are still counted)",
@@ -480,7 +399,7 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
         # Said at once, so a long video is not a silent wait (frames count on a terminal).
         note(
             f"lfr match: reading {source.shown_url} for deployment {args.deployment}, camera "
-            f"{args.camera}, {index.count(args.deployment)} watchlist entries; Ctrl-C stops"
+            f"{args.camera}, {entries} watchlist entries; Ctrl-C stops"
         )
         summary = runner.run(progress(source.frames(), total=args.max_frames, what="frames"))
     except RunnerRefused as refusal:
@@ -494,29 +413,16 @@ def run_once(args: argparse.Namespace, *, stopped: threading.Event | None = None
         print(f"lfr match: the ledger did not take the matcher's report: {error}", file=sys.stderr)
         return 1
     finally:
-        if isinstance(sink, HttpSink):
-            sink.close()
-        index.close()
-        if ledger is not None:
-            ledger.close()
-            close_vault = getattr(ledger.vault, "close", None)
-            if close_vault is not None:
-                close_vault()
+        if matcher is not None:
+            matcher.close()
+        link.close()
     if args.json:
         print_json(
             {
                 "stopped": summary.stopped,
                 "frames": summary.frames,
                 "faces": summary.faces,
-                "alerts": [
-                    {
-                        "alert_id": a.alert_id,
-                        "entry_id": a.entry_id,
-                        "similarity": a.similarity,
-                        "captured_at": a.captured_at,
-                    }
-                    for a in summary.alerts
-                ],
+                "alerts": [{key: getattr(a, key) for key in ALERT_FIELDS} for a in summary.alerts],
                 "count_reports": len(summary.counts),
                 "heartbeats": len(summary.heartbeats),
             }

@@ -49,11 +49,11 @@ from lfr_ledger.domain.values import (
 )
 from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.engines.faces import FaceEngine
-from lfr_ledger.matching.index.follower import WatchlistIndex
-from lfr_ledger.matching.node.live_terms import LedgerWatch
-from lfr_ledger.matching.node.sinks import LedgerSink
-from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerConfig, RunSummary
+from lfr_ledger.matching.node.assembly import InProcessLedger, assemble_matcher
+from lfr_ledger.matching.pipeline.config import RunnerConfig
+from lfr_ledger.matching.pipeline.ports import RunnerHooks
 from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
+from lfr_ledger.matching.pipeline.summary import RunSummary
 
 LIVE_DAY = date(2025, 12, 7)  # the day after the seed operation's last deployment
 CAMERA = "cam-1"
@@ -206,27 +206,18 @@ def run_live_demo(
         clock.set(frame.captured_at)
 
     stream_start = _at(10, 2)
-    index = WatchlistIndex.open(settings)
-    try:
-        runner = MatchRunner(
-            deployment_id=deployment_id,
-            camera_id=CAMERA,
-            engine=engine,
-            index=index,
-            sink=LedgerSink(
-                ledger, Actor("matcher-van-5", Role.MATCHER, deployment_id=str(deployment_id))
-            ),
-            watch=LedgerWatch(ledger, deployment_id),
-            config=RunnerConfig(cooldown=COOLDOWN, count_interval=timedelta(seconds=10)),
-            clock=lambda: stream_start,
-            refresh=lambda: index.sync(ledger),
-            on_alert=shown,
-            on_frame=follow,
-        )
+    account = Actor("matcher-van-5", Role.MATCHER, deployment_id=str(deployment_id))
+    with assemble_matcher(
+        InProcessLedger(ledger, account, settings),
+        deployment_id,
+        CAMERA,
+        engine,
+        config=RunnerConfig(cooldown=COOLDOWN, count_interval=timedelta(seconds=10)),
+        clock=lambda: stream_start,
+        hooks=RunnerHooks(on_alert=shown, on_frame=follow),
+    ) as matcher:
         out(f"Matching {video.name} on {CAMERA} as if live from {stream_start:%H:%M:%S} ...")
-        result.run = run = runner.run(FrameSource(str(video), start=stream_start))
-    finally:
-        index.close()
+        result.run = run = matcher.runner.run(FrameSource(str(video), start=stream_start))
     out(
         f"Runner stopped ({run.stopped}): {run.frames} frames, {run.faces} faces processed, "
         f"{len(run.alerts)} alerts; faces of people not on the watchlist were counted and dropped"

@@ -1,43 +1,16 @@
-"""What the runner reads between frame batches: the deployment's terms (status, window, threshold
-in force) and the watchlist search it matches against."""
+"""What an in-process runner reads between frame batches: the deployment's terms (status,
+window, threshold in force), read from the event store (`LedgerWatch`, the pipeline's
+`DeploymentWatch`)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 from uuid import UUID
+
+from lfr_ledger.matching.pipeline.ports import LiveTerms
 
 if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger
-    from lfr_ledger.matching.index.vectors import Candidate
-
-logger = logging.getLogger("lfr.matching")
-
-
-@dataclass(frozen=True)
-class LiveTerms:
-    """The deployment's terms the runner obeys, as last read."""
-
-    status: str
-    starts_at: datetime
-    ends_at: datetime
-    threshold: float
-    model_id: str
-    cameras: frozenset[str]
-
-    @property
-    def is_live(self) -> bool:
-        return self.status == "live"
-
-    def inside_window(self, at: datetime) -> bool:
-        return self.starts_at <= at < self.ends_at
-
-
-class DeploymentWatch(Protocol):
-    def terms(self) -> LiveTerms: ...
 
 
 class LedgerWatch:
@@ -57,11 +30,3 @@ class LedgerWatch:
             model_id=d.plan.model_id,
             cameras=frozenset(c.id for c in d.plan.cameras),
         )
-
-
-class WatchlistSearch(Protocol):
-    """The deployment's watchlist index (`matching.index.follower.WatchlistIndex`)."""
-
-    def search_many(
-        self, deployment_id: UUID, embeddings: Any, k: int = 1, *, model_id: str
-    ) -> Sequence[Sequence[Candidate]]: ...

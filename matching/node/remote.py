@@ -21,8 +21,8 @@ from lfr_ledger.matching.index.follower import (
     WatchlistPage,
 )
 from lfr_ledger.matching.index.vectors import HasDataDir
-from lfr_ledger.matching.node.live_terms import LiveTerms
 from lfr_ledger.matching.node.sinks import MatcherApi
+from lfr_ledger.matching.pipeline.ports import LiveTerms
 
 
 def remote_index_path(settings: HasDataDir, deployment_id: UUID) -> Path:
@@ -32,7 +32,7 @@ def remote_index_path(settings: HasDataDir, deployment_id: UUID) -> Path:
 
 
 class ApiWatch:
-    """`live_terms.DeploymentWatch` over the API: one GET each time the runner checks."""
+    """The pipeline's `DeploymentWatch` over the API: one GET each time the runner checks."""
 
     def __init__(self, api: MatcherApi, deployment_id: UUID) -> None:
         self.api = api

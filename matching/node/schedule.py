@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
 
     from lfr_ledger.domain.application import CaseLedger
-    from lfr_ledger.matching.pipeline.runner import RunSummary
+    from lfr_ledger.matching.pipeline.summary import RunSummary
 
 logger = logging.getLogger("lfr.matching.schedule")
 

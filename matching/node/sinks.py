@@ -1,5 +1,6 @@
-"""Where the runner's alerts and face counts go: the Application in process, or the HTTP API with
-a matcher token (retried with backoff; a refusal comes back as the domain error it names).
+"""Where the runner's alerts and face counts go (the pipeline's `AlertSink` and `HeartbeatSink`):
+the Application in process, or the HTTP API with a matcher token (retried with backoff; a
+refusal comes back as the domain error it names).
 
 What goes is the domain's own value, as the runner built it (`AlertClaim`, `HeartbeatReport`):
 in process it is handed as it is to the ledger's command; over HTTP msgspec writes it as the
@@ -16,17 +17,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-from uuid import UUID, uuid5
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import msgspec
 
 from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.commands.camera_health import HEARTBEAT_GAPS_MAX, HeartbeatReport
 from lfr_ledger.domain.errors import error_of_kind
-from lfr_ledger.domain.records import LFR_NAMESPACE, FaceCount
+from lfr_ledger.matching.pipeline.ports import FacesCounted
 
 if TYPE_CHECKING:
     import httpx
@@ -35,19 +35,6 @@ if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger
 
 logger = logging.getLogger("lfr.matching")
-
-
-@dataclass(frozen=True)
-class FacesCounted:
-    deployment_id: UUID
-    camera_id: str
-    period_start: datetime
-    period_end: datetime
-    count: int
-
-    @property
-    def report_id(self) -> UUID:
-        return FaceCount.id_for(self.deployment_id, self.camera_id, self.period_start)
 
 
 def latest_gaps(report: HeartbeatReport) -> HeartbeatReport:
@@ -65,30 +52,6 @@ def request_body(report: AlertClaim | HeartbeatReport | FacesCounted) -> dict[st
     body: dict[str, Any] = msgspec.to_builtins(report)
     del body["deployment_id"]
     return body
-
-
-@runtime_checkable
-class HeartbeatSink(Protocol):
-    """Where heartbeats go. True when the heartbeat recorded a silent camera reporting again."""
-
-    def send_heartbeat(self, report: HeartbeatReport) -> bool: ...
-
-
-def alert_id_for(
-    deployment_id: UUID, camera_id: str, entry_id: UUID, track_start: datetime
-) -> UUID:
-    return uuid5(
-        LFR_NAMESPACE,
-        f"alert:{deployment_id}:{camera_id}:{entry_id}:{track_start.astimezone(UTC).isoformat()}",
-    )
-
-
-class AlertSink(Protocol):
-    """Where alerts and counts go. Both calls are idempotent on the claim's ids."""
-
-    def raise_alert(self, claim: AlertClaim) -> UUID: ...
-
-    def report_faces_counted(self, report: FacesCounted) -> UUID: ...
 
 
 class LedgerSink:
