@@ -4,12 +4,16 @@ A key is created with the first sealed field of its record and may only disappea
 erasure the log records (a watchlist entry destroyed, an alert's images erased). A key that is
 missing without such an event is a silent erasure, by tampering or by a fault, and is reported
 as a defect of the log's integrity, beside the hash chain's.
+
+The check decodes the events it reads, and runs whatever the chain found: an event whose payload
+no longer fits its topic (swapped, relabelled) is reported at its notification id as
+"undecodable", never raised, so a tampered log is described rather than crashing the audit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from lfr_ledger.domain.alert import AlertTopic
@@ -19,6 +23,8 @@ from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
     from lfr_ledger.domain.application import CaseLedger
 
 # The case ledger's events table on each backend (the library names PostgreSQL's after the
@@ -69,6 +75,7 @@ class MissingKey:
     record_id: UUID
     what: str
     notification_id: int
+    kind: ClassVar[str] = "key_missing"
 
     def summary(self) -> str:
         return (
@@ -77,35 +84,72 @@ class MissingKey:
         )
 
 
+@dataclass(frozen=True)
+class UndecodableEvent:
+    """An event the vault check could not read as its topic says: its payload was swapped,
+    relabelled or edited. `error` is the exception's type only (its message may quote the
+    payload, which can hold personal data)."""
+
+    notification_id: int
+    topic: str
+    error: str
+    kind: ClassVar[str] = "undecodable"
+
+    def summary(self) -> str:
+        return (
+            f"notification {self.notification_id} does not decode as its topic {self.topic} "
+            f"({self.error}): its payload was changed"
+        )
+
+
+VaultFinding = MissingKey | UndecodableEvent
+
+
 def missing_keys(ledger: CaseLedger) -> list[MissingKey]:
     """Keys the vault should hold and does not, in log order."""
+    return [f for f in _audit(ledger) if isinstance(f, MissingKey)]
+
+
+def audit_vault(ledger: CaseLedger) -> list[VaultFinding]:
+    """Everything the vault check found, by notification id: keys missing unrecorded, and the
+    events it could not decode (and so could not account for)."""
+    return sorted(_audit(ledger), key=lambda f: f.notification_id)
+
+
+def _audit(ledger: CaseLedger) -> list[VaultFinding]:
     expected: dict[UUID, MissingKey] = {}
-    decode = ledger.mapper.to_domain_event
+    undecodable: list[VaultFinding] = []
     for n in notifications(ledger.recorder, _TOPICS):
-        record = UUID(str(n.originator_id))
-        event: Any = decode(n)
-        if n.topic == WatchlistEntryTopic.ENROLLED:
-            expected[record] = MissingKey(record, record, "watchlist entry", n.id)
-        elif n.topic == AlertTopic.RAISED and event.sealed_face_crop is not None:
-            expected[record] = MissingKey(record, record, "alert images of", n.id)
-        elif n.topic == AlertTopic.DEMOGRAPHICS_PERCEIVED:
-            key = ledger.equality_key_id(record)
-            expected[key] = MissingKey(key, record, "perceived characteristics of alert", n.id)
-        elif n.topic == ConsultationTopic.RECORDED and is_sealed_text(event.purpose):
-            expected[record] = MissingKey(record, record, "stated purpose of consultation", n.id)
-        elif n.topic == DisclosureTopic.RECORDED and (
-            is_sealed_text(event.recipient) or is_sealed_text(event.record)
-        ):
-            expected[record] = MissingKey(
-                record, record, "recipient and record of disclosure", n.id
-            )
-        elif n.topic in (ConsultationTopic.PURPOSE_DESTROYED, DisclosureTopic.CONTENT_DESTROYED):
-            # The access log's own retention (`retention.access_log_years`) shredded it.
-            expected.pop(record, None)
-        elif n.topic in _NOTES_TOPICS and _carries_sealed_text(event):
-            key = ledger.notes_key_id(record)
-            expected.setdefault(key, MissingKey(key, record, "notes of alert", n.id))
-        elif n.topic in (WatchlistEntryTopic.DESTROYED, AlertTopic.IMAGES_ERASED):
-            expected.pop(record, None)
-            expected.pop(ledger.notes_key_id(record), None)
-    return [m for m in expected.values() if not ledger.vault.has_key(m.key_id)]
+        try:
+            _account_for(ledger, n, expected)
+        except Exception as e:  # a tampered payload can fail in any way: report, never raise
+            undecodable.append(UndecodableEvent(n.id, n.topic, type(e).__name__))
+    return undecodable + [m for m in expected.values() if not ledger.vault.has_key(m.key_id)]
+
+
+def _account_for(ledger: CaseLedger, n: Notification, expected: dict[UUID, MissingKey]) -> None:
+    """Notes the key that notification `n` says exists, or drops the one its erasure removed."""
+    record = UUID(str(n.originator_id))
+    event: Any = ledger.mapper.to_domain_event(n)
+    if n.topic == WatchlistEntryTopic.ENROLLED:
+        expected[record] = MissingKey(record, record, "watchlist entry", n.id)
+    elif n.topic == AlertTopic.RAISED and event.sealed_face_crop is not None:
+        expected[record] = MissingKey(record, record, "alert images of", n.id)
+    elif n.topic == AlertTopic.DEMOGRAPHICS_PERCEIVED:
+        key = ledger.equality_key_id(record)
+        expected[key] = MissingKey(key, record, "perceived characteristics of alert", n.id)
+    elif n.topic == ConsultationTopic.RECORDED and is_sealed_text(event.purpose):
+        expected[record] = MissingKey(record, record, "stated purpose of consultation", n.id)
+    elif n.topic == DisclosureTopic.RECORDED and (
+        is_sealed_text(event.recipient) or is_sealed_text(event.record)
+    ):
+        expected[record] = MissingKey(record, record, "recipient and record of disclosure", n.id)
+    elif n.topic in (ConsultationTopic.PURPOSE_DESTROYED, DisclosureTopic.CONTENT_DESTROYED):
+        # The access log's own retention (`retention.access_log_years`) shredded it.
+        expected.pop(record, None)
+    elif n.topic in _NOTES_TOPICS and _carries_sealed_text(event):
+        key = ledger.notes_key_id(record)
+        expected.setdefault(key, MissingKey(key, record, "notes of alert", n.id))
+    elif n.topic in (WatchlistEntryTopic.DESTROYED, AlertTopic.IMAGES_ERASED):
+        expected.pop(record, None)
+        expected.pop(ledger.notes_key_id(record), None)

@@ -25,16 +25,16 @@ from lfr_ledger.api.schemas.audit import (
     CheckpointStatus,
     Consultation,
     Consultations,
+    Finding,
     Verification,
 )
 from lfr_ledger.api.schemas.event_fields import SEALED
 from lfr_ledger.api.schemas.history import ActorOut, History, RecordedEvent, recorded_event
-from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
 from lfr_ledger.domain.sealing import is_sealed_text
-from lfr_ledger.eventlog.chain.verify import ChainReport
+from lfr_ledger.eventlog.checkpoint import CheckpointReport
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
 CONSULTATION_TOPIC = ConsultationTopic.RECORDED
@@ -190,7 +190,9 @@ class AuditController(Controller):
         "its id: the work follows what is new, not the size of the log, and an event altered "
         "before the checkpoint is left to it (its signed head vouches for it). `full=true` "
         "recomputes the whole chain, through the checkpoint. The vault's keys are checked "
-        "against the whole log either way.",
+        "against the whole log either way. Every step runs and reports: a tampered log is "
+        "answered with `ok: false` and every finding (`findings`, the first also as "
+        "`first_bad_id` and `reason`), and `verified` says which events were re-hashed.",
         responses=problem_spec(401, 403),
     )
     def verify(
@@ -204,71 +206,64 @@ class AuditController(Controller):
             ),
         ] = False,
     ) -> Verification:
-        from lfr_ledger.eventlog.chain.wiring import verify_ledger
-        from lfr_ledger.eventlog.key_audit import missing_keys
+        from lfr_ledger.eventlog.checkpoint import latest_checkpoint_path, read_checkpoint
+        from lfr_ledger.eventlog.integrity import verify_integrity
+        from lfr_ledger.eventlog.key_audit import audit_vault
 
         settings = services.settings
-        checkpoint, chain = _latest_checkpoint(settings, full=full)
-        if full:
-            # The pass through the checkpoint verified the whole chain already; when it found
-            # it sound it is the plain report too. Only a refusal is checked again without the
-            # checkpoint, so a full `ok` keeps meaning what the chain alone says.
-            report = chain if chain is not None and chain.ok else verify_ledger(settings)
-        elif chain is not None:
-            # Since the checkpoint: a refused checkpoint (head gone from its id) is a finding.
-            report = chain
-        elif checkpoint is not None:
-            # Its signature failed: nothing vouches for the log, and it is not looked at.
-            report = ChainReport(
-                False, 0, "", 0, None, "checkpoint_refused", checkpoint.reason or "", ""
-            )
-        else:
-            report = verify_ledger(settings)  # no checkpoint yet: from the first event
+        path = latest_checkpoint_path(settings)
+        checkpoint = read_checkpoint(path) if path is not None else None
         # The vault is checked whole either way: it lies outside the chain, so a key created
         # long before the checkpoint can vanish today, and the checkpoint vouches for no key.
-        missing = missing_keys(services.ledger)
-        detail = report.detail
-        if report.ok and missing:
-            detail = missing[0].summary()
-        return Verification(
+        report = verify_integrity(
+            settings,
+            lambda _table: audit_vault(services.ledger),
             checkpoint=checkpoint,
-            ok=report.ok and not missing,
-            events_checked=report.events_checked,
-            last_id=report.last_id,
-            head=report.head,
-            first_bad_id=report.first_bad_id,
-            reason=report.reason if not report.ok else ("key_missing" if missing else None),
-            detail=detail,
-            missing_keys=[str(m.key_id) for m in missing],
-            full=report.since_id == 0,
-            since_id=report.since_id or None,
+            name=path.name if path is not None else None,
+            full=full,
+        )
+        chain, findings = report.chain, report.findings
+        first = findings[0] if findings else None
+        span = report.rehashed
+        return Verification(
+            checkpoint=_checkpoint_status(checkpoint, report.checkpoint),
+            ok=report.ok,
+            events_checked=chain.events_checked if chain else 0,
+            last_id=chain.last_id if chain else 0,
+            head=chain.head if chain else "",
+            first_bad_id=first.notification_id if first else None,
+            reason=first.kind if first else None,
+            detail=first.detail if first else (chain.detail if chain else ""),
+            missing_keys=[str(m.key_id) for m in report.missing_keys],
+            full=report.full,
+            since_id=(chain.since_id or None) if chain else None,
+            findings=[
+                Finding(
+                    step=f.step, kind=f.kind, notification_id=f.notification_id, detail=f.detail
+                )
+                for f in findings
+            ],
+            verified=report.verified(),
+            rehashed_from=span[0] if span else None,
+            rehashed_to=span[1] if span else None,
         )
 
 
-def _latest_checkpoint(
-    settings: Settings, *, full: bool
-) -> tuple[CheckpointStatus | None, ChainReport | None]:
-    """The latest signed checkpoint checked against the log, and the chain pass that did it
-    (None without a checkpoint, or when its signature failed and no pass ran)."""
-    from lfr_ledger.eventlog.checkpoint import (
-        latest_checkpoint_path,
-        read_checkpoint,
-        verify_checkpoint,
-    )
-
-    path = latest_checkpoint_path(settings)
-    if path is None:
-        return None, None
-    checkpoint = read_checkpoint(path)
-    report = verify_checkpoint(settings, checkpoint, full=full, name=path.name)
-    status = CheckpointStatus(
-        last_id=int(checkpoint["last_id"]),
-        head=str(checkpoint["head"]),
-        created_at=str(checkpoint["created_at"]),
-        key_id=str(checkpoint["key_id"]),
+def _checkpoint_status(
+    checkpoint: dict[str, Any] | None, report: CheckpointReport | None
+) -> CheckpointStatus | None:
+    """The latest signed checkpoint as checked against the log (None without one). Its fields
+    are read as found: a refused one may have been edited into any shape."""
+    if checkpoint is None or report is None:
+        return None
+    last_id = checkpoint.get("last_id")
+    return CheckpointStatus(
+        last_id=last_id if isinstance(last_id, int) else 0,
+        head=str(checkpoint.get("head", "")),
+        created_at=str(checkpoint.get("created_at", "")),
+        key_id=str(checkpoint.get("key_id", "")),
         signature_ok=report.signature_ok,
         extends=report.extends,
         reason=report.reason,
         previous_id=report.previous_id,
     )
-    return status, report.chain

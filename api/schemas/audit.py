@@ -67,6 +67,29 @@ class CheckpointStatus(Reply):
     ] = None
 
 
+class Finding(Reply):
+    """One thing a step of the verification found wrong."""
+
+    step: Annotated[
+        str,
+        Meta(description="Which step found it: checkpoint, chain or vault", examples=["chain"]),
+    ]
+    kind: Annotated[
+        str,
+        Meta(
+            description="What it found: the chain's altered, deleted, inserted, reordered, "
+            "chain_altered, chain_missing or checkpoint_mismatch; checkpoint_refused; the "
+            "vault's key_missing, or undecodable (an event whose payload no longer fits its "
+            "topic)",
+            examples=["reordered"],
+        ),
+    ]
+    notification_id: Annotated[
+        int | None, Meta(description="The event it concerns, when it can be located")
+    ]
+    detail: Annotated[str, Meta(description="What was found, in a sentence")]
+
+
 class Verification(Reply):
     """The hash chain recomputed since the latest signed checkpoint (or over the whole log),
     and the vault's keys checked."""
@@ -81,15 +104,20 @@ class Verification(Reply):
     last_id: Annotated[int, Meta(description="The last notification id checked")]
     head: Annotated[str, Meta(description="The chain's head after the last event (hex)")]
     first_bad_id: Annotated[
-        int | None, Meta(description="The first altered (or missing) event's id, if any")
+        int | None,
+        Meta(
+            description="The first altered (or missing) event's id, if any: the first "
+            "finding's (for a missing key, the event that created it)"
+        ),
     ]
     reason: Annotated[
         str | None,
         Meta(
-            description="Why the check failed: altered, deleted, inserted or reordered (an "
-            "event), chain_altered or chain_missing (a link), checkpoint_mismatch (the log no "
-            "longer passes through the checkpoint's head), checkpoint_refused (its signature "
-            "fails), or key_missing; null when ok"
+            description="Why the check failed (the first finding's kind): altered, deleted, "
+            "inserted or reordered (an event), chain_altered or chain_missing (a link), "
+            "checkpoint_mismatch (the log no longer passes through the checkpoint's head), "
+            "checkpoint_refused (its signature fails), key_missing or undecodable (the "
+            "vault's); null when ok"
         ),
     ]
     detail: Annotated[str, Meta(description="What was found, in a sentence")]
@@ -115,4 +143,29 @@ class Verification(Reply):
             description="The checkpoint's id the chain was recomputed after (its signed head "
             "vouches for what is before); null when recomputed from the first event"
         ),
+    ] = None
+    findings: Annotated[
+        list[Finding],
+        Meta(
+            description="Everything every step found, the checkpoint's and the chain's first, "
+            "then the vault's; `first_bad_id` and `reason` are the first's. Empty when ok"
+        ),
+    ] = msgspec.field(default_factory=list)
+    verified: Annotated[
+        str,
+        Meta(
+            description="Which events were re-hashed, and what vouches for the rest",
+            examples=[
+                "events 444–446 re-hashed since checkpoint checkpoint-000000000443.json "
+                "(id 443); events 1–443 not re-hashed (vouched for by its signed head)"
+            ],
+        ),
+    ] = ""
+    rehashed_from: Annotated[
+        int | None,
+        Meta(description="The first notification id whose link was recomputed; null if none"),
+    ] = None
+    rehashed_to: Annotated[
+        int | None,
+        Meta(description="The last notification id whose link was recomputed; null if none"),
     ] = None

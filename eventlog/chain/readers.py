@@ -59,6 +59,15 @@ class ChainReader(Protocol):
     def event_exists(self, notification_id: int) -> bool: ...
 
 
+def _originator(stored: str, id_type: str) -> str:
+    """The originator as the chain hashed it; an id edited into a non-UUID (SQLite stores text)
+    is hashed as stored, so its link no longer matches and the row is named as altered."""
+    try:
+        return canonical_originator(stored, id_type)
+    except ValueError:
+        return str(stored)
+
+
 class SQLiteChainReader:
     def __init__(self, datastore: SQLiteDatastore, events_table: str = SQLITE_EVENTS_TABLE):
         self.datastore = datastore
@@ -86,10 +95,7 @@ class SQLiteChainReader:
             (after, stop, limit),
         )
         id_type = self._id_type
-        return [
-            EventRow(r[0], r[1], canonical_originator(r[2], id_type), r[3], bytes(r[4]))
-            for r in rows
-        ]
+        return [EventRow(r[0], r[1], _originator(r[2], id_type), r[3], bytes(r[4])) for r in rows]
 
     def digests(self, after: int, stop: int, limit: int) -> list[DigestRow]:
         sha256 = hashlib.sha256

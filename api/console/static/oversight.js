@@ -10,11 +10,14 @@ async function showChain() {
   document.getElementById("chain").replaceChildren(
     el("p", { class: v.ok ? "verified" : "unverified", text: v.ok ? `Verified: ${v.events_checked} events, up to event ${v.last_id}` : `NOT VERIFIED at event ${v.first_bad_id}: ${v.reason} ${v.detail}` }),
     render({
+      // Which events were re-hashed, so a check since a checkpoint never reads as a full one.
+      re_hashed: v.verified,
       head: v.head,
       signed_checkpoint: cp ? `event ${cp.last_id}, signed ${cp.created_at} by key ${cp.key_id}` : "none signed yet",
       checkpoint_signature: cp ? (cp.signature_ok ? "valid" : "INVALID") : null,
       log_extends_checkpoint: cp ? cp.extends : null,
       missing_keys: v.missing_keys,
+      findings: v.findings,
     }),
   );
 }
