@@ -35,7 +35,7 @@ from litestar.types import ASGIApp
 
 from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.domain.actors import ACTOR_ID_RULE, Actor, Role, is_actor_id
 
 ISSUER = "lfr-ledger"
 DEFAULT_TTL_MINUTES = 60
@@ -222,8 +222,10 @@ def actor_from_claims(claims: dict[str, Any]) -> Actor:
         known = ", ".join(r.value for r in Role)
         raise _unauthorised(f"the token's role is not one of: {known}") from None
     sub = str(claims["sub"]).strip()
-    if not sub or len(sub) > 128:
-        raise _unauthorised("the token's subject (sub) must be a staff or service number")
+    if not is_actor_id(sub):
+        raise _unauthorised(
+            f"the token's subject (sub) must be a staff or service number: {ACTOR_ID_RULE}"
+        )
 
     def opt(name: str) -> str | None:
         value = claims.get(name)

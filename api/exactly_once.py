@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
 import msgspec
@@ -31,9 +32,19 @@ def canonical_route(method: str, path: str) -> str:
     return f"{method} {_UUID.sub(lambda m: m.group(0).lower(), path)}"
 
 
-def canonical_body_hash(route: str, body: bytes) -> str:
-    """The digest of what was asked: parsed JSON in a canonical form (key order and white space
-    do not make another request), or the bytes themselves when they are not JSON."""
+def canonical_query(query_string: bytes) -> bytes:
+    """The query as parsed, pairs in key order (a key's values keep theirs), re-encoded: the
+    order of keys and the spelling of escapes do not make another request."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace")
+    return urlencode(sorted(pairs, key=lambda pair: pair[0])).encode()
+
+
+def canonical_body_hash(route: str, body: bytes, query_string: bytes = b"") -> str:
+    """The digest of what was asked: the query (`dry_run=false` is another request than
+    `dry_run=true`) and the body, as parsed JSON in a canonical form (key order and white space
+    do not make another request), or the bytes themselves when they are not JSON. Without a
+    query the digest is what it was before the query counted, so replies kept then still
+    match."""
     try:
         document: Any = json.loads(body) if body else None
     except ValueError:
@@ -45,6 +56,9 @@ def canonical_body_hash(route: str, body: bytes) -> str:
     digest = hashlib.sha256()
     for part in (route.encode(), b"\0", canonical):
         digest.update(part)
+    query = canonical_query(query_string)
+    if query:
+        digest.update(b"\0?" + query)
     return digest.hexdigest()
 
 

@@ -7,13 +7,14 @@ copies of one request and keeps replies for replay:
 - embedded default (SQLite): a separate file `data_dir/idempotency.sqlite`;
 - PostgreSQL: the table `idempotency_keys` in the ledger's schema.
 
-Rules: keys are scoped per actor (the token's `sub`) and cover the route (ids in any case) and the
-body (as canonical JSON: key order and white space do not matter); the same key with another
-request is refused (422); a key still being processed answers 409 with Retry-After. Only a 2xx
-reply is kept and replayed (header `Idempotency-Replayed: true`); a refusal or a failure keeps
-nothing, so the corrected request may reuse the key and a transient conflict is not replayed.
-Replies are kept 24 hours; a claim older than ten seconds (a crashed process) may be taken over,
-which is safe: if the first execution did commit, the second is refused by the store.
+Rules: keys are scoped per actor (the token's `sub`) and cover the route (ids in any case), the
+query (parsed, in key order) and the body (as canonical JSON: key order and white space do not
+matter); the same key with another request is refused (422); a key still being processed
+answers 409 with Retry-After. Only a 2xx reply is kept and replayed (header
+`Idempotency-Replayed: true`); a refusal or a failure keeps nothing, so the corrected request
+may reuse the key and a transient conflict is not replayed. Replies are kept 24 hours; a claim
+older than ten seconds (a crashed process) may be taken over, which is safe: if the first
+execution did commit, the second is refused by the store.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class IdempotencyMiddleware:
             )
         body = await read_body(scope, receive, self.max_body_size)
         route = canonical_route("POST", scope["path"])
-        digest = canonical_body_hash(route, body)
+        digest = canonical_body_hash(route, body, bytes(scope.get("query_string", b"")))
         recorded = await anyio.to_thread.run_sync(self.ledger.recorded_request, actor.id, key)
         if recorded is not None:
             await self._answer_recorded(scope, send, recorded, actor.id, key, route, digest)

@@ -106,8 +106,8 @@ def key_reused() -> ProblemException:
         422,
         "idempotency-key-reused",
         "Idempotency key reused",
-        "this Idempotency-Key was already used for a different request (another route or "
-        "body); use a new key for a new request",
+        "this Idempotency-Key was already used for a different request (another route, "
+        "query or body); use a new key for a new request",
     )
 
 

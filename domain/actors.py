@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,6 +39,22 @@ def rank_at_least(rank: str | None, minimum: str) -> bool:
     if rank not in RANKS:
         return False
     return RANKS.index(rank) >= RANKS.index(minimum)
+
+
+# The shape of an actor's id, the one rule for every way in (a bearer token's `sub`, a console
+# session opened from one): a staff or service number, or an identity provider's subject
+# ("auth0|5f7c…", "jane.doe@force.police.uk"). The id is written into the log for good and
+# shown in consoles and exports, so no white space, control character, markup or non-ASCII
+# look-alike, and no first character a spreadsheet reads as the start of a formula.
+ACTOR_ID_RULE = (
+    "1 to 128 of the characters A-Z a-z 0-9 . _ : @ / + | = ~ -, beginning with a letter or digit"
+)
+_ACTOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+|=~-]{0,127}")
+
+
+def is_actor_id(text: str) -> bool:
+    """Whether `text` has the shape of an actor's id (`ACTOR_ID_RULE`)."""
+    return _ACTOR_ID.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)

@@ -167,9 +167,8 @@ class RetentionDeadlinesView(View):
 
     @on(AlertTopic.RAISED)
     def _raised(self, e: Event, rows: Rows) -> None:
-        # An alert without a face crop holds no image: nothing for the image rule to erase.
-        if e.sealed_face_crop is None:
-            return
+        # Every alert, with a face crop or without: the alert rule erases its notes too
+        # (adjudication reasons, outcome notes), which an alert without a crop has.
         rows.insert(
             "view_retention_alert_images",
             alert_id=str(e.originator_id),

@@ -7,6 +7,10 @@ here as in the statistics. Then the controlling and equipment-owner forces, whet
 that is mutual aid, the hours live (started..ended minus paused intervals) and the arrests per
 hour live. Alerts on blue (test-subject) entries are left out of every figure. Times are UTC.
 The record is built field by field from the views, so nothing personal can reach it.
+
+The CSV is opened in spreadsheets, which run a cell beginning with a formula's lead: every text
+cell so beginning is written with a leading single quote, as OWASP's CSV injection advice asks
+(numbers are written as numbers, so a negative one stays one). The JSON keeps the text as is.
 """
 
 from __future__ import annotations
@@ -81,10 +85,24 @@ def publication_record(
     }
 
 
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """`value` as a CSV cell no spreadsheet runs: text starting like a formula is quoted with a
+    leading `'`; numbers, booleans and empty cells are left as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
 def records_to_csv(records: Sequence[Mapping[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=PUBLICATION_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: "" if record[k] is None else record[k] for k in PUBLICATION_FIELDS})
+        writer.writerow({k: spreadsheet_cell(record[k]) for k in PUBLICATION_FIELDS})
     return out.getvalue()

@@ -148,3 +148,26 @@ def test_request_ids_are_per_actor_and_key() -> None:
     assert Request.id_for("a", "k") == Request.id_for("a", "k")
     assert Request.id_for("a", "k") != Request.id_for("b", "k")
     assert isinstance(Request.id_for("a", "k"), UUID)
+
+
+def test_a_key_reused_with_another_query_is_refused_like_another_body(
+    api: Api,  # noqa: F811
+) -> None:
+    """Issue 23, item 7 (f): the query string was no part of the request's fingerprint, so the
+    dry run's key sent with `dry_run=false` replayed the dry run's report and destroyed nothing."""
+    api.post("/policy/adopt", "admin")
+    key = {"Idempotency-Key": "retention-1"}
+    dry = api.client.post("/retention/run?dry_run=true", headers={**api.h("admin"), **key})
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True
+    # The same request again, its query spelt another way, is the same request: replayed.
+    again = api.client.post("/retention/run?dry_run=%74rue", headers={**api.h("admin"), **key})
+    assert again.json() == dry.json() and again.headers["idempotency-replayed"] == "true"
+    for query in ("?dry_run=false", "", "?dry_run=true&dry_run=false"):
+        real = api.client.post(f"/retention/run{query}", headers={**api.h("admin"), **key})
+        problem = assert_problem(real, 422, "idempotency-key-reused")
+        assert "query" in problem["detail"]
+    done = api.client.post(
+        "/retention/run?dry_run=false",
+        headers={**api.h("admin"), "Idempotency-Key": "retention-2"},
+    )
+    assert done.status_code == 200 and done.json()["dry_run"] is False

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -67,3 +68,34 @@ def test_erasures_the_log_records_are_not_reported(ledger: CaseLedger, clock: Cl
     ledger.destroy_watchlist(deployment, rule="test: watchlist destroyed under a recorded rule")
     assert not any(ledger.vault.has_key(e) for e in entries)
     assert missing_keys(ledger) == []
+
+
+@pytest.mark.parametrize("checkpointed", [False, True], ids=["whole-log", "since-checkpoint"])
+def test_the_json_report_says_not_ok_when_a_key_is_missing(
+    ledger: CaseLedger,
+    settings: Settings,
+    cli: Any,
+    capsys: pytest.CaptureFixture[str],
+    checkpointed: bool,
+) -> None:
+    """Issue 23, item 7 (d): `--json` said "ok": true while the exit code said tampered."""
+    _, entries = reviewed(ledger, entries=2)
+    if checkpointed:
+        assert cli(["audit", "checkpoint"]) == 0
+    capsys.readouterr()
+    assert cli(["audit", "verify", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+
+    ledger.vault.shred(entries[1])  # no WatchlistEntry.Destroyed: a silent erasure
+    assert cli(["audit", "verify", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["ok"], report["reason"], report["missing_keys"]) == (
+        False,
+        "key_missing",
+        [str(entries[1])],
+    )
+    assert f"the key of watchlist entry {entries[1]} is missing" in report["detail"]
+    token = issue_token(settings, role="oversight", sub="ICO-1")
+    with TestClient(app=create_app(settings, ledger=ledger)) as client:
+        body = client.get("/audit/verify", headers={"Authorization": f"Bearer {token}"}).json()
+    assert (body["ok"], body["reason"]) == (report["ok"], report["reason"])

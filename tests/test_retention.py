@@ -29,11 +29,12 @@ from lfr_ledger.api.demo.sample_deployment import (
     subject,
 )
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.alert import AlertClaim
+from lfr_ledger.domain.alert import AlertClaim, Outcome
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import InvalidTransition
-from lfr_ledger.domain.values import ERASED, Confirmation, Decision, PublicNotice
+from lfr_ledger.domain.values import ERASED, Confirmation, Decision, OutcomeType, PublicNotice
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
+from lfr_ledger.eventlog.key_audit import missing_keys
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.index.vectors import index_path
 from lfr_ledger.oversight.retention.destruction import ALERT_IMAGE_RULE, WATCHLIST_RULE, Retention
@@ -43,6 +44,8 @@ from lfr_ledger.oversight.retention.schedule import (
     alert_images_job_id,
     watchlist_job_id,
 )
+from lfr_ledger.projections.db import connect
+from lfr_ledger.projections.schema import migrate
 from tests.conftest import Clock
 from tests.test_shredding import raw_store_bytes
 
@@ -244,7 +247,7 @@ def test_erasure_events_hold_metadata_only(
         assert event.actor.id == "system:retention"
 
 
-def test_only_due_deployments_and_alerts_with_images_are_touched(
+def test_only_due_deployments_and_alerts_are_touched(
     ledger: CaseLedger, clock: Clock, retention: Retention
 ) -> None:
     old = ran_deployment(ledger, clock, alerts=1, crops=False, seed=1)
@@ -259,9 +262,10 @@ def test_only_due_deployments_and_alerts_with_images_are_touched(
     clock.now = young.ended_at + timedelta(days=60)
     report = retention.run()
     assert report.watchlists_destroyed == [young.deployment_id]
-    # An alert raised without a face crop holds no image: no erasure event for it.
-    assert report.alert_images_erased == young.alert_ids
-    assert ledger.alert(old.alert_ids[0]).images_erased_at is None
+    # An alert raised without a face crop holds notes (its adjudication's reason): the alert
+    # rule erases them as it does an alert's with a crop (issue 23, item 3).
+    assert report.alert_images_erased == [*old.alert_ids, *young.alert_ids]
+    assert ledger.alert(old.alert_ids[0]).images_erased_at == clock.now
 
 
 def test_an_unended_deployment_past_its_window_is_reported_not_destroyed(
@@ -385,3 +389,97 @@ def index_bytes(settings: Settings) -> bytes:
     path = index_path(settings)
     wal = path.with_name(path.name + "-wal")
     return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+# --- issue 23, item 3: the notes of an alert raised without a face crop -----------------------
+
+
+def _reasons(ledger: CaseLedger, alert: UUID) -> list[str]:
+    """The alert's adjudication reason and outcome notes as their readers see them."""
+    notes = ledger.notes_key_id(alert)
+    read = [
+        ledger.reveal_text(notes, "adjudication_reason", e.reason)
+        for e in events_of(ledger, alert)
+        if type(e).__name__ == "Adjudicated"
+    ]
+    return read + [
+        ledger.reveal_text(notes, "outcome_note", o.note) for o in ledger.alert(alert).outcomes
+    ]
+
+
+@pytest.mark.parametrize("scan", [False, True], ids=["index", "scan"])
+def test_notes_of_an_alert_raised_without_a_crop_are_erased_after_the_period(
+    ledger: CaseLedger, settings: Settings, clock: Clock, scan: bool
+) -> None:
+    scene = ran_deployment(ledger, clock, alerts=1, crops=False)
+    [alert] = scene.alert_ids
+    ledger.record_outcome(OFFICER, alert, Outcome(OutcomeType.OTHER, note="seen with his brother"))
+    retention = build_retention(ledger, settings, scan=scan)
+    notes = ledger.notes_key_id(alert)
+    assert ledger.vault.has_key(notes) and _reasons(ledger, alert) == [
+        "same face",
+        "seen with his brother",
+    ]
+    captured = ledger.alert(alert).captured_at
+    period = timedelta(days=ledger.policy.alert_image_days)
+
+    clock.now = captured + period - timedelta(seconds=1)
+    assert alert not in retention.run().alert_images_erased
+    assert ledger.vault.has_key(notes)
+
+    clock.now = captured + period
+    report = retention.run()
+    assert report.alert_images_erased == [alert]
+    assert _reasons(ledger, alert) == [ERASED, ERASED]
+    assert not ledger.vault.has_key(notes)
+    assert ledger.alert(alert).images_erased_at == clock.now
+    assert missing_keys(ledger) == [], "the erasure is recorded: no key is missing unrecorded"
+    position = head(ledger)
+    assert not retention.run().changed and head(ledger) == position
+
+
+@pytest.mark.parametrize("scan", [False, True], ids=["index", "scan"])
+def test_a_crash_before_the_notes_key_is_shredded_is_repaired_by_the_next_run(
+    ledger: CaseLedger,
+    settings: Settings,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    scan: bool,
+) -> None:
+    scene = ran_deployment(ledger, clock, alerts=1)
+    [alert] = scene.alert_ids
+    retention = build_retention(ledger, settings, scan=scan)
+    clock.now = ledger.alert(alert).captured_at + timedelta(days=ledger.policy.alert_image_days)
+    real_shred = ledger.vault.shred
+    monkeypatch.setattr(ledger.vault, "shred", lambda key_id: False)
+    assert retention.run().alert_images_erased == [alert]
+    monkeypatch.setattr(ledger.vault, "shred", real_shred)
+    notes = ledger.notes_key_id(alert)
+    assert ledger.vault.has_key(notes)  # recorded, not yet shredded
+    report = retention.run()
+    # The watchlist, due a day after the end, was recorded destroyed in the same crashed run.
+    assert sorted(report.keys_shredded_late) == sorted([*scene.entry_ids, alert, notes])
+    assert not ledger.vault.has_key(notes)
+    assert _reasons(ledger, alert) == [ERASED]
+
+
+def test_an_index_kept_before_every_alert_was_is_rebuilt_by_its_migration(
+    ledger: CaseLedger, settings: Settings, clock: Clock
+) -> None:
+    scene = ran_deployment(ledger, clock, alerts=1, crops=False)
+    [alert] = scene.alert_ids
+    retention = build_retention(ledger, settings)
+    assert [a.alert_id for a in retention.plan().alert_images] == [alert]
+    # The index as the release before kept it: no row for an alert without a crop.
+    db = connect(settings)
+    try:
+        with db.transaction():
+            db.execute("DELETE FROM view_retention_alert_images WHERE alert_id = ?", (str(alert),))
+            db.execute("DELETE FROM schema_migrations WHERE name = 'retention_every_alert'")
+        assert retention.plan().alert_images == []
+        assert len(migrate(db)) == 1
+    finally:
+        db.close()
+    clock.now = ledger.alert(alert).captured_at + timedelta(days=ledger.policy.alert_image_days)
+    assert retention.run().alert_images_erased == [alert]
+    assert _reasons(ledger, alert) == [ERASED]

@@ -554,7 +554,8 @@ def test_http_sink_posts_alerts_and_counts_idempotently(
         captured_at=captured,
         model_id="sface-2021dec",
         track_id="trk-1",
-        face_crop=b"\xff\xd8\xff\xe0 a crop",
+        # A real JPEG: the API refuses a face crop that is not an image (issue 23, item 7).
+        face_crop=encode_jpeg(np.full((40, 32, 3), 128, np.uint8)),
     )
     with TestClient(create_app(settings, ledger=ledger)) as client:
         sink = HttpSink("", token, client=client, retries=0)

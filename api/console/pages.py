@@ -15,8 +15,10 @@ from typing import Annotated, Any
 import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
-from litestar.handlers import HTTPRouteHandler
+from litestar.exceptions import NotFoundException
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.params import Body, FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -67,6 +69,14 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
 
 
+def _no_nul_in_file_name(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """A NUL byte names no file, and the file system raises on it rather than answering."""
+    if "\x00" in connection.scope.get("path", ""):
+        raise NotFoundException("no console file has a NUL byte in its name")
+
+
 def static_files() -> Any:
     """The console's own scripts and styles; nothing is loaded from anywhere else."""
     return create_static_files_router(
@@ -75,6 +85,7 @@ def static_files() -> Any:
         opt={"public": True},
         include_in_schema=False,
         cache_control=None,
+        guards=[_no_nul_in_file_name],
     )
 
 

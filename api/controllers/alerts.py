@@ -28,10 +28,11 @@ from lfr_ledger.api.dependencies import (
     LedgerDep,
     PurposeHeader,
     PurposeQuery,
-    ServicesDep,
+    ReadsDep,
     require_purpose,
 )
-from lfr_ledger.api.problems import ProblemException, problem_spec
+from lfr_ledger.api.face_crops import check_face_crop
+from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.alerts import (
     AdjudicationCorrectionIn,
     AdjudicationIn,
@@ -45,18 +46,18 @@ from lfr_ledger.api.schemas.alerts import (
 )
 from lfr_ledger.api.schemas.common import Created, Done
 from lfr_ledger.api.schemas.history import ActorOut, timeline_event
-from lfr_ledger.api.stream import (
-    MAX_EVENT_ID,
-    AlertFeed,
-    alert_events,
-    alert_out,
-    current_position,
-    parse_last_event_id,
-)
+from lfr_ledger.api.stream import MAX_EVENT_ID, alert_events, alert_out, parse_last_event_id
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.alert import HoldKind, Outcome
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 413, 422)
+
+# The alert routes read pseudonymous personal data in the course of the role's work.
+IN_ROLE = (
+    "**Logged.** The read is recorded as a consultation (DPA 2018 s.62) with the purpose "
+    "the caller's role implies in its own work: an operator adjudicating, an officer "
+    "engaging, an authorising officer reviewing, a watchlist manager compiling, oversight."
+)
 
 # GET /alerts/stream's 200, as the document shows it: a text/event-stream whose events carry
 # an AlertOut each (api/stream.py).
@@ -150,20 +151,22 @@ class AlertController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Created:
+        if data.face_crop is not None:
+            check_face_crop(data.face_crop)  # before anything is written: no key, no event
         return Created(id=ledger.raise_alert(actor, data.claim(deployment_id)))
 
     @get(
         "/deployments/{deployment_id:uuid}/alerts",
         sync_to_thread=True,
         summary="A deployment's alerts: id, entry id, camera, similarity, state and times",
+        description=IN_ROLE,
         responses=problem_spec(400, 401, 403, 404, 503),
     )
-    def list_alerts(self, deployment_id: FromPath[UUID], services: ServicesDep) -> AlertList:
-        services.ledger.deployment(deployment_id)  # 404 for an unknown deployment
-        # Read before the views catch up, so the list holds at least what precedes it.
-        stream_from = current_position(services.ledger)
-        alerts = services.statistics().deployment_alerts(deployment_id)
-        return AlertList(deployment_id=deployment_id, alerts=alerts, stream_from=stream_from)
+    def list_alerts(self, deployment_id: FromPath[UUID], reads: ReadsDep) -> AlertList:
+        listed = reads.alert_list(deployment_id)
+        return AlertList(
+            deployment_id=deployment_id, alerts=listed.alerts, stream_from=listed.stream_from
+        )
 
     @get(
         "/alerts/stream",
@@ -176,12 +179,12 @@ class AlertController(Controller):
         "schema; no personal data). Reconnect with the Last-Event-ID header (or "
         "`last_event_id`) to receive exactly what was missed; without either, the stream "
         "starts from now (read `stream_from` of `GET /deployments/{id}/alerts` to miss "
-        "nothing between a list and the stream).",
+        "nothing between a list and the stream).\n\n" + IN_ROLE,
         responses={200: STREAM_RESPONSE, **problem_spec(400, 401, 403, 404)},
     )
     async def stream_alerts(
         self,
-        ledger: LedgerDep,
+        reads: ReadsDep,
         deployment_id: FromQuery[UUID],
         last_event_id_header: Annotated[
             str | None,
@@ -204,11 +207,8 @@ class AlertController(Controller):
         ] = None,
     ) -> ServerSentEvent:
         after = parse_last_event_id(last_event_id_header, last_event_id)
-        await anyio.to_thread.run_sync(ledger.deployment, deployment_id)
-        if after is None:
-            # Fixed before the response starts, so nothing raised after connecting is missed.
-            after = await anyio.to_thread.run_sync(current_position, ledger)
-        feed = AlertFeed(ledger, deployment_id, after)
+        # One consultation per subscription, recorded before the response starts.
+        feed = await anyio.to_thread.run_sync(reads.alert_stream, deployment_id, after)
         return ServerSentEvent(
             alert_events(feed),
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -323,11 +323,12 @@ class AlertController(Controller):
         description="Raised, adjudication(s), corrections, engagement, outcomes, holds, closure "
         "and erasure: topic, version, times, actor and the event's fields. Reasons, notes, "
         'perceived characteristics and the face crop read "[sealed]"; nothing about the '
-        "watchlist subject beyond the entry id and category.",
+        "watchlist subject beyond the entry id and category.\n\n" + IN_ROLE,
         responses=problem_spec(400, 401, 403, 404),
     )
-    def timeline(self, alert_id: FromPath[UUID], ledger: LedgerDep) -> AlertTimeline:
-        alert = ledger.alert(alert_id)
+    def timeline(self, alert_id: FromPath[UUID], reads: ReadsDep) -> AlertTimeline:
+        read = reads.alert_timeline(alert_id)
+        alert = read.alert
         events = [
             timeline_event(
                 get_topic(type(event)),
@@ -339,7 +340,7 @@ class AlertController(Controller):
                 if isinstance(who := getattr(event, "actor", None), Actor)
                 else None,
             )
-            for event in ledger.repository.event_store.get(alert_id, lte=alert.version)
+            for event in read.events
         ]
         return AlertTimeline(
             alert=alert_out(alert),
@@ -364,33 +365,12 @@ class AlertController(Controller):
     def face_crop(
         self,
         alert_id: FromPath[UUID],
-        ledger: LedgerDep,
-        actor: ActorDep,
+        reads: ReadsDep,
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> Response[bytes]:
         stated = require_purpose(x_purpose, purpose)
-        alert = ledger.alert(alert_id)
-        if alert.images_erased_at is not None:
-            raise ProblemException(
-                404,
-                "images-erased",
-                "Images erased",
-                f"alert {alert_id}'s face crop was erased under retention at "
-                f"{alert.images_erased_at.isoformat()}",
-            )
-        if alert.sealed_face_crop is None:
-            raise ProblemException(
-                404, "no-face-crop", "No face crop", f"the matcher sent no face crop for {alert_id}"
-            )
-        # Logged before anything is opened: a read that cannot be logged does not happen.
-        ledger.record_consultation(actor, record=f"alert_face_crop:{alert_id}", purpose=stated)
-        crop = ledger.reveal_face_crop(alert_id)
-        if crop is None:
-            raise ProblemException(
-                404, "images-erased", "Images erased", f"alert {alert_id}'s key was shredded"
-            )
-        return image_response(crop)
+        return image_response(reads.face_crop(alert_id, purpose=stated))
 
     @post(
         "/alerts/{alert_id:uuid}/perceived-characteristics",

@@ -144,8 +144,9 @@ class AlertIn(Struct):
         Annotated[
             Image,
             Meta(
-                description="The captured face (base64 JPEG, at most 10 MB), sealed in the log "
-                "under the alert's own key and erased by retention"
+                description="The captured face (base64 JPEG or PNG, at most 10 MB and 4096 "
+                "pixels a side; refused unless it decodes), sealed in the log under the alert's "
+                "own key and erased by retention"
             ),
         ]
         | None

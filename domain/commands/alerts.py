@@ -24,6 +24,7 @@ from lfr_ledger.domain.errors import (
     PolicyViolation,
     RoleSeparationViolated,
 )
+from lfr_ledger.domain.face_count_timeline import FaceCountTimeline
 from lfr_ledger.domain.records import FaceCount
 from lfr_ledger.domain.values import Confirmation, Decision
 from lfr_ledger.domain.watchlist import WatchlistEntry
@@ -42,6 +43,10 @@ class AlertCommands(LedgerBase):
         period_end: datetime,
         count: int,
     ) -> UUID:
+        """Records faces a camera processed in a period. A new count's period lies in the
+        deployment's live time, follows the camera's last count without overlapping it, and
+        claims no more faces than the policy allows for its length; a resend of a recorded
+        count (same start, end and count) returns its id and records nothing."""
         # In UTC before anything derives from it: the report's id is made from its start.
         period_start = recorded_time(period_start, "period_start")
         period_end = recorded_time(period_end, "period_end")
@@ -51,6 +56,8 @@ class AlertCommands(LedgerBase):
             raise InvalidInput(f"camera {camera_id!r} is not part of deployment {deployment_id}")
         report_id = FaceCount.id_for(deployment_id, camera_id, period_start)
         if self._exists(report_id):
+            # A resend is the same count whatever has happened since (later counts, the end):
+            # the rules below were applied when it was first recorded.
             existing = self._load(FaceCount, report_id, "face count")
             if existing.count != count or existing.period_end != period_end:
                 raise ConcurrentWrite(
@@ -58,6 +65,7 @@ class AlertCommands(LedgerBase):
                     f"reported as {existing.count}"
                 )
             return report_id
+        now = self.clock()
         report = FaceCount.report(
             deployment_id=deployment_id,
             camera_id=camera_id,
@@ -65,10 +73,33 @@ class AlertCommands(LedgerBase):
             period_end=period_end,
             count=count,
             actor=actor,
-            occurred_at=self.clock(),
+            occurred_at=now,
+        )
+        deployment.check_face_count(
+            camera_id=camera_id,
+            period_start=period_start,
+            period_end=period_end,
+            count=count,
+            policy=self.policy,
+            now=now,
+        )
+        timeline_id = FaceCountTimeline.id_for(deployment_id, camera_id)
+        timeline = (
+            self._load(FaceCountTimeline, timeline_id, "face count timeline")
+            if self._exists(timeline_id)
+            else FaceCountTimeline.open(
+                deployment_id=deployment_id, camera_id=camera_id, actor=actor, occurred_at=now
+            )
+        )
+        timeline.count(
+            report_id=report_id,
+            period_start=period_start,
+            period_end=period_end,
+            actor=actor,
+            occurred_at=now,
         )
         try:
-            self._commit(report)
+            self._commit(report, timeline)
         except ConcurrentWrite:
             # The same report arrived twice at once: the first one stands.
             if not self._exists(report_id):
@@ -86,10 +117,21 @@ class AlertCommands(LedgerBase):
         retries after a crash or a lost response gets the same alert, never a second one."""
         alert_id, deployment_id, entry_id = claim.alert_id, claim.deployment_id, claim.entry_id
         if self._exists(alert_id):
-            existing = self.alert(alert_id)
+            try:
+                existing = self.alert(alert_id)
+            except NotFound:
+                raise ConcurrentWrite(
+                    f"alert id {alert_id} is already the id of another record; send a new one"
+                ) from None
             if existing.deployment_id != deployment_id or existing.entry_id != entry_id:
                 raise ConcurrentWrite(f"alert id {alert_id} is already used by another alert")
             return alert_id
+        if self.vault.has_key(alert_id):
+            # The id of a key another record holds (its notes, its images, the pseudonyms'):
+            # an alert under it would seal its crop with that key, and its erasure shred it.
+            raise ConcurrentWrite(
+                f"alert id {alert_id} is already the id of a key in the vault; send a new one"
+            )
         deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
         self._require_matcher_for(actor, deployment)
         if not deployment.is_live:

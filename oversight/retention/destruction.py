@@ -153,19 +153,24 @@ class Retention:
             self._shred_recent_leftovers(self.deadlines, report)
             return
         vault = self.ledger.vault
+        done = {*report.entries_destroyed, *self._alert_keys(*report.alert_images_erased)}
         for n in notifications(
             self.ledger.recorder, [DeploymentTopic.WATCHLIST_DESTROYED, AlertTopic.IMAGES_ERASED]
         ):
             if n.topic == AlertTopic.IMAGES_ERASED:
-                ids = [UUID(str(n.originator_id))]
+                ids = self._alert_keys(UUID(str(n.originator_id)))
             else:
                 manifest = self.ledger.mapper.to_domain_event(n).manifest  # type: ignore[attr-defined]
                 ids = [UUID(str(i)) for i in manifest]
             for key_id in ids:
-                if key_id in report.entries_destroyed or key_id in report.alert_images_erased:
+                if key_id in done:
                     continue
                 if vault.has_key(key_id) and vault.shred(key_id):
                     report.keys_shredded_late.append(key_id)
+
+    def _alert_keys(self, *alert_ids: UUID) -> list[UUID]:
+        """The keys an alert's erasure shreds: its images' and its notes'."""
+        return [k for a in alert_ids for k in (a, self.ledger.notes_key_id(a))]
 
     def _shred_recent_leftovers(self, index: DeadlineIndex, report: RetentionReport) -> None:
         """The same repair from the index: destructions dated within `LEFTOVER_LOOKBACK` of
@@ -180,12 +185,12 @@ class Retention:
                     ids.extend(UUID(str(i)) for i in manifest)
         done = {
             *report.entries_destroyed,
-            *report.alert_images_erased,
+            *self._alert_keys(*report.alert_images_erased),
             *report.consultation_purposes_destroyed,
             *report.disclosure_contents_destroyed,
         }
         vault = self.ledger.vault
-        for key_id in [*ids, *images, *access]:
+        for key_id in [*ids, *self._alert_keys(*images), *access]:
             if key_id not in done and vault.has_key(key_id) and vault.shred(key_id):
                 report.keys_shredded_late.append(key_id)
 

@@ -234,10 +234,9 @@ class RetentionPlanner:
         ):
             originator = UUID(str(n.originator_id))
             if n.topic == AlertTopic.RAISED:
-                event: Any = decode(n)
-                # Alerts without a face crop hold no image: nothing for this rule to erase.
-                if event.sealed_face_crop is not None:
-                    raised[originator] = event
+                # Every alert, with a face crop or without: the rule erases its notes too
+                # (adjudication reasons, outcome notes), which an alert without a crop has.
+                raised[originator] = decode(n)
             elif n.topic == AlertTopic.IMAGES_ERASED:
                 erased.add(originator)
             elif n.topic == AlertTopic.LEGAL_HOLD_PLACED:
