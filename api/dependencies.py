@@ -16,6 +16,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.api.idempotency import KEY_PATTERN
 from lfr_ledger.api.idempotency_store import IdempotencyStore
+from lfr_ledger.api.personal_data import PersonalData
 from lfr_ledger.api.problems import ProblemException
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
@@ -112,11 +113,21 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
 LedgerDep = NamedDependency[CaseLedger]
 ActorDep = NamedDependency[Actor]
 ServicesDep = NamedDependency[Services]
+ReadsDep = NamedDependency[PersonalData]
+
+
+def provide_reads(services: ServicesDep, actor: ActorDep) -> PersonalData:
+    """The caller's one way to read personal data: each read is logged as a consultation."""
+    return PersonalData(
+        services.ledger, actor, settings=services.settings, statistics=services.statistics
+    )
+
 
 DEPENDENCIES = {
     "services": Provide(provide_services, sync_to_thread=False),
     "ledger": Provide(provide_ledger, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
+    "reads": Provide(provide_reads, sync_to_thread=False),
 }
 
 # Declared on every POST so OpenAPI documents it and its shape is validated; the middleware in

@@ -134,8 +134,14 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /console/analyst": frozenset({P, AO, OV, AN}),
 }
 
-# Routes whose responses carry personal data: a stated purpose is required and every read is
-# logged as a consultation. Kept here so the tests can check no such route admits an analyst.
+# What each route's reply holds about people (DPA 2018 s.62). Every route of ACCESS is in
+# exactly one of the four sets below, or the app refuses to start (`check_table_covers`); the
+# routes of the first two read through the query layer (`api/personal_data/`), which logs each
+# read as a consultation (actor, role, purpose, record), and `tests/test_consultation_walk.py`
+# calls each with every role above and finds that record.
+
+# Personal data the reader must state a purpose for (X-Purpose or ?purpose=). Kept here too so
+# the tests can check no such route admits an analyst.
 PERSONAL_DATA: frozenset[str] = frozenset(
     {
         "GET /watchlist/entries/{entry_id}",
@@ -148,6 +154,80 @@ PERSONAL_DATA: frozenset[str] = frozenset(
         "GET /oversight/bundles/{deployment_id}",
     }
 )
+# Personal or pseudonymous personal data (alerts and entries by id, category, camera and time;
+# templates) read in the course of the role's own work: the query layer names the purpose from
+# the role and the record (an operator reading a live deployment's alerts adjudicates them).
+PERSONAL_DATA_IN_ROLE: frozenset[str] = frozenset(
+    {
+        "GET /alerts/{alert_id}",
+        "GET /deployments/{deployment_id}/alerts",
+        "GET /alerts/stream",
+        "GET /deployments/{deployment_id}/watchlist",
+        "GET /deployments/{deployment_id}/watchlist/changes",
+    }
+)
+# The s.62 log itself: who consulted or disclosed what. Read through the query layer (which
+# unseals its purposes and recipients), and not logged as a consultation of itself.
+ACCESS_LOG: frozenset[str] = frozenset(
+    {"GET /audit/consultations", "GET /audit/disclosures", "GET /oversight/access-review"}
+)
+# No personal data: policy, plans and states without people, statistics and publication
+# records, the console's shells, and every write (its reply is an id, a state, or what the
+# writer sent). A new route is declared here only after asking what its reply holds.
+NO_PERSONAL_DATA: frozenset[str] = frozenset(
+    {
+        "GET /policy",
+        "GET /operations",
+        "GET /operations/{operation_id}/summary",
+        "GET /deployments",
+        "GET /deployments/{deployment_id}",
+        "GET /deployments/{deployment_id}/scores",
+        "GET /deployments/{deployment_id}/live-terms",
+        "GET /deployments/{deployment_id}/cameras",
+        "GET /deployments/{deployment_id}/summary",
+        "GET /publication/deployments",
+        "GET /publication/deployments.csv",
+        "GET /statistics/period",
+        "GET /audit/verify",
+        "GET /console",
+        "GET /console/operator",
+        "GET /console/officer",
+        "GET /console/planning",
+        "GET /console/oversight",
+        "GET /console/analyst",
+        "POST /policy/adopt",
+        "POST /operations",
+        "POST /deployments",
+        "POST /deployments/{deployment_id}/authorisation",
+        "POST /deployments/{deployment_id}/authorisation/confirmation",
+        "POST /deployments/{deployment_id}/threshold",
+        "POST /deployments/{deployment_id}/review",
+        "POST /deployments/{deployment_id}/watchlist/entries",
+        "POST /deployments/{deployment_id}/watchlist/review",
+        "POST /watchlist/entries/{entry_id}/withdrawal",
+        "POST /deployments/{deployment_id}/start",
+        "POST /deployments/{deployment_id}/pause",
+        "POST /deployments/{deployment_id}/resume",
+        "POST /deployments/{deployment_id}/end",
+        "POST /deployments/{deployment_id}/faces-counted",
+        "POST /deployments/{deployment_id}/alerts",
+        "POST /deployments/{deployment_id}/heartbeat",
+        "POST /deployments/{deployment_id}/blue-walk-pasts",
+        "POST /alerts/{alert_id}/adjudication",
+        "POST /alerts/{alert_id}/adjudication/correction",
+        "POST /alerts/{alert_id}/engagement",
+        "POST /alerts/{alert_id}/outcomes",
+        "POST /alerts/{alert_id}/outcomes/{index}/correction",
+        "POST /alerts/{alert_id}/perceived-characteristics",
+        "POST /alerts/{alert_id}/close",
+        "POST /alerts/{alert_id}/legal-hold",
+        "POST /alerts/{alert_id}/legal-hold/release",
+        "POST /retention/run",
+        "POST /oversight/disclosures",
+        "POST /console/sign-out",
+    }
+)
+READ_KINDS = (PERSONAL_DATA, PERSONAL_DATA_IN_ROLE, ACCESS_LOG, NO_PERSONAL_DATA)
 
 
 def route_key(method: str, path_template: str) -> str:
@@ -215,4 +295,17 @@ def check_table_covers(app: Litestar) -> None:
         raise RuntimeError(
             f"guards.ACCESS does not match the routes: missing {sorted(missing)}, "
             f"stale {sorted(stale)}"
+        )
+    check_reads_declared()
+
+
+def check_reads_declared() -> None:
+    """Fails start-up unless every route of ACCESS says, exactly once, what its reply holds
+    about people: a route that returns personal data must read it through the query layer."""
+    undeclared = [k for k in ACCESS if sum(k in kind for kind in READ_KINDS) != 1]
+    stale = set().union(*READ_KINDS) - set(ACCESS)
+    if undeclared or stale:
+        raise RuntimeError(
+            "declare in exactly one of guards.PERSONAL_DATA, PERSONAL_DATA_IN_ROLE, ACCESS_LOG "
+            f"or NO_PERSONAL_DATA: {sorted(undeclared)}; stale: {sorted(stale)}"
         )

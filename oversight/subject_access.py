@@ -29,6 +29,7 @@ from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.notification_log import notifications
+from lfr_ledger.domain.subject_ref import SubjectRef
 from lfr_ledger.domain.values import ERASED, Confirmation
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
 from lfr_ledger.oversight.reports import plain
@@ -124,11 +125,15 @@ def subject_access(
     index: SubjectRecords | None = None,
 ) -> SubjectAccessReport:
     """Every watchlist entry of the subject whose deployment window overlaps [start, end), or
-    that was enrolled in it, with every alert raised against those entries. Callers at the edge
-    log the consultation (`record_consultation`): this reads personal data. With `index`, only
+    that was enrolled in it, with every alert raised against those entries. This reads personal
+    data: it is called through the query layer (`api/personal_data`), which logs the
+    consultation first, and an import contract keeps other callers out. With `index`, only
     the subject's records are loaded; without, the log is scanned."""
-    digest = ledger.vault.subject_digest(subject_ref)
-    digests = ledger.vault.subject_digests(subject_ref)
+    # The enrolment's rule: a reference no entry can hold since is refused, not answered
+    # "not on a watchlist" (`InvalidInput` naming the code point, never the reference).
+    ref = SubjectRef.parse(subject_ref)
+    digest = ref.digest(ledger.vault)
+    digests = ref.digests(ledger.vault)
     report = SubjectAccessReport(digest, start, end, ledger.clock())
     if index is None:
         found = _scan(ledger, digests, start, end)

@@ -138,19 +138,21 @@ def _retention_story(ledger: CaseLedger, clock: Any, settings: Settings) -> str:
     from datetime import UTC, datetime
 
     from lfr_ledger.api.bootstrap import build_retention, build_subject_index
+    from lfr_ledger.api.demo.sample_deployment import OVERSIGHT
     from lfr_ledger.api.demo.seed import seed_subject
+    from lfr_ledger.api.personal_data import PersonalData
     from lfr_ledger.domain.clock import utcnow
-    from lfr_ledger.oversight.subject_access import subject_access
 
     now = utcnow()
     clock.set(now)
     report = build_retention(ledger, settings).run(now)
     subject = seed_subject(0, 0).subject_ref
-    found = subject_access(
-        ledger,
+    # The story reads as oversight would, so the read is logged as theirs would be.
+    found = PersonalData(ledger, OVERSIGHT).subject_access(
         subject,
         start=datetime(2025, 1, 1, tzinfo=UTC),
         end=now,
+        purpose="the demo: what subject access answers after retention",
         index=build_subject_index(settings),
     )
     destroyed = sum(1 for e in found.entries if e.destroyed_at is not None)

@@ -24,6 +24,7 @@ from lfr_ledger.api.cli.output import fail, json_flag, print_json
 from lfr_ledger.api.cli.retention import parse_time
 
 if TYPE_CHECKING:
+    from lfr_ledger.api.personal_data import PersonalData
     from lfr_ledger.domain.actors import Actor
     from lfr_ledger.domain.application import CaseLedger
 
@@ -54,6 +55,16 @@ def _oversight_actor(args: argparse.Namespace) -> Actor:
     from lfr_ledger.domain.actors import Actor, Role
 
     return Actor(id=args.actor or f"cli:{getpass.getuser()}", role=Role.OVERSIGHT)
+
+
+@contextmanager
+def _reads(actor: Actor) -> Iterator[PersonalData]:
+    """`actor`'s reads of personal data, each logged as a consultation (`api/personal_data`)."""
+    from lfr_ledger.api.personal_data import PersonalData
+    from lfr_ledger.config.settings import Settings
+
+    with _ledger() as ledger:
+        yield PersonalData(ledger, actor, settings=Settings.from_env())
 
 
 @contextmanager
@@ -123,6 +134,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     review.add_argument("--after", type=int, default=0, help="continue after this notification")
     review.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
     review.add_argument("--json", action="store_true", help="print the records as JSON")
+    _actor_option(review)
     review.set_defaults(handler=access_review_handler)
 
     disclose = subparsers.add_parser(
@@ -165,6 +177,10 @@ def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> 
         help="legal basis of the disclosure (default: %(default)s)",
     )
     export.add_argument(
+        "--purpose",
+        help="why the log is read for it (logged; default: the recipient and legal basis)",
+    )
+    export.add_argument(
         "--table", metavar="NAME", help="events table, when one schema holds several ledgers"
     )
     _actor_option(export)
@@ -189,20 +205,15 @@ def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> 
 
 
 def export_handler(args: argparse.Namespace) -> int:
-    from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.eventlog.checkpoint_signature import CheckpointError
     from lfr_ledger.oversight.bundles.format import BundleError
-    from lfr_ledger.oversight.bundles.write import export_bundle
 
-    settings = Settings.from_env()
     try:
-        with _ledger() as ledger:
-            manifest = export_bundle(
-                ledger,
-                settings,
+        with _reads(_oversight_actor(args)) as reads:
+            manifest = reads.bundle(
                 args.out,
-                actor=_oversight_actor(args),
+                purpose=args.purpose or f"disclosure to {args.recipient}: {args.legal_basis}",
                 recipient=args.recipient,
                 legal_basis=args.legal_basis,
                 deployment_id=None if args.all else args.deployment,
@@ -249,34 +260,24 @@ def subject_access_handler(args: argparse.Namespace) -> int:
     from lfr_ledger.api.bootstrap import build_subject_index
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.errors import DomainError
-    from lfr_ledger.oversight.subject_access import subject_access, write_subject_access_export
 
     if args.out is not None and not args.recipient:
         return fail("subject-access", "--out needs --recipient: the export is a disclosure")
     if args.end <= args.start:
         return fail("subject-access", "--to must be after --from")
-    actor = _oversight_actor(args)
     try:
-        with _ledger() as ledger:
-            report = subject_access(
-                ledger,
+        with _reads(_oversight_actor(args)) as reads:
+            report = reads.subject_access(
                 args.subject,
                 start=args.start,
                 end=args.end,
+                purpose=args.purpose,
                 index=None if args.scan else build_subject_index(Settings.from_env()),
-            )
-            ledger.record_consultation(
-                actor, record=f"subject_access:{report.subject_digest}", purpose=args.purpose
             )
             written: list[Path] = []
             if args.out is not None:
-                written = write_subject_access_export(
-                    ledger,
-                    report,
-                    args.out,
-                    actor=actor,
-                    recipient=args.recipient,
-                    legal_basis=args.legal_basis,
+                written = reads.subject_access_export(
+                    report, args.out, recipient=args.recipient, legal_basis=args.legal_basis
                 )
     except (DomainError, OSError) as e:
         return fail("subject-access", str(e))
@@ -312,27 +313,27 @@ def _describe_subject_access(data: dict[str, Any]) -> str:
 
 
 def equality_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.personal_data import Audience
+    from lfr_ledger.domain.actors import Actor, Role
     from lfr_ledger.domain.errors import DomainError
-    from lfr_ledger.oversight.equality import Audience, equality_report
 
     audience = Audience(args.audience)
     if audience == Audience.OVERSIGHT and not (args.purpose or "").strip():
         return fail("equality", "the oversight view needs --purpose: the read is logged")
+    reader = (
+        _oversight_actor(args)
+        if audience == Audience.OVERSIGHT
+        else Actor(id=args.actor or f"cli:{getpass.getuser()}", role=Role.ANALYST)
+    )
     try:
-        with _ledger() as ledger:
-            report = equality_report(
-                ledger,
+        with _reads(reader) as reads:
+            report = reads.equality(
                 audience=audience,
+                purpose=args.purpose,
                 deployment_id=args.deployment,
                 start=args.start,
                 end=args.end,
             )
-            if audience == Audience.OVERSIGHT:
-                ledger.record_consultation(
-                    _oversight_actor(args),
-                    record=f"equality:{args.deployment or 'all'}",
-                    purpose=args.purpose,
-                )
     except DomainError as e:
         return fail("equality", str(e))
     if args.json:
@@ -365,11 +366,8 @@ def equality_handler(args: argparse.Namespace) -> int:
 
 
 def access_review_handler(args: argparse.Namespace) -> int:
-    from lfr_ledger.oversight.access_review import access_review
-
-    with _ledger() as ledger:
-        review = access_review(
-            ledger,
+    with _reads(_oversight_actor(args)) as reads:
+        review = reads.access_review(
             actor_id=args.by_actor,
             record=args.record,
             start=args.start,

@@ -238,9 +238,8 @@ def period_command(args: argparse.Namespace) -> int:
 
 
 def trend_command(args: argparse.Namespace) -> int:
-    from lfr_ledger.api.cli.oversight import _ledger, _oversight_actor
+    from lfr_ledger.api.cli.oversight import _oversight_actor, _reads
     from lfr_ledger.domain.errors import DomainError
-    from lfr_ledger.oversight.equality import equality_trend
 
     if not args.purpose.strip():
         print("error: --purpose must say why: the read is logged", file=sys.stderr)
@@ -249,14 +248,12 @@ def trend_command(args: argparse.Namespace) -> int:
         print("error: --window-days must lie in 1..366", file=sys.stderr)
         return 2
     try:
-        with _ledger() as ledger:
-            trend = equality_trend(
-                ledger, end=args.end, window_days=args.window_days, deployment_id=args.deployment
-            )
-            ledger.record_consultation(
-                _oversight_actor(args),
-                record=f"equality_trend:{args.deployment or 'all'}",
+        with _reads(_oversight_actor(args)) as reads:
+            trend = reads.equality_trend(
                 purpose=args.purpose,
+                end=args.end,
+                window_days=args.window_days,
+                deployment_id=args.deployment,
             )
     except DomainError as e:
         print(f"error: {e.detail}", file=sys.stderr)

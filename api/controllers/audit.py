@@ -13,31 +13,31 @@ from litestar.params import FromPath, QueryParameter
 
 from lfr_ledger.api.dependencies import (
     PURPOSE_REQUIRED,
-    ActorDep,
-    LedgerDep,
     PurposeHeader,
     PurposeQuery,
+    ReadsDep,
     ServicesDep,
     require_purpose,
 )
+from lfr_ledger.api.personal_data import HistoryEvent
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.audit import (
     CheckpointStatus,
     Consultation,
     Consultations,
     Finding,
+    RollingPass,
+    RollingStatus,
     Verification,
 )
 from lfr_ledger.api.schemas.event_fields import SEALED
 from lfr_ledger.api.schemas.history import ActorOut, History, RecordedEvent, recorded_event
 from lfr_ledger.domain.actors import Actor
-from lfr_ledger.domain.notification_log import notifications
-from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic
 from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.eventlog.checkpoint import CheckpointReport
+from lfr_ledger.eventlog.rolling import RollingState
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at"}
-CONSULTATION_TOPIC = ConsultationTopic.RECORDED
 
 
 def _jsonable(value: Any) -> Any:
@@ -84,36 +84,21 @@ def _event_data(event: Any) -> dict[str, Any]:
     return data
 
 
-def deployment_history(ledger: LedgerDep, deployment_id: UUID) -> list[RecordedEvent]:
-    """Every event of the deployment, its watchlist entries, its alerts and its face counts,
-    in log order. Scans the notification log: oversight reads are rare, completeness matters."""
-    deployment = ledger.deployment(deployment_id)
-    members: set[UUID] = {deployment_id, *deployment.entry_ids}
-    events: list[RecordedEvent] = []
-    for n in notifications(ledger.recorder):
-        originator = UUID(str(n.originator_id))
-        if originator not in members and n.topic not in NAMES_ITS_DEPLOYMENT:
-            continue
-        event = ledger.mapper.to_domain_event(n)
-        if originator not in members:
-            if getattr(event, "deployment_id", None) != deployment_id:
-                continue
-            members.add(originator)
-        actor = getattr(event, "actor", None)
-        occurred = getattr(event, "occurred_at", None)
-        events.append(
-            recorded_event(
-                n.topic,
-                _event_data(event),
-                notification_id=n.id,
-                originator_id=originator,
-                originator_version=n.originator_version,
-                recorded_at=getattr(event, "timestamp", None),
-                occurred_at=occurred if isinstance(occurred, datetime) else None,
-                actor=_actor(actor) if isinstance(actor, Actor) else None,
-            )
-        )
-    return events
+def _recorded(read: HistoryEvent) -> RecordedEvent:
+    """One event of a deployment's history as oversight sees it: sealed fields stay sealed."""
+    n, event = read.notification, read.event
+    actor = getattr(event, "actor", None)
+    occurred = getattr(event, "occurred_at", None)
+    return recorded_event(
+        n.topic,
+        _event_data(event),
+        notification_id=n.id,
+        originator_id=read.originator_id,
+        originator_version=n.originator_version,
+        recorded_at=getattr(event, "timestamp", None),
+        occurred_at=occurred if isinstance(occurred, datetime) else None,
+        actor=_actor(actor) if isinstance(actor, Actor) else None,
+    )
 
 
 class AuditController(Controller):
@@ -132,19 +117,13 @@ class AuditController(Controller):
     def history(
         self,
         deployment_id: FromPath[UUID],
-        ledger: LedgerDep,
-        actor: ActorDep,
+        reads: ReadsDep,
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> History:
         stated = require_purpose(x_purpose, purpose)
-        ledger.deployment(deployment_id)
-        ledger.record_consultation(
-            actor, record=f"deployment_history:{deployment_id}", purpose=stated
-        )
-        return History(
-            deployment_id=deployment_id, events=deployment_history(ledger, deployment_id)
-        )
+        events = reads.history(deployment_id, purpose=stated)
+        return History(deployment_id=deployment_id, events=[_recorded(e) for e in events])
 
     @get(
         "/audit/consultations",
@@ -154,30 +133,25 @@ class AuditController(Controller):
     )
     def consultations(
         self,
-        ledger: LedgerDep,
+        reads: ReadsDep,
         after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Consultations:
-        batch = ledger.recorder.select_notifications(
-            after, limit, topics=[CONSULTATION_TOPIC], inclusive_of_start=False
-        )
-        items = []
-        for n in batch:
-            event: Any = ledger.mapper.to_domain_event(n)
-            items.append(
-                Consultation(
-                    notification_id=n.id,
-                    id=UUID(str(n.originator_id)),
-                    record=event.record,
-                    purpose=ledger.reveal_text(
-                        UUID(str(n.originator_id)), "purpose", event.purpose
-                    ),
-                    actor_id=event.actor.id,
-                    occurred_at=event.occurred_at,
-                )
+        batch = reads.consultations(after, limit)
+        items = [
+            Consultation(
+                notification_id=c.notification_id,
+                id=c.id,
+                record=c.event.record,
+                purpose=c.purpose or "",
+                actor_id=c.event.actor.id,
+                occurred_at=c.event.occurred_at,
             )
+            for c in batch
+        ]
         return Consultations(
-            consultations=items, next_after=batch[-1].id if len(batch) == limit else None
+            consultations=items,
+            next_after=batch[-1].notification_id if len(batch) == limit else None,
         )
 
     @get(
@@ -192,7 +166,10 @@ class AuditController(Controller):
         "recomputes the whole chain, through the checkpoint. The vault's keys are checked "
         "against the whole log either way. Every step runs and reports: a tampered log is "
         "answered with `ok: false` and every finding (`findings`, the first also as "
-        "`first_bad_id` and `reason`), and `verified` says which events were re-hashed.",
+        "`first_bad_id` and `reason`), and `verified` says which events were re-hashed. The "
+        "default check also reads the rolling re-verification's record (`rolling`): the events "
+        "its last completed pass re-hashed under the checkpoint, and the row a pass stopped at "
+        "(a finding of step `rolling`: the alarm stands until a pass finds the log intact).",
         responses=problem_spec(401, 403),
     )
     def verify(
@@ -209,6 +186,7 @@ class AuditController(Controller):
         from lfr_ledger.eventlog.checkpoint import latest_checkpoint_path, read_checkpoint
         from lfr_ledger.eventlog.integrity import verify_integrity
         from lfr_ledger.eventlog.key_audit import audit_vault
+        from lfr_ledger.projections.reverification import load_rolling
 
         settings = services.settings
         path = latest_checkpoint_path(settings)
@@ -221,6 +199,8 @@ class AuditController(Controller):
             checkpoint=checkpoint,
             name=path.name if path is not None else None,
             full=full,
+            # What the rolling re-verification re-hashed under the checkpoint, and found.
+            rolling=None if full else lambda table: load_rolling(settings, table),
         )
         chain, findings = report.chain, report.findings
         first = findings[0] if findings else None
@@ -246,7 +226,33 @@ class AuditController(Controller):
             verified=report.verified(),
             rehashed_from=span[0] if span else None,
             rehashed_to=span[1] if span else None,
+            rolling=_rolling_status(report.rolling),
         )
+
+
+def _rolling_status(state: RollingState | None) -> RollingStatus | None:
+    if state is None:
+        return None
+    done = state.finished
+    return RollingStatus(
+        started_at=state.started_at,
+        rehashed_to=state.anchor_id,
+        updated_at=state.updated_at,
+        last_pass=None
+        if done is None
+        else RollingPass(
+            started_at=done.started_at,
+            finished_at=done.finished_at,
+            rehashed_to=done.last_id,
+            events=done.events,
+            first_bad_id=done.first_bad_id,
+            reason=done.reason,
+            detail=done.detail,
+        ),
+        last_intact_pass_at=state.intact_at,
+        last_intact_pass_to=state.intact_last_id,
+        events_rehashed_total=state.rehashed_total,
+    )
 
 
 def _checkpoint_status(

@@ -15,7 +15,7 @@ from uuid import UUID
 from litestar import get
 from litestar.params import FromPath, Parameter
 
-from lfr_ledger.api.dependencies import ActorDep, ServicesDep
+from lfr_ledger.api.dependencies import ActorDep, ReadsDep, ServicesDep
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.matcher import LiveTermsOut, WatchlistChangeOut, WatchlistChangesOut
 from lfr_ledger.domain.actors import Role
@@ -24,7 +24,6 @@ from lfr_ledger.matching.index.follower import (
     Change,
     DeploymentProposed,
     Enrolled,
-    LedgerFeed,
     Removed,
 )
 from lfr_ledger.matching.node.live_terms import LedgerWatch
@@ -68,7 +67,7 @@ def get_live_terms(deployment_id: FromPath[UUID], services: ServicesDep) -> Live
 )
 def get_watchlist_changes(
     deployment_id: FromPath[UUID],
-    services: ServicesDep,
+    reads: ReadsDep,
     actor: ActorDep,
     after: Annotated[
         int,
@@ -80,16 +79,8 @@ def get_watchlist_changes(
     ] = DEFAULT_BATCH,
 ) -> WatchlistChangesOut:
     actor.require(Role.MATCHER)  # templates are for matching, whatever the table says
-    ledger = services.ledger
-    ledger.deployment(deployment_id)  # an unknown deployment is a 404, not an empty feed
-    page = LedgerFeed(ledger, deployment_id).page(after, limit)
-    templates = sum(1 for c in page.changes if isinstance(c, Enrolled) and c.template)
-    if templates:
-        ledger.record_consultation(
-            actor,
-            record=f"watchlist_templates:{deployment_id}",
-            purpose=f"live matching: {templates} watchlist templates for the matcher's index",
-        )
+    # An unknown deployment is a 404, not an empty feed; a page with templates is logged.
+    page = reads.watchlist_templates(deployment_id, after, limit)
     return WatchlistChangesOut(
         deployment_id=deployment_id,
         changes=[_change_out(c) for c in page.changes],

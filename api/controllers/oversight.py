@@ -26,9 +26,10 @@ from lfr_ledger.api.dependencies import (
     LedgerDep,
     PurposeHeader,
     PurposeQuery,
-    ServicesDep,
+    ReadsDep,
     require_purpose,
 )
+from lfr_ledger.api.personal_data import SubjectRecords
 from lfr_ledger.api.problems import ProblemException, problem_spec
 from lfr_ledger.api.schemas.base import AwareDateTime
 from lfr_ledger.api.schemas.common import Created
@@ -43,8 +44,6 @@ from lfr_ledger.api.schemas.oversight import (
 from lfr_ledger.domain.actors import Role
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput
-from lfr_ledger.domain.records import DisclosureTopic
-from lfr_ledger.oversight.subject_access import SubjectRecords, subject_access
 
 # A bundle over HTTP is given to the oversight body that asks for it, on this basis.
 BUNDLE_LEGAL_BASIS = "oversight of law enforcement processing (DPA 2018 Part 3)"
@@ -119,17 +118,17 @@ class OversightController(Controller):
         summary="Was a person on a watchlist or in an alert in a period (oversight; logged)",
         description="Found by the keyed digest of the subject reference, so the answer stands "
         'after the watchlist was destroyed; personal fields then read "[erased]". The read '
-        "is logged as a consultation naming the digest, never the reference.\n\n"
-        + PURPOSE_REQUIRED,
+        "is logged as a consultation naming the digest, never the reference. The reference "
+        "follows the enrolment's rule (Latin letters, digits, spaces, `-` `/` `.`): any other "
+        "character is a 422 naming its code point, not an empty answer.\n\n" + PURPOSE_REQUIRED,
         responses=problem_spec(400, 401, 403),
         dependencies={"subject_index": Provide(provide_subject_index, sync_to_thread=False)},
     )
     def subject_access(
         self,
         request: Request[Any, Any, Any],
-        ledger: LedgerDep,
+        reads: ReadsDep,
         subject_index: SubjectIndexDep,
-        actor: ActorDep,
         subject_ref: Annotated[str, QueryParameter(min_length=1, max_length=200)],
         start: Annotated[AwareDateTime, QueryParameter(name="from")],
         end: Annotated[AwareDateTime, QueryParameter(name="to")],
@@ -138,9 +137,8 @@ class OversightController(Controller):
     ) -> SubjectAccess:
         stated = require_purpose(x_purpose, purpose)
         _period(request, start, end)
-        report = subject_access(ledger, subject_ref, start=start, end=end, index=subject_index)
-        ledger.record_consultation(
-            actor, record=f"subject_access:{report.subject_digest}", purpose=stated
+        report = reads.subject_access(
+            subject_ref, start=start, end=end, purpose=stated, index=subject_index
         )
         return msgspec.convert(report, SubjectAccess, from_attributes=True)
 
@@ -157,30 +155,16 @@ class OversightController(Controller):
     def equality(
         self,
         request: Request[Any, Any, Any],
-        ledger: LedgerDep,
-        actor: ActorDep,
+        reads: ReadsDep,
         deployment_id: Annotated[UUID | None, QueryParameter(required=False)] = None,
         start: From = None,
         end: To = None,
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> Equality:
-        from lfr_ledger.oversight.equality import Audience, equality_report
-
         stated = require_purpose(x_purpose, purpose)
         _period(request, start, end)
-        if deployment_id is not None:
-            ledger.deployment(deployment_id)  # 404 for an unknown deployment
-        report = equality_report(
-            ledger,
-            audience=Audience.OVERSIGHT,
-            deployment_id=deployment_id,
-            start=start,
-            end=end,
-        )
-        ledger.record_consultation(
-            actor, record=f"equality:{deployment_id or 'all'}", purpose=stated
-        )
+        report = reads.equality(purpose=stated, deployment_id=deployment_id, start=start, end=end)
         return msgspec.convert(report, Equality, from_attributes=True)
 
     @get(
@@ -192,7 +176,7 @@ class OversightController(Controller):
     def access_review(
         self,
         request: Request[Any, Any, Any],
-        ledger: LedgerDep,
+        reads: ReadsDep,
         actor_id: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
         record: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
         start: From = None,
@@ -200,11 +184,8 @@ class OversightController(Controller):
         after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AccessReview:
-        from lfr_ledger.oversight.access_review import access_review
-
         _period(request, start, end)
-        review = access_review(
-            ledger,
+        review = reads.access_review(
             actor_id=actor_id,
             record=record,
             start=start,
@@ -247,34 +228,27 @@ class OversightController(Controller):
     )
     def disclosures(
         self,
-        ledger: LedgerDep,
+        reads: ReadsDep,
         after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Disclosures:
-        batch = ledger.recorder.select_notifications(
-            after, limit, topics=[DisclosureTopic.RECORDED], inclusive_of_start=False
-        )
-        items = []
-        for n in batch:
-            disclosure_id = UUID(str(n.originator_id))
-            disclosure = ledger.disclosure(disclosure_id)
-            recipient, record = ledger.reveal_disclosure(
-                disclosure_id, disclosure.recipient, disclosure.record
+        batch = reads.disclosures(after, limit)
+        items = [
+            DisclosureOut(
+                notification_id=d.notification_id,
+                id=d.id,
+                recipient=d.recipient or "",
+                record=d.record or "",
+                legal_basis=d.event.legal_basis,
+                actor_id=d.event.actor_id,
+                occurred_at=d.event.occurred_at,
+                content_destroyed_at=d.event.content_destroyed_at,
             )
-            items.append(
-                DisclosureOut(
-                    notification_id=n.id,
-                    id=disclosure_id,
-                    recipient=recipient,
-                    record=record,
-                    legal_basis=disclosure.legal_basis,
-                    actor_id=disclosure.actor_id,
-                    occurred_at=disclosure.occurred_at,
-                    content_destroyed_at=disclosure.content_destroyed_at,
-                )
-            )
+            for d in batch
+        ]
         return Disclosures(
-            disclosures=items, next_after=batch[-1].id if len(batch) == limit else None
+            disclosures=items,
+            next_after=batch[-1].notification_id if len(batch) == limit else None,
         )
 
     # --- bundles ------------------------------------------------------------------------------
@@ -302,29 +276,21 @@ class OversightController(Controller):
     def bundle(
         self,
         deployment_id: FromPath[UUID],
-        ledger: LedgerDep,
-        services: ServicesDep,
+        reads: ReadsDep,
         actor: ActorDep,
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> Response[bytes]:
         from lfr_ledger.eventlog.checkpoint_signature import CheckpointError
         from lfr_ledger.oversight.bundles.format import BundleError
-        from lfr_ledger.oversight.bundles.write import export_bundle
 
         stated = require_purpose(x_purpose, purpose)
-        ledger.deployment(deployment_id)  # 404 for an unknown deployment
-        ledger.record_consultation(
-            actor, record=f"oversight_bundle:deployment:{deployment_id}", purpose=stated
-        )
         with tempfile.TemporaryDirectory(prefix="lfr-bundle-") as tmp:
             out = Path(tmp) / "bundle"
             try:
-                export_bundle(
-                    ledger,
-                    services.settings,
+                reads.bundle(
                     out,
-                    actor=actor,
+                    purpose=stated,
                     recipient=actor.id,
                     legal_basis=BUNDLE_LEGAL_BASIS,
                     deployment_id=deployment_id,

@@ -20,6 +20,7 @@ from lfr_ledger.api.dependencies import (
     LedgerDep,
     PurposeHeader,
     PurposeQuery,
+    ReadsDep,
     ServicesDep,
     require_purpose,
 )
@@ -212,8 +213,7 @@ class EqualityTrendController(Controller):
     )
     def equality_trend(
         self,
-        ledger: LedgerDep,
-        actor: ActorDep,
+        reads: ReadsDep,
         deployment_id: Annotated[UUID | None, QueryParameter(required=False)] = None,
         end: Annotated[
             AwareDateTime | None,
@@ -226,16 +226,10 @@ class EqualityTrendController(Controller):
         purpose: PurposeQuery = None,
     ) -> EqualityTrend:
         from lfr_ledger.domain.clock import recorded_time
-        from lfr_ledger.oversight.equality import equality_trend
 
         stated = require_purpose(x_purpose, purpose)
         moment: datetime | None = None if end is None else recorded_time(end, "to")
-        if deployment_id is not None:
-            ledger.deployment(deployment_id)  # 404 for an unknown deployment
-        trend = equality_trend(
-            ledger, end=moment, window_days=window_days, deployment_id=deployment_id
-        )
-        ledger.record_consultation(
-            actor, record=f"equality_trend:{deployment_id or 'all'}", purpose=stated
+        trend = reads.equality_trend(
+            purpose=stated, end=moment, window_days=window_days, deployment_id=deployment_id
         )
         return msgspec.convert(trend, EqualityTrend, from_attributes=True)

@@ -8,7 +8,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Response
 
-from lfr_ledger.api.controllers.alerts import image_response
+from lfr_ledger.api.controllers.alerts import IN_ROLE, image_response
 from lfr_ledger.api.dependencies import (
     PURPOSE_REQUIRED,
     ActorDep,
@@ -16,11 +16,12 @@ from lfr_ledger.api.dependencies import (
     LedgerDep,
     PurposeHeader,
     PurposeQuery,
+    ReadsDep,
     ServicesDep,
     require_purpose,
 )
 from lfr_ledger.api.enrolment import compute_template
-from lfr_ledger.api.problems import ProblemException, problem_spec
+from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.common import Created, Done
 from lfr_ledger.api.schemas.watchlist import (
     EnrolmentIn,
@@ -32,6 +33,7 @@ from lfr_ledger.api.schemas.watchlist import (
     WithdrawalIn,
 )
 from lfr_ledger.domain.application import Enrolment
+from lfr_ledger.domain.subject_ref import SubjectRef
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 413, 422)
 
@@ -61,6 +63,7 @@ class WatchlistController(Controller):
         model_id: str | None = None
         if data.image is not None:
             # Refuse early what the deployment would refuse anyway, before costly inference.
+            SubjectRef.parse(data.subject_ref)
             deployment = ledger.deployment(deployment_id)
             template, model_id = compute_template(
                 services.settings, data.image, deployment.plan.model_id
@@ -134,16 +137,17 @@ class WatchlistController(Controller):
         sync_to_thread=True,
         summary="A deployment's watchlist entries, for review: category, status, whether an "
         "image is held (no name, reference or image; each entry reads in full on its own route)",
+        description=IN_ROLE,
         responses=problem_spec(400, 401, 403, 404),
     )
-    def list_entries(self, deployment_id: FromPath[UUID], ledger: LedgerDep) -> Watchlist:
-        deployment = ledger.deployment(deployment_id)
+    def list_entries(self, deployment_id: FromPath[UUID], reads: ReadsDep) -> Watchlist:
+        listed = reads.watchlist(deployment_id)
+        deployment = listed.deployment
         rows = []
-        for entry_id in deployment.entry_ids:
-            entry = ledger.watchlist_entry(entry_id)
+        for entry in listed.entries:
             rows.append(
                 WatchlistRow(
-                    id=entry_id,
+                    id=entry.id,
                     category=entry.category,
                     status=str(entry.status),
                     under_18=entry.under_18,
@@ -169,16 +173,13 @@ class WatchlistController(Controller):
     def get_entry(
         self,
         entry_id: FromPath[UUID],
-        ledger: LedgerDep,
-        actor: ActorDep,
+        reads: ReadsDep,
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> WatchlistEntryOut:
         stated = require_purpose(x_purpose, purpose)
-        entry = ledger.watchlist_entry(entry_id)
-        # Logged before anything is opened: a read that cannot be logged does not happen.
-        ledger.record_consultation(actor, record=f"watchlist_entry:{entry_id}", purpose=stated)
-        revealed = ledger.reveal_entry(entry_id)
+        read = reads.entry(entry_id, purpose=stated)
+        entry, revealed = read.entry, read.revealed
         return WatchlistEntryOut(
             id=entry_id,
             deployment_id=entry.deployment_id,
@@ -188,7 +189,7 @@ class WatchlistController(Controller):
             category=entry.category,
             legal_basis=entry.legal_basis,
             rationale=revealed.rationale,
-            offence=ledger.reveal_text(entry.id, "offence", entry.offence),
+            offence=read.offence,
             image_source=entry.image_source,
             image_taken_on=entry.image_taken_on,
             under_18=entry.under_18,
@@ -215,29 +216,9 @@ class WatchlistController(Controller):
     def get_entry_image(
         self,
         entry_id: FromPath[UUID],
-        ledger: LedgerDep,
-        actor: ActorDep,
+        reads: ReadsDep,
         x_purpose: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> Response[bytes]:
         stated = require_purpose(x_purpose, purpose)
-        entry = ledger.watchlist_entry(entry_id)
-        if entry.sealed_image is None:
-            raise ProblemException(
-                404, "no-image", "No image", f"entry {entry_id} was enrolled without an image"
-            )
-        if not ledger.vault.has_key(entry_id):
-            raise ProblemException(
-                404,
-                "image-destroyed",
-                "Image destroyed",
-                f"entry {entry_id}'s image was destroyed with its watchlist",
-            )
-        # Logged before anything is opened: a read that cannot be logged does not happen.
-        ledger.record_consultation(actor, record=f"watchlist_image:{entry_id}", purpose=stated)
-        image = ledger.reveal_entry(entry_id).image
-        if image is None:
-            raise ProblemException(
-                404, "image-destroyed", "Image destroyed", f"entry {entry_id}'s key was shredded"
-            )
-        return image_response(image)
+        return image_response(reads.entry_image(entry_id, purpose=stated))
