@@ -137,7 +137,9 @@ def schedule(vans: list[Van], operator: str, seconds: float) -> list[Request]:
             t += HEARTBEAT_EVERY_S
         t, k = phase * COUNT_EVERY_S, 0
         while t < seconds:
-            period = now.replace(second=0, microsecond=0) - timedelta(minutes=10 - k)
+            # The minute just closed when the count is sent: a count must lie in the live time
+            # (the vans went live moments ago) and follow the camera's last (issue 23).
+            period = now.replace(second=0, microsecond=0) - timedelta(minutes=1 - k)
             body = {
                 "camera_id": camera,
                 "period_start": period.isoformat(),

@@ -23,6 +23,13 @@ DEFAULT_LOCATION_TYPES = (
 )
 
 
+def _flag(value: object, name: str) -> bool:
+    # `bool("false")` is True: a switch that decides who reads personal data is a TOML boolean.
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name} must be true or false")
+    return value
+
+
 @dataclass(frozen=True)
 class ModelThresholds:
     default_threshold: float
@@ -60,11 +67,18 @@ class Policy:
     evidential_hold_on: tuple[str, ...] = ("arrest",)
     # A camera of a live deployment unheard of (no heartbeat, no face count) this long is silent.
     camera_silent_after_seconds: int = 120
+    # The most faces one camera's count may claim: this many a second of its period, plus one
+    # frame's worth (a period may be one frame long). Where the figures come from: policy.toml.
+    max_faces_per_second: float = 50.0
+    max_faces_per_frame: int = 200
     # "Blue" categories: consenting test subjects walked past the cameras;
     # their alerts stay out of operational figures. Equality trend alarm: ratio and window.
     blue_categories: tuple[str, ...] = ("test_subject",)
     trend_alarm_ratio: float = 1.5
     trend_window_days: int = 90
+    # Whether an oversight reader must act for a body holding a grant: off, a token naming no
+    # body is the role as it was before grants (every deployment, for ever).
+    oversight_requires_grant: bool = False
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -94,6 +108,8 @@ class Policy:
                 camera_silent_after_seconds=int(
                     data["matching"].get("camera_silent_after_seconds", 120)
                 ),
+                max_faces_per_second=float(data["matching"].get("max_faces_per_second", 50.0)),
+                max_faces_per_frame=int(data["matching"].get("max_faces_per_frame", 200)),
                 models=models,
                 watchlist_hours_after_end=int(retention["watchlist_hours_after_end"]),
                 alert_image_days=int(retention["alert_image_days"]),
@@ -132,6 +148,10 @@ class Policy:
                 ),
                 trend_alarm_ratio=float(data["equality"].get("trend_alarm_ratio", 1.5)),
                 trend_window_days=int(data["equality"].get("trend_window_days", 90)),
+                oversight_requires_grant=_flag(
+                    data.get("oversight", {}).get("requires_grant", False),
+                    "oversight.requires_grant",
+                ),
                 compliance_check_categories=tuple(
                     str(c)
                     for c in data.get("outcomes", {}).get(
@@ -152,6 +172,10 @@ class Policy:
             )
         if policy.camera_silent_after_seconds < 10:
             raise InvalidInput("matching.camera_silent_after_seconds must be at least 10")
+        if policy.max_faces_per_second <= 0 or policy.max_faces_per_frame < 1:
+            raise InvalidInput(
+                "matching.max_faces_per_second must be positive and max_faces_per_frame at least 1"
+            )
         if policy.trend_alarm_ratio <= 1 or policy.trend_window_days < 1:
             raise InvalidInput(
                 "equality.trend_alarm_ratio must exceed 1 and trend_window_days be at least 1"

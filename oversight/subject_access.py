@@ -87,6 +87,9 @@ class SubjectAccessReport:
     period_end: datetime
     answered_at: datetime
     entries: list[EntryFinding] = field(default_factory=list)
+    # The oversight body's remit the answer is held to; None when the reader sees every
+    # deployment (`api/personal_data` filters the entries and sets it).
+    remit: str | None = None
 
     @property
     def on_watchlist(self) -> bool:
@@ -201,9 +204,9 @@ def _entry_finding(ledger: CaseLedger, entry: Any, deployment: Any) -> EntryFind
         deployment_status=str(deployment.status),
         enrolled_at=entry.enrolled_at,
         category=entry.category,
-        legal_basis=entry.legal_basis,
-        offence=ledger.reveal_text(entry.id, "offence", entry.offence),
-        image_source=entry.image_source,
+        legal_basis=ledger.reveal_text(entry_id, "legal_basis", entry.legal_basis),
+        offence=ledger.reveal_text(entry_id, "offence", entry.offence),
+        image_source=ledger.reveal_text(entry_id, "image_source", entry.image_source),
         status=str(entry.status),
         destroyed_at=destroyed_at,
         destruction_rule=rule,

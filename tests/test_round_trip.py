@@ -25,7 +25,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     subject,
 )
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain import alert, deployment, operation, records, watchlist
+from lfr_ledger.domain import alert, deployment, face_count_timeline, operation, records, watchlist
 from lfr_ledger.domain.alert import Outcome
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
@@ -39,8 +39,10 @@ TOPIC_CLASSES = (
     watchlist.WatchlistEntryTopic,
     records.PolicyVersionTopic,
     records.FaceCountTopic,
+    face_count_timeline.FaceCountTimelineTopic,
     records.ConsultationTopic,
     records.DisclosureTopic,
+    records.IntegrityAlarmTopic,
 )
 
 
@@ -140,6 +142,13 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     )
     ledger.destroy_consultation_purpose(consulted, rule="test rule")
     ledger.destroy_disclosure_content(disclosed, rule="test rule")
+    # The rolling re-verification's alarm: a row no longer hashing as it did (none unlocated).
+    ledger.raise_integrity_alarm(
+        events_table="stored_events", notification_id=3, kind="altered", detail="test"
+    )
+    ledger.raise_integrity_alarm(
+        events_table="stored_events", notification_id=None, kind="chain_missing", detail="test"
+    )
 
 
 def assert_same(original: Any, decoded: Any, where: str) -> None:

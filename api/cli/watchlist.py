@@ -67,8 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def parse_row(row: dict[str, str]) -> Enrolment:
-    """One CSV row as an enrolment; `ValueError` names the malformed column."""
+    """One CSV row as an enrolment; `ValueError` names the malformed column, `InvalidInput` a
+    subject reference the domain's rule refuses (checked here, before the image is read)."""
     from lfr_ledger.domain.application import Enrolment
+    from lfr_ledger.domain.subject_ref import SubjectRef
 
     taken = (row.get("image_taken_on") or "").strip()
     under_18 = (row.get("under_18") or "").strip().lower()
@@ -79,6 +81,7 @@ def parse_row(row: dict[str, str]) -> Enrolment:
     except ValueError:
         raise ValueError("image_taken_on must be a date as YYYY-MM-DD") from None
     text = {f.name: (row.get(f.name) or "").strip() for f in fields(Enrolment)}
+    SubjectRef.parse(text["subject_ref"])
     return Enrolment(
         subject_ref=text["subject_ref"],
         name=text["name"],

@@ -170,14 +170,20 @@ class OversightController(Controller):
     @get(
         "/oversight/access-review",
         sync_to_thread=True,
-        summary="Who consulted or disclosed which records, filtered by actor, record, period",
-        responses=problem_spec(400, 401, 403),
+        summary="Who consulted or disclosed which records, filtered by actor, oversight body, "
+        "record, period",
+        description="`body`: only the accesses of readers acting for that oversight body. A "
+        "body of limited remit may review only its own (403 `outside-grant` otherwise).",
+        responses=problem_spec(400, 401, 403, 422),
     )
     def access_review(
         self,
         request: Request[Any, Any, Any],
         reads: ReadsDep,
         actor_id: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
+        of_body: Annotated[
+            str | None, QueryParameter(name="body", required=False, max_length=32)
+        ] = None,
         record: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
         start: From = None,
         end: To = None,
@@ -187,6 +193,7 @@ class OversightController(Controller):
         _period(request, start, end)
         review = reads.access_review(
             actor_id=actor_id,
+            body=of_body,
             record=record,
             start=start,
             end=end,

@@ -40,7 +40,10 @@ class EnrolmentIn(Struct):
         ShortText,
         Meta(
             description="The force's reference for the person (PNC or case number); one "
-            "subject is enrolled once per deployment",
+            "subject is enrolled once per deployment. After NFKC it may hold only Latin letters "
+            "(accents allowed), digits 0-9, spaces and `-` `/` `.`: any other character (a "
+            "zero-width space, soft hyphen, no-break space, directional mark, a Cyrillic "
+            "look-alike) is refused with a 422 naming its code point",
             examples=["PNC 98/123456X"],
         ),
     ]

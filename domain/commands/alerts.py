@@ -26,6 +26,7 @@ from lfr_ledger.domain.errors import (
 )
 from lfr_ledger.domain.face_count_timeline import FaceCountTimeline
 from lfr_ledger.domain.records import FaceCount
+from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.values import Confirmation, Decision
 from lfr_ledger.domain.watchlist import WatchlistEntry
 
@@ -254,10 +255,7 @@ class AlertCommands(LedgerBase):
         now = self.clock()
         notes = self.notes_key_id(alert_id)
         with self._text_key(notes):
-            if outcome.note:
-                outcome = replace(
-                    outcome, note=self._seal_text(notes, "outcome_note", outcome.note)
-                )
+            outcome = self._sealed_outcome(notes, outcome)
             alert.record_outcome(
                 outcome=outcome, actor=actor, occurred_at=occurred_at or now, recorded_at=now
             )
@@ -288,17 +286,9 @@ class AlertCommands(LedgerBase):
         alert.check_correctable(reason)
         notes = self.notes_key_id(alert_id)
         with self._text_key(notes):
-            if outcome.note:
-                outcome = replace(
-                    outcome, note=self._seal_text(notes, "outcome_note", outcome.note)
-                )
-            if 0 <= outcome_index < len(alert.outcomes):
-                previous = alert.outcomes[outcome_index]
-                if previous.note and outcome.note:
-                    # Sealed text differs at every sealing: compare what it says.
-                    same = self.reveal_text(notes, "outcome_note", previous.note)
-                    if same == self.reveal_text(notes, "outcome_note", outcome.note):
-                        outcome = replace(outcome, note=previous.note)
+            in_range = 0 <= outcome_index < len(alert.outcomes)
+            previous = alert.outcomes[outcome_index] if in_range else None
+            outcome = self._sealed_outcome(notes, outcome, previous)
             alert.correct_outcome(
                 outcome_index=outcome_index,
                 outcome=outcome,
@@ -309,6 +299,56 @@ class AlertCommands(LedgerBase):
             self.policy.check_outcome_fits(alert.category, outcome.type)
             self._hold_if_evidential(alert, outcome, actor, now)
             self._commit(alert)
+
+    def _sealed_outcome(
+        self, notes: UUID, outcome: Outcome, previous: Outcome | None = None
+    ) -> Outcome:
+        """`outcome` with its free text sealed under the alert's notes key: the note, the
+        force's reference and each condition checked (the offences are the law's words, in
+        clear: docs/personal-data.md). Sealed text differs at every sealing, so text that says
+        what `previous` said keeps its sealing, and a correction that changes nothing is still
+        seen as the same outcome."""
+
+        def seal(field: str, text: str, before: str | None) -> str:
+            if not text:
+                return text
+            if is_sealed_text(before) and self.reveal_text(notes, field, str(before)) == text:
+                return str(before)
+            return self._seal_text(notes, field, text)
+
+        earlier: list[str | None] = [*previous.conditions] if previous is not None else []
+        earlier += [None] * (len(outcome.conditions) - len(earlier))
+        note, reference = outcome.note, outcome.reference
+        return replace(
+            outcome,
+            note=None
+            if note is None
+            else seal("outcome_note", note, previous.note if previous else None),
+            reference=None
+            if reference is None
+            else seal("outcome_reference", reference, previous.reference if previous else None),
+            conditions=tuple(
+                seal("outcome_condition", c, b)
+                for c, b in zip(outcome.conditions, earlier, strict=False)
+            ),
+        )
+
+    def reveal_outcome(self, alert_id: UUID, outcome: Outcome) -> Outcome:
+        """`outcome` as its reader sees it: its note, reference and conditions opened
+        (`[erased]` once the alert's notes were erased)."""
+        notes = self.notes_key_id(alert_id)
+
+        def reveal(field: str, text: str | None) -> str | None:
+            return text if text is None else self.reveal_text(notes, field, text)
+
+        return replace(
+            outcome,
+            note=reveal("outcome_note", outcome.note),
+            reference=reveal("outcome_reference", outcome.reference),
+            conditions=tuple(
+                self.reveal_text(notes, "outcome_condition", c) for c in outcome.conditions
+            ),
+        )
 
     @staticmethod
     def equality_key_id(alert_id: UUID) -> UUID:
@@ -352,7 +392,8 @@ class AlertCommands(LedgerBase):
         with self._text_key(notes):
             alert.place_legal_hold(
                 reason=self._seal_text(notes, "legal_hold_reason", reason),
-                proceedings_ref=proceedings_ref,
+                # A court case's or a custody number, which leads to the person.
+                proceedings_ref=self._seal_text(notes, "proceedings_ref", proceedings_ref.strip()),
                 actor=actor,
                 occurred_at=self.clock(),
             )

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition, PolicyViolation
+from lfr_ledger.domain.subject_ref import SubjectRef
 from lfr_ledger.domain.values import ERASED, EntryStatus
 from lfr_ledger.domain.watchlist import WatchlistEntry
 
@@ -65,15 +66,14 @@ class WatchlistCommands(LedgerBase):
         self.policy.check_category(enrolment.category, enrolment.rationale)
         if not enrolment.name.strip():
             raise InvalidInput("an enrolment needs the subject's name")
-        if not enrolment.subject_ref.strip():
-            raise InvalidInput("an enrolment needs a subject reference")
+        subject_ref = SubjectRef.parse(enrolment.subject_ref)
         self._check_under_18(enrolment)
         if template is not None and model_id != deployment.plan.model_id:
             raise PolicyViolation(
                 f"the template was computed with model {model_id!r}, but deployment "
                 f"{deployment_id} matches with {deployment.plan.model_id!r}"
             )
-        digest = self.vault.subject_digest(enrolment.subject_ref)
+        digest = subject_ref.digest(self.vault)
         enrolled = deployment.entries_by_subject.get(digest)
         if enrolled is not None and self.watchlist_entry(enrolled).status == EntryStatus.ACTIVE:
             raise InvalidTransition(
@@ -100,13 +100,15 @@ class WatchlistCommands(LedgerBase):
                 id=entry_id,
                 deployment_id=deployment_id,
                 subject_digest=digest,
-                sealed_subject_ref=seal("subject_ref", enrolment.subject_ref.strip().encode()),
+                sealed_subject_ref=seal("subject_ref", subject_ref.text.encode()),
                 sealed_name=seal("name", enrolment.name.strip().encode()),
                 sealed_rationale=seal("rationale", enrolment.rationale.strip().encode()),
                 category=enrolment.category,
-                legal_basis=enrolment.legal_basis,
+                legal_basis=self._seal_text(entry_id, "legal_basis", enrolment.legal_basis.strip()),
                 offence=self._seal_text(entry_id, "offence", enrolment.offence.strip()),
-                image_source=enrolment.image_source,
+                image_source=self._seal_text(
+                    entry_id, "image_source", enrolment.image_source.strip()
+                ),
                 image_taken_on=enrolment.image_taken_on,
                 under_18=enrolment.under_18,
                 under_18_justification=(
@@ -158,13 +160,22 @@ class WatchlistCommands(LedgerBase):
         not_excessive: bool,
         note: str = "",
     ) -> int:
+        """The note, on whom the list holds, may name them: sealed under the deployment's notes
+        key, erased with the watchlist."""
         deployment = self.deployment(deployment_id)
         active = sum(1 for e in self.watchlist(deployment_id) if e.is_active)
+        deployment.check_watchlist_review(
+            entry_count=active,
+            confirmed_count=confirmed_count,
+            not_excessive=not_excessive,
+            policy=self.policy,
+            actor=actor,
+        )
         deployment.review_watchlist(
             entry_count=active,
             confirmed_count=confirmed_count,
             not_excessive=not_excessive,
-            note=note,
+            note=self._seal_deployment_note(deployment_id, "watchlist_review_note", note),
             policy=self.policy,
             actor=actor,
             occurred_at=self.clock(),
@@ -227,4 +238,6 @@ class WatchlistCommands(LedgerBase):
         self._commit(deployment, *pending)
         for entry in entries:
             self.vault.shred(entry.id)
+        # The deployment's notes (its review's note, its pause reasons) name whom it concerned.
+        self.vault.shred(self.deployment_notes_key_id(deployment_id))
         return [e.id for e in entries]

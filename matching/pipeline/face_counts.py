@@ -13,7 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from lfr_ledger.domain.errors import ConcurrentWrite
+from lfr_ledger.domain.errors import (
+    ConcurrentWrite,
+    InvalidInput,
+    InvalidTransition,
+    PolicyViolation,
+)
 from lfr_ledger.matching.pipeline.ports import AlertSink, DeploymentCamera, FacesCounted
 from lfr_ledger.matching.pipeline.summary import RunSummary
 
@@ -97,5 +102,11 @@ class FaceCountPeriods:
             # Another report for the same period stands; the first one recorded is kept.
             logger.warning("faces count for %s kept as first reported: %s", period.start, conflict)
             self.note_error("faces count kept as first reported")
+            return
+        except (InvalidInput, InvalidTransition, PolicyViolation) as refusal:
+            # The ledger refuses a period outside the live time (a camera clock far off) or an
+            # implausible count: sending it again cannot change that, and matching goes on.
+            logger.warning("faces count for %s refused: %s", period.start, refusal)
+            self.note_error(f"faces count refused: {type(refusal).__name__}: {refusal}")
             return
         self.summary.counts.append(report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid5
 
 from lfr_ledger.api.demo.seed import (
@@ -90,14 +90,19 @@ def test_seed_operation_over_http_gives_the_published_summary(server: Server) ->
                     200,
                 )
                 ok(client.post(f"/alerts/{alert_id}/close", headers=auth(server, OFFICER)), 200)
+            # The seed's day of faces, in a deployment live for seconds: a count must lie in the
+            # live time and be plausible for its length (issue 23), so it is reported over the
+            # widest period the ledger accepts, the clock-skew tolerance either side.
+            state = client.get(f"/deployments/{live.deployment_id}", headers=auth(server, OPERATOR))
+            started = datetime.fromisoformat(ok(state, 200)["started_at"])
             ok(
                 client.post(
                     f"/deployments/{live.deployment_id}/faces-counted",
                     headers=van,
                     json={
                         "camera_id": "cam-1",
-                        "period_start": live.starts_at,
-                        "period_end": now().isoformat(),
+                        "period_start": (started - timedelta(minutes=4)).isoformat(),
+                        "period_end": (now() + timedelta(minutes=4)).isoformat(),
                         "count": seed.faces_processed,
                     },
                 ),
