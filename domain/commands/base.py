@@ -13,6 +13,7 @@ from uuid import UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification
+from eventsourcing.utils import strtobool
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert.aggregate import Alert
@@ -22,6 +23,7 @@ from lfr_ledger.domain.errors import AlreadyDone, ConcurrentWrite, NotFound
 from lfr_ledger.domain.notification_log import PAGE, notifications
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy
+from lfr_ledger.domain.repository import CopyOnWriteRepository
 from lfr_ledger.domain.requests import CURRENT_REQUEST, Request, RequestScope
 from lfr_ledger.domain.sealing import SEALED_TEXT, PersonalDataVault, is_sealed_text
 from lfr_ledger.domain.transcodings import register_transcodings
@@ -59,6 +61,27 @@ class LedgerBase(Application[UUID]):
         self.policy = policy or Policy.load()
         self.clock = clock
 
+    def construct_repository(self) -> CopyOnWriteRepository:
+        # The library's own repository changes cached aggregates in place while other threads
+        # copy and read them: see `domain/repository.py`.
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CopyOnWriteRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
+
+    @property
+    def repository(self) -> CopyOnWriteRepository:
+        repository = super().repository
+        assert isinstance(repository, CopyOnWriteRepository)
+        return repository
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
@@ -67,7 +90,8 @@ class LedgerBase(Application[UUID]):
 
     def _load(self, cls: type[A], aggregate_id: UUID, what: str, *, to_change: bool = True) -> A:
         """The aggregate, up to date. `to_change=False` skips copying it out of the cache,
-        for checks that only read: the caller must not call its commands."""
+        for checks that only read: the caller gets the cached aggregate, which no thread
+        changes any more (see `domain/repository.py`), and must not call its commands."""
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
         except AggregateNotFoundError:
@@ -108,10 +132,9 @@ class LedgerBase(Application[UUID]):
             ) from None
         # The library caches only what it loaded; what was just saved is exactly the
         # recorded state, and the next command on it (an adjudication after a raise) is near.
-        cache = self.repository.cache
-        if cache is not None:
-            for aggregate in aggregates:
-                cache.put(aggregate.id, aggregate)
+        # Published, it is read by other threads: the command is done with it.
+        for aggregate in aggregates:
+            self.repository.publish(aggregate)
         if scope is not None:
             scope.recorded = True
 
@@ -160,6 +183,23 @@ class LedgerBase(Application[UUID]):
         """The key of an alert's free text (reasons, notes): apart from its images' key, made
         with the first text, erased with the images."""
         return uuid5(alert_id, "notes")
+
+    @staticmethod
+    def deployment_notes_key_id(deployment_id: UUID) -> UUID:
+        """The key of a deployment's free text that may name a person (its watchlist review's
+        note, its pause reasons): made with the first such text, shredded with its watchlist."""
+        return uuid5(deployment_id, "notes")
+
+    def _seal_deployment_note(self, deployment_id: UUID, field: str, text: str) -> str:
+        """`text`, trimmed, sealed under the deployment's notes key (made here if it has none);
+        no text makes no key. Called once the command's own checks passed: a refused command
+        leaves no key behind."""
+        text = text.strip()
+        if not text:
+            return text
+        key_id = self.deployment_notes_key_id(deployment_id)
+        with self._text_key(key_id):
+            return self._seal_text(key_id, field, text)
 
     @contextmanager
     def _new_key(self, key_id: UUID) -> Iterator[None]:

@@ -5,10 +5,17 @@ import { api, bindForm, el, fillDeployments, render, table, toast, when } from "
 const select = document.getElementById("deployment");
 const role = document.body.dataset.role;
 
+// Answers can land out of order (the deployment the page opened on, then the one chosen): only
+// the latest call of each renderer draws, so a page never shows one deployment under another.
+let deploymentCalls = 0;
+let watchlistCalls = 0;
+
 async function showDeployment() {
+  const call = ++deploymentCalls;
   const facts = document.getElementById("deployment-facts");
   if (!select?.value) return facts?.replaceChildren(el("p", { class: "empty", text: "No deployment yet." }));
   const d = await api("GET", `/deployments/${select.value}`);
+  if (call !== deploymentCalls) return;
   facts.replaceChildren(
     render({
       status: d.status,
@@ -30,8 +37,10 @@ async function showDeployment() {
 // The watchlist, for its reviewer: rows without personal data; an entry opens on request.
 async function showWatchlist() {
   const slot = document.getElementById("watchlist");
+  const call = ++watchlistCalls;
   if (!slot || !select?.value) return;
   const list = await api("GET", `/deployments/${select.value}/watchlist`);
+  if (call !== watchlistCalls) return;
   document.getElementById("entry").replaceChildren();
   if (!list.entries.length) return slot.replaceChildren(el("p", { class: "empty", text: "No entries yet." }));
   const head = ["category", "status", "under 18", "image", "enrolled", ""];
