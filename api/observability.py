@@ -73,7 +73,51 @@ def scrape(
             "Seconds since this node signed its latest checkpoint",
             registry=registry,
         ).set(max(0.0, (utcnow() - signed).total_seconds()))
+    _reverify_gauges(settings, registry)
     return generate_latest(REQUESTS_REGISTRY) + generate_latest(registry)
+
+
+def _reverify_gauges(settings: Settings, registry: CollectorRegistry) -> None:
+    """The rolling re-verification, per chained events table: how long since a pass last
+    found the whole log intact (absent before the first: a 0 would read as "just now"), the
+    events its slices re-hashed, and the row its last pass stopped at (0 when none: alert on
+    anything else)."""
+    from lfr_ledger.projections.reverification import all_rolling
+
+    labels = ["events_table"]
+    age = Gauge(
+        "lfr_reverify_last_full_pass_age_seconds",
+        "Seconds since a rolling re-verification pass last re-hashed the whole log intact",
+        labels,
+        registry=registry,
+    )
+    rehashed = Counter(
+        "lfr_reverify_events_rehashed",
+        "Events the rolling re-verification re-hashed, over all its passes",
+        labels,
+        registry=registry,
+    )
+    bad = Gauge(
+        "lfr_reverify_first_bad_id",
+        "The tampered row the last finished rolling pass stopped at; 0 when it found none",
+        labels,
+        registry=registry,
+    )
+    position = Gauge(
+        "lfr_reverify_pass_rehashed_to",
+        "The pass under way has re-hashed events 1 to this id",
+        labels,
+        registry=registry,
+    )
+    for state in all_rolling(settings):
+        table = state.events_table
+        if state.intact_at is not None:
+            age.labels(table).set(max(0.0, (utcnow() - state.intact_at).total_seconds()))
+        rehashed.labels(table).inc(state.rehashed_total)
+        done = state.finished
+        # -1: tampering found that no row locates (the chain table dropped whole, say).
+        bad.labels(table).set(state.first_bad_id or (0 if done is None or done.ok else -1))
+        position.labels(table).set(state.anchor_id)
 
 
 def _camera_gauges(settings: Settings, registry: CollectorRegistry) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 # The recorders that write each event's hash-chain link in the event's own transaction, named
@@ -19,6 +20,43 @@ def _default_model_dir() -> Path:
 
 def _path(env: dict[str, str], name: str) -> Path | None:
     return Path(env[name]) if env.get(name) else None
+
+
+N = TypeVar("N", int, float)
+
+
+def _positive(env: dict[str, str], name: str, default: N, kind: type[N]) -> N:
+    """A number above zero from `name`, or `default` when unset; a clear error otherwise."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number above zero, not {text!r}") from None
+    if not 0 < value < float("inf"):  # NaN fails both comparisons
+        raise ValueError(f"{name} must be a number above zero, not {text!r}")
+    return value
+
+
+def _witnesses(text: str) -> tuple[str, ...]:
+    """LFR_WITNESSES: comma-separated http(s) base URLs; a clear error for anything else."""
+    urls = tuple(u.strip().rstrip("/") for u in text.split(",") if u.strip())
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"LFR_WITNESSES holds {url!r}: each must be an http(s):// URL")
+    return urls
+
+
+def _ledger_name(text: str) -> str:
+    """LFR_LEDGER_NAME: how witnesses know this ledger (letters, digits, `.`, `_`, `-`)."""
+    name = text.strip() or "lfr-ledger"
+    if len(name) > 64 or not all(c.isascii() and (c.isalnum() or c in "._-") for c in name):
+        raise ValueError(
+            f"LFR_LEDGER_NAME must be 1-64 letters, digits, '.', '_' or '-', not {name!r}"
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -42,6 +80,21 @@ class Settings:
     # The force's own policy file. Unset: the policy last adopted in the log (`lfr policy
     # adopt FILE`), or, before any adoption, the default shipped with the package.
     policy_path: Path | None = None
+    # The rolling re-verification (`eventlog/rolling.py`): the whole log re-hashed within this
+    # period, one slice a minute of at most this many events (the bound on its cost).
+    reverify_period_hours: float = 24.0
+    reverify_max_events_per_minute: int = 30_000
+    # Witnesses (`lfr witness serve`, run by oversight bodies): every signed checkpoint is sent
+    # to each of these base URLs (LFR_WITNESSES=url,url), under this ledger's name.
+    witnesses: tuple[str, ...] = ()
+    ledger_name: str = "lfr-ledger"
+    # Bounds on the PostgreSQL event log's lock (docs/decisions.md, issue 23), in seconds: how
+    # long a write waits for it before it is refused (503, nothing written: retry), and how long
+    # one of the ledger's transactions may sit idle on its client before the server ends it.
+    # A write holds the lock for one statement only, so these bound every holder and waiter;
+    # `/health/ready` reports a holder older than `pg_lock_timeout`.
+    pg_lock_timeout: int = 5
+    pg_idle_in_transaction_timeout: int = 5
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -56,6 +109,16 @@ class Settings:
             jwt_issuer=env.get("LFR_JWT_ISSUER") or None,
             jwt_audience=env.get("LFR_JWT_AUDIENCE") or None,
             policy_path=_path(env, "LFR_POLICY_PATH"),
+            reverify_period_hours=_positive(env, "LFR_REVERIFY_PERIOD_HOURS", 24.0, float),
+            reverify_max_events_per_minute=_positive(
+                env, "LFR_REVERIFY_MAX_EVENTS_PER_MINUTE", 30_000, int
+            ),
+            witnesses=_witnesses(env.get("LFR_WITNESSES", "")),
+            ledger_name=_ledger_name(env.get("LFR_LEDGER_NAME", "")),
+            pg_lock_timeout=_positive(env, "LFR_PG_LOCK_TIMEOUT", 5, int),
+            pg_idle_in_transaction_timeout=_positive(
+                env, "LFR_PG_IDLE_IN_TRANSACTION_TIMEOUT", 5, int
+            ),
         )
 
     @property
@@ -104,6 +167,10 @@ class Settings:
                 "POSTGRES_POOL_SIZE": "5",
                 "POSTGRES_MAX_OVERFLOW": "10",
                 "APPLICATION_RECORDER_TOPIC": f"{RECORDERS}:ChainedPostgresApplicationRecorder",
+                "POSTGRES_LOCK_TIMEOUT": str(self.pg_lock_timeout),
+                "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(
+                    self.pg_idle_in_transaction_timeout
+                ),
             }
             if self.postgres_schema:
                 env["POSTGRES_SCHEMA"] = self.postgres_schema

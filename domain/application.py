@@ -13,6 +13,8 @@ from lfr_ledger.domain.commands.base import SYSTEM
 from lfr_ledger.domain.commands.blue import BlueWalkPastCommands
 from lfr_ledger.domain.commands.camera_health import CameraHealthCommands
 from lfr_ledger.domain.commands.deployments import DeploymentCommands
+from lfr_ledger.domain.commands.integrity import IntegrityCommands
+from lfr_ledger.domain.commands.oversight_grants import OversightGrantCommands
 from lfr_ledger.domain.commands.watchlist import Enrolment, RevealedEntry, WatchlistCommands
 
 __all__ = ["SYSTEM", "CaseLedger", "Enrolment", "RevealedEntry"]
@@ -25,6 +27,8 @@ class CaseLedger(
     AccessLogCommands,
     CameraHealthCommands,
     BlueWalkPastCommands,
+    IntegrityCommands,
+    OversightGrantCommands,
 ):
     # Named explicitly: the library derives table names and environment prefixes from it.
     name = "lfr"

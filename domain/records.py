@@ -240,6 +240,50 @@ class Disclosure(Aggregate):
         self._content_destroyed(rule=rule, actor=actor, occurred_at=occurred_at)
 
 
+class IntegrityAlarmTopic:
+    """The stored topic of each IntegrityAlarm event (stable strings)."""
+
+    RAISED = "lfr/IntegrityAlarm.Raised"
+
+
+class IntegrityAlarm(Aggregate):
+    """The ledger found its own log tampered with: a row that no longer hashes as it did when
+    written, found by the rolling re-verification. Recorded in the chain itself, so the alarm
+    cannot be wiped with the table that found it without that being found in turn. One per
+    (events table, row, kind): the same tampering met by every later pass is one alarm."""
+
+    TOPIC = "lfr/IntegrityAlarm"
+
+    # Unused base "created" event; named so every class in the store has a stable topic.
+    class Created(Aggregate.Created):
+        TOPIC = "lfr/IntegrityAlarm.Created"
+
+    @staticmethod
+    def id_for(events_table: str, notification_id: int | None, kind: str) -> UUID:
+        return uuid5(LFR_NAMESPACE, f"integrity-alarm:{events_table}:{notification_id}:{kind}")
+
+    @event("Raised", topic=IntegrityAlarmTopic.RAISED)
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        events_table: str,
+        notification_id: int | None,
+        kind: str,
+        detail: str,
+        found_by: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        # The verifier's own words, ids and names of tables: nothing of a record's content.
+        self.events_table = events_table
+        self.notification_id = notification_id
+        self.kind = kind
+        self.detail = detail
+        self.found_by = found_by
+        self.occurred_at = occurred_at
+
+
 # Records whose first event names their deployment in a field (`deployment_id`) instead of
 # being listed by it: whoever gathers one deployment's records looks for these.
 NAMES_ITS_DEPLOYMENT: tuple[str, ...] = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)

@@ -5,7 +5,9 @@ the checkpoint), and the vault against the log.
 Every step runs and reports what it found; none stops or crashes another, so a tampered log is
 described in full whatever order the steps meet it in: the chain stops at its first bad row, the
 vault check still reads the whole log and names a row it cannot decode. The report also says
-exactly which events were re-hashed, so a check since a checkpoint cannot read as a full one.
+exactly which events were re-hashed, so a check since a checkpoint cannot read as a full one;
+the default check adds what the rolling re-verification (`rolling.py`) last re-hashed under the
+checkpoint, and reports the row its last pass stopped at (step `rolling`).
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ if TYPE_CHECKING:
 
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.eventlog.chain.verify import ChainReport
+    from lfr_ledger.eventlog.rolling import RollingState
+    from lfr_ledger.eventlog.witness.compare import WitnessComparison
 
 # The steps, in the order their findings are reported.
 CHECKPOINT = "checkpoint"
 CHAIN = "chain"
+ROLLING = "rolling"
 VAULT = "vault"
+WITNESS = "witness"
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,14 @@ class IntegrityReport:
     vault: tuple[VaultFinding, ...]
     # Why the vault could not be checked at all (an exception's type), if it could not.
     vault_unchecked: str | None = None
+    # The rolling re-verification's record (`rolling.py`): what its passes re-hashed of the
+    # events a check since a checkpoint leaves to the checkpoint, and what they found.
+    rolling: RollingState | None = None
+    rolling_unchecked: str | None = None
+    # Whether the rolling record was asked for at all (a `--full` check has no need of it).
+    rolling_consulted: bool = False
+    # Each witness asked (`lfr audit verify --witness URL`): today's roots against its copies.
+    witnesses: tuple[WitnessComparison, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -70,11 +84,31 @@ class IntegrityReport:
         chain = self.chain
         if chain is not None and not chain.ok:
             found.append(Finding(CHAIN, chain.reason or "", chain.first_bad_id, chain.detail))
+        rolling = self._rolling_finding()
+        if rolling is not None:
+            found.append(rolling)
         found.extend(Finding(VAULT, v.kind, v.notification_id, v.summary()) for v in self.vault)
         if self.vault_unchecked is not None:
             why = f"the vault could not be checked against the log ({self.vault_unchecked})"
             found.append(Finding(VAULT, "vault_unchecked", None, why))
+        found.extend(Finding(WITNESS, *f) for w in self.witnesses for f in w.findings())
         return found
+
+    def _rolling_finding(self) -> Finding | None:
+        """What the last finished rolling pass stopped at, unless this check's chain step
+        found the same."""
+        done = self.rolling.finished if self.rolling is not None else None
+        if done is None or done.ok:
+            return None
+        chain = self.chain
+        if chain is not None and (chain.first_bad_id, chain.reason) == (
+            done.first_bad_id,
+            done.reason,
+        ):
+            return None
+        when = done.finished_at.isoformat(timespec="seconds")
+        detail = f"found by the rolling re-verification at {when}: {done.detail}"
+        return Finding(ROLLING, done.reason or "", done.first_bad_id, detail)
 
     @property
     def ok(self) -> bool:
@@ -109,14 +143,44 @@ class IntegrityReport:
         if since:
             text = f"{done} since {label}"
             if chain.ok or (chain.first_bad_id or 0) > since:
-                text += f"; events 1–{since} not re-hashed (vouched for by its signed head)"
+                text += self._left_to_checkpoint(since)
+            text = self._rolling_words() + text
         elif cp is not None and not self.refused:
             text = f"{done}, through {_label(cp, cp.checkpoint_last_id)}"
         else:
             text = done
         if not chain.ok and chain.first_bad_id is not None:
             text += f"; stopped at {chain.first_bad_id} ({chain.reason})"
+        for w in self.witnesses:
+            if w.reachable and w.witnessed:
+                text += (
+                    f"; tree roots over today's links compared at the {w.witnessed} checkpoints "
+                    f"{w.url} witnessed (tree sizes up to {w.compared_to_size})"
+                )
         return text
+
+    def _rolling_words(self) -> str:
+        if self.rolling_unchecked is not None:
+            return f"the rolling pass's record could not be read ({self.rolling_unchecked}); "
+        return f"{self.rolling.verified()}; " if self.rolling is not None else ""
+
+    def _left_to_checkpoint(self, since: int) -> str:
+        """Events 1–`since` that only the checkpoint's signed head vouches for: those the last
+        intact rolling pass did not reach (all of them, before one completed)."""
+        rolling = self.rolling
+        reached = (rolling.intact_last_id or 0) if rolling is not None else 0
+        if rolling is None or rolling.intact_at is None or not reached:
+            text = f"; events 1–{since} not re-hashed (vouched for by its signed head)"
+            if rolling is None and self.rolling_consulted and self.rolling_unchecked is None:
+                text += "; no rolling pass has completed yet"
+            return text
+        if reached >= since:
+            return ""
+        when = rolling.intact_at.isoformat(timespec="seconds")
+        return (
+            f"; events {reached + 1}–{since} not re-hashed since {when} (vouched for by its "
+            "signed head)"
+        )
 
     def lines(self) -> list[str]:
         """The report as `lfr audit verify` prints it: the chain's (or the checkpoint's) report
@@ -125,9 +189,16 @@ class IntegrityReport:
         lines = [cp.summary() if cp is not None else chain.summary() if chain else ""]
         if self.refused and chain is not None:
             lines.append(chain.summary())  # re-hashed from the first event all the same
+        rolling = self._rolling_finding()
+        if rolling is not None:
+            lines.append(
+                f"TAMPERED: first bad notification id {rolling.notification_id} "
+                f"({rolling.kind}), {rolling.detail}"
+            )
         lines.extend(f"TAMPERED: {v.summary()}" for v in self.vault)
         if self.vault_unchecked is not None:
             lines.append(f"UNCHECKED: the vault could not be checked ({self.vault_unchecked})")
+        lines.extend(w.line() for w in self.witnesses)
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +222,8 @@ class IntegrityReport:
             "verified": self.verified(),
             "rehashed_from": span[0] if span else None,
             "rehashed_to": span[1] if span else None,
+            "rolling": self.rolling.to_dict() if self.rolling is not None else None,
+            "witnesses": [w.to_dict() for w in self.witnesses],
         }
 
 
@@ -184,6 +257,7 @@ def verify_integrity(
     public_key: Ed25519PublicKey | None = None,
     full: bool = False,
     events_table: str | None = None,
+    rolling: Callable[[str | None], RollingState | None] | None = None,
 ) -> IntegrityReport:
     """Runs every step and keeps what each found.
 
@@ -191,7 +265,8 @@ def verify_integrity(
     re-hashed (its signed head vouches for the rest); without one, the chain is re-hashed from
     the first event. `audit_vault(events_table)` checks the vault against that log: it is run
     whatever the chain found (a key can vanish from the vault at any time, and the checkpoint
-    vouches for no key)."""
+    vouches for no key). `rolling(events_table)` reads the rolling re-verification's record of
+    that log: what it found is reported, and what it re-hashed is said beside this check's."""
     report: CheckpointReport | None = None
     chain: ChainReport | None
     if checkpoint is None:
@@ -207,9 +282,16 @@ def verify_integrity(
         table = chain.events_table
     else:
         table = checkpoint.get("events_table") if checkpoint is not None else None
+    kept, unread = None, None
+    if rolling is not None:
+        try:
+            kept = rolling(table)
+        except Exception as e:  # the record's table may be gone: said, never a crash
+            unread = type(e).__name__
     try:
-        return IntegrityReport(chain, report, tuple(audit_vault(table)))
+        vault, unchecked = tuple(audit_vault(table)), None
     except Exception as e:  # a step reports, never crashes the check (the ledger may not even
         # open on a tampered log: it replays the policy from event 1); the type names it, as
         # the message could quote stored data
-        return IntegrityReport(chain, report, (), vault_unchecked=type(e).__name__)
+        vault, unchecked = (), type(e).__name__
+    return IntegrityReport(chain, report, vault, unchecked, kept, unread, rolling is not None)

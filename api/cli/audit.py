@@ -6,6 +6,7 @@ Exit codes: 0 intact, 1 tampered (or a checkpoint refused), 2 the check could no
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from lfr_ledger.api.cli.output import EXIT_ERROR, json_flag, note, print_json
 
 if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
+    from lfr_ledger.eventlog.integrity import IntegrityReport
     from lfr_ledger.eventlog.key_audit import VaultFinding
 
 EXIT_OK = 0
@@ -28,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     verify = commands.add_parser(
         "verify",
-        help="recompute the hash chain since the latest signed checkpoint (--full: from the "
+        help="recompute the hash chain since the latest signed checkpoint, and report what the "
+        "rolling re-verification re-hashed before it and found (--full: recompute from the "
         "first event); exit 1 naming the first bad notification id",
     )
     verify.add_argument(
@@ -55,6 +58,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PEM",
         help="trusted key for --checkpoint (default: the ledger's own key)",
     )
+    verify.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="also compare the log with what this witness holds: the tree's root recomputed "
+        "from today's links at every checkpoint it countersigned; names the first that no "
+        "longer matches (repeatable)",
+    )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     _table_option(verify)
     verify.set_defaults(handler=cmd_verify)
@@ -79,8 +91,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     public_key.set_defaults(handler=cmd_public_key)
 
     from lfr_ledger.api.cli.oversight import register_audit_subcommands
+    from lfr_ledger.api.cli.reverify import register_reverify
 
     register_audit_subcommands(commands)
+    register_reverify(commands)
 
 
 def _table_option(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +110,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from lfr_ledger.eventlog.checkpoint import latest_checkpoint_path, read_checkpoint
     from lfr_ledger.eventlog.checkpoint_signature import CheckpointError, load_public_key
     from lfr_ledger.eventlog.integrity import verify_integrity
+    from lfr_ledger.projections.reverification import load_rolling
 
     settings = Settings.from_env()
     try:
@@ -111,10 +126,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
             public_key=key,
             full=args.full,
             events_table=args.table,
+            # The default check also reports what the rolling re-verification re-hashed and
+            # found; the full ones re-hash everything themselves.
+            rolling=None
+            if args.full or args.no_checkpoint
+            else lambda table: load_rolling(settings, table),
         )
     except (CheckpointError, ValueError, OSError) as e:
         print(f"lfr audit verify: {e}", file=sys.stderr)
         return EXIT_ERROR
+    if args.witness:
+        report = _with_witnesses(settings, report, args.witness, args.table)
     if args.json:
         print_json(report.to_dict())
     else:
@@ -127,7 +149,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(scope)
         else:
             note(scope)
+    if not report.ok and all(f.kind == "witness_unreachable" for f in report.findings):
+        return EXIT_ERROR  # nothing wrong was found; the comparison asked for could not run
     return EXIT_OK if report.ok else EXIT_TAMPERED
+
+
+def _with_witnesses(
+    settings: Settings, report: IntegrityReport, urls: list[str], table: str | None
+) -> IntegrityReport:
+    """The report with each witness's comparison beside the other steps' findings."""
+    from lfr_ledger.eventlog.witness.compare import compare_with_witness
+
+    compared = tuple(compare_with_witness(settings, url, events_table=table) for url in urls)
+    return dataclasses.replace(report, witnesses=compared)
 
 
 def _audit_vault(settings: Settings, events_table: str | None) -> list[VaultFinding]:
@@ -165,6 +199,7 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     kept = save_checkpoint(settings, checkpoint)
     print(f"kept as {kept}", file=sys.stderr)
+    _send_to_witnesses(settings)
     if args.out is None or args.json:
         print_json(checkpoint)
     if args.out is not None:
@@ -173,6 +208,18 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
             f"checkpoint: last id {checkpoint['last_id']}, head {checkpoint['head']} -> {args.out}"
         )
     return EXIT_OK
+
+
+def _send_to_witnesses(settings: Settings) -> None:
+    """What the configured witnesses have not acknowledged, sent now; one that is down is
+    named on stderr and sent to at the next checkpoint (the command still succeeds)."""
+    from lfr_ledger.eventlog.witness.client import deliver_all
+
+    for delivery in deliver_all(settings):
+        if delivery.error:
+            note(f"witness {delivery.url}: {delivery.error}")
+        elif delivery.sent:
+            note(f"witness {delivery.url}: countersigned {delivery.sent} checkpoint(s)")
 
 
 def cmd_public_key(args: argparse.Namespace) -> int:

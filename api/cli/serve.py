@@ -45,7 +45,7 @@ def serve(args: argparse.Namespace) -> int:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from lfr_ledger.api.bootstrap import build_retention
-    from lfr_ledger.eventlog.checkpoint import sign_if_moved
+    from lfr_ledger.eventlog.witness.client import sign_and_send
     from lfr_ledger.oversight.retention.schedule import RetentionSchedule
     from lfr_ledger.projections.alone import run_alone
 
@@ -54,7 +54,8 @@ def serve(args: argparse.Namespace) -> int:
 
     def checkpoint() -> None:
         if every > 0:
-            run_alone(settings, "audit:checkpoint", sign_if_moved, settings)
+            # Signed, then sent to every witness (LFR_WITNESSES): never inside a write.
+            run_alone(settings, "audit:checkpoint", sign_and_send, settings)
 
     if every > 0:
         scheduler.add_job(
@@ -82,6 +83,11 @@ def serve(args: argparse.Namespace) -> int:
         coalesce=True,
     )
     _schedule_camera_checks(scheduler, services, settings)
+    # The default check re-hashes only what is new since the checkpoint; this re-hashes the
+    # whole log a slice a minute, so an edit under a checkpoint is found within the period.
+    from lfr_ledger.api.reverify import schedule_reverification
+
+    schedule_reverification(scheduler, settings, services.ledger)
     if not getattr(args, "no_retention", False):
         ledger = app.state.services.ledger
         retention = build_retention(ledger, settings, after_change=checkpoint)

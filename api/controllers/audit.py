@@ -31,6 +31,7 @@ from lfr_ledger.api.schemas.audit import (
     Verification,
 )
 from lfr_ledger.api.schemas.event_fields import SEALED
+from lfr_ledger.api.schemas.grants import BODY_CODE_PATTERN
 from lfr_ledger.api.schemas.history import ActorOut, History, RecordedEvent, recorded_event
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.sealing import is_sealed_text
@@ -129,15 +130,29 @@ class AuditController(Controller):
         "/audit/consultations",
         sync_to_thread=True,
         summary="The access log: who read which personal data, and why (oversight)",
-        responses=problem_spec(400, 401, 403),
+        description="With `body`, only the reads of readers acting for that oversight body "
+        "(each body's reads apart). An oversight body of limited remit may read only its own "
+        "(`body` = its code); any other reading of the log spans every deployment and is "
+        "refused to it (403 `outside-grant`).",
+        responses=problem_spec(400, 401, 403, 422),
     )
     def consultations(
         self,
         reads: ReadsDep,
         after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        of_body: Annotated[
+            str | None,
+            QueryParameter(
+                name="body",
+                required=False,
+                max_length=32,
+                pattern=BODY_CODE_PATTERN,
+                description="Only the reads made for this oversight body (its code, e.g. ICO)",
+            ),
+        ] = None,
     ) -> Consultations:
-        batch = reads.consultations(after, limit)
+        batch = reads.consultations(after, limit, body=of_body)
         items = [
             Consultation(
                 notification_id=c.notification_id,
@@ -146,6 +161,7 @@ class AuditController(Controller):
                 purpose=c.purpose or "",
                 actor_id=c.event.actor.id,
                 occurred_at=c.event.occurred_at,
+                body=c.event.actor.body,
             )
             for c in batch
         ]

@@ -1,7 +1,8 @@
 """Prometheus metrics for the people who run the service: counts and states, never a record.
 
 Requests by route and status and their latency (counted by the request-context middleware),
-each view's lag behind the log, events the projections skipped, the latest checkpoint's age:
+each view's lag behind the log, events the projections skipped, the latest checkpoint's age,
+the rolling re-verification (last intact pass's age, events re-hashed, first bad id):
 `api/observability.py`.
 """
 

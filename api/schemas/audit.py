@@ -39,6 +39,14 @@ class Consultation(Reply):
     ]
     actor_id: Annotated[str, Meta(description="Who read it (staff number)", examples=["PC4711"])]
     occurred_at: Annotated[datetime, Meta(description="When it was read")]
+    body: Annotated[
+        str | None,
+        Meta(
+            description="The oversight body the reader acted for (its code); null for a reader "
+            "acting for none",
+            examples=["ICO"],
+        ),
+    ] = None
 
 
 class Consultations(Reply):
@@ -88,6 +96,48 @@ class Finding(Reply):
         int | None, Meta(description="The event it concerns, when it can be located")
     ]
     detail: Annotated[str, Meta(description="What was found, in a sentence")]
+
+
+class RollingPass(Reply):
+    """A pass of the rolling re-verification that finished: at the head of the log, or at the
+    first bad row it met."""
+
+    started_at: Annotated[datetime, Meta(description="When the pass began, at event 1")]
+    finished_at: Annotated[datetime, Meta(description="When it reached the head or stopped")]
+    rehashed_to: Annotated[
+        int, Meta(description="Events 1 to this id were re-hashed and chain as when written")
+    ]
+    events: Annotated[int, Meta(description="How many events the pass re-hashed")]
+    first_bad_id: Annotated[
+        int | None, Meta(description="The row it stopped at, tampered with; null when intact")
+    ] = None
+    reason: Annotated[str | None, Meta(description="The kind of tampering found there")] = None
+    detail: Annotated[str, Meta(description="What was found, in a sentence")] = ""
+
+
+class RollingStatus(Reply):
+    """The rolling re-verification (`lfr serve`, every minute): the whole log re-hashed in
+    slices within `LFR_REVERIFY_PERIOD_HOURS`, so events under a checkpoint are looked at
+    again."""
+
+    started_at: Annotated[datetime, Meta(description="When the pass under way began")]
+    rehashed_to: Annotated[
+        int, Meta(description="The pass under way re-hashed events 1 to this id so far")
+    ]
+    updated_at: Annotated[datetime, Meta(description="When its latest slice ran")]
+    last_pass: Annotated[
+        RollingPass | None, Meta(description="The last pass that finished; null before one")
+    ] = None
+    last_intact_pass_at: Annotated[
+        datetime | None,
+        Meta(description="When a pass last reached the head and found nothing; null before"),
+    ] = None
+    last_intact_pass_to: Annotated[
+        int | None, Meta(description="The last id that intact pass re-hashed")
+    ] = None
+    events_rehashed_total: Annotated[
+        int, Meta(description="Events re-hashed by every slice so far")
+    ] = 0
 
 
 class Verification(Reply):
@@ -168,4 +218,13 @@ class Verification(Reply):
     rehashed_to: Annotated[
         int | None,
         Meta(description="The last notification id whose link was recomputed; null if none"),
+    ] = None
+    rolling: Annotated[
+        RollingStatus | None,
+        Meta(
+            description="The rolling re-verification's record, read by the default check "
+            "(what it re-hashed under the checkpoint, and the row its last pass stopped at, "
+            "which is then a finding of step `rolling`); null with `full=true`, or before its "
+            "first slice"
+        ),
     ] = None

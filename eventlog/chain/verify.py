@@ -176,13 +176,15 @@ def verify_chain(
     batch_size: int = DEFAULT_BATCH,
     checkpoint: tuple[int, bytes] | None = None,
     start: tuple[int, bytes] | None = None,
+    until: int | None = None,
 ) -> ChainReport:
     """Recompute the chain, streaming both tables in id order, and stop at the first bad row.
 
     From genesis by default; with `start=(last_id, head)`, a signed checkpoint's, only after it,
     once the log is seen to pass through that head (the checkpoint vouches for what is before:
     the work is proportional to what is new). With `checkpoint=(last_id, head)` a verification
-    from genesis also requires the log to pass through that head."""
+    from genesis also requires the log to pass through that head. With `until`, the rows after
+    that id are left for later: the rolling re-verification re-hashes the log a slice at a time."""
     reader: ChainReader = (
         source.chain_reader()
         if isinstance(source, ChainedSQLiteApplicationRecorder | ChainedPostgresApplicationRecorder)
@@ -193,6 +195,8 @@ def verify_chain(
     # Rows committed after this point are ignored, so a concurrent writer never looks like an
     # insertion (each event and its link commit together, so both tables agree up to `stop`).
     stop = reader.bounds()
+    # A slice ends at `until`; what lies beyond it still serves to name a bad row's kind.
+    end = stop if until is None else min(stop, until)
     head, last_id, count = GENESIS, 0, 0
     since = 0
     if anchor is not None:
@@ -208,8 +212,8 @@ def verify_chain(
         if found is not None:
             return bad(anchor.last_id, *found)
     after = MIN_ID if anchor is None else anchor.last_id
-    events = _paged(lambda a, n: reader.digests(a, stop, n), batch_size, after)
-    links = _paged(lambda a, n: reader.links(a, stop, n), batch_size, after)
+    events = _paged(lambda a, n: reader.digests(a, end, n), batch_size, after)
+    links = _paged(lambda a, n: reader.links(a, end, n), batch_size, after)
 
     for nid, e, link in _merge(events, links):
         if cp is not None and last_id < cp.last_id < nid:

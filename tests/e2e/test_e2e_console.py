@@ -295,6 +295,8 @@ def test_officer_on_a_phone_records_an_arrest_and_every_role_sees_it(
     expect(page.locator("#chain .verified")).to_contain_text("Verified")
     expect(page.locator("#chain")).to_contain_text("events, up to event")
     expect(page.locator("#chain")).to_contain_text("re-hashed")  # what was verified (issue 23)
+    # The rolling re-verification's line, before the server's first slice (a minute in).
+    expect(page.locator("#chain")).to_contain_text("rolling re verification")
     page.locator("#deployment").select_option(scene.deployment_id)
     page.get_by_role("button", name="Show history").click()
     timeline = page.locator("#timeline")

@@ -12,6 +12,7 @@ async function showChain() {
     render({
       // Which events were re-hashed, so a check since a checkpoint never reads as a full one.
       re_hashed: v.verified,
+      rolling_re_verification: rollingText(v.rolling),
       head: v.head,
       signed_checkpoint: cp ? `event ${cp.last_id}, signed ${cp.created_at} by key ${cp.key_id}` : "none signed yet",
       checkpoint_signature: cp ? (cp.signature_ok ? "valid" : "INVALID") : null,
@@ -19,6 +20,48 @@ async function showChain() {
       missing_keys: v.missing_keys,
       findings: v.findings,
     }),
+  );
+}
+
+// The rolling pass re-hashes the whole log a slice a minute: what its last pass found (an
+// alarm stands until a pass finds the log intact) and how far the one under way has come.
+function rollingText(r) {
+  if (!r) return "no slice run yet";
+  const last = r.last_pass;
+  let done = "no pass completed yet";
+  if (last && last.reason) {
+    done = `ALARM: the pass finished ${when(last.finished_at)} stopped at event ${last.first_bad_id} (${last.reason})`;
+  } else if (last) {
+    done = `events 1–${last.rehashed_to} intact, pass completed ${when(last.finished_at)}`;
+  }
+  return `${done}; the pass under way since ${when(r.started_at)} has re-hashed events 1–${r.rehashed_to}`;
+}
+
+// Tampering a check recorded in the log: the rolling pass's, and reads refused on failing
+// their link or their inclusion in the latest checkpoint.
+async function showAlarms() {
+  const { alarms } = await api("GET", "/audit/alarms");
+  document.getElementById("alarms").replaceChildren(
+    alarms.length
+      ? table(alarms.map((a) => ({ raised: when(a.occurred_at), event: a.notification_id, kind: a.kind, found_by: a.found_by, detail: a.detail })))
+      : el("p", { class: "verified", text: "No integrity alarm raised" }),
+  );
+}
+
+// Witnessed checkpoints: the roots they hold against the roots of today's log.
+async function compareWitnesses() {
+  const w = await api("GET", "/audit/witnesses");
+  const rows = w.witnesses.map((x) => ({
+    witness: x.url,
+    result: x.first_mismatch
+      ? `MISMATCH at checkpoint ${x.first_mismatch.last_id} (tree size ${x.first_mismatch.tree_size}, witnessed ${when(x.first_mismatch.witnessed_at)})`
+      : x.problem || (x.witnessed ? `${x.witnessed} witnessed checkpoints match` : "holds nothing yet"),
+    acknowledged_up_to: x.acknowledged_last_id,
+    refused: x.refused,
+  }));
+  document.getElementById("witnesses").replaceChildren(
+    rows.length ? table(rows) : el("p", { class: "empty", text: "No witness configured (LFR_WITNESSES)" }),
+    el("p", { class: w.ok ? "verified" : "unverified", text: w.ok ? "Every witness agrees with today's log" : "Not every witness agrees" }),
   );
 }
 
@@ -130,7 +173,8 @@ bindForm(document.getElementById("disclosure"), {
 });
 
 document.getElementById("status-filter").addEventListener("change", () => showDeployments().catch((e) => toast(e.message)));
+document.getElementById("compare-witnesses").addEventListener("click", () => compareWitnesses().catch((e) => toast(e.message)));
 document.getElementById("history-purpose").value = "oversight review of this deployment";
-for (const work of [showChain, showDeployments, showDisclosures, showConsultations, showAccessReview, () => fillDeployments(select)]) {
+for (const work of [showChain, showAlarms, showDeployments, showDisclosures, showConsultations, showAccessReview, () => fillDeployments(select)]) {
   work().catch((error) => toast(error.message));
 }
