@@ -1,8 +1,9 @@
 """One subject on one deployment's watchlist.
 
 The subject's name, the rationale (free text that may identify them), the image and the
-template are sealed under the entry's own key; the clear fields are those oversight and
-statistics need and that identify no one.
+template are sealed under the entry's own key; so are the offence, the legal basis (a warrant or
+an order), the image's source and a child's justification, as sealed text in their string
+fields. The clear fields are those oversight and statistics need and that identify no one.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The vault checked against the log: every key the log says exists must be in the vault.
 
 A key is created with the first sealed field of its record and may only disappear through an
-erasure the log records (a watchlist entry destroyed, an alert's images erased). A key that is
+erasure the log records (a watchlist entry destroyed, an alert's images erased, a deployment's
+watchlist destroyed). A key that is
 missing without such an event is a silent erasure, by tampering or by a fault, and is reported
 as a defect of the log's integrity, beside the hash chain's.
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
 from lfr_ledger.domain.sealing import is_sealed_text
@@ -47,6 +49,9 @@ _TOPICS = (
     ConsultationTopic.PURPOSE_DESTROYED,
     DisclosureTopic.RECORDED,
     DisclosureTopic.CONTENT_DESTROYED,
+    DeploymentTopic.WATCHLIST_REVIEWED,
+    DeploymentTopic.PAUSED,
+    DeploymentTopic.WATCHLIST_DESTROYED,
 )
 _NOTES_TOPICS = (
     AlertTopic.ADJUDICATED,
@@ -59,11 +64,13 @@ _NOTES_TOPICS = (
 
 
 def _carries_sealed_text(event: Any) -> bool:
-    """Whether an alert event holds free text sealed under the alert's notes key."""
+    """Whether an alert's or a deployment's event holds free text sealed under its notes key
+    (a reason, a note, a hold's proceedings, an outcome's note, reference or conditions)."""
     outcome = getattr(event, "outcome", None)
-    return is_sealed_text(getattr(event, "reason", None)) or is_sealed_text(
-        getattr(outcome, "note", None)
-    )
+    texts = [getattr(event, name, None) for name in ("reason", "note", "proceedings_ref")]
+    texts += [getattr(outcome, name, None) for name in ("note", "reference")]
+    texts += list(getattr(outcome, "conditions", ()))
+    return any(is_sealed_text(text) for text in texts)
 
 
 @dataclass(frozen=True)
@@ -153,3 +160,9 @@ def _account_for(ledger: CaseLedger, n: Notification, expected: dict[UUID, Missi
     elif n.topic in (WatchlistEntryTopic.DESTROYED, AlertTopic.IMAGES_ERASED):
         expected.pop(record, None)
         expected.pop(ledger.notes_key_id(record), None)
+    elif n.topic in (DeploymentTopic.WATCHLIST_REVIEWED, DeploymentTopic.PAUSED):
+        if _carries_sealed_text(event):
+            key = ledger.deployment_notes_key_id(record)
+            expected.setdefault(key, MissingKey(key, record, "notes of deployment", n.id))
+    elif n.topic == DeploymentTopic.WATCHLIST_DESTROYED:
+        expected.pop(ledger.deployment_notes_key_id(record), None)

@@ -130,7 +130,9 @@ def test_http_legal_hold_retention_and_oversight_reads(
     assert http.post(f"/alerts/{held}/legal-hold", "operator", hold).status_code == 403
     placed = http.post(f"/alerts/{held}/legal-hold", "authorising_officer", hold, **ao)
     assert placed.status_code == 200, placed.text
-    assert placed.json()["under_legal_hold"] and placed.json()["proceedings_ref"] == "T2025/0042"
+    # The proceedings reference is sealed: the reply (kept for a retry) never repeats it.
+    assert placed.json()["under_legal_hold"] and placed.json()["proceedings_ref"] == "[sealed]"
+    assert "T2025/0042" not in placed.text
     again = http.post(f"/alerts/{held}/legal-hold", "authorising_officer", hold, **ao)
     assert again.status_code == 409
 

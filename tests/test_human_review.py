@@ -193,10 +193,16 @@ def test_a_corrected_outcome_keeps_the_original(ledger: CaseLedger, clock: Clock
     with refused(ledger, NotPermitted):
         ledger.correct_outcome(OPERATOR, alert, 0, COMPLIED, "wrong type")
     ledger.correct_outcome(OFFICER, alert, 0, COMPLIED, "he was checked, not arrested")
-    assert ledger.alert(alert).outcomes == [COMPLIED]
+    # The conditions checked are sealed under the alert's notes key (issue 23): read opened.
+    assert [ledger.reveal_outcome(alert, o) for o in ledger.alert(alert).outcomes] == [COMPLIED]
     (n,) = ledger.recorder.select_notifications(0, 1, topics=[AlertTopic.OUTCOME_CORRECTED])
     event: Any = ledger.mapper.to_domain_event(n)
-    assert (event.outcome_index, event.outcome, event.previous) == (0, COMPLIED, ARREST)
+    assert event.outcome.conditions != COMPLIED.conditions, "sealed in the log"
+    opened = (
+        ledger.reveal_outcome(alert, event.outcome),
+        ledger.reveal_outcome(alert, event.previous),
+    )
+    assert (event.outcome_index, *opened) == (0, COMPLIED, ARREST)
     assert event.actor == OFFICER
 
 

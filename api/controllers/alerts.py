@@ -322,8 +322,9 @@ class AlertController(Controller):
         summary="An alert's own timeline: its state now and every event, corrections included",
         description="Raised, adjudication(s), corrections, engagement, outcomes, holds, closure "
         "and erasure: topic, version, times, actor and the event's fields. Reasons, notes, "
-        'perceived characteristics and the face crop read "[sealed]"; nothing about the '
-        "watchlist subject beyond the entry id and category.\n\n" + IN_ROLE,
+        "outcome references and conditions, a hold's proceedings, perceived characteristics "
+        'and the face crop read "[sealed]"; nothing about the watchlist subject beyond the '
+        "entry id and category.\n\n" + IN_ROLE,
         responses=problem_spec(400, 401, 403, 404),
     )
     def timeline(self, alert_id: FromPath[UUID], reads: ReadsDep) -> AlertTimeline:

@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from lfr_ledger.api.dependencies import ActorDep, IdempotencyKey, LedgerDep, ServicesDep
 from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.event_fields import SEALED
 from lfr_ledger.api.schemas.retention import (
     LegalHold,
     LegalHoldIn,
@@ -18,6 +19,7 @@ from lfr_ledger.api.schemas.retention import (
     RetentionRun,
 )
 from lfr_ledger.domain.actors import Role
+from lfr_ledger.domain.sealing import is_sealed_text
 
 WRITE_ERRORS = problem_spec(400, 401, 403, 404, 409, 422)
 # Runs in one process take turns; runs in several are safe anyway (a destruction recorded
@@ -33,11 +35,14 @@ ACCESS_ROWS: dict[str, frozenset[Role]] = {
 
 
 def _hold_state(ledger: LedgerDep, alert_id: UUID) -> LegalHold:
+    """The hold as the reply states it: the proceedings reference stays sealed, here and in the
+    reply the idempotency store keeps for a retry, which must get these same bytes back."""
     alert = ledger.alert(alert_id)
+    held = alert.legal_hold
     return LegalHold(
         id=alert_id,
-        under_legal_hold=alert.legal_hold is not None,
-        proceedings_ref=alert.legal_hold,
+        under_legal_hold=held is not None,
+        proceedings_ref=SEALED if is_sealed_text(held) else held,
         images_erased_at=alert.images_erased_at,
     )
 

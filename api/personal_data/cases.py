@@ -39,9 +39,15 @@ class DeploymentWatchlist:
 
 @dataclass(frozen=True)
 class EntryRead:
+    """An entry with its sealed fields opened: the revealed personal fields, and the sealed
+    text of the enrolment (`[erased]` once the entry's key is shredded; text an earlier release
+    stored in clear reads as stored)."""
+
     entry: WatchlistEntry
     revealed: RevealedEntry
     offence: str
+    legal_basis: str
+    image_source: str
 
 
 class CaseReads(Layer):
@@ -117,8 +123,13 @@ class CaseReads(Layer):
         self._authorise(Read.ENTRY, entry.deployment_id)
         self._consult(Read.ENTRY, entry_id, purpose)
         revealed = self.ledger.reveal_entry(entry_id)
-        offence = self.ledger.reveal_text(entry.id, "offence", entry.offence)
-        return EntryRead(entry, revealed, offence)
+        return EntryRead(
+            entry,
+            revealed,
+            offence=self.ledger.reveal_text(entry_id, "offence", entry.offence),
+            legal_basis=self.ledger.reveal_text(entry_id, "legal_basis", entry.legal_basis),
+            image_source=self.ledger.reveal_text(entry_id, "image_source", entry.image_source),
+        )
 
     def entry_image(self, entry_id: UUID, *, purpose: str) -> bytes:
         entry = self.ledger.watchlist_entry(entry_id)

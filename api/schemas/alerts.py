@@ -51,7 +51,8 @@ Offences = Annotated[
 OutcomeReference = Annotated[
     ShortText,
     Meta(
-        description="The force's own reference for it (custody or occurrence number)",
+        description="The force's own reference for it (custody or occurrence number). Sealed "
+        "in the log",
         examples=["CUS/2026/004711"],
     ),
 ]
@@ -61,7 +62,7 @@ Conditions = Annotated[
         max_length=50,
         extra_json_schema=items_schema(ShortText),
         description="For a compliance check, at least one: the conditions of the order (or "
-        "licence) that were checked",
+        "licence) that were checked. Sealed in the log",
         examples=[["Curfew 19:00-07:00", "Not to enter the town centre"]],
     ),
 ]

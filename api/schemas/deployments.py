@@ -29,6 +29,10 @@ from lfr_ledger.api.schemas.deployment_plans import (
 )
 from lfr_ledger.domain.values import DeploymentStatus
 
+# Free text kept in clear: the deployment's record for oversight outlives every retention period
+# (docs/personal-data.md), so what is written there must not identify anyone.
+CLEAR = " Kept in clear for oversight, so it names no one: cite an alert or an entry by its id"
+
 
 class DeploymentOut(Reply):
     """A deployment's plan and where it stands (no personal data)."""
@@ -75,7 +79,8 @@ class DeploymentOut(Reply):
     authorised_at: Annotated[datetime | None, Meta(description="When it was authorised")]
     authority_ref: Annotated[str | None, Meta(description="Reference of the authority")]
     necessity_and_proportionality: Annotated[
-        str | None, Meta(description="The authorising officer's necessity statement")
+        str | None,
+        Meta(description="The authorising officer's necessity statement (in clear, naming no one)"),
     ]
     appropriate_policy_document: Annotated[
         str | None, Meta(description="The appropriate policy document cited (DPA 2018 s.42)")
@@ -129,7 +134,7 @@ class AuthorisationIn(Struct):
             Text,
             Meta(
                 description="Why LFR is necessary and proportionate here, against the intelligence "
-                "case (the policy sets the minimum length).",
+                "case (the policy sets the minimum length)." + CLEAR + ".",
                 examples=[
                     "Three wanted subjects seen here in 14 days; overt signage, six hours, "
                     "a watchlist of 40: less intrusive means have failed"
@@ -162,7 +167,7 @@ class AuthorisationIn(Struct):
         Annotated[
             Text,
             Meta(
-                description="To refuse: why",
+                description="To refuse: why." + CLEAR + ".",
                 examples=["The intelligence case does not show why LFR is needed at this place"],
             ),
         ]
@@ -193,7 +198,7 @@ class ThresholdIn(Struct):
     reason: Annotated[
         Text,
         Meta(
-            description="Why it changes",
+            description="Why it changes." + CLEAR + ".",
             examples=["Two false alerts in the first hour in low evening light"],
         ),
     ]
@@ -204,7 +209,10 @@ class PauseIn(Struct):
 
     reason: Annotated[
         OptionalText,
-        Meta(description="Why it pauses", examples=["Crowd too dense for safe engagement"]),
+        Meta(
+            description="Why it pauses. Sealed in the log, erased with the watchlist",
+            examples=["Crowd too dense for safe engagement"],
+        ),
     ] = ""
 
 
@@ -214,7 +222,7 @@ class ReviewIn(Struct):
     findings: Annotated[
         Text,
         Meta(
-            description="What the review found: alerts, outcomes, lessons",
+            description="What the review found: alerts, outcomes, lessons." + CLEAR + ".",
             examples=["Four alerts, two true, one arrest; signage at the east entrance missing"],
         ),
     ]

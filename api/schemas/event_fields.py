@@ -119,10 +119,16 @@ class RecordedOutcome(Fields):
     """An outcome as recorded."""
 
     type: Annotated[OutcomeType, Meta(description="What happened")]
-    offences: Annotated[list[str], Meta(description="For an arrest: the offences")]
-    reference: Annotated[str | None, Meta(description="The force's own reference for it")]
+    offences: Annotated[
+        list[str], Meta(description="For an arrest: the offences (the law's words, in clear)")
+    ]
+    reference: Annotated[
+        str | None,
+        Meta(description='The force\'s own reference for it ("[sealed]" if sealed)'),
+    ]
     conditions: Annotated[
-        list[str], Meta(description="For a compliance check: the conditions checked")
+        list[str],
+        Meta(description='For a compliance check: the conditions checked, each "[sealed]"'),
     ]
     result: Annotated[
         ComplianceResult | None, Meta(description="For a compliance check: complied or breach")
@@ -237,7 +243,7 @@ class WatchlistReviewedFields(Fields):
     """The authorising officer reviewed the watchlist."""
 
     entry_count: Annotated[int, Meta(description="The entries confirmed")]
-    note: Annotated[str, Meta(description="The reviewer's note")]
+    note: Annotated[str, Meta(description='The reviewer\'s note ("[sealed]" if sealed)')]
 
 
 class WatchlistDestroyedFields(Fields):
@@ -250,7 +256,7 @@ class WatchlistDestroyedFields(Fields):
 class PostDeploymentReviewedFields(Fields):
     """The authorising officer's review after the deployment."""
 
-    findings: Annotated[str, Meta(description="What the review found")]
+    findings: Annotated[str, Meta(description="What the review found (in clear: names no one)")]
 
 
 class EnrolledFields(Fields):
@@ -263,9 +269,13 @@ class EnrolledFields(Fields):
     sealed_name: Annotated[Sealed, Meta(description="The subject's name (sealed)")]
     sealed_rationale: Annotated[Sealed, Meta(description="Why they are enrolled (sealed)")]
     category: Annotated[str, Meta(description=CATEGORY)]
-    legal_basis: Annotated[str, Meta(description="The legal basis for enrolling them")]
+    legal_basis: Annotated[
+        str, Meta(description='The legal basis for enrolling them ("[sealed]" if sealed)')
+    ]
     offence: Annotated[str, Meta(description='The offence or concern ("[sealed]" if sealed)')]
-    image_source: Annotated[str, Meta(description="Where the image came from")]
+    image_source: Annotated[
+        str, Meta(description='Where the image came from ("[sealed]" if sealed)')
+    ]
     image_taken_on: Annotated[str | None, Meta(description="When the image was taken (date)")]
     under_18: Annotated[bool, Meta(description="Whether the subject is a child")]
     model_id: Annotated[str | None, Meta(description="The model of the template, if any")]
@@ -325,7 +335,13 @@ class LegalHoldPlacedFields(Fields):
     """A hold keeps the alert's images past their retention."""
 
     reason: Annotated[str, Meta(description=REASON + ' ("[sealed]" if sealed)')]
-    proceedings_ref: Annotated[str, Meta(description="The proceedings the hold is for")]
+    proceedings_ref: Annotated[
+        str,
+        Meta(
+            description='The proceedings the hold is for ("[sealed]" if sealed; an evidential '
+            "hold's cites the policy)"
+        ),
+    ]
     kind: Annotated[
         str, Meta(description='"legal" (placed by an AO) or "evidential" (by policy, on arrest)')
     ] = "legal"  # absent before release 3

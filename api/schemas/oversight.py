@@ -81,9 +81,11 @@ class EntryFinding(Reply):
     ]
     enrolled_at: Annotated[datetime, Meta(description="When the subject was enrolled")]
     category: Annotated[str, Meta(description="The entry's watchlist category")]
-    legal_basis: Annotated[str, Meta(description="The legal basis for enrolling them")]
+    legal_basis: Annotated[
+        str, Meta(description="The legal basis for enrolling them" + ERASED_NOTE)
+    ]
     offence: Annotated[str, Meta(description="The offence or concern" + ERASED_NOTE)]
-    image_source: Annotated[str, Meta(description="Where the image came from")]
+    image_source: Annotated[str, Meta(description="Where the image came from" + ERASED_NOTE)]
     status: Annotated[
         str,
         Meta(description="The entry's status", extra_json_schema=one_of(EntryStatus)),
@@ -121,6 +123,13 @@ class SubjectAccess(Reply):
     on_watchlist: Annotated[bool, Meta(description="Whether any entry was found")]
     in_alert: Annotated[bool, Meta(description="Whether any of those entries had an alert")]
     entries: Annotated[list[EntryFinding], Meta(description="Each entry found, oldest first")]
+    remit: Annotated[
+        str | None,
+        Meta(
+            description="The oversight body's remit the answer is held to (entries of "
+            "deployments outside it are left out); null when the reader's remit is unlimited"
+        ),
+    ] = None
 
 
 class EqualityGroup(Reply):
@@ -224,6 +233,10 @@ class AccessRecord(Reply):
         Meta(description='A disclosure\'s recipient ("[erased]" after retention)'),
     ]
     legal_basis: Annotated[str | None, Meta(description="A disclosure's legal basis")]
+    actor_body: Annotated[
+        str | None,
+        Meta(description="The oversight body the actor acted for (its code), if any"),
+    ] = None
 
 
 class AccessReview(Reply):

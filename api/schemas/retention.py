@@ -20,7 +20,11 @@ class LegalHoldIn(Struct):
     ]
     proceedings_ref: Annotated[
         ShortText,
-        Meta(description="The proceedings it is for", examples=["CPS-2026-0417"]),
+        Meta(
+            description="The proceedings it is for; sealed under the alert's notes key, and "
+            'never repeated: replies read "[sealed]"',
+            examples=["CPS-2026-0417"],
+        ),
     ]
 
 
@@ -38,7 +42,12 @@ class LegalHold(Reply):
     id: Annotated[UUID, Meta(description="The alert")]
     under_legal_hold: Annotated[bool, Meta(description="Whether a hold keeps its images")]
     proceedings_ref: Annotated[
-        str | None, Meta(description="The proceedings the hold is for; null without one")
+        str | None,
+        Meta(
+            description='"[sealed]" for the proceedings an authorising officer named (this '
+            "reply, kept for a retry, never holds them); the policy's version for an evidential "
+            "hold; null without a hold"
+        ),
     ]
     images_erased_at: Annotated[
         datetime | None, Meta(description="When retention erased its images, if it did")

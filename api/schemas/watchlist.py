@@ -52,7 +52,7 @@ class EnrolmentIn(Struct):
     legal_basis: Annotated[
         Text,
         Meta(
-            description="The legal basis for placing them on the watchlist",
+            description="The legal basis for placing them on the watchlist. Sealed in the log",
             examples=["Warrant for arrest, Croydon Magistrates' Court, 2026-05-14"],
         ),
     ]
@@ -72,7 +72,10 @@ class EnrolmentIn(Struct):
     ]
     image_source: Annotated[
         ShortText,
-        Meta(description="Where the image came from", examples=["Custody image, 2025-11-03"]),
+        Meta(
+            description="Where the image came from. Sealed in the log",
+            examples=["Custody image, 2025-11-03"],
+        ),
     ]
     image_taken_on: (
         Annotated[

@@ -69,6 +69,10 @@ class HoldKind:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What followed an alert. As recorded, `note`, `reference` and each of `conditions` are
+    sealed text under the alert's notes key (`AlertCommands.reveal_outcome` opens them);
+    `offences` are the law's words, in clear."""
+
     type: OutcomeType
     offences: tuple[str, ...] = ()
     reference: str | None = None

@@ -419,8 +419,10 @@ class Alert(Aggregate):
 
     def erase_images(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
         if self.legal_hold is not None:
+            # Its kind, never its proceedings reference: refusals reach logs and reports.
             raise InvalidTransition(
-                f"alert {self.id} is under legal hold ({self.legal_hold}); its images are kept"
+                f"alert {self.id} is under a legal hold ({self.hold_kind or HoldKind.LEGAL}); "
+                "its images are kept"
             )
         if self.images_erased_at is not None:
             raise InvalidTransition(f"alert {self.id}'s images were already erased")

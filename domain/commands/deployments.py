@@ -161,8 +161,12 @@ class DeploymentCommands(LedgerBase):
         self._commit(deployment)
 
     def pause_deployment(self, actor: Actor, deployment_id: UUID, reason: str = "") -> None:
+        """The reason, told live about what happens in front of the cameras, may name someone:
+        sealed under the deployment's notes key, erased with its watchlist."""
         deployment = self.deployment(deployment_id)
-        deployment.pause(reason=reason, actor=actor, occurred_at=self.clock())
+        deployment.check_pause(actor)
+        sealed = self._seal_deployment_note(deployment_id, "pause_reason", reason)
+        deployment.pause(reason=sealed, actor=actor, occurred_at=self.clock())
         self._commit(deployment)
 
     def resume_deployment(self, actor: Actor, deployment_id: UUID) -> None:

@@ -51,9 +51,14 @@ class Lifecycle(DeploymentState):
         self.started_at = occurred_at
         self.log_position_at_start = log_position
 
-    def pause(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
+    def check_pause(self, actor: Actor) -> None:
+        """Whether `actor` may pause the deployment now: checked before its reason is sealed."""
         actor.require(Role.OPERATOR)
         self._require_status(S.LIVE, doing="pause")
+
+    def pause(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        """`reason` arrives sealed under the deployment's notes key (or empty)."""
+        self.check_pause(actor)
         self._paused(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
 
     @event("Paused", topic=DeploymentTopic.PAUSED)

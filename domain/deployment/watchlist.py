@@ -75,6 +75,28 @@ class Watchlist(DeploymentState):
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
+        """`note` arrives sealed under the deployment's notes key (or empty)."""
+        self.check_watchlist_review(
+            entry_count=entry_count,
+            confirmed_count=confirmed_count,
+            not_excessive=not_excessive,
+            policy=policy,
+            actor=actor,
+        )
+        self._watchlist_reviewed(
+            entry_count=entry_count, note=note.strip(), actor=actor, occurred_at=occurred_at
+        )
+
+    def check_watchlist_review(
+        self,
+        *,
+        entry_count: int,
+        confirmed_count: int,
+        not_excessive: bool,
+        policy: Policy,
+        actor: Actor,
+    ) -> None:
+        """Whether `actor` may review the watchlist now: checked before its note is sealed."""
         self._require_status(S.PROPOSED, S.AUTHORISED, doing="review the watchlist")
         self._require_authority(actor, policy)
         self._check_separation("review_watchlist", actor, policy)
@@ -90,9 +112,6 @@ class Watchlist(DeploymentState):
                 "the reviewer did not confirm the watchlist is not excessive; "
                 "remove entries, then review again"
             )
-        self._watchlist_reviewed(
-            entry_count=entry_count, note=note.strip(), actor=actor, occurred_at=occurred_at
-        )
 
     @event("WatchlistReviewed", topic=DeploymentTopic.WATCHLIST_REVIEWED)
     def _watchlist_reviewed(

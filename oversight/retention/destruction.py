@@ -162,6 +162,7 @@ class Retention:
             else:
                 manifest = self.ledger.mapper.to_domain_event(n).manifest  # type: ignore[attr-defined]
                 ids = [UUID(str(i)) for i in manifest]
+                ids.append(self.ledger.deployment_notes_key_id(UUID(str(n.originator_id))))
             for key_id in ids:
                 if key_id in done:
                     continue
@@ -183,6 +184,7 @@ class Retention:
                 manifest: list[UUID] | None = getattr(event, "manifest", None)
                 if manifest is not None:
                     ids.extend(UUID(str(i)) for i in manifest)
+            ids.append(self.ledger.deployment_notes_key_id(deployment_id))
         done = {
             *report.entries_destroyed,
             *self._alert_keys(*report.alert_images_erased),
