@@ -35,7 +35,9 @@ from lfr_ledger.api.controllers.audit import AuditController
 from lfr_ledger.api.controllers.camera_health import CAMERA_HEALTH_ROUTES
 from lfr_ledger.api.controllers.deployment_lists import list_deployments
 from lfr_ledger.api.controllers.deployments import DeploymentController
+from lfr_ledger.api.controllers.grants import GrantController
 from lfr_ledger.api.controllers.health import HealthController
+from lfr_ledger.api.controllers.integrity import IntegrityController
 from lfr_ledger.api.controllers.matcher import MATCHER_ROUTES
 from lfr_ledger.api.controllers.metrics import MetricsController
 from lfr_ledger.api.controllers.operations import OperationController
@@ -202,9 +204,11 @@ def create_app(
             WatchlistController,
             AlertController,
             AuditController,
+            IntegrityController,
             PublicationController,
             RetentionController,
             OversightController,
+            GrantController,
             list_deployments,
             ScoresController,
             *CAMERA_HEALTH_ROUTES,

@@ -36,11 +36,15 @@ from litestar.types import ASGIApp
 from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import ACTOR_ID_RULE, Actor, Role, is_actor_id
+from lfr_ledger.domain.errors import InvalidInput
+from lfr_ledger.domain.oversight_grant import body_code
 
 ISSUER = "lfr-ledger"
 DEFAULT_TTL_MINUTES = 60
 MAX_TTL_MINUTES = 12 * 60  # one shift
 LEEWAY_SECONDS = 30
+# The claim naming the oversight body an oversight token's holder acts for.
+BODY_CLAIM = "oversight_body"
 
 
 def secret_path(settings: Settings) -> Path:
@@ -235,8 +239,29 @@ def actor_from_claims(claims: dict[str, Any]) -> Actor:
     if role == Role.MATCHER and deployment_id is None:
         raise _unauthorised("a matcher token must name its deployment (claim deployment_id)")
     return Actor(
-        id=sub, role=role, rank=opt("rank"), force=opt("force"), deployment_id=deployment_id
+        id=sub,
+        role=role,
+        rank=opt("rank"),
+        force=opt("force"),
+        deployment_id=deployment_id,
+        body=_body(role, opt(BODY_CLAIM)),
     )
+
+
+def _body(role: Role, claimed: str | None) -> str | None:
+    """The oversight body the token's holder acts for: only an oversight token names one (its
+    reads are then held to the body's grants, `domain/oversight_grant.py`)."""
+    if claimed is None:
+        return None
+    if role != Role.OVERSIGHT:
+        raise _unauthorised(
+            f"only an oversight token may name an oversight body (claim {BODY_CLAIM}); this "
+            f"token's role is {role}"
+        )
+    try:
+        return body_code(claimed, BODY_CLAIM)
+    except InvalidInput as refused:
+        raise _unauthorised(f"the token's {refused.detail}") from None
 
 
 def _unauthorised(detail: str) -> NotAuthorizedException:
@@ -254,6 +279,7 @@ def issue_token(
     rank: str | None = None,
     force: str | None = None,
     deployment_id: str | None = None,
+    body: str | None = None,
     ttl_minutes: int = DEFAULT_TTL_MINUTES,
     maximum_ttl_minutes: int = MAX_TTL_MINUTES,
     private_key_pem: bytes | None = None,
@@ -267,6 +293,13 @@ def issue_token(
         raise ValueError(f"ttl must lie in 1..{maximum_ttl_minutes} minutes (policy maximum)")
     if role == Role.MATCHER and not deployment_id:
         raise ValueError("a matcher token needs --deployment")
+    if body and role != Role.OVERSIGHT:
+        raise ValueError("only an oversight token may name a body (--body)")
+    if body:
+        try:
+            body = body_code(body, "--body")
+        except InvalidInput as refused:
+            raise ValueError(refused.detail) from None
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer or ISSUER,
@@ -282,6 +315,7 @@ def issue_token(
         ("rank", rank),
         ("force", force),
         ("deployment_id", deployment_id),
+        (BODY_CLAIM, body),
     ):
         if value:
             claims[key] = value

@@ -4,7 +4,9 @@ and used by the role-matrix tests.
 Principles (DESIGN.md): analysts read statistics and publication records only, never personal
 data; matcher accounts only raise alerts and report counts, and read their deployment's live
 terms and watchlist templates (for matching, logged), for their own deployment; oversight
-reads everything and writes no case data; admin adopts policy and reads no personal data. The
+reads what its body's grants open (`domain/oversight_grant.py`; a token naming no body reads
+everything, unless the policy requires a body) and writes no case data; admin adopts policy,
+grants oversight bodies their remit with authorising officers, and reads no personal data. The
 domain checks roles again (Actor.require), so a route opened here by mistake still refuses.
 """
 
@@ -110,6 +112,8 @@ ACCESS: dict[str, frozenset[Role]] = {
     # oversight
     "GET /deployments/{deployment_id}/history": frozenset({OV}),
     "GET /audit/verify": frozenset({OV}),
+    "GET /audit/alarms": frozenset({OV}),
+    "GET /audit/witnesses": frozenset({OV}),
     "GET /audit/consultations": frozenset({OV}),
     # legal hold and retention
     "POST /alerts/{alert_id}/legal-hold": frozenset({AO}),
@@ -123,6 +127,10 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /oversight/disclosures": frozenset({AO, OV}),
     "GET /audit/disclosures": frozenset({OV}),
     "GET /oversight/bundles/{deployment_id}": frozenset({OV}),
+    # oversight bodies' grants: made and revoked by an AO or admin, read by them and oversight
+    "POST /oversight/grants": frozenset({AO, AD}),
+    "POST /oversight/grants/{grant_id}/revocation": frozenset({AO, AD}),
+    "GET /oversight/grants": frozenset({AO, OV, AD}),
     # the console: each page is a shell whose data comes from the routes above, so a page
     # open to a role shows only what that role could read anyway
     "GET /console": frozenset({P, WM, AO, OP, OF, OV, AN, AD}),
@@ -189,6 +197,8 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "GET /publication/deployments.csv",
         "GET /statistics/period",
         "GET /audit/verify",
+        "GET /audit/alarms",
+        "GET /audit/witnesses",
         "GET /console",
         "GET /console/operator",
         "GET /console/officer",
@@ -224,6 +234,9 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "POST /alerts/{alert_id}/legal-hold/release",
         "POST /retention/run",
         "POST /oversight/disclosures",
+        "POST /oversight/grants",
+        "POST /oversight/grants/{grant_id}/revocation",
+        "GET /oversight/grants",
         "POST /console/sign-out",
     }
 )

@@ -70,6 +70,10 @@ class Actor:
     rank: str | None = None
     force: str | None = None
     deployment_id: str | None = None  # matcher accounts are bound to one deployment
+    # The oversight body an oversight reader acts for (its code, as its grants name it); None
+    # for every other role, and for an oversight reader acting for no body (see
+    # `domain/oversight_grant.py`). Events recorded before bodies existed decode with None.
+    body: str | None = None
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
@@ -77,13 +81,17 @@ class Actor:
             raise NotPermitted(f"this needs the role {allowed}; the actor's role is {self.role}")
 
     def as_dict(self) -> dict[str, str | None]:
-        return {
+        data = {
             "id": self.id,
             "role": self.role.value,
             "rank": self.rank,
             "force": self.force,
             "deployment_id": self.deployment_id,
         }
+        # Only when set: an actor without a body is stored exactly as before bodies existed.
+        if self.body is not None:
+            data["body"] = self.body
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, str | None]) -> Actor:
@@ -93,4 +101,5 @@ class Actor:
             rank=data.get("rank"),
             force=data.get("force"),
             deployment_id=data.get("deployment_id"),
+            body=data.get("body"),
         )

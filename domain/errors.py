@@ -47,6 +47,15 @@ class RoleSeparationViolated(NotPermitted):
     title = "Role separation violated"
 
 
+class GrantRefused(NotPermitted):
+    """An oversight reader's body holds no grant covering the record: none at all, expired,
+    revoked, or a remit that leaves the record out (`domain/oversight_grant.py`). The detail
+    names the body and why."""
+
+    kind = "outside-grant"
+    title = "Outside the oversight body's grant"
+
+
 class InvalidTransition(DomainError):
     """The record is not in a state where this command makes sense."""
 
@@ -87,6 +96,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     NotFound,
     NotPermitted,
     RoleSeparationViolated,
+    GrantRefused,
     InvalidTransition,
     PolicyViolation,
     ConcurrentWrite,

@@ -30,6 +30,8 @@ class AccessRecord:
     purpose: str | None = None
     recipient: str | None = None
     legal_basis: str | None = None
+    # The oversight body the actor acted for, if any (recorded from issue 23 on).
+    actor_body: str | None = None
 
 
 @dataclass
@@ -46,13 +48,15 @@ def access_review(
     ledger: CaseLedger,
     *,
     actor_id: str | None = None,
+    body: str | None = None,
     record: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     after: int = 0,
     limit: int = 500,
 ) -> AccessReview:
-    """Access records in log order after notification id `after`, at most `limit` of them."""
+    """Access records in log order after notification id `after`, at most `limit` of them;
+    with `body`, only those of readers acting for that oversight body (its code)."""
     review = AccessReview()
     for n in notifications(
         ledger.recorder, [ConsultationTopic.RECORDED, DisclosureTopic.RECORDED], after=after
@@ -61,6 +65,9 @@ def access_review(
         actor: Actor | None = getattr(event, "actor", None)
         who = actor.id if actor is not None else str(event.actor_id)
         if actor_id is not None and who != actor_id:
+            continue
+        acted_for = actor.body if actor is not None else None
+        if body is not None and acted_for != body:
             continue
         consulted = n.topic == ConsultationTopic.RECORDED
         originator = UUID(str(n.originator_id))
@@ -91,6 +98,7 @@ def access_review(
                 ),
                 recipient=recipient,
                 legal_basis=None if consulted else event.legal_basis,
+                actor_body=acted_for,
             )
         )
         if len(review.records) >= limit:

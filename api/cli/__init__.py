@@ -20,10 +20,12 @@ COMMAND_MODULES = (
     "lfr_ledger.api.cli.deployments",
     "lfr_ledger.api.cli.retention",
     "lfr_ledger.api.cli.oversight",
+    "lfr_ledger.api.cli.grants",
     "lfr_ledger.api.cli.match",
     "lfr_ledger.api.cli.watchlist",
     "lfr_ledger.api.cli.stats",
     "lfr_ledger.api.cli.projections",
+    "lfr_ledger.api.cli.witness",
 )
 
 

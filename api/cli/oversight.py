@@ -40,6 +40,25 @@ def _actor_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _body_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--body",
+        type=_body_code,
+        metavar="CODE",
+        help="the oversight body you read for (e.g. ICO): the read is held to its grants",
+    )
+
+
+def _body_code(text: str) -> str:
+    from lfr_ledger.domain.errors import InvalidInput
+    from lfr_ledger.domain.oversight_grant import body_code
+
+    try:
+        return body_code(text, "--body")
+    except InvalidInput as e:
+        raise argparse.ArgumentTypeError(e.detail) from None
+
+
 def _period_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     parser.add_argument(
         "--from", dest="start", type=parse_time, required=required, metavar="TIME",
@@ -54,7 +73,11 @@ def _period_options(parser: argparse.ArgumentParser, *, required: bool = False) 
 def _oversight_actor(args: argparse.Namespace) -> Actor:
     from lfr_ledger.domain.actors import Actor, Role
 
-    return Actor(id=args.actor or f"cli:{getpass.getuser()}", role=Role.OVERSIGHT)
+    return Actor(
+        id=args.actor or f"cli:{getpass.getuser()}",
+        role=Role.OVERSIGHT,
+        body=getattr(args, "body", None),  # checked and upper-cased by `_body_code`
+    )
 
 
 @contextmanager
@@ -106,6 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="read the whole log instead of the subject index (slow on a long log)",
     )
     _actor_option(sar)
+    _body_option(sar)
     sar.set_defaults(handler=subject_access_handler)
 
     equality = subparsers.add_parser(
@@ -123,18 +147,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     equality.add_argument("--purpose", help="why oversight reads the full table (logged)")
     equality.add_argument("--json", action="store_true", help="print the tables as JSON")
     _actor_option(equality)
+    _body_option(equality)
     equality.set_defaults(handler=equality_handler)
 
     review = subparsers.add_parser(
         "access-review", help="who consulted or disclosed which records, and when"
     )
     review.add_argument("--by", dest="by_actor", metavar="ID", help="only this actor's accesses")
+    review.add_argument(
+        "--by-body",
+        type=_body_code,
+        metavar="CODE",
+        help="only the accesses of readers acting for this body",
+    )
     review.add_argument("--record", metavar="TEXT", help="only records naming this (e.g. an id)")
     _period_options(review)
     review.add_argument("--after", type=int, default=0, help="continue after this notification")
     review.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
     review.add_argument("--json", action="store_true", help="print the records as JSON")
     _actor_option(review)
+    _body_option(review)
     review.set_defaults(handler=access_review_handler)
 
     disclose = subparsers.add_parser(
@@ -184,6 +216,7 @@ def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> 
         "--table", metavar="NAME", help="events table, when one schema holds several ledgers"
     )
     _actor_option(export)
+    _body_option(export)
     json_flag(export)
     export.set_defaults(handler=export_handler)
 
@@ -366,15 +399,21 @@ def equality_handler(args: argparse.Namespace) -> int:
 
 
 def access_review_handler(args: argparse.Namespace) -> int:
-    with _reads(_oversight_actor(args)) as reads:
-        review = reads.access_review(
-            actor_id=args.by_actor,
-            record=args.record,
-            start=args.start,
-            end=args.end,
-            after=args.after,
-            limit=args.limit,
-        )
+    from lfr_ledger.domain.errors import DomainError
+
+    try:
+        with _reads(_oversight_actor(args)) as reads:
+            review = reads.access_review(
+                actor_id=args.by_actor,
+                body=args.by_body,
+                record=args.record,
+                start=args.start,
+                end=args.end,
+                after=args.after,
+                limit=args.limit,
+            )
+    except DomainError as e:
+        return fail("access-review", str(e))
     if args.json:
         print_json(review.to_dict())
         return EXIT_OK

@@ -42,6 +42,13 @@ def _identity_arguments(parser: argparse.ArgumentParser) -> None:
         "--deployment", default=None, help="deployment id a matcher account is bound to"
     )
     parser.add_argument(
+        "--body",
+        default=None,
+        metavar="CODE",
+        help="the oversight body an oversight token acts for (e.g. ICO): its reads are held to "
+        "the body's grants (`lfr oversight grants`)",
+    )
+    parser.add_argument(
         "--ttl",
         type=int,
         default=60,
@@ -104,6 +111,7 @@ def _issue(args: argparse.Namespace, command: str) -> str | None:
             rank=args.rank,
             force=args.force,
             deployment_id=args.deployment,
+            body=args.body,
             ttl_minutes=args.ttl,
             # The policy `lfr serve` verifies with: a longer token would be refused there.
             maximum_ttl_minutes=Policy.load().token_maximum_lifetime_minutes,

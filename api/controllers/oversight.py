@@ -33,6 +33,7 @@ from lfr_ledger.api.personal_data import SubjectRecords
 from lfr_ledger.api.problems import ProblemException, problem_spec
 from lfr_ledger.api.schemas.base import AwareDateTime
 from lfr_ledger.api.schemas.common import Created
+from lfr_ledger.api.schemas.grants import BODY_CODE_PATTERN
 from lfr_ledger.api.schemas.oversight import (
     AccessReview,
     DisclosureIn,
@@ -182,7 +183,8 @@ class OversightController(Controller):
         reads: ReadsDep,
         actor_id: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
         of_body: Annotated[
-            str | None, QueryParameter(name="body", required=False, max_length=32)
+            str | None,
+            QueryParameter(name="body", required=False, max_length=32, pattern=BODY_CODE_PATTERN),
         ] = None,
         record: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
         start: From = None,

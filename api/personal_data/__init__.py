@@ -3,10 +3,11 @@
 `PersonalData(ledger, actor)` is what a route, a CLI command or the demo holds to read alerts
 (listed, streamed, one alert's timeline), face crops, watchlists, entries and their images, the
 matcher's templates, a deployment's history, subject access, the equality tables and trend,
-bundles and the access log. Each method checks the reader may read the record (`_authorise`,
-where per-body oversight grants belong), records the consultation (actor and role, purpose,
-record) before anything of it is opened or returned, then reads. A stated purpose is passed in;
-for reads made in a role's own work the layer names it ("adjudicating alert …").
+bundles and the access log. Each method checks the reader may read the record (`_authorise`:
+the role, and an oversight body's grants, `domain/oversight_grant.py`), records the
+consultation (actor and role, the body it acts for, purpose, record) before anything of it is
+opened or returned, then reads. A stated purpose is passed in; for reads made in a role's own
+work the layer names it ("adjudicating alert …").
 
 Nothing else in `api/` reaches that data: the oversight services that read it may be imported
 only here (an import-linter contract in `pyproject.toml`), and no other module of `api/` calls

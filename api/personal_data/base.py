@@ -12,6 +12,7 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import NotFound, NotPermitted
+from lfr_ledger.domain.oversight_grant import BodyAccess
 from lfr_ledger.projections.readers.statistics import StatisticsReader
 
 
@@ -59,6 +60,14 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.ACCESS_LOG: frozenset({OV}),
 }
 
+# Reads over every deployment that a body of limited remit gets filtered to its remit; every
+# other read made without naming a deployment spans the log and is refused to such a body.
+FILTERED_BY_REMIT: frozenset[Read] = frozenset({Read.SUBJECT_ACCESS})
+# What such a body may ask for instead of a read refused for spanning the log.
+INSTEAD: dict[Read, str] = {
+    Read.ACCESS_LOG: "it may read its own body's consultations (body=<its code>)",
+}
+
 # The purpose a role's own work implies, for reads the role makes in doing it (an operator
 # reads a live deployment's alerts to adjudicate them): "<work> <what>".
 WORK: dict[Role, str] = {
@@ -96,9 +105,16 @@ class Layer:
         self.settings = settings
         self._statistics = statistics
 
-    def _authorise(self, read: Read, deployment_id: UUID | None = None) -> None:
-        """The one check that this reader may read this record. Per-body oversight grants
-        (which forces, operations, periods, until when) belong here, beside the role."""
+    def _authorise(
+        self, read: Read, deployment_id: UUID | None = None, *, own_reads: bool = False
+    ) -> BodyAccess | None:
+        """The one check that this reader may read this record: its role, a matcher's one
+        deployment, and an oversight reader's grants (`domain/oversight_grant.py`): the
+        deployment read lies within a grant in force of the reader's body, or, for a read
+        spanning every deployment, the body's remit is unlimited. Returns an oversight
+        reader's access, which reads over many deployments filter by (`FILTERED_BY_REMIT`).
+        `own_reads`: the read is of the reader's own body's consultations, which a body holding
+        any grant in force may read, whatever its remit."""
         role = self.actor.role
         if role not in READERS[read]:
             raise NotPermitted(f"the role {role} may not read {read.value}")
@@ -109,6 +125,16 @@ class Layer:
                 f"matcher {self.actor.id} is bound to deployment {self.actor.deployment_id} "
                 "and may read only its watchlist"
             )
+        if role != Role.OVERSIGHT:
+            return None
+        access = self.ledger.oversight_access(self.actor)
+        if deployment_id is not None:
+            access.require(self.ledger.deployment_facts(deployment_id))
+        elif own_reads or read in FILTERED_BY_REMIT:
+            access.require_in_force()
+        else:
+            access.require_whole(read.value, INSTEAD.get(read))
+        return access
 
     def _consult(self, read: Read, what: object, purpose: str) -> UUID:
         """Records the consultation; called after the record is known to exist and before any

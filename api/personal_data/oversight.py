@@ -15,6 +15,7 @@ from eventsourcing.persistence import Notification
 from lfr_ledger.api.personal_data.base import Layer, Read
 from lfr_ledger.api.personal_data.integrity import alarm_on_refused_bundle
 from lfr_ledger.domain.notification_log import notifications
+from lfr_ledger.domain.oversight_grant import body_code
 from lfr_ledger.domain.records import NAMES_ITS_DEPLOYMENT, ConsultationTopic, DisclosureTopic
 from lfr_ledger.domain.subject_ref import SubjectRef
 from lfr_ledger.eventlog.checkpoint_signature import CheckpointError
@@ -88,9 +89,18 @@ class OversightReads(Layer):
         """The subject's entries and alerts in the period; logged naming the reference's
         digest, never the reference. A reference no entry can hold is refused first."""
         digest = SubjectRef.parse(subject_ref).digest(self.ledger.vault)
-        self._authorise(Read.SUBJECT_ACCESS)
+        access = self._authorise(Read.SUBJECT_ACCESS)
         self._consult(Read.SUBJECT_ACCESS, digest, purpose)
         report = subject_access(self.ledger, subject_ref, start=start, end=end, index=index)
+        if access is not None and not access.whole:
+            # A body of limited remit is answered within it, and told so (`remit`); what lies
+            # outside is not returned, nor counted: its existence is not the body's to know.
+            report.entries = [
+                e
+                for e in report.entries
+                if access.covers(self.ledger.deployment_facts(e.deployment_id))
+            ]
+            report.remit = access.describe()
         read = [e.entry_id for e in report.entries]
         read += [a.alert_id for e in report.entries for a in e.alerts]
         self._check_integrity(originator_ids=read)
@@ -184,17 +194,31 @@ class OversightReads(Layer):
 
     # --- the access log itself ----------------------------------------------------------------
 
-    def consultations(self, after: int, limit: int) -> list[AccessLogEntry]:
-        self._authorise(Read.ACCESS_LOG)
-        batch = self.ledger.recorder.select_notifications(
-            after, limit, topics=[ConsultationTopic.RECORDED], inclusive_of_start=False
-        )
-        entries = []
-        for n in batch:
-            consultation_id = UUID(str(n.originator_id))
-            event: Any = self.ledger.mapper.to_domain_event(n)
-            purpose = self.ledger.reveal_text(consultation_id, "purpose", event.purpose)
-            entries.append(AccessLogEntry(n.id, consultation_id, event, purpose=purpose))
+    def consultations(
+        self, after: int, limit: int, *, body: str | None = None
+    ) -> list[AccessLogEntry]:
+        """Consultations in log order after `after`, at most `limit`; with `body`, only those
+        made by readers acting for that oversight body (read on until `limit` are found or the
+        log ends, so a short page is the last). A body may always read its own."""
+        code = None if body is None else body_code(body)
+        self._authorise(Read.ACCESS_LOG, own_reads=code is not None and code == self.actor.body)
+        entries: list[AccessLogEntry] = []
+        while len(entries) < limit:
+            batch = self.ledger.recorder.select_notifications(
+                after, limit, topics=[ConsultationTopic.RECORDED], inclusive_of_start=False
+            )
+            for n in batch:
+                event: Any = self.ledger.mapper.to_domain_event(n)
+                if code is not None and event.actor.body != code:
+                    continue
+                consultation_id = UUID(str(n.originator_id))
+                purpose = self.ledger.reveal_text(consultation_id, "purpose", event.purpose)
+                entries.append(AccessLogEntry(n.id, consultation_id, event, purpose=purpose))
+                if len(entries) == limit:
+                    break
+            if len(batch) < limit or code is None:
+                break
+            after = batch[-1].id
         return entries
 
     def disclosures(self, after: int, limit: int) -> list[AccessLogEntry]:
@@ -218,16 +242,19 @@ class OversightReads(Layer):
         self,
         *,
         actor_id: str | None = None,
+        body: str | None = None,
         record: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
         after: int = 0,
         limit: int = 500,
     ) -> AccessReview:
-        self._authorise(Read.ACCESS_LOG)
+        code = None if body is None else body_code(body)
+        self._authorise(Read.ACCESS_LOG, own_reads=code is not None and code == self.actor.body)
         return access_review(
             self.ledger,
             actor_id=actor_id,
+            body=code,
             record=record,
             start=start,
             end=end,

@@ -31,6 +31,8 @@ def ids(server: Server) -> dict[str, str]:
         "entry_id": live.entry_ids[0],
         "alert_id": alert_id,
         "index": "0",  # an alert's outcome, numbered from 0
+        # No such grant: a role the guard admits gets a 404 from the ledger, not a 403.
+        "grant_id": "00000000-0000-4000-8000-000000000023",
     }
 
 
