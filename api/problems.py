@@ -30,6 +30,8 @@ from lfr_ledger.domain.errors import (
     NotPermitted,
     PolicyViolation,
 )
+from lfr_ledger.eventlog.chain.recorders import WriteTimedOut
+from lfr_ledger.eventlog.inclusion import IntegrityFailure
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:lfr-ledger:problem:"
@@ -41,6 +43,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotPermitted, 403),
     (NotFound, 404),
     (ConcurrentWrite, 409),
+    (IntegrityFailure, 409),
     (AlreadyDone, 409),
     (InvalidTransition, 409),
     (PolicyViolation, 422),
@@ -188,6 +191,8 @@ def status_of(exc: BaseException) -> int:
     """The HTTP status `exc` will be answered with."""
     if isinstance(exc, ProblemException):
         return exc.status
+    if isinstance(exc, WriteTimedOut):
+        return 503
     if isinstance(exc, DomainError):
         return next((s for cls, s in DOMAIN_STATUS if isinstance(exc, cls)), 422)
     if isinstance(exc, ValidationException):
@@ -213,6 +218,18 @@ def problem_for(exc: BaseException, scope: Scope) -> tuple[Problem, dict[str, st
             ),
             exc.headers,
         )
+    if isinstance(exc, WriteTimedOut):
+        # The store's own words, which name no record and quote no data (issue 23).
+        detail = f"{exc}; send the request again (with the same Idempotency-Key it runs once)"
+        problem = Problem(
+            type=TYPE_PREFIX + "write-timed-out",
+            title="The ledger is busy",
+            status=503,
+            detail=detail,
+            instance=instance,
+            request_id=rid,
+        )
+        return problem, {"Retry-After": "1"}
     if isinstance(exc, DomainError):
         status = status_of(exc)
         return (

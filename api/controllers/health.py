@@ -2,8 +2,10 @@
 
 `/health` and `/health/live`: the process answers (`degraded` when a projection skipped an
 event it could not take; the count is re-read at most every few seconds, so the probe stays
-cheap). `/health/ready`: the store answers and no view trails the log by more than
-`READY_LAG_EVENTS`, else 503, so a load balancer sends traffic elsewhere while a node catches up.
+cheap). `/health/ready`: the store answers, no view trails the log by more than
+`READY_LAG_EVENTS`, and on PostgreSQL no session has held the event log's write lock longer than
+a write waits for it (writes stuck: issue 23), else 503 with the reason, so a load balancer
+sends traffic elsewhere while a node catches up and an operator sees which session to end.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from litestar import Controller, Response, get
 from lfr_ledger.api.dependencies import ServicesDep
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.common import Health, Readiness
+from lfr_ledger.eventlog.chain.wiring import stuck_writes
 
 READY_LAG_EVENTS = 1000
 
@@ -64,12 +67,20 @@ def _readiness(services: ServicesDep) -> Readiness:
             reason=f"the store did not answer ({type(error).__name__})",
         )
     lagging = [v["name"] for v in views if v["lag"] > READY_LAG_EVENTS]
+    reasons = (
+        [f"{len(lagging)} view(s) trail the log by more than {READY_LAG_EVENTS} events"]
+        if lagging
+        else []
+    )
+    try:
+        stuck = stuck_writes(services.ledger.recorder, services.settings)
+    except Exception as error:  # the catalogue did not answer: as the store not answering
+        stuck = f"the store did not say whether writes are stuck ({type(error).__name__})"
+    reasons += [stuck] if stuck else []
     return Readiness(
-        ready=not lagging,
+        ready=not reasons,
         head=max((v["head"] for v in views), default=0),
         max_lag=READY_LAG_EVENTS,
         lagging=lagging,
-        reason=f"{len(lagging)} view(s) trail the log by more than {READY_LAG_EVENTS} events"
-        if lagging
-        else None,
+        reason="; ".join(reasons) or None,
     )

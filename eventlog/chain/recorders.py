@@ -4,10 +4,13 @@ backend, selected through the library's APPLICATION_RECORDER_TOPIC."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import (
     DatabaseError,
+    InterfaceError,
+    OperationalError,
     StoredEvent,
 )
 from eventsourcing.postgres import (
@@ -15,6 +18,8 @@ from eventsourcing.postgres import (
     PostgresDatastore,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.utils import retry
+from psycopg import errors as pg_errors
 from psycopg.sql import SQL, Composed, Identifier
 
 from lfr_ledger.eventlog.chain.hashing import (
@@ -28,6 +33,14 @@ from lfr_ledger.eventlog.chain.readers import PostgresChainReader, SQLiteChainRe
 
 class ChainBrokenError(DatabaseError):
     """The stored chain cannot be extended (its head is not behind the new event): tampering."""
+
+
+class WriteTimedOut(DatabaseError):
+    """A write did not get the event log's lock within the bound (`Settings.pg_lock_timeout`):
+    another transaction held it. Nothing was recorded; the same request may be sent again.
+
+    Not an `OperationalError`, so the library's retry of broken connections does not wait the
+    bound out ten times over: the client decides whether to retry."""
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
@@ -120,9 +133,14 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     INSERT, so the head read inside the statement is the latest committed one. The verifier
     recomputes every link in Python, which cross-checks the two implementations.
 
-    With `POSTGRES_ENABLE_DB_FUNCTIONS` the library calls an insert function instead; ours is
-    replaced by one that runs the same statement (and, unlike the library's, locks the table,
-    which the chain needs to stay linear).
+    Every insert calls that statement through a database function that locks the table first
+    (the library's own function does not lock it, which the chain needs to stay linear), in one
+    statement and never in pipeline mode (issue 23): psycopg's pipeline sync stops flushing once
+    its last command is queued (psycopg issue 685), so a multi-megabyte event left the server
+    reading the rest of the parameter for ever while this transaction held the lock, and every
+    write on every node queued behind it. As one statement, the server has the whole request
+    before it takes the lock, and commits as soon as it is done: no wait on the client while
+    holding it. Writers wait at most `lock_timeout` for it, then `WriteTimedOut`.
     """
 
     def __init__(
@@ -170,14 +188,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         function_name = self.chain_table_name + "_insert"
         self.check_identifier_length(function_name)
         self.pg_function_name_insert_events = function_name
+        # The lock's bound is an argument, not baked into the body: the function is shared by
+        # every node, and one started with other settings must not change the others' bound.
         self.sql_invoke_pg_function_insert_events = SQL(
-            "SELECT * FROM {schema}.{function}((%s))"
+            "SELECT * FROM {schema}.{function}(%s, %s)"
         ).format(schema=schema, function=Identifier(function_name))
         self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
-            "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{type}[]) "
+            "CREATE OR REPLACE FUNCTION {schema}.{function}"
+            "(events {schema}.{type}[], lock_timeout text) "
             "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
             "BEGIN "
-            "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+            "PERFORM set_config('lock_timeout', lock_timeout, true); "
             "LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
             "NOTIFY {channel}; "
             "RETURN QUERY {insert}; "
@@ -186,7 +207,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             schema=schema,
             function=Identifier(function_name),
             type=Identifier(self.stored_event_type_name),
-            lock_timeout=self.datastore.lock_timeout,
             events=Identifier(self.events_table_name),
             channel=Identifier(self.channel_name),
             insert=self._chained_insert(SQL("events")),
@@ -228,5 +248,74 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             source=source,
         )
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        rows = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        try:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(
+                    self.sql_invoke_pg_function_insert_events,
+                    (rows, f"{self.datastore.lock_timeout}s"),
+                    prepare=True,
+                )
+                return [row[self.pg_function_name_insert_events] for row in curs.fetchall()]
+        except OperationalError as error:
+            if isinstance(error.__cause__, pg_errors.LockNotAvailable):
+                raise WriteTimedOut(
+                    f"the event log's lock was not free within {self.datastore.lock_timeout} s "
+                    "(another write holds it); nothing was recorded"
+                ) from None
+            raise
+
+    def write_lock_holders(self, longer_than: float) -> list[WriteLockHolder]:
+        """The sessions that have held a lock that stops writes to the events table for more
+        than `longer_than` seconds (any lock but ACCESS SHARE conflicts with the writers'
+        EXCLUSIVE), oldest first. Reads the catalogue only: it takes no lock itself."""
+        query = SQL(
+            "SELECT a.pid, a.state, a.wait_event_type, a.wait_event,"
+            " EXTRACT(EPOCH FROM now() - a.xact_start)::float8 AS held,"
+            " (SELECT count(*) FROM pg_locks w WHERE w.locktype = 'relation'"
+            "  AND w.relation = l.relation AND NOT w.granted) AS waiting"
+            " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'relation' AND l.granted AND l.mode <> 'AccessShareLock'"
+            " AND l.relation = (SELECT c.oid FROM pg_class c JOIN pg_namespace n"
+            "  ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s)"
+            " AND (a.xact_start IS NULL OR a.xact_start < now() - make_interval(secs => %s))"
+            " ORDER BY a.xact_start"
+        )
+        params = (self.datastore.schema, self.events_table_name, float(longer_than))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, params)
+            return [
+                WriteLockHolder(
+                    pid=r["pid"],
+                    state=r["state"],
+                    waiting_on=":".join(filter(None, (r["wait_event_type"], r["wait_event"])))
+                    or None,
+                    held_seconds=r["held"],
+                    writes_waiting=r["waiting"],
+                )
+                for r in curs.fetchall()
+            ]
+
     def chain_reader(self) -> PostgresChainReader:
         return PostgresChainReader(self.datastore, self.events_table_name)
+
+
+@dataclass(frozen=True)
+class WriteLockHolder:
+    """A session holding the events table against writers. `state` and `held_seconds` are None
+    for a session of another role whose activity this one may not see."""
+
+    pid: int
+    state: str | None
+    waiting_on: str | None
+    held_seconds: float | None
+    writes_waiting: int

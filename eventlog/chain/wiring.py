@@ -25,6 +25,7 @@ from lfr_ledger.eventlog.chain.hashing import (
     chain_table_name,
 )
 from lfr_ledger.eventlog.chain.readers import ChainReader, PostgresChainReader, SQLiteChainReader
+from lfr_ledger.eventlog.chain.recorders import ChainedPostgresApplicationRecorder
 from lfr_ledger.eventlog.chain.verify import ChainReport, verify_chain
 
 if TYPE_CHECKING:
@@ -43,6 +44,31 @@ def _pg_datastore(settings: Settings) -> PostgresDatastore:
         max_overflow=0,
         schema=settings.postgres_schema or "",
     )
+
+
+def stuck_writes(recorder: object, settings: Settings) -> str | None:
+    """Why writes are stuck, in words (no data: a session id, its state, how long), or None.
+
+    Stuck means a session has held the events table against writers longer than a write waits
+    for it (`pg_lock_timeout`): every write now fails after its wait. A holder of another role,
+    whose age this session may not see, counts only while writes queue behind it. SQLite has
+    no such lock to hold: its writers wait on the file lock with a busy timeout."""
+    if not isinstance(recorder, ChainedPostgresApplicationRecorder):
+        return None
+    bound = settings.pg_lock_timeout
+    for holder in recorder.write_lock_holders(longer_than=bound):
+        if holder.held_seconds is None and not holder.writes_waiting:
+            continue
+        seconds = holder.held_seconds
+        held = "for an unknown time" if seconds is None else f"for {seconds:.0f} s"
+        waiting = f", waiting on {holder.waiting_on}" if holder.waiting_on else ""
+        return (
+            f"writes are stuck: session {holder.pid} ({holder.state or 'state hidden'}{waiting}) "
+            f"has held the event log's write lock {held}, longer than the {bound} s a write "
+            f"waits for it; {holder.writes_waiting} write(s) wait behind it, and every write "
+            f"fails until it ends (pg_terminate_backend({holder.pid}) ends it)"
+        )
+    return None
 
 
 def chained_tables(settings: Settings) -> list[str]:
