@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.eventlog.chain.verify import ChainReport
-from lfr_ledger.eventlog.chain.wiring import resolve_events_table, verify_ledger
+from lfr_ledger.eventlog.chain.wiring import open_chain_reader, resolve_events_table, verify_ledger
 from lfr_ledger.eventlog.checkpoint_signature import (
     CHECKPOINT_TYPE,
     CHECKPOINT_VERSION,
@@ -33,7 +33,10 @@ from lfr_ledger.eventlog.checkpoint_signature import (
     previous_of,
     reference,
     sign,
+    tree_of,
 )
+from lfr_ledger.eventlog.merkle import Frontier, ProofError
+from lfr_ledger.eventlog.tree import BlockTable, grow
 
 if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
@@ -47,7 +50,11 @@ def key_path(settings: Settings) -> Path:
 
 def load_or_create_signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The ledger's checkpoint key, created on first use, readable by its owner only."""
-    path = key_path(settings)
+    return load_or_create_key(key_path(settings))
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 key kept at `path` (the ledger's, a witness's), created on first use."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
@@ -105,6 +112,7 @@ def make_checkpoint(
         raise CheckpointError(f"refusing to sign a broken log: {report.summary()}")
     if previous is not None and report.last_id == previous["last_id"]:
         return previous
+    tree = _grow_tree(settings, report.events_table, previous, report.last_id, rebuild=full)
     checkpoint: dict[str, Any] = {
         "type": CHECKPOINT_TYPE,
         "version": CHECKPOINT_VERSION,
@@ -115,9 +123,55 @@ def make_checkpoint(
         "created_at": utcnow().isoformat(timespec="seconds"),
         "key_id": key_id(key.public_key()),
         "previous": reference(previous) if previous is not None else None,
+        "tree_size": tree.size,
+        "root": tree.root().hex(),
     }
     checkpoint["signature"] = sign(checkpoint, key)
+    checkpoint["frontier"] = tree.to_hex()  # unsigned: the next checkpoint checks it folds
     return checkpoint
+
+
+def _grow_tree(
+    settings: Settings,
+    events_table: str,
+    previous: dict[str, Any] | None,
+    through: int,
+    *,
+    rebuild: bool,
+) -> Frontier:
+    """The Merkle tree over the links through id `through`, and its new full blocks kept.
+
+    Extended from the predecessor's frontier (once it folds to the predecessor's signed root),
+    so the cost follows what was recorded since; rebuilt from the first link without a rooted
+    predecessor, or with `rebuild` (`--full`), and then required to pass through the
+    predecessor's root at its size: the links under a checkpoint cannot have changed."""
+    signed = tree_of(previous) if previous is not None else None
+    with open_chain_reader(settings, events_table) as reader:
+        if signed is not None and not rebuild:
+            assert previous is not None
+            try:
+                tree = Frontier.from_hex(signed[0], previous.get("frontier") or [])
+            except ProofError as e:
+                raise CheckpointError(
+                    f"refusing to extend checkpoint id {previous['last_id']}: {e}"
+                ) from e
+            if tree.root() != signed[1]:
+                raise CheckpointError(
+                    f"refusing to extend checkpoint id {previous['last_id']}: its kept frontier "
+                    "does not fold to its signed root (run with --full to rebuild the tree)"
+                )
+            blocks, _ = grow(reader, tree, previous["last_id"], through)
+        else:
+            tree = Frontier()
+            blocks, matched = grow(reader, tree, 0, through, check=signed)
+            if not matched:
+                assert previous is not None and signed is not None
+                raise CheckpointError(
+                    f"refusing to extend checkpoint id {previous['last_id']}: the tree over "
+                    f"today's links no longer has its signed root at size {signed[0]}"
+                )
+        BlockTable(reader).write(blocks)
+    return tree
 
 
 def _predecessor(

@@ -20,9 +20,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 CHECKPOINT_TYPE = "lfr-ledger/checkpoint"
 # Version 2 names the checkpoint it extends ("previous"); version 1 files, signed before, stay
-# readable and count as first checkpoints (verified from genesis when they were made).
-CHECKPOINT_VERSION = 2
-VERSIONS = (1, 2)
+# readable and count as first checkpoints (verified from genesis when they were made). Version 3
+# also signs the Merkle tree over the links (`merkle.py`): its size and root, so a rewritten past
+# changes what was signed; versions 1 and 2 still verify, by their head alone.
+CHECKPOINT_VERSION = 3
+VERSIONS = (1, 2, 3)
 # Fields covered by the signature; anything else in the file is ignored, nothing unsigned is used.
 SIGNED_FIELDS = (
     "type",
@@ -37,6 +39,9 @@ SIGNED_FIELDS = (
 # "previous": null for a first checkpoint, else {"last_id", "head", "digest"} of the one it
 # extends, so the checkpoints themselves form a chain an outside body can check.
 SIGNED_FIELDS_V2 = (*SIGNED_FIELDS, "previous")
+# "tree_size": leaves (events) in the tree, "root": its RFC 9162 root (hex). The frontier that
+# lets the next checkpoint extend the tree is kept beside them, unsigned: it must fold to "root".
+SIGNED_FIELDS_V3 = (*SIGNED_FIELDS_V2, "tree_size", "root")
 
 
 class CheckpointError(Exception):
@@ -66,7 +71,10 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
 
 
 def _signed_fields(checkpoint: dict[str, Any]) -> tuple[str, ...]:
-    return SIGNED_FIELDS if checkpoint.get("version") == 1 else SIGNED_FIELDS_V2
+    version = checkpoint.get("version")
+    if version == 1:
+        return SIGNED_FIELDS
+    return SIGNED_FIELDS_V2 if version == 2 else SIGNED_FIELDS_V3
 
 
 def _signed_bytes(checkpoint: dict[str, Any]) -> bytes:
@@ -102,7 +110,7 @@ def sign(checkpoint: dict[str, Any], signing_key: Ed25519PrivateKey) -> str:
 def check_signature(checkpoint: dict[str, Any], public_key: Ed25519PublicKey) -> str | None:
     """None when the checkpoint is well formed and signed by `public_key`, else why not."""
     if checkpoint.get("type") != CHECKPOINT_TYPE or checkpoint.get("version") not in VERSIONS:
-        return "not an lfr-ledger checkpoint (version 1 or 2)"
+        return "not an lfr-ledger checkpoint (version 1, 2 or 3)"
     missing = [
         name for name in (*_signed_fields(checkpoint), "signature") if name not in checkpoint
     ]
@@ -125,7 +133,23 @@ def check_signature(checkpoint: dict[str, Any], public_key: Ed25519PublicKey) ->
         and previous["last_id"] < checkpoint["last_id"]
     ):
         return "malformed previous"
+    if checkpoint["version"] >= 3 and tree_of(checkpoint) is None:
+        return "malformed tree_size or root"
     return None
+
+
+def tree_of(checkpoint: dict[str, Any]) -> tuple[int, bytes] | None:
+    """The signed (tree size, root) of a version 3 checkpoint; None for earlier ones (or a
+    malformed one, which `check_signature` refuses)."""
+    size, root = checkpoint.get("tree_size"), checkpoint.get("root")
+    if checkpoint.get("version") in (1, 2) or not isinstance(size, int) or size < 0:
+        return None
+    if not isinstance(root, str) or len(root) != 64:
+        return None
+    try:
+        return size, bytes.fromhex(root)
+    except ValueError:
+        return None
 
 
 def check_checkpoint_chain(

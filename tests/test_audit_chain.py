@@ -680,7 +680,9 @@ def test_a_checkpoint_extends_its_predecessor(
 
     first_path, _ = _checkpoint_then(notebook, ledger_settings, 2)
     first = read_checkpoint(first_path)
-    assert (first["version"], first["previous"], first["events"]) == (2, None, 12)
+    # Version 3: the checkpoint also signs the Merkle tree over the 12 links (issue 23).
+    assert (first["version"], first["previous"], first["events"]) == (3, None, 12)
+    assert first["tree_size"] == 12 and len(first["root"]) == 64
     assert make_checkpoint(ledger_settings)["last_id"] == raw.ids()[-1]
     second_path = sign_if_moved(ledger_settings)
     assert second_path is not None

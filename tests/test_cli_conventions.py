@@ -20,7 +20,7 @@ from lfr_ledger.config.settings import Settings
 
 LFR = str(Path(sys.executable).parent / "lfr")
 # Commands that print no data of their own: a server, a long-running loop, the demo's story.
-NO_DATA = {"serve", "projections run", "demo"}
+NO_DATA = {"serve", "witness serve", "projections run", "demo"}
 
 
 def leaves(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:

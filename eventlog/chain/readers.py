@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
+from uuid import UUID
 
 from eventsourcing.postgres import (
     PostgresDatastore,
@@ -57,6 +58,10 @@ class ChainReader(Protocol):
     def links(self, after: int, stop: int, limit: int) -> list[LinkRow]: ...
 
     def event_exists(self, notification_id: int) -> bool: ...
+
+    def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
+        """The notification ids of every event of these originators (what a read of their
+        aggregates read), in id order."""
 
 
 def _originator(stored: str, id_type: str) -> str:
@@ -115,6 +120,20 @@ class SQLiteChainReader:
         return bool(
             self._query(f"SELECT 1 FROM {self.events_table} WHERE rowid = ?", (notification_id,))
         )
+
+    def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
+        found: list[int] = []
+        for start in range(0, len(originator_ids), 500):
+            chunk = [
+                o.hex if self._id_type == "uuid" else str(o)
+                for o in originator_ids[start : start + 500]
+            ]
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT rowid FROM {self.events_table} WHERE originator_id IN ({marks})", chunk
+            )
+            found.extend(r[0] for r in rows)
+        return sorted(found)
 
 
 class PostgresChainReader:
@@ -182,3 +201,18 @@ class PostgresChainReader:
                 (notification_id,),
             )
         )
+
+    def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
+        if not originator_ids:
+            return []
+        wanted = (
+            list(originator_ids) if self._id_type == "uuid" else [str(o) for o in originator_ids]
+        )
+        rows = self._query(
+            SQL(
+                "SELECT notification_id FROM {events} WHERE originator_id = ANY(%s) "
+                "ORDER BY notification_id"
+            ).format(events=self._events),
+            (wanted,),
+        )
+        return [r[0] for r in rows]
