@@ -4,7 +4,9 @@ set apart from the operational ones, and the fields of a deployment's operation.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,6 +17,7 @@ from lfr_ledger.domain.policy import Policy
 from lfr_ledger.projections.analytics_views import BlueWalkPastsView, DeploymentOperationView
 from lfr_ledger.projections.db import Database
 from lfr_ledger.projections.readers.figures import Row, blue_figures, hours_live, ratio
+from lfr_ledger.projections.statistics import tally
 from lfr_ledger.projections.store import store_for
 from lfr_ledger.projections.views import AlertsView, DeploymentsView, FacesView
 
@@ -30,6 +33,27 @@ def select_rows(
 ) -> list[Row]:
     rows = db.execute(f"SELECT {', '.join(columns)} {rest}", params)
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+@dataclass
+class PerDeployment:
+    """What `ViewReader._details` found, grouped by deployment id: watchlist sizes, alert rows
+    and face counts."""
+
+    sizes: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    alerts: defaultdict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    faces: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def of(cls, details: Row) -> PerDeployment:
+        grouped = cls()
+        for s in details["sizes"]:
+            grouped.sizes[s["deployment_id"]] += int(s["entries"])
+        for a in details["alerts"]:
+            grouped.alerts[a["deployment_id"]].append(a)
+        for f in details["faces"]:
+            grouped.faces[f["deployment_id"]].append(f["faces"])
+        return grouped
 
 
 class ViewReader:
@@ -135,6 +159,21 @@ class ViewReader:
         found["blue_sizes"] = [s for s in found["sizes"] if self.is_blue(s)]
         found["sizes"] = [s for s in found["sizes"] if not self.is_blue(s)]
         return found
+
+    def _operation_fields_of(
+        self, deployments: Sequence[Row], details: Row, grouped: PerDeployment
+    ) -> dict[str, Row]:
+        """`_operation_fields` of each deployment, by id, as of the reader's clock."""
+        now = self.clock()
+        return {
+            d["deployment_id"]: self._operation_fields(
+                details["operation"].get(d["deployment_id"]),
+                tally(grouped.alerts[d["deployment_id"]], None),
+                now,
+                d["ends_at"],
+            )
+            for d in deployments
+        }
 
     @staticmethod
     def _operation_fields(

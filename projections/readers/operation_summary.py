@@ -8,9 +8,9 @@ from uuid import UUID
 
 import msgspec
 
-from lfr_ledger.projections.readers.base import ViewReader, select_rows
+from lfr_ledger.projections.readers.base import PerDeployment, ViewReader, select_rows
 from lfr_ledger.projections.readers.breakdowns import breakdowns, deployment_head
-from lfr_ledger.projections.readers.figures import Row, ratio
+from lfr_ledger.projections.readers.figures import ratio
 from lfr_ledger.projections.statistics import tally
 from lfr_ledger.projections.store import store_for
 from lfr_ledger.projections.summaries import OperationSummary
@@ -32,29 +32,13 @@ class OperationSummaryReader(ViewReader):
             deployments = self._deployments(db, "operation_id = ?", (str(operation_id),))
             details = self._details(db, "operation_id = ?", (str(operation_id),))
         op = ops[0]
-        sizes: dict[str, int] = defaultdict(int)
-        for s in details["sizes"]:
-            sizes[s["deployment_id"]] += int(s["entries"])
-        alerts_of: dict[str, list[Row]] = defaultdict(list)
-        for a in details["alerts"]:
-            alerts_of[a["deployment_id"]].append(a)
-        faces_of: dict[str, list[int]] = defaultdict(list)
-        for f in details["faces"]:
-            faces_of[f["deployment_id"]].append(f["faces"])
+        grouped = PerDeployment.of(details)
+        sizes, alerts_of, faces_of = grouped.sizes, grouped.alerts, grouped.faces
         by_town: dict[str, list[str]] = defaultdict(list)
         for d in deployments:
             by_town[d["town"]].append(d["deployment_id"])
         days = sorted({(d["started_at"] or d["starts_at"])[:10] for d in deployments})
-        now = self.clock()
-        per_deployment = {
-            d["deployment_id"]: self._operation_fields(
-                details["operation"].get(d["deployment_id"]),
-                tally(alerts_of[d["deployment_id"]], None),
-                now,
-                d["ends_at"],
-            )
-            for d in deployments
-        }
+        per_deployment = self._operation_fields_of(deployments, details, grouped)
         totals = tally(details["alerts"], [f["faces"] for f in details["faces"]])
         hours = sum(p["hours_live"] for p in per_deployment.values())
         started = sum(1 for d in deployments if d["started_at"])

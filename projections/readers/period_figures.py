@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import msgspec
 
-from lfr_ledger.projections.readers.base import ViewReader
+from lfr_ledger.projections.readers.base import PerDeployment, ViewReader
 from lfr_ledger.projections.readers.figures import Row, ratio
 from lfr_ledger.projections.statistics import tally
 from lfr_ledger.projections.store import store_for
@@ -25,19 +25,9 @@ class PeriodFiguresReader(ViewReader):
             bounds = (start.isoformat(), upper)
             deployments = self._deployments(db, live_in_period, bounds)
             details = self._details(db, live_in_period, bounds, faces_summed=True)
-        now = self.clock()
-        alerts_of: dict[str, list[Row]] = defaultdict(list)
-        for a in details["alerts"]:
-            alerts_of[a["deployment_id"]].append(a)
-        fields = {
-            d["deployment_id"]: self._operation_fields(
-                details["operation"].get(d["deployment_id"]),
-                tally(alerts_of[d["deployment_id"]], None),
-                now,
-                d["ends_at"],
-            )
-            for d in deployments
-        }
+        grouped = PerDeployment.of(details)
+        alerts_of = grouped.alerts
+        fields = self._operation_fields_of(deployments, details, grouped)
         totals = tally(details["alerts"], [f["faces"] for f in details["faces"]])
         hours = sum(f["hours_live"] for f in fields.values())
         months: dict[str, list[Row]] = defaultdict(list)

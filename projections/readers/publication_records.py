@@ -3,14 +3,12 @@ as structs or CSV."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 
 import msgspec
 
 from lfr_ledger.projections.publication import publication_record, records_to_csv
-from lfr_ledger.projections.readers.base import ViewReader
-from lfr_ledger.projections.readers.figures import Row
+from lfr_ledger.projections.readers.base import PerDeployment, ViewReader
 from lfr_ledger.projections.statistics import tally
 from lfr_ledger.projections.store import store_for
 from lfr_ledger.projections.summaries import PublicationRecord
@@ -32,15 +30,8 @@ class PublicationReader(ViewReader):
         with store_for(self.settings).connection() as db, db.snapshot():
             deployments = self._deployments(db, went_live, bounds)
             details = self._details(db, went_live, bounds, faces_summed=True)
-        sizes: dict[str, int] = defaultdict(int)
-        for s in details["sizes"]:
-            sizes[s["deployment_id"]] += int(s["entries"])
-        alerts_of: dict[str, list[Row]] = defaultdict(list)
-        for a in details["alerts"]:
-            alerts_of[a["deployment_id"]].append(a)
-        faces_of: dict[str, list[int]] = defaultdict(list)
-        for f in details["faces"]:
-            faces_of[f["deployment_id"]].append(f["faces"])
+        grouped = PerDeployment.of(details)
+        sizes, alerts_of, faces_of = grouped.sizes, grouped.alerts, grouped.faces
         now = self.clock()
         records = []
         for d in deployments:
