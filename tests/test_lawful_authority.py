@@ -390,7 +390,7 @@ def test_authority_over_http_names_the_missing_statement(settings: Settings, clo
 # --- a policy the force owns ------------------------------------------------------------------
 
 FORCE_POLICY_CHANGES = {
-    'version = "LFR-POL-2026.2"': 'version = "NP-LFR-2026.2"',
+    'version = "LFR-POL-2026.3"': 'version = "NP-LFR-2026.2"',
     '    "sporting_or_cultural_event",\n]': '    "sporting_or_cultural_event",\n    "protest",\n]',
     "minimum_necessity_statement_length = 40": "minimum_necessity_statement_length = 200",
 }
@@ -435,10 +435,10 @@ def test_a_force_adopts_its_own_policy_and_it_changes_what_is_enforced(
         with refused(ledger, PolicyViolation, "at least 200 characters"):
             ledger.authorise_deployment(AO, after, authority_ref="AUTH-2", **AUTHORITY)
         # Each deployment keeps the version it was proposed under.
-        assert ledger.deployment(before).policy_version == "LFR-POL-2026.2"
+        assert ledger.deployment(before).policy_version == "LFR-POL-2026.3"
         assert ledger.deployment(after).policy_version == "NP-LFR-2026.2"
-        with refused(ledger, PolicyViolation, "cites policy 'LFR-POL-2026.2'"):
-            ledger.propose_deployment(PLANNER, plan(op, "LFR-POL-2026.2"))
+        with refused(ledger, PolicyViolation, "cites policy 'LFR-POL-2026.3'"):
+            ledger.propose_deployment(PLANNER, plan(op, "LFR-POL-2026.3"))
     finally:
         ledger.close()
 

@@ -10,7 +10,7 @@ from msgspec import Meta
 from lfr_ledger.api.schemas.base import Reply, Struct, one_of
 
 POLICY_VERSION = Meta(
-    description="The policy's version, as its file names it", examples=["LFR-POL-2026.2"]
+    description="The policy's version, as its file names it", examples=["LFR-POL-2026.3"]
 )
 CONTENT_HASH = Meta(
     description="SHA-256 of the policy file's text (hex): which text is in force",

@@ -202,7 +202,7 @@ class DeploymentIn(Struct):
     policy_ref: Annotated[
         ShortText,
         Meta(
-            description="Reference of the force's LFR policy document", examples=["LFR-POL-2026.2"]
+            description="Reference of the force's LFR policy document", examples=["LFR-POL-2026.3"]
         ),
     ]
     public_notice: Annotated[PublicNoticeIn, Meta(description="How the public was told")]
