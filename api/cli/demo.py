@@ -1,8 +1,11 @@
 """`lfr demo`: the whole system on the embedded SQLite store, in one run.
 
 1. records the seed operation (4 deployments, 13 alerts, 6 arrests, 7 compliance checks);
-2. runs a live deployment: real faces in a street video, matched against a watchlist;
-3. serves the HTTP API on loopback and reads the operation summary back as an analyst;
+2. runs a live deployment, a demonstration dated 2026 on the force's own van, in an operation
+   of its own: real faces in a street video, matched against a watchlist;
+3. serves the HTTP API on loopback and reads back as an analyst the operation, the 2025 period
+   and the 2025 publication records, printed beside the press release's figures, with what the
+   seed invented and the equality table;
 4. prints the events by type and the hash chain's verification.
 """
 
@@ -15,6 +18,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +27,7 @@ from lfr_ledger.config.settings import Settings
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
+    from lfr_ledger.api.demo.live import LiveDemoResult
     from lfr_ledger.domain.actors import Actor
     from lfr_ledger.domain.application import CaseLedger
 
@@ -49,6 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.api.demo.release_check import (
+        equality_text,
+        invented_text,
+        press_release_check,
+    )
     from lfr_ledger.api.demo.seed import DemoClock, record_seed_operation
     from lfr_ledger.eventlog.chain.wiring import verify_ledger
     from lfr_ledger.projections.catch_up import catch_up
@@ -77,10 +87,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(
         f"Recorded the seed operation {seed.operation_id}: {len(seed.deployment_ids)} deployments, "
-        f"{len(seed.alert_ids)} alerts, in {elapsed:.2f} s"
+        f"{len(seed.alert_ids)} alerts, each deployment reviewed, the operation closed, in "
+        f"{elapsed:.2f} s"
     )
-    if not args.no_live:
-        _live(ledger, clock, settings)
+    live = None if args.no_live else _live(ledger, clock, settings)
 
     catch_up(settings)
     port = args.port or _free_port()
@@ -88,17 +98,28 @@ def run(args: argparse.Namespace) -> int:
         if not args.serve:
             # The report is the output; request lines would land in the middle of it.
             logging.getLogger("lfr.access").setLevel(logging.WARNING)
-        summary = _read_summary_over_http(settings, url, str(seed.operation_id))
+        read = _reader_over_http(settings, url)
+        summary = read(f"/operations/{seed.operation_id}/summary")
         print(f"\n== The seed operation, read over HTTP by an analyst ({url}) ==")
         print(operation_text(summary))
-        print(press_release_check(summary))
+        print(
+            press_release_check(
+                summary,
+                read("/statistics/period?year=2025"),
+                read("/publication/deployments?year=2025"),
+            )
+        )
+        if live is not None:
+            print(_demonstration_apart(read, live))
+        print(invented_text())
+        print(equality_text(_equality_as_analyst(ledger, settings)))
         counts = Counter(n.topic for n in _all_notifications(ledger))
         print(f"\nEvents by type ({sum(counts.values())} in all):")
         for topic, count in sorted(counts.items()):
             print(f"  {count:6d}  {topic}")
         print(f"\naudit verify: {verify_ledger(settings).summary()}")
         print("\n== Retention ==")
-        print(_retention_story(ledger, clock, settings))
+        print(_retention_story(ledger, clock, settings, live))
         report = verify_ledger(settings)
         print(f"audit verify: {report.summary()}")
         console = url if args.serve else "http://127.0.0.1:8000"
@@ -132,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
 DEMO_LINK_MINUTES = 60
 
 
-def _retention_story(ledger: CaseLedger, clock: Any, settings: Settings) -> str:
+def _retention_story(
+    ledger: CaseLedger, clock: Any, settings: Settings, live: LiveDemoResult | None = None
+) -> str:
     """What `lfr serve` would do to this data at start-up, done here and told: the demo's
     deployments are a year old, so their watchlists and alert images are due for destruction."""
     from datetime import UTC, datetime
@@ -159,7 +182,9 @@ def _retention_story(ledger: CaseLedger, clock: Any, settings: Settings) -> str:
     policy = ledger.policy
     return "\n".join(
         [
-            f"The seed's deployments ended in December 2025 and it is now {now:%d %B %Y}. "
+            "The seed's deployments ended in December 2025"
+            + (f", the demonstration's on {_live_day():%d %B %Y}" if live else "")
+            + f", and it is now {now:%d %B %Y}. "
             f"Policy {policy.version} keeps a watchlist {policy.watchlist_hours_after_end} hours "
             f"after its deployment ends and an alert's images {policy.alert_image_days} days "
             "after capture, so the demo now does what `lfr serve` does at start-up (and "
@@ -206,39 +231,7 @@ def _console_links(settings: Settings, base_url: str) -> list[tuple[Actor, str]]
         store.close()
 
 
-def press_release_check(summary: dict[str, Any]) -> str:
-    """The release's own figures beside the ledger's, and what the seed had to make up."""
-    from lfr_ledger.api.demo.seed import SEED_DEPLOYMENTS
-
-    totals = summary["totals"]
-    checks = totals["compliance_complied"] + totals["compliance_breach"]
-    places = [(d["starts_at"][:10], d["location"]["town"]) for d in summary["by_deployment"]]
-    released = [(s.day.isoformat(), s.town) for s in SEED_DEPLOYMENTS]
-    owners = {f"'{d['equipment_owner_force']}'" for d in summary["by_deployment"]}
-
-    def mark(ok: bool) -> str:
-        return "as released" if ok else "DIFFERS from the release"
-
-    lines = [
-        "\n== The press release, checked against the ledger ==",
-        "  days and towns     "
-        + "; ".join(f"{day} {town}" for day, town in places)
-        + f"  ({mark(places == released)})",
-        f"  positive alerts    {totals['alerts']}  ({mark(totals['alerts'] == 13)}: 13)",
-        f"  arrests            {totals['arrests']}  ({mark(totals['arrests'] == 6)}: 6)",
-        f"  compliance checks  {checks}  ({mark(checks == 7)}: 7)",
-        f"  mutual aid         {summary['mutual_aid_deployments']} of "
-        f"{summary['deployment_count']} deployments on the equipment of "
-        + ", ".join(sorted(owners))
-        + f" ({mark(summary['mutual_aid_deployments'] == len(released))}: the force plans its "
-        "own LFR technology in 2026)",
-        "  illustrative       streets, hours (10:00-17:00), faces seen, which alert fell on "
-        "which day, and every subject: the release gives none of them",
-    ]
-    return "\n".join(lines)
-
-
-def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> None:
+def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> LiveDemoResult | None:
     from lfr_ledger.api.demo.live import run_live_demo
     from lfr_ledger.matching.engines.model_packs import ModelPackError
     from lfr_ledger.matching.engines.plugins import load_engine
@@ -247,8 +240,46 @@ def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> None:
         engine = load_engine("insightface", "sface", settings.model_dir)
     except ModelPackError as error:
         print(f"\nLive matching demo skipped: {error} (run `lfr models fetch`)")
-        return
-    run_live_demo(ledger, clock, settings, engine)
+        return None
+    return run_live_demo(ledger, clock, settings, engine)
+
+
+def _live_day() -> Any:
+    from lfr_ledger.api.demo.live import LIVE_DAY
+
+    return LIVE_DAY
+
+
+def _demonstration_apart(read: Callable[[str], Any], live: LiveDemoResult) -> str:
+    """Where the live demonstration's figures are: in its own operation and in 2026."""
+    from lfr_ledger.api.demo.live import LIVE_DAY
+
+    demo = read(f"/operations/{live.operation_id}/summary")
+    year = read(f"/statistics/period?year={LIVE_DAY.year}")
+    totals = demo["totals"]
+    return (
+        f"  demonstration      '{demo['name']}': {demo['deployment_count']} deployment on "
+        f"{LIVE_DAY:%d %B %Y}, the force's own van, {totals['alerts']} alerts, "
+        f"{totals['arrests']} arrest, {totals['compliance_checks']} compliance check; in the "
+        f"{LIVE_DAY.year} period report ({year['deployments']} deployment), in none of the "
+        "figures above"
+    )
+
+
+def _equality_as_analyst(ledger: CaseLedger, settings: Settings) -> dict[str, Any]:
+    """The equality table for alerts captured in 2025, as `lfr equality` gives an analyst."""
+    from datetime import UTC, datetime
+
+    from lfr_ledger.api.demo.seed import ANALYST
+    from lfr_ledger.api.personal_data import Audience, PersonalData
+
+    report = PersonalData(ledger, ANALYST, settings=settings).equality(
+        audience=Audience.ANALYST,
+        start=datetime(2025, 1, 1, tzinfo=UTC),
+        end=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    table: dict[str, Any] = report.to_dict()
+    return table
 
 
 def _free_port() -> int:
@@ -287,23 +318,23 @@ class _served:
         self.thread.join(timeout=10)
 
 
-def _read_summary_over_http(settings: Settings, url: str, operation_id: str) -> dict[str, Any]:
-
+def _reader_over_http(settings: Settings, url: str) -> Callable[[str], Any]:
+    """GET a path of the demo's API as an analyst, and its JSON."""
     import httpx
 
     from lfr_ledger.api.auth import issue_token
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the demo prints what matters
-
     token = issue_token(settings, role="analyst", sub="ANALYST-1")
-    response = httpx.get(
-        f"{url}/operations/{operation_id}/summary",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    response.raise_for_status()
-    summary: dict[str, Any] = response.json()
-    return summary
+
+    def read(path: str) -> Any:
+        response = httpx.get(
+            f"{url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    return read
 
 
 def _all_notifications(ledger: CaseLedger) -> list[Notification]:

@@ -1,4 +1,5 @@
-"""Operations: a planner opens one; the list of them; its statistics read back as a summary."""
+"""Operations: a planner opens one and closes it; the list of them; its statistics read back as
+a summary."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from lfr_ledger.api.dependencies import (
 )
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.common import Created
-from lfr_ledger.api.schemas.operations import OperationIn, OperationList
+from lfr_ledger.api.schemas.operations import OperationClosed, OperationIn, OperationList
 from lfr_ledger.api.schemas.statistics import OperationSummary
 from lfr_ledger.domain.errors import NotFound
 
@@ -45,6 +46,28 @@ class OperationController(Controller):
             actor, name=data.name, force=data.force, purpose=data.purpose
         )
         return Created(id=operation_id)
+
+    @post(
+        "/{operation_id:uuid}/close",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Close the operation (planner)",
+        description="Once closed, no deployment may be proposed in it; its deployments and "
+        "their records stay as they are. Closing it again is refused (409), as is an unknown "
+        "id (404). With an `Idempotency-Key`, a retry gets the first reply.",
+        responses=problem_spec(400, 401, 403, 404, 409, 422),
+    )
+    def close_operation(
+        self,
+        operation_id: FromPath[UUID],
+        ledger: LedgerDep,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> OperationClosed:
+        ledger.close_operation(actor, operation_id)
+        closed_at = ledger.operation(operation_id).closed_at
+        assert closed_at is not None  # the command just recorded it
+        return OperationClosed(id=operation_id, status="closed", closed_at=closed_at)
 
     @get(
         "/",

@@ -1,4 +1,8 @@
-"""The live demo: a deployment matched live on a street video, in an operation of its own.
+"""The live demo: a DEMONSTRATION deployment matched live on a street video. It is not in the
+press release: it is dated 2026, when the force has its own LFR van (the release says it plans
+its own technology in 2026), runs on that van (no mutual aid) under the shipped policy version,
+and sits in an operation of its own whose name says it is a demonstration. So the force's 2025
+figures (the period report, the publication records) stay exactly the release's.
 
 Two people are enrolled from their original photos; the video shows them (in other light, one
 mirrored) among five people who are not on the watchlist. The runner replays the video as if live,
@@ -17,16 +21,20 @@ from uuid import UUID
 import msgspec
 
 from lfr_ledger.api.demo.seed import (
+    ADMIN,
     AUTHORISING_OFFICER,
     FORCE,
     OFFICER,
     OPERATOR,
     PLANNER,
+    SIGNS,
     WATCHLIST_MANAGER,
     DemoClock,
     arrest,
     compliance,
+    register_documents,
 )
+from lfr_ledger.api.demo.seed_story import Document
 from lfr_ledger.api.demo.street.people import encode_jpeg
 from lfr_ledger.api.demo.street.script import (
     ENROLLED,
@@ -39,6 +47,8 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.application import CaseLedger, Enrolment
+from lfr_ledger.domain.deployment.review import Review
+from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.values import (
     Camera,
     Confirmation,
@@ -55,8 +65,28 @@ from lfr_ledger.matching.pipeline.ports import RunnerHooks
 from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
 from lfr_ledger.matching.pipeline.summary import RunSummary
 
-LIVE_DAY = date(2025, 12, 7)  # the day after the seed operation's last deployment
+# In 2026, on the force's own van: outside the 2025 the release reports.
+LIVE_DAY = date(2026, 3, 14)
+OPERATION_NAME = "DEMONSTRATION: live matching on a recorded street scene (not in the release)"
+OPERATION_PURPOSE = (
+    "A demonstration recorded by `lfr demo`: live matching of a rendered street video on the "
+    "force's own van, in 2026. Not one of the deployments the press release reports; its "
+    "people, places and references are fictional"
+)
 CAMERA = "cam-1"
+# The force's own documents for its own van (illustrative references), approved in 2026.
+DPIA, EIA, APD = "DPIA-LFR-2026-01", "EIA-LFR-2026-01", "APD-LFR-2026-01"
+DOCUMENTS = (
+    Document("dpia", DPIA, "Data protection impact assessment: the force's own LFR van"),
+    Document("eia", EIA, "Equality impact assessment: the force's own LFR van"),
+    Document("appropriate_policy_document", APD, "Appropriate policy document (DPA 2018 s.42)"),
+    Document(
+        "equality_evidence",
+        "EQE-LFR-2026-01",
+        "The own van's matcher across demographic groups at the threshold used",
+    ),
+)
+DOCUMENTS_APPROVED_ON = date(2026, 2, 2)
 COOLDOWN = timedelta(seconds=5)
 
 # Fictional subjects for the two enrolled sample people.
@@ -92,6 +122,7 @@ OUTCOMES = {
 
 @dataclass
 class LiveDemoResult:
+    operation_id: UUID
     deployment_id: UUID
     entries: dict[str, UUID]  # subject ref -> entry id
     alerts: list[AlertClaim] = field(default_factory=list)
@@ -113,19 +144,23 @@ def run_live_demo(
     fps: float = FPS,
     size: tuple[int, int] = FRAME_SIZE,
 ) -> LiveDemoResult:
-    """Records a live-matched deployment end to end; returns what it recorded. `fps` and
-    `size` shape the street video (tests use a smaller, sparser one)."""
-    # An operation of its own, so the seed operation's published figures stay exactly as
-    # recorded (13 alerts, 6 arrests, 7 compliance checks).
+    """Records a live-matched deployment end to end, after the seed (whose operator and
+    engagement officer it relies on having been trained); returns what it recorded. `fps`
+    and `size` shape the street video (tests use a smaller, sparser one)."""
+    # An operation of its own in 2026, under the shipped policy (a node runs under the policy
+    # adopted last), so the seed's 2025 figures stay exactly the release's.
     clock.set(_at(8) - timedelta(days=7))
-    ledger.adopt_policy(Actor("ADM-001", Role.ADMIN, force=FORCE))
+    ledger.adopt_policy(ADMIN, Policy.load())
+    register_documents(ledger, DOCUMENTS, DOCUMENTS_APPROVED_ON)
     operation_id = ledger.open_operation(
-        PLANNER,
-        name="Operation Market Square",
-        force=FORCE,
-        purpose="Live matching demonstration on a recorded street scene",
+        PLANNER, name=OPERATION_NAME, force=FORCE, purpose=OPERATION_PURPOSE
     )
-    out("\n== Live matching: Market Square, Northampton ==")
+    out(
+        f"\n== DEMONSTRATION, not in the press release: live matching in Market Square, "
+        f"Northampton, {LIVE_DAY:%d %B %Y}, on the force's own van ==\n"
+        f"Operation {operation_id} '{OPERATION_NAME}', under policy {ledger.policy.version}. "
+        "It is dated 2026 so that it stays out of the force's 2025 figures."
+    )
     clock.set(_at(10) - timedelta(days=3))
     deployment_id = ledger.propose_deployment(
         PLANNER,
@@ -135,15 +170,17 @@ def run_live_demo(
             starts_at=_at(10),
             ends_at=_at(16),
             purpose="Locate a person wanted on warrant and check a court order's exclusion zone",
-            intelligence_case="NN-IC-2025-200",
+            intelligence_case="NN-IC-2026-DEMO",
             watchlist_categories=("wanted_by_courts", "subject_to_court_order"),
             cameras=(Camera(CAMERA, "van mast camera"),),
             controlling_force=FORCE,
             equipment_owner_force=FORCE,
-            dpia_ref="DPIA-LFR-2025-03",
-            eia_ref="EIA-LFR-2025-03",
+            dpia_ref=DPIA,
+            eia_ref=EIA,
             policy_ref=ledger.policy.version,
-            public_notice=PublicNotice("signage and force website", _at(8)),
+            public_notice=PublicNotice(
+                "force website and social media", _at(9) - timedelta(days=1)
+            ),
             model_id=engine.model_id,
         ),
     )
@@ -156,12 +193,12 @@ def run_live_demo(
     ledger.authorise_deployment(
         AUTHORISING_OFFICER,
         deployment_id,
-        authority_ref="AUTH-LFR-2025-200",
+        authority_ref="AUTH-LFR-2026-DEMO",
         necessity_and_proportionality=(
             "Two people wanted on warrants are reported in Market Square daily; one overt "
             "morning of LFR with signage is the least intrusive way to locate them"
         ),
-        appropriate_policy_document="APD-LFR-2025-01",
+        appropriate_policy_document=APD,
     )
 
     clock.set(_at(14) - timedelta(days=1))
@@ -186,12 +223,16 @@ def run_live_demo(
         not_excessive=True,
         note="Two subjects, both linked to the intelligence case",
     )
+    clock.set(_at(9, 30))
+    ledger.confirm_signage(
+        OPERATOR, deployment_id, signs=SIGNS, locations="Market Square: every approach"
+    )
     clock.set(_at(10))
     ledger.start_deployment(OPERATOR, deployment_id)
 
     video = build_street_video(settings.data_dir / "demo-street.avi", engine, fps=fps, size=size)
     subject_of = {entry: ref for ref, entry in entries.items()}
-    result = LiveDemoResult(deployment_id=deployment_id, entries=entries)
+    result = LiveDemoResult(operation_id=operation_id, deployment_id=deployment_id, entries=entries)
 
     def shown(claim: AlertClaim) -> None:
         result.alerts.append(claim)
@@ -206,7 +247,7 @@ def run_live_demo(
         clock.set(frame.captured_at)
 
     stream_start = _at(10, 2)
-    account = Actor("matcher-van-5", Role.MATCHER, deployment_id=str(deployment_id))
+    account = Actor("matcher-own-van-1", Role.MATCHER, deployment_id=str(deployment_id))
     with assemble_matcher(
         InProcessLedger(ledger, account, settings),
         deployment_id,
@@ -255,6 +296,24 @@ def run_live_demo(
     out(f"Deployment {deployment_id} ended at {clock():%H:%M}")
     result.summary = _summary(settings, deployment_id)
     _print_summary(ledger, deployment_id, result, out)
+    # The next morning, as for any deployment: reviewed, its results published; the
+    # demonstration's operation then closed.
+    clock.set(_at(9) + timedelta(days=1))
+    ledger.record_post_deployment_review(
+        AUTHORISING_OFFICER,
+        deployment_id,
+        Review(
+            objectives_met="met",
+            objectives_statement="A demonstration: both people on the watchlist were found "
+            "and engaged; the five others left only a count",
+            issues="none",
+            community_impact="none: a recorded street scene, not a street",
+            lessons="none: a demonstration",
+        ),
+    )
+    ledger.publish_results(PLANNER, deployment_id)
+    ledger.close_operation(PLANNER, operation_id)
+    out("Reviewed and its results published the next morning; the demonstration closed")
     return result
 
 

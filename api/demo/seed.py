@@ -1,225 +1,169 @@
-"""The seed operation, as Northamptonshire Police's press release tells it: LFR vans in
-Northampton (28 November), Kettering (29 November), Northampton (5 December) and Wellingborough
-(6 December 2025), during the 16 Days of Activism against violence towards women and girls, on
-equipment the force did not own (it plans its own LFR technology in 2026: a mutual-aid case).
+"""The seed operation recorded through the ledger's commands, as each role would record it: the
+press release's four deployments (`seed_story.py` tells the story and lists what the seed had to
+invent), each reviewed and its results published after it ended, then the operation closed.
 
-13 alerts, all adjudicated match and engaged; 6 arrests and 7 compliance checks, exactly the
-release's figures. The release names seven arrested people (four "for a range of offences", then
-"three women also arrested") against its own total of six; the seed records the reading of the
-force's lead, "four people who were wanted for various offences and two who were in breach of
-their Sexual Harm Prevention Orders": the four wanted are the man wanted for a sexual assault on a
-child (found with a lock knife) and the three women (failing to appear for drug offences and for
-shoplifting, criminal damage); the two SHPO breaches complete the six, and the immigration
-offences the release lists are recorded against one of them, the one attribution the release
-does not state (README, "The seed, and how its figures reconcile"). Compliance checks fall only
-on people subject to court orders.
+Before the first, the force registers the governance documents its plans cite, records its
+operator's and engagement officer's training, and adopts its policy: the shipped policy's rules
+as LFR-POL-2025.1 (`seed_policy`), so a 2025 deployment does not cite a policy named for 2026.
+Whatever comes after the seed on the same ledger (the live demo) adopts its own version.
 
-Which alert fell on which day, the streets, the hours, the faces seen and every subject are
-ILLUSTRATIVE: the release does not give them. Subjects are fictional; the seed uses an external
-vendor matcher, so entries carry references only and run on the vendor's similarity scale.
+Each step has the time it would have happened; the steps of the four deployments interleave
+(the second is proposed before the first goes live) and are recorded in time order, so the log
+reads as the force's weeks did.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid5
 
+from lfr_ledger.api.demo.seed_story import (
+    ADMIN,
+    ANALYST,
+    AUTHORISING_OFFICER,
+    CATEGORIES,
+    CONSOLE_PEOPLE,
+    DOCUMENTS,
+    DOCUMENTS_APPROVED_BY,
+    DOCUMENTS_APPROVED_ON,
+    END_HOUR,
+    EQUIPMENT_OWNER,
+    EQUIPMENT_OWNER_NOTE,
+    FORCE,
+    ILLUSTRATIVE,
+    MODEL,
+    MUTUAL_AID_AGREEMENT,
+    NOTICE_DAYS_BEFORE,
+    NOTICE_HOUR,
+    OFFICER,
+    OPERATION_NAME,
+    OPERATOR,
+    OVERSIGHT,
+    PLANNER,
+    POLICY_VERSION,
+    SEED_DEPLOYMENTS,
+    SIGNS,
+    START_HOUR,
+    SUSPECTED,
+    THRESHOLD,
+    TRAINED_ON,
+    UNDER_ORDER,
+    WANTED,
+    WATCHLIST_MANAGER,
+    WATCHLIST_SIZE,
+    Document,
+    SeedAlert,
+    SeedDeployment,
+    alert_entry,
+    arrest,
+    compliance,
+    invented,
+    seed_category,
+    seed_subject,
+)
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import AlertClaim, Outcome
-from lfr_ledger.domain.application import CaseLedger, Enrolment
+from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.deployment.review import Review
+from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.records import LFR_NAMESPACE
 from lfr_ledger.domain.values import (
     Camera,
-    ComplianceResult,
     Confirmation,
     Decision,
     DeploymentPlan,
     Location,
-    OutcomeType,
     PublicNotice,
 )
 
-FORCE = "Northamptonshire Police"
-# The release does not name the force that lent the vans; the seed does not invent one.
-EQUIPMENT_OWNER = "Lending force (not named in the release)"
-MUTUAL_AID_AGREEMENT = "MA-LFR-2025-01 (illustrative reference)"
-MODEL = "nec-neoface-v4"  # the vendor's scale: the policy floor is 0.60
-THRESHOLD = 0.64
-WATCHLIST_SIZE = 24  # entries per deployment (illustrative)
-ILLUSTRATIVE = "illustrative: not given by the press release"
+__all__ = [
+    "ADMIN",
+    "ANALYST",
+    "AUTHORISING_OFFICER",
+    "CATEGORIES",
+    "CONSOLE_PEOPLE",
+    "EQUIPMENT_OWNER",
+    "EQUIPMENT_OWNER_NOTE",
+    "FORCE",
+    "ILLUSTRATIVE",
+    "MODEL",
+    "MUTUAL_AID_AGREEMENT",
+    "OFFICER",
+    "OPERATOR",
+    "OVERSIGHT",
+    "PLANNER",
+    "POLICY_VERSION",
+    "SEED_DEPLOYMENTS",
+    "SIGNS",
+    "SUSPECTED",
+    "THRESHOLD",
+    "UNDER_ORDER",
+    "WANTED",
+    "WATCHLIST_MANAGER",
+    "WATCHLIST_SIZE",
+    "DemoClock",
+    "SeedAlert",
+    "SeedDeployment",
+    "SeedResult",
+    "alert_entry",
+    "arrest",
+    "compliance",
+    "invented",
+    "record_seed_operation",
+    "register_documents",
+    "seed_category",
+    "seed_policy",
+    "seed_subject",
+    "train",
+]
 
-ADMIN = Actor("ADM-001", Role.ADMIN, force=FORCE)
-PLANNER = Actor("INSP-1042", Role.PLANNER, rank="inspector", force=FORCE)
-WATCHLIST_MANAGER = Actor("SGT-2210", Role.WATCHLIST_MANAGER, rank="sergeant", force=FORCE)
-AUTHORISING_OFFICER = Actor(
-    "SUPT-0307", Role.AUTHORISING_OFFICER, rank="superintendent", force=FORCE
-)
-OPERATOR = Actor("PC-3381", Role.OPERATOR, rank="constable", force=FORCE)
-OFFICER = Actor("PC-4417", Role.OFFICER, rank="constable", force=FORCE)
-# Who the demo signs in to the console (oversight and analysis sit outside the force's chain).
-OVERSIGHT = Actor("IOPC-0042", Role.OVERSIGHT)
-ANALYST = Actor("ANL-0101", Role.ANALYST, force=FORCE)
-CONSOLE_PEOPLE = (
-    OPERATOR,
-    OFFICER,
-    PLANNER,
-    AUTHORISING_OFFICER,
-    WATCHLIST_MANAGER,
-    OVERSIGHT,
-    ANALYST,
-    ADMIN,
-)
 
-WANTED = "wanted_by_courts"
-SUSPECTED = "suspected_offender"
-UNDER_ORDER = "subject_to_court_order"
-
-
-def arrest(*offences: str, custody: str) -> Outcome:
-    return Outcome(OutcomeType.ARREST, offences=offences, reference=custody)
-
-
-def compliance(*conditions: str) -> Outcome:
-    return Outcome(
-        OutcomeType.COMPLIANCE_CHECK, conditions=conditions, result=ComplianceResult.COMPLIED
+def seed_policy(shipped: Policy | None = None) -> Policy:
+    """The shipped policy file's text with its `version` line renamed LFR-POL-2025.1: the
+    same rules (the force's own 2025 policy is not public), under a name that fits 2025."""
+    text = (shipped or Policy.load()).text
+    renamed, count = re.subn(
+        r'^version = "[^"]*"$', f'version = "{POLICY_VERSION}"', text, count=1, flags=re.M
     )
+    if count != 1:
+        raise ValueError("the shipped policy has no version line to rename")
+    return Policy.parse(renamed)
 
 
-@dataclass(frozen=True)
-class SeedAlert:
-    category: str  # the watchlist entry's category: the outcome must fit it
-    similarity: float
-    minutes_after_start: int
-    outcome: Outcome
-    camera: str = "cam-1"
+def register_documents(
+    ledger: CaseLedger, documents: Iterable[Document], approved_on: date
+) -> None:
+    """The force's register holds each document its plans and authorities cite: version 1.0,
+    approved on `approved_on`, due for review a year later."""
+    for document in documents:
+        ledger.register_document(
+            ADMIN,
+            kind=document.kind,
+            reference=document.reference,
+            version="1.0",
+            title=document.title,
+            approved_on=approved_on,
+            review_by=approved_on.replace(year=approved_on.year + 1),
+            approved_by=DOCUMENTS_APPROVED_BY,
+        )
 
 
-@dataclass(frozen=True)
-class SeedDeployment:
-    town: str
-    location_name: str  # illustrative
-    day: date
-    faces_processed: int  # illustrative
-    alerts: tuple[SeedAlert, ...]
-
-
-SEED_DEPLOYMENTS: tuple[SeedDeployment, ...] = (
-    SeedDeployment(
-        "Northampton",
-        "Abington Street",
-        date(2025, 11, 28),
-        8412,
-        (
-            SeedAlert(
-                SUSPECTED,
-                0.88,
-                48,
-                arrest(
-                    "sexual assault on a child",
-                    "possession of an offensive weapon (lock knife)",
-                    custody="NN-C-0001",
-                ),
-            ),
-            SeedAlert(UNDER_ORDER, 0.72, 92, compliance("SHPO: notify any change of address")),
-            SeedAlert(
-                WANTED,
-                0.77,
-                150,
-                arrest("failing to appear at court (drug offences)", custody="NN-C-0002"),
-            ),
-            SeedAlert(UNDER_ORDER, 0.69, 301, compliance("SHPO: register every device")),
-        ),
-    ),
-    SeedDeployment(
-        "Kettering",
-        "Gold Street",
-        date(2025, 11, 29),
-        5287,
-        (
-            SeedAlert(
-                UNDER_ORDER, 0.70, 61, compliance("SHPO: no unsupervised contact with children")
-            ),
-            SeedAlert(
-                UNDER_ORDER,
-                0.84,
-                133,
-                arrest("breach of a Sexual Harm Prevention Order", custody="NN-C-0003"),
-            ),
-            SeedAlert(UNDER_ORDER, 0.67, 222, compliance("SHPO: exclusion from school grounds")),
-        ),
-    ),
-    SeedDeployment(
-        "Northampton",
-        "Market Square",
-        date(2025, 12, 5),
-        6930,
-        (
-            SeedAlert(
-                WANTED,
-                0.81,
-                35,
-                arrest("failing to appear at court (shoplifting)", custody="NN-C-0004"),
-            ),
-            SeedAlert(UNDER_ORDER, 0.74, 174, compliance("SHPO: notify foreign travel")),
-            SeedAlert(SUSPECTED, 0.73, 260, arrest("criminal damage", custody="NN-C-0005")),
-        ),
-    ),
-    SeedDeployment(
-        "Wellingborough",
-        "Market Street",
-        date(2025, 12, 6),
-        4116,
-        (
-            SeedAlert(
-                UNDER_ORDER,
-                0.79,
-                40,
-                arrest(
-                    "breach of a Sexual Harm Prevention Order",
-                    "immigration offences",
-                    custody="NN-C-0006",
-                ),
-            ),
-            SeedAlert(UNDER_ORDER, 0.71, 118, compliance("SHPO: internet use monitored")),
-            SeedAlert(UNDER_ORDER, 0.66, 245, compliance("SHPO: residence condition")),
-        ),
-    ),
-)
-
-CATEGORIES = (WANTED, UNDER_ORDER, SUSPECTED)
-_GIVEN = ("Alex", "Jordan", "Sam", "Chris", "Taylor", "Morgan", "Jamie", "Casey")
-_FAMILY = ("Fenwick", "Holloway", "Prentice", "Marsh", "Whitlock", "Duggan")
-
-
-def alert_entry(seq: int) -> int:
-    """The watchlist position of the subject behind a deployment's `seq`-th alert."""
-    return 5 * seq + 2
-
-
-def seed_category(deployment: int, index: int) -> str:
-    """The entry's category: the alert's where an alert falls on it, else the lists' mix."""
-    if deployment < len(SEED_DEPLOYMENTS):
-        for seq, alert in enumerate(SEED_DEPLOYMENTS[deployment].alerts):
-            if alert_entry(seq) == index:
-                return alert.category
-    return CATEGORIES[index % len(CATEGORIES)]
-
-
-def seed_subject(deployment: int, index: int) -> Enrolment:
-    """A fictional subject; the category decides which outcomes make sense for the alert."""
-    category = seed_category(deployment, index)
-    return Enrolment(
-        subject_ref=f"SEED-{deployment}-{index:03d}",
-        name=f"{_GIVEN[index % len(_GIVEN)]} {_FAMILY[(index + deployment) % len(_FAMILY)]}",
-        category=category,
-        legal_basis="DPA 2018 Part 3, s.35; common law policing purpose",
-        rationale=f"High-risk subject ({category}); intelligence case NN-IC-2025-{index:03d}",
-        offence="warrant, order or offence as recorded on the police national computer",
-        image_source="custody image",
-        image_taken_on=date(2024, 1 + index % 12, 1 + index % 28),
-    )
+def train(ledger: CaseLedger, completed_on: date) -> None:
+    """The operator holds the course the policy ties to adjudicating, the engagement officer
+    the one tied to engaging, each current for a year from `completed_on`."""
+    courses = ledger.policy.training_courses
+    for person, duty in ((OPERATOR, "adjudicate"), (OFFICER, "engage")):
+        if duty in courses:
+            ledger.record_training(
+                ADMIN,
+                person=person.id,
+                course=courses[duty],
+                completed_on=completed_on,
+                expires_on=completed_on.replace(year=completed_on.year + 1),
+            )
 
 
 @dataclass
@@ -242,112 +186,233 @@ class SeedResult:
     alert_ids: list[UUID] = field(default_factory=list)
 
 
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+
+
+# One step of the story: when it happened, and the command(s) recorded then.
+Step = tuple[datetime, Callable[[], None]]
+
+
 def record_seed_operation(ledger: CaseLedger, set_time: Callable[[datetime], None]) -> SeedResult:
-    """Records the whole operation through the ledger's commands, as the roles would."""
-
-    def at(day: date, hour: int, minute: int = 0) -> datetime:
-        return datetime.combine(day, time(hour, minute), tzinfo=UTC)
-
-    first_day = SEED_DEPLOYMENTS[0].day
-    set_time(at(first_day - timedelta(days=7), 9))
-    ledger.adopt_policy(ADMIN)
+    """Records the whole operation through the ledger's commands, as the roles would, each
+    step at its time and the steps in time order."""
+    start = _at(SEED_DEPLOYMENTS[0].day - timedelta(days=7), 9)
+    set_time(start)
+    ledger.adopt_policy(ADMIN, seed_policy())
+    register_documents(ledger, DOCUMENTS, DOCUMENTS_APPROVED_ON)
+    train(ledger, TRAINED_ON)
     result = SeedResult(
         ledger.open_operation(
             PLANNER,
-            name="LFR town centres: 16 Days of Activism 2025",
+            name=OPERATION_NAME,
             force=FORCE,
             purpose="Locate people wanted for arrest and check the compliance of the most "
             "high-risk sex offenders in three town centres, during the 16 Days of Activism "
             "against violence towards women and girls",
         )
     )
+    steps: list[Step] = []
     for number, seed in enumerate(SEED_DEPLOYMENTS):
-        day = seed.day
-        set_time(at(day - timedelta(days=5), 10))
-        deployment_id = ledger.propose_deployment(
+        steps += _Deployment(ledger, result, number, seed).steps()
+    last = SEED_DEPLOYMENTS[-1].day + timedelta(days=1)
+    steps.append((_at(last, 12), lambda: ledger.close_operation(PLANNER, result.operation_id)))
+    # Stable: steps at the same moment keep the order they were written in.
+    for when, record in sorted(steps, key=lambda step: step[0]):
+        set_time(when)
+        record()
+    return result
+
+
+@dataclass
+class _Deployment:
+    """The steps of one deployment, each recording into `result` as it runs."""
+
+    ledger: CaseLedger
+    result: SeedResult
+    number: int
+    seed: SeedDeployment
+    id: UUID | None = None
+    entries: list[UUID] = field(default_factory=list)
+    alerts: list[UUID] = field(default_factory=list)
+
+    def steps(self) -> Iterator[Step]:
+        day = self.seed.day
+        yield _at(day - timedelta(days=5), 10), self.propose
+        yield _at(day - timedelta(days=3), 11), self.authorise
+        yield _at(day - timedelta(days=1), 14), self.enrol
+        yield _at(day - timedelta(days=1), 16), self.review_watchlist
+        yield _at(day, START_HOUR - 1, 30), self.ready_on_the_day
+        yield _at(day, START_HOUR), lambda: self.ledger.start_deployment(OPERATOR, self.ident)
+        for seq, alert in enumerate(self.seed.alerts):
+            yield from self.alert_steps(seq, alert)
+        yield _at(day, END_HOUR), self.end
+        for seq, alert in enumerate(self.seed.alerts):
+            for hours, outcome in enumerate(alert.followed_by, start=2):
+                # What followed in custody that evening (the man's charge and bail).
+                yield _at(day, END_HOUR + hours), self.outcome(seq, outcome)
+            if alert.followed_by:
+                yield _at(day, END_HOUR + 1 + len(alert.followed_by)), self.close(seq)
+        yield _at(day + timedelta(days=1), 9), self.review
+        yield _at(day + timedelta(days=1), 10), self.publish
+
+    @property
+    def ident(self) -> UUID:
+        assert self.id is not None, "proposed first"
+        return self.id
+
+    def propose(self) -> None:
+        seed, number, day = self.seed, self.number, self.seed.day
+        self.id = self.ledger.propose_deployment(
             PLANNER,
             DeploymentPlan(
-                operation_id=str(result.operation_id),
+                operation_id=str(self.result.operation_id),
                 location=Location(seed.location_name, seed.town, "town_centre"),
-                starts_at=at(day, 10),
-                ends_at=at(day, 17),
+                starts_at=_at(day, START_HOUR),
+                ends_at=_at(day, END_HOUR),
                 purpose="Locate wanted people and check compliance of managed offenders",
                 intelligence_case=f"NN-IC-2025-{100 + number}",
                 watchlist_categories=CATEGORIES,
                 cameras=(Camera("cam-1", "van mast camera"),),
                 controlling_force=FORCE,
                 equipment_owner_force=EQUIPMENT_OWNER,
+                equipment_owner_note=EQUIPMENT_OWNER_NOTE,
                 mutual_aid_agreement=MUTUAL_AID_AGREEMENT,
                 dpia_ref="DPIA-LFR-2025-03",
                 eia_ref="EIA-LFR-2025-03",
-                policy_ref=ledger.policy.version,
-                public_notice=PublicNotice("signage and force website", at(day, 8)),
+                policy_ref=self.ledger.policy.version,
+                public_notice=PublicNotice(
+                    "force website and social media",
+                    _at(day - timedelta(days=NOTICE_DAYS_BEFORE), NOTICE_HOUR),
+                ),
                 model_id=MODEL,
             ),
             threshold=THRESHOLD,
         )
-        result.deployment_ids.append(deployment_id)
-        set_time(at(day - timedelta(days=3), 11))
-        ledger.authorise_deployment(
+        self.result.deployment_ids.append(self.id)
+
+    def authorise(self) -> None:
+        case = f"NN-IC-2025-{100 + self.number}"
+        self.ledger.authorise_deployment(
             AUTHORISING_OFFICER,
-            deployment_id,
-            authority_ref=f"AUTH-LFR-2025-{100 + number}",
+            self.ident,
+            authority_ref=f"AUTH-LFR-2025-{100 + self.number}",
             necessity_and_proportionality=(
-                f"Intelligence case NN-IC-2025-{100 + number}: people wanted for arrest and "
-                f"high-risk sex offenders frequent {seed.town} town centre; one overt day of "
-                "LFR, with signage and officers present, is the least intrusive means"
+                f"Intelligence case {case}: people wanted for arrest and high-risk sex "
+                f"offenders frequent {self.seed.town} town centre; one overt day of LFR, with "
+                "signage and officers present, is the least intrusive means"
             ),
             appropriate_policy_document="APD-LFR-2025-01",
         )
-        set_time(at(day - timedelta(days=1), 14))
-        entries = [
-            ledger.enrol(WATCHLIST_MANAGER, deployment_id, seed_subject(number, i))
+
+    def enrol(self) -> None:
+        self.entries = [
+            self.ledger.enrol(WATCHLIST_MANAGER, self.ident, seed_subject(self.number, i))
             for i in range(WATCHLIST_SIZE)
         ]
-        set_time(at(day - timedelta(days=1), 16))
-        ledger.review_watchlist(
+
+    def review_watchlist(self) -> None:
+        self.ledger.review_watchlist(
             AUTHORISING_OFFICER,
-            deployment_id,
-            confirmed_count=len(entries),
+            self.ident,
+            confirmed_count=len(self.entries),
             not_excessive=True,
             note="Proportionate to the intelligence case",
         )
-        set_time(at(day, 10))
-        ledger.start_deployment(OPERATOR, deployment_id)
-        matcher = Actor(f"matcher-van-{number + 1}", Role.MATCHER, deployment_id=str(deployment_id))
-        for seq, alert in enumerate(seed.alerts):
-            captured = at(day, 10) + timedelta(minutes=alert.minutes_after_start)
-            set_time(captured + timedelta(seconds=2))
+
+    def ready_on_the_day(self) -> None:
+        """That morning: the list checked against the police national computer once more,
+        and the signs standing."""
+        self.ledger.reconfirm_entries(
+            WATCHLIST_MANAGER,
+            self.ident,
+            still_in_force=True,
+            checked="PNC checked this morning: each warrant and order still in force",
+        )
+        self.ledger.confirm_signage(
+            OPERATOR,
+            self.ident,
+            signs=SIGNS,
+            locations=f"{self.seed.location_name}, {self.seed.town}: every approach",
+        )
+
+    def alert_steps(self, seq: int, alert: SeedAlert) -> Iterator[Step]:
+        captured = _at(self.seed.day, START_HOUR) + timedelta(minutes=alert.minutes_after_start)
+        ledger = self.ledger
+
+        def raised() -> None:
             alert_id = ledger.raise_alert(
-                matcher,
+                Actor(f"matcher-van-{self.number + 1}", Role.MATCHER, deployment_id=str(self.id)),
                 AlertClaim(
-                    deployment_id,
+                    self.ident,
                     camera_id=alert.camera,
-                    entry_id=entries[alert_entry(seq)],
+                    entry_id=self.entries[alert_entry(seq)],
                     similarity=alert.similarity,
                     captured_at=captured,
                     model_id=MODEL,
-                    alert_id=uuid5(LFR_NAMESPACE, f"seed-alert:{number}:{seq}"),
+                    alert_id=uuid5(LFR_NAMESPACE, f"seed-alert:{self.number}:{seq}"),
                 ),
             )
-            result.alert_ids.append(alert_id)
-            set_time(captured + timedelta(seconds=40))
-            ledger.adjudicate(OPERATOR, alert_id, Decision.MATCH, "Likeness confirmed on screen")
-            set_time(captured + timedelta(minutes=4))
+            self.alerts.append(alert_id)
+            self.result.alert_ids.append(alert_id)
+
+        def engaged() -> None:
+            alert_id = self.alerts[seq]
             ledger.record_engagement(
                 OFFICER, alert_id, engaged=True, confirmed=Confirmation.CONFIRMED
             )
-            set_time(captured + timedelta(minutes=12))
-            ledger.record_outcome(OFFICER, alert_id, alert.outcome)
-            ledger.close_alert(OFFICER, alert_id)
-        set_time(at(day, 17))
-        ledger.report_faces_counted(
-            matcher,
-            deployment_id,
-            camera_id="cam-1",
-            period_start=at(day, 10),
-            period_end=at(day, 17),
-            count=seed.faces_processed,
+            if alert.perceived_sex is not None:
+                ledger.record_perceived_demographics(
+                    OFFICER, alert_id, {"perceived_sex": alert.perceived_sex}
+                )
+
+        yield captured + timedelta(seconds=2), raised
+        yield (
+            captured + timedelta(seconds=40),
+            lambda: ledger.adjudicate(
+                OPERATOR, self.alerts[seq], Decision.MATCH, "Likeness confirmed on screen"
+            ),
         )
-        ledger.end_deployment(OPERATOR, deployment_id)
-    return result
+        yield captured + timedelta(minutes=4), engaged
+        yield captured + timedelta(minutes=12), self.outcome(seq, alert.outcome)
+        if not alert.followed_by:
+            yield captured + timedelta(minutes=12), self.close(seq)
+
+    def outcome(self, seq: int, outcome: Outcome) -> Callable[[], None]:
+        return lambda: self.ledger.record_outcome(OFFICER, self.alerts[seq], outcome)
+
+    def close(self, seq: int) -> Callable[[], None]:
+        return lambda: self.ledger.close_alert(OFFICER, self.alerts[seq])
+
+    def end(self) -> None:
+        day = self.seed.day
+        self.ledger.report_faces_counted(
+            Actor(f"matcher-van-{self.number + 1}", Role.MATCHER, deployment_id=str(self.id)),
+            self.ident,
+            camera_id="cam-1",
+            period_start=_at(day, START_HOUR),
+            period_end=_at(day, END_HOUR),
+            count=self.seed.faces_processed,
+        )
+        self.ledger.end_deployment(OPERATOR, self.ident)
+
+    def review(self) -> None:
+        """The release's "lessons from this operation" imply the force reviewed each day;
+        what the review says is illustrative, from the release where it can be."""
+        alerts = self.seed.alerts
+        self.ledger.record_post_deployment_review(
+            AUTHORISING_OFFICER,
+            self.ident,
+            Review(
+                objectives_met="met",
+                objectives_statement=f"{len(alerts)} alerts, each adjudicated and engaged, "
+                "each leading to an arrest or a compliance check (illustrative wording)",
+                issues="none recorded (illustrative)",
+                community_impact="none recorded (illustrative)",
+                lessons="carried into the force's own LFR deployments from 2026, as the "
+                "release says",
+            ),
+        )
+
+    def publish(self) -> None:
+        self.ledger.publish_results(PLANNER, self.ident)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 import msgspec
 from msgspec import Meta
 
-from lfr_ledger.api.schemas.base import ShortText, Struct, Text
+from lfr_ledger.api.schemas.base import Reply, ShortText, Struct, Text, one_of
 from lfr_ledger.domain.values import DeploymentStatus
 from lfr_ledger.projections.lists import (
     DeploymentList,
@@ -22,6 +24,7 @@ __all__ = [
     "LIST_ENUMS",
     "DeploymentList",
     "DeploymentRow",
+    "OperationClosed",
     "OperationIn",
     "OperationList",
     "OperationRow",
@@ -44,6 +47,15 @@ class OperationIn(Struct):
             examples=["Locate people wanted on warrant in the borough's town centres"],
         ),
     ]
+
+
+class OperationClosed(Reply):
+    """The operation was closed: no deployment may be proposed in it from now on; those
+    already in it keep their records."""
+
+    id: Annotated[UUID, Meta(description="The operation's id")]
+    status: Annotated[str, Meta(description="Always closed", extra_json_schema=one_of(["closed"]))]
+    closed_at: Annotated[datetime, Meta(description="When it was closed (ISO 8601, UTC)")]
 
 
 # The rows are declared in projections/lists.py; their fields' descriptions are kept here and
