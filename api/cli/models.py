@@ -1,5 +1,6 @@
-"""`lfr models fetch|list|verify|quantise`: set up and check the face-model packs in the model
-dir, and derive the int8 variant of the sface pack (installed only if its drift gate accepts it)."""
+"""`lfr models fetch|list|verify|quantise|evaluate|record-evaluation`: set up and check the
+face-model packs in the model dir, derive the int8 variant of the sface pack (installed only if
+its drift gate accepts it), and evaluate a pack on labelled faces (`model_evaluation.py`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from lfr_ledger.api.cli.model_evaluation import add_parsers as add_evaluation_parsers
 from lfr_ledger.api.cli.output import fail, json_flag, note, print_json
 
 
@@ -76,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     json_flag(quantise)
     quantise.set_defaults(handler=quantise_command)
+    add_evaluation_parsers(actions)
 
 
 def _model_dir(args: argparse.Namespace) -> Path:
