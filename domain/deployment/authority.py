@@ -9,6 +9,7 @@ from eventsourcing.domain import event
 
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.deployment import DeploymentTopic
+from lfr_ledger.domain.deployment.documents import Cited, DocumentRegister, cite_current
 from lfr_ledger.domain.deployment.state import DeploymentState, S
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition, PolicyViolation
 from lfr_ledger.domain.policy import Policy
@@ -23,6 +24,7 @@ class Authority(DeploymentState):
         necessity_and_proportionality: str,
         appropriate_policy_document: str,
         policy: Policy,
+        register: DocumentRegister,
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
@@ -48,6 +50,23 @@ class Authority(DeploymentState):
                 f"cannot authorise deployment {self.id}: its window ended at "
                 f"{self.plan.ends_at.isoformat()}"
             )
+        # The authority is given on the documents current now: its APD, and again the DPIA,
+        # EIA and equality evidence (one may have lapsed since the proposal).
+        documents = cite_current(
+            register,
+            required=policy.governance_at_authorisation,
+            named={
+                "dpia": Cited(self.plan.dpia_ref.strip(), "dpia_ref"),
+                "eia": Cited(self.plan.eia_ref.strip(), "eia_ref"),
+                "appropriate_policy_document": Cited(
+                    appropriate_policy_document.strip(), "appropriate_policy_document"
+                ),
+            },
+            model_id=self.plan.model_id,
+            at=occurred_at,
+            stage="authorisation",
+            policy_version=policy.version,
+        )
         self._authorised(
             authority_ref=authority_ref.strip(),
             urgent=urgent,
@@ -59,6 +78,7 @@ class Authority(DeploymentState):
             urgent_deadline=(
                 occurred_at + timedelta(hours=policy.urgent_confirmation_hours) if urgent else None
             ),
+            documents=documents,
         )
 
     @event("Authorised", topic=DeploymentTopic.AUTHORISED)
@@ -74,6 +94,8 @@ class Authority(DeploymentState):
         necessity_and_proportionality: str = "",
         appropriate_policy_document: str = "",
         urgent_deadline: datetime | None = None,
+        # The governance documents cited (kind, reference, version); absent before release 4.
+        documents: list[dict[str, str]] | None = None,
     ) -> None:
         self.status = S.AUTHORISED
         self.authorised_by = actor.id
@@ -83,6 +105,8 @@ class Authority(DeploymentState):
         self.appropriate_policy_document = appropriate_policy_document
         self.urgent = urgent
         self.urgent_deadline = urgent_deadline
+        if documents is not None:
+            self.documents_cited = {**self.documents_cited, "authorisation": documents}
         self._note_duty("authorise", actor.id)
 
     def confirm_urgent_authority(
