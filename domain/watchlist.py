@@ -24,6 +24,7 @@ class WatchlistEntryTopic:
 
     ENROLLED = "lfr/WatchlistEntry.Enrolled"
     WITHDRAWN = "lfr/WatchlistEntry.Withdrawn"
+    RECONFIRMED = "lfr/WatchlistEntry.Reconfirmed"
     DESTROYED = "lfr/WatchlistEntry.Destroyed"
 
 
@@ -131,6 +132,9 @@ class WatchlistEntry(Aggregate):
         self.sealed_template = sealed_template
         self.enrolled_by = actor.id
         self.enrolled_at = occurred_at
+        # When a watchlist manager last stated the entry is still wanted: its enrolment, or its
+        # latest re-confirmation. A start needs it recent (policy `reconfirm_within_hours`).
+        self.confirmed_at = occurred_at
         self.status = EntryStatus.ACTIVE
 
     @property
@@ -152,6 +156,44 @@ class WatchlistEntry(Aggregate):
     @event("Withdrawn", topic=WatchlistEntryTopic.WITHDRAWN)
     def _withdrawn(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = EntryStatus.WITHDRAWN
+
+    def check_reconfirmation(self, *, still_in_force: bool, checked: str, actor: Actor) -> None:
+        """Whether `actor` may re-confirm the entry now: checked before `checked` is sealed."""
+        actor.require(Role.WATCHLIST_MANAGER)
+        if not self.is_active:
+            raise InvalidTransition(
+                f"watchlist entry {self.id} is {self.status}: only an active entry is re-confirmed"
+            )
+        if not still_in_force:
+            raise InvalidInput(
+                f"re-confirming entry {self.id} states that the reason for it still holds (still "
+                "wanted, order still in force); if it no longer does, withdraw the entry instead",
+                field="still_in_force",
+            )
+        if not checked.strip():
+            raise InvalidInput(
+                "a re-confirmation says what was checked (e.g. the warrant on the PNC, the "
+                "court order's register) and when",
+                field="checked",
+            )
+        if len(checked.strip()) > 2000:
+            raise InvalidInput("checked is longer than 2000 characters", field="checked")
+
+    def reconfirm(
+        self, *, still_in_force: bool, checked: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """A watchlist manager states the entry is still wanted. `checked` (what was checked)
+        arrives sealed under the entry's key."""
+        self.check_reconfirmation(still_in_force=still_in_force, checked=checked, actor=actor)
+        self._reconfirmed(
+            still_in_force=still_in_force, checked=checked, actor=actor, occurred_at=occurred_at
+        )
+
+    @event("Reconfirmed", topic=WatchlistEntryTopic.RECONFIRMED)
+    def _reconfirmed(
+        self, *, still_in_force: bool, checked: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.confirmed_at = occurred_at
 
     def destroy(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
         """Records that the entry's key was (about to be) shredded: metadata only."""

@@ -1,8 +1,9 @@
-"""Commands that compile, review and destroy a deployment's watchlist. Personal fields are sealed
-here, under the entry's own key, before they reach an event."""
+"""Commands that compile, re-confirm, review and destroy a deployment's watchlist. Personal
+fields are sealed here, under the entry's own key, before they reach an event."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
@@ -150,6 +151,54 @@ class WatchlistCommands(LedgerBase):
             sealed = self._seal_text(entry_id, "withdrawal_reason", reason)
             entry.withdraw(reason=sealed, actor=actor, occurred_at=self.clock())
             self._commit(entry)
+
+    def reconfirm_entries(
+        self,
+        actor: Actor,
+        deployment_id: UUID,
+        *,
+        still_in_force: bool,
+        checked: str,
+        entry_ids: Sequence[UUID] | None = None,
+    ) -> list[UUID]:
+        """A watchlist manager states that each entry (every active one when `entry_ids` is
+        None) is still wanted, and what was checked: that text may name the subject, so it is
+        sealed under each entry's own key. All or nothing: one entry refused, none recorded."""
+        deployment = self.deployment(deployment_id, to_change=False)
+        deployment.check_reconfirmation(actor, self.policy)
+        if entry_ids is None:
+            entries = [e for e in self.watchlist(deployment_id) if e.is_active]
+            if not entries:
+                raise InvalidTransition(
+                    f"deployment {deployment_id} has no active watchlist entry to re-confirm"
+                )
+        else:
+            wanted = list(dict.fromkeys(entry_ids))
+            if not wanted:
+                raise InvalidInput(
+                    "name the entries to re-confirm, or omit entry_ids for every active entry",
+                    field="entry_ids",
+                )
+            elsewhere = [e for e in wanted if e not in deployment.entry_ids]
+            if elsewhere:
+                raise InvalidInput(
+                    f"not on deployment {deployment_id}'s watchlist: "
+                    + ", ".join(str(e) for e in elsewhere[:20])
+                    + (f" and {len(elsewhere) - 20} more" if len(elsewhere) > 20 else ""),
+                    field="entry_ids",
+                )
+            entries = [self.watchlist_entry(e) for e in wanted]
+        for entry in entries:
+            entry.check_reconfirmation(still_in_force=still_in_force, checked=checked, actor=actor)
+        now = self.clock()
+        for entry in entries:
+            with self._text_key(entry.id):
+                sealed = self._seal_text(entry.id, "reconfirmation_checked", checked.strip())
+            entry.reconfirm(
+                still_in_force=still_in_force, checked=sealed, actor=actor, occurred_at=now
+            )
+        self._commit(*entries)
+        return [e.id for e in entries]
 
     def review_watchlist(
         self,

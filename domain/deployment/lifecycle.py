@@ -1,19 +1,25 @@
-"""The live lifecycle: an operator starts a reviewed, authorised deployment inside its window,
+"""The live lifecycle: an operator starts a reviewed, authorised deployment inside its window
+(its signs confirmed that day, each watchlist entry enrolled or re-confirmed recently enough),
 pauses and resumes it, and ends it once every alert has its decision; the ledger ends it
 itself when its window closes or its urgent authority lapses."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.deployment import DeploymentTopic, EndReason
+from lfr_ledger.domain.deployment.signage import uk_date
 from lfr_ledger.domain.deployment.state import DeploymentState, S
-from lfr_ledger.domain.errors import InvalidTransition
+from lfr_ledger.domain.errors import InvalidTransition, PolicyViolation
 from lfr_ledger.domain.policy import Policy
+
+# How many stale watchlist entries a refused start names (the rest are counted).
+STALE_LISTED = 50
 
 
 class Lifecycle(DeploymentState):
@@ -23,8 +29,11 @@ class Lifecycle(DeploymentState):
         policy: Policy,
         actor: Actor,
         occurred_at: datetime,
+        entries_confirmed_at: Mapping[UUID, datetime],
         log_position: int | None = None,
     ) -> None:
+        """`entries_confirmed_at`: each active watchlist entry, and when it was enrolled or
+        last re-confirmed."""
         actor.require(Role.OPERATOR)
         self._require_status(S.AUTHORISED, doing="start")
         if not self.watchlist_reviewed:
@@ -41,7 +50,48 @@ class Lifecycle(DeploymentState):
                 f"urgent authority for deployment {self.id} was not confirmed in writing "
                 f"within {policy.urgent_confirmation_hours} h"
             )
+        self._check_signage_today(occurred_at, policy)
+        self._check_watchlist_fresh(entries_confirmed_at, occurred_at, policy)
         self._started(actor=actor, occurred_at=occurred_at, log_position=log_position)
+
+    def _check_signage_today(self, at: datetime, policy: Policy) -> None:
+        """The signs were confirmed today (UK date), before going live."""
+        if not policy.signage_confirmed_before_start:
+            return
+        confirmed = self.signage_confirmed_at
+        if confirmed is not None and uk_date(confirmed) == uk_date(at) and confirmed <= at:
+            return
+        last = "" if confirmed is None else f" (last confirmed {confirmed.isoformat()})"
+        raise PolicyViolation(
+            f"deployment {self.id}'s signage has not been confirmed today{last}: policy "
+            f"{policy.version} needs the operator to record, on the day and before starting, "
+            f"which signs stand where (POST /deployments/{self.id}/signage, or Confirm signage "
+            "on the operator page); then start"
+        )
+
+    def _check_watchlist_fresh(
+        self, confirmed_at: Mapping[UUID, datetime], at: datetime, policy: Policy
+    ) -> None:
+        """Each active entry was enrolled or re-confirmed recently enough before go-live: a
+        warrant executed or an order lapsed since it was compiled would put a person on the
+        list with no reason to be there."""
+        hours = policy.reconfirm_within_hours
+        if not hours:
+            return
+        oldest = at - timedelta(hours=hours)
+        stale = [entry for entry, when in confirmed_at.items() if when < oldest]
+        if not stale:
+            return
+        shown = ", ".join(str(e) for e in stale[:STALE_LISTED])
+        more = f" and {len(stale) - STALE_LISTED} more" if len(stale) > STALE_LISTED else ""
+        raise PolicyViolation(
+            f"{len(stale)} active watchlist entr{'y' if len(stale) == 1 else 'ies'} of "
+            f"deployment {self.id} {'was' if len(stale) == 1 else 'were'} enrolled or last "
+            f"re-confirmed more than {hours} h before now, the most policy {policy.version} "
+            f"allows: {shown}{more}. A watchlist manager re-confirms each (still wanted, order "
+            f"still in force: POST /deployments/{self.id}/watchlist/reconfirmation) or "
+            "withdraws it; then start"
+        )
 
     @event("Started", topic=DeploymentTopic.STARTED)
     def _started(

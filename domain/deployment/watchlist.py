@@ -64,6 +64,15 @@ class Watchlist(DeploymentState):
         # A reviewed watchlist that changes must be reviewed again.
         self.watchlist_reviewed = False
 
+    def check_reconfirmation(self, actor: Actor, policy: Policy) -> None:
+        """Whether `actor` may re-confirm entries of this watchlist (still wanted, order still
+        in force) now: a compiler's duty, until the deployment ends. The entries record it."""
+        actor.require(Role.WATCHLIST_MANAGER)
+        self._require_status(
+            S.PROPOSED, S.AUTHORISED, S.LIVE, S.PAUSED, doing="re-confirm watchlist entries"
+        )
+        self._check_separation("compile_watchlist", actor, policy)
+
     def review_watchlist(
         self,
         *,
