@@ -33,16 +33,18 @@ from lfr_ledger.api.dependencies import (
 )
 from lfr_ledger.api.face_crops import check_face_crop
 from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.alert_followup import (
+    EngagementIn,
+    OutcomeCorrectionIn,
+    OutcomeIn,
+    PerceivedCharacteristicsIn,
+)
 from lfr_ledger.api.schemas.alerts import (
     AdjudicationCorrectionIn,
     AdjudicationIn,
     AlertIn,
     AlertList,
     AlertTimeline,
-    EngagementIn,
-    OutcomeCorrectionIn,
-    OutcomeIn,
-    PerceivedCharacteristicsIn,
 )
 from lfr_ledger.api.schemas.common import Created, Done
 from lfr_ledger.api.schemas.history import ActorOut, timeline_event
@@ -124,6 +126,9 @@ def _outcome_of(data: OutcomeIn | OutcomeCorrectionIn) -> Outcome:
         conditions=tuple(data.conditions),
         result=data.result,
         note=data.note,
+        custody_ref=data.custody_ref,
+        crime_ref=data.crime_ref,
+        due_at=data.due_at,
     )
 
 
@@ -219,6 +224,9 @@ class AlertController(Controller):
         status_code=200,
         sync_to_thread=True,
         summary="Adjudicate an alert: match, no_match or inconclusive (operator, once)",
+        description="A no_match names why the alert was false (`false_alert_factors`, from the "
+        "policy's closed lists; required where the policy says so, 422 policy-violation "
+        "without them); any other decision names none.",
         responses=WRITE_ERRORS,
     )
     def adjudicate(
@@ -229,7 +237,9 @@ class AlertController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
-        ledger.adjudicate(actor, alert_id, data.decision, data.reason)
+        ledger.adjudicate(
+            actor, alert_id, data.decision, data.reason, tuple(data.false_alert_factors)
+        )
         return _done(ledger, alert_id)
 
     @post(
@@ -253,7 +263,9 @@ class AlertController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
-        ledger.correct_adjudication(actor, alert_id, data.decision, data.reason)
+        ledger.correct_adjudication(
+            actor, alert_id, data.decision, data.reason, tuple(data.false_alert_factors)
+        )
         return _done(ledger, alert_id)
 
     @post(
@@ -261,6 +273,10 @@ class AlertController(Controller):
         status_code=200,
         sync_to_thread=True,
         summary="Record whether the person was engaged and their identity confirmed (officer)",
+        description="With `engaged_from` and `engaged_until` (both or neither), when the officer "
+        "was with the person: the statistics give the engagements' median and 90th-percentile "
+        'duration. An engagement that found the identity not confirmed ("false") names why the '
+        "alert was false (`false_alert_factors`), as a no_match does.",
         responses=WRITE_ERRORS,
     )
     def record_engagement(
@@ -271,14 +287,27 @@ class AlertController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
-        ledger.record_engagement(actor, alert_id, engaged=data.engaged, confirmed=data.confirmed)
+        ledger.record_engagement(
+            actor,
+            alert_id,
+            engaged=data.engaged,
+            confirmed=data.confirmed,
+            engaged_from=data.engaged_from,
+            engaged_until=data.engaged_until,
+            false_alert_factors=tuple(data.false_alert_factors),
+        )
         return _done(ledger, alert_id)
 
     @post(
         "/alerts/{alert_id:uuid}/outcomes",
         status_code=200,
         sync_to_thread=True,
-        summary="Record an outcome: arrest, compliance_check, words_of_advice, ... (officer)",
+        summary="Record an outcome: arrest, compliance_check, charge, bail, ... (officer)",
+        description="An arrest, compliance check, safeguarding, voluntary attendance, charge or "
+        "bail needs the alert adjudicated match and the person engaged; a charge or a bail "
+        "follows an arrest or a voluntary attendance recorded before it on the same alert (409 "
+        "invalid-transition otherwise). `custody_ref`, `crime_ref`, `note` and `conditions` are "
+        "sealed in the log; `offences` are the law's words, in clear.",
         responses=WRITE_ERRORS,
     )
     def record_outcome(

@@ -1,5 +1,6 @@
-"""Alerts: what the matcher raises, what the operator and officers record, and the alert's
-state as the stream and lists show it (no personal data)."""
+"""Alerts: what the matcher raises, what the operator decides, and the alert's state as the
+stream and lists show it (no personal data). What officers record after it (engagement,
+outcomes, perceived characteristics) is in `alert_followup.py`."""
 
 from __future__ import annotations
 
@@ -10,73 +11,26 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from lfr_ledger.api.schemas.alert_followup import FalseAlertFactors
 from lfr_ledger.api.schemas.base import (
     AwareDateTime,
     Ident,
     Image,
-    OptionalText,
     Reply,
-    ShortText,
     Similarity,
     Struct,
     Text,
-    items_schema,
     one_of,
 )
 from lfr_ledger.api.schemas.history import AlertTimelineEvent
 from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.values import (
     AlertStatus,
-    ComplianceResult,
     Confirmation,
     Decision,
     OutcomeType,
 )
 from lfr_ledger.projections.summaries import AlertRow
-
-# Fields an outcome and its correction share.
-OUTCOME_TYPE = (
-    "What happened: arrest (needs `offences`), compliance_check (needs `conditions` and "
-    "`result`), words_of_advice, no_further_action, not_located, or other (needs `note`)"
-)
-Offences = Annotated[
-    list[ShortText],
-    Meta(
-        max_length=50,
-        extra_json_schema=items_schema(ShortText),
-        description="For an arrest, at least one: the offences, as written on the custody record",
-        examples=[["Failing to appear (Bail Act 1976 s.6)"]],
-    ),
-]
-OutcomeReference = Annotated[
-    ShortText,
-    Meta(
-        description="The force's own reference for it (custody or occurrence number). Sealed "
-        "in the log",
-        examples=["CUS/2026/004711"],
-    ),
-]
-Conditions = Annotated[
-    list[ShortText],
-    Meta(
-        max_length=50,
-        extra_json_schema=items_schema(ShortText),
-        description="For a compliance check, at least one: the conditions of the order (or "
-        "licence) that were checked. Sealed in the log",
-        examples=[["Curfew 19:00-07:00", "Not to enter the town centre"]],
-    ),
-]
-Result = Annotated[
-    ComplianceResult,
-    Meta(description="For a compliance check only (required there): complied or breach"),
-]
-OutcomeNote = Annotated[
-    OptionalText,
-    Meta(
-        description="Free text; required for type `other`, saying what happened. Sealed in the log",
-        examples=["Advised to update the address held by the court"],
-    ),
-]
 
 
 class AlertIn(Struct):
@@ -174,6 +128,9 @@ class AdjudicationIn(Struct):
             examples=["Different ear shape and hairline; no scar on the left cheek"],
         ),
     ]
+    false_alert_factors: Annotated[
+        FalseAlertFactors, Meta(description="For a no_match only: why the alert was false")
+    ] = msgspec.field(default_factory=list)
 
 
 class AdjudicationCorrectionIn(Struct):
@@ -190,80 +147,10 @@ class AdjudicationCorrectionIn(Struct):
             examples=["Second review of the crop at full size: the scar is not there"],
         ),
     ]
-
-
-class EngagementIn(Struct):
-    """What the engagement officer did and established."""
-
-    engaged: Annotated[
-        bool, Meta(description="Whether an officer spoke to the person", examples=[True])
-    ]
-    confirmed: Annotated[
-        Confirmation,
-        Meta(
-            description='Whether the identity was confirmed: "true", "false" (the person is '
-            'not the watchlist subject) or "unknown"',
-            examples=["false"],
-        ),
-    ]
-
-
-class PerceivedCharacteristicsIn(Struct):
-    """The officer's perception, for equality monitoring only."""
-
-    fields: Annotated[
-        dict[ShortText, ShortText],
-        Meta(
-            max_length=10,
-            description="Field -> value, each from the policy's closed lists (`[equality]` of "
-            "the policy in force). The default policy's fields: perceived_sex (female, male, "
-            "not_recorded), perceived_age_band (under_18, 18_24, 25_34, 35_44, 45_54, 55_64, "
-            "65_plus, not_recorded), perceived_ethnicity (asian, black, mixed, white, other, "
-            "not_recorded). Sealed in the log",
-            examples=[{"perceived_sex": "male", "perceived_age_band": "25_34"}],
-        ),
-    ]
-
-
-class OutcomeIn(Struct):
-    """What came of an engagement. Every outcome is its own event; an alert may have several."""
-
-    type: Annotated[OutcomeType, Meta(description=OUTCOME_TYPE, examples=["arrest"])]
-    offences: Offences = msgspec.field(default_factory=list)
-    reference: OutcomeReference | None = None
-    conditions: Conditions = msgspec.field(default_factory=list)
-    result: Result | None = None
-    occurred_at: (
-        Annotated[
-            AwareDateTime,
-            Meta(
-                description="When it happened, if not now (at most a few minutes ahead of the "
-                "server's clock)",
-                examples=["2026-06-02T10:21:00Z"],
-            ),
-        ]
-        | None
-    ) = None
-    note: OutcomeNote | None = None
-
-
-class OutcomeCorrectionIn(Struct):
-    """The outcome as it should have been recorded (it replaces the one numbered `index`,
-    from 0, in recording order; its time stays the original's), and why."""
-
-    type: Annotated[OutcomeType, Meta(description=OUTCOME_TYPE, examples=["words_of_advice"])]
-    reason: Annotated[
-        Text,
-        Meta(
-            description="Why the recorded outcome was wrong",
-            examples=["Recorded against the wrong alert; the person was given words of advice"],
-        ),
-    ]
-    offences: Offences = msgspec.field(default_factory=list)
-    reference: OutcomeReference | None = None
-    conditions: Conditions = msgspec.field(default_factory=list)
-    result: Result | None = None
-    note: OutcomeNote | None = None
+    false_alert_factors: Annotated[
+        FalseAlertFactors,
+        Meta(description="For a correction to no_match only: why the alert was false"),
+    ] = msgspec.field(default_factory=list)
 
 
 class AlertOut(Reply):

@@ -3,8 +3,9 @@ police then did about it. A human decides; the alert only records.
 
 The package holds the alert's language, here: each event's stored topic (`AlertTopic`), the
 claim that raises an alert (`AlertClaim`, one value from the matcher's runner to the
-aggregate), an outcome (`Outcome`) and the kind of hold that keeps its images (`HoldKind`).
-`aggregate.py` holds the `Alert` aggregate, its commands and their events.
+aggregate) and the kind of hold that keeps its images (`HoldKind`); in `outcome.py`, an
+outcome (`Outcome`, re-exported here) and the order outcomes follow. `aggregate.py` holds the
+`Alert` aggregate, its commands and their events, and `retention.py` its holds and erasure.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from lfr_ledger.domain.errors import InvalidInput
-from lfr_ledger.domain.values import ComplianceResult, OutcomeType
+from lfr_ledger.domain.alert.outcome import Outcome
+
+__all__ = ["CLOCK_SKEW", "AlertClaim", "AlertTopic", "HoldKind", "Outcome"]
 
 # An officer's device clock may run a little fast; anything later than this is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -65,32 +67,3 @@ class HoldKind:
 
     LEGAL = "legal"
     EVIDENTIAL = "evidential"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What followed an alert. As recorded, `note`, `reference` and each of `conditions` are
-    sealed text under the alert's notes key (`AlertCommands.reveal_outcome` opens them);
-    `offences` are the law's words, in clear."""
-
-    type: OutcomeType
-    offences: tuple[str, ...] = ()
-    reference: str | None = None
-    conditions: tuple[str, ...] = ()
-    result: ComplianceResult | None = None
-    note: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.type == OutcomeType.ARREST and not self.offences:
-            raise InvalidInput("an arrest needs at least one offence")
-        if self.type == OutcomeType.COMPLIANCE_CHECK:
-            if not self.conditions:
-                raise InvalidInput("a compliance check needs the conditions that were checked")
-            if self.result is None:
-                raise InvalidInput("a compliance check needs its result: complied or breach")
-        elif self.result is not None:
-            raise InvalidInput("only a compliance check has a result")
-        if self.type == OutcomeType.OTHER and not (self.note or "").strip():
-            raise InvalidInput("an outcome of type other needs a note saying what happened")
-        if any(not o.strip() for o in self.offences):
-            raise InvalidInput("offences must not be empty strings")

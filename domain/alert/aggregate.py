@@ -1,6 +1,8 @@
 """The Alert aggregate: raised on the matcher's claim, then decided by an operator, followed up
-by officers (engagement, outcomes, perceived characteristics), corrected, closed, held and
-erased under retention. Each command checks its rule and records one event."""
+by officers (engagement, outcomes, perceived characteristics), corrected and closed; held and
+erased under retention. The engagement officer's commands are its facet in `engagement.py`, the
+holds and erasure its facet in `retention.py` (`domain/facets.py`: their events are the
+Alert's own). Each command checks its rule and records one event."""
 
 from __future__ import annotations
 
@@ -10,13 +12,16 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import CLOCK_SKEW, AlertClaim, AlertTopic, HoldKind, Outcome
+from lfr_ledger.domain.alert import CLOCK_SKEW, AlertClaim, AlertTopic, Outcome
+from lfr_ledger.domain.alert.engagement import AlertEngagement
+from lfr_ledger.domain.alert.outcome import NEEDS_ENGAGED_MATCH, check_outcome_order
+from lfr_ledger.domain.alert.retention import AlertRetention
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
-from lfr_ledger.domain.values import AlertStatus, Confirmation, Decision, OutcomeType
+from lfr_ledger.domain.values import AlertStatus, Confirmation, Decision
 
 
-class Alert(Aggregate):
+class Alert(AlertEngagement, AlertRetention, Aggregate):
     TOPIC = "lfr/Alert"
 
     # Unused base "created" event; named so every class in the store has a stable topic.
@@ -94,11 +99,17 @@ class Alert(Aggregate):
         self.sealed_face_crop = sealed_face_crop
         self.raised_at = occurred_at
         self.decision: Decision | None = None
+        # Why the operator found it false (a no_match), and why the officer did (an identity
+        # not confirmed): codes of the policy's `[outcomes] false_alert_factors`.
+        self.false_alert_factors: tuple[str, ...] = ()
+        self.engagement_false_alert_factors: tuple[str, ...] = ()
         self.adjudicated_by: str | None = None
         self.adjudicated_at: datetime | None = None
         self.corrections = 0
         self.engaged: bool | None = None
         self.confirmed: Confirmation | None = None
+        self.engaged_from: datetime | None = None
+        self.engaged_until: datetime | None = None
         self.outcomes: list[Outcome] = []
         self.closed_at: datetime | None = None
         self.legal_hold: str | None = None
@@ -126,8 +137,16 @@ class Alert(Aggregate):
     # --- the operator decides ---------------------------------------------------------------
 
     def adjudicate(
-        self, *, decision: Decision, reason: str, actor: Actor, occurred_at: datetime
+        self,
+        *,
+        decision: Decision,
+        reason: str,
+        actor: Actor,
+        occurred_at: datetime,
+        false_alert_factors: tuple[str, ...] = (),
     ) -> None:
+        """`false_alert_factors`: why the alert was false, for a no_match only (the commands
+        check them against the policy's closed list)."""
         actor.require(Role.OPERATOR)
         self._require_open("adjudicate")
         if self.decision is not None:
@@ -139,17 +158,38 @@ class Alert(Aggregate):
             raise InvalidInput(
                 f"a decision of {Decision(decision).value} needs a reason: what the operator saw"
             )
+        self._check_false_alert_factors(Decision(decision), false_alert_factors)
         self._adjudicated(
-            decision=Decision(decision), reason=reason.strip(), actor=actor, occurred_at=occurred_at
+            decision=Decision(decision),
+            reason=reason.strip(),
+            actor=actor,
+            occurred_at=occurred_at,
+            false_alert_factors=tuple(false_alert_factors),
         )
+
+    @staticmethod
+    def _check_false_alert_factors(decision: Decision, factors: tuple[str, ...]) -> None:
+        if factors and decision != Decision.NO_MATCH:
+            raise InvalidInput(
+                f"false-alert factors say why an alert was false; a decision of "
+                f"{decision.value} names none"
+            )
 
     @event("Adjudicated", topic=AlertTopic.ADJUDICATED)
     def _adjudicated(
-        self, *, decision: Decision, reason: str, actor: Actor, occurred_at: datetime
+        self,
+        *,
+        decision: Decision,
+        reason: str,
+        actor: Actor,
+        occurred_at: datetime,
+        # Absent from adjudications recorded before release 4.
+        false_alert_factors: tuple[str, ...] = (),
     ) -> None:
         self.decision = Decision(decision)
         self.adjudicated_by = actor.id
         self.adjudicated_at = occurred_at
+        self.false_alert_factors = tuple(false_alert_factors)
 
     # --- corrections: new events that keep the original -------------------------------------
 
@@ -165,7 +205,13 @@ class Alert(Aggregate):
             raise InvalidInput("a correction needs a reason: why the record was wrong")
 
     def correct_adjudication(
-        self, *, decision: Decision, reason: str, actor: Actor, occurred_at: datetime
+        self,
+        *,
+        decision: Decision,
+        reason: str,
+        actor: Actor,
+        occurred_at: datetime,
+        false_alert_factors: tuple[str, ...] = (),
     ) -> None:
         """A mistaken decision is corrected by a new event naming the previous one; the
         original adjudication stays in the log. Allowed after closure, never after erasure."""
@@ -180,12 +226,14 @@ class Alert(Aggregate):
                 f"alert {self.id} is already adjudicated {self.decision.value}; a correction "
                 "must change the decision"
             )
+        self._check_false_alert_factors(Decision(decision), false_alert_factors)
         self._adjudication_corrected(
             decision=Decision(decision),
             previous=self.decision,
             reason=reason.strip(),
             actor=actor,
             occurred_at=occurred_at,
+            false_alert_factors=tuple(false_alert_factors),
         )
 
     @event("AdjudicationCorrected", topic=AlertTopic.ADJUDICATION_CORRECTED)
@@ -197,40 +245,13 @@ class Alert(Aggregate):
         reason: str,
         actor: Actor,
         occurred_at: datetime,
+        # Absent from corrections recorded before release 4.
+        false_alert_factors: tuple[str, ...] = (),
     ) -> None:
         self.decision = Decision(decision)
+        # The corrected decision's factors replace the first's (none unless a no_match).
+        self.false_alert_factors = tuple(false_alert_factors)
         self.corrections += 1
-
-    # --- the engagement officer acts --------------------------------------------------------
-
-    def record_engagement(
-        self, *, engaged: bool, confirmed: Confirmation, actor: Actor, occurred_at: datetime
-    ) -> None:
-        actor.require(Role.OFFICER)
-        self._require_open("record an engagement")
-        if self.decision is None:
-            raise InvalidTransition(
-                f"alert {self.id} has not been adjudicated; no one may be engaged before an "
-                "operator decides"
-            )
-        if self.decision == Decision.NO_MATCH and engaged:
-            raise InvalidTransition(
-                f"alert {self.id} was adjudicated no_match; the person must not be engaged"
-            )
-        if self.engaged is not None:
-            raise InvalidTransition(f"alert {self.id} already has its engagement recorded")
-        if not engaged and Confirmation(confirmed) != Confirmation.UNKNOWN:
-            raise InvalidInput("identity can only be confirmed or refuted by engaging the person")
-        self._engagement_recorded(
-            engaged=engaged, confirmed=Confirmation(confirmed), actor=actor, occurred_at=occurred_at
-        )
-
-    @event("EngagementRecorded", topic=AlertTopic.ENGAGEMENT_RECORDED)
-    def _engagement_recorded(
-        self, *, engaged: bool, confirmed: Confirmation, actor: Actor, occurred_at: datetime
-    ) -> None:
-        self.engaged = engaged
-        self.confirmed = Confirmation(confirmed)
 
     def record_outcome(
         self, *, outcome: Outcome, actor: Actor, occurred_at: datetime, recorded_at: datetime
@@ -240,15 +261,20 @@ class Alert(Aggregate):
         if self.decision is None:
             raise InvalidTransition(f"alert {self.id} has no adjudication; record that first")
         self._check_outcome_allowed(outcome)
+        check_outcome_order([*self.outcomes, outcome])
         occurred_at = recorded_time(occurred_at, "occurred_at")
         if occurred_at < self.captured_at:
             raise InvalidInput("an outcome cannot occur before the alert's capture time")
         if occurred_at > recorded_at + CLOCK_SKEW:
             raise InvalidInput("occurred_at lies in the future")
+        if outcome.due_at is not None and outcome.due_at < occurred_at:
+            raise InvalidInput(
+                "due_at (when to answer bail or attend) lies before the outcome's occurred_at"
+            )
         self._outcome_recorded(outcome=outcome, actor=actor, occurred_at=occurred_at)
 
     def _check_outcome_allowed(self, outcome: Outcome) -> None:
-        if outcome.type in (OutcomeType.ARREST, OutcomeType.COMPLIANCE_CHECK):
+        if outcome.type in NEEDS_ENGAGED_MATCH:
             if self.decision != Decision.MATCH:
                 raise InvalidTransition(
                     f"an {outcome.type} needs the alert adjudicated match; alert {self.id} is "
@@ -286,6 +312,11 @@ class Alert(Aggregate):
         if outcome == previous:
             raise InvalidInput("a correction must change the outcome; this one is the same")
         self._check_outcome_allowed(outcome)
+        check_outcome_order(
+            [outcome if i == outcome_index else o for i, o in enumerate(self.outcomes)]
+        )
+        if outcome.due_at is not None and outcome.due_at < self.captured_at:
+            raise InvalidInput("due_at (when to answer bail or attend) lies before the alert")
         self._outcome_corrected(
             outcome_index=outcome_index,
             outcome=outcome,
@@ -309,31 +340,6 @@ class Alert(Aggregate):
         self.outcomes[outcome_index] = outcome
         self.corrections += 1
 
-    def record_perceived_demographics(
-        self, *, sealed_demographics: bytes, actor: Actor, occurred_at: datetime
-    ) -> None:
-        """Equality monitoring: what the officer perceived, sealed under its own key."""
-        self.check_perceived_demographics_allowed(actor)
-        self._demographics_perceived(
-            sealed_demographics=sealed_demographics, actor=actor, occurred_at=occurred_at
-        )
-
-    def check_perceived_demographics_allowed(self, actor: Actor) -> None:
-        actor.require(Role.OFFICER)
-        if not self.engaged:
-            raise InvalidTransition(
-                f"perceived characteristics are recorded only for an engaged person; alert "
-                f"{self.id} has no engagement"
-            )
-        if self.demographics_recorded:
-            raise InvalidTransition(f"alert {self.id} already has perceived characteristics")
-
-    @event("DemographicsPerceived", topic=AlertTopic.DEMOGRAPHICS_PERCEIVED)
-    def _demographics_perceived(
-        self, *, sealed_demographics: bytes, actor: Actor, occurred_at: datetime
-    ) -> None:
-        self.demographics_recorded = True
-
     def close(self, *, actor: Actor, occurred_at: datetime) -> None:
         actor.require(Role.OFFICER, Role.OPERATOR)
         self._require_open("close")
@@ -344,90 +350,3 @@ class Alert(Aggregate):
     @event("Closed", topic=AlertTopic.CLOSED)
     def _closed(self, *, actor: Actor, occurred_at: datetime) -> None:
         self.closed_at = occurred_at
-
-    # --- retention --------------------------------------------------------------------------
-
-    def place_legal_hold(
-        self, *, reason: str, proceedings_ref: str, actor: Actor, occurred_at: datetime
-    ) -> None:
-        actor.require(Role.AUTHORISING_OFFICER)
-        if self.legal_hold is not None:
-            raise InvalidTransition(f"alert {self.id} is already under legal hold")
-        if self.images_erased_at is not None:
-            raise InvalidTransition(f"alert {self.id}'s images were already erased")
-        if not reason.strip() or not proceedings_ref.strip():
-            raise InvalidInput("a legal hold needs a reason and a proceedings reference")
-        self._legal_hold_placed(
-            reason=reason.strip(),
-            proceedings_ref=proceedings_ref.strip(),
-            kind=HoldKind.LEGAL,
-            actor=actor,
-            occurred_at=occurred_at,
-        )
-
-    def needs_evidential_hold(self, outcome: Outcome, hold_on: tuple[str, ...]) -> bool:
-        """Whether recording `outcome` puts the alert's images under an evidential hold: its
-        type is in the policy's `retention.evidential_hold_on`, and nothing holds them yet."""
-        return (
-            outcome.type.value in hold_on
-            and self.legal_hold is None
-            and self.images_erased_at is None
-        )
-
-    def place_evidential_hold(
-        self, *, outcome: Outcome, policy_version: str, actor: Actor, occurred_at: datetime
-    ) -> None:
-        """The hold the policy places on an outcome (an arrest): recorded as a LegalHoldPlaced
-        of kind "evidential", whose basis is the policy version, by whoever recorded the
-        outcome. An authorising officer releases it like any legal hold."""
-        if self.legal_hold is not None or self.images_erased_at is not None:
-            raise InvalidTransition(f"alert {self.id} is already held or erased")
-        self._legal_hold_placed(
-            reason=f"evidential hold on {outcome.type.value} (retention.evidential_hold_on)",
-            proceedings_ref=f"policy {policy_version}",
-            kind=HoldKind.EVIDENTIAL,
-            actor=actor,
-            occurred_at=occurred_at,
-        )
-
-    @event("LegalHoldPlaced", topic=AlertTopic.LEGAL_HOLD_PLACED)
-    def _legal_hold_placed(
-        self,
-        *,
-        reason: str,
-        proceedings_ref: str,
-        actor: Actor,
-        occurred_at: datetime,
-        # Absent from holds placed before release 3: all placed by hand for proceedings.
-        kind: str = HoldKind.LEGAL,
-    ) -> None:
-        self.legal_hold = proceedings_ref
-        self.hold_kind = kind
-
-    def release_legal_hold(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
-        actor.require(Role.AUTHORISING_OFFICER)
-        if self.legal_hold is None:
-            raise InvalidTransition(f"alert {self.id} is not under legal hold")
-        if not reason.strip():
-            raise InvalidInput("releasing a legal hold needs a reason")
-        self._legal_hold_released(reason=reason.strip(), actor=actor, occurred_at=occurred_at)
-
-    @event("LegalHoldReleased", topic=AlertTopic.LEGAL_HOLD_RELEASED)
-    def _legal_hold_released(self, *, reason: str, actor: Actor, occurred_at: datetime) -> None:
-        self.legal_hold = None
-        self.hold_kind = None
-
-    def erase_images(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
-        if self.legal_hold is not None:
-            # Its kind, never its proceedings reference: refusals reach logs and reports.
-            raise InvalidTransition(
-                f"alert {self.id} is under a legal hold ({self.hold_kind or HoldKind.LEGAL}); "
-                "its images are kept"
-            )
-        if self.images_erased_at is not None:
-            raise InvalidTransition(f"alert {self.id}'s images were already erased")
-        self._images_erased(rule=rule, actor=actor, occurred_at=occurred_at)
-
-    @event("ImagesErased", topic=AlertTopic.IMAGES_ERASED)
-    def _images_erased(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
-        self.images_erased_at = occurred_at

@@ -1,19 +1,21 @@
-"""Commands of the live deployment: the matcher's face counts and alerts, and what the operator and
-officers then record on each alert (adjudication, engagement, outcomes, holds, erasure)."""
+"""Commands of the live deployment: the matcher's face counts and alerts, the holds that keep
+an alert's images and their erasure. What the operator and officers record on each alert is in
+`decisions.py` (adjudication, engagement, closing) and `outcomes.py` (outcomes, perceived
+characteristics); `AlertCommands` carries all three."""
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
-from dataclasses import replace
 from datetime import datetime
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert import AlertClaim, Outcome
+from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.clock import recorded_time
-from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
+from lfr_ledger.domain.commands.base import SYSTEM
+from lfr_ledger.domain.commands.decisions import AlertDecisionCommands
+from lfr_ledger.domain.commands.outcomes import OutcomeCommands
 from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import (
     ConcurrentWrite,
@@ -22,16 +24,13 @@ from lfr_ledger.domain.errors import (
     NotFound,
     NotPermitted,
     PolicyViolation,
-    RoleSeparationViolated,
 )
 from lfr_ledger.domain.face_count_timeline import FaceCountTimeline
 from lfr_ledger.domain.records import FaceCount
-from lfr_ledger.domain.sealing import is_sealed_text
-from lfr_ledger.domain.values import Confirmation, Decision
 from lfr_ledger.domain.watchlist import WatchlistEntry
 
 
-class AlertCommands(LedgerBase):
+class AlertCommands(AlertDecisionCommands, OutcomeCommands):
     # --- live matching ----------------------------------------------------------------------
 
     def report_faces_counted(
@@ -189,200 +188,7 @@ class AlertCommands(LedgerBase):
             raise
         return alert_id
 
-    # --- alerts: decisions and outcomes -----------------------------------------------------
-
-    def _check_adjudicator(self, actor: Actor, alert: Alert) -> None:
-        """Separation of duties reaches adjudication: whoever holds a duty the policy keeps
-        apart from "adjudicate" on the alert's deployment (by default, its authoriser) may
-        not decide its alerts."""
-        deployment = self._load(Deployment, alert.deployment_id, "deployment", to_change=False)
-        for other in sorted(self.policy.conflicting_duties("adjudicate")):
-            if actor.id in deployment.duties.get(other, []):
-                raise RoleSeparationViolated(
-                    f"actor {actor.id} performed '{other}' on deployment {deployment.id}; "
-                    f"policy {self.policy.version} forbids the same person to adjudicate its "
-                    "alerts"
-                )
-
-    def adjudicate(self, actor: Actor, alert_id: UUID, decision: Decision, reason: str) -> None:
-        alert = self.alert(alert_id)
-        actor.require(Role.OPERATOR)
-        self._check_adjudicator(actor, alert)
-        notes = self.notes_key_id(alert_id)
-        if not reason.strip():
-            # Refused before a key is made: a refusal leaves nothing behind.
-            alert.adjudicate(decision=decision, reason="", actor=actor, occurred_at=self.clock())
-        with self._text_key(notes):
-            sealed = self._seal_text(notes, "adjudication_reason", reason.strip())
-            alert.adjudicate(
-                decision=decision, reason=sealed, actor=actor, occurred_at=self.clock()
-            )
-            self._commit(alert)
-
-    def correct_adjudication(
-        self, actor: Actor, alert_id: UUID, decision: Decision, reason: str
-    ) -> None:
-        """A new AdjudicationCorrected event (who, when, why, the previous decision); the
-        original adjudication stays. An operator or an authorising officer, not one who holds
-        a duty the policy keeps apart from adjudicating."""
-        alert = self.alert(alert_id)
-        actor.require(Role.OPERATOR, Role.AUTHORISING_OFFICER)
-        self._check_adjudicator(actor, alert)
-        alert.check_correctable(reason)
-        notes = self.notes_key_id(alert_id)
-        with self._text_key(notes):
-            alert.correct_adjudication(
-                decision=decision,
-                reason=self._seal_text(notes, "correction_reason", reason.strip()),
-                actor=actor,
-                occurred_at=self.clock(),
-            )
-            self._commit(alert)
-
-    def record_engagement(
-        self, actor: Actor, alert_id: UUID, *, engaged: bool, confirmed: Confirmation
-    ) -> None:
-        alert = self.alert(alert_id)
-        alert.record_engagement(
-            engaged=engaged, confirmed=confirmed, actor=actor, occurred_at=self.clock()
-        )
-        self._commit(alert)
-
-    def record_outcome(
-        self, actor: Actor, alert_id: UUID, outcome: Outcome, occurred_at: datetime | None = None
-    ) -> None:
-        alert = self.alert(alert_id)
-        now = self.clock()
-        notes = self.notes_key_id(alert_id)
-        with self._text_key(notes):
-            outcome = self._sealed_outcome(notes, outcome)
-            alert.record_outcome(
-                outcome=outcome, actor=actor, occurred_at=occurred_at or now, recorded_at=now
-            )
-            # After the alert's own rules (a match first, then an outcome that fits the entry).
-            self.policy.check_outcome_fits(alert.category, outcome.type)
-            self._hold_if_evidential(alert, outcome, actor, now)
-            self._commit(alert)
-
-    def _hold_if_evidential(
-        self, alert: Alert, outcome: Outcome, actor: Actor, now: datetime
-    ) -> None:
-        """An outcome the policy names in `retention.evidential_hold_on` (an arrest) puts the
-        alert's images under an evidential hold, in the same save as the outcome."""
-        if alert.needs_evidential_hold(outcome, self.policy.evidential_hold_on):
-            alert.place_evidential_hold(
-                outcome=outcome, policy_version=self.policy.version, actor=actor, occurred_at=now
-            )
-
-    def correct_outcome(
-        self, actor: Actor, alert_id: UUID, outcome_index: int, outcome: Outcome, reason: str
-    ) -> None:
-        """A new OutcomeCorrected event (who, when, why, the previous outcome) replaces
-        outcome `outcome_index` (0-based) in every read model; the original stays in the log.
-        A correction to an outcome the policy holds evidence for places that hold too."""
-        alert = self.alert(alert_id)
-        now = self.clock()
-        actor.require(Role.OFFICER)
-        alert.check_correctable(reason)
-        notes = self.notes_key_id(alert_id)
-        with self._text_key(notes):
-            in_range = 0 <= outcome_index < len(alert.outcomes)
-            previous = alert.outcomes[outcome_index] if in_range else None
-            outcome = self._sealed_outcome(notes, outcome, previous)
-            alert.correct_outcome(
-                outcome_index=outcome_index,
-                outcome=outcome,
-                reason=self._seal_text(notes, "correction_reason", reason.strip()),
-                actor=actor,
-                occurred_at=now,
-            )
-            self.policy.check_outcome_fits(alert.category, outcome.type)
-            self._hold_if_evidential(alert, outcome, actor, now)
-            self._commit(alert)
-
-    def _sealed_outcome(
-        self, notes: UUID, outcome: Outcome, previous: Outcome | None = None
-    ) -> Outcome:
-        """`outcome` with its free text sealed under the alert's notes key: the note, the
-        force's reference and each condition checked (the offences are the law's words, in
-        clear: docs/personal-data.md). Sealed text differs at every sealing, so text that says
-        what `previous` said keeps its sealing, and a correction that changes nothing is still
-        seen as the same outcome."""
-
-        def seal(field: str, text: str, before: str | None) -> str:
-            if not text:
-                return text
-            if is_sealed_text(before) and self.reveal_text(notes, field, str(before)) == text:
-                return str(before)
-            return self._seal_text(notes, field, text)
-
-        earlier: list[str | None] = [*previous.conditions] if previous is not None else []
-        earlier += [None] * (len(outcome.conditions) - len(earlier))
-        note, reference = outcome.note, outcome.reference
-        return replace(
-            outcome,
-            note=None
-            if note is None
-            else seal("outcome_note", note, previous.note if previous else None),
-            reference=None
-            if reference is None
-            else seal("outcome_reference", reference, previous.reference if previous else None),
-            conditions=tuple(
-                seal("outcome_condition", c, b)
-                for c, b in zip(outcome.conditions, earlier, strict=False)
-            ),
-        )
-
-    def reveal_outcome(self, alert_id: UUID, outcome: Outcome) -> Outcome:
-        """`outcome` as its reader sees it: its note, reference and conditions opened
-        (`[erased]` once the alert's notes were erased)."""
-        notes = self.notes_key_id(alert_id)
-
-        def reveal(field: str, text: str | None) -> str | None:
-            return text if text is None else self.reveal_text(notes, field, text)
-
-        return replace(
-            outcome,
-            note=reveal("outcome_note", outcome.note),
-            reference=reveal("outcome_reference", outcome.reference),
-            conditions=tuple(
-                self.reveal_text(notes, "outcome_condition", c) for c in outcome.conditions
-            ),
-        )
-
-    @staticmethod
-    def equality_key_id(alert_id: UUID) -> UUID:
-        """Equality data has its own key: it outlives the alert's images, and is shredded by
-        its own rule."""
-        return uuid5(alert_id, "equality")
-
-    def record_perceived_demographics(
-        self, actor: Actor, alert_id: UUID, fields: dict[str, str]
-    ) -> None:
-        self.policy.check_perceived_demographics(fields)
-        if not fields:
-            raise InvalidInput("no perceived characteristics given")
-        alert = self.alert(alert_id)
-        key_id = self.equality_key_id(alert_id)
-        # Checked before a key exists, so a refusal leaves nothing behind.
-        alert.check_perceived_demographics_allowed(actor)
-        payload = json.dumps(fields, sort_keys=True).encode()
-        with self._new_key(key_id):
-            alert.record_perceived_demographics(
-                sealed_demographics=self.vault.seal(key_id, "demographics", payload),
-                actor=actor,
-                occurred_at=self.clock(),
-            )
-            self._commit(alert)
-
-    def reveal_perceived_demographics(self, alert_id: UUID, sealed: bytes) -> dict[str, str] | None:
-        plain = self.vault.unseal(self.equality_key_id(alert_id), "demographics", sealed)
-        return None if plain is None else dict(json.loads(plain))
-
-    def close_alert(self, actor: Actor, alert_id: UUID) -> None:
-        alert = self.alert(alert_id)
-        alert.close(actor=actor, occurred_at=self.clock())
-        self._commit(alert)
+    # --- retention: holds and erasure -------------------------------------------------------
 
     def place_legal_hold(
         self, actor: Actor, alert_id: UUID, *, reason: str, proceedings_ref: str
