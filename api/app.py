@@ -33,8 +33,10 @@ from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.api.controllers.alerts import AlertController
 from lfr_ledger.api.controllers.audit import AuditController
 from lfr_ledger.api.controllers.camera_health import CAMERA_HEALTH_ROUTES
+from lfr_ledger.api.controllers.complaints import ComplaintController
 from lfr_ledger.api.controllers.deployment_lists import list_deployments
 from lfr_ledger.api.controllers.deployments import DeploymentController
+from lfr_ledger.api.controllers.governance import GovernanceController
 from lfr_ledger.api.controllers.grants import GrantController
 from lfr_ledger.api.controllers.health import HealthController
 from lfr_ledger.api.controllers.integrity import IntegrityController
@@ -43,6 +45,7 @@ from lfr_ledger.api.controllers.metrics import MetricsController
 from lfr_ledger.api.controllers.operations import OperationController
 from lfr_ledger.api.controllers.oversight import OversightController
 from lfr_ledger.api.controllers.policy import PolicyController
+from lfr_ledger.api.controllers.public import PublicController, ResultsPublicationController
 from lfr_ledger.api.controllers.publication import (
     BlueWalkPastController,
     EqualityTrendController,
@@ -51,6 +54,8 @@ from lfr_ledger.api.controllers.publication import (
 )
 from lfr_ledger.api.controllers.retention import RetentionController
 from lfr_ledger.api.controllers.scores import ScoresController
+from lfr_ledger.api.controllers.start_gates import StartGatesController
+from lfr_ledger.api.controllers.training import TrainingController
 from lfr_ledger.api.controllers.watchlist import WatchlistController
 from lfr_ledger.api.dependencies import DEPENDENCIES, Services
 from lfr_ledger.api.docs import DescribedJsonRenderPlugin, OfflineSwaggerRenderPlugin
@@ -202,6 +207,7 @@ def create_app(
             OperationController,
             DeploymentController,
             WatchlistController,
+            StartGatesController,
             AlertController,
             AuditController,
             IntegrityController,
@@ -209,6 +215,9 @@ def create_app(
             RetentionController,
             OversightController,
             GrantController,
+            GovernanceController,
+            ComplaintController,
+            TrainingController,
             list_deployments,
             ScoresController,
             *CAMERA_HEALTH_ROUTES,
@@ -216,6 +225,8 @@ def create_app(
             StatisticsController,
             BlueWalkPastController,
             EqualityTrendController,
+            PublicController,
+            ResultsPublicationController,
             *CONSOLE_ROUTES,
         ],
         template_config=template_config(),

@@ -44,6 +44,10 @@ PUBLIC: frozenset[str] = frozenset(
         "GET /console/sign-in/{code}",
         "POST /console/sign-in",
         "GET /console/static/{file_path}",
+        # the transparency page and its data: no personal data, for anyone (issue 24)
+        "GET /public",
+        "GET /public/deployments.json",
+        "GET /public/deployments.csv",
     }
 )
 
@@ -54,6 +58,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /policy": frozenset({P, WM, AO, OP, OF, OV, AD}),
     # operations
     "POST /operations": frozenset({P}),
+    "POST /operations/{operation_id}/close": frozenset({P}),
     "GET /operations/{operation_id}/summary": frozenset({P, AO, OV, AN}),
     "GET /operations": frozenset({P, AO, OV, AN}),
     "GET /deployments": frozenset({P, WM, AO, OP, OF, OV}),
@@ -65,12 +70,19 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /deployments/{deployment_id}/authorisation/confirmation": frozenset({AO}),
     "POST /deployments/{deployment_id}/threshold": frozenset({AO}),
     "POST /deployments/{deployment_id}/review": frozenset({AO}),
+    # complaints about a deployment: handled by an authorising officer (docs/lawful-operations.md)
+    "POST /complaints": frozenset({AO}),
+    "POST /complaints/{complaint_id}/resolution": frozenset({AO}),
+    "GET /deployments/{deployment_id}/complaints": frozenset({AO, OV}),
     # watchlist
     "POST /deployments/{deployment_id}/watchlist/entries": frozenset({WM}),
     "POST /deployments/{deployment_id}/watchlist/review": frozenset({AO}),
     "GET /watchlist/entries/{entry_id}": frozenset({WM, AO, OV}),
     "GET /deployments/{deployment_id}/watchlist": frozenset({WM, AO, OV}),
     "POST /watchlist/entries/{entry_id}/withdrawal": frozenset({WM, AO}),
+    # close to go-live: entries still wanted (WM); the signs stand, on the day (operator)
+    "POST /deployments/{deployment_id}/watchlist/reconfirmation": frozenset({WM}),
+    "POST /deployments/{deployment_id}/signage": frozenset({OP}),
     # live operation
     "POST /deployments/{deployment_id}/start": frozenset({OP}),
     "POST /deployments/{deployment_id}/pause": frozenset({OP}),
@@ -104,6 +116,8 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /deployments/{deployment_id}/summary": frozenset({P, AO, OV, AN}),
     "GET /publication/deployments": frozenset({OV, AN}),
     "GET /publication/deployments.csv": frozenset({OV, AN}),
+    # the results of an ended deployment put on the public page, after checking its figures
+    "POST /deployments/{deployment_id}/publication": frozenset({P, AO}),
     # analytics: figures over a period; blue walk-pasts (for the identification
     # rate); the equality trend alarm (oversight only, logged: perceived groups)
     "GET /statistics/period": frozenset({P, AO, OV, AN}),
@@ -131,6 +145,17 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /oversight/grants": frozenset({AO, AD}),
     "POST /oversight/grants/{grant_id}/revocation": frozenset({AO, AD}),
     "GET /oversight/grants": frozenset({AO, OV, AD}),
+    # the register of governance documents (DPIA, EIA, APD, equality evidence, model
+    # evaluations): kept by an AO or admin, read by all who plan, authorise, oversee or
+    # publish (it holds no personal data; the analyst reads statistics only)
+    "POST /governance/documents": frozenset({AO, AD}),
+    "POST /governance/documents/{document_id}/withdrawal": frozenset({AO, AD}),
+    "GET /governance/documents": frozenset({P, AO, OV, AD}),
+    "GET /governance/documents/{document_id}": frozenset({P, AO, OV, AD}),
+    # LFR training: recorded and withdrawn by an AO or admin, read by them, planners, oversight
+    "POST /training": frozenset({AO, AD}),
+    "POST /training/{record_id}/withdrawal": frozenset({AO, AD}),
+    "GET /training": frozenset({P, AO, OV, AD}),
     # the console: each page is a shell whose data comes from the routes above, so a page
     # open to a role shows only what that role could read anyway
     "GET /console": frozenset({P, WM, AO, OP, OF, OV, AN, AD}),
@@ -172,6 +197,7 @@ PERSONAL_DATA_IN_ROLE: frozenset[str] = frozenset(
         "GET /alerts/stream",
         "GET /deployments/{deployment_id}/watchlist",
         "GET /deployments/{deployment_id}/watchlist/changes",
+        "GET /deployments/{deployment_id}/complaints",
     }
 )
 # The s.62 log itself: who consulted or disclosed what. Read through the query layer (which
@@ -207,14 +233,19 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "GET /console/analyst",
         "POST /policy/adopt",
         "POST /operations",
+        "POST /operations/{operation_id}/close",
         "POST /deployments",
         "POST /deployments/{deployment_id}/authorisation",
         "POST /deployments/{deployment_id}/authorisation/confirmation",
         "POST /deployments/{deployment_id}/threshold",
         "POST /deployments/{deployment_id}/review",
+        "POST /complaints",
+        "POST /complaints/{complaint_id}/resolution",
         "POST /deployments/{deployment_id}/watchlist/entries",
         "POST /deployments/{deployment_id}/watchlist/review",
         "POST /watchlist/entries/{entry_id}/withdrawal",
+        "POST /deployments/{deployment_id}/watchlist/reconfirmation",
+        "POST /deployments/{deployment_id}/signage",
         "POST /deployments/{deployment_id}/start",
         "POST /deployments/{deployment_id}/pause",
         "POST /deployments/{deployment_id}/resume",
@@ -223,6 +254,7 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "POST /deployments/{deployment_id}/alerts",
         "POST /deployments/{deployment_id}/heartbeat",
         "POST /deployments/{deployment_id}/blue-walk-pasts",
+        "POST /deployments/{deployment_id}/publication",
         "POST /alerts/{alert_id}/adjudication",
         "POST /alerts/{alert_id}/adjudication/correction",
         "POST /alerts/{alert_id}/engagement",
@@ -237,6 +269,13 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "POST /oversight/grants",
         "POST /oversight/grants/{grant_id}/revocation",
         "GET /oversight/grants",
+        "POST /governance/documents",
+        "POST /governance/documents/{document_id}/withdrawal",
+        "GET /governance/documents",
+        "GET /governance/documents/{document_id}",
+        "POST /training",
+        "POST /training/{record_id}/withdrawal",
+        "GET /training",
         "POST /console/sign-out",
     }
 )

@@ -12,6 +12,7 @@ LOCATIONS: dict[str, str] = {
     "POST /deployments": "/deployments/{id}",
     "POST /deployments/{deployment_id}/watchlist/entries": "/watchlist/entries/{id}",
     "POST /deployments/{deployment_id}/alerts": "/alerts/{id}",
+    "POST /governance/documents": "/governance/documents/{id}",
 }
 
 

@@ -36,7 +36,12 @@ sys.path.insert(0, str(ROOT))
 from bench.common import RESULTS  # noqa: E402
 from lfr_ledger.api.auth import issue_token  # noqa: E402
 from lfr_ledger.api.bootstrap import build_ledger  # noqa: E402
-from lfr_ledger.api.demo.sample_deployment import AUTHORITY  # noqa: E402
+from lfr_ledger.api.demo.sample_deployment import (  # noqa: E402
+    AUTHORITY,
+    SIGNAGE,
+    register_documents,
+    train,
+)
 from lfr_ledger.api.demo.seed import (  # noqa: E402
     ADMIN,
     AUTHORISING_OFFICER,
@@ -65,6 +70,8 @@ def prepare_live(settings: Settings, alerts: int = 0) -> tuple[UUID, UUID, list[
     ledger = build_ledger(settings)
     try:
         ledger.adopt_policy(ADMIN)
+        register_documents(ledger)
+        train(ledger, "PC-BENCH", "adjudicate")  # the operator the load signs in as
         op = ledger.open_operation(PLANNER, name="Bench", force=FORCE, purpose="benchmark")
         start = ledger.clock() - timedelta(minutes=1)
         plan = DeploymentPlan(
@@ -78,10 +85,10 @@ def prepare_live(settings: Settings, alerts: int = 0) -> tuple[UUID, UUID, list[
             cameras=(Camera("cam-1", "mast"),),
             controlling_force=FORCE,
             equipment_owner_force=FORCE,
-            dpia_ref="DPIA",
-            eia_ref="EIA",
+            dpia_ref="DPIA-1",
+            eia_ref="EIA-1",
             policy_ref=ledger.policy.version,
-            public_notice=PublicNotice("signage", start),
+            public_notice=PublicNotice("signage", start - timedelta(days=1)),
             model_id=MODEL,
         )
         dep = ledger.propose_deployment(PLANNER, plan, threshold=THRESHOLD)
@@ -90,6 +97,7 @@ def prepare_live(settings: Settings, alerts: int = 0) -> tuple[UUID, UUID, list[
         )
         entry = ledger.enrol(WATCHLIST_MANAGER, dep, seed_subject(0, 0))
         ledger.review_watchlist(AUTHORISING_OFFICER, dep, confirmed_count=1, not_excessive=True)
+        ledger.confirm_signage(OPERATOR, dep, **SIGNAGE)
         ledger.start_deployment(OPERATOR, dep)
         matcher = Actor("matcher-bench", Role.MATCHER, deployment_id=str(dep))
         captured = ledger.clock()

@@ -35,7 +35,14 @@ from bench.api import start_server
 from bench.common import percentiles
 from lfr_ledger.api.auth import issue_token
 from lfr_ledger.api.bootstrap import build_ledger
-from lfr_ledger.api.demo.sample_deployment import AUTHORITY, plan, subject
+from lfr_ledger.api.demo.sample_deployment import (
+    AUTHORITY,
+    SIGNAGE,
+    plan,
+    register_documents,
+    subject,
+    train,
+)
 from lfr_ledger.api.demo.seed import (
     AUTHORISING_OFFICER,
     OPERATOR,
@@ -77,7 +84,9 @@ def live_fleet(settings: Settings, secret: str) -> list[Van]:
     """Fifty deployments live now, each with two cameras and one watchlist entry."""
     ledger = build_ledger(settings)
     try:
-        operation = ledger.open_operation(PLANNER, name="Fleet today", force="F", purpose="load")
+        register_documents(ledger)
+        train(ledger, OPERATOR.id, "adjudicate")
+        operation = ledger.open_operation(PLANNER, name="Fleet today", force="demo", purpose="load")
         start = ledger.clock() - timedelta(minutes=15)
         vans = []
         for n in range(VANS):
@@ -101,6 +110,7 @@ def live_fleet(settings: Settings, secret: str) -> list[Van]:
             ledger.review_watchlist(
                 AUTHORISING_OFFICER, deployment, confirmed_count=1, not_excessive=True
             )
+            ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
             ledger.start_deployment(OPERATOR, deployment)
             token = issue_token(
                 Settings(jwt_secret=secret),
@@ -165,7 +175,11 @@ def schedule(vans: list[Van], operator: str, seconds: float) -> list[Request]:
         path = f"/deployments/{van.deployment_id}/alerts"
         requests.append(Request(t, "alert", "POST", path, body, van.token, alert_id))
         if t + ADJUDICATE_AFTER_S < seconds:
-            decision = {"decision": "no_match", "reason": "not the person on the watchlist"}
+            decision = {
+                "decision": "no_match",
+                "reason": "not the person on the watchlist",
+                "false_alert_factors": ["subject.lookalike"],
+            }
             requests.append(
                 Request(
                     t + ADJUDICATE_AFTER_S,

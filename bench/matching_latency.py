@@ -42,8 +42,10 @@ from lfr_ledger.api.demo.sample_deployment import (
     COMPILER,
     OPERATOR,
     PLANNER,
+    SIGNAGE,
     matcher_for,
     plan,
+    register_documents,
     subject,
 )
 from lfr_ledger.api.demo.street.people import encode_jpeg
@@ -103,7 +105,8 @@ class TimedSink:
 
 def _live_deployment(ledger: CaseLedger, engine: FaceEngine, now: datetime) -> uuid.UUID:
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Bench", force="NP", purpose="latency")
+    register_documents(ledger)
+    operation = ledger.open_operation(PLANNER, name="Bench", force="demo", purpose="latency")
     deployment = ledger.propose_deployment(
         PLANNER,
         plan(
@@ -121,6 +124,7 @@ def _live_deployment(ledger: CaseLedger, engine: FaceEngine, now: datetime) -> u
             ledger, engine, COMPILER, deployment, subject(i), encode_jpeg(photos[person])
         )
     ledger.review_watchlist(AO, deployment, confirmed_count=len(ENROLLED), not_excessive=True)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     return deployment
 

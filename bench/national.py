@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import PG_URL, StepClock, write_result
 from bench.fleet_load import fleet_load
 from lfr_ledger.api.bootstrap import build_ledger
-from lfr_ledger.api.demo.sample_deployment import AUTHORITY, plan
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY, SIGNAGE, plan, register_documents
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -125,6 +125,7 @@ def van_day(fleet: Fleet, n: int) -> uuid.UUID:
         AUTHORISING_OFFICER, deployment_id, confirmed_count=len(entries), not_excessive=True
     )
     clock.now = start
+    ledger.confirm_signage(OPERATOR, deployment_id, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment_id)
     matcher = Actor(f"matcher-{n % VANS}", Role.MATCHER, deployment_id=str(deployment_id))
     deployed = Deployed(deployment_id, entries, matcher)
@@ -160,7 +161,8 @@ def generate(settings: Settings, factor: float) -> tuple[Fleet, float]:
     clock = StepClock(YEAR_START - timedelta(days=2))
     ledger = build_ledger(settings, clock=clock)
     ledger.adopt_policy(ADMIN)
-    operation_id = ledger.open_operation(PLANNER, name="Fleet year", force="F", purpose="bench")
+    register_documents(ledger)
+    operation_id = ledger.open_operation(PLANNER, name="Fleet year", force="demo", purpose="bench")
     fleet = Fleet(settings, ledger, clock, operation_id, deployments=[])
     started = time.perf_counter()
     for n in range(max(1, round(VANS * DAYS * factor))):

@@ -38,7 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import StepClock, write_result
 from lfr_ledger.api.bootstrap import build_retention, build_subject_index, build_vault
-from lfr_ledger.api.demo.sample_deployment import AUTHORITY, plan
+from lfr_ledger.api.demo.sample_deployment import (
+    AUTHORITY,
+    SIGNAGE,
+    plan,
+    register_documents,
+    train,
+)
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -127,6 +133,7 @@ def one_deployment(
         AUTHORISING_OFFICER, deployment_id, confirmed_count=len(entries), not_excessive=True
     )
     clock.now = start
+    ledger.confirm_signage(OPERATOR, deployment_id, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment_id)
     matcher = Actor(f"matcher-{k}", Role.MATCHER, deployment_id=str(deployment_id))
     for a in range(2):
@@ -171,7 +178,10 @@ def generate(ledger: CaseLedger, clock: StepClock, events: int) -> dict[str, Any
     started = time.perf_counter()
     first_day = clock.now.replace(hour=8, minute=0, second=0, microsecond=0)
     ledger.adopt_policy(ADMIN)
-    operation_id = ledger.open_operation(PLANNER, name="Bench", force="F", purpose="bench")
+    register_documents(ledger)
+    train(ledger, OPERATOR.id, "adjudicate")
+    train(ledger, OFFICER.id, "engage")
+    operation_id = ledger.open_operation(PLANNER, name="Bench", force="demo", purpose="bench")
     days = max(events // EVENTS_PER_DEPLOYMENT, 10)
     for k in range(days):
         day = first_day + timedelta(days=k)

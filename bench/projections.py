@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import RESULTS, StepClock
 from lfr_ledger.api.bootstrap import build_vault
-from lfr_ledger.api.demo.sample_deployment import AUTHORITY
+from lfr_ledger.api.demo.sample_deployment import AUTHORITY, SIGNAGE, register_documents
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -124,7 +124,8 @@ def generator_ledger(settings: Settings, clock: StepClock) -> CaseLedger:
 
 def deploy(ledger: CaseLedger, clock: StepClock) -> Deployed:
     ledger.adopt_policy(ADMIN)
-    operation_id = ledger.open_operation(PLANNER, name="Bench", force="F", purpose="bench")
+    register_documents(ledger)
+    operation_id = ledger.open_operation(PLANNER, name="Bench", force="demo", purpose="bench")
     start = clock.now + timedelta(hours=1)
     deployment_id = ledger.propose_deployment(
         PLANNER,
@@ -137,12 +138,12 @@ def deploy(ledger: CaseLedger, clock: StepClock) -> Deployed:
             intelligence_case="IC",
             watchlist_categories=("wanted_by_courts", "subject_to_court_order"),
             cameras=tuple(Camera(c, c) for c in CAMERAS),
-            controlling_force="F",
-            equipment_owner_force="F",
-            dpia_ref="D",
-            eia_ref="E",
+            controlling_force="demo",
+            equipment_owner_force="demo",
+            dpia_ref="DPIA-1",
+            eia_ref="EIA-1",
             policy_ref=ledger.policy.version,
-            public_notice=PublicNotice("signage", clock.now),
+            public_notice=PublicNotice("signage", clock.now - timedelta(days=1)),
             model_id=MODEL,
         ),
         threshold=0.64,
@@ -158,6 +159,7 @@ def deploy(ledger: CaseLedger, clock: StepClock) -> Deployed:
         AUTHORISING_OFFICER, deployment_id, confirmed_count=len(entries), not_excessive=True
     )
     clock.now = start
+    ledger.confirm_signage(OPERATOR, deployment_id, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment_id)
     matcher = Actor("matcher-bench", Role.MATCHER, deployment_id=str(deployment_id))
     return Deployed(deployment_id, entries, matcher)

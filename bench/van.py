@@ -59,8 +59,10 @@ from lfr_ledger.api.demo.sample_deployment import (
     COMPILER,
     OPERATOR,
     PLANNER,
+    SIGNAGE,
     matcher_for,
     plan,
+    register_documents,
     subject,
 )
 from lfr_ledger.api.demo.street.people import (
@@ -145,7 +147,7 @@ def live_deployment(
 ) -> tuple[uuid.UUID, dict[uuid.UUID, str]]:
     """A live deployment with the enrolled people on its watchlist; entry id -> person."""
     now = ledger.clock()
-    operation = ledger.open_operation(PLANNER, name="Van bench", force="NP", purpose="bench")
+    operation = ledger.open_operation(PLANNER, name="Van bench", force="demo", purpose="bench")
     deployment = ledger.propose_deployment(
         PLANNER,
         plan(
@@ -164,6 +166,7 @@ def live_deployment(
         entry = enrol_from_image(ledger, engine, COMPILER, deployment, subject(i), photo)
         people[entry] = person
     ledger.review_watchlist(AO, deployment, confirmed_count=len(people), not_excessive=True)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     return deployment, people
 
@@ -385,6 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(data_dir=settings_dir / "ledger")
     ledger = build_ledger(settings, clock=clock)
     ledger.adopt_policy(ADMIN)
+    register_documents(ledger)
     cameras = [f"cam-{n}" for n in range(1, args.cameras + 1)]
     results: dict[str, Any] = {}
     try:

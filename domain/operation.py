@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
+from lfr_ledger.domain.forces import ForceRegister
 
 
 class OperationTopic:
@@ -28,15 +29,25 @@ class Operation(Aggregate):
 
     @classmethod
     def open(
-        cls, *, name: str, force: str, purpose: str, actor: Actor, occurred_at: datetime
+        cls,
+        *,
+        name: str,
+        force: str,
+        purpose: str,
+        forces: ForceRegister,
+        policy_version: str,
+        actor: Actor,
+        occurred_at: datetime,
     ) -> Operation:
+        """An operation of a force of the register (`force`: its code or exact registered
+        name; recorded as its code). Operations opened before the register keep their names."""
         actor.require(Role.PLANNER)
         for field, value in (("name", name), ("force", force), ("purpose", purpose)):
             if not value.strip():
                 raise InvalidInput(f"an operation needs a {field}")
         return cls(
             name=name.strip(),
-            force=force.strip(),
+            force=forces.code_of(force, "force", policy_version),
             purpose=purpose.strip(),
             actor=actor,
             occurred_at=occurred_at,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from lfr_ledger.domain.actors import RANKS
 from lfr_ledger.domain.errors import InvalidInput, PolicyViolation
+from lfr_ledger.domain.false_alerts import FalseAlertFactors
+from lfr_ledger.domain.forces import ForceRegister
 from lfr_ledger.domain.values import OutcomeType
 
 # Where a policy file names no location types: the places the College of Policing's practice
@@ -20,6 +23,20 @@ DEFAULT_LOCATION_TYPES = (
     "transport_hub",
     "night_time_economy",
     "sporting_or_cultural_event",
+)
+
+# Where a policy file names no training: the course each duty needs, current on the day.
+DEFAULT_TRAINING: dict[str, str] = {"adjudicate": "lfr_operator", "engage": "lfr_engagement"}
+
+# Where a policy file names no complaint channels: the ways a complaint reaches a force.
+DEFAULT_COMPLAINT_CHANNELS = (
+    "in_person",
+    "phone",
+    "email",
+    "letter",
+    "online_form",
+    "social_media",
+    "referred",
 )
 
 
@@ -71,6 +88,9 @@ class Policy:
     # frame's worth (a period may be one frame long). Where the figures come from: policy.toml.
     max_faces_per_second: float = 50.0
     max_faces_per_frame: int = 200
+    # Whether a threshold change must cite a current model evaluation of the deployment's model
+    # (a `model_evaluation` in the governance register, made by `lfr models evaluate`).
+    threshold_change_requires_evaluation: bool = False
     # "Blue" categories: consenting test subjects walked past the cameras;
     # their alerts stay out of operational figures. Equality trend alarm: ratio and window.
     blue_categories: tuple[str, ...] = ("test_subject",)
@@ -79,6 +99,39 @@ class Policy:
     # Whether an oversight reader must act for a body holding a grant: off, a token naming no
     # body is the role as it was before grants (every deployment, for ever).
     oversight_requires_grant: bool = False
+    # The governance documents (domain/governance.py) that must be current in the register when
+    # a deployment is proposed, and when it is authorised; a file without [governance] needs all.
+    governance_at_proposal: tuple[str, ...] = ("dpia", "eia", "equality_evidence")
+    governance_at_authorisation: tuple[str, ...] = (
+        "dpia",
+        "eia",
+        "equality_evidence",
+        "appropriate_policy_document",
+    )
+    # The register of forces (code -> name) an operation's and a deployment's forces come from.
+    forces: ForceRegister = field(default_factory=ForceRegister)
+    # Whether adjudicating and engaging need current LFR training, and the course each duty
+    # (adjudicate, engage) needs (`domain/training.py`).
+    training_required: bool = True
+    training_courses: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TRAINING))
+    # What the public reads (/public): results published within this many days of a
+    # deployment's end (else the ledger records them overdue), the legal basis and how to
+    # complain, in the force's words ("": not stated). Where the figures come from: policy.toml.
+    results_within_days: int = 5
+    publication_legal_basis: str = ""
+    publication_complaints: str = ""
+    # Why an alert was false (issue 24): the closed lists, and whether a false alert must name
+    # one (`domain/false_alerts.py`; a file without them asks for none).
+    false_alerts: FalseAlertFactors = field(default_factory=FalseAlertFactors)
+    # Start gates (issue 24): the least notice the public gets before a window opens (hours; 0:
+    # no minimum), whether the operator must confirm the signage on the day before going live,
+    # and how recently each active watchlist entry must have been enrolled or re-confirmed
+    # before go-live (hours; 0: not checked). Where the figures come from: policy.toml.
+    minimum_notice_hours: int = 24
+    signage_confirmed_before_start: bool = True
+    reconfirm_within_hours: int = 48
+    # How a complaint about a deployment reached the force: a closed list (policy.toml).
+    complaint_channels: tuple[str, ...] = DEFAULT_COMPLAINT_CHANNELS
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -110,6 +163,10 @@ class Policy:
                 ),
                 max_faces_per_second=float(data["matching"].get("max_faces_per_second", 50.0)),
                 max_faces_per_frame=int(data["matching"].get("max_faces_per_frame", 200)),
+                threshold_change_requires_evaluation=_flag(
+                    data["matching"].get("threshold_change_requires_evaluation", False),
+                    "matching.threshold_change_requires_evaluation",
+                ),
                 models=models,
                 watchlist_hours_after_end=int(retention["watchlist_hours_after_end"]),
                 alert_image_days=int(retention["alert_image_days"]),
@@ -152,18 +209,60 @@ class Policy:
                     data.get("oversight", {}).get("requires_grant", False),
                     "oversight.requires_grant",
                 ),
+                governance_at_proposal=tuple(
+                    str(k)
+                    for k in data.get("governance", {}).get(
+                        "required_at_proposal", cls.governance_at_proposal
+                    )
+                ),
+                governance_at_authorisation=tuple(
+                    str(k)
+                    for k in data.get("governance", {}).get(
+                        "required_at_authorisation", cls.governance_at_authorisation
+                    )
+                ),
+                forces=ForceRegister.parse(data["forces"]) if "forces" in data else ForceRegister(),
+                training_required=_flag(
+                    data.get("training", {}).get("required", True), "training.required"
+                ),
+                training_courses={
+                    duty: str(data.get("training", {}).get(duty, course))
+                    for duty, course in DEFAULT_TRAINING.items()
+                },
+                results_within_days=int(data.get("publication", {}).get("results_within_days", 5)),
+                publication_legal_basis=str(
+                    data.get("publication", {}).get("legal_basis", "")
+                ).strip(),
+                publication_complaints=str(
+                    data.get("publication", {}).get("complaints", "")
+                ).strip(),
+                minimum_notice_hours=int(
+                    data.get("deployment", {}).get("minimum_notice_hours", 24)
+                ),
+                signage_confirmed_before_start=_flag(
+                    data.get("deployment", {}).get("signage_confirmed_before_start", True),
+                    "deployment.signage_confirmed_before_start",
+                ),
+                reconfirm_within_hours=int(watchlist.get("reconfirm_within_hours", 48)),
+                complaint_channels=tuple(
+                    str(c)
+                    for c in data.get("complaints", {}).get("channels", DEFAULT_COMPLAINT_CHANNELS)
+                ),
                 compliance_check_categories=tuple(
                     str(c)
                     for c in data.get("outcomes", {}).get(
                         "compliance_check_categories", ("subject_to_court_order",)
                     )
                 ),
+                false_alerts=FalseAlertFactors.parse(data.get("outcomes", {})),
             )
         except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise InvalidInput(f"the policy file is incomplete or malformed: {exc}") from exc
         for rank in (policy.minimum_rank, policy.urgent_minimum_rank):
             if rank not in RANKS:
                 raise InvalidInput(f"the policy names an unknown rank {rank!r}")
+        if not all(c.strip() for c in policy.training_courses.values()):
+            raise InvalidInput("training: each duty's course must be named")
         unknown_holds = set(policy.evidential_hold_on) - {t.value for t in OutcomeType}
         if unknown_holds:
             raise InvalidInput(
@@ -179,6 +278,26 @@ class Policy:
         if policy.trend_alarm_ratio <= 1 or policy.trend_window_days < 1:
             raise InvalidInput(
                 "equality.trend_alarm_ratio must exceed 1 and trend_window_days be at least 1"
+            )
+        if policy.minimum_notice_hours < 0 or policy.reconfirm_within_hours < 0:
+            raise InvalidInput(
+                "deployment.minimum_notice_hours and watchlist.reconfirm_within_hours must not "
+                "be negative (0 turns the rule off)"
+            )
+        if policy.results_within_days < 1:
+            raise InvalidInput("publication.results_within_days must be at least 1")
+        # Imported here: the register's module reads records, which read the policy.
+        from lfr_ledger.domain.governance import DOCUMENT_KINDS
+
+        unknown_kinds = sorted(
+            set(policy.governance_at_proposal + policy.governance_at_authorisation)
+            - set(DOCUMENT_KINDS)
+        )
+        if unknown_kinds:
+            raise InvalidInput(
+                "governance.required_at_proposal and required_at_authorisation name kinds the "
+                f"register does not know: {', '.join(unknown_kinds)} (known: "
+                f"{', '.join(DOCUMENT_KINDS)})"
             )
         if policy.access_log_years < 1:
             raise InvalidInput("retention.access_log_years must be at least 1")
@@ -241,6 +360,14 @@ class Policy:
                 f"{' or '.join(self.compliance_check_categories)}; this alert's entry is "
                 f"{category} under policy {self.version}"
             )
+
+    def check_false_alert_factors(
+        self, factors: Sequence[str], *, false_alert: bool, what: str
+    ) -> tuple[str, ...]:
+        """`factors` checked against this policy's closed lists (`FalseAlertFactors.check`)."""
+        return self.false_alerts.check(
+            factors, false_alert=false_alert, what=what, version=self.version
+        )
 
     def check_location_type(self, location_type: str) -> None:
         if location_type not in self.location_types:

@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.clock import recorded_time
+from lfr_ledger.domain.complaint import ComplaintTopic
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
 from lfr_ledger.domain.sealing import is_sealed_text
 
@@ -286,4 +287,8 @@ class IntegrityAlarm(Aggregate):
 
 # Records whose first event names their deployment in a field (`deployment_id`) instead of
 # being listed by it: whoever gathers one deployment's records looks for these.
-NAMES_ITS_DEPLOYMENT: tuple[str, ...] = (AlertTopic.RAISED, FaceCountTopic.FACES_COUNTED)
+NAMES_ITS_DEPLOYMENT: tuple[str, ...] = (
+    AlertTopic.RAISED,
+    FaceCountTopic.FACES_COUNTED,
+    ComplaintTopic.RECORDED,
+)

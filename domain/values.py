@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from lfr_ledger.domain.forces import ForceRegister
 
 
 class DeploymentStatus(StrEnum):
@@ -43,6 +46,12 @@ class OutcomeType(StrEnum):
     NO_FURTHER_ACTION = "no_further_action"
     NOT_LOCATED = "not_located"
     OTHER = "other"
+    # Release 4 (issue 24): a vulnerable person safeguarded; an interview by appointment
+    # instead of an arrest; and what follows an arrest or an interview (charged, bailed).
+    SAFEGUARDING = "safeguarding"
+    VOLUNTARY_ATTENDANCE = "voluntary_attendance"
+    CHARGE = "charge"
+    BAIL = "bail"
 
 
 class AlertStatus(StrEnum):
@@ -152,8 +161,12 @@ class DeploymentPlan:
     intelligence_case: str
     watchlist_categories: tuple[str, ...]
     cameras: tuple[Camera, ...]
+    # Since release 4, codes of the policy's register of forces (`domain/forces.py`); plans
+    # stored before hold the names as they were typed. The equipment's owner is None when the
+    # plan cannot name it (`equipment_owner_note` says why): declared not the controlling
+    # force's own kit, so mutual aid.
     controlling_force: str
-    equipment_owner_force: str
+    equipment_owner_force: str | None
     dpia_ref: str
     eia_ref: str
     policy_ref: str
@@ -162,6 +175,8 @@ class DeploymentPlan:
     # When the kit belongs to another force (mutual aid): the agreement it is lent under.
     # Absent from plans proposed before release 3, none of which was mutual aid.
     mutual_aid_agreement: str | None = None
+    # Why the equipment's owner is not named ("not named in the release"); only then.
+    equipment_owner_note: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "starts_at", recorded_time(self.starts_at, "starts_at"))
@@ -176,7 +191,8 @@ class DeploymentPlan:
             "dpia_ref",
             "eia_ref",
         ):
-            _require_text(name, getattr(self, name), 2000)
+            if name != "equipment_owner_force" or self.equipment_owner_force is not None:
+                _require_text(name, getattr(self, name), 2000)
         if not self.cameras:
             raise InvalidInput("a deployment needs at least one camera")
         if len({c.id for c in self.cameras}) != len(self.cameras):
@@ -186,17 +202,56 @@ class DeploymentPlan:
 
     @property
     def mutual_aid(self) -> bool:
-        """Whether the controlling force runs another force's LFR equipment."""
+        """Whether the controlling force runs another force's LFR equipment, or equipment
+        whose owner is not known (declared not its own). Codes compare exactly; the names of a
+        plan stored before the register compare as they did then (case and spacing aside)."""
+        if self.equipment_owner_force is None:
+            return True
         return _same_force(self.controlling_force) != _same_force(self.equipment_owner_force)
 
+    def registered(self, forces: ForceRegister, policy_version: str) -> DeploymentPlan:
+        """This plan as a proposal records it: both forces as codes of the register (each
+        given by code or exact registered name), or the owner declared unknown with its note;
+        then mutual aid with its agreement. Checked when proposed, never when a stored plan is
+        read back."""
+        controlling = forces.code_of(self.controlling_force, "controlling_force", policy_version)
+        note = (self.equipment_owner_note or "").strip() or None
+        owner: str | None = None
+        if self.equipment_owner_force is None:
+            if note is None:
+                raise InvalidInput(
+                    "equipment_owner_force is null (not known): equipment_owner_note must say "
+                    "why, e.g. 'not named in the release'",
+                    field="equipment_owner_note",
+                )
+            _require_text("equipment_owner_note", note, 500)
+        else:
+            if note is not None:
+                raise InvalidInput(
+                    "equipment_owner_note explains an owner not known; this plan names it",
+                    field="equipment_owner_note",
+                )
+            owner = forces.code_of(
+                self.equipment_owner_force, "equipment_owner_force", policy_version
+            )
+        plan = replace(
+            self,
+            controlling_force=controlling,
+            equipment_owner_force=owner,
+            equipment_owner_note=note,
+        )
+        plan.check_mutual_aid()
+        return plan
+
     def check_mutual_aid(self) -> None:
-        """Mutual aid needs the agreement it runs under; a force's own kit needs none. Checked
-        when proposed, not when a stored plan is read back."""
+        """Mutual aid needs the agreement it runs under; a force's own kit needs none."""
         if self.mutual_aid and not (self.mutual_aid_agreement or "").strip():
+            owner = self.equipment_owner_force
             raise InvalidInput(
-                f"the equipment belongs to {self.equipment_owner_force.strip()}, not to "
-                f"{self.controlling_force.strip()}: a mutual-aid deployment needs "
-                "mutual_aid_agreement (the reference of the agreement it runs under)"
+                f"the equipment belongs to {'a force not named' if owner is None else owner}, "
+                f"not to {self.controlling_force.strip()}: a mutual-aid deployment needs "
+                "mutual_aid_agreement (the reference of the agreement it runs under)",
+                field="mutual_aid_agreement",
             )
         if not self.mutual_aid and self.mutual_aid_agreement is not None:
             raise InvalidInput(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.complaint import ComplaintTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import ConsultationTopic, DisclosureTopic
@@ -52,6 +53,7 @@ _TOPICS = (
     DeploymentTopic.WATCHLIST_REVIEWED,
     DeploymentTopic.PAUSED,
     DeploymentTopic.WATCHLIST_DESTROYED,
+    ComplaintTopic.RECORDED,
 )
 _NOTES_TOPICS = (
     AlertTopic.ADJUDICATED,
@@ -65,10 +67,12 @@ _NOTES_TOPICS = (
 
 def _carries_sealed_text(event: Any) -> bool:
     """Whether an alert's or a deployment's event holds free text sealed under its notes key
-    (a reason, a note, a hold's proceedings, an outcome's note, reference or conditions)."""
+    (a reason, a note, a hold's proceedings, an outcome's note, references or conditions)."""
     outcome = getattr(event, "outcome", None)
     texts = [getattr(event, name, None) for name in ("reason", "note", "proceedings_ref")]
-    texts += [getattr(outcome, name, None) for name in ("note", "reference")]
+    texts += [
+        getattr(outcome, name, None) for name in ("note", "reference", "custody_ref", "crime_ref")
+    ]
     texts += list(getattr(outcome, "conditions", ()))
     return any(is_sealed_text(text) for text in texts)
 
@@ -166,3 +170,6 @@ def _account_for(ledger: CaseLedger, n: Notification, expected: dict[UUID, Missi
             expected.setdefault(key, MissingKey(key, record, "notes of deployment", n.id))
     elif n.topic == DeploymentTopic.WATCHLIST_DESTROYED:
         expected.pop(ledger.deployment_notes_key_id(record), None)
+    elif n.topic == ComplaintTopic.RECORDED and is_sealed_text(event.sealed_summary):
+        # No rule shreds a complaint's key yet: it must be there as long as the complaint.
+        expected[record] = MissingKey(record, record, "summary and outcome of complaint", n.id)

@@ -39,7 +39,8 @@ class DeploymentOperationView(View):
             "view_deployment_operation",
             deployment_id=str(e.originator_id),
             controlling_force=" ".join(plan.controlling_force.split()),
-            equipment_owner_force=" ".join(plan.equipment_owner_force.split()),
+            # An owner not known (None) is stored as "" (the column predates it), read as null.
+            equipment_owner_force=" ".join((plan.equipment_owner_force or "").split()),
             mutual_aid=int(bool(plan.mutual_aid)),
             live_ms=0,
             live_since=None,

@@ -5,7 +5,8 @@ processed, alerts, true alerts, false alerts, engagements, arrests, other outcom
 threshold. Compliance checks get a column of their own, so "other outcomes" means the same
 here as in the statistics. Then the controlling and equipment-owner forces, whether
 that is mutual aid, the hours live (started..ended minus paused intervals) and the arrests per
-hour live. Alerts on blue (test-subject) entries are left out of every figure. Times are UTC.
+hour live, and the median engagement duration (over engagements recorded with their start and
+end). Alerts on blue (test-subject) entries are left out of every figure. Times are UTC.
 The record is built field by field from the views, so nothing personal can reach it.
 
 The CSV is opened in spreadsheets, which run a cell beginning with a formula's lead: every text
@@ -43,6 +44,7 @@ PUBLICATION_FIELDS: tuple[str, ...] = (
     "mutual_aid",
     "hours_live",
     "arrests_per_hour",
+    "median_engagement_seconds",
 )
 
 
@@ -82,6 +84,7 @@ def publication_record(
         "mutual_aid": operation["mutual_aid"],
         "hours_live": operation["hours_live"],
         "arrests_per_hour": operation["arrests_per_hour"],
+        "median_engagement_seconds": counts["median_engagement_seconds"],
     }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from lfr_ledger.projections.analytics_views import BlueWalkPastsView, DeploymentOperationView
 from lfr_ledger.projections.camera_silences import CameraSilencesView
 from lfr_ledger.projections.oversight_indexes import RetentionDeadlinesView, SubjectIndexView
+from lfr_ledger.projections.public import PublicDeploymentsView
+from lfr_ledger.projections.reviews import ReviewsView
 from lfr_ledger.projections.view_base import View
 from lfr_ledger.projections.views import AlertsView, DeploymentsView, FacesView
 
@@ -22,6 +24,8 @@ def all_views() -> list[View]:
         BlueWalkPastsView(),
         SubjectIndexView(),
         RetentionDeadlinesView(),
+        PublicDeploymentsView(),
+        ReviewsView(),
     ]
 
 

@@ -39,11 +39,21 @@ TOTAL_LINES: tuple[tuple[str, str], ...] = (
     ("compliance_complied", "  complied"),
     ("compliance_breach", "  breach"),
     ("other_outcomes", "Other outcomes"),
+    ("charges", "Charges"),
+    ("bails", "Bails"),
+    ("voluntary_attendances", "Voluntary attendances"),
+    ("safeguarding", "Safeguarding"),
     ("false_alerts_one_in_faces", "False alert rate (1 in N faces)"),
     ("false_alert_rate_per_alert", "False alert rate per alert"),
     ("alerts_per_1000_faces", "Alerts per 1,000 faces"),
     ("arrests_per_confirmed_alert", "Arrests per confirmed alert"),
     ("median_adjudication_seconds", "Median adjudication time (s)"),
+)
+# Engagement durations, from the engagements recorded with their start and end.
+ENGAGEMENT_LINES: tuple[tuple[str, str], ...] = (
+    ("timed_engagements", "Timed engagements"),
+    ("median_engagement_seconds", "Median engagement (s)"),
+    ("p90_engagement_seconds", "90th percentile engagement (s)"),
 )
 
 
@@ -81,7 +91,29 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def totals_table(totals: Mapping[str, Any]) -> str:
-    return table(("measure", "value"), [(label, totals[key]) for key, label in TOTAL_LINES])
+    lines = TOTAL_LINES + ENGAGEMENT_LINES
+    measures = table(("measure", "value"), [(label, totals[key]) for key, label in lines])
+    return f"{measures}\n{factors_text(totals)}"
+
+
+def factors_text(totals: Mapping[str, Any]) -> str:
+    """False alerts by the factors named (an alert naming two counts under both)."""
+    out = []
+    for key, label in (
+        ("false_alerts_by_factor", "False alerts by factor"),
+        ("confirmed_false_by_factor", "Confirmed false by factor"),
+    ):
+        named = ", ".join(f"{r['factor']} {r['alerts']}" for r in totals[key])
+        out.append(f"{label}: {named or 'none'}")
+    return "\n".join(out)
+
+
+def engagement_text(totals: Mapping[str, Any]) -> str:
+    """Engagement durations and false alerts by factor, for the period's report."""
+    rows = [(label, totals[key]) for key, label in ENGAGEMENT_LINES]
+    return f"Engagements and false alerts\n{table(('measure', 'value'), rows)}\n" + factors_text(
+        totals
+    )
 
 
 def breakdown_table(title: str, key: str, rows: Sequence[Mapping[str, Any]]) -> str:
@@ -158,7 +190,7 @@ def forces_line(s: Mapping[str, Any]) -> str:
     if s["mutual_aid"]:
         return (
             f"mutual aid: {s['controlling_force']} in control, equipment of "
-            f"{s['equipment_owner_force']}"
+            f"{s['equipment_owner_force'] or 'a force not named'}"
         )
     return f"{s['controlling_force']} (own equipment)"
 
@@ -217,9 +249,38 @@ def period_text(p: Mapping[str, Any]) -> str:
             f"Period {p['from_date']} to {p['to_date']} (UTC, both inclusive)",
             table(("measure", "value"), [(label, p[key]) for key, label in PERIOD_LINES]),
             f"By month\n{months}",
+            engagement_text(p["totals"]),
             blue_text(p["blue"]),
+            reviews_text(p),
         ]
     )
+
+
+def reviews_text(p: Mapping[str, Any]) -> str:
+    """Each deployment of the period and its post-deployment review (no personal data)."""
+    head = (
+        f"Post-deployment reviews: {p['reviewed_deployments']} of {p['deployments']} "
+        f"deployment(s) reviewed; {p['complaints']} complaint(s), "
+        f"{p['complaints_resolved']} resolved"
+    )
+    rows = [
+        (
+            f"{r['started_at'] or '':.10} {r['location']}",
+            ("yes" if r["reviewed"] else "no"),
+            r["objectives_met"] or ("not stated" if r["reviewed"] else "–"),
+            r["complaints"],
+        )
+        for r in p["reviews"]
+    ]
+    lessons = [
+        f"  {r['started_at'] or '':.10} {r['location']}: {r['lessons']}"
+        for r in p["reviews"]
+        if r["lessons"]
+    ]
+    parts = [head, table(("deployment", "reviewed", "objectives", "complaints"), rows)]
+    if lessons:
+        parts.append("Lessons\n" + "\n".join(lessons))
+    return "\n".join(parts)
 
 
 def status_text(views: Sequence[Mapping[str, Any]]) -> str:

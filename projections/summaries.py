@@ -20,6 +20,13 @@ class Figures(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every reply here: a field the builder does not know is a bug, not noise."""
 
 
+class FactorCount(Figures):
+    """False alerts naming one false-alert factor (or "factor.reason", or "not_recorded")."""
+
+    factor: str
+    alerts: int
+
+
 class Counts(Figures):
     """Counts over a set of alerts and face reports, and the rates derived from them.
     Definitions: `projections/statistics.py`. `faces_processed` is null where faces cannot be
@@ -41,12 +48,21 @@ class Counts(Figures):
     compliance_complied: int
     compliance_breach: int
     other_outcomes: int
+    charges: int
+    bails: int
+    voluntary_attendances: int
+    safeguarding: int
+    timed_engagements: int
     false_alert_rate_per_faces: float | None
     false_alerts_one_in_faces: int | None
     false_alert_rate_per_alert: float | None
     alerts_per_1000_faces: float | None
     arrests_per_confirmed_alert: float | None
     median_adjudication_seconds: float | None
+    median_engagement_seconds: float | None
+    p90_engagement_seconds: float | None
+    false_alerts_by_factor: list[FactorCount]
+    confirmed_false_by_factor: list[FactorCount]
 
 
 class CameraCounts(Counts):
@@ -166,7 +182,7 @@ class DeploymentSummary(Figures):
     by_category: list[CategoryCounts]
     by_day: list[DayCounts]
     controlling_force: str
-    equipment_owner_force: str
+    equipment_owner_force: str | None
     mutual_aid: MutualAid
     hours_live: HoursLive
     alerts_per_hour: AlertsPerHour
@@ -195,7 +211,7 @@ class DeploymentCounts(Counts):
     threshold_changes: int
     watchlist_size: int
     controlling_force: str
-    equipment_owner_force: str
+    equipment_owner_force: str | None
     mutual_aid: MutualAid
     hours_live: HoursLive
     alerts_per_hour: AlertsPerHour
@@ -312,10 +328,11 @@ class PublicationRecord(Figures):
     other_outcomes: int
     threshold: float
     controlling_force: str
-    equipment_owner_force: str
+    equipment_owner_force: str | None
     mutual_aid: MutualAid
     hours_live: HoursLive
     arrests_per_hour: ArrestsPerHour
+    median_engagement_seconds: float | None
 
 
 class MonthFigures(Figures):
@@ -329,6 +346,30 @@ class MonthFigures(Figures):
     false_alerts: int
     arrests: int
     compliance_checks: int
+
+
+class DeploymentReview(Figures):
+    """One deployment of a period and its post-deployment review: whether it was reviewed,
+    whether its objectives were met, its lessons (kept in clear because they name no one), and
+    the complaints recorded against it. No personal data."""
+
+    deployment_id: Annotated[str, msgspec.Meta(description="The deployment's id")]
+    location: Annotated[str, msgspec.Meta(description="The place and town")]
+    started_at: Annotated[str, msgspec.Meta(description="When it first went live (UTC)")]
+    reviewed: Annotated[bool, msgspec.Meta(description="Whether it has its post-deployment review")]
+    reviewed_at: Annotated[
+        str | None, msgspec.Meta(description="When the review was recorded; null before")
+    ]
+    objectives_met: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="met, partly_met or not_met; null before the review, or for a review "
+            "recorded before structured reviews (its findings alone)"
+        ),
+    ]
+    lessons: Annotated[str | None, msgspec.Meta(description="The review's lessons; null before")]
+    complaints: Annotated[int, msgspec.Meta(description="Complaints recorded against it")]
+    complaints_resolved: Annotated[int, msgspec.Meta(description="Of those, resolved")]
 
 
 class PeriodFigures(Figures):
@@ -360,3 +401,14 @@ class PeriodFigures(Figures):
     totals: Counts
     by_month: list[MonthFigures]
     blue: BlueFigures
+    reviewed_deployments: Annotated[
+        int, msgspec.Meta(description="Deployments of the period with a post-deployment review")
+    ]
+    complaints: Annotated[
+        int, msgspec.Meta(description="Complaints recorded against the period's deployments")
+    ]
+    complaints_resolved: Annotated[int, msgspec.Meta(description="Of those, resolved")]
+    reviews: Annotated[
+        list[DeploymentReview],
+        msgspec.Meta(description="Each deployment of the period and its review, in start order"),
+    ]

@@ -218,6 +218,23 @@ class DeploymentsView(View):
         )
 
 
+# Outcomes counted in a column of their own; the rest (words of advice, no further action, not
+# located, other) are "other outcomes".
+_OUTCOME_COLUMNS = {
+    OutcomeType.ARREST.value: "arrests",
+    OutcomeType.CHARGE.value: "charges",
+    OutcomeType.BAIL.value: "bails",
+    OutcomeType.VOLUNTARY_ATTENDANCE.value: "voluntary_attendances",
+    OutcomeType.SAFEGUARDING.value: "safeguarding",
+}
+
+
+def _factors(e: Event) -> str | None:
+    """An event's false-alert factors as the view keeps them: codes of the policy's closed
+    list, comma-separated (none recorded: null)."""
+    return ",".join(getattr(e, "false_alert_factors", ())) or None
+
+
 class AlertsView(View):
     """One row per alert: where, which category, the score, the decision and the outcomes
     counted by kind. The entry id is an opaque key; nothing about the subject is kept."""
@@ -249,12 +266,23 @@ class AlertsView(View):
                 "compliance_breach",
                 "other_outcomes",
                 "closed_at",
+                "charges",
+                "bails",
+                "voluntary_attendances",
+                "safeguarding",
+                "engagement_ms",
+                "false_alert_factors",
+                "confirmed_false_factors",
             ),
             defaults={
                 "arrests": 0,
                 "compliance_complied": 0,
                 "compliance_breach": 0,
                 "other_outcomes": 0,
+                "charges": 0,
+                "bails": 0,
+                "voluntary_attendances": 0,
+                "safeguarding": 0,
             },
         ),
     )
@@ -291,26 +319,30 @@ class AlertsView(View):
             decision=str(e.decision),
             adjudicated_at=iso(e.occurred_at),
             adjudication_ms=milliseconds(raised, e.occurred_at),
+            false_alert_factors=_factors(e),
         )
 
     @on(AlertTopic.ENGAGEMENT_RECORDED)
     def _engagement(self, e: Event, rows: Rows) -> None:
+        # Times and factors are absent from engagements recorded before release 4.
+        start = getattr(e, "engaged_from", None)
+        end = getattr(e, "engaged_until", None)
         rows.update(
             "view_alerts",
             str(e.originator_id),
             engaged=int(bool(e.engaged)),
             confirmed=str(e.confirmed),
+            engagement_ms=None if start is None or end is None else milliseconds(start, end),
+            confirmed_false_factors=_factors(e),
         )
 
     @staticmethod
     def _outcome_column(outcome: Any) -> str:
         kind = str(outcome.type)
-        if kind == OutcomeType.ARREST:
-            return "arrests"
         if kind == OutcomeType.COMPLIANCE_CHECK:
             breach = str(outcome.result) == ComplianceResult.BREACH
             return "compliance_breach" if breach else "compliance_complied"
-        return "other_outcomes"
+        return _OUTCOME_COLUMNS.get(kind, "other_outcomes")
 
     @on(AlertTopic.OUTCOME_RECORDED)
     def _outcome(self, e: Event, rows: Rows) -> None:
@@ -322,8 +354,14 @@ class AlertsView(View):
 
     @on(AlertTopic.ADJUDICATION_CORRECTED)
     def _adjudication_corrected(self, e: Event, rows: Rows) -> None:
-        # The corrected decision counts; the adjudication time stays the first decision's.
-        rows.update("view_alerts", str(e.originator_id), decision=str(e.decision))
+        # The corrected decision counts, with its factors; the adjudication time stays the
+        # first decision's.
+        rows.update(
+            "view_alerts",
+            str(e.originator_id),
+            decision=str(e.decision),
+            false_alert_factors=_factors(e),
+        )
 
     @on(AlertTopic.OUTCOME_CORRECTED)
     def _outcome_corrected(self, e: Event, rows: Rows) -> None:

@@ -29,6 +29,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     COMPILER,
     OFFICER,
     OPERATOR,
+    SIGNAGE,
     matcher_for,
     proposed,
     subject,
@@ -76,8 +77,9 @@ def operate(
     clock: Clock,
     day: datetime,
     *,
-    owner: str = "Northamptonshire Police",
+    owner: str | None = "Northamptonshire Police",
     agreement: str | None = None,
+    note: str | None = None,
     end: bool = True,
 ) -> Ran:
     """A deployment on `day`: live 10:00-11:00 and 11:30-13:00 (2.5 h; paused 30 min), one
@@ -93,6 +95,7 @@ def operate(
         watchlist_categories=("wanted_by_courts", BLUE),
         equipment_owner_force=owner,
         mutual_aid_agreement=agreement,
+        equipment_owner_note=note,
     )
     ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
     operational = ledger.enrol(COMPILER, deployment, subject(1))
@@ -100,6 +103,7 @@ def operate(
     ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
     ran = Ran(deployment, operational, blue)
     clock.now = start
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     matcher = matcher_for(deployment)
 
@@ -115,7 +119,8 @@ def operate(
                 captured_at=clock.now - timedelta(seconds=2),
             ),
         )
-        ledger.adjudicate(OPERATOR, alert_id, decision, "compared on screen")
+        factors = ("subject",) if decision == Decision.NO_MATCH else ()
+        ledger.adjudicate(OPERATOR, alert_id, decision, "compared on screen", factors)
         ran.alerts.append(alert_id)
         return alert_id
 
@@ -286,20 +291,20 @@ def test_mutual_aid_and_period_figures(
     first = operate(ledger, clock, datetime(2025, 11, 28, tzinfo=UTC), owner="Essex Police",
                     agreement="MA-2025-7")  # fmt: skip
     operate(ledger, clock, datetime(2025, 12, 5, tzinfo=UTC))
-    operate(ledger, clock, datetime(2026, 1, 9, tzinfo=UTC), owner="  essex   police ",
+    operate(ledger, clock, datetime(2026, 1, 9, tzinfo=UTC), owner=" ESSEX ",
             agreement="MA-2025-7")  # fmt: skip
     reader = reader_for(settings, ledger)
     records = msgspec.to_builtins(reader.publication_records())
     assert [(r["mutual_aid"], r["equipment_owner_force"]) for r in records] == [
-        (True, "Essex Police"),
-        (False, "Northamptonshire Police"),
-        (True, "essex police"),
+        (True, "essex"),
+        (False, "northamptonshire"),
+        (True, "essex"),
     ]
-    assert {r["controlling_force"] for r in records} == {"Northamptonshire Police"}
+    assert {r["controlling_force"] for r in records} == {"northamptonshire"}
     rows = list(csv.DictReader(io.StringIO(reader.publication_csv())))
     assert tuple(rows[0]) == PUBLICATION_FIELDS
     assert [r["mutual_aid"] for r in rows] == ["True", "False", "True"]
-    assert rows[0]["equipment_owner_force"] == "Essex Police"
+    assert rows[0]["equipment_owner_force"] == "essex"
     assert rows[0]["hours_live"] == "2.5"
 
     year = msgspec.to_builtins(reader.period_figures(*period_bounds(year=2025)))
@@ -335,7 +340,7 @@ def test_mutual_aid_and_period_figures(
     assert "give the period" in capsys.readouterr().err
     assert run_stats(["stats", "deployment", str(first.deployment)]) == 0
     text = capsys.readouterr().out
-    assert "mutual aid: Northamptonshire Police in control, equipment of Essex Police" in text
+    assert "mutual aid: northamptonshire in control, equipment of essex" in text
     assert "hours live 2.5" in text
 
 
@@ -370,6 +375,7 @@ def false_alerts(
     blue_entry = ledger.enrol(COMPILER, deployment, subject(2, BLUE))
     ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
     clock.now = start
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     for i, sex in enumerate(groups + ["female"] * blue):
         clock.advance(minutes=1)
@@ -384,7 +390,13 @@ def false_alerts(
             ),
         )
         ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "looked alike")
-        ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.NOT_CONFIRMED)
+        ledger.record_engagement(
+            OFFICER,
+            alert,
+            engaged=True,
+            confirmed=Confirmation.NOT_CONFIRMED,
+            false_alert_factors=("subject.lookalike",),
+        )
         ledger.record_perceived_demographics(OFFICER, alert, {"perceived_sex": sex})
     return deployment
 
@@ -508,7 +520,7 @@ def test_http_period_walk_pasts_and_trend(served: tuple[Api, CaseLedger], clock:
 
     summary = api.get(f"/deployments/{ran.deployment}/summary", "analyst").json()
     assert summary["mutual_aid"] is True
-    assert summary["equipment_owner_force"] == "Essex Police"
+    assert summary["equipment_owner_force"] == "essex"
     assert summary["blue"]["walk_pasts"] == 3
     assert summary["blue"]["true_positive_identification_rate"] == pytest.approx(1 / 3)
     published = api.get("/publication/deployments", "analyst").json()

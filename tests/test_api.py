@@ -21,7 +21,12 @@ from litestar.testing import TestClient
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.auth import TokenVerifier, issue_token, load_or_create_secret, secret_path
 from lfr_ledger.api.cli import token as token_cli
-from lfr_ledger.api.demo.sample_deployment import AUTHORITY
+from lfr_ledger.api.demo.sample_deployment import (
+    AUTHORITY,
+    DOCUMENTS,
+    DOCUMENTS_APPROVED,
+    DOCUMENTS_REVIEW_BY,
+)
 from lfr_ledger.api.guards import check_table_covers
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Role
@@ -74,9 +79,42 @@ def sqlite_api(tmp_path: Path) -> Iterator[Api]:
         yield Api(client, settings)
 
 
+def register_documents(api: Api) -> None:
+    """The documents the sample cites (DPIA-1, EIA-1, its APD, equality evidence), by an admin."""
+    for kind, reference, title in DOCUMENTS:
+        body = {
+            "kind": kind,
+            "reference": reference,
+            "version": "1.0",
+            "title": title,
+            "approved_on": DOCUMENTS_APPROVED.isoformat(),
+            "review_by": DOCUMENTS_REVIEW_BY.isoformat(),
+        }
+        registered = api.post("/governance/documents", "admin", body)
+        assert registered.status_code == 201, registered.text
+
+
+def trained(api: Api, *people: tuple[str, str]) -> None:
+    """The operator and officer these tests sign in as (or `people`: staff number, course)
+    hold current LFR training, as the policy requires to adjudicate and to engage."""
+    today = api.client.app.state.services.ledger.clock().date()
+    for person, course in people or (
+        ("operator-1", "lfr_operator"),
+        ("officer-1", "lfr_engagement"),
+    ):
+        days = {
+            "completed_on": str(today - timedelta(days=30)),
+            "expires_on": str(today + timedelta(days=3 * 365)),
+        }
+        done = api.post("/training", "admin", {"person": person, "course": course, **days})
+        assert done.status_code == 201, done.text
+
+
 def deployment(api: Api) -> tuple[str, str]:
     version = api.post("/policy/adopt", "admin").json()["version"]
-    op = api.post("/operations", "planner", {"name": "Op", "force": "F", "purpose": "p"}).json()
+    trained(api)
+    register_documents(api)
+    op = api.post("/operations", "planner", {"name": "Op", "force": "demo", "purpose": "p"}).json()
     start = datetime.now(UTC) - timedelta(minutes=1)
     body = {
         "operation_id": op["id"],
@@ -87,12 +125,16 @@ def deployment(api: Api) -> tuple[str, str]:
         "intelligence_case": "IC-1",
         "watchlist_categories": ["wanted_by_courts"],
         "cameras": [{"id": "cam-1", "name": "mast"}],
-        "controlling_force": "F",
-        "equipment_owner_force": "F",
+        "controlling_force": "demo",
+        "equipment_owner_force": "demo",
         "dpia_ref": "DPIA-1",
         "eia_ref": "EIA-1",
         "policy_ref": version,
-        "public_notice": {"method": "signage", "issued_at": start.isoformat()},
+        # A day's notice: the policy's minimum_notice_hours.
+        "public_notice": {
+            "method": "signage",
+            "issued_at": (start - timedelta(days=1)).isoformat(),
+        },
     }
     created = api.post("/deployments", "planner", body)
     assert created.status_code == 201, created.text
@@ -154,6 +196,8 @@ def test_case_flow_logs_personal_reads_and_seals_history(api: Api) -> None:
         claims=AO,
     )
     assert review.status_code == 200 and review.json()["entry_count"] == 1
+    signs = {"signs": "Two A-boards", "locations": "Both ends of Gold Street"}
+    assert api.post(f"/deployments/{dep}/signage", "operator", signs).status_code == 200
     assert api.post(f"/deployments/{dep}/start", "operator").json()["status"] == "live"
     alert = api.post(
         f"/deployments/{dep}/alerts",
@@ -196,7 +240,7 @@ def test_case_flow_logs_personal_reads_and_seals_history(api: Api) -> None:
 
 def test_idempotency_replays_and_refuses_reuse(api: Api) -> None:
     api.post("/policy/adopt", "admin")
-    body = {"name": "Op", "force": "F", "purpose": "p"}
+    body = {"name": "Op", "force": "demo", "purpose": "p"}
     key = {"Idempotency-Key": "op-2025-0001"}
     first = api.post("/operations", "planner", body, headers=key)
     again = api.post("/operations", "planner", body, headers=key)
@@ -215,7 +259,7 @@ def test_idempotency_replays_and_refuses_reuse(api: Api) -> None:
 def test_validation_errors_name_the_field(sqlite_api: Api) -> None:
     api = sqlite_api
     problem = assert_problem(
-        api.post("/operations", "planner", {"name": "x", "force": "F"}), 400, "validation"
+        api.post("/operations", "planner", {"name": "x", "force": "demo"}), 400, "validation"
     )
     assert "purpose" in problem["detail"]
     _, dep = deployment(api)

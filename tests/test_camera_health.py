@@ -26,6 +26,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     AUTHORITY,
     COMPILER,
     OPERATOR,
+    SIGNAGE,
     WINDOW_START,
     matcher_for,
     proposed,
@@ -64,6 +65,7 @@ def live(ledger: CaseLedger, clock: Clock) -> UUID:
     ledger.enrol(COMPILER, deployment, subject(1))
     ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
     clock.now = WINDOW_START
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     return deployment
 

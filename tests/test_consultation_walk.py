@@ -151,6 +151,14 @@ def walk(scene: dict[str, Any]) -> dict[str, Read]:
                 oversight=f"oversight of the watchlist of deployment {dep}",
             ),
         ),
+        "GET /deployments/{deployment_id}/complaints": Read(
+            f"/deployments/{dep}/complaints",
+            f"deployment_complaints:{dep}",
+            role_purpose(
+                authorising_officer=f"reviewing the complaints of deployment {dep}",
+                oversight=f"oversight of the complaints of deployment {dep}",
+            ),
+        ),
         "GET /deployments/{deployment_id}/watchlist/changes": Read(
             f"/deployments/{dep}/watchlist/changes",
             f"watchlist_templates:{dep}",
@@ -271,7 +279,7 @@ def test_every_route_that_returns_personal_data_logs_each_read_with_actor_purpos
             assert found == [(f"{role.value}-walk", role.value, read.record, purpose)], key
             calls += 1
     print(f"consultation walk: {len(reads)} routes, {calls} calls, each logged once")
-    assert len(reads) == 13
+    assert len(reads) == 14
 
 
 def test_the_access_logs_own_routes_are_read_without_logging_a_consultation(http: Api) -> None:

@@ -27,6 +27,7 @@ STORED_TOPICS = {
     "WatchlistEntryAdded": "lfr/Deployment.WatchlistEntryAdded",
     "WatchlistReviewed": "lfr/Deployment.WatchlistReviewed",
     "WatchlistDestroyed": "lfr/Deployment.WatchlistDestroyed",
+    "SignageConfirmed": "lfr/Deployment.SignageConfirmed",
     "Started": "lfr/Deployment.Started",
     "Paused": "lfr/Deployment.Paused",
     "Resumed": "lfr/Deployment.Resumed",
@@ -36,6 +37,8 @@ STORED_TOPICS = {
     "CameraWentSilent": "lfr/Deployment.CameraWentSilent",
     "CameraReporting": "lfr/Deployment.CameraReporting",
     "BlueWalkPastRecorded": "lfr/Deployment.BlueWalkPastRecorded",
+    "ResultsPublished": "lfr/Deployment.ResultsPublished",
+    "PublicationOverdue": "lfr/Deployment.PublicationOverdue",
 }
 
 

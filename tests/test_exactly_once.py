@@ -17,7 +17,7 @@ from lfr_ledger.domain.errors import AlreadyDone
 from lfr_ledger.domain.requests import Request, RequestScope, RequestTopic
 from tests.test_api import AO, ENROLMENT, Api, api, assert_problem, deployment  # noqa: F401
 
-OPERATION = {"name": "Op Lamp", "force": "NP", "purpose": "town centre"}
+OPERATION = {"name": "Op Lamp", "force": "demo", "purpose": "town centre"}
 
 
 def _ledger(api: Api) -> CaseLedger:  # noqa: F811
@@ -92,6 +92,8 @@ def test_an_acknowledged_adjudication_retried_gets_its_200_not_already_adjudicat
         {"confirmed_count": 1, "not_excessive": True},
         claims=AO,
     )
+    signs = {"signs": "Two A-boards", "locations": "Both ends of Gold Street"}
+    assert api.post(f"/deployments/{dep}/signage", "operator", signs).status_code == 200
     assert api.post(f"/deployments/{dep}/start", "operator").status_code == 200
     alert = api.post(
         f"/deployments/{dep}/alerts",

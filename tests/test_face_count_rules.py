@@ -24,6 +24,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     AUTHORITY,
     COMPILER,
     OPERATOR,
+    SIGNAGE,
     matcher_for,
     proposed,
     subject,
@@ -60,6 +61,7 @@ def started(ledger: CaseLedger, clock: Clock, *, start: bool = True) -> UUID:
     ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
     clock.now = STARTED
     if start:
+        ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
         ledger.start_deployment(OPERATOR, deployment)
     return deployment
 

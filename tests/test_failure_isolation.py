@@ -131,7 +131,7 @@ def test_control_characters_in_names_are_refused_at_the_edge(
 ) -> None:
     # On PostgreSQL a NUL in a name used to halt the projections (psycopg.DataError).
     before = api.client.app.state["services"].ledger.recorder.max_notification_id()
-    response = api.post("/operations", "planner", {"name": name, "force": "NP", "purpose": "x"})
+    response = api.post("/operations", "planner", {"name": name, "force": "demo", "purpose": "x"})
     body = assert_problem(response, 400)
     assert "name" in body["detail"]
     after = api.client.app.state["services"].ledger.recorder.max_notification_id()

@@ -326,7 +326,9 @@ def test_the_register_over_http(settings: Settings, clock: Clock) -> None:
         )
         assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "kind"
 
-        listed = client.get("/governance/documents", headers=_h(settings, "analyst"))
+        analyst = client.get("/governance/documents", headers=_h(settings, "analyst"))
+        assert analyst.status_code == 403  # the analyst reads statistics only
+        listed = client.get("/governance/documents", headers=_h(settings, "planner"))
         assert listed.status_code == 200, listed.text
         [shown] = listed.json()["documents"]
         assert (shown["standing"], shown["review_by"]) == ("due_for_review", "2025-05-31")

@@ -26,16 +26,23 @@ from lfr_ledger.api.demo.sample_deployment import (
     OFFICER,
     OPERATOR,
     PLANNER,
+    REVIEW,
+    SIGNAGE,
     WINDOW_START,
     matcher_for,
     plan,
+    register_documents,
+    register_evaluation,
     subject,
+    trained,
 )
 from lfr_ledger.api.schemas import event_fields as typed_fields
 from lfr_ledger.api.schemas import history
+from lfr_ledger.api.schemas.alert_event_fields import RecordedOutcome
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import AlertClaim, AlertTopic, Outcome
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.complaint import ComplaintTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.records import FaceCountTopic
 from lfr_ledger.domain.values import (
@@ -75,7 +82,9 @@ def _names(cls: Any) -> list[str]:
 
 
 def test_every_topic_of_a_deployments_history_has_its_shape() -> None:
-    members = _topics(DeploymentTopic, WatchlistEntryTopic, AlertTopic, FaceCountTopic)
+    members = _topics(
+        DeploymentTopic, WatchlistEntryTopic, AlertTopic, FaceCountTopic, ComplaintTopic
+    )
     assert set(SHAPES) == members
 
 
@@ -88,7 +97,7 @@ def test_each_shape_has_the_events_fields_in_order() -> None:
         (Location, typed_fields.PlanLocation),
         (Camera, typed_fields.PlanCamera),
         (PublicNotice, typed_fields.PlanNotice),
-        (Outcome, typed_fields.RecordedOutcome),
+        (Outcome, RecordedOutcome),
     ):
         assert _names(typed) == _names(value), typed.__name__
 
@@ -130,7 +139,9 @@ def test_openapi_gives_each_topic_its_typed_fields(tmp_path: Path) -> None:
 def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
     """Two deployments of one operation whose histories hold every topic between them."""
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="town centre")
+    register_documents(ledger)
+    trained(ledger)
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="town centre")
     refused = ledger.propose_deployment(PLANNER, plan(operation, ledger.policy.version))
     ledger.refuse_deployment(AO, refused, "not necessary")
     deployment = ledger.propose_deployment(
@@ -156,8 +167,16 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
     blue = ledger.enrol(COMPILER, deployment, subject(9, category="test_subject"))
     ledger.review_watchlist(AO, deployment, confirmed_count=3, not_excessive=True, note="ok")
     threshold = ledger.deployment(deployment).threshold
-    ledger.change_threshold(AO, deployment, round(threshold + 0.02, 2), "fewer false alerts")
+    ledger.change_threshold(
+        AO,
+        deployment,
+        round(threshold + 0.02, 2),
+        "fewer false alerts",
+        evaluation_ref=register_evaluation(ledger),
+    )
+    ledger.reconfirm_entries(COMPILER, deployment, still_in_force=True, checked="PNC, 07:30")
     clock.now = WINDOW_START
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     matcher = matcher_for(deployment)
     alert = ledger.raise_alert(
@@ -212,12 +231,20 @@ def _record_every_topic(ledger: CaseLedger, clock: Clock) -> list[UUID]:
     ledger.place_legal_hold(AO, alert, reason="trial", proceedings_ref="T-1")
     ledger.release_legal_hold(AO, alert, "trial over")
     ledger.erase_alert_images(alert, rule="after the case")
-    ledger.record_post_deployment_review(AO, deployment, "proportionate")
+    complaint = ledger.record_complaint(
+        AO, deployment, received_on=clock.now.date(), channel="email", summary="held too long"
+    )
+    ledger.resolve_complaint(AO, complaint, outcome="apology sent", resolved_on=clock.now.date())
+    ledger.record_post_deployment_review(AO, deployment, REVIEW)
     ledger.destroy_watchlist(deployment, rule="after the deployment")
     lapsed = ledger.propose_deployment(PLANNER, plan(operation, ledger.policy.version))
     ledger.authorise_deployment(AO, lapsed, authority_ref="ORAL-1", urgent=True, **AUTHORITY)
     clock.advance(hours=ledger.policy.urgent_confirmation_hours + 1)
     assert ledger.end_on_deadline(lapsed)
+    # Its results unpublished past the policy's days: recorded overdue, then published late.
+    clock.advance(days=ledger.policy.results_within_days)
+    assert ledger.record_publication_overdue(deployment)
+    ledger.publish_results(PLANNER, deployment)
     return [deployment, refused, lapsed]
 
 

@@ -39,7 +39,7 @@ def _head(api: Api) -> int:
     ("body", "detail"),
     [
         (b"[" * 1000 + b"]" * 1000, f"nests deeper than {MAX_DEPTH} levels"),
-        (b'{"name": "\xff\xfe", "force": "NP", "purpose": "x"}', "not valid UTF-8"),
+        (b'{"name": "\xff\xfe", "force": "demo", "purpose": "x"}', "not valid UTF-8"),
     ],
     ids=["nested-1000-deep", "invalid-utf8"],
 )
@@ -264,7 +264,7 @@ def test_a_token_subject_outside_the_actor_id_shape_is_refused(
     """(e) A token's `sub` with a newline or markup was stored as the actor's id in the log."""
     api = sqlite_api
     before = _head(api)
-    body = {"name": "Op", "force": "F", "purpose": "p"}
+    body = {"name": "Op", "force": "demo", "purpose": "p"}
     response = api.client.post("/operations", headers=api.h("planner", sub=sub), json=body)
     problem = assert_problem(response, 401, "unauthenticated")
     assert "subject (sub)" in problem["detail"]
@@ -284,7 +284,7 @@ def test_staff_and_identity_provider_subjects_are_actor_ids(
     sub: str,
 ) -> None:
     api = sqlite_api
-    body = {"name": "Op", "force": "F", "purpose": "p"}
+    body = {"name": "Op", "force": "demo", "purpose": "p"}
     assert api.post("/policy/adopt", "admin").status_code in (200, 201)
     response = api.client.post("/operations", headers=api.h("planner", sub=sub), json=body)
     assert response.status_code == 201, response.text

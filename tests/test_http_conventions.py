@@ -47,7 +47,7 @@ def test_a_nested_field_is_named_by_its_path(planner: tuple[TestClient, dict[str
     wrong = client.post("/deployments", json={"location": {"name": 1}}, headers=headers).json()
     assert fields_of(wrong) == ["location.name"]
     absent = client.post(
-        "/operations", json={"name": "X", "force": "F", "purpose": 7}, headers=headers
+        "/operations", json={"name": "X", "force": "demo", "purpose": 7}, headers=headers
     ).json()
     assert fields_of(absent) == ["purpose"]
 

@@ -25,9 +25,11 @@ from lfr_ledger.api.demo.sample_deployment import (
     MODEL,
     OFFICER,
     OPERATOR,
+    SIGNAGE,
     matcher_for,
     proposed,
     subject,
+    train,
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
@@ -82,6 +84,15 @@ def live_scene(
         ends_at=start + timedelta(hours=7),
         public_notice=PublicNotice("signage", start - timedelta(days=1)),
     )
+    # Everyone these tests decide or engage as, in process and over HTTP, holds the training.
+    for person, duty in (
+        (OTHER_AO.id, "adjudicate"),
+        (AO.id, "adjudicate"),
+        ("operator-1", "adjudicate"),
+        ("authorising_officer-1", "adjudicate"),
+        ("officer-1", "engage"),
+    ):
+        train(ledger, person, duty)
     ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
     entries = [
         ledger.enrol(
@@ -96,6 +107,7 @@ def live_scene(
     ]
     ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
     clock.advance(minutes=5)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     ids = []
     for i in range(alerts):
@@ -152,12 +164,14 @@ def test_every_decision_needs_a_reason_and_a_refusal_leaves_no_key(
 
 def test_a_corrected_adjudication_keeps_the_original(ledger: CaseLedger, clock: Clock) -> None:
     _, _, (alert,) = live_scene(ledger, clock)
-    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "different nose")
+    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "different nose", ("subject",))
     ledger.close_alert(OPERATOR, alert)
     with refused(ledger, InvalidInput, "reason"):
         ledger.correct_adjudication(OPERATOR, alert, Decision.MATCH, " ")
     with refused(ledger, InvalidInput, "must change"):
-        ledger.correct_adjudication(OPERATOR, alert, Decision.NO_MATCH, "looked again")
+        ledger.correct_adjudication(
+            OPERATOR, alert, Decision.NO_MATCH, "looked again", ("subject",)
+        )
     with refused(ledger, NotPermitted):
         ledger.correct_adjudication(OFFICER, alert, Decision.MATCH, "looked again")
     clock.advance(minutes=10)
@@ -216,6 +230,7 @@ def test_a_correction_must_fit_the_entry_and_the_alert(ledger: CaseLedger, clock
     ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
     entry = ledger.enrol(COMPILER, deployment, subject(1))  # wanted_by_courts
     ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     alert = ledger.raise_alert(
         matcher_for(deployment),
@@ -259,8 +274,8 @@ def test_the_authoriser_may_not_adjudicate_the_deployments_alerts(
         ledger.adjudicate(same_person, alert, Decision.MATCH, "same face")
     ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
     with refused(ledger, RoleSeparationViolated, "authorise"):
-        ledger.correct_adjudication(AO, alert, Decision.NO_MATCH, "looked again")
-    ledger.correct_adjudication(OTHER_AO, alert, Decision.NO_MATCH, "looked again")
+        ledger.correct_adjudication(AO, alert, Decision.NO_MATCH, "looked again", ("subject",))
+    ledger.correct_adjudication(OTHER_AO, alert, Decision.NO_MATCH, "looked again", ("subject",))
 
 
 def test_separation_of_adjudication_is_the_policys(ledger: CaseLedger, clock: Clock) -> None:
@@ -402,7 +417,11 @@ def test_http_reasons_and_corrections_flow_into_the_statistics(http: Api) -> Non
         http.post(f"/alerts/{second}/outcomes/0/correction", "operator", {**check, "reason": "x"}),
         403,
     )
-    body = {"decision": "no_match", "reason": "a different man, custody photo checked"}
+    body = {
+        "decision": "no_match",
+        "reason": "a different man, custody photo checked",
+        "false_alert_factors": ["subject.lookalike"],
+    }
     assert http.post(f"/alerts/{first}/adjudication/correction", "operator", body).json() == {
         "id": str(first),
         "status": "outcome_recorded",
@@ -479,6 +498,7 @@ def test_http_the_alerts_timeline(http: Api) -> None:
         "decision": "inconclusive",
         "previous": "match",
         "reason": "[sealed]",
+        "false_alert_factors": [],
     }
     assert body["events"][4]["data"]["kind"] == "evidential"
     assert body["events"][0]["data"]["sealed_face_crop"] == "[sealed]"
@@ -542,7 +562,7 @@ def test_http_an_entry_without_an_image_is_a_404_that_says_so(
         ledger,
         starts_at=now + timedelta(hours=1),
         ends_at=now + timedelta(hours=3),
-        public_notice=PublicNotice("signage", now),
+        public_notice=PublicNotice("signage", now - timedelta(days=1)),
     )
     ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
     entry = ledger.enrol(COMPILER, deployment, subject(1))

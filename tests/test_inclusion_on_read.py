@@ -53,7 +53,7 @@ class Story:
 def story(ledger: CaseLedger, settings: Settings, clock: Clock) -> Iterator[Story]:
     deployment, entries = live(ledger, clock)
     a = send_alert(ledger, deployment, entries[0], clock)
-    ledger.adjudicate(OPERATOR, a, Decision.NO_MATCH, "a different person")
+    ledger.adjudicate(OPERATOR, a, Decision.NO_MATCH, "a different person", ("subject",))
     ledger.close_alert(OPERATOR, a)
     path = sign_if_moved(settings)
     assert path is not None

@@ -27,6 +27,8 @@ from lfr_ledger.api.demo.sample_deployment import (
     matcher_for,
     plan,
     proposed,
+    register_documents,
+    register_evaluation,
     reviewed,
     subject,
 )
@@ -216,14 +218,15 @@ def test_arrest_and_compliance_check_need_a_match(
     ledger: CaseLedger, clock: Clock, decision: Decision, outcome: Outcome
 ) -> None:
     alert = raised(ledger, clock)
-    ledger.adjudicate(OPERATOR, alert, decision, "not the same person")
+    factors = ("subject.lookalike",) if decision == Decision.NO_MATCH else ()
+    ledger.adjudicate(OPERATOR, alert, decision, "not the same person", factors)
     with refused(ledger, InvalidTransition, "adjudicated match"):
         ledger.record_outcome(OFFICER, alert, outcome)
 
 
 def test_no_engagement_after_no_match(ledger: CaseLedger, clock: Clock) -> None:
     alert = raised(ledger, clock)
-    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "different face shape")
+    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "different face shape", ("subject",))
     with refused(ledger, InvalidTransition, "must not be engaged"):
         ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=Confirmation.UNKNOWN)
 
@@ -355,14 +358,18 @@ def test_the_wrong_role_is_refused(ledger: CaseLedger, clock: Clock) -> None:
 def test_a_threshold_below_the_policy_floor_is_refused(ledger: CaseLedger) -> None:
     floor = ledger.policy.thresholds_for("sface-2021dec").threshold_floor
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+    register_documents(ledger)
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
 
     with refused(ledger, PolicyViolation, "below the floor"):
         ledger.propose_deployment(PLANNER, plan(operation, ledger.policy.version), floor - 0.01)
     deployment = ledger.propose_deployment(PLANNER, plan(operation, ledger.policy.version))
     with refused(ledger, PolicyViolation, "below the floor"):
         ledger.change_threshold(AO, deployment, floor - 0.05, "more alerts wanted")
-    ledger.change_threshold(AO, deployment, floor + 0.1, "fewer false alerts")
+    evaluation = register_evaluation(ledger)
+    with refused(ledger, PolicyViolation, "below the floor"):
+        ledger.change_threshold(AO, deployment, floor - 0.05, "more", evaluation_ref=evaluation)
+    ledger.change_threshold(AO, deployment, floor + 0.1, "fewer false alerts", evaluation)
     assert ledger.deployment(deployment).threshold == pytest.approx(floor + 0.1)
 
 
@@ -376,7 +383,7 @@ def test_a_category_outside_the_closed_list_is_refused(ledger: CaseLedger) -> No
 
 def test_a_proposal_must_cite_the_policy_in_force(ledger: CaseLedger) -> None:
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
     with refused(ledger, PolicyViolation, "is in force"):
         ledger.propose_deployment(PLANNER, plan(operation, "LFR-POL-1999.1"))
 
@@ -388,7 +395,7 @@ def test_no_proposal_for_an_unknown_operation(ledger: CaseLedger) -> None:
 
 
 def test_no_proposal_before_the_policy_is_adopted(ledger: CaseLedger) -> None:
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
     with refused(ledger, PolicyViolation, "not been adopted"):
         ledger.propose_deployment(PLANNER, plan(operation, ledger.policy.version))
 

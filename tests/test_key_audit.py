@@ -63,7 +63,7 @@ def test_erasures_the_log_records_are_not_reported(ledger: CaseLedger, clock: Cl
     assert ledger.vault.has_key(alert)
     ledger.erase_alert_images(alert, rule="test: images erased under a recorded rule")
     assert missing_keys(ledger) == []
-    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "a different person")
+    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "a different person", ("subject",))
     ledger.end_deployment(OPERATOR, deployment)
     ledger.destroy_watchlist(deployment, rule="test: watchlist destroyed under a recorded rule")
     assert not any(ledger.vault.has_key(e) for e in entries)

@@ -212,14 +212,14 @@ def test_a_write_that_cannot_get_the_log_in_time_is_refused_and_writes_nothing(
                 within(
                     bounded,
                     10 * BOUND_S,
-                    lambda: ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p"),
+                    lambda: ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p"),
                 )
             waited = time.perf_counter() - started
             # One wait of the bound, not the library's ten retries of it.
             assert BOUND_S <= waited < 3 * BOUND_S, waited
         assert stored_events(bounded, table) == before
         # Once the lock is free, the same command goes through.
-        ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+        ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
         assert stored_events(bounded, table) == before + 1
     finally:
         close(ledger)
@@ -245,7 +245,7 @@ def test_a_ledger_transaction_idle_on_its_client_while_holding_the_log_is_ended(
         within(
             bounded,
             10 * BOUND_S,
-            lambda: ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p"),
+            lambda: ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p"),
         )
     finally:
         close(ledger)
@@ -260,7 +260,7 @@ def _headers(settings: Settings, role: str, key: str | None = None) -> dict[str,
 def test_over_http_a_timed_out_write_is_a_503_problem_and_its_retry_runs_once(
     bounded: Settings,
 ) -> None:
-    body = {"name": "Op", "force": "NP", "purpose": "town centre"}
+    body = {"name": "Op", "force": "demo", "purpose": "town centre"}
     headers = _headers(bounded, "planner", key="op-23-1")
     with TestClient(create_app(bounded)) as client:
         table = client.app.state.services.ledger.recorder.events_table_name

@@ -28,10 +28,13 @@ from lfr_ledger.api.demo.sample_deployment import (
     OFFICER,
     OPERATOR,
     PLANNER,
+    REVIEW,
+    SIGNAGE,
     WINDOW_END,
     WINDOW_START,
     plan,
     proposed,
+    register_documents,
     subject,
 )
 from lfr_ledger.config.settings import Settings
@@ -83,7 +86,8 @@ def test_an_authority_states_necessity_and_proportionality_and_cites_the_apd(
 
 def test_location_types_are_a_closed_list_from_the_policy(ledger: CaseLedger) -> None:
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+    register_documents(ledger)
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
     march = Location("Abington Street", "Northampton", "protest march")
     with refused(ledger, PolicyViolation, "'protest march' is not in policy .* town_centre"):
         ledger.propose_deployment(PLANNER, plan(operation, ledger.policy.version, location=march))
@@ -92,7 +96,8 @@ def test_location_types_are_a_closed_list_from_the_policy(ledger: CaseLedger) ->
 
 def test_a_public_notice_dated_after_the_window_opens_is_refused(ledger: CaseLedger) -> None:
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+    register_documents(ledger)
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
     version = ledger.policy.version
     late = PublicNotice("signage", WINDOW_END + timedelta(hours=2))
     with refused(ledger, PolicyViolation, "after the window opens"):
@@ -100,7 +105,8 @@ def test_a_public_notice_dated_after_the_window_opens_is_refused(ledger: CaseLed
     during = PublicNotice("signage", WINDOW_START + timedelta(minutes=1))
     with refused(ledger, PolicyViolation, "after the window opens"):
         ledger.propose_deployment(PLANNER, plan(operation, version, public_notice=during))
-    on_time = PublicNotice("signage", WINDOW_START)
+    # A day's notice (the policy's minimum_notice_hours; tests/test_start_gates.py).
+    on_time = PublicNotice("signage", WINDOW_START - timedelta(hours=24))
     ledger.propose_deployment(PLANNER, plan(operation, version, public_notice=on_time))
     exempt = PublicNotice("none", None, exemption="covert: notice would defeat the purpose")
     ledger.propose_deployment(PLANNER, plan(operation, version, public_notice=exempt))
@@ -108,7 +114,8 @@ def test_a_public_notice_dated_after_the_window_opens_is_refused(ledger: CaseLed
 
 def test_mutual_aid_names_both_forces_and_the_agreement(ledger: CaseLedger) -> None:
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+    register_documents(ledger)
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
     version = ledger.policy.version
     with pytest.raises(InvalidInput, match="equipment_owner_force must not be empty"):
         plan(operation, version, equipment_owner_force="  ")
@@ -119,11 +126,11 @@ def test_mutual_aid_names_both_forces_and_the_agreement(ledger: CaseLedger) -> N
     deployment = ledger.deployment(ledger.propose_deployment(PLANNER, agreed))
     assert deployment.plan.mutual_aid
     assert deployment.plan.mutual_aid_agreement == "MA-2025-07"
-    # The same force written differently is not mutual aid, and needs no agreement.
-    own = plan(operation, version, equipment_owner_force="  northamptonshire   POLICE ")
-    assert not own.mutual_aid
+    # The same force by its registered name is its code: not mutual aid, and no agreement.
+    own = plan(operation, version, equipment_owner_force=" Northamptonshire Police ")
     with refused(ledger, InvalidInput, "another force's equipment"):
         ledger.propose_deployment(PLANNER, replace(own, mutual_aid_agreement="MA-1"))
+    assert not ledger.deployment(ledger.propose_deployment(PLANNER, own)).plan.mutual_aid
 
 
 def test_an_under_18_entry_needs_its_own_justification(ledger: CaseLedger) -> None:
@@ -150,18 +157,21 @@ def test_an_under_18_entry_needs_its_own_justification(ledger: CaseLedger) -> No
 
 
 def urgent(ledger: CaseLedger, clock: Clock) -> tuple[UUID, list[UUID]]:
-    """Urgent (oral) authority at 08:00 for the 10:00-17:00 window, watchlist reviewed."""
+    """Urgent (oral) authority at 08:00 for the 10:00-17:00 window, watchlist reviewed, signs
+    confirmed."""
     deployment = proposed(ledger)
     ledger.authorise_deployment(AO, deployment, authority_ref="ORAL-1", urgent=True, **AUTHORITY)
     entries = [ledger.enrol(COMPILER, deployment, subject(i)) for i in range(2)]
     ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     return deployment, entries
 
 
 def long_window(ledger: CaseLedger, clock: Clock) -> tuple[UUID, list[UUID]]:
     """Urgent authority for a window that outlasts the 24 h written confirmation, started."""
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+    register_documents(ledger)
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
     deployment = ledger.propose_deployment(
         PLANNER,
         plan(operation, ledger.policy.version, ends_at=WINDOW_START + timedelta(hours=40)),
@@ -170,6 +180,7 @@ def long_window(ledger: CaseLedger, clock: Clock) -> tuple[UUID, list[UUID]]:
     entries = [ledger.enrol(COMPILER, deployment, subject(i)) for i in range(2)]
     ledger.review_watchlist(AO, deployment, confirmed_count=2, not_excessive=True)
     clock.now = WINDOW_START + timedelta(minutes=5)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     return deployment, entries
 
@@ -246,7 +257,7 @@ def test_the_ledger_ends_a_deployment_when_its_window_closes(
     clock.now = WINDOW_START + timedelta(hours=1)
     ledger.start_deployment(OPERATOR, deployment)
     decided = send_alert(ledger, deployment, entries[0], clock)
-    ledger.adjudicate(OPERATOR, decided, Decision.NO_MATCH, "different person")
+    ledger.adjudicate(OPERATOR, decided, Decision.NO_MATCH, "different person", ("subject",))
     undecided = send_alert(ledger, deployment, entries[1], clock)
     clock.now = WINDOW_END - timedelta(seconds=1)
     assert not ledger.end_on_deadline(deployment), "the window is still open"
@@ -302,7 +313,7 @@ def test_a_deployments_undecided_alerts_are_read_from_the_log_since_it_went_live
     assert ledger.deployment(later).log_position_at_start == head
     first = send_alert(ledger, later, entries[0], clock)  # the first event after the start
     second = send_alert(ledger, later, entries[1], clock)
-    ledger.adjudicate(OPERATOR, second, Decision.NO_MATCH, "not the person listed")
+    ledger.adjudicate(OPERATOR, second, Decision.NO_MATCH, "not the person listed", ("subject",))
     assert ledger.undecided_alerts(later) == [first]
     assert ledger.undecided_alerts(earlier) == [left]
 
@@ -318,10 +329,10 @@ def test_the_post_deployment_review_waits_for_every_decision(
     clock.now = WINDOW_END
     assert ledger.end_on_deadline(deployment)
     with refused(ledger, InvalidTransition, "1 alert\\(s\\) .* still await"):
-        ledger.record_post_deployment_review(AO, deployment, "proportionate")
+        ledger.record_post_deployment_review(AO, deployment, REVIEW)
     # A decision is still due after the window: human review does not end with the van.
     ledger.adjudicate(OPERATOR, alert, Decision.INCONCLUSIVE, "face half covered")
-    ledger.record_post_deployment_review(AO, deployment, "proportionate")
+    ledger.record_post_deployment_review(AO, deployment, REVIEW)
 
 
 # --- the deadline job, as the server runs it --------------------------------------------------
@@ -366,7 +377,8 @@ def test_authority_over_http_names_the_missing_statement(settings: Settings, clo
 
         client.post("/policy/adopt", headers=h("admin"))
         ledger = client.app.state.services.ledger
-        op = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+        register_documents(ledger)
+        op = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="p")
         deployment = ledger.propose_deployment(PLANNER, plan(op, ledger.policy.version))
         reply = client.post(
             f"/deployments/{deployment}/authorisation",
@@ -412,7 +424,8 @@ def test_a_force_adopts_its_own_policy_and_it_changes_what_is_enforced(
     default = build_ledger(settings, clock=clock)
     try:
         default.adopt_policy(ADMIN)
-        op = default.open_operation(PLANNER, name="Op", force="NP", purpose="p")
+        register_documents(default)
+        op = default.open_operation(PLANNER, name="Op", force="demo", purpose="p")
         before = default.propose_deployment(PLANNER, plan(op, default.policy.version))
     finally:
         default.close()

@@ -118,7 +118,7 @@ def test_a_remit_by_force_or_period_leaves_out_the_rest(
     grant(http, clock, "HMICFRS", forces=["Another Constabulary"])
     grant(http, clock, "PCC", period_from=(start_a + timedelta(days=1)).isoformat())
     refused = history(http, two.a, claims={"body": "HMICFRS"}, headers=PURPOSE)
-    assert "leaves out force 'Northamptonshire Police'" in assert_problem(refused, 403)["detail"]
+    assert "leaves out force 'northamptonshire'" in assert_problem(refused, 403)["detail"]
     refused = history(http, two.a, claims={"body": "PCC"}, headers=PURPOSE)
     assert f"a deployment starting {start_a.isoformat()}" in assert_problem(refused, 403)["detail"]
     grant(http, clock, "PCC", period_to=(start_a + timedelta(days=1)).isoformat())

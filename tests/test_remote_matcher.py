@@ -23,6 +23,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     COMPILER,
     MODEL,
     OPERATOR,
+    SIGNAGE,
     WINDOW_START,
     proposed,
     subject,
@@ -145,6 +146,7 @@ def test_the_api_watch_sees_the_terms_the_ledger_holds(
     ledger.enrol(COMPILER, deployment, subject(1))
     ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
     clock.now = WINDOW_START
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     assert watch.terms().is_live
     ledger.pause_deployment(OPERATOR, deployment, reason="crowd too dense")

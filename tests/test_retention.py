@@ -24,6 +24,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     MODEL,
     OFFICER,
     OPERATOR,
+    SIGNAGE,
     matcher_for,
     proposed,
     subject,
@@ -111,6 +112,7 @@ def ran_deployment(
     ledger.review_watchlist(AO, deployment, confirmed_count=entries, not_excessive=True)
     scene = Scene(deployment, ids, templates, images)
     clock.now = day + timedelta(hours=2, minutes=30)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     matcher = matcher_for(deployment)
     for i in range(alerts):
@@ -128,7 +130,10 @@ def ran_deployment(
             ),
         )
         ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "same face")
-        ledger.record_engagement(OFFICER, alert, engaged=True, confirmed=confirmed)
+        factors = ("subject",) if confirmed == Confirmation.NOT_CONFIRMED else ()
+        ledger.record_engagement(
+            OFFICER, alert, engaged=True, confirmed=confirmed, false_alert_factors=factors
+        )
         scene.alert_ids.append(alert)
         if crop is not None:
             scene.crops[alert] = crop

@@ -75,10 +75,10 @@ def signed(ledger: CaseLedger, settings: Settings, clock: Clock) -> Iterator[Sto
     checkpoint signed over all of it: every tampered row lies under the checkpoint."""
     deployment, entries = live(ledger, clock)
     a = send_alert(ledger, deployment, entries[0], clock, face_crop=_crop(40))
-    ledger.adjudicate(OPERATOR, a, Decision.NO_MATCH, "a different person")
+    ledger.adjudicate(OPERATOR, a, Decision.NO_MATCH, "a different person", ("subject",))
     ledger.close_alert(OPERATOR, a)
     b = send_alert(ledger, deployment, entries[1], clock, face_crop=_crop(200))
-    ledger.adjudicate(OPERATOR, b, Decision.NO_MATCH, "not the person sought")
+    ledger.adjudicate(OPERATOR, b, Decision.NO_MATCH, "not the person sought", ("subject",))
     ledger.close_alert(OPERATOR, b)
     assert sign_if_moved(settings) is not None
     db = LedgerDB(settings)

@@ -6,7 +6,7 @@ memory. Both backends."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,13 +19,25 @@ from lfr_ledger.api.demo.sample_deployment import (
     OPERATOR,
     OVERSIGHT,
     PLANNER,
+    REVIEW,
+    SIGNAGE,
     matcher_for,
     plan,
     proposed,
+    register_evaluation,
     subject,
 )
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain import alert, deployment, face_count_timeline, operation, records, watchlist
+from lfr_ledger.domain import (
+    alert,
+    complaint,
+    deployment,
+    face_count_timeline,
+    governance,
+    operation,
+    records,
+    watchlist,
+)
 from lfr_ledger.domain.alert import Outcome
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
@@ -43,6 +55,8 @@ TOPIC_CLASSES = (
     records.ConsultationTopic,
     records.DisclosureTopic,
     records.IntegrityAlarmTopic,
+    complaint.ComplaintTopic,
+    governance.GovernanceDocumentTopic,
 )
 
 
@@ -58,7 +72,15 @@ def every_topic() -> set[str]:
 def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     # Subject to a court order: both an arrest (for a breach) and a compliance check fit.
     live_id, entries = live(ledger, clock, entries=2, category="subject_to_court_order")
-    ledger.change_threshold(AO, live_id, 0.6, "fewer false alerts in a busy street")
+    # Still wanted, re-confirmed by the watchlist manager (what was checked: sealed).
+    ledger.reconfirm_entries(COMPILER, live_id, still_in_force=True, checked="PNC at 10:30")
+    ledger.change_threshold(
+        AO,
+        live_id,
+        0.6,
+        "fewer false alerts in a busy street",
+        evaluation_ref=register_evaluation(ledger),
+    )
     ledger.pause_deployment(OPERATOR, live_id, "van moved")
     ledger.resume_deployment(OPERATOR, live_id)
     # Camera health: the check records cam-1 silent, its next heartbeat reporting again.
@@ -107,7 +129,17 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     ledger.erase_alert_images(raised, rule="test rule")
     ledger.close_alert(OFFICER, raised)
     ledger.end_deployment(OPERATOR, live_id)
-    ledger.record_post_deployment_review(AO, live_id, "proportionate; no issues")
+    complained = ledger.record_complaint(
+        AO,
+        live_id,
+        received_on=clock.now.date(),
+        channel="email",
+        summary="held too long after the alert",
+        alert_id=raised,
+    )
+    ledger.resolve_complaint(AO, complained, outcome="apology sent", resolved_on=clock.now.date())
+    ledger.record_post_deployment_review(AO, live_id, REVIEW)
+    ledger.publish_results(PLANNER, live_id)
     ledger.destroy_watchlist(live_id, rule="test rule")
 
     operation_id = ledger.deployment(live_id).plan.operation_id
@@ -119,6 +151,7 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     ledger.authorise_deployment(AO, blue_run, authority_ref="AUTH-B", **AUTHORITY)
     blue = ledger.enrol(COMPILER, blue_run, subject(8, "test_subject"))
     ledger.review_watchlist(AO, blue_run, confirmed_count=1, not_excessive=True)
+    ledger.confirm_signage(OPERATOR, blue_run, **SIGNAGE)
     ledger.start_deployment(OPERATOR, blue_run)
     ledger.record_blue_walk_past(
         OPERATOR, blue_run, entry_id=blue, camera_id="cam-1", walked_at=clock.now
@@ -149,6 +182,21 @@ def record_every_event(ledger: CaseLedger, clock: Clock) -> None:
     ledger.raise_integrity_alarm(
         events_table="stored_events", notification_id=None, kind="chain_missing", detail="test"
     )
+    # The register: a DPIA superseded, with its expiry, then withdrawn.
+    dpia = ledger.register_document(
+        AO,
+        kind="dpia",
+        reference="DPIA-OLD",
+        version="0.9",
+        title="Superseded DPIA",
+        approved_on=date(2024, 1, 2),
+        review_by=date(2025, 1, 2),
+        expires_on=date(2025, 7, 1),
+    )
+    ledger.withdraw_document(AO, dpia, reason="superseded by DPIA-1")
+    # The blue run's results, never published, fall past the policy's deadline.
+    clock.advance(hours=24 * (ledger.policy.results_within_days + 1))
+    assert ledger.record_publication_overdue(blue_run)
 
 
 def assert_same(original: Any, decoded: Any, where: str) -> None:

@@ -31,9 +31,12 @@ from lfr_ledger.api.demo.sample_deployment import (
     COMPILER,
     OPERATOR,
     PLANNER,
+    SIGNAGE,
     authorised,
     matcher_for,
     plan,
+    register_documents,
+    register_evaluation,
     subject,
 )
 from lfr_ledger.api.demo.street.people import encode_jpeg
@@ -147,6 +150,7 @@ def live_deployment(
     ledger.review_watchlist(AO, deployment, confirmed_count=len(entries), not_excessive=True)
     if clock is not None:
         clock.now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     return deployment, entries
 
@@ -158,7 +162,8 @@ def reviewed_around_now(
     as a subprocess, on real time."""
     now = datetime.now(UTC).replace(microsecond=0)
     ledger.adopt_policy(ADMIN)
-    operation = ledger.open_operation(PLANNER, name="Op", force="NP", purpose="town centre")
+    register_documents(ledger)
+    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="town centre")
     deployment = ledger.propose_deployment(
         PLANNER,
         plan(
@@ -176,6 +181,7 @@ def reviewed_around_now(
         for i, person in enumerate(ENROLLED)
     }
     ledger.review_watchlist(AO, deployment, confirmed_count=len(entries), not_excessive=True)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     return deployment, entries
 
 
@@ -385,12 +391,13 @@ def test_stops_when_paused_and_applies_a_threshold_change(
 ) -> None:
     deployment, _ = live_deployment(ledger, sface_engine, street, clock)
     seen: list[AlertClaim] = []
+    evaluation = register_evaluation(ledger)
 
     def operator(frame: Frame) -> None:
         offset = frame.captured_at - STREAM_START
         if offset == timedelta(0):
             # Applies from the next read of the terms (frame 4), before anyone walks in.
-            ledger.change_threshold(AO, deployment, 0.99, "test: nobody may match")
+            ledger.change_threshold(AO, deployment, 0.99, "test: nobody may match", evaluation)
         if offset == timedelta(seconds=2):
             ledger.pause_deployment(OPERATOR, deployment, "crowd too dense")
 
@@ -507,7 +514,9 @@ def test_waiting_matcher_follows_the_deployment_it_serves(
             # alert, then end; a deployment never ends with an alert undecided.
             ledger.pause_deployment(OPERATOR, deployment, "closing down")
             for alert in raised_alerts(ledger):
-                ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "test: not reviewed")
+                ledger.adjudicate(
+                    OPERATOR, alert, Decision.NO_MATCH, "test: not reviewed", ("subject",)
+                )
             ledger.end_deployment(OPERATOR, deployment)
             out, err = node.communicate(timeout=60)
         finally:

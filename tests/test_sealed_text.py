@@ -26,6 +26,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     OFFICER,
     OPERATOR,
     OVERSIGHT,
+    SIGNAGE,
     WINDOW_END,
     WINDOW_START,
     authorised,
@@ -256,6 +257,7 @@ def test_the_watchlist_review_note_and_pause_reasons_go_with_the_watchlist(
         AO, deployment, confirmed_count=1, not_excessive=True, note=MORE["review_note"]
     )
     clock.advance(hours=3)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     ledger.pause_deployment(OPERATOR, deployment, MORE["pause"])
     ledger.resume_deployment(OPERATOR, deployment)

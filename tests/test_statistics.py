@@ -29,8 +29,8 @@ from lfr_ledger.api.demo.seed import (
     seed_subject,
 )
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.alert import OutcomeType
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.values import OutcomeType
 from lfr_ledger.projections.catch_up import catch_up
 from lfr_ledger.projections.db import connect
 from lfr_ledger.projections.publication import PUBLICATION_FIELDS
@@ -87,6 +87,14 @@ def test_operation_summary_is_the_published_one(reader: StatisticsReader, seed: 
         "compliance_complied": 7,
         "compliance_breach": 0,
         "other_outcomes": 0,
+        # The knife charge and the bail for the sexual assault (issue 24: outcomes of their own).
+        "charges": 1,
+        "bails": 1,
+        "voluntary_attendances": 0,
+        "safeguarding": 0,
+        "timed_engagements": 0,
+        "false_alerts_by_factor": [],
+        "confirmed_false_by_factor": [],
         "false_alert_rate_per_faces": 0.0,
         "false_alerts_one_in_faces": None,
         "alerts_per_1000_faces": 13_000 / 24_745,
@@ -158,7 +166,9 @@ def test_publication_records_in_the_published_shape(
     assert {r["threshold"] for r in records} == {0.64}
     parsed = list(csv.DictReader(io.StringIO(reader.publication_csv())))
     assert tuple(parsed[0]) == PUBLICATION_FIELDS
-    assert parsed == [{k: str(r[k]) for k in PUBLICATION_FIELDS} for r in records]
+    assert parsed == [
+        {k: "" if r[k] is None else str(r[k]) for k in PUBLICATION_FIELDS} for r in records
+    ]
     json.dumps(records)  # plain JSON, nothing else
 
 
@@ -279,6 +289,14 @@ ALLOWED_COLUMNS = {
         "compliance_breach",
         "other_outcomes",
         "closed_at",
+        # issue 24: new outcomes, engagement duration, false-alert factors
+        "charges",
+        "bails",
+        "voluntary_attendances",
+        "safeguarding",
+        "engagement_ms",
+        "false_alert_factors",
+        "confirmed_false_factors",
     },
     # analytics (issue 11): forces and time live per deployment; blue walk-pasts
     "view_deployment_operation": {
@@ -488,6 +506,7 @@ def test_cli_prints_tables_and_json(
         "blue_walk_pasts",
         "subject_index",
         "retention_deadlines",
+        "public_deployments",
     }
     assert all(v["lag"] == 0 for v in views)
     assert "rebuilt alerts" in _cli_output(["projections", "rebuild", "alerts"], capsys)

@@ -4,6 +4,7 @@ any points in between, every projected count equals the count taken straight fro
 from __future__ import annotations
 
 import contextlib
+import math
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from lfr_ledger.api.demo.sample_deployment import AUTHORITY
+from lfr_ledger.api.demo.sample_deployment import (
+    AUTHORITY,
+    SIGNAGE,
+    register_documents,
+    register_evaluation,
+    train,
+)
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
@@ -61,6 +68,11 @@ OUTCOMES = (
     Outcome(OutcomeType.NO_FURTHER_ACTION),
     Outcome(OutcomeType.NOT_LOCATED),
     Outcome(OutcomeType.OTHER, note="referred to partner agency"),
+    # Issue 24: a charge and a bail follow an arrest or a voluntary attendance (else refused).
+    Outcome(OutcomeType.CHARGE, offences=("theft",)),
+    Outcome(OutcomeType.BAIL, conditions=("curfew",)),
+    Outcome(OutcomeType.VOLUNTARY_ATTENDANCE),
+    Outcome(OutcomeType.SAFEGUARDING, note="referred to the street triage team"),
 )
 CONFIRMATIONS = tuple(Confirmation)
 DECISIONS = tuple(Decision)
@@ -123,7 +135,12 @@ class Example:
 
 def set_up(ledger: CaseLedger, clock: Clock, number: int) -> Example:
     ledger.adopt_policy(ADMIN)
-    operation_id = ledger.open_operation(PLANNER, name=f"Property {number}", force="F", purpose="P")
+    register_documents(ledger)
+    train(ledger, OPERATOR.id, "adjudicate")
+    train(ledger, OFFICER.id, "engage")
+    operation_id = ledger.open_operation(
+        PLANNER, name=f"Property {number}", force="demo", purpose="P"
+    )
     now = clock()
     example = Example(operation_id, [], {}, {})
     for d in range(2):
@@ -138,12 +155,12 @@ def set_up(ledger: CaseLedger, clock: Clock, number: int) -> Example:
                 intelligence_case="IC",
                 watchlist_categories=CATEGORIES,
                 cameras=tuple(Camera(c, f"camera {c}") for c in CAMERAS),
-                controlling_force="F",
-                equipment_owner_force="F",
-                dpia_ref="DPIA",
-                eia_ref="EIA",
+                controlling_force="demo",
+                equipment_owner_force="demo",
+                dpia_ref="DPIA-1",
+                eia_ref="EIA-1",
                 policy_ref=ledger.policy.version,
-                public_notice=PublicNotice("signage", now - timedelta(days=1)),
+                public_notice=PublicNotice("signage", now - timedelta(days=2)),
                 model_id=MODEL,
             ),
             threshold=0.64,
@@ -159,6 +176,7 @@ def set_up(ledger: CaseLedger, clock: Clock, number: int) -> Example:
             AUTHORISING_OFFICER, deployment_id, confirmed_count=ENTRIES, not_excessive=True
         )
         if d == 0:
+            ledger.confirm_signage(OPERATOR, deployment_id, **SIGNAGE)
             ledger.start_deployment(OPERATOR, deployment_id)
         example.deployments.append(deployment_id)
         example.entries[deployment_id] = entries
@@ -217,9 +235,17 @@ def run(ledger: CaseLedger, clock: Clock, settings: Settings, ex: Example, comma
         ledger.withdraw_entry(WATCHLIST_MANAGER, pick(ex.entries[d], args[1]), "no longer wanted")
     elif kind == "threshold":
         d = pick(ex.deployments, args[0])
-        ledger.change_threshold(AUTHORISING_OFFICER, d, args[1], "review of false alerts")
+        ledger.change_threshold(
+            AUTHORISING_OFFICER,
+            d,
+            args[1],
+            "review of false alerts",
+            evaluation_ref=register_evaluation(ledger),
+        )
     elif kind in ("pause", "resume", "end", "start"):
         d = pick(ex.deployments, args[0])
+        if kind == "start":  # on the day, before going live, the operator confirms the signs
+            ledger.confirm_signage(OPERATOR, d, **SIGNAGE)
         action = {
             "pause": ledger.pause_deployment,
             "resume": ledger.resume_deployment,
@@ -231,10 +257,19 @@ def run(ledger: CaseLedger, clock: Clock, settings: Settings, ex: Example, comma
         return
     elif kind == "adjudicate":
         clock.advance(seconds=args[2])
-        ledger.adjudicate(OPERATOR, pick(ex.alerts, args[0]), args[1], "checked on screen")
+        factors = ("environment.lighting",) if args[1] == Decision.NO_MATCH else ()
+        ledger.adjudicate(OPERATOR, pick(ex.alerts, args[0]), args[1], "checked on screen", factors)
     elif kind == "engage":
+        # An engagement is timed, lasting 60 to 180 s by the alert's index; a refused one is not.
+        lasted = timedelta(seconds=60 + 30 * (args[0] % 5))
+        times = {"engaged_from": clock() - lasted, "engaged_until": clock()} if args[1] else {}
         ledger.record_engagement(
-            OFFICER, pick(ex.alerts, args[0]), engaged=args[1], confirmed=args[2]
+            OFFICER,
+            pick(ex.alerts, args[0]),
+            engaged=args[1],
+            confirmed=args[2],
+            false_alert_factors=("subject",) if args[2] == Confirmation.NOT_CONFIRMED else (),
+            **times,
         )
     elif kind == "outcome":
         ledger.record_outcome(OFFICER, pick(ex.alerts, args[0]), args[1])
@@ -285,23 +320,52 @@ def counted_from_log(ledger: CaseLedger, ex: Example) -> dict[str, Any]:
                     "engaged": False,
                     "confirmed": None,
                     "outcomes": [],
+                    "factors": (),
+                    "refuted_factors": (),
+                    "engaged_ms": None,
                 }
             elif key in alerts:
                 a = alerts[key]
                 if n.topic == "lfr/Alert.Adjudicated":
                     a["decision"] = e.decision
                     a["wait"] = (e.occurred_at - a["raised"]) / timedelta(milliseconds=1)
+                    a["factors"] = tuple(e.false_alert_factors)
                 elif n.topic == "lfr/Alert.EngagementRecorded":
                     a["engaged"], a["confirmed"] = e.engaged, e.confirmed
+                    a["refuted_factors"] = tuple(e.false_alert_factors)
+                    if e.engaged_from is not None:
+                        a["engaged_ms"] = (e.engaged_until - e.engaged_from) / timedelta(
+                            milliseconds=1
+                        )
                 elif n.topic == "lfr/Alert.OutcomeRecorded":
                     a["outcomes"].append(e.outcome)
     return {"alerts": list(alerts.values()), "faces": faces, "entries": list(entries.values())}
+
+
+def by_factor(named: list[tuple[str, ...]]) -> list[dict[str, Any]]:
+    """Each false alert once under each factor and each "factor.reason" it names."""
+    counts: dict[str, int] = {}
+    for codes in named:
+        keys = {c.partition(".")[0] for c in codes} | {c for c in codes if "." in c}
+        for key in keys or {"not_recorded"}:
+            counts[key] = counts.get(key, 0) + 1
+    return [{"factor": k, "alerts": v} for k, v in sorted(counts.items())]
 
 
 def expected_counts(alerts: list[dict[str, Any]], faces: list[int] | None) -> dict[str, Any]:
     outcomes = [o for a in alerts for o in a["outcomes"]]
     compliance = [o for o in outcomes if o.type == OutcomeType.COMPLIANCE_CHECK]
     waits = [a["wait"] for a in alerts if a["wait"] is not None]
+    lasted = sorted(a["engaged_ms"] for a in alerts if a["engaged_ms"] is not None)
+    kinds = {
+        kind: sum(1 for o in outcomes if o.type == kind)
+        for kind in (
+            OutcomeType.CHARGE,
+            OutcomeType.BAIL,
+            OutcomeType.VOLUNTARY_ATTENDANCE,
+            OutcomeType.SAFEGUARDING,
+        )
+    }
     return {
         "faces_processed": None if faces is None else sum(faces),
         "alerts": len(alerts),
@@ -319,13 +383,38 @@ def expected_counts(alerts: list[dict[str, Any]], faces: list[int] | None) -> di
         "compliance_breach": sum(1 for o in compliance if o.result == "breach"),
         "other_outcomes": len(outcomes)
         - len(compliance)
-        - sum(1 for o in outcomes if o.type == OutcomeType.ARREST),
+        - sum(1 for o in outcomes if o.type == OutcomeType.ARREST)
+        - sum(kinds.values()),
+        "charges": kinds[OutcomeType.CHARGE],
+        "bails": kinds[OutcomeType.BAIL],
+        "voluntary_attendances": kinds[OutcomeType.VOLUNTARY_ATTENDANCE],
+        "safeguarding": kinds[OutcomeType.SAFEGUARDING],
+        "timed_engagements": len(lasted),
         "median_adjudication_seconds": statistics.median(waits) / 1000 if waits else None,
+        "median_engagement_seconds": statistics.median(lasted) / 1000 if lasted else None,
+        # Nearest rank: the smallest duration at least 90% of them did not exceed.
+        "p90_engagement_seconds": lasted[math.ceil(0.9 * len(lasted)) - 1] / 1000
+        if lasted
+        else None,
+        "false_alerts_by_factor": by_factor(
+            [a["factors"] for a in alerts if a["decision"] == "no_match"]
+        ),
+        "confirmed_false_by_factor": by_factor(
+            [a["refuted_factors"] for a in alerts if a["confirmed"] == "false"]
+        ),
     }
 
 
 def projected(tally: dict[str, Any]) -> dict[str, Any]:
-    keys = ("faces_processed", *COUNTS, "median_adjudication_seconds")
+    keys = (
+        "faces_processed",
+        *COUNTS,
+        "median_adjudication_seconds",
+        "median_engagement_seconds",
+        "p90_engagement_seconds",
+        "false_alerts_by_factor",
+        "confirmed_false_by_factor",
+    )
     return {k: tally[k] for k in keys}
 
 

@@ -128,10 +128,10 @@ def story(
     if request.param == "checkpoint before":
         assert sign_if_moved(settings) is not None  # every tampered row lies after it
     a = send_alert(ledger, deployment, entries[0], clock, face_crop=_crop(40))
-    ledger.adjudicate(OPERATOR, a, Decision.NO_MATCH, "a different person")
+    ledger.adjudicate(OPERATOR, a, Decision.NO_MATCH, "a different person", ("subject",))
     ledger.close_alert(OPERATOR, a)
     b = send_alert(ledger, deployment, entries[1], clock, face_crop=_crop(200))
-    ledger.adjudicate(OPERATOR, b, Decision.NO_MATCH, "not the person sought")
+    ledger.adjudicate(OPERATOR, b, Decision.NO_MATCH, "not the person sought", ("subject",))
     ledger.close_alert(OPERATOR, b)
     db = LedgerDB(settings)
     rows = db.topics()

@@ -12,7 +12,14 @@ import cv2
 import numpy as np
 import pytest
 
-from lfr_ledger.api.demo.sample_deployment import AO, COMPILER, OPERATOR, authorised, subject
+from lfr_ledger.api.demo.sample_deployment import (
+    AO,
+    COMPILER,
+    OPERATOR,
+    SIGNAGE,
+    authorised,
+    subject,
+)
 from lfr_ledger.api.demo.street.people import encode_jpeg
 from lfr_ledger.api.demo.street.script import Walker, portraits, render_frames, street_looks
 from lfr_ledger.config.settings import Settings
@@ -147,6 +154,7 @@ def live_with_one_entry(
     entry = enrol_from_image(ledger, engine, COMPILER, deployment, subject(0), photo)
     ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
     clock.now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     return deployment, entry
 

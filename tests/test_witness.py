@@ -136,7 +136,7 @@ def _lfr(*args: str) -> tuple[int, str, str]:
 
 def _alert(ledger: CaseLedger, deployment: Any, entry: Any, clock: Clock) -> None:
     alert = send_alert(ledger, deployment, entry, clock)
-    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "a different person")
+    ledger.adjudicate(OPERATOR, alert, Decision.NO_MATCH, "a different person", ("subject",))
     clock.advance(minutes=1)
 
 

@@ -1,19 +1,23 @@
 """`lfr deployments list [--status S] [--operation ID] [--json]`, `lfr operations list [--json]`
-(the lists `GET /deployments` and `GET /operations` give; no personal data), and `lfr deployments
+(the lists `GET /deployments` and `GET /operations` give; no personal data), `lfr operations
+close ID` (as `POST /operations/{id}/close`: a planner closes it), and `lfr deployments
 end-due [--json]`: end every deployment whose window closed or whose urgent authority lapsed,
 once (`lfr serve` does it every 30 s; this is for a node that runs jobs from cron, or to see at
-once what the server would do).
+once what the server would do). `lfr deployments confirm-signage ID` lives in `start_gates.py`.
 
-Exit codes: 0 done (also when nothing was due or listed).
+Exit codes: 0 done (also when nothing was due or listed); 2 refused (`operations close`).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
+
+from lfr_ledger.api.cli.start_gates import add_signage_command
 
 if TYPE_CHECKING:
     from lfr_ledger.projections.lists import DeploymentRow, ListReader, OperationRow
@@ -50,14 +54,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     listing.add_argument("--operation", type=UUID, help="only this operation's deployments")
     listing.add_argument("--json", action="store_true", help="print the list as JSON")
     listing.set_defaults(handler=list_handler)
+    add_signage_command(commands)
 
-    operations = subparsers.add_parser("operations", help="operations: list them")
+    operations = subparsers.add_parser("operations", help="operations: list them, close one")
     op_commands = operations.add_subparsers(
         dest="operations_command", required=True, metavar="SUBCOMMAND"
     )
     op_list = op_commands.add_parser("list", help="operations, open and closed")
     op_list.add_argument("--json", action="store_true", help="print the list as JSON")
     op_list.set_defaults(handler=operations_handler)
+    op_close = op_commands.add_parser(
+        "close",
+        help="close an operation (planner): no deployment may be proposed in it afterwards",
+        description="As POST /operations/{id}/close. Its deployments and their records stay as "
+        "they are. Closing a closed operation, or an unknown id, is refused (exit 2).",
+    )
+    op_close.add_argument("operation_id", type=UUID, metavar="ID", help="the operation's id")
+    op_close.add_argument(
+        "--actor", metavar="ID", help="the planner who closes it, as logged (default cli:<login>)"
+    )
+    op_close.add_argument("--json", action="store_true", help="print the result as JSON")
+    op_close.set_defaults(handler=close_operation_handler)
 
 
 def _reader() -> ListReader:
@@ -159,4 +176,24 @@ def end_due_handler(args: argparse.Namespace) -> int:
     else:
         for deployment_id, reason in reasons.items():
             print(f"ended {deployment_id}: {reason}")
+    return EXIT_OK
+
+
+def close_operation_handler(args: argparse.Namespace) -> int:
+    from lfr_ledger.api.cli.output import fail, print_json
+    from lfr_ledger.api.cli.oversight import _ledger
+    from lfr_ledger.domain.actors import Actor, Role
+    from lfr_ledger.domain.errors import DomainError
+
+    planner = Actor(id=args.actor or f"cli:{getpass.getuser()}", role=Role.PLANNER)
+    try:
+        with _ledger() as ledger:
+            ledger.close_operation(planner, args.operation_id)
+            closed_at = ledger.operation(args.operation_id).closed_at
+    except DomainError as e:
+        return fail("operations close", e.detail)
+    if args.json:
+        print_json({"id": args.operation_id, "status": "closed", "closed_at": closed_at})
+    else:
+        print(f"operation {args.operation_id} closed at {closed_at and closed_at.isoformat()}")
     return EXIT_OK

@@ -83,6 +83,11 @@ def serve(args: argparse.Namespace) -> int:
         coalesce=True,
     )
     _schedule_camera_checks(scheduler, services, settings)
+    # Results not published within the policy's days of a deployment's end are recorded
+    # overdue, in the history oversight reads: checked every ten minutes.
+    from lfr_ledger.api.publication_deadline import schedule_publication_checks
+
+    schedule_publication_checks(scheduler, services.ledger, settings, caught_up=services.statistics)
     # The default check re-hashes only what is new since the checkpoint; this re-hashes the
     # whole log a slice a minute, so an edit under a checkpoint is found within the period.
     from lfr_ledger.api.reverify import schedule_reverification

@@ -1,5 +1,6 @@
-"""`lfr watchlist import|index-sync`: enrol a deployment's watchlist from a CSV of subjects and
-their images, and bring this node's watchlist index up to date with the ledger."""
+"""`lfr watchlist import|index-sync|reconfirm`: enrol a deployment's watchlist from a CSV of
+subjects and their images, bring this node's watchlist index up to date with the ledger, and
+re-confirm entries close to go-live (`start_gates.py`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from lfr_ledger.api.cli.output import fail, json_flag, note, print_json, progress
+from lfr_ledger.api.cli.start_gates import add_reconfirm_command
 
 if TYPE_CHECKING:
     from lfr_ledger.domain.application import CaseLedger, Enrolment
@@ -64,6 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     json_flag(sync)
     sync.set_defaults(handler=index_sync_command)
+    add_reconfirm_command(actions)
 
 
 def parse_row(row: dict[str, str]) -> Enrolment:

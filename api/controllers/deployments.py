@@ -27,9 +27,11 @@ from lfr_ledger.api.schemas.deployments import (
     FacesCountedIn,
     PauseIn,
     ReviewIn,
+    ThresholdEvidenceOut,
     ThresholdIn,
     UrgentConfirmationIn,
 )
+from lfr_ledger.api.schemas.governance import CitedDocumentOut
 from lfr_ledger.api.schemas.statistics import DeploymentSummary
 from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import InvalidInput, NotFound
@@ -59,6 +61,7 @@ def deployment_out(d: Deployment) -> DeploymentOut:
         cameras=[CameraOut(id=c.id, name=c.name) for c in plan.cameras],
         controlling_force=plan.controlling_force,
         equipment_owner_force=plan.equipment_owner_force,
+        equipment_owner_note=plan.equipment_owner_note,
         mutual_aid=plan.mutual_aid,
         mutual_aid_agreement=plan.mutual_aid_agreement,
         dpia_ref=plan.dpia_ref,
@@ -71,6 +74,7 @@ def deployment_out(d: Deployment) -> DeploymentOut:
         ),
         model_id=plan.model_id,
         threshold=d.threshold,
+        threshold_evidence=_threshold_evidence(d),
         policy_version=d.policy_version,
         proposed_by=d.proposed_by,
         authorised_by=d.authorised_by,
@@ -78,17 +82,28 @@ def deployment_out(d: Deployment) -> DeploymentOut:
         authority_ref=d.authority_ref,
         necessity_and_proportionality=d.necessity_and_proportionality,
         appropriate_policy_document=d.appropriate_policy_document,
+        governance_documents=CitedDocumentOut.listed(d.documents_cited),
         urgent=d.urgent,
         urgent_confirmed=d.urgent_confirmed,
         urgent_deadline=d.urgent_deadline,
         watchlist_size=len(d.entry_ids),
         watchlist_reviewed=d.watchlist_reviewed,
+        signage_confirmed_at=d.signage_confirmed_at,
         started_at=d.started_at,
         ended_at=d.ended_at,
         end_reason=d.end_reason,
         undecided_at_end=list(d.undecided_at_end),
         watchlist_destroyed_at=d.watchlist_destroyed_at,
         post_review_at=d.post_review_at,
+    )
+
+
+def _threshold_evidence(d: Deployment) -> ThresholdEvidenceOut | None:
+    cited = d.threshold_evidence
+    if cited is None:
+        return None
+    return ThresholdEvidenceOut(
+        reference=str(cited["reference"]), version=cited["version"], digest=cited["digest"]
     )
 
 
@@ -140,6 +155,7 @@ class DeploymentController(Controller):
             ),
             model_id=data.model_id or ledger.policy.default_model,
             mutual_aid_agreement=data.mutual_aid_agreement,
+            equipment_owner_note=data.equipment_owner_note,
         )
         return Created(id=ledger.propose_deployment(actor, plan, threshold=data.threshold))
 
@@ -227,7 +243,9 @@ class DeploymentController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
-        ledger.change_threshold(actor, deployment_id, data.threshold, data.reason)
+        ledger.change_threshold(
+            actor, deployment_id, data.threshold, data.reason, evaluation_ref=data.evaluation_ref
+        )
         return _done(ledger, deployment_id)
 
     @post(
@@ -330,6 +348,11 @@ class DeploymentController(Controller):
         status_code=200,
         sync_to_thread=True,
         summary="Record the post-deployment review (authorising officer)",
+        description="Once the deployment ended and every alert has its decision: whether its "
+        "objectives were met (met, partly_met, not_met) and why, the issues met, its impact on "
+        "the community, the lessons, and complaints the records do not hold. The complaints "
+        "recorded against the deployment (`POST /complaints`) are counted from their records. "
+        "Every part is kept in clear for oversight and the period report, so it names no one.",
         responses=WRITE_ERRORS,
     )
     def post_deployment_review(
@@ -340,7 +363,7 @@ class DeploymentController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
-        ledger.record_post_deployment_review(actor, deployment_id, data.findings)
+        ledger.record_post_deployment_review(actor, deployment_id, data.review())
         return _done(ledger, deployment_id)
 
     @get(

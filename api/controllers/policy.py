@@ -12,7 +12,13 @@ from lfr_ledger.api.dependencies import (
     LedgerDep,
 )
 from lfr_ledger.api.problems import problem_spec
-from lfr_ledger.api.schemas.common import PolicyAdopted, PolicyIn, PolicyInForce
+from lfr_ledger.api.schemas.common import (
+    DutyTraining,
+    PolicyAdopted,
+    PolicyIn,
+    PolicyInForce,
+    RegisteredForce,
+)
 from lfr_ledger.domain.policy import Policy
 
 
@@ -35,6 +41,13 @@ class PolicyController(Controller):
             adopted=ledger.policy_adopted(policy.version),
             location_types=list(policy.location_types),
             watchlist_categories=list(policy.categories),
+            forces=[RegisteredForce(code, name) for code, name in policy.forces.names.items()],
+            training=[DutyTraining(d, c) for d, c in policy.training_courses.items()]
+            if policy.training_required
+            else [],
+            complaint_channels=list(policy.complaint_channels),
+            false_alert_factors=list(policy.false_alerts.codes()),
+            false_alert_factors_required=policy.false_alerts.required,
         )
 
     @post(

@@ -155,6 +155,7 @@ class WatchlistController(Controller):
                     has_image=entry.sealed_image is not None,
                     enrolled_by=entry.enrolled_by,
                     enrolled_at=entry.enrolled_at,
+                    confirmed_at=entry.confirmed_at,
                 )
             )
         return Watchlist(

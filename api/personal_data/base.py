@@ -33,6 +33,7 @@ class Read(StrEnum):
     EQUALITY = "equality"
     EQUALITY_TREND = "equality_trend"
     BUNDLE = "oversight_bundle"
+    COMPLAINTS = "deployment_complaints"
     # The s.62 log itself: read here (its purposes and recipients are sealed), not logged.
     ACCESS_LOG = "access_log"
 
@@ -57,6 +58,7 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.EQUALITY: frozenset({OV}),
     Read.EQUALITY_TREND: frozenset({OV}),
     Read.BUNDLE: frozenset({OV}),
+    Read.COMPLAINTS: frozenset({AO, OV}),
     Read.ACCESS_LOG: frozenset({OV}),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from msgspec import Meta
 
 from lfr_ledger.api.schemas.base import Reply, Struct, one_of
@@ -103,6 +104,23 @@ class PolicyIn(Struct):
     ]
 
 
+class RegisteredForce(Reply):
+    """A force of the policy's register."""
+
+    code: Annotated[str, Meta(description="Its code", examples=["northamptonshire"])]
+    name: Annotated[str, Meta(description="Its name", examples=["Northamptonshire Police"])]
+
+
+class DutyTraining(Reply):
+    """The LFR course one duty needs."""
+
+    duty: Annotated[
+        str,
+        Meta(description="adjudicate (operators) or engage (engagement officers)"),
+    ]
+    course: Annotated[str, Meta(description="The course", examples=["lfr_operator"])]
+
+
 class PolicyInForce(Reply):
     """The policy this node runs under, and the closed lists other routes draw on."""
 
@@ -152,3 +170,41 @@ class PolicyInForce(Reply):
             ],
         ),
     ]
+    forces: Annotated[
+        list[RegisteredForce],
+        Meta(
+            description="The register of forces: an operation's `force` and a deployment's "
+            "`controlling_force` and `equipment_owner_force` are one of these codes (or the "
+            "exact name, recorded as its code)"
+        ),
+    ] = msgspec.field(default_factory=list)
+    training: Annotated[
+        list[DutyTraining],
+        Meta(
+            description="The LFR course each duty needs, current on the day; empty when the "
+            "policy requires none"
+        ),
+    ] = msgspec.field(default_factory=list)
+    complaint_channels: Annotated[
+        list[str],
+        Meta(
+            description="The closed list of ways a complaint reaches the force (a complaint's "
+            "`channel`)",
+            examples=[["in_person", "phone", "email", "letter", "online_form"]],
+        ),
+    ] = msgspec.field(default_factory=list)
+    false_alert_factors: Annotated[
+        list[str],
+        Meta(
+            description="The codes a false alert's `false_alert_factors` may name: each factor, "
+            'then each "factor.reason" (`[outcomes]` of the policy)',
+            examples=[["subject", "system", "environment", "subject.lookalike"]],
+        ),
+    ] = msgspec.field(default_factory=list)
+    false_alert_factors_required: Annotated[
+        bool,
+        Meta(
+            description="Whether a no_match, and an engagement that did not confirm the "
+            "identity, must name at least one factor"
+        ),
+    ] = False

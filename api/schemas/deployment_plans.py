@@ -33,6 +33,11 @@ WATCHLIST_CATEGORIES = (
     "are wanted_by_courts, suspected_offender, subject_to_court_order, missing_person, "
     "at_risk, victim_or_witness, test_subject"
 )
+FORCE = (
+    "its code in the policy's register of forces (`GET /policy` lists them as `forces`, e.g. "
+    "northamptonshire, metropolitan, south_wales), or its exact registered name; recorded as "
+    "the code"
+)
 
 
 class LocationIn(Struct):
@@ -174,18 +179,21 @@ class DeploymentIn(Struct):
     ]
     controlling_force: Annotated[
         ShortText,
-        Meta(
-            description="The force in control of the deployment", examples=["Metropolitan Police"]
-        ),
+        Meta(description="The force in control of the deployment: " + FORCE, examples=["essex"]),
     ]
-    equipment_owner_force: Annotated[
-        ShortText,
-        Meta(
-            description="The force the equipment belongs to; another force than the "
-            "controlling one makes it mutual aid",
-            examples=["Metropolitan Police"],
-        ),
-    ]
+    equipment_owner_force: (
+        Annotated[
+            ShortText,
+            Meta(
+                description="The force the equipment belongs to: " + FORCE + ". Another force "
+                "than the controlling one makes it mutual aid. null: not known (say why in "
+                "`equipment_owner_note`), which counts as mutual aid, the kit being declared "
+                "not the controlling force's own",
+                examples=["essex"],
+            ),
+        ]
+        | None
+    )
     dpia_ref: Annotated[
         ShortText,
         Meta(
@@ -231,9 +239,21 @@ class DeploymentIn(Struct):
         Annotated[
             ShortText,
             Meta(
-                description="Required when equipment_owner_force is not controlling_force (mutual "
-                "aid): the reference of the agreement the equipment is lent under.",
+                description="Required when equipment_owner_force is not controlling_force, or "
+                "is null (mutual aid): the reference of the agreement the equipment is lent "
+                "under.",
                 examples=["MA-2026-017"],
+            ),
+        ]
+        | None
+    ) = None
+    equipment_owner_note: (
+        Annotated[
+            ShortText,
+            Meta(
+                description="Required when equipment_owner_force is null, and only then: why "
+                "the owner is not named",
+                examples=["not named in the release"],
             ),
         ]
         | None

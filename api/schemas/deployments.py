@@ -27,6 +27,8 @@ from lfr_ledger.api.schemas.deployment_plans import (
     LocationOut,
     PublicNoticeOut,
 )
+from lfr_ledger.api.schemas.governance import CitedDocumentOut
+from lfr_ledger.domain.deployment.review import ObjectivesMet, Review
 from lfr_ledger.domain.values import DeploymentStatus
 
 # Free text kept in clear: the deployment's record for oversight outlives every retention period
@@ -53,13 +55,26 @@ class DeploymentOut(Reply):
     intelligence_case: Annotated[str, Meta(description="The intelligence that justifies it")]
     watchlist_categories: Annotated[list[str], Meta(description=WATCHLIST_CATEGORIES)]
     cameras: Annotated[list[CameraOut], Meta(description="Its cameras")]
-    controlling_force: Annotated[str, Meta(description="The force in control")]
-    equipment_owner_force: Annotated[str, Meta(description="The force owning the equipment")]
+    controlling_force: Annotated[
+        str,
+        Meta(description="The force in control: its code in the policy's register of forces"),
+    ]
+    equipment_owner_force: Annotated[
+        str | None,
+        Meta(
+            description="The force owning the equipment (its code); null: not known, "
+            "`equipment_owner_note` says why"
+        ),
+    ]
+    equipment_owner_note: Annotated[
+        str | None, Meta(description="Why the equipment's owner is not named; null otherwise")
+    ]
     mutual_aid: Annotated[
         bool,
         Meta(
             description="Mutual aid: the equipment belongs to another force than the one in "
-            "control (names compared ignoring case and spacing)"
+            "control, or to one not named (forces compared by code; the names of a plan "
+            "proposed before the register ignoring case and spacing)"
         ),
     ]
     mutual_aid_agreement: Annotated[
@@ -71,6 +86,13 @@ class DeploymentOut(Reply):
     public_notice: Annotated[PublicNoticeOut, Meta(description="How the public was told")]
     model_id: Annotated[str, Meta(description="The matching model")]
     threshold: Annotated[float, Meta(description="The similarity threshold in force")]
+    threshold_evidence: Annotated[
+        ThresholdEvidenceOut | None,
+        Meta(
+            description="The model evaluation the last threshold change cited; null while the "
+            "threshold is the one proposed or was changed citing none"
+        ),
+    ]
     policy_version: Annotated[str, Meta(description="The policy it was proposed under")]
     proposed_by: Annotated[str, Meta(description="The planner who proposed it (staff number)")]
     authorised_by: Annotated[
@@ -85,6 +107,14 @@ class DeploymentOut(Reply):
     appropriate_policy_document: Annotated[
         str | None, Meta(description="The appropriate policy document cited (DPA 2018 s.42)")
     ]
+    governance_documents: Annotated[
+        list[CitedDocumentOut],
+        Meta(
+            description="The exact versions of the governance documents (GET "
+            "/governance/documents) its proposal and its authority cited; empty for a "
+            "deployment proposed before the register"
+        ),
+    ]
     urgent: Annotated[bool, Meta(description="Authorised urgently (orally)")]
     urgent_confirmed: Annotated[bool, Meta(description="Urgent authority confirmed in writing")]
     urgent_deadline: Annotated[
@@ -94,6 +124,13 @@ class DeploymentOut(Reply):
     watchlist_size: Annotated[int, Meta(description="Entries enrolled on its watchlist")]
     watchlist_reviewed: Annotated[
         bool, Meta(description="Whether the authorising officer reviewed the watchlist")
+    ]
+    signage_confirmed_at: Annotated[
+        datetime | None,
+        Meta(
+            description="When the operator last confirmed the signs stand (the start needs it "
+            "that UK day, before going live, under the policy's signage_confirmed_before_start)"
+        ),
     ]
     started_at: Annotated[datetime | None, Meta(description="When it first went live")]
     ended_at: Annotated[datetime | None, Meta(description="When it ended")]
@@ -184,6 +221,16 @@ class UrgentConfirmationIn(Struct):
     ]
 
 
+class ThresholdEvidenceOut(Reply):
+    """A model evaluation in the governance register, as a threshold change cited it."""
+
+    reference: Annotated[str, Meta(description="The document's reference")]
+    version: Annotated[str | None, Meta(description="The version current when it was cited")]
+    digest: Annotated[
+        str | None, Meta(description="SHA-256 of the signed evaluation report, as registered")
+    ]
+
+
 class ThresholdIn(Struct):
     """A new similarity threshold, and why."""
 
@@ -202,6 +249,19 @@ class ThresholdIn(Struct):
             examples=["Two false alerts in the first hour in low evening light"],
         ),
     ]
+    evaluation_ref: (
+        Annotated[
+            ShortText,
+            Meta(
+                description="The model evaluation the new threshold rests on: the reference of "
+                "a model_evaluation document in the governance register (a signed report of "
+                "`lfr models evaluate`), current and of the deployment's model. Required when "
+                "the policy's [matching] threshold_change_requires_evaluation is true",
+                examples=["EVAL-SFACE-2026-01"],
+            ),
+        ]
+        | None
+    ) = None
 
 
 class PauseIn(Struct):
@@ -217,15 +277,73 @@ class PauseIn(Struct):
 
 
 class ReviewIn(Struct):
-    """The post-deployment review."""
+    """The post-deployment review, part by part (issue 24). The complaints recorded against the
+    deployment are counted from their records by the ledger; `complaints_noted` is for any the
+    records do not hold."""
 
-    findings: Annotated[
-        Text,
+    objectives_met: Annotated[
+        str,
         Meta(
-            description="What the review found: alerts, outcomes, lessons." + CLEAR + ".",
-            examples=["Four alerts, two true, one arrest; signage at the east entrance missing"],
+            description="Whether the deployment met the objectives its authority set",
+            extra_json_schema=one_of(ObjectivesMet),
+            examples=["partly_met"],
         ),
     ]
+    objectives_statement: Annotated[
+        Text,
+        Meta(
+            description="Why: what was sought, what was achieved." + CLEAR + ".",
+            examples=["Two of three wanted subjects located; the third was not seen"],
+        ),
+    ]
+    issues: Annotated[
+        Text,
+        Meta(
+            description='Issues met: equipment, process, staffing ("none" if none).' + CLEAR + ".",
+            examples=["Camera 2 silent for 40 minutes after rain; signage late at the east end"],
+        ),
+    ]
+    community_impact: Annotated[
+        Text,
+        Meta(
+            description="Its impact on the community: footfall, reactions, engagement with the "
+            "public, press." + CLEAR + ".",
+            examples=["Leaflets handed out; questions from shoppers, no protest"],
+        ),
+    ]
+    lessons: Annotated[
+        Text,
+        Meta(
+            description="Lessons for the next deployment." + CLEAR + ".",
+            examples=["Put signs up before the van arrives"],
+        ),
+    ]
+    complaints_noted: Annotated[
+        OptionalText,
+        Meta(
+            description="Complaints the complaint records do not hold (made on the day, not "
+            "pursued)." + CLEAR + ".",
+            examples=["Two passers-by objected at the van; both declined to complain formally"],
+        ),
+    ] = ""
+    findings: Annotated[
+        OptionalText,
+        Meta(
+            description="Anything else the review found (the one field of reviews recorded "
+            "before issue 24)." + CLEAR + ".",
+        ),
+    ] = ""
+
+    def review(self) -> Review:
+        return Review(
+            objectives_met=self.objectives_met,
+            objectives_statement=self.objectives_statement,
+            issues=self.issues,
+            community_impact=self.community_impact,
+            lessons=self.lessons,
+            complaints_noted=self.complaints_noted,
+            findings=self.findings,
+        )
 
 
 class FacesCountedIn(Struct):

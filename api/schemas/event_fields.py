@@ -3,7 +3,8 @@ an event in a deployment's history (`history.py`) and in an alert's timeline ali
 
 Sealed personal fields are never shown: they read "[sealed]", or null where nothing was sealed.
 Times are ISO 8601 strings exactly as recorded. `tests/test_history_schema.py` holds these
-shapes to the domain's events, field by field.
+shapes to the domain's events, field by field. The Alert's events have theirs in
+`alert_event_fields.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from lfr_ledger.domain.values import ComplianceResult, Confirmation, Decision, OutcomeType
+from lfr_ledger.api.schemas.governance import CitedDocument
 
 SEALED = "[sealed]"
 
@@ -97,8 +98,20 @@ class Plan(Fields):
         list[str], Meta(description="The categories its watchlist may hold; " + CATEGORY)
     ]
     cameras: Annotated[list[PlanCamera], Meta(description="The cameras it uses")]
-    controlling_force: Annotated[str, Meta(description="The force in control of it")]
-    equipment_owner_force: Annotated[str, Meta(description="The force the equipment belongs to")]
+    controlling_force: Annotated[
+        str,
+        Meta(
+            description="The force in control of it: a code of the policy's register of forces "
+            "(a name as typed, in plans recorded before release 4)"
+        ),
+    ]
+    equipment_owner_force: Annotated[
+        str | None,
+        Meta(
+            description="The force the equipment belongs to (as `controlling_force`); null: "
+            "not known, `equipment_owner_note` says why"
+        ),
+    ]
     dpia_ref: Annotated[str, Meta(description="Reference of the data protection impact assessment")]
     eia_ref: Annotated[str, Meta(description="Reference of the equality impact assessment")]
     policy_ref: Annotated[str, Meta(description="Reference of the force's LFR policy document")]
@@ -113,27 +126,10 @@ class Plan(Fields):
             "absent from plans recorded before release 3"
         ),
     ] = None  # absent before release 3
-
-
-class RecordedOutcome(Fields):
-    """An outcome as recorded."""
-
-    type: Annotated[OutcomeType, Meta(description="What happened")]
-    offences: Annotated[
-        list[str], Meta(description="For an arrest: the offences (the law's words, in clear)")
-    ]
-    reference: Annotated[
+    equipment_owner_note: Annotated[
         str | None,
-        Meta(description='The force\'s own reference for it ("[sealed]" if sealed)'),
-    ]
-    conditions: Annotated[
-        list[str],
-        Meta(description='For a compliance check: the conditions checked, each "[sealed]"'),
-    ]
-    result: Annotated[
-        ComplianceResult | None, Meta(description="For a compliance check: complied or breach")
-    ]
-    note: Annotated[str | None, Meta(description='Sealed free text: "[sealed]" or null')]
+        Meta(description="Why the equipment's owner is not named; absent before release 4"),
+    ] = None
 
 
 # --- the fields of each event ---------------------------------------------------------------
@@ -155,6 +151,23 @@ class StartedFields(Fields):
     ] = None
 
 
+class SignageConfirmedFields(Fields):
+    """On the day, before going live, the operator confirmed the signs stand."""
+
+    signs: Annotated[str, Meta(description="Which signs stand (in clear: names no one)")]
+    locations: Annotated[str, Meta(description="Where they stand (in clear: names no one)")]
+
+
+class ReconfirmedFields(Fields):
+    """A watchlist manager stated the entry is still wanted before go-live."""
+
+    still_in_force: Annotated[
+        bool,
+        Meta(description="The reason for the entry still holds (still wanted, order in force)"),
+    ]
+    checked: Annotated[str, Meta(description='What was checked, and when: "[sealed]"')]
+
+
 class ReasonFields(Fields):
     """Why (refused, paused, withdrawn, hold released)."""
 
@@ -174,6 +187,10 @@ class DeploymentProposedFields(Fields):
     plan: Annotated[Plan, Meta(description="The deployment as proposed")]
     threshold: Annotated[float, Meta(description="The similarity threshold proposed")]
     policy_version: Annotated[str, Meta(description="The policy in force when proposed")]
+    documents: Annotated[
+        list[CitedDocument] | None,
+        Meta(description="The governance documents cited, at their versions (null before 4)"),
+    ] = None  # absent before release 4
 
 
 class DeploymentAuthorisedFields(Fields):
@@ -195,6 +212,10 @@ class DeploymentAuthorisedFields(Fields):
         RecordedTime | None,
         Meta(description="For urgent authority: when it lapses unless confirmed in writing"),
     ] = None
+    documents: Annotated[
+        list[CitedDocument] | None,
+        Meta(description="The governance documents cited, at their versions (null before 4)"),
+    ] = None  # absent before release 4
 
 
 class UrgentAuthorityLapsedFields(Fields):
@@ -225,6 +246,17 @@ class ThresholdChangedFields(Fields):
     threshold: Annotated[float, Meta(description="The new threshold")]
     previous: Annotated[float, Meta(description="The threshold before")]
     reason: Annotated[str, Meta(description=REASON)]
+    # The model evaluation cited (null when none was, as before evaluations could be cited).
+    evaluation_ref: Annotated[
+        str | None,
+        Meta(description="The model evaluation cited: its reference in the governance register"),
+    ] = None
+    evaluation_version: Annotated[
+        str | None, Meta(description="The evaluation's version current when it was cited")
+    ] = None
+    evaluation_digest: Annotated[
+        str | None, Meta(description="SHA-256 of the signed evaluation report, as registered")
+    ] = None
 
 
 class WatchlistEntryAddedFields(Fields):
@@ -254,9 +286,28 @@ class WatchlistDestroyedFields(Fields):
 
 
 class PostDeploymentReviewedFields(Fields):
-    """The authorising officer's review after the deployment."""
+    """The authorising officer's review after the deployment, part by part, in clear (it
+    names no one). A review recorded before issue 24 holds `findings` alone: its other fields
+    read as their defaults."""
 
-    findings: Annotated[str, Meta(description="What the review found (in clear: names no one)")]
+    findings: Annotated[
+        str, Meta(description="What the review found; for a structured review, anything else")
+    ] = ""
+    objectives_met: Annotated[
+        str | None,
+        Meta(description="met, partly_met or not_met; null for a review of findings alone"),
+    ] = None
+    objectives_statement: Annotated[str, Meta(description="Why the objectives were so met")] = ""
+    issues: Annotated[str, Meta(description="Issues met")] = ""
+    community_impact: Annotated[str, Meta(description="Its impact on the community")] = ""
+    complaint_ids: Annotated[
+        list[UUID] | None,
+        Meta(description="The complaints recorded against the deployment when it was reviewed"),
+    ] = None
+    complaints_noted: Annotated[
+        str, Meta(description="Complaints the records do not hold, as the reviewer noted them")
+    ] = ""
+    lessons: Annotated[str, Meta(description="Lessons for the next deployment")] = ""
 
 
 class EnrolledFields(Fields):
@@ -287,83 +338,6 @@ class EnrolledFields(Fields):
     ] = None  # sealed text; absent before release 3
 
 
-class AlertRaisedFields(Fields):
-    """The matcher's alert, as raised."""
-
-    originator_topic: AggregateTopic
-    deployment_id: Annotated[UUID, Meta(description="The deployment")]
-    camera_id: Annotated[str, Meta(description=CAMERA)]
-    entry_id: Annotated[UUID, Meta(description="The watchlist entry the face resembled")]
-    category: Annotated[str, Meta(description=CATEGORY)]
-    similarity: Annotated[float, Meta(description="The matcher's score")]
-    threshold: Annotated[float, Meta(description="The threshold in force")]
-    model_id: Annotated[str, Meta(description="The model that scored it")]
-    captured_at: Annotated[RecordedTime, Meta(description="When the face was captured")]
-    track_id: Annotated[str | None, Meta(description="The matcher's track id, if any")]
-    sealed_face_crop: Annotated[
-        Sealed | None, Meta(description="The face crop (sealed), if the matcher sent one")
-    ]
-
-
-class AdjudicatedFields(Fields):
-    """The operator's decision."""
-
-    decision: Annotated[Decision, Meta(description="match, no_match or inconclusive")]
-    reason: Annotated[str, Meta(description='What the operator saw: "[sealed]"')]
-
-
-class EngagementRecordedFields(Fields):
-    """What the engagement officer did and established."""
-
-    engaged: Annotated[bool, Meta(description="Whether an officer spoke to the person")]
-    confirmed: Annotated[Confirmation, Meta(description="Whether the identity was confirmed")]
-
-
-class OutcomeRecordedFields(Fields):
-    """An outcome recorded."""
-
-    outcome: Annotated[RecordedOutcome, Meta(description="The outcome")]
-
-
-class DemographicsPerceivedFields(Fields):
-    """Perceived characteristics, for equality monitoring."""
-
-    sealed_demographics: Annotated[Sealed, Meta(description="The characteristics (sealed)")]
-
-
-class LegalHoldPlacedFields(Fields):
-    """A hold keeps the alert's images past their retention."""
-
-    reason: Annotated[str, Meta(description=REASON + ' ("[sealed]" if sealed)')]
-    proceedings_ref: Annotated[
-        str,
-        Meta(
-            description='The proceedings the hold is for ("[sealed]" if sealed; an evidential '
-            "hold's cites the policy)"
-        ),
-    ]
-    kind: Annotated[
-        str, Meta(description='"legal" (placed by an AO) or "evidential" (by policy, on arrest)')
-    ] = "legal"  # absent before release 3
-
-
-class AdjudicationCorrectedFields(Fields):
-    """A decision corrected; the first stays in the log."""
-
-    decision: Annotated[Decision, Meta(description="The corrected decision")]
-    previous: Annotated[Decision, Meta(description="The decision it replaces")]
-    reason: Annotated[str, Meta(description='Why the first was wrong: "[sealed]"')]
-
-
-class OutcomeCorrectedFields(Fields):
-    """An outcome corrected; the first stays in the log."""
-
-    outcome_index: Annotated[int, Meta(description="Which outcome, from 0, in recording order")]
-    outcome: Annotated[RecordedOutcome, Meta(description="The outcome as corrected")]
-    previous: Annotated[RecordedOutcome, Meta(description="The outcome it replaces")]
-    reason: Annotated[str, Meta(description=REASON)]
-
-
 class CameraWentSilentFields(Fields):
     """Nothing heard from the camera (heartbeat or face count) since `last_seen_at` (or since
     the deployment went live), for longer than the policy allows."""
@@ -379,6 +353,25 @@ class BlueWalkPastRecordedFields(Fields):
     entry_id: Annotated[UUID, Meta(description="The blue (test-subject) entry")]
     camera_id: Annotated[str, Meta(description=CAMERA)]
     walked_at: Annotated[RecordedTime, Meta(description="When the test subject walked past")]
+
+
+class ResultsPublishedFields(Fields):
+    """The deployment's results (its publication record) were published on the public feed by
+    the planner or an authorising officer, who checked the figures."""
+
+    due_by: Annotated[
+        RecordedTime,
+        Meta(description="When they were due (the policy's days after the end): later is late"),
+    ]
+
+
+class PublicationOverdueFields(Fields):
+    """The ledger's deadline check found the results unpublished past `due_by`."""
+
+    due_by: Annotated[RecordedTime, Meta(description="When the results were due")]
+    results_within_days: Annotated[
+        int, Meta(description="The policy's days from the end to publication")
+    ]
 
 
 class CameraReportingFields(Fields):

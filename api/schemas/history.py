@@ -19,28 +19,35 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from lfr_ledger.api.schemas.base import Reply, one_of
-from lfr_ledger.api.schemas.event_fields import (
+from lfr_ledger.api.schemas.alert_event_fields import (
     AdjudicatedFields,
     AdjudicationCorrectedFields,
     AlertRaisedFields,
+    DemographicsPerceivedFields,
+    EngagementRecordedFields,
+    LegalHoldPlacedFields,
+    OutcomeCorrectedFields,
+    OutcomeRecordedFields,
+)
+from lfr_ledger.api.schemas.base import Reply, one_of
+from lfr_ledger.api.schemas.complaints import ComplaintRecordedFields, ComplaintResolvedFields
+from lfr_ledger.api.schemas.event_fields import (
     BlueWalkPastRecordedFields,
     CameraReportingFields,
     CameraWentSilentFields,
-    DemographicsPerceivedFields,
     DeploymentAuthorisedFields,
     DeploymentEndedFields,
     DeploymentProposedFields,
-    EngagementRecordedFields,
     EnrolledFields,
     FacesCountedFields,
-    LegalHoldPlacedFields,
     NoFields,
-    OutcomeCorrectedFields,
-    OutcomeRecordedFields,
     PostDeploymentReviewedFields,
+    PublicationOverdueFields,
     ReasonFields,
+    ReconfirmedFields,
+    ResultsPublishedFields,
     RuleFields,
+    SignageConfirmedFields,
     StartedFields,
     ThresholdChangedFields,
     UrgentAuthorityConfirmedFields,
@@ -51,6 +58,7 @@ from lfr_ledger.api.schemas.event_fields import (
 )
 from lfr_ledger.domain.actors import Role
 from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.complaint import ComplaintTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.records import FaceCountTopic
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
@@ -138,6 +146,10 @@ class DeploymentWatchlistDestroyed(HistoryEvent, tag=DeploymentTopic.WATCHLIST_D
     data: Annotated[WatchlistDestroyedFields, Meta(description=DATA)]
 
 
+class DeploymentSignageConfirmed(HistoryEvent, tag=DeploymentTopic.SIGNAGE_CONFIRMED):
+    data: Annotated[SignageConfirmedFields, Meta(description=DATA)]
+
+
 class DeploymentStarted(HistoryEvent, tag=DeploymentTopic.STARTED):
     data: Annotated[StartedFields, Meta(description=DATA)]
 
@@ -168,6 +180,10 @@ class WatchlistEntryEnrolled(HistoryEvent, tag=WatchlistEntryTopic.ENROLLED):
 
 class WatchlistEntryWithdrawn(HistoryEvent, tag=WatchlistEntryTopic.WITHDRAWN):
     data: Annotated[ReasonFields, Meta(description=DATA)]
+
+
+class WatchlistEntryReconfirmed(HistoryEvent, tag=WatchlistEntryTopic.RECONFIRMED):
+    data: Annotated[ReconfirmedFields, Meta(description=DATA)]
 
 
 class WatchlistEntryDestroyed(HistoryEvent, tag=WatchlistEntryTopic.DESTROYED):
@@ -230,8 +246,24 @@ class DeploymentBlueWalkPastRecorded(HistoryEvent, tag=DeploymentTopic.BLUE_WALK
     data: Annotated[BlueWalkPastRecordedFields, Meta(description=DATA)]
 
 
+class DeploymentResultsPublished(HistoryEvent, tag=DeploymentTopic.RESULTS_PUBLISHED):
+    data: Annotated[ResultsPublishedFields, Meta(description=DATA)]
+
+
+class DeploymentPublicationOverdue(HistoryEvent, tag=DeploymentTopic.PUBLICATION_OVERDUE):
+    data: Annotated[PublicationOverdueFields, Meta(description=DATA)]
+
+
 class FacesCounted(HistoryEvent, tag=FaceCountTopic.FACES_COUNTED):
     data: Annotated[FacesCountedFields, Meta(description=DATA)]
+
+
+class ComplaintRecorded(HistoryEvent, tag=ComplaintTopic.RECORDED):
+    data: Annotated[ComplaintRecordedFields, Meta(description=DATA)]
+
+
+class ComplaintResolved(HistoryEvent, tag=ComplaintTopic.RESOLVED):
+    data: Annotated[ComplaintResolvedFields, Meta(description=DATA)]
 
 
 RecordedEvent = (
@@ -243,6 +275,7 @@ RecordedEvent = (
     | DeploymentWatchlistEntryAdded
     | DeploymentWatchlistReviewed
     | DeploymentWatchlistDestroyed
+    | DeploymentSignageConfirmed
     | DeploymentStarted
     | DeploymentPaused
     | DeploymentResumed
@@ -252,8 +285,11 @@ RecordedEvent = (
     | DeploymentCameraWentSilent
     | DeploymentCameraReporting
     | DeploymentBlueWalkPastRecorded
+    | DeploymentResultsPublished
+    | DeploymentPublicationOverdue
     | WatchlistEntryEnrolled
     | WatchlistEntryWithdrawn
+    | WatchlistEntryReconfirmed
     | WatchlistEntryDestroyed
     | AlertRaised
     | AlertAdjudicated
@@ -267,6 +303,8 @@ RecordedEvent = (
     | AlertAdjudicationCorrected
     | AlertOutcomeCorrected
     | FacesCounted
+    | ComplaintRecorded
+    | ComplaintResolved
 )
 
 
@@ -277,8 +315,9 @@ class History(Reply):
     events: Annotated[
         list[RecordedEvent],
         Meta(
-            description="Every event of the deployment, its watchlist entries, its alerts and "
-            "its face counts, in log order; `topic` names each one's shape"
+            description="Every event of the deployment, its watchlist entries, its alerts, "
+            "its face counts and the complaints about it, in log order; `topic` names each "
+            "one's shape"
         ),
     ]
 

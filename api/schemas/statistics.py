@@ -14,6 +14,7 @@ from msgspec import Meta
 
 from lfr_ledger.api.schemas.base import AwareDateTime, Ident, Reply, Struct, one_of
 from lfr_ledger.api.schemas.operations import LIST_DESCRIPTIONS, LIST_ENUMS
+from lfr_ledger.domain.deployment.review import ObjectivesMet
 from lfr_ledger.domain.values import DeploymentStatus
 from lfr_ledger.projections.summaries import (
     AlertRow,
@@ -25,7 +26,9 @@ from lfr_ledger.projections.summaries import (
     DayCounts,
     DeploymentCameraCounts,
     DeploymentCounts,
+    DeploymentReview,
     DeploymentSummary,
+    FactorCount,
     Location,
     MonthFigures,
     OperationSummary,
@@ -53,6 +56,7 @@ __all__ = [
     "DeploymentCounts",
     "DeploymentSummary",
     "EqualityTrend",
+    "FactorCount",
     "MonthFigures",
     "OperationSummary",
     "PeriodFigures",
@@ -208,6 +212,24 @@ COUNTS = {
     "arrests_per_confirmed_alert": "arrests / confirmed_true; null without confirmations",
     "median_adjudication_seconds": "Median time from raising to decision, in seconds; null "
     "without decisions",
+    "charges": "Charges (one per outcome, whatever the number of offences; each follows an "
+    "arrest or a voluntary attendance)",
+    "bails": "Bails (each follows an arrest or a voluntary attendance)",
+    "voluntary_attendances": "Voluntary attendances: interviews by appointment",
+    "safeguarding": "Safeguarding outcomes",
+    "timed_engagements": "Engagements recorded with their start and end (engaged_from, "
+    "engaged_until)",
+    "median_engagement_seconds": "Median engagement duration over the timed engagements, in "
+    "seconds; null without one",
+    "p90_engagement_seconds": "90th percentile of the engagement durations, in seconds "
+    "(nearest rank: the smallest duration at least 90% of the timed engagements did not "
+    "exceed); null without one",
+    "false_alerts_by_factor": "False alerts (no_match) by the factors the operator named, one "
+    "row per code: each factor (the policy's `[outcomes] false_alert_factors`: subject, "
+    "system, environment) counts the alerts naming it, each `factor.reason` those naming that "
+    "reason, `not_recorded` those naming none; an alert naming two factors counts under both",
+    "confirmed_false_by_factor": "Engagements that found the identity not confirmed, by the "
+    "factors the officer named, counted as false_alerts_by_factor",
 }
 HEAD = {
     "deployment_id": "The deployment's id",
@@ -226,7 +248,7 @@ HEAD = {
     "threshold_changes": "How often the threshold was changed",
     "watchlist_size": "Entries on its watchlist",
     "controlling_force": "The force in control",
-    "equipment_owner_force": "The force owning the equipment",
+    "equipment_owner_force": "The force owning the equipment (code); null: not known",
 }
 BREAKDOWNS = {
     "totals": "Counts over everything",
@@ -238,6 +260,10 @@ BREAKDOWNS = {
 FIGURE_DESCRIPTIONS: dict[type[msgspec.Struct], dict[str, str]] = {
     **LIST_DESCRIPTIONS,
     Counts: COUNTS,
+    FactorCount: {
+        "factor": 'A factor, a "factor.reason", or "not_recorded"',
+        "alerts": "Alerts naming it",
+    },
     CameraCounts: {"camera_id": "The camera's id", "camera_name": "The camera's name"},
     DeploymentCameraCounts: {"deployment_id": "The camera's deployment"},
     CategoryCounts: {
@@ -364,7 +390,8 @@ FIGURE_DESCRIPTIONS: dict[type[msgspec.Struct], dict[str, str]] = {
         "other_outcomes": COUNTS["other_outcomes"],
         "threshold": "The similarity threshold in force",
         "controlling_force": "The force in control",
-        "equipment_owner_force": "The force owning the equipment",
+        "equipment_owner_force": "The force owning the equipment (code); null: not known",
+        "median_engagement_seconds": COUNTS["median_engagement_seconds"],
     },
     MonthFigures: {
         "month": "The calendar month (YYYY-MM, UTC)",
@@ -397,4 +424,5 @@ FIGURE_ENUMS: dict[type[msgspec.Struct], dict[str, tuple[str | None, ...]]] = {
     DeploymentCounts: {"status": _DEPLOYMENT_STATES},
     OperationSummary: {"status": ("open", "closed")},
     CameraSilence: {"ended_by": ("reporting", "deployment_ended", None)},
+    DeploymentReview: {"objectives_met": (*(o.value for o in ObjectivesMet), None)},
 }

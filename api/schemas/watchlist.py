@@ -199,6 +199,13 @@ class WatchlistRow(Reply):
     has_image: Annotated[bool, Meta(description="Whether an image is held")]
     enrolled_by: Annotated[str, Meta(description="The watchlist manager (staff number)")]
     enrolled_at: Annotated[datetime, Meta(description="When it was enrolled")]
+    confirmed_at: Annotated[
+        datetime,
+        Meta(
+            description="When it was enrolled or last re-confirmed: the start needs it within "
+            "the policy's reconfirm_within_hours"
+        ),
+    ]
 
 
 class Watchlist(Reply):

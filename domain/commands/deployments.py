@@ -3,20 +3,26 @@ adoption, operations and each deployment's lifecycle."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import AlertTopic
-from lfr_ledger.domain.commands.base import DEADLINES, LedgerBase
+from lfr_ledger.domain.commands.base import DEADLINES
+from lfr_ledger.domain.commands.governance import GovernanceCommands
+from lfr_ledger.domain.complaint import numbered_complaints
 from lfr_ledger.domain.deployment.aggregate import Deployment
+from lfr_ledger.domain.deployment.review import Review
 from lfr_ledger.domain.errors import InvalidTransition, PolicyViolation
+from lfr_ledger.domain.governance import DocumentKind, DocumentVersion, GovernanceDocument
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.records import PolicyVersion, PolicyVersionTopic
 from lfr_ledger.domain.values import DeploymentPlan
 
 
-class DeploymentCommands(LedgerBase):
+# The proposal and the authority cite the register of governance documents.
+class DeploymentCommands(GovernanceCommands):
     # --- policy -----------------------------------------------------------------------------
 
     def adopt_policy(self, actor: Actor, policy: Policy | None = None) -> UUID:
@@ -76,7 +82,13 @@ class DeploymentCommands(LedgerBase):
 
     def open_operation(self, actor: Actor, *, name: str, force: str, purpose: str) -> UUID:
         operation = Operation.open(
-            name=name, force=force, purpose=purpose, actor=actor, occurred_at=self.clock()
+            name=name,
+            force=force,
+            purpose=purpose,
+            forces=self.policy.forces,
+            policy_version=self.policy.version,
+            actor=actor,
+            occurred_at=self.clock(),
         )
         self._commit(operation)
         return operation.id
@@ -97,6 +109,7 @@ class DeploymentCommands(LedgerBase):
             plan=plan,
             threshold=threshold,
             policy=self.policy,
+            register=self,
             actor=actor,
             occurred_at=self.clock(),
         )
@@ -120,6 +133,7 @@ class DeploymentCommands(LedgerBase):
             necessity_and_proportionality=necessity_and_proportionality,
             appropriate_policy_document=appropriate_policy_document,
             policy=self.policy,
+            register=self,
             actor=actor,
             occurred_at=self.clock(),
         )
@@ -138,24 +152,68 @@ class DeploymentCommands(LedgerBase):
         self._commit(deployment)
 
     def change_threshold(
-        self, actor: Actor, deployment_id: UUID, threshold: float, reason: str
+        self,
+        actor: Actor,
+        deployment_id: UUID,
+        threshold: float,
+        reason: str,
+        evaluation_ref: str | None = None,
     ) -> None:
+        """`evaluation_ref`: the model evaluation the change rests on, a `model_evaluation`
+        document of the governance register, current now and of the deployment's model (the
+        policy may require one: `[matching] threshold_change_requires_evaluation`)."""
         deployment = self.deployment(deployment_id)
+        now = self.clock()
         deployment.change_threshold(
             threshold=threshold,
             reason=reason,
             policy=self.policy,
             actor=actor,
-            occurred_at=self.clock(),
+            occurred_at=now,
+            evaluation=self._cited_evaluation(evaluation_ref, now),
+        )
+        self._commit(deployment)
+
+    def _cited_evaluation(self, reference: str | None, at: datetime) -> DocumentVersion | None:
+        """The current version of the model evaluation `reference`; refused when the register
+        does not hold it or it is not current (withdrawn, expired, due for review)."""
+        if reference is None or not reference.strip():
+            return None
+        kind = DocumentKind.MODEL_EVALUATION
+        document_id = GovernanceDocument.id_for(kind, reference.strip())
+        if not self._exists(document_id):
+            raise PolicyViolation(
+                f"model evaluation {reference.strip()!r} is not in the governance register: "
+                "register the signed report first (`lfr models record-evaluation`)",
+                field="evaluation_ref",
+            )
+        document = self._load(GovernanceDocument, document_id, "model evaluation", to_change=False)
+        lapsed = document.lapsed(at)
+        if lapsed is not None:
+            raise PolicyViolation(
+                f"{lapsed}; a threshold change cites a current model evaluation",
+                field="evaluation_ref",
+            )
+        return document.current_at(at)
+
+    def confirm_signage(
+        self, actor: Actor, deployment_id: UUID, *, signs: str, locations: str
+    ) -> None:
+        """On the day, before going live: which signs stand where (in clear; names no one)."""
+        deployment = self.deployment(deployment_id)
+        deployment.confirm_signage(
+            signs=signs, locations=locations, actor=actor, occurred_at=self.clock()
         )
         self._commit(deployment)
 
     def start_deployment(self, actor: Actor, deployment_id: UUID) -> None:
         deployment = self.deployment(deployment_id)
+        entries = (self.watchlist_entry(e, to_change=False) for e in deployment.entry_ids)
         deployment.start(
             policy=self.policy,
             actor=actor,
             occurred_at=self.clock(),
+            entries_confirmed_at={e.id: e.confirmed_at for e in entries if e.is_active},
             log_position=self.recorder.max_notification_id() or 0,
         )
         self._commit(deployment)
@@ -221,11 +279,14 @@ class DeploymentCommands(LedgerBase):
         return [a for a in raised if a not in decided]
 
     def record_post_deployment_review(
-        self, actor: Actor, deployment_id: UUID, findings: str
+        self, actor: Actor, deployment_id: UUID, review: Review
     ) -> None:
+        """The review, with the complaints recorded against the deployment counted from
+        their records (`domain/deployment/review.py`)."""
         deployment = self.deployment(deployment_id)
         deployment.record_post_deployment_review(
-            findings=findings,
+            review=review,
+            complaint_ids=numbered_complaints(deployment_id, self._exists),
             undecided_alerts=self.undecided_alerts(deployment_id),
             policy=self.policy,
             actor=actor,

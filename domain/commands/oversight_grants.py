@@ -3,6 +3,7 @@ access an oversight reader holds, asked before each of its reads (`api/personal_
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
@@ -36,6 +37,12 @@ class OversightGrantCommands(LedgerBase):
         actor.require(*GRANTORS)
         code = body_code(body)
         number = len(self._grants_of(code)) + 1
+        # Plans record forces by code since the register: a registered force, however given,
+        # is kept as its code; another name is kept as typed (plans recorded before it).
+        forces = self.policy.forces
+        remit = replace(
+            remit, forces=tuple(dict.fromkeys(forces.known_code(f) or f for f in remit.forces))
+        )
         grant = OversightGrant.grant(
             id=OversightGrant.id_for(code, number),
             body=code,

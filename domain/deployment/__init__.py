@@ -4,9 +4,10 @@ The package holds what the log stores of it, here: each event's stored topic
 (`DeploymentTopic`) and why a deployment ended (`EndReason`). `aggregate.py` assembles the
 `Deployment` aggregate from one facet per concern, each with its commands and their events:
 `authority.py` (authorisation, refusal, urgent authority), `threshold.py`, `watchlist.py`,
-`lifecycle.py` (start, pause, resume, the end and its deadlines), `review.py` (the
-post-deployment review), `cameras.py` (camera silence) and `blue.py` (blue walk-pasts), on
-`state.py` (the state every facet reads and the rules they share).
+`lifecycle.py` (start, pause, resume, the end and its deadlines), `signage.py` (the
+public notice's lead time, the signs on the day), `review.py` (the post-deployment review),
+`cameras.py` (camera silence), `blue.py` (blue walk-pasts) and `publication.py` (results
+published for the public), on `state.py` (the state every facet reads and the rules they share).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class DeploymentTopic:
     WATCHLIST_ENTRY_ADDED = "lfr/Deployment.WatchlistEntryAdded"
     WATCHLIST_REVIEWED = "lfr/Deployment.WatchlistReviewed"
     WATCHLIST_DESTROYED = "lfr/Deployment.WatchlistDestroyed"
+    SIGNAGE_CONFIRMED = "lfr/Deployment.SignageConfirmed"
     STARTED = "lfr/Deployment.Started"
     PAUSED = "lfr/Deployment.Paused"
     RESUMED = "lfr/Deployment.Resumed"
@@ -35,6 +37,9 @@ class DeploymentTopic:
     CAMERA_REPORTING = "lfr/Deployment.CameraReporting"
     # analytics: a consenting test subject walked past a camera
     BLUE_WALK_PAST_RECORDED = "lfr/Deployment.BlueWalkPastRecorded"
+    # transparency: the results published for the public, or recorded overdue
+    RESULTS_PUBLISHED = "lfr/Deployment.ResultsPublished"
+    PUBLICATION_OVERDUE = "lfr/Deployment.PublicationOverdue"
 
 
 class EndReason:

@@ -17,8 +17,11 @@ from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.deployment.authority import Authority
 from lfr_ledger.domain.deployment.blue import BlueWalkPasts
 from lfr_ledger.domain.deployment.cameras import CameraHealth
+from lfr_ledger.domain.deployment.documents import Cited, DocumentRegister, cite_current
 from lfr_ledger.domain.deployment.lifecycle import Lifecycle
+from lfr_ledger.domain.deployment.publication import ResultsPublication
 from lfr_ledger.domain.deployment.review import PostDeploymentReview
+from lfr_ledger.domain.deployment.signage import Signage, check_notice_lead_time
 from lfr_ledger.domain.deployment.state import S
 from lfr_ledger.domain.deployment.threshold import Threshold
 from lfr_ledger.domain.deployment.watchlist import Watchlist
@@ -32,9 +35,11 @@ class Deployment(
     Threshold,
     Watchlist,
     Lifecycle,
+    Signage,
     PostDeploymentReview,
     CameraHealth,
     BlueWalkPasts,
+    ResultsPublication,
     Aggregate,
 ):
     """One authorised use of LFR at one place for one window, and its watchlist. Every event of
@@ -53,6 +58,7 @@ class Deployment(
         plan: DeploymentPlan,
         threshold: float | None,
         policy: Policy,
+        register: DocumentRegister,
         actor: Actor,
         occurred_at: datetime,
     ) -> Deployment:
@@ -62,14 +68,8 @@ class Deployment(
                 f"the proposal cites policy {plan.policy_ref!r} but {policy.version!r} is in force"
             )
         policy.check_location_type(plan.location.location_type)
-        plan.check_mutual_aid()
-        notice = plan.public_notice.issued_at
-        if policy.notice_before_window and notice is not None and notice > plan.starts_at:
-            raise PolicyViolation(
-                f"the public notice is dated {notice.isoformat()}, after the window opens at "
-                f"{plan.starts_at.isoformat()}; policy {policy.version} needs the public told "
-                "first (or an exemption with its reason)"
-            )
+        plan = plan.registered(policy.forces, policy.version)
+        check_notice_lead_time(plan, policy)
         unknown = [c for c in plan.watchlist_categories if c not in policy.categories]
         if unknown:
             raise PolicyViolation(
@@ -78,12 +78,27 @@ class Deployment(
         if threshold is None:
             threshold = policy.thresholds_for(plan.model_id).default_threshold
         policy.check_threshold(plan.model_id, threshold)
+        # The DPIA and EIA it cites, and the equality evidence, current in the register now;
+        # the exact versions are recorded with the proposal.
+        documents = cite_current(
+            register,
+            required=policy.governance_at_proposal,
+            named={
+                "dpia": Cited(plan.dpia_ref.strip(), "dpia_ref"),
+                "eia": Cited(plan.eia_ref.strip(), "eia_ref"),
+            },
+            model_id=plan.model_id,
+            at=occurred_at,
+            stage="proposal",
+            policy_version=policy.version,
+        )
         return cls(
             plan=plan,
             threshold=threshold,
             policy_version=policy.version,
             actor=actor,
             occurred_at=occurred_at,
+            documents=documents,
         )
 
     @event("Proposed", topic=DeploymentTopic.PROPOSED)
@@ -95,11 +110,14 @@ class Deployment(
         policy_version: str,
         actor: Actor,
         occurred_at: datetime,
+        # The governance documents cited (kind, reference, version); absent before release 4.
+        documents: list[dict[str, str]] | None = None,
     ) -> None:
         # What each attribute means is written where it is declared (`state.py`).
         self.plan = plan
         self.threshold = threshold
         self.policy_version = policy_version
+        self.documents_cited = {} if documents is None else {"proposal": documents}
         self.status = S.PROPOSED
         self.proposed_by = actor.id
         self.duties = {"propose": [actor.id]}
@@ -117,6 +135,7 @@ class Deployment(
         self.entries_by_subject = {}
         self.watchlist_reviewed = False
         self.reviewed_entry_count = None
+        self.signage_confirmed_at = None
         self.started_at = None
         self.log_position_at_start = None
         self.resumed_at = None

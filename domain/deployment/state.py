@@ -22,6 +22,9 @@ class DeploymentState(AggregateFacet):
     plan: DeploymentPlan
     threshold: float
     policy_version: str
+    # The exact versions of the governance documents cited, by stage ("proposal",
+    # "authorisation"): each {kind, reference, version} (`domain/governance.py`).
+    documents_cited: dict[str, list[dict[str, str]]]
     status: DeploymentStatus
     proposed_by: str
     # Who performed which duty here, for the policy's role-separation rules.
@@ -42,6 +45,8 @@ class DeploymentState(AggregateFacet):
     entries_by_subject: dict[str, UUID]
     watchlist_reviewed: bool
     reviewed_entry_count: int | None
+    # When an operator last confirmed the signs stand (`signage.py`); the start needs it today.
+    signage_confirmed_at: datetime | None
     started_at: datetime | None
     # The log's head just before the deployment went live: every alert of it lies after it, so
     # the questions about its alerts read only the log since (None: started before positions

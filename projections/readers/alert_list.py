@@ -11,15 +11,22 @@ from lfr_ledger.projections.readers.base import ViewReader
 from lfr_ledger.projections.readers.figures import Row
 from lfr_ledger.projections.summaries import AlertRow
 
+# The view's columns that count an alert's outcomes, one kind each.
+OUTCOME_COLUMNS = (
+    "arrests",
+    "compliance_complied",
+    "compliance_breach",
+    "other_outcomes",
+    "charges",
+    "bails",
+    "voluntary_attendances",
+    "safeguarding",
+)
+
 
 def alert_status_of_row(alert: Row) -> AlertStatus:
     """The alert's state from its view row, by the same rule as the `Alert` aggregate's."""
-    outcomes = (
-        alert["arrests"]
-        + alert["compliance_complied"]
-        + alert["compliance_breach"]
-        + alert["other_outcomes"]
-    )
+    outcomes = sum(int(alert[column]) for column in OUTCOME_COLUMNS)
     return AlertStatus.after(
         adjudicated=alert["decision"] is not None,
         engagement_recorded=alert["engaged"] is not None,

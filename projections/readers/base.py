@@ -183,7 +183,10 @@ class ViewReader:
         hours = hours_live(operation, now, window_end)
         return {
             "controlling_force": operation["controlling_force"] if operation else "",
-            "equipment_owner_force": operation["equipment_owner_force"] if operation else "",
+            # "" in the view: an owner the plan declared not known, shown as null.
+            "equipment_owner_force": (operation["equipment_owner_force"] or None)
+            if operation
+            else "",
             "mutual_aid": bool(operation["mutual_aid"]) if operation else False,
             "hours_live": hours,
             "alerts_per_hour": ratio(counts["alerts"], hours),

@@ -9,6 +9,7 @@ import msgspec
 
 from lfr_ledger.projections.readers.base import PerDeployment, ViewReader
 from lfr_ledger.projections.readers.figures import Row, ratio
+from lfr_ledger.projections.readers.reviews import period_reviews
 from lfr_ledger.projections.statistics import tally
 from lfr_ledger.projections.store import store_for
 from lfr_ledger.projections.summaries import PeriodFigures
@@ -25,6 +26,7 @@ class PeriodFiguresReader(ViewReader):
             bounds = (start.isoformat(), upper)
             deployments = self._deployments(db, live_in_period, bounds)
             details = self._details(db, live_in_period, bounds, faces_summed=True)
+            reviews = period_reviews(db, deployments, live_in_period, bounds)
         grouped = PerDeployment.of(details)
         alerts_of = grouped.alerts
         fields = self._operation_fields_of(deployments, details, grouped)
@@ -72,5 +74,6 @@ class PeriodFiguresReader(ViewReader):
             "totals": totals,
             "by_month": by_month,
             "blue": self._blue(details),
+            **reviews,
         }
         return msgspec.convert(figures, PeriodFigures)

@@ -7,6 +7,7 @@ from lfr_ledger.projections.readers.alert_list import AlertListReader
 from lfr_ledger.projections.readers.deployment_summary import DeploymentSummaryReader
 from lfr_ledger.projections.readers.operation_summary import OperationSummaryReader
 from lfr_ledger.projections.readers.period_figures import PeriodFiguresReader
+from lfr_ledger.projections.readers.public import PublicReader
 from lfr_ledger.projections.readers.publication_records import PublicationReader
 from lfr_ledger.projections.readers.scores import ScoreReader
 
@@ -18,7 +19,8 @@ class StatisticsReader(
     ScoreReader,
     PublicationReader,
     PeriodFiguresReader,
+    PublicReader,
 ):
-    """Summaries, alert lists, scores, publication records and a period's figures. Each comes
-    from its own reader; this class only puts them behind one object (the readers share their
-    construction, `ViewReader`)."""
+    """Summaries, alert lists, scores, publication records, a period's figures and the public
+    feed. Each comes from its own reader; this class only puts them behind one object (the
+    readers share their construction, `ViewReader`)."""

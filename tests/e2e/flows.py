@@ -10,13 +10,19 @@ from typing import Any
 
 import httpx
 
-from lfr_ledger.api.demo.sample_deployment import AUTHORITY
+from lfr_ledger.api.demo.sample_deployment import (
+    AUTHORITY,
+    DOCUMENTS,
+    DOCUMENTS_APPROVED,
+    DOCUMENTS_REVIEW_BY,
+)
 from lfr_ledger.api.demo.seed import (
     ADMIN,
     AUTHORISING_OFFICER,
     CATEGORIES,
     FORCE,
     MODEL,
+    OFFICER,
     OPERATOR,
     PLANNER,
     THRESHOLD,
@@ -75,8 +81,71 @@ def enrolment_body(deployment: int, index: int) -> dict[str, Any]:
 
 
 def adopt_policy(server: Server, client: httpx.Client) -> str:
+    """The policy adopted, the governance documents the deployments below cite, and the LFR
+    training of everyone the end-to-end tests decide or engage as."""
     body = ok(client.post("/policy/adopt", headers=auth(server, ADMIN)), 200)
+    register_documents(server, client)
+    train(server, client)
     return str(body["version"])
+
+
+# The staff numbers the end-to-end tests sign in as to adjudicate, and to engage.
+OPERATORS = (OPERATOR.id, "PC-0", "PC-1", "PC-1001", "PC-1002", "PC-1003", "PC-3001")
+OFFICERS = (OFFICER.id, "PC-4418")
+
+
+def train(server: Server, client: httpx.Client) -> None:
+    """Each of them holds the course the default policy asks for, current today (recorded by
+    the admin; sent again, it records the same completion again)."""
+    today = now().date()
+    days = {
+        "completed_on": (today - timedelta(days=30)).isoformat(),
+        "expires_on": (today + timedelta(days=3 * 365)).isoformat(),
+    }
+    people = [(p, "lfr_operator") for p in OPERATORS] + [(p, "lfr_engagement") for p in OFFICERS]
+    for person, course in people:
+        body = {"person": person, "course": course, **days}
+        ok(client.post("/training", headers=auth(server, ADMIN), json=body), 201)
+
+
+# What `deployment_body` and AUTHORITY cite: the seed's DPIA and EIA, the sample's APD and
+# equality evidence.
+CITED = {"dpia": "DPIA-LFR-2025-03", "eia": "EIA-LFR-2025-03"}
+
+
+def register_documents(server: Server, client: httpx.Client) -> None:
+    """Each registered by the admin, as version 1.0 (sent again, it records nothing)."""
+    for kind, reference, title in DOCUMENTS:
+        body = {
+            "kind": kind,
+            "reference": CITED.get(kind, reference),
+            "version": "1.0",
+            "title": title,
+            "approved_on": DOCUMENTS_APPROVED.isoformat(),
+            "review_by": DOCUMENTS_REVIEW_BY.isoformat(),
+            "approved_by": "Chief Officer Group",
+        }
+        ok(client.post("/governance/documents", headers=auth(server, ADMIN), json=body), 201)
+
+
+def register_evaluation(
+    server: Server, client: httpx.Client, model_id: str, reference: str = "EVAL-E2E-1"
+) -> str:
+    """A current model evaluation of `model_id` in the governance register, registered by the
+    admin, for a threshold change to cite as `evaluation_ref` (its digest names no report)."""
+    today = now().date()
+    body = {
+        "kind": "model_evaluation",
+        "reference": reference,
+        "version": "1",
+        "title": f"Evaluation of {model_id} on the force's own faces",
+        "approved_on": (today - timedelta(days=30)).isoformat(),
+        "review_by": (today + timedelta(days=365)).isoformat(),
+        "model_id": model_id,
+        "digest": "0" * 64,
+    }
+    ok(client.post("/governance/documents", headers=auth(server, ADMIN), json=body))
+    return reference
 
 
 def open_operation(server: Server, client: httpx.Client, name: str = "Operation Test") -> str:
@@ -116,7 +185,11 @@ def deployment_body(
         "dpia_ref": "DPIA-LFR-2025-03",
         "eia_ref": "EIA-LFR-2025-03",
         "policy_ref": policy_version,
-        "public_notice": {"method": "signage and force website", "issued_at": start.isoformat()},
+        # A day's notice: the policy's minimum_notice_hours (24).
+        "public_notice": {
+            "method": "signage and force website",
+            "issued_at": (start - timedelta(days=1)).isoformat(),
+        },
         "model_id": MODEL,
     }
 
@@ -143,9 +216,10 @@ def live_deployment(
     model_id: str | None = None,
     start: bool = True,
 ) -> Live:
-    """Proposed, authorised, watchlist compiled and reviewed, started: ready for alerts.
-    `image` (base64) enrols every entry with that photograph, templated by `model_id`'s
-    pack; a list of images enrols entry i with the i-th. `start=False`: reviewed, not started."""
+    """Proposed, authorised, watchlist compiled and reviewed, signs confirmed, started: ready
+    for alerts. `image` (base64) enrols every entry with that photograph, templated by
+    `model_id`'s pack; a list of images enrols entry i with the i-th. `start=False`: reviewed
+    and signs confirmed, not started."""
     operation_id = operation_id or open_operation(server, client)
     body = deployment_body(
         operation_id, policy_version, location_name=location_name, town=town, number=number
@@ -189,8 +263,12 @@ def live_deployment(
         ),
         200,
     )
+    # On the day, before going live, the operator confirms the signs (the policy's start gate).
+    signage = {"signs": "Four A-boards", "locations": "Both ends of the street"}
+    path = f"/deployments/{deployment_id}"
+    ok(client.post(f"{path}/signage", headers=auth(server, OPERATOR), json=signage), 200)
     if start:
-        ok(client.post(f"/deployments/{deployment_id}/start", headers=auth(server, OPERATOR)), 200)
+        ok(client.post(f"{path}/start", headers=auth(server, OPERATOR)), 200)
     return live
 
 

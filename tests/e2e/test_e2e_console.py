@@ -46,6 +46,7 @@ from tests.e2e.flows import (
     now,
     ok,
     raise_alert,
+    register_evaluation,
 )
 
 pytestmark = pytest.mark.timeout(300)
@@ -385,6 +386,8 @@ def test_a_double_click_and_a_replayed_post_record_once(
     form = page.locator("#threshold")
     form.get_by_label("New threshold").fill("0.66")
     form.get_by_label("Reason").fill("Footfall is heavier than planned")
+    evaluation = register_evaluation(server, client, SFACE_MODEL_ID)
+    form.get_by_label("Model evaluation cited").fill(evaluation)
     # Capture the request the page sends, to send it again later exactly as it was.
     with page.expect_request(lambda r: r.url.endswith("/threshold")) as sent:
         form.get_by_role("button", name="Change threshold").dblclick()
@@ -639,6 +642,12 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
     )
     enrol.get_by_role("button", name="Enrol").click()
     expect(page.locator("#watchlist tbody tr")).to_have_count(1, timeout=10000)
+    # Close to go-live the manager re-confirms the list: still wanted, what was checked.
+    reconfirm = page.locator("#reconfirm")
+    reconfirm.get_by_label("Each entry is still wanted", exact=False).check()
+    reconfirm.get_by_label("What you checked, and when").fill("Warrant still outstanding on PNC")
+    reconfirm.get_by_role("button", name="Re-confirm entries").click()
+    expect(page.locator("#toast")).to_contain_text("Re-confirm entries: recorded", timeout=5000)
     manager.close()
     # The list the reviewer starts from holds no personal data; the entry reads in full alone.
     listing = client.get(
@@ -669,6 +678,14 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
     page = operator.sign_in("operator", "PC-3001")
     page.locator("#deployment").select_option(deployment_id)
     expect(page.locator("#deployment-facts")).to_contain_text("authorised")
+    # Start is refused until the signs are confirmed on the day; the page says why.
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("#start .form-error")).to_contain_text("signage has not been confirmed")
+    signage = page.locator("#signage")
+    signage.get_by_label("Signs that stand").fill("Four A-boards: live facial recognition in use")
+    signage.get_by_label("Where they stand").fill("Both ends of Sheep Street")
+    signage.get_by_role("button", name="Confirm signage").click()
+    expect(page.locator("#deployment-facts")).to_contain_text("Signageconfirmed", timeout=5000)
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#deployment-facts")).to_contain_text("live", timeout=5000)
     state = ok(client.get(f"/deployments/{deployment_id}", headers=auth(server, OPERATOR)))

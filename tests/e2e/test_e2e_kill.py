@@ -66,7 +66,7 @@ class Client(threading.Thread):
                     try:
                         response = http.post(
                             f"{self.url}/operations",
-                            json={"name": name, "force": "NP", "purpose": "kill test"},
+                            json={"name": name, "force": "demo", "purpose": "kill test"},
                             headers={**self.headers, "Idempotency-Key": key},
                         )
                     except httpx.HTTPError:

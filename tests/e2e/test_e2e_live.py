@@ -134,7 +134,10 @@ def _rival_operators(server: Server, alert_id: str) -> Any:
     calls = iter(
         [
             (server.headers("operator", "PC-0"), {"decision": "match", "reason": "same face"}),
-            (server.headers("operator", "PC-1"), {"decision": "no_match", "reason": "not him"}),
+            (
+                server.headers("operator", "PC-1"),
+                {"decision": "no_match", "reason": "not him", "false_alert_factors": ["subject"]},
+            ),
         ]
     )
     lock = threading.Lock()

@@ -33,6 +33,11 @@ def ids(server: Server) -> dict[str, str]:
         "index": "0",  # an alert's outcome, numbered from 0
         # No such grant: a role the guard admits gets a 404 from the ledger, not a 403.
         "grant_id": "00000000-0000-4000-8000-000000000023",
+        # No such governance document either: a 404 for a role the guard admits.
+        "document_id": "00000000-0000-4000-8000-000000000024",
+        # Nor such a complaint, nor such a training record.
+        "complaint_id": "00000000-0000-4000-8000-000000000025",
+        "record_id": "00000000-0000-4000-8000-000000000026",
     }
 
 

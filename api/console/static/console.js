@@ -91,8 +91,10 @@ export async function formBody(form) {
       value = await fileAsBase64(input.files[0]);
     } else {
       const text = input.value.trim();
-      if (text === "" && !input.dataset.keepEmpty) continue;
-      if (kind === "number") value = Number(text);
+      // An empty "nullable" field says "not known" (e.g. the equipment's owner): null, not absent.
+      if (text === "" && kind === "nullable") value = null;
+      else if (text === "" && !input.dataset.keepEmpty) continue;
+      else if (kind === "number") value = Number(text);
       else if (kind === "bool") value = text === "true";
       else if (kind === "lines") value = text.split(/\n/).map((s) => s.trim()).filter(Boolean);
       else if (kind === "datetime") value = utc(text);

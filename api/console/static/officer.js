@@ -2,6 +2,7 @@
 // engagement and what happened.
 import { AlertFeed } from "./alerts.js";
 import { api, bindForm, el, fillDeployments, toast, when } from "./console.js";
+import { factorPicker, showWhen, withFactors } from "./factors.js";
 
 const select = document.getElementById("deployment");
 const matches = document.getElementById("matches");
@@ -12,6 +13,10 @@ const OUTCOMES = [
   ["words_of_advice", "Words of advice"],
   ["no_further_action", "No further action"],
   ["not_located", "Not located"],
+  ["safeguarding", "Safeguarding"],
+  ["voluntary_attendance", "Voluntary attendance (interview by appointment)"],
+  ["charge", "Charge (after an arrest or a voluntary attendance)"],
+  ["bail", "Bail (after an arrest or a voluntary attendance)"],
   ["other", "Other"],
 ];
 
@@ -47,11 +52,16 @@ function engagementForm(alert) {
           el("option", { value: "unknown", text: "Unknown" }),
         ),
       ),
+      field(`engaged-from-${id}`, "Engaged from (UTC)", el("input", { id: `engaged-from-${id}`, name: "engaged_from", type: "datetime-local", "data-kind": "datetime" }), "With the end, or neither"),
+      field(`engaged-until-${id}`, "Engaged until (UTC)", el("input", { id: `engaged-until-${id}`, name: "engaged_until", type: "datetime-local", "data-kind": "datetime" })),
+      factorPicker(`factors-${id}`, "Why the alert was false"),
       el("p", { class: "form-error", role: "alert" }),
       el("button", { type: "submit", class: "primary", text: "Record engagement" }),
     ),
   );
-  bindForm(form, { path: `/alerts/${id}/engagement`, done: () => toast("Engagement recorded") });
+  // An identity not confirmed says why the alert was false (the policy's factors).
+  showWhen(form, form.querySelector(".factors"), () => form.elements.confirmed.value === "false")();
+  bindForm(form, { path: `/alerts/${id}/engagement`, body: withFactors, done: () => toast("Engagement recorded") });
   return form;
 }
 
@@ -65,9 +75,11 @@ function outcomeForm(alert) {
       {},
       el("legend", { text: "Outcome" }),
       field(`type-${id}`, "What happened", el("select", { id: `type-${id}`, name: "type" }, OUTCOMES.map(([v, t]) => el("option", { value: v, text: t })))),
-      field(`offences-${id}`, "Offences (one per line)", el("textarea", { id: `offences-${id}`, name: "offences", "data-kind": "lines", rows: 2 }), "Arrest: each offence arrested for"),
-      field(`reference-${id}`, "Custody reference", el("input", { id: `reference-${id}`, name: "reference", maxlength: 200 })),
-      field(`conditions-${id}`, "Conditions checked (one per line)", el("textarea", { id: `conditions-${id}`, name: "conditions", "data-kind": "lines", rows: 2 }), "Compliance check only"),
+      field(`offences-${id}`, "Offences (one per line)", el("textarea", { id: `offences-${id}`, name: "offences", "data-kind": "lines", rows: 2 }), "Arrest or charge: each offence; bail or voluntary attendance: what it is in connection with"),
+      field(`custody-ref-${id}`, "Custody reference", el("input", { id: `custody-ref-${id}`, name: "custody_ref", maxlength: 200 })),
+      field(`crime-ref-${id}`, "Crime reference", el("input", { id: `crime-ref-${id}`, name: "crime_ref", maxlength: 200 })),
+      field(`conditions-${id}`, "Conditions checked (one per line)", el("textarea", { id: `conditions-${id}`, name: "conditions", "data-kind": "lines", rows: 2 }), "Compliance check: the conditions checked; bail: its conditions"),
+      field(`due-at-${id}`, "Answer bail / attend at (UTC)", el("input", { id: `due-at-${id}`, name: "due_at", type: "datetime-local", "data-kind": "datetime" }), "Bail or voluntary attendance only"),
       field(
         `result-${id}`,
         "Compliance result",

@@ -2,6 +2,7 @@
 // alert queue, adjudicated by mouse or keyboard alone.
 import { AlertFeed, chime } from "./alerts.js";
 import { api, bindForm, el, fillDeployments, render, table, toast, when } from "./console.js";
+import { factorPicker, showWhen, withFactors } from "./factors.js";
 
 const select = document.getElementById("deployment");
 const queue = document.getElementById("queue");
@@ -62,6 +63,7 @@ function decisionForm(alert) {
         ),
       ),
     ),
+    factorPicker(`factors-${id}`, "Why it was false"),
     el(
       "div",
       { class: "field" },
@@ -72,6 +74,8 @@ function decisionForm(alert) {
     el("p", { class: "form-error", role: "alert" }),
     el("button", { type: "submit", class: "primary", text: "Record decision" }),
   );
+  // A no match says why the alert was false (the policy's factors); other decisions name none.
+  showWhen(form, form.querySelector(".factors"), () => form.querySelector('input[name="decision"]:checked')?.value === "no_match");
   const reason = form.elements.reason;
   reason.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) {
@@ -81,6 +85,7 @@ function decisionForm(alert) {
   });
   bindForm(form, {
     path: `/alerts/${id}/adjudication`,
+    body: withFactors,
     done: () => toast(`Alert ${id.slice(0, 8)}: decision recorded`),
   });
   return form;
@@ -143,6 +148,7 @@ async function showDeployment() {
       ["Window", `${when(d.starts_at)} to ${when(d.ends_at)}`],
       ["Threshold in force", d.threshold],
       ["Watchlist", `${d.watchlist_size} entries${d.watchlist_reviewed ? ", reviewed" : ""}`],
+      ["Signage", d.signage_confirmed_at ? `confirmed ${when(d.signage_confirmed_at)}` : "not confirmed: confirm it before Start"],
     ].flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v, class: k === "Status" ? "status" : null })]),
   );
 }
@@ -228,6 +234,7 @@ document.addEventListener("keydown", (event) => {
   const form = current?.querySelector("form.adjudication");
   if (choice && form) {
     form.querySelector(`input[value="${choice[0]}"]`).checked = true;
+    form.dispatchEvent(new Event("change")); // shows the false-alert factors for "n"
     form.elements.reason.focus();
     event.preventDefault();
   }

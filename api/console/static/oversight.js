@@ -48,6 +48,18 @@ async function showAlarms() {
   );
 }
 
+// Results not on the public page within the policy's days of the end (each recorded in the
+// log as PublicationOverdue by the ledger's deadline check).
+async function showPublication() {
+  const feed = await api("GET", "/public/deployments.json");
+  const overdue = feed.results_due.filter((r) => r.overdue);
+  document.getElementById("publication-overdue").replaceChildren(
+    overdue.length
+      ? table(overdue.map((r) => ({ place: `${r.location.name}, ${r.location.town}`, ended: when(r.ended_at), due_by: when(r.due_by), recorded_overdue: r.overdue_recorded_at ? when(r.overdue_recorded_at) : "not yet", deployment: r.deployment_id })))
+      : el("p", { class: "verified", text: `No result overdue: each is published within ${feed.results_within_days} days of its deployment's end, or not yet due` }),
+  );
+}
+
 // Witnessed checkpoints: the roots they hold against the roots of today's log.
 async function compareWitnesses() {
   const w = await api("GET", "/audit/witnesses");
@@ -175,6 +187,6 @@ bindForm(document.getElementById("disclosure"), {
 document.getElementById("status-filter").addEventListener("change", () => showDeployments().catch((e) => toast(e.message)));
 document.getElementById("compare-witnesses").addEventListener("click", () => compareWitnesses().catch((e) => toast(e.message)));
 document.getElementById("history-purpose").value = "oversight review of this deployment";
-for (const work of [showChain, showAlarms, showDeployments, showDisclosures, showConsultations, showAccessReview, () => fillDeployments(select)]) {
+for (const work of [showChain, showAlarms, showPublication, showDeployments, showDisclosures, showConsultations, showAccessReview, () => fillDeployments(select)]) {
   work().catch((error) => toast(error.message));
 }
