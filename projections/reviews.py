@@ -20,7 +20,6 @@ class ReviewsView(View):
             columns=(
                 "deployment_id",
                 "reviewed_at",
-                "reviewed_by",
                 "objectives_met",
                 "lessons",
                 "complaints_counted",
@@ -44,13 +43,13 @@ class ReviewsView(View):
 
     @on(DeploymentTopic.POST_DEPLOYMENT_REVIEWED)
     def _reviewed(self, e: Event, rows: Rows) -> None:
-        # A review recorded before issue 24 holds its findings alone: reviewed, objectives
+        # Who reviewed stays in the log (oversight reads it there): analysts read no officer's
+        # id. A review recorded before issue 24 holds its findings alone: reviewed, objectives
         # unknown, no lessons apart from its findings.
         rows.insert(
             "view_deployment_reviews",
             deployment_id=str(e.originator_id),
             reviewed_at=iso(e.occurred_at),
-            reviewed_by=e.actor.id,
             objectives_met=getattr(e, "objectives_met", None),
             lessons=getattr(e, "lessons", ""),
             complaints_counted=len(getattr(e, "complaint_ids", None) or []),

@@ -38,6 +38,7 @@ from lfr_ledger.api.demo.sample_deployment import (
     register_documents,
     register_evaluation,
     subject,
+    trained,
 )
 from lfr_ledger.api.demo.street.people import encode_jpeg
 from lfr_ledger.api.demo.street.script import Walker, portraits, render_frames, street_looks
@@ -163,6 +164,7 @@ def reviewed_around_now(
     now = datetime.now(UTC).replace(microsecond=0)
     ledger.adopt_policy(ADMIN)
     register_documents(ledger)
+    trained(ledger)
     operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="town centre")
     deployment = ledger.propose_deployment(
         PLANNER,

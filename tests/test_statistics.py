@@ -223,6 +223,31 @@ def test_score_distribution_and_threshold_sensitivity(
 
 # Every column any analyst view may have. A new column must be added here deliberately.
 ALLOWED_COLUMNS = {
+    "view_deployment_reviews": {
+        "deployment_id",
+        "reviewed_at",
+        "objectives_met",
+        "lessons",
+        "complaints_counted",
+    },
+    "view_complaints": {
+        "complaint_id",
+        "deployment_id",
+        "number",
+        "alert_id",
+        "received_on",
+        "channel",
+        "resolved_on",
+    },
+    "view_public_deployments": {
+        "deployment_id",
+        "watchlist_categories",
+        "notice_method",
+        "notice_issued_at",
+        "notice_exempt",
+        "results_published_at",
+        "publication_overdue_at",
+    },
     "view_operations": {"operation_id", "name", "force", "purpose", "opened_at", "closed_at"},
     "view_deployments": {
         "deployment_id",
@@ -507,6 +532,7 @@ def test_cli_prints_tables_and_json(
         "subject_index",
         "retention_deadlines",
         "public_deployments",
+        "reviews",
     }
     assert all(v["lag"] == 0 for v in views)
     assert "rebuilt alerts" in _cli_output(["projections", "rebuild", "alerts"], capsys)

@@ -8,7 +8,6 @@
 CREATE TABLE IF NOT EXISTS view_deployment_reviews (
     deployment_id TEXT PRIMARY KEY,
     reviewed_at TEXT NOT NULL,
-    reviewed_by TEXT NOT NULL,
     objectives_met TEXT,
     lessons TEXT NOT NULL DEFAULT '',
     complaints_counted INTEGER NOT NULL DEFAULT 0

@@ -572,7 +572,7 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
     propose = page.locator("#propose")
     expect(propose.get_by_label("Operation")).to_contain_text("Operation Browser")
     propose.get_by_label("Operation").select_option(
-        label="Operation Browser (Northamptonshire Police)"
+        label="Operation Browser (northamptonshire)"
     )
     fields = {
         "Place": "Sheep Street",
