@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+import lfr_ledger.api.cli
 from lfr_ledger.api.app import create_app
 from lfr_ledger.api.demo.sample_deployment import (
     AO,
@@ -41,6 +43,7 @@ from lfr_ledger.domain.values import Confirmation, Decision, OutcomeType, Public
 from lfr_ledger.projections.store import close_stores
 from tests.conftest import Clock
 from tests.test_api import Api, assert_problem
+from tests.test_retention import cli_env  # noqa: F401
 
 CUSTODY_REF = "CUST-QX-93817"
 CRIME_REF = "CRIME-WV-55210"
@@ -435,3 +438,26 @@ def test_no_personal_data_reaches_the_page_the_json_or_the_csv(
         lowered = content.lower()
         for value in personal:
             assert value.lower().encode() not in lowered, value
+
+
+def test_the_cli_publishes_as_the_route_does_and_refuses_a_second_time(
+    ledger: CaseLedger,
+    clock: Clock,
+    cli_env: None,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deployment, alerts = went_live(ledger, clock)
+    clock.now = WINDOW_END
+    assert ledger.end_on_deadline(deployment)
+    decided(ledger, alerts)
+    argv = ["deployments", "publish-results", str(deployment), "--actor-id", "INSP-1"]
+    capsys.readouterr()
+    assert lfr_ledger.api.cli.main([*argv, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    published = ledger.deployment(deployment).results_published_at
+    assert published is not None
+    assert datetime.fromisoformat(shown["results_published_at"]) == published
+    events = len(ledger.recorder.select_notifications(0, 10_000))
+    assert lfr_ledger.api.cli.main(argv) == 2
+    assert "already" in capsys.readouterr().err
+    assert len(ledger.recorder.select_notifications(0, 10_000)) == events

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
+from lfr_ledger.api.cli.results import add_publish_command
 from lfr_ledger.api.cli.start_gates import add_signage_command
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     listing.add_argument("--json", action="store_true", help="print the list as JSON")
     listing.set_defaults(handler=list_handler)
     add_signage_command(commands)
+    add_publish_command(commands)
 
     operations = subparsers.add_parser("operations", help="operations: list them, close one")
     op_commands = operations.add_subparsers(
