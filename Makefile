@@ -42,8 +42,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "the console's tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; fi
 
+# Two workers, one per core, each taking whole files (a file's servers and fixtures stay in one
+# worker): the suite in about two thirds of the time it takes in one process.
 test: setup lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: setup
 	$(BIN)/python bench/event_store.py
