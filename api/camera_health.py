@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from lfr_ledger.api.scheduling import every_alone
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.commands.camera_health import Heartbeat, HeartbeatReport
 from lfr_ledger.domain.errors import ConcurrentWrite, DomainError
-from lfr_ledger.projections.alone import run_alone
 from lfr_ledger.projections.camera_health import (
     FaceReport,
     latest_face_reports,
@@ -168,14 +168,13 @@ def schedule_camera_checks(
     every_seconds: float = CHECK_EVERY_SECONDS,
 ) -> None:
     """Arms the silence check on the server's scheduler (a job of its own, every minute)."""
-    scheduler.add_job(
-        run_alone,
-        "interval",
-        args=[settings, CHECK_JOB_ID, check_silent_cameras, ledger, settings],
-        kwargs={"caught_up": caught_up},
+    every_alone(
+        scheduler,
+        settings,
+        CHECK_JOB_ID,
+        check_silent_cameras,
+        ledger,
+        settings,
         seconds=every_seconds,
-        id=CHECK_JOB_ID,
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
+        caught_up=caught_up,
     )

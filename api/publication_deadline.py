@@ -13,10 +13,10 @@ from uuid import UUID
 from apscheduler.schedulers.base import BaseScheduler
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from lfr_ledger.api.scheduling import every_alone
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import ConcurrentWrite, DomainError
-from lfr_ledger.projections.alone import run_alone
 from lfr_ledger.projections.catch_up import catch_up
 from lfr_ledger.projections.readers.public import PublicReader
 
@@ -78,16 +78,15 @@ def schedule_publication_checks(
     every_seconds: float = CHECK_EVERY_SECONDS,
 ) -> None:
     """Arms the deadline check on the server's scheduler, one node at a time."""
-    scheduler.add_job(
-        run_alone,
-        "interval",
-        args=[settings, CHECK_JOB_ID, record_overdue_publications, ledger, settings],
-        kwargs={"caught_up": caught_up},
+    every_alone(
+        scheduler,
+        settings,
+        CHECK_JOB_ID,
+        record_overdue_publications,
+        ledger,
+        settings,
         seconds=every_seconds,
-        id=CHECK_JOB_ID,
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
+        caught_up=caught_up,
     )
 
 

@@ -108,14 +108,8 @@ def schedule_reverification(
     scheduler: BaseScheduler, settings: Settings, ledger: CaseLedger
 ) -> None:
     """Every minute, on one node at a time: the next slice of the rolling pass."""
-    from lfr_ledger.projections.alone import run_alone
+    from lfr_ledger.api.scheduling import every_alone
 
-    scheduler.add_job(
-        run_alone,
-        "interval",
-        args=[settings, JOB_ID, reverify_step, settings, ledger],
-        seconds=RUN_EVERY_SECONDS,
-        id=JOB_ID,
-        max_instances=1,
-        coalesce=True,
+    every_alone(
+        scheduler, settings, JOB_ID, reverify_step, settings, ledger, seconds=RUN_EVERY_SECONDS
     )

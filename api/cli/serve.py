@@ -62,25 +62,20 @@ def serve(args: argparse.Namespace) -> int:
             checkpoint, "interval", seconds=every, id="audit:checkpoint", max_instances=1
         )
     from lfr_ledger.api.deadlines import EVERY_SECONDS, end_deployments_on_deadline
+    from lfr_ledger.api.scheduling import every_alone
 
     # A window that closes, or urgent authority that lapses, ends the deployment without
     # waiting for anyone: checked every 30 s, so a van never runs past it by more.
     services = app.state.services
-    scheduler.add_job(
-        run_alone,
-        "interval",
-        args=[
-            settings,
-            "deployments:deadlines",
-            end_deployments_on_deadline,
-            services.ledger,
-            settings,
-        ],
-        kwargs={"caught_up": services.statistics},
+    every_alone(
+        scheduler,
+        settings,
+        "deployments:deadlines",
+        end_deployments_on_deadline,
+        services.ledger,
+        settings,
         seconds=EVERY_SECONDS,
-        id="deployments:deadlines",
-        max_instances=1,
-        coalesce=True,
+        caught_up=services.statistics,
     )
     _schedule_camera_checks(scheduler, services, settings)
     # Results not published within the policy's days of a deployment's end are recorded
