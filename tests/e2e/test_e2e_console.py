@@ -571,9 +571,7 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
     operation.get_by_role("button", name="Open operation").click()
     propose = page.locator("#propose")
     expect(propose.get_by_label("Operation")).to_contain_text("Operation Browser")
-    propose.get_by_label("Operation").select_option(
-        label="Operation Browser (northamptonshire)"
-    )
+    propose.get_by_label("Operation").select_option(label="Operation Browser (northamptonshire)")
     fields = {
         "Place": "Sheep Street",
         "Town": "Wellingborough",
