@@ -248,7 +248,21 @@ async function fillChoices() {
   if (operations) {
     const list = await api("GET", "/operations");
     operations.replaceChildren(...list.operations.reverse().map((o) => el("option", { value: o.operation_id, text: `${o.name} (${o.force})` })));
+    const open = list.operations.filter((o) => o.status === "open");
+    document.getElementById("close-operation-id")?.replaceChildren(...open.map((o) => el("option", { value: o.operation_id, text: `${o.name} (${o.force})` })));
   }
+}
+
+const closeOperation = document.getElementById("close-operation");
+if (closeOperation) {
+  bindForm(closeOperation, {
+    path: () => `/operations/${document.getElementById("close-operation-id").value}/close`,
+    body: async () => ({}),
+    done: async () => {
+      toast("Operation closed");
+      await fillChoices();
+    },
+  });
 }
 
 select?.addEventListener("change", () => {
