@@ -60,7 +60,12 @@ QUOTED = (
     "on 29th November, and in Wellingborough on 6th December. During the four days of "
     "operation, there were 13 positive alerts, leading to six arrests. Officers also carried "
     "out checks on seven individuals to confirm they were complying with court or licence "
-    "conditions. Northamptonshire Police plans to introduce its own LFR technology in 2026."
+    "conditions. Among those arrested was a man wanted for a sexual assault on a child. He was "
+    "also found in possession of a lock knife, leading to charges of carrying an offensive "
+    "weapon, alongside being bailed in connection with the sexual assault. Three women were "
+    "also arrested, two for failing to appear at court for drug and shoplifting offences, and "
+    "one in relation to criminal damage. Northamptonshire Police plans to introduce its own "
+    "LFR technology in 2026."
 )
 
 
