@@ -39,6 +39,8 @@ def test_a_planner_closes_an_operation_from_the_planning_page(
     close.get_by_role("button", name="Close operation").click()
     expect(page.locator("#toast")).to_contain_text("Operation closed", timeout=5000)
     expect(close.get_by_label("Open operation")).not_to_contain_text("Operation To Close")
+    # Nor can a deployment be proposed in it from the page any more.
+    expect(page.locator("#propose-operation_id")).not_to_contain_text("Operation To Close")
     listed = ok(client.get("/operations", headers=auth(server, PLANNER)))["operations"]
     (shown,) = [o for o in listed if o["operation_id"] == operation_id]
     assert shown["status"] == "closed"

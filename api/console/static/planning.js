@@ -247,9 +247,11 @@ async function fillChoices() {
   const operations = document.getElementById("propose-operation_id");
   if (operations) {
     const list = await api("GET", "/operations");
-    operations.replaceChildren(...list.operations.reverse().map((o) => el("option", { value: o.operation_id, text: `${o.name} (${o.force})` })));
-    const open = list.operations.filter((o) => o.status === "open");
-    document.getElementById("close-operation-id")?.replaceChildren(...open.map((o) => el("option", { value: o.operation_id, text: `${o.name} (${o.force})` })));
+    // A closed operation takes no new deployment: only the open ones are offered, newest first.
+    const open = list.operations.reverse().filter((o) => o.status === "open");
+    const options = () => open.map((o) => el("option", { value: o.operation_id, text: `${o.name} (${o.force})` }));
+    operations.replaceChildren(...options());
+    document.getElementById("close-operation-id")?.replaceChildren(...options());
   }
 }
 
