@@ -3,7 +3,8 @@ clock) and wires services that live in sibling rooms into each other."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from lfr_ledger.domain.policy import Policy
 from lfr_ledger.eventlog.vault import PostgresKeyVault, SQLiteKeyVault
 from lfr_ledger.oversight.retention.destruction import Retention
 from lfr_ledger.oversight.subject_access import SubjectRecords
+from lfr_ledger.projections.alone import lock_key
 from lfr_ledger.projections.oversight_readers import RetentionDeadlines, SubjectIndex
 
 
@@ -23,6 +25,28 @@ def build_vault(settings: Settings) -> SQLiteKeyVault | PostgresKeyVault:
         params = settings.postgres_params()
         return PostgresKeyVault(params, schema=settings.postgres_schema)
     return SQLiteKeyVault(settings.keys_path)
+
+
+@contextmanager
+def one_creator_at_a_time(settings: Settings) -> Iterator[None]:
+    """Nodes starting at once on PostgreSQL create the ledger's tables, types and functions one
+    after another. Created together, one meets the other's half-made catalog rows (a duplicate
+    type, "tuple concurrently updated") and fails to start; the library creates its types
+    outside a transaction and cannot serialise them. The lock is the schema's, so ledgers in
+    other schemas do not wait; it goes with the connection if the process dies."""
+    if not settings.uses_postgres:
+        yield
+        return
+    import psycopg  # only a PostgreSQL node needs it
+    from psycopg.conninfo import make_conninfo
+
+    key = lock_key(settings, "create-schema")
+    with psycopg.connect(make_conninfo(**settings.postgres_params()), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def build_ledger(
@@ -35,12 +59,13 @@ def build_ledger(
     names, else the policy last adopted in the log, else the package's default."""
     settings = settings or Settings.from_env()
     path = policy_path or settings.policy_path
-    ledger = CaseLedger(
-        settings.eventsourcing_env(),
-        vault=build_vault(settings),
-        policy=Policy.load(path),
-        clock=clock,
-    )
+    with one_creator_at_a_time(settings):
+        ledger = CaseLedger(
+            settings.eventsourcing_env(),
+            vault=build_vault(settings),
+            policy=Policy.load(path),
+            clock=clock,
+        )
     if path is None:
         adopted = ledger.latest_adopted_policy()
         if adopted is not None:
