@@ -18,6 +18,7 @@ from lfr_ledger.api.idempotency import KEY_PATTERN
 from lfr_ledger.api.idempotency_store import IdempotencyStore
 from lfr_ledger.api.personal_data import PersonalData
 from lfr_ledger.api.problems import ProblemException
+from lfr_ledger.api.schemas.grants import BODY_CODE_PATTERN
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
@@ -177,6 +178,20 @@ PurposeQuery = Annotated[
         description="Why personal data is read, logged with the read as a consultation. "
         "Required unless the X-Purpose header is given: one of the two must be sent (OpenAPI "
         "cannot mark an either-or). Prefer the header: it keeps the purpose out of URLs.",
+    ),
+]
+
+
+# `?body=`: the routes oversight bodies are listed by (their reads, their grants) filter on it.
+OversightBodyQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="body",
+        required=False,
+        max_length=32,
+        pattern=BODY_CODE_PATTERN,
+        description="Only what concerns this oversight body (its code, e.g. ICO): the reads "
+        "made for it, or its grants",
     ),
 ]
 

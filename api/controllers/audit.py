@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 
 from lfr_ledger.api.dependencies import (
     PURPOSE_REQUIRED,
+    OversightBodyQuery,
     PurposeHeader,
     PurposeQuery,
     ReadsDep,
@@ -31,7 +32,6 @@ from lfr_ledger.api.schemas.audit import (
     Verification,
 )
 from lfr_ledger.api.schemas.event_fields import SEALED
-from lfr_ledger.api.schemas.grants import BODY_CODE_PATTERN
 from lfr_ledger.api.schemas.history import ActorOut, History, RecordedEvent, recorded_event
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.sealing import is_sealed_text
@@ -141,16 +141,7 @@ class AuditController(Controller):
         reads: ReadsDep,
         after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        of_body: Annotated[
-            str | None,
-            QueryParameter(
-                name="body",
-                required=False,
-                max_length=32,
-                pattern=BODY_CODE_PATTERN,
-                description="Only the reads made for this oversight body (its code, e.g. ICO)",
-            ),
-        ] = None,
+        of_body: OversightBodyQuery = None,
     ) -> Consultations:
         batch = reads.consultations(after, limit, body=of_body)
         items = [

@@ -4,17 +4,15 @@ oversight reader makes (`api/personal_data/base.py`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
-from lfr_ledger.api.dependencies import ActorDep, IdempotencyKey, LedgerDep
+from lfr_ledger.api.dependencies import ActorDep, IdempotencyKey, LedgerDep, OversightBodyQuery
 from lfr_ledger.api.problems import problem_spec
 from lfr_ledger.api.schemas.common import Created, Done
 from lfr_ledger.api.schemas.grants import (
-    BODY_CODE_PATTERN,
     REMIT,
     GrantIn,
     GrantOut,
@@ -92,16 +90,7 @@ class GrantController(Controller):
     def grants(
         self,
         ledger: LedgerDep,
-        of_body: Annotated[
-            str | None,
-            QueryParameter(
-                name="body",
-                required=False,
-                max_length=32,
-                pattern=BODY_CODE_PATTERN,
-                description="Only this body's grants (its code)",
-            ),
-        ] = None,
+        of_body: OversightBodyQuery = None,
     ) -> Grants:
         now = ledger.clock()
         return Grants(grants=[GrantOut.of(g, now) for g in ledger.oversight_grants(of_body)])
