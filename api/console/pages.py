@@ -26,8 +26,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from lfr_ledger.api.auth import SESSION_COOKIE, check_same_origin
+from lfr_ledger.api.console.labels import labels
 from lfr_ledger.api.console.sessions import Session
-from lfr_ledger.api.dependencies import ActorDep, ServicesDep
+from lfr_ledger.api.dependencies import ActorDep, Services, ServicesDep
 from lfr_ledger.api.guards import role_may_call
 from lfr_ledger.api.problems import ProblemException, problem_for
 from lfr_ledger.domain.actors import Actor, Role
@@ -89,7 +90,7 @@ def static_files() -> Any:
     )
 
 
-def _page(request: Request[Any, Any, Any], actor: Actor, path: str) -> Template:
+def _page(request: Request[Any, Any, Any], actor: Actor, path: str, services: Services) -> Template:
     title, script = next((t, s) for p, t, s in PAGES if p == path)
     session = request.auth if isinstance(request.auth, Session) else None
     return Template(
@@ -97,6 +98,11 @@ def _page(request: Request[Any, Any, Any], actor: Actor, path: str) -> Template:
         context={
             "title": title,
             "script": script,
+            "style": script.removesuffix(".js") + ".css",
+            # "<" escaped: a label (a force's own policy text) cannot close the script element.
+            "labels": msgspec.json.encode(labels(services.ledger.policy))
+            .decode()
+            .replace("<", "\\u003c"),
             "actor": actor,
             "role": actor.role.value,
             "role_label": ROLE_LABELS[actor.role],
@@ -239,8 +245,10 @@ class ConsoleSignIn(Controller):
 def _page_route(path: str) -> HTTPRouteHandler:
     """One page's route, from its row of PAGES (the navigation is built from the same rows)."""
 
-    async def show(request: Request[Any, Any, Any], actor: ActorDep) -> Template:
-        return _page(request, actor, path)
+    async def show(
+        request: Request[Any, Any, Any], actor: ActorDep, services: ServicesDep
+    ) -> Template:
+        return _page(request, actor, path, services)
 
     return get(path, name=f"console-{path.rsplit('/', 1)[-1]}", include_in_schema=False)(show)
 

@@ -68,3 +68,43 @@ class Visit:
 
     def close(self) -> None:
         self.context.close()
+
+
+# The devices the console's users hold: the operator's van laptop, the officer's phone, and a
+# desktop at the station (planning, oversight, statistics).
+VAN = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1920, "height": 1080}
+
+_AXE_SCRIPT: str | None = None
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it stands, one line each.
+
+    axe-core is the copy bundled by `axe-playwright-python` (pinned in requirements/dev.txt);
+    it is injected through the DevTools protocol, which the page's CSP does not govern.
+    """
+    global _AXE_SCRIPT
+    if _AXE_SCRIPT is None:
+        import axe_playwright_python
+
+        _AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    page.evaluate(_AXE_SCRIPT)
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
+    )
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at "
+        + "; ".join(", ".join(node["target"]) for node in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than its window (0 when it fits)."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )

@@ -2,6 +2,10 @@
 // refusals shown beside the field at fault, and small builders for lists and tables.
 // No library: the console must work in a van with no network beyond the ledger.
 
+import { label, when } from "./format.js";
+
+export { label, when };
+
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 export class Problem extends Error {
@@ -201,16 +205,6 @@ export function el(tag, attributes = {}, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
-}
-
-export function when(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString("en-GB", { timeZone: "UTC" }) + " UTC";
-}
-
-export function label(name) {
-  return String(name).replaceAll("_", " ");
 }
 
 function cell(value) {
