@@ -33,6 +33,7 @@ def test_a_planner_closes_an_operation_from_the_planning_page(
     ]
     visit = Visit(browser, server, viewport={"width": 1280, "height": 900})
     page = visit.sign_in("planner", PLANNER.id, rank="inspector")
+    page.locator("#operations-panel summary").click()  # folded below the planner's proposals
     close = page.locator("#close-operation")
     expect(close.get_by_label("Open operation")).to_contain_text("Operation To Close")
     close.get_by_label("Open operation").select_option(operation_id)

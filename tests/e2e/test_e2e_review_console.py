@@ -49,7 +49,7 @@ def test_an_ao_records_and_resolves_a_complaint_and_the_structured_review_in_the
 
     complaint = page.locator("#complaint")
     complaint.get_by_label("Received on").fill(today)
-    complaint.get_by_label("How it reached the force").fill("email")
+    complaint.get_by_label("How it reached the force").select_option("email")
     complaint.get_by_label("The alert it is about (its id), if one").fill(alert)
     complaint.get_by_label("What it says").fill(SUMMARY)
     complaint.get_by_role("button", name="Record complaint").click()

@@ -1,258 +1,115 @@
-// Planner, authorising officer, watchlist manager (and the administrator's policy): each form
-// posts to the route its data-endpoint names, for the deployment chosen at the top.
-import { api, bindForm, el, fillDeployments, formBody, render, table, toast, when } from "./console.js";
+// Planner, authorising officer, watchlist manager (and the administrator's registers): each form
+// posts to the route its data-endpoint names, for the deployment chosen on the left; each task
+// shows its form only when that deployment's state allows it (planning-state.js).
+import { api, bindForm, el, formBody, toast } from "./console.js";
+import { fromUkLocal, timeEl } from "./format.js";
+import { fillChoices, fillOperations, loadPolicy, policySummary, suggestReferences } from "./planning-choices.js";
+import { facts, fillDeploymentSelect, nextStep } from "./planning-facts.js";
+import { bindComplaints, bindDocumentKind, hideComplaints, showRegister, showTraining } from "./planning-records.js";
+import { applyState } from "./planning-state.js";
+import { noteEnrolment, showWatchlist } from "./planning-watchlist.js";
 
 const select = document.getElementById("deployment");
-const role = document.body.dataset.role;
+const onlyProposed = document.getElementById("only-proposed");
+const context = { deployments: [], operations: [], published: new Map(), due: new Map(), deployment: null };
 
 // Answers can land out of order (the deployment the page opened on, then the one chosen): only
-// the latest call of each renderer draws, so a page never shows one deployment under another.
+// the latest call draws, so a page never shows one deployment under another.
 let deploymentCalls = 0;
-let watchlistCalls = 0;
 
 async function showDeployment() {
   const call = ++deploymentCalls;
-  const facts = document.getElementById("deployment-facts");
-  if (!select?.value) return facts?.replaceChildren(el("p", { class: "empty", text: "No deployment yet." }));
+  const slot = document.getElementById("deployment-facts");
+  const next = document.getElementById("next-step");
+  if (!select?.value) {
+    context.deployment = null;
+    slot?.replaceChildren(el("p", { class: "empty", text: onlyProposed?.checked ? "No proposal awaits a decision." : "No deployment yet." }));
+    next?.replaceChildren();
+    applyState(null);
+    return;
+  }
   const d = await api("GET", `/deployments/${select.value}`);
   if (call !== deploymentCalls) return;
-  facts.replaceChildren(
-    render({
-      status: d.status,
-      where: `${d.location.name}, ${d.location.town} (${d.location.location_type})`,
-      window: `${when(d.starts_at)} to ${when(d.ends_at)}`,
-      threshold: d.threshold,
-      policy_version: d.policy_version,
-      proposed_by: d.proposed_by,
-      authorised_by: d.authorised_by,
-      urgent: d.urgent,
-      urgent_confirmed: d.urgent_confirmed,
-      watchlist_size: d.watchlist_size,
-      watchlist_reviewed: d.watchlist_reviewed,
-      signage_confirmed_at: d.signage_confirmed_at,
-      end_reason: d.end_reason,
-      governance_documents: d.governance_documents,
-    }),
-  );
+  context.deployment = d;
+  slot.replaceChildren(facts(d, context.operations));
+  next.textContent = nextStep(d);
+  fillChoices({ only: "deployment_categories", deployment: d });
+  const due = context.due.get(d.id);
+  document.getElementById("publish-due")?.replaceChildren(...(due ? ["Due by ", timeEl(due), "."] : []));
+  applyState(d, context);
 }
 
-// The watchlist, for its reviewer: rows without personal data; an entry opens on request.
-async function showWatchlist() {
-  const slot = document.getElementById("watchlist");
-  const call = ++watchlistCalls;
-  if (!slot || !select?.value) return;
-  const list = await api("GET", `/deployments/${select.value}/watchlist`);
-  if (call !== watchlistCalls) return;
-  document.getElementById("entry").replaceChildren();
-  if (!list.entries.length) return slot.replaceChildren(el("p", { class: "empty", text: "No entries yet." }));
-  const head = ["category", "status", "under 18", "image", "enrolled", "last confirmed", ""];
-  slot.replaceChildren(
-    el("p", { text: `${list.entries.length} entries; ${list.reviewed ? "reviewed" : "not reviewed since the last change"}` }),
-    el(
-      "table",
-      {},
-      el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))),
-      el(
-        "tbody",
-        {},
-        list.entries.map((e) =>
-          el(
-            "tr",
-            {},
-            el("td", { text: e.category }),
-            el("td", { text: e.status }),
-            el("td", { text: e.under_18 ? "yes" : "no" }),
-            el("td", { text: e.has_image ? "yes" : "no" }),
-            el("td", { text: `${when(e.enrolled_at)} by ${e.enrolled_by}` }),
-            el("td", { text: when(e.confirmed_at) }),
-            el("td", {}, el("button", { type: "button", text: "Open entry", onclick: () => openEntry(e.id).catch((x) => toast(x.message)) })),
-          ),
-        ),
-      ),
-    ),
-  );
+function showChosen() {
+  return Promise.all([showDeployment(), showWatchlist(select?.value, { onChange: () => refresh() })]);
 }
 
-async function openEntry(entryId) {
-  const purpose = `reviewing the watchlist of deployment ${select.value}`;
-  const entry = await api("GET", `/watchlist/entries/${entryId}`, { purpose });
-  const withdraw = el(
-    "form",
-    { "aria-label": "Withdraw this entry" },
-    el(
-      "div",
-      { class: "field" },
-      el("label", { for: "withdraw-reason", text: "Reason for withdrawing this entry" }),
-      el("textarea", { id: "withdraw-reason", name: "reason", rows: 2, required: true }),
-      el("p", { class: "field-error" }),
-    ),
-    el("p", { class: "form-error", role: "alert" }),
-    el("button", { type: "submit", text: "Withdraw entry" }),
-  );
-  bindForm(withdraw, {
-    path: `/watchlist/entries/${entryId}/withdrawal`,
-    done: async () => {
-      toast("Entry withdrawn");
-      await refresh();
-    },
-  });
-  const image = entry.has_image
-    ? el("img", { class: "enrolled", src: `/watchlist/entries/${entryId}/image?purpose=${encodeURIComponent(purpose)}`, alt: "Enrolled image" })
-    : el("p", { class: "empty", text: "No image held" });
-  document.getElementById("entry").replaceChildren(
-    el("h3", { text: `Entry ${entryId}` }),
-    el("div", { class: "faces" }, image),
-    render(entry),
-    entry.status === "active" ? withdraw : null,
-  );
+// Which deployments' results are on the public page already, and when the others are due (the
+// public feed: no sign-in, no personal data, at most a minute behind the log).
+async function loadPublication() {
+  if (!document.querySelector('[data-task="publish"]')) return;
+  const feed = await api("GET", "/public/deployments.json");
+  context.published = new Map(feed.results.map((r) => [r.deployment_id, r.published_at]));
+  context.due = new Map(feed.results_due.map((r) => [r.deployment_id, r.due_by]));
 }
 
-// Who holds which LFR course, and whether it counts today (admin and authorising officer).
-async function showTraining() {
-  const slot = document.getElementById("training-records");
-  if (!slot) return;
-  const { records } = await api("GET", "/training");
-  const rows = records.flatMap((r) =>
-    r.courses.map((c) => ({ person: r.person, course: c.course, status: c.status, completed_on: c.completed_on, expires_on: c.expires_on, recorded_by: c.recorded_by })),
-  );
-  slot.replaceChildren(rows.length ? table(rows) : el("p", { class: "empty", text: "No training recorded yet." }));
-}
-
-// The register of governance documents: where each stands today, when it is due for review.
-async function showRegister() {
-  const slot = document.getElementById("governance-register");
-  if (!slot) return;
-  const { documents } = await api("GET", "/governance/documents");
-  const rows = documents.map((d) => ({
-    kind: d.kind,
-    reference: d.reference,
-    version: d.latest_version,
-    standing: d.standing,
-    review_by: d.review_by,
-    expires_on: d.expires_on,
-  }));
-  slot.replaceChildren(rows.length ? table(rows) : el("p", { class: "empty", text: "No documents registered yet." }));
-}
-
-// The complaints about the chosen deployment (authorising officer): shown on request, since
-// each showing is a logged read of personal data; recorded and resolved here.
-let complaintsShown = false;
-let complaintCalls = 0;
-
-function hideComplaints() {
-  complaintsShown = false;
-  document.getElementById("complaints")?.replaceChildren();
-}
-
-async function showComplaints() {
-  const slot = document.getElementById("complaints");
-  if (!slot || !select?.value) return;
-  const call = ++complaintCalls;
-  complaintsShown = true;
-  const { complaints } = await api("GET", `/deployments/${select.value}/complaints`);
-  if (call !== complaintCalls) return;
-  if (!complaints.length) return slot.replaceChildren(el("p", { class: "empty", text: "No complaints recorded." }));
-  // The alert by its id's first eight characters: the table must fit its panel.
-  const rows = complaints.map((c) => ({
-    number: c.number,
-    received: `${c.received_on} (${c.channel})`,
-    about: c.alert_id ? `alert ${c.alert_id.slice(0, 8)}` : "the deployment",
-    summary: c.summary,
-    state: c.resolved_on ? `resolved ${c.resolved_on}: ${c.outcome}` : "open",
-  }));
-  slot.replaceChildren(table(rows), ...complaints.filter((c) => !c.resolved_on).map(resolutionForm));
-}
-
-function resolutionForm(complaint) {
-  const id = `resolve-${complaint.number}`;
-  const form = el(
-    "form",
-    { "aria-label": `Resolve complaint ${complaint.number}` },
-    el("h4", { text: `Resolve complaint ${complaint.number}` }),
-    el(
-      "div",
-      { class: "field" },
-      el("label", { for: `${id}-outcome`, text: "Outcome: what was found, what was done" }),
-      el("textarea", { id: `${id}-outcome`, name: "outcome", rows: 2, required: true }),
-      el("p", { class: "field-error" }),
-    ),
-    el(
-      "div",
-      { class: "field" },
-      el("label", { for: `${id}-resolved_on`, text: "Resolved on" }),
-      el("input", { id: `${id}-resolved_on`, name: "resolved_on", type: "date", required: true }),
-      el("p", { class: "field-error" }),
-    ),
-    el("p", { class: "form-error", role: "alert" }),
-    el("button", { type: "submit", text: "Record resolution" }),
-  );
-  bindForm(form, {
-    path: `/complaints/${complaint.id}/resolution`,
-    done: async () => {
-      toast(`Complaint ${complaint.number} resolved`);
-      await showComplaints();
-    },
-  });
-  return form;
-}
-
-const complaintForm = document.getElementById("complaint");
-if (complaintForm) {
-  bindForm(complaintForm, {
-    path: "/complaints",
-    body: async (form) => ({ ...(await formBody(form)), deployment_id: select.value }),
-    done: async () => {
-      toast("Complaint recorded");
-      complaintForm.reset();
-      if (complaintsShown) await showComplaints();
-    },
-  });
-}
-document.getElementById("show-complaints")?.addEventListener("click", () => showComplaints().catch((e) => toast(e.message)));
-
-async function refresh(status) {
+async function refresh({ choose } = {}) {
   if (!select) return;
-  await fillDeployments(select, { status, prefer: ["proposed", "authorised", "live"] });
-  await Promise.all([showDeployment(), showWatchlist()]);
+  const query = onlyProposed?.checked ? "?status=proposed" : "";
+  const [list] = await Promise.all([api("GET", `/deployments${query}`), loadPublication()]);
+  context.deployments = list.deployments;
+  if (!choose && !select.value) {
+    // The page opens on the newest deployment that awaits someone's work.
+    const awaiting = [...list.deployments].reverse().find((d) => ["proposed", "authorised", "live", "paused"].includes(d.status));
+    choose = awaiting?.deployment_id;
+  }
+  fillDeploymentSelect(select, list.deployments, { choose });
+  context.operations = await fillOperations(context.deployments);
+  await showChosen();
 }
 
-const enrolled = [];
+// The proposal's body: times typed in UK local time sent as UTC instants; the categories ticked.
+async function proposalBody(form) {
+  const body = await formBody(form);
+  for (const input of form.querySelectorAll('[data-kind="ukdatetime"]')) {
+    if (!input.value) continue;
+    const path = input.name.split(".");
+    const parent = path.slice(0, -1).reduce((node, key) => node[key], body);
+    parent[path.at(-1)] = fromUkLocal(input.value);
+  }
+  body.watchlist_categories = [...form.querySelectorAll("[data-choice]:checked")].map((box) => box.value);
+  return body;
+}
+
+async function recorded(form, reply) {
+  toast(`${form.querySelector("button[type=submit]").textContent}: recorded`);
+  if (form.id === "enrol") noteEnrolment(reply, form.elements.category.value);
+  form.reset();
+  fillChoices(); // a reset empties the policy reference the form starts from
+  if (form.id === "propose") {
+    // The new proposal is the deployment shown, whatever the filter.
+    if (onlyProposed) onlyProposed.checked = false;
+    await refresh({ choose: reply.id });
+    document.getElementById("h-deployment")?.scrollIntoView({ block: "start" });
+    select.focus();
+    return;
+  }
+  if (form.id === "operation") {
+    context.operations = await fillOperations(context.deployments, { choose: reply.id });
+    return;
+  }
+  if (form.id === "training") await showTraining();
+  if (form.id === "governance") suggestReferences(await showRegister());
+  if (form.id === "adopt") await loadPolicy().then(() => fillChoices());
+  if (form.id === "publish") context.published.set(context.deployment.id, new Date().toISOString());
+  await refresh();
+}
+
 for (const form of document.querySelectorAll("form[data-endpoint]")) {
   bindForm(form, {
     path: () => form.dataset.endpoint.replace("{deployment_id}", select?.value || ""),
-    done: async (reply) => {
-      toast(`${form.querySelector("button[type=submit]").textContent}: recorded`);
-      if (form.id === "enrol") {
-        enrolled.unshift({ entry: reply.id, category: form.elements.category.value, status: reply.status });
-        document.getElementById("enrolled").replaceChildren(table(enrolled));
-      }
-      form.reset();
-      if (form.id === "operation") await fillChoices();
-      if (form.id === "training") await showTraining();
-      if (form.id === "governance") await showRegister();
-      await refresh();
-    },
+    body: form.id === "propose" ? proposalBody : formBody,
+    done: (reply) => recorded(form, reply),
   });
-}
-
-async function fillChoices() {
-  const policy = await api("GET", "/policy");
-  document.getElementById("policy").replaceChildren(render(policy));
-  const fill = (id, values) => document.getElementById(id).replaceChildren(...values.map((v) => el("option", { value: v })));
-  fill("location-types", policy.location_types);
-  fill("categories", policy.watchlist_categories);
-  document.getElementById("complaint-channels")?.replaceChildren(...(policy.complaint_channels || []).map((v) => el("option", { value: v })));
-  document.getElementById("forces").replaceChildren(...(policy.forces || []).map((f) => el("option", { value: f.code, text: f.name })));
-  fill("courses", [...new Set((policy.training || []).map((t) => t.course))]);
-  const operations = document.getElementById("propose-operation_id");
-  if (operations) {
-    const list = await api("GET", "/operations");
-    // A closed operation takes no new deployment: only the open ones are offered, newest first.
-    const open = list.operations.reverse().filter((o) => o.status === "open");
-    const options = () => open.map((o) => el("option", { value: o.operation_id, text: `${o.name} (${o.force})` }));
-    operations.replaceChildren(...options());
-    document.getElementById("close-operation-id")?.replaceChildren(...options());
-  }
 }
 
 const closeOperation = document.getElementById("close-operation");
@@ -262,17 +119,28 @@ if (closeOperation) {
     body: async () => ({}),
     done: async () => {
       toast("Operation closed");
-      await fillChoices();
+      context.operations = await fillOperations(context.deployments);
     },
   });
 }
 
+bindComplaints(() => select?.value);
+bindDocumentKind();
+
 select?.addEventListener("change", () => {
   hideComplaints();
-  Promise.all([showDeployment(), showWatchlist()]).catch((e) => toast(e.message));
+  showChosen().catch((e) => toast(e.message));
 });
-document.getElementById("show-proposed")?.addEventListener("click", (event) => {
-  event.preventDefault();
-  refresh("proposed").catch((e) => toast(e.message));
+onlyProposed?.addEventListener("change", () => {
+  hideComplaints();
+  refresh().catch((e) => toast(e.message));
 });
-Promise.all([fillChoices(), showTraining(), showRegister(), role === "admin" ? null : refresh()]).catch((e) => toast(e.message));
+
+async function start() {
+  await loadPolicy();
+  fillChoices();
+  document.getElementById("policy").replaceChildren(policySummary());
+  const [documents] = await Promise.all([showRegister(), showTraining(), refresh()]);
+  suggestReferences(documents);
+}
+start().catch((e) => toast(e.message));
