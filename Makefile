@@ -25,6 +25,7 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 
 setup: $(STAMP)
 	$(BIN)/lfr models fetch
+	$(BIN)/lfr console-assets fetch
 
 demo: setup
 	$(BIN)/lfr demo

@@ -13,6 +13,7 @@ from lfr_ledger.api.cli.output import EXIT_ERROR
 COMMAND_MODULES = (
     "lfr_ledger.api.cli.demo",
     "lfr_ledger.api.cli.models",
+    "lfr_ledger.api.cli.console_assets",
     "lfr_ledger.api.cli.audit",
     "lfr_ledger.api.cli.serve",
     "lfr_ledger.api.cli.token",
