@@ -9,6 +9,8 @@ Signing in turns a verified bearer token (pasted, or behind a one-time link from
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,22 +28,25 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from lfr_ledger.api.auth import SESSION_COOKIE, check_same_origin
+from lfr_ledger.api.console.assets import chart_js
 from lfr_ledger.api.console.labels import labels
-from lfr_ledger.api.console.sessions import Session
+from lfr_ledger.api.console.sessions import LinkState, Session
 from lfr_ledger.api.dependencies import ActorDep, Services, ServicesDep
 from lfr_ledger.api.guards import role_may_call
 from lfr_ledger.api.problems import ProblemException, problem_for
+from lfr_ledger.api.schemas.admin import ServiceIndex
 from lfr_ledger.domain.actors import Actor, Role
 
 HERE = Path(__file__).parent
 
 # The pages, in the order the navigation shows them: path, title, script.
 PAGES: tuple[tuple[str, str, str], ...] = (
-    ("/console/operator", "Live deployment", "operator.js"),
+    ("/console/operator", "Deployment", "operator.js"),
     ("/console/officer", "Street", "officer.js"),
     ("/console/planning", "Planning and authority", "planning.js"),
     ("/console/oversight", "Oversight", "oversight.js"),
     ("/console/analyst", "Statistics", "analyst.js"),
+    ("/console/admin", "Administration", "admin.js"),
 )
 HOME: dict[Role, str] = {
     Role.OPERATOR: "/console/operator",
@@ -49,7 +54,7 @@ HOME: dict[Role, str] = {
     Role.PLANNER: "/console/planning",
     Role.AUTHORISING_OFFICER: "/console/planning",
     Role.WATCHLIST_MANAGER: "/console/planning",
-    Role.ADMIN: "/console/planning",
+    Role.ADMIN: "/console/admin",
     Role.OVERSIGHT: "/console/oversight",
     Role.ANALYST: "/console/analyst",
 }
@@ -156,6 +161,57 @@ class ConsolePages(Controller):
         )
 
 
+@dataclass(frozen=True)
+class LinkRefusal:
+    """Why a sign-in link cannot sign anyone in, in words, and what to do instead."""
+
+    state: str
+    title: str
+    detail: str
+    remedy: str
+    # When it was used or expired (ISO 8601, UTC; the page shows it in UK time), if known.
+    at: str | None
+    at_words: str
+
+
+REMEDY = (
+    "Ask for a new link (it is made with lfr console-link, by whoever runs the ledger), or paste "
+    "a bearer token to sign in."
+)
+_REFUSALS: dict[str, tuple[str, str, str]] = {
+    "used": (
+        "This sign-in link has been used",
+        "This sign-in link was used already: each link signs in once.",
+        "It was used on",
+    ),
+    "expired": (
+        "This sign-in link has expired",
+        "This sign-in link has expired: a link works only for a short time after it is made "
+        "(15 minutes unless its maker chose otherwise).",
+        "It expired on",
+    ),
+    "unknown": (
+        "This sign-in link is not known",
+        "This server does not know this sign-in link: it may have been copied only in part, be "
+        "meant for another server, or have expired more than a day ago.",
+        "",
+    ),
+}
+
+
+def link_refusal(link: LinkState) -> LinkRefusal:
+    """The message for a link that cannot sign in (a link that was valid a moment ago and is
+    not now raced another browser: said as "used")."""
+    state = link.state if link.state in _REFUSALS else "used"
+    title, detail, at_words = _REFUSALS[state]
+    at = (
+        datetime.fromtimestamp(link.at, UTC).isoformat(timespec="seconds")
+        if link.at is not None and at_words
+        else None
+    )
+    return LinkRefusal(state, title, detail, REMEDY, at, at_words)
+
+
 class SignInIn(msgspec.Struct, forbid_unknown_fields=True):
     """Either a bearer token, or the one-time code of a sign-in link."""
 
@@ -180,9 +236,17 @@ class ConsoleSignIn(Controller):
         return Template(template_name="sign-in.html", context={"code": ""})
 
     @get("/sign-in/{code:str}")
-    async def sign_in_link(self, code: FromPath[str]) -> Template:
+    async def sign_in_link(self, code: FromPath[str], services: ServicesDep) -> Template:
         # The link only fills the form: opening it (or a chat preview fetching it) uses nothing.
-        return Template(template_name="sign-in.html", context={"code": code})
+        # A link that can no longer sign in says why at once, beside the token form.
+        link = await anyio.to_thread.run_sync(services.sessions.link_state, code)
+        if link.state == "valid":
+            return Template(template_name="sign-in.html", context={"code": code})
+        return Template(
+            template_name="sign-in.html",
+            status_code=404 if link.state == "unknown" else 410,
+            context={"code": "", "link": link_refusal(link)},
+        )
 
     @post("/sign-in", status_code=200)
     async def sign_in(
@@ -197,12 +261,13 @@ class ConsoleSignIn(Controller):
         if data.code:
             token = await anyio.to_thread.run_sync(sessions.take_link, data.code)
             if token is None:
+                link = await anyio.to_thread.run_sync(sessions.link_state, data.code)
+                refusal = link_refusal(link)
                 raise ProblemException(
                     401,
-                    "sign-in-link-used",
-                    "Sign-in link not valid",
-                    "this sign-in link was used already or has expired; ask for a new one "
-                    "(lfr console-link)",
+                    f"sign-in-link-{refusal.state}",
+                    refusal.title,
+                    f"{refusal.detail} {refusal.remedy}",
                 )
         if not token:
             raise ProblemException(
@@ -242,6 +307,23 @@ class ConsoleSignIn(Controller):
         )
 
 
+@get("/", name="root", include_in_schema=False, opt={"public": True})
+async def root(request: Request[Any, Any, Any]) -> Response[Any]:
+    """`/` leads to the console, which sends a signed-in user to their home and anyone else to
+    the sign-in. An API client that asks for JSON (and not HTML) is told where things are."""
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return Response(
+            ServiceIndex(
+                console="/console",
+                api_documentation="/schema",
+                openapi="/schema/openapi.json",
+                health="/health",
+            )
+        )
+    return Redirect("/console", status_code=303)
+
+
 def _page_route(path: str) -> HTTPRouteHandler:
     """One page's route, from its row of PAGES (the navigation is built from the same rows)."""
 
@@ -256,6 +338,8 @@ def _page_route(path: str) -> HTTPRouteHandler:
 CONSOLE_ROUTES = [
     ConsolePages,
     ConsoleSignIn,
+    root,
     *(_page_route(path) for path, _, _ in PAGES),
     static_files(),
+    chart_js,
 ]

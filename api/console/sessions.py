@@ -67,6 +67,15 @@ class Session:
         return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
 
 
+@dataclass(frozen=True)
+class LinkState:
+    """A sign-in link's state, and the moment that goes with it (used at, expired at, or
+    expires at; None when unknown)."""
+
+    state: str
+    at: float | None
+
+
 class SessionStore:
     """Sessions and sign-in links over one DB-API connection per thread."""
 
@@ -150,6 +159,24 @@ class SessionStore:
             )
             run("DELETE FROM console_links WHERE expires_at < ?", (now - 86400,))
         return str(rows[0][0]) if rows else None
+
+    def link_state(self, code: str) -> LinkState:
+        """What a code is, read without using it (a chat preview fetching the link must not
+        use it up): "valid", "used", "expired", or "unknown" (never made here, mistyped, or
+        forgotten a day after it expired)."""
+        with self._cursor() as run:
+            rows = run(
+                "SELECT used_at, expires_at FROM console_links WHERE code_hash = ?",
+                (_digest(code),),
+            )
+        if not rows:
+            return LinkState("unknown", None)
+        used_at, expires_at = rows[0]
+        if used_at is not None:
+            return LinkState("used", float(used_at))
+        if float(expires_at) <= self.clock():
+            return LinkState("expired", float(expires_at))
+        return LinkState("valid", float(expires_at))
 
     # --- sessions ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from lfr_ledger.api.dependencies import (
     LedgerDep,
 )
 from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.admin import PolicyText
 from lfr_ledger.api.schemas.common import (
     DutyTraining,
     PolicyAdopted,
@@ -48,6 +49,24 @@ class PolicyController(Controller):
             complaint_channels=list(policy.complaint_channels),
             false_alert_factors=list(policy.false_alerts.codes()),
             false_alert_factors_required=policy.false_alerts.required,
+            equality_fields={k: list(v) for k, v in policy.equality_fields.items()},
+        )
+
+    @get(
+        "/text",
+        sync_to_thread=True,
+        summary="The policy in force as its TOML file, with its version (admin)",
+        description="What an administrator starts a new version from: edit a copy, give it a "
+        "new `version`, and send it to POST /policy/adopt.",
+        responses=problem_spec(401, 403),
+    )
+    def policy_text(self, ledger: LedgerDep) -> PolicyText:
+        policy = ledger.policy
+        return PolicyText(
+            version=policy.version,
+            content_hash=policy.content_hash,
+            adopted=ledger.policy_adopted(policy.version),
+            toml=policy.text,
         )
 
     @post(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
+from inspect import signature
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from lfr_ledger.api.dependencies import ActorDep, IdempotencyKey, LedgerDep, ServicesDep
 from lfr_ledger.api.problems import problem_spec
+from lfr_ledger.api.schemas.admin import RetentionDue, RetentionWork
 from lfr_ledger.api.schemas.event_fields import SEALED
 from lfr_ledger.api.schemas.retention import (
     LegalHold,
@@ -31,7 +34,10 @@ ACCESS_ROWS: dict[str, frozenset[Role]] = {
     "POST /alerts/{alert_id}/legal-hold": frozenset({Role.AUTHORISING_OFFICER}),
     "POST /alerts/{alert_id}/legal-hold/release": frozenset({Role.AUTHORISING_OFFICER}),
     "POST /retention/run": frozenset({Role.ADMIN}),
+    "GET /retention/due": frozenset({Role.ADMIN}),
 }
+# How far back the administrator's page counts what retention destroyed.
+RECENT = timedelta(days=7)
 
 
 def _hold_state(ledger: LedgerDep, alert_id: UUID) -> LegalHold:
@@ -134,4 +140,47 @@ class RetentionController(Controller):
             consultation_purposes_destroyed=report.consultation_purposes_destroyed,
             disclosure_contents_destroyed=report.disclosure_contents_destroyed,
             unsealed_disclosures=report.unsealed_disclosures,
+        )
+
+    @get(
+        "/retention/due",
+        sync_to_thread=True,
+        summary="What retention would destroy now, by kind, and what it destroyed lately (admin)",
+        description="Counts only: watchlists (and their entries), alert image sets, held image "
+        "sets, access-log records, deployments nobody ended; the time of the latest "
+        "destruction and the counts of the last seven days. Reading it writes nothing. A run "
+        "that finds nothing due records nothing, so the latest destruction is the latest run "
+        "that destroyed something.",
+        responses=problem_spec(401, 403),
+    )
+    def due(self, services: ServicesDep, actor: ActorDep) -> RetentionDue:
+        actor.require(Role.ADMIN)
+        from lfr_ledger.oversight.retention.schedule import RetentionSchedule
+        from lfr_ledger.projections.readers.retention_activity import retention_activity
+
+        ledger = services.ledger
+        plan = services.retention(actor=actor).plan(due_only=True)
+        watchlists = plan.due_watchlists()
+        access = plan.due_access_records()
+        since = plan.as_of - RECENT
+        done = retention_activity(services.settings, since)
+        return RetentionDue(
+            as_of=plan.as_of,
+            watchlists=len(watchlists),
+            entries=sum(len(ledger.deployment(w.deployment_id).entry_ids) for w in watchlists),
+            alert_images=len(plan.due_alert_images()),
+            held=len(plan.held()),
+            consultations=sum(1 for r in access if r.kind == "consultation"),
+            disclosures=sum(1 for r in access if r.kind != "consultation"),
+            unsealed_disclosures=len(plan.unsealed_access_records()),
+            not_ended=len(plan.not_ended),
+            last_destruction_at=done.latest,
+            recent=RetentionWork(
+                since=since,
+                watchlists=done.watchlists,
+                alert_images=done.alert_images,
+                access_records=done.access_records,
+            ),
+            # The sweep `lfr serve` arms (its default; the schedule is the one place it is set).
+            sweep_minutes=int(signature(RetentionSchedule).parameters["sweep_minutes"].default),
         )
