@@ -19,6 +19,7 @@ from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.commands.camera_health import Heartbeat, HeartbeatReport
 from lfr_ledger.domain.errors import ConcurrentWrite, DomainError
+from lfr_ledger.domain.values import DeploymentStatus
 from lfr_ledger.projections.camera_health import (
     FaceReport,
     latest_face_reports,
@@ -41,12 +42,16 @@ CHECK_JOB_ID = "cameras:silence"
 class CameraState:
     """A camera as the operator sees it: heard from within the policy's bound (`reporting`),
     not heard from for longer but not yet recorded (`overdue`: the next check records it),
-    recorded silent (`silent`), or never heard from since the deployment went live."""
+    recorded silent (`silent`), or never heard from since the deployment went live. A
+    deployment that is not running (not started, paused, ended) expects nothing of its cameras:
+    one not heard from lately is `not_live`, never `overdue` (issue 25: an ended deployment's
+    camera read as overdue)."""
 
     REPORTING = "reporting"
     OVERDUE = "overdue"
     SILENT = "silent"
     NEVER_REPORTED = "never_reported"
+    NOT_LIVE = "not_live"
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,11 @@ def camera_health(
     for camera in deployment.plan.cameras:
         beat, face = beats.get(camera.id), faces.get(camera.id)
         seen = _last_seen(beat.received_at if beat else None, face.period_end if face else None)
-        if camera.id in silent:
-            state = CameraState.SILENT
+        recent = seen is not None and (now - seen).total_seconds() <= bound
+        if camera.id in silent and deployment.status != DeploymentStatus.ENDED:
+            state = CameraState.SILENT  # a silence stays open while paused, closes at the end
+        elif not deployment.is_live:
+            state = CameraState.REPORTING if recent else CameraState.NOT_LIVE
         elif seen is None:
             state = CameraState.NEVER_REPORTED
         elif (now - seen).total_seconds() > bound:

@@ -264,6 +264,9 @@ class AlertRow(Figures):
     raised_at: str
     adjudicated_at: str | None
     decision: Decision | None
+    # Not a column of the view (views hold no staff numbers): the query layer fills it from
+    # the alert itself, for the operator's queue.
+    adjudicated_by: str | None = None
 
 
 class ScoreBin(Figures):

@@ -17,7 +17,7 @@ from lfr_ledger.domain.values import DeploymentStatus
 Rate = Annotated[float, Meta(ge=0, le=10_000)]
 Count = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 # A camera's state (api/camera_health.py, CameraState).
-CAMERA_STATES = ("reporting", "overdue", "silent", "never_reported")
+CAMERA_STATES = ("reporting", "overdue", "silent", "never_reported", "not_live")
 
 
 class SourceGapIn(Struct):
@@ -185,7 +185,7 @@ class CameraHealthOut(Reply):
     state: Annotated[
         str,
         Meta(
-            description="reporting, overdue, silent or never_reported",
+            description="reporting, overdue, silent, never_reported or not_live",
             extra_json_schema=one_of(CAMERA_STATES),
         ),
     ]

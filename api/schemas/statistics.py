@@ -337,6 +337,8 @@ FIGURE_DESCRIPTIONS: dict[type[msgspec.Struct], dict[str, str]] = {
         "raised_at": "When the ledger recorded the alert",
         "adjudicated_at": "When it was adjudicated; null before",
         "decision": "The operator's decision, as corrected; null before",
+        "adjudicated_by": "Staff number of the operator who (first) decided, read from the log "
+        "(no view holds it); null before",
     },
     ScoreBin: {
         "lower": "The bin's lower bound (inclusive)",

@@ -1,73 +1,85 @@
-// The operator's screen in the van: the deployment's state and controls, its cameras, and the
-// alert queue, adjudicated by mouse or keyboard alone.
-import { AlertFeed, chime } from "./alerts.js";
-import { api, bindForm, el, fillDeployments, render, table, toast, when } from "./console.js";
+// The operator's screen in the van: the queue of alerts first (both faces large enough to
+// compare), the deployment and its cameras beside it; controls only for the moves the
+// deployment's state allows; alerts decided by mouse or keyboard alone (operator-keys.js).
+import { AlertFeed, chime, faces, facesDialog } from "./alerts.js";
+import { api, bindForm, clearErrors, el, fillDeployments, label, render, toast } from "./console.js";
 import { factorPicker, showWhen, withFactors } from "./factors.js";
+import { day, plural, timeEl } from "./format.js";
+import { CameraWatch } from "./operator-cameras.js";
+import { QueueKeys } from "./operator-keys.js";
 
 const select = document.getElementById("deployment");
 const queue = document.getElementById("queue");
-const streamState = document.getElementById("stream-state");
-const baseTitle = document.title;
+const heading = document.querySelector("main h1");
+const message = document.getElementById("queue-message");
 let deploymentId = null;
-let camerasTimer = null;
+let deployment = null;
 
 const DECISIONS = [
   ["match", "Match", "m"],
   ["no_match", "No match", "n"],
   ["inconclusive", "Inconclusive", "i"],
 ];
+// The moves each control makes, and the states that allow them (domain/deployment/lifecycle.py
+// and signage.py): any other state leaves the control disabled.
+const ALLOWED = {
+  signage: ["authorised"],
+  start: ["authorised"],
+  pause: ["live"],
+  resume: ["paused"],
+  end: ["authorised", "live", "paused"],
+};
+const NEXT_MOVES = {
+  proposed: "Not yet authorised: nothing to do here.",
+  refused: "Refused: nothing can change.",
+  authorised: "Authorised: confirm the signage, then Start.",
+  live: "Live: Pause, or End once every alert is decided.",
+  paused: "Paused: Resume, or End once every alert is decided.",
+  ended: "Ended: nothing more can change.",
+};
 
-function purpose(alert) {
-  return `adjudicating alert ${alert.id}`;
+// An announcement read out at once (the same words twice are read twice).
+function say(text) {
+  message.textContent = "";
+  setTimeout(() => (message.textContent = text), 30);
 }
 
-function noImage(event) {
-  event.target.replaceWith(el("p", { class: "empty", text: "No image to show" }));
+const openFaces = facesDialog(document.getElementById("faces-dialog"));
+const cameras = new CameraWatch({
+  list: document.getElementById("cameras"),
+  state: document.getElementById("cameras-state"),
+  // The deployment paused, resumed or ended elsewhere (another operator, its deadline).
+  onStatus: (status) => deployment && status !== deployment.status && showDeployment().catch(() => {}),
+});
+
+function cardTitle(alert) {
+  return `${label(alert.category)}, ${cameras.name(alert.camera_id)}`;
 }
 
-function faces(alert) {
-  const query = `purpose=${encodeURIComponent(purpose(alert))}`;
-  return el(
-    "div",
-    { class: "faces" },
-    el(
-      "figure",
-      {},
-      el("img", { src: `/alerts/${alert.id}/face-crop?${query}`, alt: `Face captured by camera ${alert.camera_id}`, onerror: noImage }),
-      el("figcaption", { text: "Captured face (from the camera)" }),
-    ),
-    el(
-      "figure",
-      {},
-      el("img", { src: `/watchlist/entries/${alert.entry_id}/image?${query}`, alt: "Enrolled watchlist image", onerror: noImage }),
-      el("figcaption", { text: "Enrolled image (watchlist entry)" }),
-    ),
-  );
+function enlarge(card) {
+  const container = card.querySelector(".faces");
+  if (!container) return say("This alert's faces are not shown: it is decided.");
+  openFaces(container, `Alert: ${cardTitle(card.alert)}. Enrolled image left, captured face right`);
 }
 
-function decisionForm(alert) {
+function decisionForm(alert, card) {
   const id = alert.id;
   const form = el(
     "form",
-    { class: "adjudication", "aria-label": `Adjudicate alert ${id}` },
+    { class: "adjudication", "aria-label": `Decide alert ${id.slice(0, 8)}` },
     el(
       "fieldset",
-      {},
+      { class: "decision" },
       el("legend", { text: "Decision" }),
       DECISIONS.map(([value, text, key]) =>
-        el(
-          "label",
-          { class: "field inline" },
-          el("input", { type: "radio", name: "decision", value, required: true, "data-key": key }),
-          `${text} (${key})`,
-        ),
+        el("label", { class: "field inline" }, el("input", { type: "radio", name: "decision", value, required: true }), `${text} (${key})`),
       ),
     ),
     factorPicker(`factors-${id}`, "Why it was false"),
     el(
       "div",
       { class: "field" },
-      el("label", { for: `reason-${id}`, text: "Reason (what you saw)" }),
+      el("label", { for: `reason-${id}`, text: "What you saw (Enter records it)" }),
       el("textarea", { id: `reason-${id}`, name: "reason", rows: 2, maxlength: 2000, required: true }),
       el("p", { class: "field-error" }),
     ),
@@ -76,9 +88,23 @@ function decisionForm(alert) {
   );
   // A no match says why the alert was false (the policy's factors); other decisions name none.
   showWhen(form, form.querySelector(".factors"), () => form.querySelector('input[name="decision"]:checked')?.value === "no_match");
-  const reason = form.elements.reason;
-  reason.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey) {
+  // Enter records from the reason; a no match without a factor ticked first asks why it was
+  // false, once (Enter again records it as it stands: the ledger says if the policy needs one).
+  form.elements.reason.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey) return;
+    event.preventDefault();
+    const first = form.querySelector("input[data-factor]");
+    const none = !form.querySelector("input[data-factor]:checked");
+    if (form.elements.decision.value === "no_match" && none && first && !form.dataset.asked) {
+      form.dataset.asked = "1";
+      first.focus();
+      return say("No match: tick why it was false (Tab moves, Space ticks), then press Enter to record.");
+    }
+    form.requestSubmit();
+  });
+  // Enter on a ticked box or a chosen decision records too: no need to go back to the text.
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.matches?.('input[type="checkbox"], input[type="radio"]')) {
       event.preventDefault();
       form.requestSubmit();
     }
@@ -86,161 +112,175 @@ function decisionForm(alert) {
   bindForm(form, {
     path: `/alerts/${id}/adjudication`,
     body: withFactors,
-    done: () => toast(`Alert ${id.slice(0, 8)}: decision recorded`),
+    done: () => decided(card, form.querySelector('input[name="decision"]:checked')?.value),
   });
   return form;
 }
 
-function cardBody(alert) {
-  const decided = alert.decision
-    ? el("p", {
-        class: "decided",
-        text: `Decided ${alert.decision.replace("_", " ")} by ${alert.adjudicated_by || "an operator"} at ${when(alert.adjudicated_at)}`,
-      })
-    : null;
-  return [
-    el("h3", { text: `${alert.category} · camera ${alert.camera_id}` }),
-    el("p", {
-      text: `Similarity ${Number(alert.similarity).toFixed(3)} against the threshold ${alert.threshold} in force · captured ${when(alert.captured_at)} · ${alert.status.replaceAll("_", " ")}`,
-    }),
-    decided,
-    alert.decision ? null : faces(alert),
-    alert.decision ? null : decisionForm(alert),
-  ];
+// Recorded from this screen: the card leaves the keys' round at once (the stream's event then
+// redraws it with the decider), and focus moves to the next alert awaiting a decision.
+function decided(card, decision) {
+  card.classList.remove("pending");
+  card.dataset.decidedText = `${label(decision)}, recorded from this screen`;
+  const next = keys.nextPending(card);
+  if (next) {
+    keys.focus(next);
+    say(`Decision recorded: ${label(decision)}. Next: ${cardTitle(next.alert)}.`);
+  } else {
+    card.focus();
+    say(`Decision recorded: ${label(decision)}. No alert is awaiting a decision.`);
+  }
+  updateCounts();
+}
+
+function cardBody(alert, card) {
+  const meta = el(
+    "p",
+    { class: "meta" },
+    `Similarity ${Number(alert.similarity).toFixed(3)} (threshold ${alert.threshold}) · captured `,
+    timeEl(alert.captured_at),
+  );
+  if (!alert.decision) {
+    const compare = el(
+      "div",
+      { class: "compare" },
+      faces(alert, `adjudicating alert ${alert.id}`, { cameraName: cameras.name(alert.camera_id), enlarge: () => enlarge(card) }),
+      decisionForm(alert, card),
+    );
+    return [el("h3", { text: cardTitle(alert) }), meta, compare];
+  }
+  const after = alert.status && alert.status !== "adjudicated" ? ` · now ${label(alert.status).toLowerCase()}` : "";
+  const line = el(
+    "p",
+    { class: "decided" },
+    `Decided ${label(alert.decision).toLowerCase()} by ${alert.adjudicated_by || "an operator"} at `,
+    timeEl(alert.adjudicated_at),
+    after,
+  );
+  return [el("h3", { text: cardTitle(alert) }), meta, line];
 }
 
 function renderAlert(alert, arrived) {
   let card = queue.querySelector(`[data-alert-id="${alert.id}"]`);
-  const shown = card ? `${card.dataset.status}/${card.dataset.decision}` : null;
-  const now = `${alert.status}/${alert.decision || ""}`;
-  if (card && shown === now) return;
+  const shown = card ? `${card.dataset.status}/${card.dataset.decision}/${card.dataset.by}` : null;
+  if (card && shown === `${alert.status}/${alert.decision || ""}/${alert.adjudicated_by || ""}`) return;
   if (!card) {
     card = el("article", { class: "alert-card", tabindex: 0, "data-alert-id": alert.id });
     queue.prepend(card);
   }
+  card.alert = alert;
   card.dataset.status = alert.status;
   card.dataset.decision = alert.decision || "";
+  card.dataset.by = alert.adjudicated_by || "";
   card.classList.toggle("pending", !alert.decision);
-  card.setAttribute("aria-label", `Alert, ${alert.category}, camera ${alert.camera_id}${alert.decision ? ", decided" : ", awaiting decision"}`);
-  card.replaceChildren(...cardBody(alert).filter(Boolean));
+  if (alert.decision) card.dataset.decidedText = `${label(alert.decision)} by ${alert.adjudicated_by || "an operator"}`;
+  const state = alert.decision ? `decided ${label(alert.decision).toLowerCase()} by ${alert.adjudicated_by || "an operator"}` : "awaiting a decision";
+  card.setAttribute("aria-label", `Alert: ${cardTitle(alert)}, ${state}`);
+  card.replaceChildren(...cardBody(alert, card));
   if (arrived) {
     card.classList.add("arrived");
     chime();
-    toast(`New alert: ${alert.category}, camera ${alert.camera_id}`);
+    toast(`New alert: ${cardTitle(alert)}`);
   }
-  const pending = queue.querySelectorAll(".alert-card.pending").length;
-  document.getElementById("pending-count").textContent = pending ? `(${pending} awaiting a decision)` : "";
-  document.title = pending ? `(${pending}) ${baseTitle}` : baseTitle;
+  updateCounts();
 }
 
-const feed = new AlertFeed({
-  onChange: renderAlert,
-  onState: (state) => (streamState.textContent = `Live stream: ${state}`),
-});
+function title() {
+  const status = deployment?.status;
+  if (!status) return "Deployment";
+  return status === "live" ? "Live deployment" : `Deployment — ${label(status).toLowerCase()}`;
+}
+
+function updateCounts() {
+  const pending = queue.querySelectorAll(".alert-card.pending").length;
+  document.getElementById("pending-count").textContent = pending ? `(${plural(pending, "alert")} awaiting a decision)` : "";
+  heading.textContent = title();
+  document.title = `${pending ? `(${pending}) ` : ""}${title()} · lfr-ledger`;
+  applyControls(pending);
+}
+
+// Each control enabled only for a move the deployment's state allows; End also waits for every
+// alert to be decided (the ledger refuses it before). A disabled control drops an old refusal.
+function applyControls(pending) {
+  const status = deployment?.status;
+  for (const form of document.querySelectorAll("form[data-action]")) {
+    const action = form.dataset.action;
+    let allowed = Boolean(status) && ALLOWED[action].includes(status);
+    if (action === "end" && pending) allowed = false;
+    form.querySelector("fieldset.control").disabled = !allowed;
+    if (!allowed) clearErrors(form);
+  }
+  const wait = pending && ["live", "paused"].includes(status) ? ` Decide the ${plural(pending, "alert")} awaiting a decision before End.` : "";
+  document.getElementById("controls-note").textContent = status ? `${NEXT_MOVES[status] || ""}${wait}` : "";
+}
 
 async function showDeployment() {
-  const d = await api("GET", `/deployments/${deploymentId}`);
-  const facts = document.getElementById("deployment-facts");
-  facts.replaceChildren(
-    ...[
-      ["Status", d.status],
-      ["Where", `${d.location.name}, ${d.location.town}`],
-      ["Window", `${when(d.starts_at)} to ${when(d.ends_at)}`],
-      ["Threshold in force", d.threshold],
-      ["Watchlist", `${d.watchlist_size} entries${d.watchlist_reviewed ? ", reviewed" : ""}`],
-      ["Signage", d.signage_confirmed_at ? `confirmed ${when(d.signage_confirmed_at)}` : "not confirmed: confirm it before Start"],
-    ].flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v, class: k === "Status" ? "status" : null })]),
+  deployment = await api("GET", `/deployments/${deploymentId}`);
+  const d = deployment;
+  const facts = [
+    ["Status", label(d.status)],
+    ["Where", `${d.location.name}, ${d.location.town}`],
+    ["Window", [timeEl(d.starts_at), " to ", timeEl(d.ends_at)]],
+    ["Threshold", String(d.threshold)],
+    ["Watchlist", `${plural(d.watchlist_size, "entry", "entries")}${d.watchlist_reviewed ? ", reviewed" : ", not reviewed"}`],
+    ["Signage", d.signage_confirmed_at ? ["Confirmed ", timeEl(d.signage_confirmed_at)] : "Not confirmed: confirm it before Start"],
+  ];
+  document.getElementById("deployment-facts").replaceChildren(
+    ...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { class: k === "Status" ? "status" : null }, ...[v].flat())]),
   );
-}
-
-// A time of day in UTC, as every time on the console is.
-function timeOfDay(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return String(iso);
-  return `${date.toLocaleTimeString("en-GB", { timeZone: "UTC", hour12: false })} UTC`;
-}
-
-// What the matcher's source gave it over the interval of its last heartbeat. An older matcher
-// counts neither frames offered nor processed (both 0): only its drops are shown.
-function frameCounts(beat) {
-  if (!beat) return "no heartbeat yet";
-  const offered = beat.frames_offered || 0;
-  const processed = beat.frames_processed || 0;
-  const dropped = beat.frames_dropped || 0;
-  if (!offered && !processed) return `${dropped} dropped`;
-  return `${offered} offered · ${processed} processed · ${dropped} dropped`;
-}
-
-// The video source as the last heartbeat saw it: lost (a gap still open), or the gaps it had.
-function sourceState(beat) {
-  if (!beat) return "—";
-  const gaps = beat.source_gaps || [];
-  const open = gaps.find((gap) => !gap.ended_at);
-  if (open) return `source lost since ${timeOfDay(open.started_at)}`;
-  if (!gaps.length) return "no loss reported";
-  const last = gaps[gaps.length - 1];
-  return `back since ${timeOfDay(last.ended_at)} (${gaps.length} loss${gaps.length > 1 ? "es" : ""} reported)`;
-}
-
-async function showCameras() {
-  const reply = await api("GET", `/deployments/${deploymentId}/cameras`);
-  const rows = reply.cameras.map((c) => ({
-    camera: `${c.camera_id} (${c.name})`,
-    state: c.state,
-    last_heard: when(c.last_seen_at),
-    source: sourceState(c.last_heartbeat),
-    frames_last_interval: frameCounts(c.last_heartbeat),
-    last_face_count: c.last_face_report ? `${c.last_face_report.faces} faces to ${when(c.last_face_report.period_end)}` : "none yet",
-  }));
-  document.getElementById("cameras").replaceChildren(table(rows, null, { caption: `Checked ${when(reply.checked_at)}` }));
+  document.getElementById("signage-box").open = d.status === "authorised" && !d.signage_confirmed_at;
+  updateCounts();
 }
 
 async function follow() {
   deploymentId = select.value;
   if (!deploymentId) return;
+  deployment = null;
   queue.replaceChildren();
-  await Promise.all([showDeployment(), showCameras(), feed.follow(deploymentId)]);
-  clearInterval(camerasTimer);
-  camerasTimer = setInterval(() => showCameras().catch(() => {}), 5000);
+  message.textContent = "";
+  cameras.follow(deploymentId);
+  await Promise.all([showDeployment(), feed.follow(deploymentId)]);
+  if (!queue.children.length) queue.append(el("p", { class: "empty", id: "queue-empty", text: "No alerts yet: new ones appear here." }));
 }
+
+const feed = new AlertFeed({
+  onChange: (alert, arrived) => {
+    document.getElementById("queue-empty")?.remove();
+    renderAlert(alert, arrived);
+  },
+  onState: (state) => (document.getElementById("stream-state").textContent = `Live stream: ${state}`),
+});
+
+const keys = new QueueKeys({
+  queue,
+  say,
+  enlarge,
+  choose: (card, decision) => {
+    const form = card.querySelector("form.adjudication");
+    form.querySelector(`input[value="${decision}"]`).checked = true;
+    form.dispatchEvent(new Event("change")); // shows the false-alert factors for "n"
+    form.elements.reason.focus();
+  },
+});
 
 for (const form of document.querySelectorAll("form[data-action]")) {
   bindForm(form, {
     path: () => `/deployments/${deploymentId}/${form.dataset.action}`,
     done: async () => {
-      toast(`Deployment: ${form.dataset.action} recorded`);
+      toast(`${label(form.dataset.action)}: recorded`);
       await showDeployment();
     },
   });
 }
 
-// Keys act on the focused alert card, or on the first one awaiting a decision.
-function cards() {
-  return [...queue.querySelectorAll(".alert-card")];
-}
-document.addEventListener("keydown", (event) => {
-  const typing = event.target.closest?.("input, textarea, select");
-  if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
-  const all = cards();
-  const current = event.target.closest?.(".alert-card") || queue.querySelector(".alert-card.pending");
-  const index = all.indexOf(current);
-  if (event.key === "j" || event.key === "k") {
-    const next = all[Math.max(0, Math.min(all.length - 1, index + (event.key === "j" ? 1 : -1)))];
-    next?.focus();
-    event.preventDefault();
-    return;
-  }
-  const choice = DECISIONS.find(([, , key]) => key === event.key);
-  const form = current?.querySelector("form.adjudication");
-  if (choice && form) {
-    form.querySelector(`input[value="${choice[0]}"]`).checked = true;
-    form.dispatchEvent(new Event("change")); // shows the false-alert factors for "n"
-    form.elements.reason.focus();
-    event.preventDefault();
-  }
-});
-
 select.addEventListener("change", () => follow().catch((e) => toast(e.message)));
 fillDeployments(select, { prefer: ["live", "paused", "authorised"] })
-  .then(follow)
-  .catch((error) => document.getElementById("queue").replaceChildren(render({ error: error.message })));
+  .then((list) => {
+    // Words and a UK date in the choice, not codes and an ISO day.
+    for (const d of list) {
+      const option = select.querySelector(`option[value="${d.deployment_id}"]`);
+      if (option) option.textContent = `${d.town}, ${d.location_name} · ${day(d.starts_at)} · ${label(d.status)}`;
+    }
+    return follow();
+  })
+  .catch((error) => queue.replaceChildren(render({ error: error.message })));
