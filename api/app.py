@@ -33,9 +33,11 @@ from lfr_ledger.api.console.sessions import SessionStore
 from lfr_ledger.api.controllers.alerts import AlertController
 from lfr_ledger.api.controllers.audit import AuditController
 from lfr_ledger.api.controllers.camera_health import CAMERA_HEALTH_ROUTES
+from lfr_ledger.api.controllers.checkpoints import CheckpointController
 from lfr_ledger.api.controllers.complaints import ComplaintController
 from lfr_ledger.api.controllers.deployment_lists import list_deployments
 from lfr_ledger.api.controllers.deployments import DeploymentController
+from lfr_ledger.api.controllers.engagement import EngagementController
 from lfr_ledger.api.controllers.governance import GovernanceController
 from lfr_ledger.api.controllers.grants import GrantController
 from lfr_ledger.api.controllers.health import HealthController
@@ -45,6 +47,7 @@ from lfr_ledger.api.controllers.metrics import MetricsController
 from lfr_ledger.api.controllers.operations import OperationController
 from lfr_ledger.api.controllers.oversight import OversightController
 from lfr_ledger.api.controllers.policy import PolicyController
+from lfr_ledger.api.controllers.projections import ProjectionsController
 from lfr_ledger.api.controllers.public import PublicController, ResultsPublicationController
 from lfr_ledger.api.controllers.publication import (
     BlueWalkPastController,
@@ -209,10 +212,13 @@ def create_app(
             WatchlistController,
             StartGatesController,
             AlertController,
+            EngagementController,
             AuditController,
             IntegrityController,
             PublicationController,
             RetentionController,
+            ProjectionsController,
+            CheckpointController,
             OversightController,
             GrantController,
             GovernanceController,

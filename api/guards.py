@@ -38,12 +38,16 @@ PUBLIC: frozenset[str] = frozenset(
     {
         "GET /health",
         "GET /health/live",
+        # `/` sends a browser to the console (which asks who it is), an API client to the docs
+        "GET /",
         "GET /health/ready",
         "GET /metrics",
         "GET /console/sign-in",
         "GET /console/sign-in/{code}",
         "POST /console/sign-in",
         "GET /console/static/{file_path}",
+        # Chart.js for the analyst's charts, pinned and fetched at set-up (api/console/assets.py)
+        "GET /console/vendor/chart.umd.js",
         # the transparency page and its data: no personal data, for anyone (issue 24)
         "GET /public",
         "GET /public/deployments.json",
@@ -56,6 +60,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     # policy
     "POST /policy/adopt": frozenset({AD}),
     "GET /policy": frozenset({P, WM, AO, OP, OF, OV, AD}),
+    "GET /policy/text": frozenset({AD}),
     # operations
     "POST /operations": frozenset({P}),
     "POST /operations/{operation_id}/close": frozenset({P}),
@@ -98,6 +103,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     # camera and matcher health: heartbeats, each camera's state
     "POST /deployments/{deployment_id}/heartbeat": frozenset({M}),
     "GET /deployments/{deployment_id}/cameras": frozenset({AO, OP, OF, OV}),
+    "GET /deployments/{deployment_id}/cameras/stream": frozenset({AO, OP, OF, OV}),
     # alerts
     "GET /deployments/{deployment_id}/alerts": frozenset({AO, OP, OF, OV}),
     "GET /alerts/stream": frozenset({OP, OF}),
@@ -112,6 +118,9 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /alerts/{alert_id}": frozenset({AO, OP, OF, OV}),
     "GET /alerts/{alert_id}/face-crop": frozenset({OP, OF, AO, OV}),
     "GET /watchlist/entries/{entry_id}/image": frozenset({WM, AO, OP, OV}),
+    # the officer engaging on a match: who to look for (only that alert's entry, logged)
+    "GET /alerts/{alert_id}/entry": frozenset({OF}),
+    "GET /alerts/{alert_id}/entry/image": frozenset({OF}),
     # statistics and publication
     "GET /deployments/{deployment_id}/summary": frozenset({P, AO, OV, AN}),
     "GET /publication/deployments": frozenset({OV, AN}),
@@ -133,6 +142,10 @@ ACCESS: dict[str, frozenset[Role]] = {
     "POST /alerts/{alert_id}/legal-hold": frozenset({AO}),
     "POST /alerts/{alert_id}/legal-hold/release": frozenset({AO}),
     "POST /retention/run": frozenset({AD}),
+    # the administrator's page: retention's backlog, views' lag, the latest checkpoint's age
+    "GET /retention/due": frozenset({AD}),
+    "GET /projections": frozenset({AD}),
+    "GET /checkpoints/latest": frozenset({AD}),
     # oversight: subject access, equality monitoring, access review
     "GET /subject-access": frozenset({OV}),
     "GET /oversight/equality": frozenset({OV}),
@@ -165,6 +178,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /console/planning": frozenset({P, WM, AO, AD}),
     "GET /console/oversight": frozenset({OV}),
     "GET /console/analyst": frozenset({P, AO, OV, AN}),
+    "GET /console/admin": frozenset({AD}),
 }
 
 # What each route's reply holds about people (DPA 2018 s.62). Every route of ACCESS is in
@@ -198,6 +212,8 @@ PERSONAL_DATA_IN_ROLE: frozenset[str] = frozenset(
         "GET /deployments/{deployment_id}/watchlist",
         "GET /deployments/{deployment_id}/watchlist/changes",
         "GET /deployments/{deployment_id}/complaints",
+        "GET /alerts/{alert_id}/entry",
+        "GET /alerts/{alert_id}/entry/image",
     }
 )
 # The s.62 log itself: who consulted or disclosed what. Read through the query layer (which
@@ -218,6 +234,7 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "GET /deployments/{deployment_id}/scores",
         "GET /deployments/{deployment_id}/live-terms",
         "GET /deployments/{deployment_id}/cameras",
+        "GET /deployments/{deployment_id}/cameras/stream",
         "GET /deployments/{deployment_id}/summary",
         "GET /publication/deployments",
         "GET /publication/deployments.csv",
@@ -231,6 +248,11 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "GET /console/planning",
         "GET /console/oversight",
         "GET /console/analyst",
+        "GET /console/admin",
+        "GET /policy/text",
+        "GET /retention/due",
+        "GET /projections",
+        "GET /checkpoints/latest",
         "POST /policy/adopt",
         "POST /operations",
         "POST /operations/{operation_id}/close",

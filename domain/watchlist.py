@@ -2,8 +2,9 @@
 
 The subject's name, the rationale (free text that may identify them), the image and the
 template are sealed under the entry's own key; so are the offence, the legal basis (a warrant or
-an order), the image's source and a child's justification, as sealed text in their string
-fields. The clear fields are those oversight and statistics need and that identify no one.
+an order), the image's source, a child's justification and the description an officer engages
+by, as sealed text in their string fields. The clear fields are those oversight and statistics
+need and that identify no one.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class WatchlistEntry(Aggregate):
         sealed_template: bytes | None,
         actor: Actor,
         occurred_at: datetime,
+        description: str | None = None,
     ) -> WatchlistEntry:
         actor.require(Role.WATCHLIST_MANAGER)
         for field, value in (
@@ -89,6 +91,7 @@ class WatchlistEntry(Aggregate):
             sealed_template=sealed_template,
             actor=actor,
             occurred_at=occurred_at,
+            description=description,
         )
 
     @event("Enrolled", topic=WatchlistEntryTopic.ENROLLED)
@@ -114,6 +117,9 @@ class WatchlistEntry(Aggregate):
         occurred_at: datetime,
         # Sealed text; absent from entries enrolled before release 3.
         under_18_justification: str | None = None,
+        # Sealed text: how the officer sent to engage knows the person (build, clothing, marks,
+        # warning markers). Optional; absent from entries enrolled before issue 25.
+        description: str | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.subject_digest = subject_digest
@@ -127,6 +133,7 @@ class WatchlistEntry(Aggregate):
         self.image_taken_on = image_taken_on
         self.under_18 = under_18
         self.under_18_justification = under_18_justification
+        self.description = description
         self.model_id = model_id
         self.sealed_image = sealed_image
         self.sealed_template = sealed_template

@@ -33,7 +33,7 @@ from lfr_ledger.api.guards import (
     PUBLIC,
 )
 from lfr_ledger.config.settings import Settings
-from lfr_ledger.domain.actors import Role
+from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.records import ConsultationTopic
 from lfr_ledger.oversight.access_review import AccessRecord, access_review
@@ -164,13 +164,27 @@ def walk(scene: dict[str, Any]) -> dict[str, Read]:
             f"watchlist_templates:{dep}",
             role_purpose(matcher="live matching: 2 watchlist templates for the matcher's index"),
         ),
+        # The officer engaging on the match (alert 0, decided a match by the scene): the entry
+        # read as the entry, for that alert.
+        "GET /alerts/{alert_id}/entry": Read(
+            f"/alerts/{alert}/entry",
+            f"watchlist_entry:{entry}",
+            role_purpose(officer=f"engaging on alert {alert}"),
+        ),
+        "GET /alerts/{alert_id}/entry/image": Read(
+            f"/alerts/{alert}/entry/image",
+            f"watchlist_image:{entry}",
+            role_purpose(officer=f"engaging on alert {alert}"),
+        ),
     }
 
 
 def scene_of(api: Api) -> dict[str, Any]:
     """A live deployment whose two entries hold an image and a template, and alerts with a
-    face crop (`http_scene`, in the app's own ledger)."""
+    face crop (`http_scene`, in the app's own ledger), the first decided a match."""
     ledger, deployment, entries, alerts = http_scene(api)
+    # Decided a match, so the officer sent to engage on it may read who to look for.
+    ledger.adjudicate(Actor("operator-1", Role.OPERATOR), alerts[0], "match", "same person")
     return {
         "ledger": ledger,
         "deployment": deployment,
@@ -279,7 +293,7 @@ def test_every_route_that_returns_personal_data_logs_each_read_with_actor_purpos
             assert found == [(f"{role.value}-walk", role.value, read.record, purpose)], key
             calls += 1
     print(f"consultation walk: {len(reads)} routes, {calls} calls, each logged once")
-    assert len(reads) == 14
+    assert len(reads) == 16
 
 
 def test_the_access_logs_own_routes_are_read_without_logging_a_consultation(http: Api) -> None:
@@ -302,8 +316,6 @@ def test_the_access_logs_own_routes_are_read_without_logging_a_consultation(http
 
 
 def _oversight() -> Any:
-    from lfr_ledger.domain.actors import Actor
-
     return Actor("ICO-walk", Role.OVERSIGHT)
 
 

@@ -82,6 +82,7 @@ class WatchlistController(Controller):
                 image_taken_on=data.image_taken_on,
                 under_18=data.under_18,
                 under_18_justification=data.under_18_justification,
+                description=data.description,
             ),
             image=data.image,
             template=template,
@@ -201,6 +202,7 @@ class WatchlistController(Controller):
             erased=revealed.erased,
             enrolled_by=entry.enrolled_by,
             enrolled_at=entry.enrolled_at,
+            description=read.description,
         )
 
     @get(

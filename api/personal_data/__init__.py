@@ -1,9 +1,10 @@
 """The one way to read personal or pseudonymous personal data (DPA 2018 Part 3 s.62).
 
 `PersonalData(ledger, actor)` is what a route, a CLI command or the demo holds to read alerts
-(listed, streamed, one alert's timeline), face crops, watchlists, entries and their images, the
-matcher's templates, a deployment's history and its complaints, subject access, the equality
-tables and trend, bundles and the access log. Each method checks the reader may read the record
+(listed, streamed, one alert's timeline), face crops, watchlists, entries and their images (an
+officer: only the entry of an alert decided a match, `engagement.py`), the matcher's templates,
+a deployment's history and its complaints, subject access, the equality tables and trend,
+bundles and the access log. Each method checks the reader may read the record
 (`_authorise`: the role, and an oversight body's grants, `domain/oversight_grant.py`), records the
 consultation (actor and role, the body it acts for, purpose, record) before anything of it is
 opened or returned, then reads. A stated purpose is passed in; for reads made in a role's own
@@ -28,12 +29,13 @@ from lfr_ledger.api.personal_data.cases import (
     EntryRead,
 )
 from lfr_ledger.api.personal_data.complaints import ComplaintRead, ComplaintReads
+from lfr_ledger.api.personal_data.engagement import EngagedEntry, EngagementReads
 from lfr_ledger.api.personal_data.oversight import AccessLogEntry, HistoryEvent, OversightReads
 from lfr_ledger.oversight.equality import Audience
 from lfr_ledger.oversight.subject_access import SubjectRecords
 
 
-class PersonalData(CaseReads, OversightReads, ComplaintReads):
+class PersonalData(CaseReads, OversightReads, ComplaintReads, EngagementReads):
     """One reader's reads of personal data, each logged as a consultation (see the module)."""
 
 
@@ -45,6 +47,7 @@ __all__ = [
     "Audience",
     "ComplaintRead",
     "DeploymentWatchlist",
+    "EngagedEntry",
     "EntryRead",
     "HistoryEvent",
     "NotHeld",

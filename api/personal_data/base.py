@@ -13,6 +13,7 @@ from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.errors import NotFound, NotPermitted
 from lfr_ledger.domain.oversight_grant import BodyAccess
+from lfr_ledger.domain.watchlist import WatchlistEntry
 from lfr_ledger.projections.readers.statistics import StatisticsReader
 
 
@@ -34,6 +35,11 @@ class Read(StrEnum):
     EQUALITY_TREND = "equality_trend"
     BUNDLE = "oversight_bundle"
     COMPLAINTS = "deployment_complaints"
+    # The entry an alert matched, and its image, for the officer sent to engage on the alert:
+    # authorised under these kinds (only for an alert decided a match), recorded as the entry
+    # and image reads they are (`watchlist_entry:<id>`, `watchlist_image:<id>`).
+    ENGAGED_ENTRY = "engaged_entry"
+    ENGAGED_IMAGE = "engaged_image"
     # The s.62 log itself: read here (its purposes and recipients are sealed), not logged.
     ACCESS_LOG = "access_log"
 
@@ -59,6 +65,8 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.EQUALITY_TREND: frozenset({OV}),
     Read.BUNDLE: frozenset({OV}),
     Read.COMPLAINTS: frozenset({AO, OV}),
+    Read.ENGAGED_ENTRY: frozenset({OF}),
+    Read.ENGAGED_IMAGE: frozenset({OF}),
     Read.ACCESS_LOG: frozenset({OV}),
 }
 
@@ -157,6 +165,12 @@ class Layer:
             notification_ids=notification_ids,
             originator_ids=originator_ids,
         )
+
+    def _entry_description(self, entry: WatchlistEntry) -> str | None:
+        """An entry's description opened (`[erased]` once shredded); None when none was given,
+        as for every entry enrolled before the field existed (issue 25)."""
+        sealed: str | None = getattr(entry, "description", None)
+        return self.ledger.reveal_text(entry.id, "description", sealed) if sealed else None
 
     def _in_role(self, what: str) -> str:
         """The purpose the reader's role implies for reading `what` in its own work."""

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from lfr_ledger.api.personal_data.base import Layer, NotHeld, Read
 from lfr_ledger.api.stream import AlertFeed, current_position
 from lfr_ledger.domain.alert.aggregate import Alert
@@ -48,6 +50,7 @@ class EntryRead:
     offence: str
     legal_basis: str
     image_source: str
+    description: str | None = None
 
 
 class CaseReads(Layer):
@@ -72,7 +75,15 @@ class CaseReads(Layer):
         # Read before the views catch up, so the list holds at least what precedes it.
         stream_from = current_position(self.ledger)
         alerts = self._statistics_reader().deployment_alerts(deployment_id)
-        return AlertList(alerts, stream_from)
+        return AlertList([self._with_decider(row) for row in alerts], stream_from)
+
+    def _with_decider(self, row: AlertRow) -> AlertRow:
+        """The row with the staff number of the operator who decided, from the alert itself
+        (views hold no staff numbers; docs/decisions.md), as the live stream shows it."""
+        if row.decision is None:
+            return row
+        decider = self.ledger.alert(UUID(row.id), to_change=False).adjudicated_by
+        return msgspec.structs.replace(row, adjudicated_by=decider)
 
     def alert_stream(self, deployment_id: UUID, after: int | None) -> AlertFeed:
         """A subscription to a deployment's live alerts: one consultation per subscription,
@@ -129,6 +140,7 @@ class CaseReads(Layer):
             offence=self.ledger.reveal_text(entry_id, "offence", entry.offence),
             legal_basis=self.ledger.reveal_text(entry_id, "legal_basis", entry.legal_basis),
             image_source=self.ledger.reveal_text(entry_id, "image_source", entry.image_source),
+            description=self._entry_description(entry),
         )
 
     def entry_image(self, entry_id: UUID, *, purpose: str) -> bytes:

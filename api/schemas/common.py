@@ -208,3 +208,12 @@ class PolicyInForce(Reply):
             "identity, must name at least one factor"
         ),
     ] = False
+    equality_fields: Annotated[
+        dict[str, list[str]],
+        Meta(
+            description="The closed lists of perceived characteristics an officer records for "
+            "equality monitoring (`[equality]` of the policy): field -> its values, for "
+            "`POST /alerts/{id}/perceived-characteristics`",
+            examples=[{"perceived_sex": ["female", "male", "not_recorded"]}],
+        ),
+    ] = msgspec.field(default_factory=dict)

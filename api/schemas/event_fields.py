@@ -336,6 +336,13 @@ class EnrolledFields(Fields):
         str | None,
         Meta(description='Why a child is enrolled: "[sealed]"; absent before release 3'),
     ] = None  # sealed text; absent before release 3
+    description: Annotated[
+        str | None,
+        Meta(
+            description='How the officer engaging knows the person: "[sealed]"; null when none '
+            "was given, absent before issue 25"
+        ),
+    ] = None  # sealed text
 
 
 class CameraWentSilentFields(Fields):

@@ -97,6 +97,15 @@ class EnrolmentIn(Struct):
             "all (the policy sets the minimum length). Sealed like the rationale."
         ),
     ] = ""
+    description: Annotated[
+        OptionalText,
+        Meta(
+            description="How the officer sent to engage knows the person: build, height, "
+            "clothing, marks, warning markers (e.g. violent, weapons). Optional; sealed under "
+            "the entry's key like the offence, erased with it",
+            examples=["Male, about 1.80 m, slim; tattoo of a swallow on the left hand"],
+        ),
+    ] = ""
     image: (
         Annotated[
             Image,
@@ -186,6 +195,13 @@ class WatchlistEntryOut(Reply):
     erased: Annotated[bool, Meta(description="Whether retention shredded its personal data")]
     enrolled_by: Annotated[str, Meta(description="The watchlist manager (staff number)")]
     enrolled_at: Annotated[datetime, Meta(description="When it was enrolled")]
+    description: Annotated[
+        str | None,
+        Meta(
+            description="What the officer engages by (build, marks, warning markers); null "
+            "when none was given"
+        ),
+    ] = None
 
 
 class WatchlistRow(Reply):

@@ -31,6 +31,9 @@ class Enrolment:
     under_18: bool = False
     # Why a child must be on this watchlist at all: required, and sealed, when under_18.
     under_18_justification: str = ""
+    # What the officer sent to engage goes by: build, clothing, marks, warning markers. Optional;
+    # sealed like the offence, erased with the entry's key.
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,11 @@ class WatchlistCommands(LedgerBase):
                 sealed_template=seal("template", template) if template is not None else None,
                 actor=actor,
                 occurred_at=now,
+                description=(
+                    self._seal_text(entry_id, "description", enrolment.description.strip())
+                    if enrolment.description.strip()
+                    else None
+                ),
             )
             self._commit(deployment, entry)
         return entry_id

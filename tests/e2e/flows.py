@@ -215,11 +215,12 @@ def live_deployment(
     image: str | Sequence[str] | None = None,
     model_id: str | None = None,
     start: bool = True,
+    enrolment: dict[str, Any] | None = None,
 ) -> Live:
     """Proposed, authorised, watchlist compiled and reviewed, signs confirmed, started: ready
     for alerts. `image` (base64) enrols every entry with that photograph, templated by
     `model_id`'s pack; a list of images enrols entry i with the i-th. `start=False`: reviewed
-    and signs confirmed, not started."""
+    and signs confirmed, not started. `enrolment`: fields added to every entry's enrolment."""
     operation_id = operation_id or open_operation(server, client)
     body = deployment_body(
         operation_id, policy_version, location_name=location_name, town=town, number=number
@@ -246,7 +247,11 @@ def live_deployment(
                         **auth(server, WATCHLIST_MANAGER),
                         "Idempotency-Key": str(uuid.uuid4()),
                     },
-                    json={**enrolment_body(number, i), **({"image": photo} if photo else {})},
+                    json={
+                        **enrolment_body(number, i),
+                        **({"image": photo} if photo else {}),
+                        **(enrolment or {}),
+                    },
                 ),
                 201,
             )["id"]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import cv2
 import httpx
@@ -150,7 +152,7 @@ def test_operator_sees_an_alert_arrive_and_adjudicates_it_by_keyboard(
     page = operator.sign_in("operator", OPERATOR.id)
     assert page.url.endswith("/console/operator")
     expect(page.locator("#stream-state")).to_have_text("Live stream: live")
-    expect(page.locator("#deployment-facts")).to_contain_text("live")
+    expect(page.locator("#deployment-facts")).to_contain_text("Live")  # words, not codes
 
     alert_id = alert_with_crop(server, client, scene)
     card = page.locator(f'[data-alert-id="{alert_id}"]')
@@ -214,7 +216,9 @@ def test_the_operator_sees_a_camera_whose_source_is_lost(
     operator = Visit(browser, server, viewport=DESK)
     page = operator.sign_in("operator", OPERATOR.id)
     cameras = page.locator("#cameras")
-    expect(cameras).to_contain_text(f"source lost since {lost_since:%H:%M:%S} UTC", timeout=5000)
+    # UK local time, the UTC instant in the <time> element (issue 25).
+    expect(cameras).to_contain_text("Source lost since", timeout=5000)
+    expect(cameras.locator(f'time[datetime^="{lost_since:%Y-%m-%dT%H:%M:%S}"]')).to_have_count(1)
     expect(cameras).to_contain_text("300 offered · 126 processed · 174 dropped")
     operator.screenshot("operator-camera-lost")
     assert operator.script_errors == []
@@ -273,7 +277,9 @@ def test_officer_on_a_phone_records_an_arrest_and_every_role_sees_it(
     card.get_by_label("Offences (one per line)").fill("Theft from a shop\nFailing to appear")
     card.get_by_label("Custody reference").fill("NN/2025/01234")
     card.get_by_role("button", name="Record outcome").click()
-    expect(card.locator(".summary")).to_contain_text("outcomes: arrest", timeout=5000)
+    # Done: the card collapses to its line (issue 25), which says what happened.
+    expect(card.locator(".summary")).to_contain_text("Outcomes: Arrest", timeout=5000)
+    expect(card).to_have_attribute("data-state", "done")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     officer.screenshot("officer-phone")
     (outcome,) = events_of(server, alert_id, AlertTopic.OUTCOME_RECORDED)
@@ -284,8 +290,8 @@ def test_officer_on_a_phone_records_an_arrest_and_every_role_sees_it(
     analyst = Visit(browser, server, viewport=DESK)
     page = analyst.sign_in("analyst", "AN-0001")
     page.locator("#operation").select_option(scene.operation_id)
-    arrests = page.locator("#operation-figures tr", has_text="Arrests")
-    expect(arrests).to_contain_text("1")
+    arrests = page.locator("#operation-figures .key-figures > div", has_text="Arrests")
+    expect(arrests.locator(".value")).to_have_text("1")
     publication = page.locator("#publication tbody tr")
     expect(publication).to_have_count(1)
     analyst.screenshot("analyst")
@@ -293,17 +299,19 @@ def test_officer_on_a_phone_records_an_arrest_and_every_role_sees_it(
 
     oversight = Visit(browser, server, viewport=DESK)
     page = oversight.sign_in("oversight", "OV-0001")
-    expect(page.locator("#chain .verified")).to_contain_text("Verified")
-    # The headline says which events were re-hashed, never a bare count (issue 23).
-    expect(page.locator("#chain .verified")).to_contain_text("Verified: events 1–")
-    expect(page.locator("#chain .verified")).to_contain_text("re-hashed")
+    # The headline says which events were re-hashed, never a bare count (issues 23 and 25;
+    # its numbers against GET /audit/verify's: test_e2e_oversight_desk.py).
+    expect(page.locator("#chain .verified")).to_contain_text(
+        re.compile(r"The whole log verified: \d+ events, from event 1|Log intact up to event \d+")
+    )
+    expect(page.locator("#chain .verified")).to_contain_text("re-hashed just now")
     # The rolling re-verification's line, before the server's first slice (a minute in).
-    expect(page.locator("#chain")).to_contain_text("rolling re verification")
+    expect(page.locator("#chain")).to_contain_text("Rolling re-verification")
     page.locator("#deployment").select_option(scene.deployment_id)
     page.get_by_role("button", name="Show history").click()
     timeline = page.locator("#timeline")
-    expect(timeline.locator("li", has_text="Engagement Recorded")).to_have_count(1)
-    expect(timeline.locator("li", has_text="Outcome Recorded")).to_have_count(1)
+    expect(timeline.locator("li", has_text="Engagement recorded")).to_have_count(1)
+    expect(timeline.locator("li", has_text="Outcome recorded")).to_have_count(1)
     expect(timeline.locator("li", has_text="Proposed")).to_contain_text("policy LFR-POL")
     oversight.screenshot("oversight")
     assert oversight.script_errors == []
@@ -348,7 +356,7 @@ def test_a_bad_field_shows_the_apis_message_beside_it(
     subject = seed_subject(0, 5)
     form.get_by_label("Subject reference (PNC or case)").fill(subject.subject_ref)
     form.get_by_label("Name").fill(subject.name)
-    form.get_by_label("Category").fill(subject.category)
+    form.get_by_label("Category").select_option(subject.category)
     form.get_by_label("Legal basis").fill(subject.legal_basis)
     form.get_by_label("Why this person is on this watchlist").fill(subject.rationale)
     form.get_by_label("Offence or concern").fill(subject.offence)
@@ -474,7 +482,7 @@ UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, bu
             "authorising-officer",
         ),
         ("watchlist_manager", "SGT-2212", {"rank": "sergeant"}, "/console/planning", "watchlist"),
-        ("admin", "ADM-002", {}, "/console/planning", "admin"),
+        ("admin", "ADM-002", {}, "/console/admin", "admin"),  # the admin's desk (issue 25)
         ("operator", "PC-1003", {}, "/console/operator", "operator"),
         ("officer", "PC-4418", {}, "/console/officer", "officer"),
         ("oversight", "OV-0002", {}, "/console/oversight", "oversight-start"),
@@ -564,36 +572,43 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
 
     planner = Visit(browser, server, viewport=DESK)
     page = planner.sign_in("planner", "INSP-3001", rank="inspector")
+    page.locator("#operations-panel summary").click()
     operation = page.locator("#operation")
     operation.get_by_label("Name").fill("Operation Browser")
-    operation.get_by_label("Force").fill("Northamptonshire Police")
+    operation.get_by_label("Force").select_option(label="Northamptonshire Police")
     operation.get_by_label("Purpose").fill("Locate people wanted by the courts")
     operation.get_by_role("button", name="Open operation").click()
     propose = page.locator("#propose")
     expect(propose.get_by_label("Operation")).to_contain_text("Operation Browser")
-    propose.get_by_label("Operation").select_option(label="Operation Browser (northamptonshire)")
+    propose.get_by_label("Operation").select_option(
+        label="Operation Browser · Northamptonshire Police"
+    )
+    uk = start.astimezone(ZoneInfo("Europe/London"))  # the form reads UK time
     fields = {
         "Place": "Sheep Street",
         "Town": "Wellingborough",
-        "Type of location": "town_centre",
-        "Window opens": f"{start:%Y-%m-%dT%H:%M}",
-        "Window closes": f"{start + timedelta(hours=2):%Y-%m-%dT%H:%M}",
+        "Window opens (UK time)": f"{uk:%Y-%m-%dT%H:%M}",
+        "Window closes (UK time)": f"{uk + timedelta(hours=2):%Y-%m-%dT%H:%M}",
         "Purpose": "Locate wanted people and check compliance of managed offenders",
         "Intelligence case": "NN-IC-2025-301",
-        "Watchlist categories (one per line)": "wanted_by_courts\nsubject_to_court_order",
         "Cameras (one per line: id, then name)": "cam-1 Van mast camera",
-        "Controlling force": "Northamptonshire Police",
-        "Force owning the equipment": "Northamptonshire Police",
         "DPIA reference": "DPIA-LFR-2025-03",
         "Equality impact assessment reference": "EIA-LFR-2025-03",
         "Policy reference": version,
         "How the public is told": "signage and the force's website",
-        "Issued at": f"{start - timedelta(days=1):%Y-%m-%dT%H:%M}",
+        "Issued at (UK time)": f"{uk - timedelta(days=1):%Y-%m-%dT%H:%M}",
     }
     for name, value in fields.items():
         propose.get_by_label(name, exact=True).fill(value)
+    propose.get_by_label("Type of location").select_option("town_centre")
+    propose.get_by_label("Wanted by the courts").check()
+    propose.get_by_label("Subject to court order").check()
+    propose.get_by_label("Controlling force").select_option(label="Northamptonshire Police")
+    propose.get_by_label("Force owning the equipment").select_option(
+        label="Northamptonshire Police"
+    )
     propose.get_by_role("button", name="Propose deployment").click()
-    expect(page.locator("#deployment-facts")).to_contain_text("proposed", timeout=5000)
+    expect(page.locator("#deployment-facts")).to_contain_text("Proposed", timeout=5000)
     planner.screenshot("planner-proposed")
     (proposal,) = [
         d
@@ -603,7 +618,8 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
         if d["town"] == "Wellingborough"
     ]
     deployment_id = proposal["deployment_id"]
-    assert proposal["starts_at"].startswith(f"{start:%Y-%m-%dT%H:%M}")  # read as UTC
+    assert proposal["starts_at"].startswith(f"{start:%Y-%m-%dT%H:%M}")  # UK time, sent as UTC
+    expect(page.locator("#deployment")).to_have_value(proposal["deployment_id"])  # shown
     planner.close()
 
     authoriser = Visit(browser, server, viewport=DESK)
@@ -618,7 +634,8 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
         AUTHORITY["appropriate_policy_document"]
     )
     authorise.get_by_role("button", name="Authorise").click()
-    expect(page.locator("#deployment-facts")).to_contain_text("authorised", timeout=5000)
+    expect(authorise.locator(".form-error")).to_be_empty()
+    expect(page.locator("#deployment-facts")).to_contain_text("Authorised", timeout=5000)
 
     manager = Visit(browser, server, viewport=DESK)
     page = manager.sign_in("watchlist_manager", "SGT-3001", rank="sergeant")
@@ -628,13 +645,13 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
     for name, value in {
         "Subject reference (PNC or case)": subject.subject_ref,
         "Name": subject.name,
-        "Category": "wanted_by_courts",
         "Legal basis": subject.legal_basis,
         "Why this person is on this watchlist": subject.rationale,
         "Offence or concern": subject.offence,
         "Where the image came from": subject.image_source,
     }.items():
         enrol.get_by_label(name, exact=True).fill(value)
+    enrol.get_by_label("Category").select_option("wanted_by_courts")
     enrol.get_by_label("Image (one face)").set_input_files(
         files=[{"name": "face.jpg", "mimeType": "image/jpeg", "buffer": jpeg(ASTRONAUT)}]
     )
@@ -668,14 +685,14 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
     review.get_by_label("Entries you checked").fill("1")
     review.get_by_label("The watchlist is not excessive for the purpose").check()
     review.get_by_role("button", name="Record review").click()
-    expect(page.locator("#deployment-facts")).to_contain_text("watchlist reviewedyes")
+    expect(page.locator("#deployment-facts")).to_contain_text("1 entry, reviewed")
     authoriser.screenshot("authorising-officer-review")
     authoriser.close()
 
     operator = Visit(browser, server, viewport=DESK)
     page = operator.sign_in("operator", "PC-3001")
     page.locator("#deployment").select_option(deployment_id)
-    expect(page.locator("#deployment-facts")).to_contain_text("authorised")
+    expect(page.locator("#deployment-facts")).to_contain_text("Authorised")
     # Start is refused until the signs are confirmed on the day; the page says why.
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#start .form-error")).to_contain_text("signage has not been confirmed")
@@ -683,9 +700,9 @@ def test_a_deployment_is_planned_authorised_compiled_reviewed_and_started_in_the
     signage.get_by_label("Signs that stand").fill("Four A-boards: live facial recognition in use")
     signage.get_by_label("Where they stand").fill("Both ends of Sheep Street")
     signage.get_by_role("button", name="Confirm signage").click()
-    expect(page.locator("#deployment-facts")).to_contain_text("Signageconfirmed", timeout=5000)
+    expect(page.locator("#deployment-facts")).to_contain_text("SignageConfirmed", timeout=5000)
     page.get_by_role("button", name="Start").click()
-    expect(page.locator("#deployment-facts")).to_contain_text("live", timeout=5000)
+    expect(page.locator("#deployment-facts")).to_contain_text("Live", timeout=5000)
     state = ok(client.get(f"/deployments/{deployment_id}", headers=auth(server, OPERATOR)))
     assert (state["status"], state["watchlist_size"], state["watchlist_reviewed"]) == (
         "live",

@@ -4,11 +4,13 @@ and records an arrest, a charge and a bail with their custody and crime referenc
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, expect
 
 from lfr_ledger.api.demo.seed import OFFICER, OPERATOR
 from lfr_ledger.domain.alert import AlertTopic
@@ -52,6 +54,12 @@ def test_the_operator_names_why_a_no_match_was_false(
     operator.close()
 
 
+def reopen(card: Locator) -> None:
+    """A card done is collapsed to its line (issue 25): open it to add another outcome."""
+    if card.locator("details[open]").count() == 0:
+        card.locator("summary").click()
+
+
 def test_the_officer_times_an_engagement_and_records_a_charge_and_a_bail(
     browser: Browser,
     server: Server,
@@ -69,28 +77,36 @@ def test_the_officer_times_an_engagement_and_records_a_charge_and_a_bail(
     page = officer.sign_in("officer", OFFICER.id)
     card = page.locator(f'[data-alert-id="{alert_id}"]')
     expect(card).to_be_visible(timeout=5000)
-    # Two minutes to the minute (the field's precision), ending now: after the face's capture.
-    times = page.evaluate(
-        "() => { const end = new Date(), start = new Date(end - 120000);"
-        " return [start, end].map((d) => d.toISOString().slice(0, 16)); }"
-    )
+    # Two minutes to the minute (the field's precision), ending now: after the face's capture;
+    # the fields read UK time (issue 25).
+    end = datetime.now(ZoneInfo("Europe/London"))
+    times = [
+        (end - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M"),
+        end.strftime("%Y-%m-%dT%H:%M"),
+    ]
     card.get_by_label("Identity confirmed").select_option("true")
-    card.get_by_label("Engaged from (UTC)").fill(times[0])
-    card.get_by_label("Engaged until (UTC)").fill(times[1])
+    card.get_by_label("Engaged from (UK time)").fill(times[0])
+    card.get_by_label("Engaged until (UK time)").fill(times[1])
     card.get_by_role("button", name="Record engagement").click()
     expect(card.locator(".summary")).to_contain_text("identity confirmed", timeout=5000)
     expect(card.locator(".form-error").first).to_be_empty()
-    for kind, offences in (("arrest", "Sexual assault"), ("charge", "Possession of a knife")):
+    # Each type's own words for its offences (issue 25).
+    for kind, offences, field in (
+        ("arrest", "Sexual assault", "Offences (one per line)"),
+        ("charge", "Possession of a knife", "Offences charged (one per line)"),
+    ):
+        reopen(card)
         card.get_by_label("What happened").select_option(kind)
-        card.get_by_label("Offences (one per line)").fill(offences)
+        card.get_by_label(field).fill(offences)
         card.get_by_label("Custody reference").fill("NN/2025/01234")
         card.get_by_label("Crime reference").fill("NPT/25/0456789")
         card.get_by_role("button", name="Record outcome").click()
-        expect(card.locator(".summary")).to_contain_text(kind, timeout=5000)
+        expect(card.locator(".summary")).to_contain_text(kind.capitalize(), timeout=5000)
+    reopen(card)
     card.get_by_label("What happened").select_option("bail")
-    card.get_by_label("Answer bail / attend at (UTC)").fill("2030-01-06T10:00")
+    card.get_by_label("Answer bail at (UK time)").fill("2030-01-06T10:00")  # GMT: UTC
     card.get_by_role("button", name="Record outcome").click()
-    expect(card.locator(".summary")).to_contain_text("arrest, charge, bail", timeout=5000)
+    expect(card.locator(".summary")).to_contain_text("Arrest, Charge, Bail", timeout=5000)
     (engagement,) = events_of(server, alert_id, AlertTopic.ENGAGEMENT_RECORDED)
     assert (engagement.engaged_until - engagement.engaged_from).total_seconds() == 120
     outcomes = [e.outcome for e in events_of(server, alert_id, AlertTopic.OUTCOME_RECORDED)]

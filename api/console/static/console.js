@@ -2,7 +2,7 @@
 // refusals shown beside the field at fault, and small builders for lists and tables.
 // No library: the console must work in a van with no network beyond the ledger.
 
-import { label, when } from "./format.js";
+import { day, label, when } from "./format.js";
 
 export { label, when };
 
@@ -44,7 +44,8 @@ export async function api(method, path, { body, purpose, key } = {}) {
     );
   }
   const type = response.headers.get("content-type") || "";
-  if (response.status === 401) {
+  // No session: to the sign-in, unless this is it (its own refusal is shown beside the form).
+  if (response.status === 401 && !location.pathname.startsWith("/console/sign-in")) {
     location.assign("/console/sign-in");
   }
   if (!response.ok) {
@@ -262,7 +263,7 @@ export async function fillDeployments(select, { status, prefer } = {}) {
   const previous = select.value;
   select.replaceChildren(
     ...list.deployments.map((d) =>
-      el("option", { value: d.deployment_id, text: `${d.town}, ${d.location_name} · ${d.starts_at.slice(0, 10)} · ${d.status}` }),
+      el("option", { value: d.deployment_id, text: `${d.town}, ${d.location_name} · ${day(d.starts_at)} · ${label(d.status)}` }),
     ),
   );
   const preferred = list.deployments.find((d) => prefer && prefer.includes(d.status));

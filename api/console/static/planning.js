@@ -99,7 +99,6 @@ async function recorded(form, reply) {
   }
   if (form.id === "training") await showTraining();
   if (form.id === "governance") suggestReferences(await showRegister());
-  if (form.id === "adopt") await loadPolicy().then(() => fillChoices());
   if (form.id === "publish") context.published.set(context.deployment.id, new Date().toISOString());
   await refresh();
 }
