@@ -227,7 +227,9 @@ def test_oversight_sees_the_results_overdue_on_its_page(
         overdue = page.locator("#publication-overdue table")
         overdue.wait_for()
         text = overdue.inner_text()
-        assert "Market Square, Northampton" in text and str(story.overdue) in text
+        # The deployment by its short id, the whole id on hover.
+        assert "Market Square, Northampton" in text and str(story.overdue)[:8] in text
+        assert overdue.locator(f'[title="{story.overdue}"]').count() == 1
         assert "Gold Street" not in text  # published in time
         visit.screenshot("public-oversight")
         assert visit.foreign_requests() == []
@@ -249,10 +251,16 @@ def test_the_planner_publishes_late_results_from_the_planning_page(
         page.select_option("#deployment", str(story.overdue))
         page.get_by_role("button", name="Publish the results").click()
         page.get_by_text("Publish the results: recorded").wait_for()
-        # A second click is refused, and says why, beside the form.
-        page.get_by_role("button", name="Publish the results").click()
-        refusal = page.locator("#publish .form-error")
-        refusal.filter(has_text="published already").wait_for()
+        # Published, the form gives way to a sentence saying since when; a second publication
+        # is refused by the ledger all the same, and says why.
+        page.get_by_text("Its results are on the public page since").wait_for(state="attached")
+        assert page.get_by_role("button", name="Publish the results").is_hidden()
+        with server.client() as client:
+            again = client.post(
+                f"/deployments/{story.overdue}/publication",
+                headers=server.headers("planner", "INSP-7", rank="inspector"),
+            )
+        assert again.status_code == 409 and "published already" in again.json()["detail"]
         page.goto(f"{server.url}/public")
         late = page.locator(f'#results article[data-deployment="{story.overdue}"]')
         assert "after the day they were due" in late.inner_text()
