@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import cv2
 import httpx
 
 from lfr_ledger.api.demo.sample_deployment import (
@@ -30,6 +32,7 @@ from lfr_ledger.api.demo.seed import (
     seed_subject,
 )
 from lfr_ledger.domain.actors import Actor, Role
+from lfr_ledger.matching.packs.samples import astronaut_bgr
 from tests.e2e.conftest import Server
 
 PROBLEM = "application/problem+json"
@@ -300,3 +303,29 @@ def raise_alert(
         json=body,
     )
     return str(ok(response, 201)["id"])
+
+
+def astronaut_jpeg(
+    top: int = 0, bottom: int | None = None, left: int = 0, right: int | None = None
+) -> str:
+    """scikit-image's astronaut (a real face) as base64 JPEG, whole or cropped: the photograph
+    the console's tests enrol and the crop their matcher sends."""
+    done, data = cv2.imencode(".jpg", astronaut_bgr()[top:bottom, left:right])
+    assert done
+    return base64.b64encode(data.tobytes()).decode()
+
+
+def heartbeat_with_a_lost_source(lost_since: datetime) -> dict[str, Any]:
+    """A matcher's heartbeat for cam-1 whose video source has been lost since `lost_since`, with
+    what the source gave over the interval."""
+    return {
+        "camera_id": "cam-1",
+        "frames_per_second": 4.2,
+        "faces_seen": 3,
+        "frames_offered": 300,
+        "frames_processed": 126,
+        "frames_dropped": 174,
+        "interval_seconds": 30.0,
+        "last_error": None,
+        "source_gaps": [{"started_at": lost_since.isoformat(), "ended_at": None}],
+    }

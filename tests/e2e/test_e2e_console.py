@@ -43,6 +43,7 @@ from tests.e2e.flows import (
     adopt_policy,
     auth,
     deployment_body,
+    heartbeat_with_a_lost_source,
     live_deployment,
     matcher,
     now,
@@ -195,17 +196,7 @@ def test_the_operator_sees_a_camera_whose_source_is_lost(
     """A matcher whose stream dropped says so in its heartbeat; the van's page shows it, with
     what the source gave over the interval."""
     lost_since = now() - timedelta(seconds=42)
-    beat = {
-        "camera_id": "cam-1",
-        "frames_per_second": 4.2,
-        "faces_seen": 3,
-        "frames_offered": 300,
-        "frames_processed": 126,
-        "frames_dropped": 174,
-        "interval_seconds": 30.0,
-        "last_error": None,
-        "source_gaps": [{"started_at": lost_since.isoformat(), "ended_at": None}],
-    }
+    beat = heartbeat_with_a_lost_source(lost_since)
     ok(
         client.post(
             f"/deployments/{scene.deployment_id}/heartbeat",

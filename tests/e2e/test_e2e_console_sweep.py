@@ -10,19 +10,16 @@ one visit per (page, role, device) in SWEEP below.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import cv2
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
 from lfr_ledger.api.demo.seed import AUTHORISING_OFFICER, OPERATOR
 from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID
-from lfr_ledger.matching.packs.samples import astronaut_bgr
 from tests.e2e.browser import (
     DESKTOP,
     PHONE,
@@ -32,7 +29,7 @@ from tests.e2e.browser import (
     horizontal_overflow,
 )
 from tests.e2e.conftest import Server
-from tests.e2e.flows import adopt_policy, auth, live_deployment, ok, raise_alert
+from tests.e2e.flows import adopt_policy, astronaut_jpeg, auth, live_deployment, ok, raise_alert
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -56,11 +53,8 @@ def scene(server: Server) -> Iterator[Any]:
     """A live deployment with a photograph per entry, three alerts: one decided, two pending."""
     with server.client() as client:
         version = adopt_policy(server, client)
-        done, data = cv2.imencode(".jpg", astronaut_bgr())
-        assert done
-        photo = base64.b64encode(data.tobytes()).decode()
         live = live_deployment(
-            server, client, policy_version=version, image=photo, model_id=SFACE_MODEL_ID
+            server, client, policy_version=version, image=astronaut_jpeg(), model_id=SFACE_MODEL_ID
         )
         alerts = [raise_alert(server, client, live, entry=i % 2) for i in range(3)]
         ok(

@@ -7,37 +7,35 @@ state, the decider's id survives a reload, and camera health arrives pushed, not
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import cv2
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from lfr_ledger.api.demo.seed import OPERATOR
 from lfr_ledger.matching.engines.model_packs import SFACE_MODEL_ID
-from lfr_ledger.matching.packs.samples import astronaut_bgr
 from tests.e2e.browser import VAN, Visit, accessibility_violations, horizontal_overflow
 from tests.e2e.conftest import Server
-from tests.e2e.flows import Live, adopt_policy, auth, live_deployment, matcher, now, ok
+from tests.e2e.flows import (
+    Live,
+    adopt_policy,
+    astronaut_jpeg,
+    auth,
+    heartbeat_with_a_lost_source,
+    live_deployment,
+    matcher,
+    now,
+    ok,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
-ASTRONAUT = astronaut_bgr()
-
-
-def _jpeg(image: Any) -> str:
-    done, data = cv2.imencode(".jpg", image)
-    assert done
-    return base64.b64encode(data.tobytes()).decode()
-
-
-PHOTO = _jpeg(ASTRONAUT)
-CROP = _jpeg(ASTRONAUT[20:220, 140:320])
+PHOTO = astronaut_jpeg()
+CROP = astronaut_jpeg(20, 220, 140, 320)
 
 
 @pytest.fixture(scope="module")
@@ -257,17 +255,7 @@ def test_camera_health_is_pushed_not_polled(
     settled = len(visit.requests)
     time.sleep(6)  # longer than the old page's 5-s poll
     lost_since = now() - timedelta(seconds=42)
-    beat = {
-        "camera_id": "cam-1",
-        "frames_per_second": 4.2,
-        "faces_seen": 3,
-        "frames_offered": 300,
-        "frames_processed": 126,
-        "frames_dropped": 174,
-        "interval_seconds": 30.0,
-        "last_error": None,
-        "source_gaps": [{"started_at": lost_since.isoformat(), "ended_at": None}],
-    }
+    beat = heartbeat_with_a_lost_source(lost_since)
     path = f"/deployments/{live.deployment_id}/heartbeat"
     ok(client.post(path, headers=auth(server, matcher(live.deployment_id)), json=beat))
     expect(camera).to_contain_text("Reporting", timeout=3000)
