@@ -1,7 +1,6 @@
-"""Every console page, as the people who use it see it: at the device each holds (the operator's
-van laptop, the officer's phone, a desktop at the station, and the van laptop for the desk
-roles too), each page fits its window, passes axe-core's audit with no serious or critical
-violation, loads nothing from beyond the server, and is saved as a screenshot to look at.
+"""Every console page, as the people who use it see it: at each device they hold (the operator's
+van laptop, the officer's phone, a desktop at the station), each page fits its window, passes
+axe-core's audit with no serious or critical violation, loads nothing from beyond the server, and is saved as a screenshot to look at.
 
 One real Chromium against one real `lfr serve`, on a live deployment with photographs enrolled,
 alerts pending and decided: pages with something on them, not empty shells. Bounded by count:
@@ -33,18 +32,24 @@ from tests.e2e.flows import adopt_policy, astronaut_jpeg, auth, live_deployment,
 
 pytestmark = pytest.mark.timeout(300)
 
-# (page, role, who, device name, viewport): every page at its user's device, and the desk
-# pages at the van laptop's smaller screen as well. Each page's own test file checks the same
-# with its forms and folded sections open (test_e2e_operator_van, _officer_phone,
-# _planning_desk, _oversight_desk, _analyst_desk, _admin_desk); this sweep is one visit per
-# page on one shared scene, so a page no file covers cannot slip through.
-SWEEP: tuple[tuple[str, str, str, str, dict[str, int]], ...] = (
-    ("operator", "operator", "PC-3381", "van", VAN),
-    ("officer", "officer", "PC-4417", "phone", PHONE),
-    ("planning", "watchlist_manager", "SGT-2210", "van", VAN),
-    ("oversight", "oversight", "IOPC-0042", "van", VAN),
-    ("analyst", "analyst", "ANL-0101", "van", VAN),
-    ("admin", "admin", "ADM-001", "van", VAN),
+# (page, role, who, device name, viewport): every page at each device its users hold (the van
+# laptop, the phone, the desktop), the planning page as the watchlist manager. Each page's own
+# test file checks its devices with its forms and folded sections open (test_e2e_operator_van,
+# _officer_phone, _planning_desk, _oversight_desk, _analyst_desk, _admin_desk); this sweep is
+# one visit per page and device on one shared scene, so no page at no size slips through.
+PEOPLE: dict[str, tuple[str, str]] = {
+    "operator": ("operator", "PC-3381"),
+    "officer": ("officer", "PC-4417"),
+    "planning": ("watchlist_manager", "SGT-2210"),
+    "oversight": ("oversight", "IOPC-0042"),
+    "analyst": ("analyst", "ANL-0101"),
+    "admin": ("admin", "ADM-001"),
+}
+DEVICES: dict[str, dict[str, int]] = {"van": VAN, "phone": PHONE, "desktop": DESKTOP}
+SWEEP: tuple[tuple[str, str, str, str, dict[str, int]], ...] = tuple(
+    (page, *PEOPLE[page], device, viewport)
+    for page in PEOPLE
+    for device, viewport in DEVICES.items()
 )
 
 

@@ -175,11 +175,12 @@ async function showViews() {
   $("views").replaceChildren(
     el("p", {}, `The log holds ${plural(state.head, "event")}. `,
       behind ? `${plural(behind, "view")} ${behind === 1 ? "has" : "have"} not applied the latest yet (a view catches up when it is next read).` : "Every view has applied the whole log."),
+    el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Read models and their lag" },
     el("table", { id: "views-table" },
       el("caption", {}, `Beyond ${plural(state.max_lag, "event")} behind, the node reports itself not ready (/health/ready).`),
       el("thead", {}, el("tr", {},
         [["View"], ["Applied up to event", "number"], ["Lag"], ["Skipped", "number"]].map(([t, c]) => el("th", { scope: "col", class: c }, t)))),
-      el("tbody", {}, rows)),
+      el("tbody", {}, rows))),
   );
 }
 
