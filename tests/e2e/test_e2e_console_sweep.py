@@ -1,6 +1,7 @@
 """Every console page, as the people who use it see it: at each device they hold (the operator's
 van laptop, the officer's phone, a desktop at the station), each page fits its window, passes
-axe-core's audit with no serious or critical violation, loads nothing from beyond the server, and is saved as a screenshot to look at.
+axe-core's audit with no serious or critical violation, loads nothing from beyond the server,
+and is saved as a screenshot to look at.
 
 One real Chromium against one real `lfr serve`, on a live deployment with photographs enrolled,
 alerts pending and decided: pages with something on them, not empty shells. Bounded by count:
