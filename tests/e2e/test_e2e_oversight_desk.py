@@ -214,7 +214,7 @@ def test_the_page_fits_its_window_and_passes_axe(
     width = page.evaluate("document.querySelector('main').getBoundingClientRect().width")
     assert width >= viewport["width"] - 40, width  # the window, not an 80-rem column
     # A table wider than its box scrolls inside it, not the page.
-    boxes = page.locator(".table-box").evaluate_all(
+    boxes = page.locator(".table-scroll").evaluate_all(
         "bs => bs.map(b => [b.getBoundingClientRect().right, getComputedStyle(b).overflowX])"
     )
     for right, overflow in boxes:

@@ -1,7 +1,7 @@
 // The administrator's desk: retention's backlog with a dry run before any destruction, each
 // view's lag behind the log, the latest checkpoint's age, and a copy of the policy in force to
 // edit and adopt. Counts, states and times only: nothing here names a person.
-import { api, bindForm, el, newKey, Problem, showProblem, toast } from "./console.js";
+import { api, bindForm, el, newKey, Problem, scrollBox, showProblem, toast } from "./console.js";
 import { label, number, plural, shortId, timeEl } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
@@ -175,12 +175,11 @@ async function showViews() {
   $("views").replaceChildren(
     el("p", {}, `The log holds ${plural(state.head, "event")}. `,
       behind ? `${plural(behind, "view")} ${behind === 1 ? "has" : "have"} not applied the latest yet (a view catches up when it is next read).` : "Every view has applied the whole log."),
-    el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Read models and their lag" },
-    el("table", { id: "views-table" },
+    scrollBox(el("table", { id: "views-table" },
       el("caption", {}, `Beyond ${plural(state.max_lag, "event")} behind, the node reports itself not ready (/health/ready).`),
       el("thead", {}, el("tr", {},
         [["View"], ["Applied up to event", "number"], ["Lag"], ["Skipped", "number"]].map(([t, c]) => el("th", { scope: "col", class: c }, t)))),
-      el("tbody", {}, rows))),
+      el("tbody", {}, rows)), "Read models and their lag"),
   );
 }
 

@@ -229,6 +229,12 @@ export function table(rows, columns, { caption } = {}) {
   );
 }
 
+// A table that fits its panel or scrolls sideways inside a focusable, labelled box of its own
+// (never the page): the one way a console page shows a table wider than a phone.
+export function scrollBox(content, name) {
+  return el("div", { class: "table-scroll", role: "region", tabindex: "0", "aria-label": name }, content);
+}
+
 // Any reply, readably: scalars as a definition list, lists of records as tables.
 export function render(value) {
   if (Array.isArray(value)) {

@@ -1,6 +1,6 @@
 // What the oversight page's reports share: tables whose cells may be elements (a <time>, a
 // short id), kept inside their own scrolling box, and the log's codes said in words.
-import { el, label } from "./console.js";
+import { el, label, scrollBox } from "./console.js";
 import { shortId } from "./format.js";
 
 // A table of rows, each cell a string, a number or a Node; columns: [[key, heading], ...].
@@ -17,7 +17,7 @@ export function grid(rows, columns, { caption, empty = "Nothing to show." } = {}
     el("thead", {}, el("tr", {}, columns.map(([key, heading]) => el("th", { scope: "col", class: `c-${key}`, text: heading })))),
     el("tbody", {}, body),
   );
-  return el("div", { class: "table-box", tabindex: "0", role: "region", "aria-label": caption || "Table" }, table);
+  return scrollBox(table, caption || "Table");
 }
 
 function cellOf(value) {

@@ -1,8 +1,8 @@
 // What hangs on no deployment: the complaints register of the chosen one (a logged read of
 // personal data, shown on request), who holds which LFR course, and the governance register.
-import { api, bindForm, el, formBody, toast } from "./console.js";
-import { day, label, plural } from "./format.js";
-import { grid, scrolling } from "./planning-watchlist.js";
+import { api, bindForm, el, formBody, scrollBox, toast } from "./console.js";
+import { day, label, plural, shortId } from "./format.js";
+import { grid } from "./planning-watchlist.js";
 
 // --- complaints (authorising officer) ----------------------------------------------------
 
@@ -25,13 +25,13 @@ export async function showComplaints(deploymentId) {
   const rows = complaints.map((c) => [
     String(c.number),
     `${day(c.received_on)} (${label(c.channel)})`,
-    c.alert_id ? el("span", {}, "alert ", el("span", { class: "id", title: c.alert_id, text: c.alert_id.slice(0, 8) })) : "the deployment",
+    c.alert_id ? el("span", {}, "alert ", shortId(c.alert_id)) : "the deployment",
     c.summary,
     c.resolved_on ? `resolved ${day(c.resolved_on)}: ${c.outcome}` : "open",
   ]);
   slot.replaceChildren(
     el("p", { text: plural(complaints.length, "complaint") }),
-    scrolling(grid(["Number", "Received", "About", "Summary", "State"], rows), "Complaints"),
+    scrollBox(grid(["Number", "Received", "About", "Summary", "State"], rows), "Complaints"),
     ...complaints.filter((c) => !c.resolved_on).map((c) => resolutionForm(c, deploymentId)),
   );
 }
@@ -85,7 +85,7 @@ export async function showTraining() {
   );
   slot.replaceChildren(
     rows.length
-      ? scrolling(grid(["Staff number", "Course", "Standing", "Completed on", "Expires on", "Recorded by"], rows), "LFR training records")
+      ? scrollBox(grid(["Staff number", "Course", "Standing", "Completed on", "Expires on", "Recorded by"], rows), "LFR training records")
       : el("p", { class: "empty", text: "No training recorded yet." }),
   );
 }
@@ -104,7 +104,7 @@ export async function showRegister() {
   ]);
   slot?.replaceChildren(
     rows.length
-      ? scrolling(grid(["Kind", "Reference", "Version", "Standing", "Review by", "Expires on"], rows), "Governance register")
+      ? scrollBox(grid(["Kind", "Reference", "Version", "Standing", "Review by", "Expires on"], rows), "Governance register")
       : el("p", { class: "empty", text: "No documents registered yet." }),
   );
   return documents;

@@ -1,15 +1,10 @@
 // The deployment's watchlist for its reviewer and its compiler: rows without personal data in a
 // table that scrolls within its own frame (never the page); an entry opens on request, which is
 // a logged read of personal data.
-import { api, bindForm, el, toast } from "./console.js";
-import { day, label, plural, timeEl } from "./format.js";
+import { api, bindForm, el, scrollBox, toast } from "./console.js";
+import { day, label, plural, shortId, timeEl } from "./format.js";
 
 let calls = 0;
-
-// A table that fits its panel or scrolls sideways inside a focusable, labelled frame.
-export function scrolling(table, name) {
-  return el("div", { class: "table-scroll", role: "region", tabindex: "0", "aria-label": name }, table);
-}
 
 function grid(head, rows) {
   return el(
@@ -47,7 +42,7 @@ export async function showWatchlist(deploymentId, { onChange }) {
     e.confirmed_at ? timeEl(e.confirmed_at) : "—",
   ]);
   const summary = `${plural(list.entries.length, "entry", "entries")}; ${list.reviewed ? "reviewed" : "not reviewed since the last change"}`;
-  slot.replaceChildren(el("p", { text: summary }), scrolling(grid(head, rows), "The deployment's watchlist"));
+  slot.replaceChildren(el("p", { text: summary }), scrollBox(grid(head, rows), "The deployment's watchlist"));
 }
 
 // An entry's own fields: codes as words, days and instants in UK time.
@@ -104,7 +99,7 @@ async function openEntry(deploymentId, entryId, onChange) {
 const enrolled = [];
 
 export function noteEnrolment(reply, category) {
-  enrolled.unshift([el("span", { class: "id", title: reply.id, text: reply.id.slice(0, 8) }), label(category), label(reply.status)]);
+  enrolled.unshift([shortId(reply.id), label(category), label(reply.status)]);
   const slot = document.getElementById("enrolled");
   slot?.replaceChildren(grid(["Entry", "Category", "Status"], enrolled));
 }
