@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser demo test lint bench clean
+.PHONY: setup browser services demo test lint bench clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "lfr-ledger needs Python 3.11 or newer"'
@@ -43,9 +43,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "the console's tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; fi
 
+# The real services the tests start themselves: Debian's nginx (TLS in front of the console) and
+# an OpenID Provider from the npm registry, installed exactly as its committed lock says.
+services:
+	@if ! command -v nginx >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
+	  else echo "the TLS tests need Debian's nginx: sudo apt-get install nginx" >&2; exit 1; fi; fi
+	@if [ -f tests/oidc_provider/package-lock.json ]; then \
+	  npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error >/dev/null; fi
+
 # Two workers, one per core, each taking whole files (a file's servers and fixtures stay in one
 # worker): the suite in about two thirds of the time it takes in one process.
-test: setup lint browser
+test: setup lint browser services
 	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: setup
