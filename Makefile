@@ -43,14 +43,22 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "the console's tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; fi
 
-# The real services the tests start themselves: Debian's nginx (TLS in front of the console) and
-# an OpenID Provider from the npm registry, installed exactly as its committed lock says.
-services:
+# The real services the tests start themselves: Debian's nginx (TLS in front of the console),
+# Debian's SoftHSM2 (a PKCS#11 token holding the vault's KEK) and an OpenID Provider from the npm
+# registry, installed exactly as its committed lock says.
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+
+$(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
+	npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error
+	@touch $@
+
+services: $(OIDC_PROVIDER)
 	@if ! command -v nginx >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
 	  else echo "the TLS tests need Debian's nginx: sudo apt-get install nginx" >&2; exit 1; fi; fi
-	@if [ -f tests/oidc_provider/package-lock.json ]; then \
-	  npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error >/dev/null; fi
+	@if ! command -v softhsm2-util >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq softhsm2 >/dev/null; \
+	  else echo "the PKCS#11 KEK tests need Debian's softhsm2: sudo apt-get install softhsm2" >&2; exit 1; fi; fi
 
 # Two workers, one per core, each taking whole files (a file's servers and fixtures stay in one
 # worker): the suite in about two thirds of the time it takes in one process.

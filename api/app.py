@@ -67,6 +67,7 @@ from lfr_ledger.api.idempotency import IdempotencyMiddleware
 from lfr_ledger.api.idempotency_store import build_idempotency_store
 from lfr_ledger.api.location_header import LocationHeaderMiddleware
 from lfr_ledger.api.observability import JsonFormatter, observe_request
+from lfr_ledger.api.oidc.controller import OIDC_ROUTES, OidcConsole, read_oidc_config
 from lfr_ledger.api.problems import problem_response, status_of
 from lfr_ledger.api.schemas.statistics import FIGURE_DESCRIPTIONS, FIGURE_ENUMS
 from lfr_ledger.config.settings import Settings
@@ -153,6 +154,15 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+# Over TLS only (the scheme as `lfr serve` sees it, X-Forwarded-Proto believed only from
+# LFR_TRUSTED_PROXIES): the app sets it, so it holds whatever the proxy's configuration says.
+# includeSubDomains covers names under the console's own host, never its siblings.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+security_log = logging.getLogger("lfr.api")
+# Whether the warning below was written: once a process (Litestar builds a stack per route).
+_untrusted_proxy_reported: list[bool] = []
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -161,15 +171,33 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        over_tls = scope.get("scheme") == "https"
+        if not over_tls and not _untrusted_proxy_reported:
+            _report_untrusted_proxy(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                names = {h[0].lower() for h in message.get("headers", [])}
+                headers = message.get("headers", [])
+                names = {h[0].lower() for h in headers}
                 extra = [h for h in SECURITY_HEADERS if h[0] not in names]
-                message["headers"] = [*message.get("headers", []), *extra]
+                if over_tls:
+                    extra.append(HSTS)
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _report_untrusted_proxy(scope: Scope) -> None:
+    """A proxy said the browser came over TLS and was not believed, so cookies go without
+    Secure and no HSTS is sent: said once, for the operator to fix. No address is logged."""
+    proto = next((v for k, v in scope.get("headers", []) if k == b"x-forwarded-proto"), b"")
+    if proto.strip() == b"https":
+        _untrusted_proxy_reported.append(True)
+        security_log.warning(
+            "a request carried X-Forwarded-Proto: https from a peer LFR_TRUSTED_PROXIES does "
+            "not name; it was served as plain http (docs/tls.md)"
+        )
 
 
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -186,12 +214,18 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> Litestar:
     settings = settings or Settings.from_env()
+    # A bad OIDC mapping file stops start-up before anything is opened or written.
+    oidc_config = read_oidc_config(settings)
     ledger = ledger or build_ledger(settings, clock=clock)
     verifier = TokenVerifier.from_settings(
         settings, maximum_lifetime_minutes=ledger.policy.token_maximum_lifetime_minutes
     )
     keys = build_idempotency_store(settings)
     sessions = SessionStore(settings)
+    # OIDC sign-in when LFR_OIDC_CONFIG names a mapping file; then the provider's access
+    # tokens are bearer tokens too, and the embedded ones still are (api/oidc/bearer.py).
+    oidc = OidcConsole(oidc_config, sessions) if oidc_config is not None else None
+    bearer = oidc.bearer_verifier(verifier) if oidc is not None else verifier
     services = Services(
         settings=settings,
         ledger=ledger,
@@ -234,6 +268,7 @@ def create_app(
             PublicController,
             ResultsPublicationController,
             *CONSOLE_ROUTES,
+            *OIDC_ROUTES,
         ],
         template_config=template_config(),
         dependencies=DEPENDENCIES,
@@ -244,7 +279,7 @@ def create_app(
             LocationHeaderMiddleware,
             DefineMiddleware(AllowHeaderMiddleware, allowed=allowed),
             DefineMiddleware(
-                JWTAuthMiddleware, verifier=verifier, sessions=sessions, exclude=["^/schema"]
+                JWTAuthMiddleware, verifier=bearer, sessions=sessions, exclude=["^/schema"]
             ),
             DefineMiddleware(BodyGuardMiddleware, max_body_size=MAX_BODY_BYTES),
             DefineMiddleware(
@@ -253,9 +288,14 @@ def create_app(
         ],
         exception_handlers={Exception: handle_error},
         state=State(
-            {"services": services, "token_verifier": verifier, "subject_index": subject_index}
+            {
+                "services": services,
+                "token_verifier": bearer,
+                "subject_index": subject_index,
+                "oidc": oidc,
+            }
         ),
-        on_shutdown=[services.close],
+        on_shutdown=[services.close, *([oidc.close] if oidc is not None else [])],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="lfr-ledger",

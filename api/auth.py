@@ -16,7 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio.to_thread
 import jwt
@@ -219,6 +219,18 @@ class TokenVerifier:
             )
 
 
+class BearerVerifier(Protocol):
+    """What authenticates a bearer token: TokenVerifier, or with OIDC configured the one that
+    also accepts the provider's tokens (`api/oidc/bearer.py`)."""
+
+    @property
+    def maximum_lifetime_minutes(self) -> int: ...
+
+    def actor(self, token: str) -> Actor: ...
+
+    def verified(self, token: str) -> tuple[Actor, float]: ...
+
+
 def actor_from_claims(claims: dict[str, Any]) -> Actor:
     try:
         role = Role(str(claims["role"]))
@@ -349,7 +361,7 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
         self,
         app: ASGIApp,
         *,
-        verifier: TokenVerifier,
+        verifier: BearerVerifier,
         sessions: SessionStore | None = None,
         exclude: list[str] | None = None,
     ) -> None:
@@ -375,7 +387,11 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorised("the Authorization header must be: Bearer <token>")
-        return AuthenticationResult(user=self.verifier.actor(token.strip()), auth=None)
+        if isinstance(self.verifier, TokenVerifier):  # no I/O: verified in the event loop
+            return AuthenticationResult(user=self.verifier.actor(token.strip()), auth=None)
+        # A provider's token may make its keys be fetched (api/oidc): in a worker thread.
+        actor = await anyio.to_thread.run_sync(self.verifier.actor, token.strip())
+        return AuthenticationResult(user=actor, auth=None)
 
     async def _from_session(
         self, connection: ASGIConnection[Any, Any, Any, Any], cookie: str

@@ -13,6 +13,8 @@ from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import SYSTEM, CaseLedger
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.policy import Policy
+from lfr_ledger.eventlog.kek import Kek, load_kek
+from lfr_ledger.eventlog.tombstones import TombstoneJournal, journal_destructions
 from lfr_ledger.eventlog.vault import PostgresKeyVault, SQLiteKeyVault
 from lfr_ledger.oversight.retention.destruction import Retention
 from lfr_ledger.oversight.subject_access import SubjectRecords
@@ -20,11 +22,22 @@ from lfr_ledger.projections.alone import lock_key
 from lfr_ledger.projections.oversight_readers import RetentionDeadlines, SubjectIndex
 
 
-def build_vault(settings: Settings) -> SQLiteKeyVault | PostgresKeyVault:
+def build_vault(
+    settings: Settings, *, rotating_to: Kek | None = None
+) -> SQLiteKeyVault | PostgresKeyVault:
+    """The vault, its keys wrapped by the KEK `LFR_KEK` names (else the default key file beside
+    the data folder, made only for a vault that holds no wrapped key yet). A KEK that does not
+    open the vault's keys stops the start with one line (`KekError`)."""
+
+    def kek(vault_is_new: bool) -> Kek:
+        return load_kek(settings, may_create=vault_is_new)
+
     if settings.uses_postgres:
         params = settings.postgres_params()
-        return PostgresKeyVault(params, schema=settings.postgres_schema)
-    return SQLiteKeyVault(settings.keys_path)
+        return PostgresKeyVault(
+            params, schema=settings.postgres_schema, kek=kek, rotating_to=rotating_to
+        )
+    return SQLiteKeyVault(settings.keys_path, kek, rotating_to=rotating_to)
 
 
 @contextmanager
@@ -66,6 +79,13 @@ def build_ledger(
             policy=Policy.load(path),
             clock=clock,
         )
+    # Each key destroyed leaves a tombstone outside the data folder (`lfr restore` re-applies
+    # them), with the log's position then.
+    journal_destructions(
+        ledger.vault,
+        TombstoneJournal(settings.tombstones_path),
+        lambda: ledger.recorder.max_notification_id(),
+    )
     if path is None:
         adopted = ledger.latest_adopted_policy()
         if adopted is not None:

@@ -45,6 +45,9 @@ PUBLIC: frozenset[str] = frozenset(
         "GET /console/sign-in",
         "GET /console/sign-in/{code}",
         "POST /console/sign-in",
+        # OIDC sign-in (api/oidc): to the provider, and back with its answer
+        "GET /console/oidc/start",
+        "GET /console/oidc/callback",
         "GET /console/static/{file_path}",
         # Chart.js for the analyst's charts, pinned and fetched at set-up (api/console/assets.py)
         "GET /console/vendor/chart.umd.js",

@@ -31,6 +31,8 @@ from lfr_ledger.api.guards import role_may_call
 from lfr_ledger.api.idempotency_store import IdempotencyStore, Replay, key_reused
 from lfr_ledger.api.problems import (
     ProblemException,
+    database_unavailable,
+    logger,
 )
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.application import CaseLedger
@@ -165,14 +167,23 @@ class IdempotencyMiddleware:
                     scope, send, recorded, actor, key, request.route, request.body_hash
                 )
                 return
-        if 200 <= status < 300:
-            await anyio.to_thread.run_sync(
-                self.store.complete, actor, key, status, media_type, content
-            )
-        else:
-            # A refusal or a failure wrote nothing: the same key may carry the corrected
-            # request, and a transient conflict is not replayed for a day.
-            await anyio.to_thread.run_sync(self.store.release, actor, key)
+        try:
+            if 200 <= status < 300:
+                await anyio.to_thread.run_sync(
+                    self.store.complete, actor, key, status, media_type, content
+                )
+            else:
+                # A refusal or a failure wrote nothing: the same key may carry the corrected
+                # request, and a transient conflict is not replayed for a day.
+                await anyio.to_thread.run_sync(self.store.release, actor, key)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            # The database failed over after the command's answer was known. Committed, the
+            # command's request record holds it, and a retry is given the reply rebuilt; not
+            # committed, the key's claim lapses after STALE_PENDING_SECONDS. Either way the
+            # client gets this answer now rather than an error after it.
+            logger.warning("idempotency key not updated: the database is unavailable")
         for message in held:
             await send(message)
 

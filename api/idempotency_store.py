@@ -16,6 +16,7 @@ from typing import Protocol
 from lfr_ledger.api.problems import (
     ProblemException,
 )
+from lfr_ledger.config.database_url import pool_timeout
 from lfr_ledger.config.settings import Settings
 
 TTL_SECONDS = 24 * 3600
@@ -202,7 +203,9 @@ class PostgresIdempotencyStore:
 
         pg = settings.postgres_params()
         conninfo = make_conninfo(**{k: v for k, v in pg.items() if v})
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=8, open=True)
+        self._pool = ConnectionPool(
+            conninfo, min_size=1, max_size=8, open=True, timeout=pool_timeout(pg)
+        )
         self._table = sql.Identifier(settings.postgres_schema or "public", "idempotency_keys")
         with self._pool.connection() as conn:
             conn.execute(

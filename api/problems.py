@@ -14,6 +14,8 @@ import uuid
 from typing import Any
 
 import msgspec
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Scope
@@ -49,6 +51,29 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (PolicyViolation, 422),
     (InvalidInput, 422),
 )
+
+# The database cannot be reached, or dropped the connection mid-request: its server died or is
+# being replaced by its standby (docs/operations.md, "Standby and failover"). Transient: a
+# pooled connection is replaced and the next request finds the primary, whichever it is.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc`, or what it was raised from, is the database being out of reach."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a bound, not a walk of whatever chain a library built
+        if seen is None:
+            return False
+        if isinstance(seen, UNAVAILABLE):
+            return True
+        seen = seen.__cause__
+    return False
+
 
 # Titles for HTTP-level errors raised by the framework, with a slug for the `type` URI.
 HTTP_KINDS: dict[int, tuple[str, str]] = {
@@ -191,7 +216,7 @@ def status_of(exc: BaseException) -> int:
     """The HTTP status `exc` will be answered with."""
     if isinstance(exc, ProblemException):
         return exc.status
-    if isinstance(exc, WriteTimedOut):
+    if isinstance(exc, WriteTimedOut) or database_unavailable(exc):
         return 503
     if isinstance(exc, DomainError):
         return next((s for cls, s in DOMAIN_STATUS if isinstance(exc, cls)), 422)
@@ -226,6 +251,28 @@ def problem_for(exc: BaseException, scope: Scope) -> tuple[Problem, dict[str, st
             title="The ledger is busy",
             status=503,
             detail=detail,
+            instance=instance,
+            request_id=rid,
+        )
+        return problem, {"Retry-After": "1"}
+    if database_unavailable(exc):
+        # The driver's message may name hosts and ports, never data; it is not echoed anyway.
+        logger.warning(
+            "database unavailable (%s) on %s %s (request %s)",
+            type(exc).__name__,
+            scope.get("method", "-"),
+            scope.get("path_template") or "-",
+            rid,
+        )
+        problem = Problem(
+            type=TYPE_PREFIX + "database-unavailable",
+            title="The ledger's database is unavailable",
+            status=503,
+            detail=(
+                "the database could not be reached or dropped the connection (its server may "
+                "be failing over to its standby); send the request again in a moment, with "
+                "the same Idempotency-Key, and it runs once"
+            ),
             instance=instance,
             request_id=rid,
         )

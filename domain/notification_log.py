@@ -4,6 +4,8 @@ the domain's own rare scans included (so it lives here, below every room that re
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
@@ -27,3 +29,14 @@ def notifications(
         if len(batch) < page:
             return
         after = batch[-1].id
+
+
+def latest_recorded_at(recorder: ApplicationRecorder, mapper: Any) -> datetime | None:
+    """When the latest event was recorded, by the recording node's clock (its timestamp); None
+    for an empty log. Decodes that one event; its sealed fields stay sealed."""
+    head = recorder.max_notification_id()
+    if not head:
+        return None
+    found = recorder.select_notifications(head, 1)
+    stamp = getattr(mapper.to_domain_event(found[0]), "timestamp", None) if found else None
+    return stamp if isinstance(stamp, datetime) else None

@@ -121,10 +121,17 @@ def missing_keys(ledger: CaseLedger) -> list[MissingKey]:
     return [f for f in _audit(ledger) if isinstance(f, MissingKey)]
 
 
-def audit_vault(ledger: CaseLedger) -> list[VaultFinding]:
+def audit_vault(
+    ledger: CaseLedger, lost_erasures: frozenset[UUID] = frozenset()
+) -> list[VaultFinding]:
     """Everything the vault check found, by notification id: keys missing unrecorded, and the
-    events it could not decode (and so could not account for)."""
-    return sorted(_audit(ledger), key=lambda f: f.notification_id)
+    events it could not decode (and so could not account for). A missing key in
+    `lost_erasures` (the tombstone journal's, `tombstones.py`) is accounted for: `lfr restore`
+    found it tombstoned, its erasure event lost with the events after the backup."""
+    found = [
+        f for f in _audit(ledger) if not (isinstance(f, MissingKey) and f.key_id in lost_erasures)
+    ]
+    return sorted(found, key=lambda f: f.notification_id)
 
 
 def _audit(ledger: CaseLedger) -> list[VaultFinding]:

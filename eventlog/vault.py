@@ -1,6 +1,7 @@
 """The key vault behind crypto-shredding: one AES-256-GCM key per watchlist entry or alert.
 
-Keys live outside the event log (a separate SQLite file, or a separate PostgreSQL table).
+Keys live outside the event log (a separate SQLite file, or a separate PostgreSQL table), each
+wrapped by a key-encryption key that enters neither (`kek/`): a copy of the store opens nothing.
 Deleting a key erases what it sealed from every copy of the log; `secure_delete` (SQLite)
 and `VACUUM` (PostgreSQL) keep the deleted key's bytes from lingering in the key store.
 """
@@ -13,7 +14,7 @@ import os
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from lfr_ledger.eventlog.kek import Kek, KekLoader
+from lfr_ledger.eventlog.kek.custody import Census, KeyCustody
 
 FORMAT = b"\x01"
 NONCE = 12
@@ -56,7 +60,14 @@ def legacy_spellings(subject_ref: str) -> set[str]:
 
 
 class _Vault:
-    """Sealing logic shared by both stores; subclasses only store and fetch raw keys."""
+    """Sealing logic shared by both stores; subclasses only store and fetch rows. Every key is
+    stored wrapped by the KEK (`kek/custody.py`), which never enters the store."""
+
+    _custody: KeyCustody
+
+    # Told of each key before it is destroyed (the tombstone journal, `tombstones.py`), so a
+    # restored backup that still holds it can destroy it again; set by the composition root.
+    before_shred: Callable[[UUID], None] | None = None
 
     def _get(self, key_id: UUID) -> bytes | None:
         raise NotImplementedError
@@ -70,25 +81,29 @@ class _Vault:
     def create_key(self, key_id: UUID) -> None:
         if key_id == PEPPER_ID:
             raise VaultError("that key id is reserved")
-        self._put(key_id, AESGCM.generate_key(bit_length=256))
+        self._put(key_id, self._custody.wrap(key_id, AESGCM.generate_key(bit_length=256)))
 
     def ensure_key(self, key_id: UUID) -> None:
         if key_id == PEPPER_ID:
             raise VaultError("that key id is reserved")
-        self._put_if_absent(key_id, AESGCM.generate_key(bit_length=256))
+        self._put_if_absent(key_id, self._custody.wrap(key_id, AESGCM.generate_key(bit_length=256)))
 
     def has_key(self, key_id: UUID) -> bool:
         return self._get(key_id) is not None
 
+    def _key(self, key_id: UUID) -> bytes | None:
+        stored = self._get(key_id)
+        return None if stored is None else self._custody.unwrap(key_id, stored)
+
     def seal(self, key_id: UUID, field: str, plaintext: bytes) -> bytes:
-        key = self._get(key_id)
+        key = self._key(key_id)
         if key is None:
             raise VaultError(f"no key {key_id}: it was never created or was shredded")
         nonce = os.urandom(NONCE)
         return FORMAT + nonce + AESGCM(key).encrypt(nonce, plaintext, _aad(key_id, field))
 
     def unseal(self, key_id: UUID, field: str, sealed: bytes) -> bytes | None:
-        key = self._get(key_id)
+        key = self._key(key_id)
         if key is None:
             return None
         if sealed[:1] != FORMAT:
@@ -102,13 +117,16 @@ class _Vault:
     def shred(self, key_id: UUID) -> bool:
         if key_id == PEPPER_ID:
             raise VaultError("the pseudonymisation key is never shredded")
+        if self.before_shred is not None and self.has_key(key_id):
+            self.before_shred(key_id)
+        self._custody.forget(key_id)
         return self._delete(key_id)
 
     def _pseudonym(self, text: str) -> str:
-        pepper = self._get(PEPPER_ID)
+        pepper = self._key(PEPPER_ID)
         if pepper is None:
-            self._put_if_absent(PEPPER_ID, os.urandom(32))
-            pepper = self._get(PEPPER_ID)
+            self._put_if_absent(PEPPER_ID, self._custody.wrap(PEPPER_ID, os.urandom(32)))
+            pepper = self._key(PEPPER_ID)
             assert pepper is not None
         return hmac.new(pepper, text.encode(), hashlib.sha256).hexdigest()
 
@@ -123,9 +141,21 @@ class _Vault:
     def _put_if_absent(self, key_id: UUID, key: bytes) -> None:
         raise NotImplementedError
 
+    @property
+    def kek(self) -> Kek:
+        return self._custody.kek
+
+    def key_census(self) -> Census:
+        """How many keys are wrapped under which KEK id (and how many still raw)."""
+        return self._custody.census()
+
+    def rotate_kek(self, new: Kek) -> tuple[int, int]:
+        """Re-wraps every key under `new` (see `KeyCustody.rotate`); events are not touched."""
+        return self._custody.rotate(new)
+
 
 class SQLiteKeyVault(_Vault):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, kek: Kek | KekLoader, *, rotating_to: Kek | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
@@ -137,6 +167,11 @@ class SQLiteKeyVault(_Vault):
             "CREATE TABLE IF NOT EXISTS vault_keys (key_id BLOB PRIMARY KEY, key BLOB NOT NULL)"
         )
         os.chmod(path, 0o600)
+        try:
+            self._custody = KeyCustody.open(self, kek, rotating_to)
+        except BaseException:
+            self.close()  # a KEK refused: nothing of the store stays open
+            raise
 
     def _get(self, key_id: UUID) -> bytes | None:
         with self._lock:
@@ -166,17 +201,65 @@ class SQLiteKeyVault(_Vault):
             cur = self._conn.execute("DELETE FROM vault_keys WHERE key_id = ?", (key_id.bytes,))
         return cur.rowcount > 0
 
+    def _census(self) -> dict[bytes, tuple[int, UUID]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT CASE WHEN length(key) = 32 THEN x'' ELSE substr(key, 1, 9) END, "
+                "count(*), min(key_id) FROM vault_keys GROUP BY 1"
+            ).fetchall()
+        return {bytes(m): (n, UUID(bytes=bytes(k))) for m, n, k in rows}
+
+    def _rows(self, after: UUID | None, limit: int) -> list[tuple[UUID, bytes]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key_id, key FROM vault_keys WHERE key_id > ? ORDER BY key_id LIMIT ?",
+                (after.bytes if after else b"", limit),
+            ).fetchall()
+        return [(UUID(bytes=bytes(k)), bytes(v)) for k, v in rows]
+
+    def _replace_many(self, changes: list[tuple[UUID, bytes, bytes]]) -> int:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                changed = sum(
+                    self._conn.execute(
+                        "UPDATE vault_keys SET key = ? WHERE key_id = ? AND key = ?",
+                        (new, key_id.bytes, old),
+                    ).rowcount
+                    for key_id, old, new in changes
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        return changed
+
     def close(self) -> None:
         self._conn.close()
+        if hasattr(self, "_custody"):
+            self._custody.kek.close()
 
 
 class PostgresKeyVault(_Vault):
-    def __init__(self, conninfo: dict[str, str], schema: str | None = None) -> None:
+    def __init__(
+        self,
+        conninfo: dict[str, str],
+        schema: str | None = None,
+        *,
+        kek: Kek | KekLoader,
+        rotating_to: Kek | None = None,
+    ) -> None:
         from psycopg_pool import ConnectionPool
+
+        from lfr_ledger.config.database_url import pool_timeout
 
         self.table = f'"{schema}".vault_keys' if schema else "vault_keys"
         self._pool: Any = ConnectionPool(
-            kwargs={**conninfo, "autocommit": True}, min_size=1, max_size=4, open=True
+            kwargs={**conninfo, "autocommit": True},
+            min_size=1,
+            max_size=4,
+            open=True,
+            timeout=pool_timeout(conninfo),
         )
         with self._conn() as conn:
             if schema:
@@ -185,6 +268,11 @@ class PostgresKeyVault(_Vault):
                 f"CREATE TABLE IF NOT EXISTS {self.table} "
                 "(key_id uuid PRIMARY KEY, key bytea NOT NULL)"
             )
+        try:
+            self._custody = KeyCustody.open(self, kek, rotating_to)
+        except BaseException:
+            self.close()  # a KEK refused: no pool left to be collected half-open
+            raise
 
     @contextmanager
     def _conn(self) -> Iterator[Any]:
@@ -222,6 +310,35 @@ class PostgresKeyVault(_Vault):
             cur = conn.execute(f"DELETE FROM {self.table} WHERE key_id = %s", (key_id,))
             return bool(cur.rowcount)
 
+    def _census(self) -> dict[bytes, tuple[int, UUID]]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT CASE WHEN length(key) = 32 THEN ''::bytea "
+                "ELSE substring(key from 1 for 9) END AS marker, count(*), "
+                f"(array_agg(key_id))[1] FROM {self.table} GROUP BY marker"
+            ).fetchall()
+        return {bytes(m): (n, k) for m, n, k in rows}
+
+    def _rows(self, after: UUID | None, limit: int) -> list[tuple[UUID, bytes]]:
+        # The first batch has no lower bound: the pepper's id is the least UUID of all.
+        where = "WHERE key_id > %s" if after else ""
+        params = (after, limit) if after else (limit,)
+        with self._conn() as conn:
+            rows = conn.execute(
+                f"SELECT key_id, key FROM {self.table} {where} ORDER BY key_id LIMIT %s", params
+            ).fetchall()
+        return [(k, bytes(v)) for k, v in rows]
+
+    def _replace_many(self, changes: list[tuple[UUID, bytes, bytes]]) -> int:
+        with self._conn() as conn, conn.transaction():
+            return sum(
+                conn.execute(
+                    f"UPDATE {self.table} SET key = %s WHERE key_id = %s AND key = %s",
+                    (new, key_id, old),
+                ).rowcount
+                for key_id, old, new in changes
+            )
+
     def vacuum(self) -> None:
         """Reclaims dead rows so shredded keys do not linger in the table's pages."""
         with self._conn() as conn:
@@ -229,3 +346,5 @@ class PostgresKeyVault(_Vault):
 
     def close(self) -> None:
         self._pool.close()
+        if hasattr(self, "_custody"):
+            self._custody.kek.close()

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from lfr_ledger.config.settings import Settings
 
@@ -135,14 +136,9 @@ class PostgresDatabase:
     backend = "postgres"
 
     def __init__(self, params: dict[str, str], schema: str) -> None:
-        self.conn = psycopg.connect(
-            host=params["host"],
-            port=int(params["port"]),
-            dbname=params["dbname"],
-            user=params["user"],
-            password=params["password"] or None,
-            autocommit=True,
-        )
+        # Every parameter of the URL: with several hosts, target_session_attrs picks the primary.
+        conninfo = make_conninfo(**{k: v for k, v in params.items() if v})
+        self.conn = psycopg.connect(conninfo, autocommit=True)
         self.conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:

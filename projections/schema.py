@@ -21,6 +21,13 @@ _CREATE_VERSION_TABLE = (
 )
 
 
+class SchemaTooNew(ValueError):
+    """The database holds a read-model schema a newer release wrote: this one must not run on
+    it (its views would write rows the newer schema reads differently)."""
+
+    one_line = True
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -48,6 +55,19 @@ def latest_version(backend: str) -> int:
     return len(available(backend))
 
 
+def too_new(held: int | None, backend: str) -> str | None:
+    """Why a node of this release must not run on a database holding schema version `held`
+    (None: it may). An older node would miss the newer tables' rows, or write what the newer
+    schema reads differently; a newer node migrates forward instead."""
+    known = latest_version(backend)
+    if held is not None and held > known:
+        return (
+            f"this database's read-model schema is version {held}, this release knows up to "
+            f"{known}: upgrade this node before starting it"
+        )
+    return None
+
+
 def _lock(db: Database) -> None:
     if db.backend == "postgres":
         db.execute("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
@@ -65,6 +85,9 @@ def migrate(db: Database, target: int | None = None) -> list[int]:
     """Brings the read-model schema up to `target` (default: the latest); returns the versions
     applied. Each migration and its record commit together; concurrent callers take turns."""
     applied: list[int] = []
+    refused = too_new(current_version(db), db.backend)
+    if refused:
+        raise SchemaTooNew(refused)
     for migration in available(db.backend):
         if target is not None and migration.version > target:
             break

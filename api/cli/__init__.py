@@ -30,6 +30,9 @@ COMMAND_MODULES = (
     "lfr_ledger.api.cli.stats",
     "lfr_ledger.api.cli.projections",
     "lfr_ledger.api.cli.witness",
+    "lfr_ledger.api.cli.doctor",
+    "lfr_ledger.api.cli.keys",
+    "lfr_ledger.api.cli.backup",
 )
 
 
@@ -88,15 +91,21 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's to fix: a message, never a traceback."""
     import httpx
 
+    from lfr_ledger.api.preflight import PreflightError
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.matching.engines.model_packs import ModelPackError
 
-    return (DomainError, ModelPackError, OSError, ValueError, httpx.HTTPError)
+    return (DomainError, ModelPackError, OSError, ValueError, httpx.HTTPError, PreflightError)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from lfr_ledger.api.cli.option_order import parse
+
+    args = parse(build_parser(), sys.argv[1:] if argv is None else argv)
     try:
+        from lfr_ledger.api.preflight import before_command
+
+        before_command(args)
         code: int = args.handler(args)
     except BrokenPipeError:
         # The reader (`head`, a closed pager) stopped listening: nothing is wrong.
@@ -108,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(error, _user_errors()) or os.environ.get("LFR_DEBUG"):
             raise
         print(f"lfr {args.command}: {error}", file=sys.stderr)
-        print("(LFR_DEBUG=1 shows where it happened)", file=sys.stderr)
+        if not getattr(error, "one_line", False):  # a pre-flight's line says all there is
+            print("(LFR_DEBUG=1 shows where it happened)", file=sys.stderr)
         return EXIT_ERROR
     return code
 

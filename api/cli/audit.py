@@ -172,9 +172,11 @@ def _audit_vault(settings: Settings, events_table: str | None) -> list[VaultFind
 
     if events_table not in LEDGER_TABLES:
         return []
+    from lfr_ledger.eventlog.tombstones import TombstoneJournal
+
     ledger = build_ledger(settings)
     try:
-        return audit_vault(ledger)
+        return audit_vault(ledger, TombstoneJournal(settings.tombstones_path).lost_erasures())
     finally:
         ledger.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import shutil
 import socket
 import threading
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lfr_ledger.api.cli.output import lfr_command
 from lfr_ledger.config.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         invented_text,
         press_release_check,
     )
+    from lfr_ledger.api.demo.sample_watchlist import CSV_FILE, FOLDER, try_it_yourself
     from lfr_ledger.api.demo.seed import DemoClock, record_seed_operation
     from lfr_ledger.eventlog.chain.wiring import verify_ledger
     from lfr_ledger.projections.catch_up import catch_up
@@ -122,19 +125,23 @@ def run(args: argparse.Namespace) -> int:
         print(_retention_story(ledger, clock, settings, live))
         report = verify_ledger(settings)
         print(f"audit verify: {report.summary()}")
+        if live is not None and live.video is not None:
+            print(try_it_yourself(live.video.parent / FOLDER / CSV_FILE, live.video))
+        # Commands printed for a fresh shell: no virtualenv active there.
+        lfr, here = lfr_command(), f"LFR_DATA_DIR={shlex.quote(str(data_dir))}"
         console = url if args.serve else "http://127.0.0.1:8000"
-        first = "Open" if args.serve else f"Run `LFR_DATA_DIR={data_dir} lfr serve`, then open"
+        first = "Open" if args.serve else f"Run `{here} {lfr} serve`, then open"
         print(
             f"\n== The console ==\n{first} {console}/console with one of these one-time "
             f"sign-in links (each works once, within {DEMO_LINK_MINUTES} minutes; "
-            "`lfr console-link` makes more):"
+            f"`{here} {lfr} console-link --role operator --sub PC-3381` makes more):"
         )
         for actor, link in _console_links(settings, console):
             print(f"  {actor.role.value:<20} {actor.id:<10} {link}")
         if args.serve:
             print(
                 f"\nServing the demo ledger at {url} (OpenAPI at {url}/schema). Tokens: "
-                f"LFR_DATA_DIR={data_dir} lfr token --role analyst --sub A-1. Ctrl-C stops."
+                f"`{here} {lfr} token --role analyst --sub A-1`. Ctrl-C stops."
             )
             try:
                 while True:
@@ -143,8 +150,8 @@ def run(args: argparse.Namespace) -> int:
                 pass
         else:
             print(
-                f"\nTo explore it: LFR_DATA_DIR={data_dir} lfr serve  (or `lfr demo --serve`), "
-                "then open /schema"
+                f"\nTo explore it: `{here} {lfr} serve` (or `{lfr} demo --serve`), then open "
+                "/schema"
             )
     ledger.close()
     return 0 if report.ok else 1
@@ -179,7 +186,7 @@ def _retention_story(
         index=build_subject_index(settings),
     )
     destroyed = sum(1 for e in found.entries if e.destroyed_at is not None)
-    policy = ledger.policy
+    policy, lfr = ledger.policy, lfr_command()
     return "\n".join(
         [
             "The seed's deployments ended in December 2025"
@@ -187,14 +194,15 @@ def _retention_story(
             + f", and it is now {now:%d %B %Y}. "
             f"Policy {policy.version} keeps a watchlist {policy.watchlist_hours_after_end} hours "
             f"after its deployment ends and an alert's images {policy.alert_image_days} days "
-            "after capture, so the demo now does what `lfr serve` does at start-up (and "
-            "`lfr retention run` from cron), recording each destruction as an event:",
+            f"after capture, so the demo now does what `{lfr} serve` does at start-up (and "
+            f"`{lfr} retention run` from cron), recording each destruction as an event:",
             "  " + report.summary().replace("\n", "\n  "),
             f"Subject access still answers for {subject}: {len(found.entries)} watchlist "
             f"entr{'y' if len(found.entries) == 1 else 'ies'} ({destroyed} destroyed, its name "
             "and image now read [erased]), with every alert and outcome; the events, the "
             "statistics and the chain stay.",
-            f"Serving this data (`LFR_DATA_DIR={settings.data_dir} lfr serve`) destroys nothing "
+            f"Serving this data (`LFR_DATA_DIR={shlex.quote(str(settings.data_dir))} {lfr} "
+            "serve`) destroys nothing "
             "more today: it is already done.",
         ]
     )
@@ -233,15 +241,18 @@ def _console_links(settings: Settings, base_url: str) -> list[tuple[Actor, str]]
 
 def _live(ledger: CaseLedger, clock: Any, settings: Settings) -> LiveDemoResult | None:
     from lfr_ledger.api.demo.live import run_live_demo
+    from lfr_ledger.api.demo.sample_watchlist import FOLDER, write_sample_watchlist
     from lfr_ledger.matching.engines.model_packs import ModelPackError
     from lfr_ledger.matching.engines.plugins import load_engine
 
     try:
         engine = load_engine("insightface", "sface", settings.model_dir)
     except ModelPackError as error:
-        print(f"\nLive matching demo skipped: {error} (run `lfr models fetch`)")
+        print(f"\nLive matching demo skipped: {error} (run `{lfr_command()} models fetch`)")
         return None
-    return run_live_demo(ledger, clock, settings, engine)
+    live = run_live_demo(ledger, clock, settings, engine)
+    write_sample_watchlist(settings.data_dir / FOLDER, engine)
+    return live
 
 
 def _live_day() -> Any:

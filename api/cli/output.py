@@ -39,6 +39,22 @@ def fail(command: str, message: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
+def lfr_command() -> str:
+    """How a fresh shell in this directory runs this very `lfr`: a new terminal has no
+    virtualenv active, so printed commands name the executable (`.venv/bin/lfr` from the
+    repository root), and plain `lfr` only when no such file sits beside this Python."""
+    import shlex
+    from pathlib import Path
+
+    beside = Path(sys.executable).parent / "lfr"
+    if not beside.is_file():
+        return "lfr"
+    try:
+        return shlex.quote(str(beside.absolute().relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(beside.absolute()))
+
+
 def progress(items: Iterable[T], *, total: int | None, what: str) -> Iterator[T]:
     """A progress bar on stderr while a person watches; nothing when output is piped."""
     from tqdm import tqdm

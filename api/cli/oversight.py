@@ -22,6 +22,7 @@ from uuid import UUID
 
 from lfr_ledger.api.cli.output import fail, json_flag, print_json
 from lfr_ledger.api.cli.retention import parse_time
+from lfr_ledger.api.cli.verify_bundle import register_verify_bundle
 
 if TYPE_CHECKING:
     from lfr_ledger.api.personal_data import PersonalData
@@ -220,21 +221,10 @@ def register_audit_subcommands(audit_subparsers: argparse._SubParsersAction) -> 
     json_flag(export)
     export.set_defaults(handler=export_handler)
 
-    verify = audit_subparsers.add_parser(
-        "verify-bundle", help="verify an oversight bundle offline; names the first tampered line"
-    )
-    verify.add_argument("bundle", type=Path, metavar="DIR")
-    verify.add_argument(
-        "--public-key",
-        type=Path,
-        metavar="PEM",
-        help="the ledger's key obtained independently (default: the bundled copy)",
-    )
-    verify.add_argument("--json", action="store_true", help="print the report as JSON")
-    verify.set_defaults(handler=verify_bundle_handler)
+    register_verify_bundle(audit_subparsers)
 
 
-# --- audit export / verify-bundle ---------------------------------------------------------------
+# --- audit export ----------------------------------------------------------------------------
 
 
 def export_handler(args: argparse.Namespace) -> int:
@@ -266,24 +256,6 @@ def export_handler(args: argparse.Namespace) -> int:
         f"{manifest['disclosure_id']} to {manifest['recipient']} recorded"
     )
     return EXIT_OK
-
-
-def verify_bundle_handler(args: argparse.Namespace) -> int:
-    from lfr_ledger.eventlog.checkpoint_signature import CheckpointError, load_public_key
-    from lfr_ledger.oversight.bundles.verify import verify_bundle
-
-    try:
-        key = load_public_key(args.public_key.read_bytes()) if args.public_key else None
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("audit verify-bundle", f"cannot read the public key: {e}")
-    if not args.bundle.is_dir():
-        return fail("audit verify-bundle", f"{args.bundle} is not a directory")
-    report = verify_bundle(args.bundle, key)
-    if args.json:
-        print_json(report.to_dict())
-    else:
-        print(report.summary())
-    return EXIT_OK if report.ok else EXIT_TAMPERED
 
 
 # --- subject access, equality, access review ----------------------------------------------------

@@ -6,6 +6,8 @@ import argparse
 import functools
 from typing import Any
 
+from lfr_ledger.api.cli.output import EXIT_ERROR, fail, note
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("serve", help="run the HTTP API (uvicorn)")
@@ -31,13 +33,26 @@ def register(subparsers: Any) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from lfr_ledger.api.app import create_app
     from lfr_ledger.config.settings import Settings
 
     settings = Settings.from_env()
+    # Before anything starts: a database that is missing or refuses, a schema newer than this
+    # release, or a busy port is one line and a non-zero exit (api/preflight.py).
+    from lfr_ledger.api.preflight import PreflightError, check_port, check_store
+
+    try:
+        check_store(settings)
+        check_port(args.host, args.port)
+    except PreflightError as error:
+        return fail("serve", str(error))
     app = create_app(settings)
+    # The scheduler's per-job lines (a dozen at each start, one per run) say nothing an
+    # operator acts on; its warnings and errors still show, and everything with --log-level debug.
+    import logging
+
+    if args.log_level != "debug":
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # Retention is the law, not housekeeping: the server that holds the data destroys it on
     # time. Checkpoints bound what an insider could rewrite unnoticed to the last minute.
     # Jobs are rebuilt from the event log, so a restart loses none. With several nodes on one
@@ -101,7 +116,7 @@ def serve(args: argparse.Namespace) -> int:
     scheduler.start()
     from lfr_ledger.api.http_protocol import ProblemH11Protocol
 
-    uvicorn.run(
+    started = _run_and_announce(
         app,
         http=ProblemH11Protocol,
         host=args.host,
@@ -112,9 +127,48 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         # Live alert streams never end by themselves; do not wait for them for long.
         timeout_graceful_shutdown=3,
+        # X-Forwarded-For/-Proto only from the proxies LFR_TRUSTED_PROXIES names (none by
+        # default): uvicorn's own default would believe any process on this host (docs/tls.md).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
     scheduler.shutdown(wait=False)
-    return 0
+    return 0 if started else EXIT_ERROR
+
+
+def _run_and_announce(app: Any, **options: Any) -> bool:
+    """`uvicorn.run`, saying once the socket listens where the console, the API's documents,
+    the metrics and the probes are (uvicorn names only its own address)."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if not self.should_exit:
+                # The port bound, which `--port 0` leaves to the kernel.
+                bound = [s.getsockname()[1] for srv in self.servers for s in srv.sockets]
+                port = bound[0] if bound else options["port"]
+                note("\n".join(where_it_serves(options["host"], port)))
+
+    server = Announcing(uvicorn.Config(app, **options))
+    server.run()
+    return bool(server.started)
+
+
+def where_it_serves(host: str, port: int) -> list[str]:
+    """The lines `lfr serve` prints once it listens."""
+    import socket
+
+    # An unspecified address listens on all of them: name the machine instead.
+    shown = socket.gethostname() if host in {"0.0.0.0", "::", ""} else host
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    return [
+        f"lfr serve: serving on {base}",
+        f"  console     {base}/console",
+        f"  API docs    {base}/schema",
+        f"  metrics     {base}/metrics",
+        f"  health      {base}/health (readiness: {base}/health/ready)",
+    ]
 
 
 def _schedule_camera_checks(scheduler: Any, services: Any, settings: Any) -> None:

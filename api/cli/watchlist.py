@@ -46,7 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "Columns: " + ", ".join(REQUIRED_COLUMNS) + ", and optionally image_taken_on "
             "(YYYY-MM-DD), under_18 (true/false) and under_18_justification (required when "
             "under_18 is true). image_path is relative to the CSV file. "
-            "Each row is enrolled on its own: a refused row does not stop the others."
+            "Each row is enrolled on its own: a refused row does not stop the others. Run "
+            "again, a row already enrolled exactly as it stands is left unchanged (exit 0); "
+            "one whose subject is enrolled with other details is refused, naming the fields "
+            "that differ (exit 1)."
         ),
     )
     importer.add_argument("file", type=Path, metavar="FILE.csv")
@@ -107,6 +110,8 @@ class RowOutcome:
     line: int
     entry_id: UUID | None
     refused: str | None
+    # Enrolled by an earlier run exactly as the row stands: left as it is.
+    unchanged: bool = False
 
 
 def import_rows(
@@ -118,11 +123,14 @@ def import_rows(
     csv_path: Path,
 ) -> list[RowOutcome]:
     """Enrols each row on its own: a refused row does not stop the others."""
+    from lfr_ledger.api.cli.watchlist_rerun import already_enrolled
+    from lfr_ledger.api.personal_data import PersonalData
     from lfr_ledger.domain.actors import Actor, Role
     from lfr_ledger.domain.errors import DomainError
     from lfr_ledger.matching.engines.enrolment import enrol_from_image
 
     actor = Actor(actor_id, Role.WATCHLIST_MANAGER, rank=actor_rank)
+    reads = PersonalData(ledger, actor)
     outcomes: list[RowOutcome] = []
     with csv_path.open(newline="", encoding="utf-8-sig") as handle:
         rows = sum(1 for _ in handle) - 1
@@ -144,6 +152,10 @@ def import_rows(
                     raise ValueError(
                         f"the image file cannot be read ({error.strerror or error})"
                     ) from None
+                existing = already_enrolled(ledger, reads, deployment_id, enrolment, image)
+                if existing is not None:
+                    outcomes.append(RowOutcome(line, existing, None, unchanged=True))
+                    continue
                 entry_id = enrol_from_image(ledger, engine, actor, deployment_id, enrolment, image)
             except (DomainError, ValueError) as error:
                 outcomes.append(RowOutcome(line, None, str(error)))
@@ -174,22 +186,28 @@ def import_command(args: argparse.Namespace) -> int:
         except (OSError, ValueError, UnicodeDecodeError) as error:
             return fail("watchlist import", str(error))
         refused = sum(1 for o in outcomes if o.refused)
+        unchanged = sum(1 for o in outcomes if o.unchanged)
         if args.json:
             print_json({"deployment_id": args.deployment, "model_id": model_id, "rows": outcomes})
         else:
             for o in outcomes:
-                print(
-                    f"line {o.line}: "
-                    + (f"refused: {o.refused}" if o.refused else f"enrolled {o.entry_id}")
-                )
+                print(f"line {o.line}: {_fate(o)}")
             print(
-                f"{len(outcomes) - refused} enrolled, {refused} refused into deployment "
-                f"{args.deployment} (model {model_id}); run `lfr watchlist index-sync` on each "
-                "matcher node"
+                f"{len(outcomes) - refused - unchanged} enrolled, {unchanged} already enrolled "
+                f"(unchanged), {refused} refused into deployment {args.deployment} (model "
+                f"{model_id}); run `lfr watchlist index-sync` on each matcher node"
             )
         return 0 if refused == 0 else 1
     finally:
         ledger.close()
+
+
+def _fate(outcome: RowOutcome) -> str:
+    if outcome.refused:
+        return f"refused: {outcome.refused}"
+    if outcome.unchanged:
+        return f"already enrolled as {outcome.entry_id} (unchanged)"
+    return f"enrolled {outcome.entry_id}"
 
 
 def index_sync_command(args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@ call the JSON API with the browser's session (same routes, same role table, same
 details, same idempotency keys and consultation logging as any other client).
 
 Signing in turns a verified bearer token (pasted, or behind a one-time link from
-`lfr console-link`) into a session cookie; nothing else opens a session.
+`lfr console-link`), or the verified ID token of an OIDC sign-in (`api/oidc`), into a session
+cookie; nothing else opens a session.
 """
 
 from __future__ import annotations
@@ -153,10 +154,17 @@ class ConsolePages(Controller):
         self, request: Request[Any, Any, Any], services: ServicesDep
     ) -> Response[dict[str, str]]:
         sid = request.cookies.get(SESSION_COOKIE)
+        following = "/console/sign-in"
         if sid:
-            await anyio.to_thread.run_sync(services.sessions.end, sid)
+            id_token = await anyio.to_thread.run_sync(services.sessions.end, sid)
+            # A session opened through OIDC ends at the provider too (RP-initiated logout),
+            # which sends the browser back to the sign-in (app.state.oidc: api/oidc).
+            oidc = getattr(request.app.state, "oidc", None)
+            if id_token and oidc is not None:
+                logout = await anyio.to_thread.run_sync(oidc.logout_url_for, request, id_token)
+                following = logout or following
         return Response(
-            {"next": "/console/sign-in"},
+            {"next": following},
             cookies=[Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True)],
         )
 
@@ -232,11 +240,15 @@ class ConsoleSignIn(Controller):
     opt = {"public": True}  # noqa: RUF012 (Controller declares it an instance attribute)
 
     @get("/sign-in")
-    async def sign_in_page(self) -> Template:
-        return Template(template_name="sign-in.html", context={"code": ""})
+    async def sign_in_page(self, request: Request[Any, Any, Any]) -> Template:
+        return Template(
+            template_name="sign-in.html", context={"code": "", "provider": _provider(request)}
+        )
 
     @get("/sign-in/{code:str}")
-    async def sign_in_link(self, code: FromPath[str], services: ServicesDep) -> Template:
+    async def sign_in_link(
+        self, request: Request[Any, Any, Any], code: FromPath[str], services: ServicesDep
+    ) -> Template:
         # The link only fills the form: opening it (or a chat preview fetching it) uses nothing.
         # A link that can no longer sign in says why at once, beside the token form.
         link = await anyio.to_thread.run_sync(services.sessions.link_state, code)
@@ -245,7 +257,7 @@ class ConsoleSignIn(Controller):
         return Template(
             template_name="sign-in.html",
             status_code=404 if link.state == "unknown" else 410,
-            context={"code": "", "link": link_refusal(link)},
+            context={"code": "", "link": link_refusal(link), "provider": _provider(request)},
         )
 
     @post("/sign-in", status_code=200)
@@ -274,17 +286,14 @@ class ConsoleSignIn(Controller):
                 400, "validation", "Invalid request", "token: paste a bearer token to sign in"
             )
         verifier = request.app.state.token_verifier
-        actor, token_expires_at = verifier.verified(token.strip())
+        # In a worker thread: a provider's token may make its keys be fetched (api/oidc).
+        actor, token_expires_at = await anyio.to_thread.run_sync(verifier.verified, token.strip())
         if actor.role == Role.MATCHER:
             raise ProblemException(
                 403, "forbidden", "Not permitted for this role", "a matcher account has no console"
             )
-        expires_at = min(
-            token_expires_at,
-            time.time() + verifier.maximum_lifetime_minutes * 60,
-        )
+        expires_at = session_expiry(verifier, token_expires_at)
         sid, _ = await anyio.to_thread.run_sync(lambda: sessions.open(actor, expires_at=expires_at))
-        secure = request.url.scheme == "https"
         return Response(
             SignedIn(
                 actor=actor.id,
@@ -292,19 +301,34 @@ class ConsoleSignIn(Controller):
                 next=HOME.get(actor.role, "/console"),
                 expires_at=expires_at,
             ),
-            cookies=[
-                Cookie(
-                    key=SESSION_COOKIE,
-                    value=sid,
-                    path="/",
-                    httponly=True,
-                    samesite="strict",
-                    secure=secure,
-                    max_age=max(0, int(expires_at - time.time())),
-                )
-            ],
+            cookies=[session_cookie(request, sid, expires_at)],
             headers={"Cache-Control": "no-store"},
         )
+
+
+def _provider(request: Request[Any, Any, Any]) -> str | None:
+    """The OIDC provider's display name, when one is configured (api/oidc)."""
+    oidc = getattr(request.app.state, "oidc", None)
+    return str(oidc.config.display_name) if oidc is not None else None
+
+
+def session_expiry(verifier: Any, token_expires_at: float) -> float:
+    """A session ends when its token does, and never later than the policy's maximum."""
+    return min(token_expires_at, time.time() + verifier.maximum_lifetime_minutes * 60)
+
+
+def session_cookie(request: Request[Any, Any, Any], sid: str, expires_at: float) -> Cookie:
+    """The session cookie, however the session was opened: HttpOnly, SameSite=Strict, and
+    Secure whenever the console is served over TLS."""
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=sid,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=max(0, int(expires_at - time.time())),
+    )
 
 
 @get("/", name="root", include_in_schema=False, opt={"public": True})

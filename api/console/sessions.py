@@ -1,7 +1,8 @@
 """Browser sessions for the console, and the one-time sign-in links `lfr console-link` prints.
 
-A session is opened only from a verified bearer token (the embedded one, or later an identity
-provider's), so the console trusts nobody the API would not. The browser holds a random
+A session is opened only from a verified token (a bearer token, the embedded one or an
+identity provider's, or the ID token of an OIDC sign-in), so the console trusts nobody the API
+would not. The browser holds a random
 session id in an HttpOnly, SameSite=Strict cookie; the store keeps only its SHA-256, beside the
 actor, a CSRF token, and two expiries: idle (no request for `IDLE_SECONDS`) and absolute (the
 token's own expiry: a session never outlives what the identity provider vouched for).
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from lfr_ledger.config.database_url import pool_timeout
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import Actor, Role
 
@@ -49,7 +51,25 @@ _TABLES = (
         expires_at DOUBLE PRECISION NOT NULL,
         used_at DOUBLE PRECISION
     )""",
+    # An OIDC sign-in under way (api/oidc/flow.py): its state's hash, the hash of the value its
+    # browser holds in a cookie, and the PKCE verifier and nonce, until the provider sends the
+    # browser back (once).
+    """CREATE TABLE IF NOT EXISTS console_sign_in_flows (
+        state_hash TEXT PRIMARY KEY,
+        browser_hash TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        used_at DOUBLE PRECISION
+    )""",
+    # The ID token a session was opened from, for the provider's logout (id_token_hint); kept
+    # apart so sessions opened otherwise are unchanged, and deleted when the session ends.
+    """CREATE TABLE IF NOT EXISTS console_session_logout (
+        id_hash TEXT PRIMARY KEY,
+        id_token TEXT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    )""",
 )
+FLOW_SECONDS = 10 * 60
 
 
 def _digest(secret: str) -> str:
@@ -103,6 +123,7 @@ class SessionStore:
                 min_size=1,
                 max_size=4,
                 open=True,
+                timeout=pool_timeout(pg),
                 kwargs={"options": f"-c search_path={schema}", "autocommit": True},
             )
         else:
@@ -180,8 +201,11 @@ class SessionStore:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def open(self, actor: Actor, *, expires_at: float) -> tuple[str, Session]:
-        """A new session for a verified actor: its cookie value, and the session."""
+    def open(
+        self, actor: Actor, *, expires_at: float, logout_hint: str | None = None
+    ) -> tuple[str, Session]:
+        """A new session for a verified actor: its cookie value, and the session. A session
+        opened through OIDC keeps its ID token (`logout_hint`) for the provider's logout."""
         sid = secrets.token_urlsafe(32)
         now = self.clock()
         session = Session(
@@ -195,6 +219,13 @@ class SessionStore:
                 (_digest(sid), json.dumps(asdict(actor)), session.csrf, now, now, expires_at),
             )
             run("DELETE FROM console_sessions WHERE expires_at < ?", (now - 86400,))
+            if logout_hint is not None:
+                run(
+                    "INSERT INTO console_session_logout (id_hash, id_token, expires_at) "
+                    "VALUES (?, ?, ?)",
+                    (_digest(sid), logout_hint, expires_at),
+                )
+                run("DELETE FROM console_session_logout WHERE expires_at < ?", (now - 86400,))
         return sid, session
 
     def resume(self, sid: str) -> Session | None:
@@ -220,12 +251,60 @@ class SessionStore:
         fields["role"] = Role(fields["role"])
         return Session(actor=Actor(**fields), csrf=csrf, created_at=created, expires_at=expires)
 
-    def end(self, sid: str) -> None:
+    def end(self, sid: str) -> str | None:
+        """Ends a session; returns the ID token it was opened from, if any (for the logout)."""
         with self._cursor() as run:
             run(
                 "UPDATE console_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL",
                 (self.clock(), _digest(sid)),
             )
+            rows = run(
+                "DELETE FROM console_session_logout WHERE id_hash = ? RETURNING id_token",
+                (_digest(sid),),
+            )
+        return str(rows[0][0]) if rows else None
+
+    # --- OIDC sign-ins under way -------------------------------------------------------------
+
+    def add_flow(
+        self, state: str, browser: str, flow: dict[str, str], *, lifetime: int = FLOW_SECONDS
+    ) -> None:
+        now = self.clock()
+        with self._cursor() as run:
+            run(
+                "INSERT INTO console_sign_in_flows (state_hash, browser_hash, flow, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (_digest(state), _digest(browser), json.dumps(flow), now + lifetime),
+            )
+            run("DELETE FROM console_sign_in_flows WHERE expires_at < ?", (now - 86400,))
+
+    def take_flow(self, state: str, browser: str) -> tuple[str, dict[str, str] | None]:
+        """The sign-in a provider's answer belongs to, used once, and only by the browser that
+        started it: ("valid", flow), or ("used" | "expired" | "other-browser" | "unknown",
+        None)."""
+        now = self.clock()
+        with self._cursor() as run:
+            rows = run(
+                "UPDATE console_sign_in_flows SET used_at = ? WHERE state_hash = ? "
+                "AND browser_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING flow",
+                (now, _digest(state), _digest(browser), now),
+            )
+            if rows:
+                flow: dict[str, str] = json.loads(rows[0][0])
+                return "valid", flow
+            rows = run(
+                "SELECT used_at, expires_at, browser_hash FROM console_sign_in_flows "
+                "WHERE state_hash = ?",
+                (_digest(state),),
+            )
+        if not rows:
+            return "unknown", None
+        used_at, expires_at, _ = rows[0]
+        if used_at is not None:
+            return "used", None
+        if float(expires_at) <= now:
+            return "expired", None
+        return "other-browser", None
 
     def close(self) -> None:
         if self._pool is not None:

@@ -193,16 +193,20 @@ class AuditController(Controller):
         from lfr_ledger.eventlog.checkpoint import latest_checkpoint_path, read_checkpoint
         from lfr_ledger.eventlog.integrity import verify_integrity
         from lfr_ledger.eventlog.key_audit import audit_vault
+        from lfr_ledger.eventlog.tombstones import TombstoneJournal
         from lfr_ledger.projections.reverification import load_rolling
 
         settings = services.settings
+        tombstones = settings.tombstones_path
         path = latest_checkpoint_path(settings)
         checkpoint = read_checkpoint(path) if path is not None else None
         # The vault is checked whole either way: it lies outside the chain, so a key created
         # long before the checkpoint can vanish today, and the checkpoint vouches for no key.
         report = verify_integrity(
             settings,
-            lambda _table: audit_vault(services.ledger),
+            lambda _table: audit_vault(
+                services.ledger, TombstoneJournal(tombstones).lost_erasures()
+            ),
             checkpoint=checkpoint,
             name=path.name if path is not None else None,
             full=full,

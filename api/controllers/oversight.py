@@ -270,7 +270,7 @@ class OversightController(Controller):
         "logged)",
         description="The bundle `lfr audit export --deployment` writes (events.jsonl, "
         "chain.jsonl, checkpoint.json, public_key.pem, manifest.json) in one zip file; "
-        "`lfr audit verify-bundle` checks it offline once unzipped. It holds personal data "
+        "`lfr audit verify-bundle` checks it offline, zipped or unzipped. It holds personal data "
         "(sealed fields as ciphertext, pseudonymous digests, staff numbers of the actors): "
         "the bundle is also recorded as a disclosure to the caller.\n\n" + PURPOSE_REQUIRED,
         responses={

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -127,6 +128,7 @@ class LiveDemoResult:
     entries: dict[str, UUID]  # subject ref -> entry id
     alerts: list[AlertClaim] = field(default_factory=list)
     run: RunSummary | None = None
+    video: Path | None = None  # the street video it matched
     summary: dict[str, Any] | None = None
 
 
@@ -232,7 +234,9 @@ def run_live_demo(
 
     video = build_street_video(settings.data_dir / "demo-street.avi", engine, fps=fps, size=size)
     subject_of = {entry: ref for ref, entry in entries.items()}
-    result = LiveDemoResult(operation_id=operation_id, deployment_id=deployment_id, entries=entries)
+    result = LiveDemoResult(
+        operation_id=operation_id, deployment_id=deployment_id, entries=entries, video=video
+    )
 
     def shown(claim: AlertClaim) -> None:
         result.alerts.append(claim)

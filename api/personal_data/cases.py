@@ -51,6 +51,7 @@ class EntryRead:
     legal_basis: str
     image_source: str
     description: str | None = None
+    under_18_justification: str | None = None
 
 
 class CaseReads(Layer):
@@ -141,6 +142,13 @@ class CaseReads(Layer):
             legal_basis=self.ledger.reveal_text(entry_id, "legal_basis", entry.legal_basis),
             image_source=self.ledger.reveal_text(entry_id, "image_source", entry.image_source),
             description=self._entry_description(entry),
+            under_18_justification=(
+                None
+                if entry.under_18_justification is None
+                else self.ledger.reveal_text(
+                    entry_id, "under_18_justification", entry.under_18_justification
+                )
+            ),
         )
 
     def entry_image(self, entry_id: UUID, *, purpose: str) -> bytes:

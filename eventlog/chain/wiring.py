@@ -17,6 +17,7 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.sqlite import SQLiteDatastore
 
+from lfr_ledger.config.database_url import libpq_extras
 from lfr_ledger.eventlog.chain.hashing import (
     CHAIN_SUFFIX,
     DEFAULT_BATCH,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 def _pg_datastore(settings: Settings) -> PostgresDatastore:
     pg = settings.postgres_params()
-    return PostgresDatastore(
+    datastore = PostgresDatastore(
         dbname=pg["dbname"],
         host=pg["host"],
         port=pg["port"],
@@ -44,6 +45,10 @@ def _pg_datastore(settings: Settings) -> PostgresDatastore:
         max_overflow=0,
         schema=settings.postgres_schema or "",
     )
+    kwargs = datastore.pool.kwargs
+    if isinstance(kwargs, dict):  # the pool opens on first use: its connections carry these
+        kwargs.update(libpq_extras(pg))
+    return datastore
 
 
 def stuck_writes(recorder: object, settings: Settings) -> str | None:

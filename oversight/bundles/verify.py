@@ -110,6 +110,8 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise _fail(path.name, "missing", "the file is not in the bundle")
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as e:
@@ -281,6 +283,8 @@ def verify_bundle(bundle: Path, public_key: Ed25519PublicKey | None = None) -> B
     report = BundleReport(ok=False, trusted_key=public_key is not None)
     try:
         key_file = bundle / KEY_FILE
+        if not key_file.is_file():
+            raise _fail(KEY_FILE, "missing", "the file is not in the bundle")
         try:
             bundled = load_public_key(key_file.read_bytes())
         except Exception:

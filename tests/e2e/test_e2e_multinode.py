@@ -172,8 +172,10 @@ def test_a_node_killed_mid_stream_loses_no_alert_and_duplicates_none(
     portraits = [people[name] for name in PEOPLE]
     source = recorded_passes(tmp_path / "camera", portraits)
     first = start_server(tmp_path / "node-a" / "var", extra_env=shared_store)
-    # The nodes share their keys (token secret, checkpoint key), as a force's nodes would.
+    # The nodes share their keys (token secret, checkpoint key) and the vault's KEK (the default
+    # key file beside the data folder), as a force's nodes would.
     shutil.copytree(first.data_dir / "keys", tmp_path / "node-b" / "var" / "keys")
+    shutil.copy2(tmp_path / "node-a" / "var.kek", tmp_path / "node-b" / "var.kek")
     second = start_server(tmp_path / "node-b" / "var", extra_env=shared_store)
     nodes = [first, second]
     settings = Settings.from_env(

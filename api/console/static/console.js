@@ -279,9 +279,12 @@ export async function fillDeployments(select, { status, prefer } = {}) {
 }
 
 document.getElementById("sign-out")?.addEventListener("click", async () => {
+  // The server says where to go next: the sign-in, or the OIDC provider's logout.
+  let next = "/console/sign-in";
   try {
-    await api("POST", "/console/sign-out");
+    const reply = await api("POST", "/console/sign-out");
+    if (reply && typeof reply.next === "string") next = reply.next;
   } finally {
-    location.assign("/console/sign-in");
+    location.assign(next);
   }
 });
