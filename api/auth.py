@@ -199,12 +199,7 @@ class TokenVerifier:
         issued in the future, and no further apart, nor exp further ahead, than the policy's
         maximum lifetime."""
         for name in ("exp", "iat"):
-            value = claims[name]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-            ):
+            if not is_seconds(claims[name]):
                 raise _unauthorised(f"the bearer token's {name!r} must be a number of seconds")
         now = time.time()
         if claims["exp"] <= now - LEEWAY_SECONDS:
@@ -229,6 +224,12 @@ class BearerVerifier(Protocol):
     def actor(self, token: str) -> Actor: ...
 
     def verified(self, token: str) -> tuple[Actor, float]: ...
+
+
+def is_seconds(value: Any) -> bool:
+    """A JWT time claim as RFC 7519 has it: a finite JSON number (PyJWT would also read the
+    string "9999999999" or true as one)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
 def actor_from_claims(claims: dict[str, Any]) -> Actor:

@@ -10,13 +10,12 @@ either way.
 from __future__ import annotations
 
 import hmac
-import math
 import time
 from typing import Any
 
 import jwt
 
-from lfr_ledger.api.auth import LEEWAY_SECONDS
+from lfr_ledger.api.auth import LEEWAY_SECONDS, is_seconds
 from lfr_ledger.api.oidc.claims import SignInRefused
 from lfr_ledger.api.oidc.config import OidcConfig
 from lfr_ledger.api.oidc.provider import (
@@ -117,12 +116,7 @@ def verify_provider_token(
 
 def _check_times(claims: dict[str, Any], what: str, now: float) -> None:
     for name in ("exp", "iat"):
-        value = claims[name]
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not is_seconds(claims[name]):
             raise _refused(what, f"the {what}'s {name!r} must be a number of seconds")
     if claims["exp"] <= now - LEEWAY_SECONDS:
         raise _refused(
