@@ -8,8 +8,11 @@ sends the whole state (the `CamerasOut` the GET route answers) each time it diff
 it last sent, and first on every (re)connection: a client that reconnects gets the state as it
 is, and nothing in between can be lost because each message replaces the last.
 
-The server looks once a second, and cheaply: the state is rebuilt only when the log moved, a
-heartbeat arrived or a camera's bound ran out since the last look. Counts and times only.
+The server looks when the log moves (the log's bell, eventlog/wakeup.py: silences, face counts
+and the deployment's status are events), at most every `MIN_GAP_SECONDS`, and once a second
+otherwise (heartbeats are not events, and the clock turns cameras overdue); cheaply: the state
+is rebuilt only when the log moved, a heartbeat arrived or a camera's bound ran out since the
+last look. Counts and times only.
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ from lfr_ledger.api.schemas.camera_health import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.eventlog.wakeup import LogBell, bell_of
 from lfr_ledger.projections.camera_health import latest_heartbeats
 
 LOOK_EVERY_SECONDS = 1.0
+# A burst of alerts rebuilds the state no more often than this.
+MIN_GAP_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 RETRY_MILLISECONDS = 1000
 EVENT = "cameras"
@@ -105,6 +111,7 @@ class CameraFeed:
         self._marks: tuple[object, ...] | None = None
         self._turns_at: datetime | None = None  # when a reporting camera next turns overdue
         self._sent: bytes | None = None
+        self.bell: LogBell | None = bell_of(ledger.recorder)
 
     def _marks_now(self) -> tuple[object, ...]:
         """What moves when a camera's state may have: the log's head (silences, face counts,
@@ -143,6 +150,7 @@ async def camera_events(feed: CameraFeed) -> AsyncGenerator[ServerSentEventMessa
     yield ServerSentEventMessage(data=None, comment="subscribed", retry=RETRY_MILLISECONDS)
     quiet_since = anyio.current_time()
     while True:
+        rung = feed.bell.rung if feed.bell is not None else 0
         state = await anyio.to_thread.run_sync(feed.poll)
         if state is not None:
             quiet_since = anyio.current_time()
@@ -150,4 +158,8 @@ async def camera_events(feed: CameraFeed) -> AsyncGenerator[ServerSentEventMessa
         elif anyio.current_time() - quiet_since > KEEPALIVE_SECONDS:
             quiet_since = anyio.current_time()
             yield ServerSentEventMessage(data=None, comment="keep-alive")
-        await anyio.sleep(LOOK_EVERY_SECONDS)
+        await anyio.sleep(MIN_GAP_SECONDS)
+        if feed.bell is None:
+            await anyio.sleep(LOOK_EVERY_SECONDS - MIN_GAP_SECONDS)
+        else:
+            await feed.bell.wait(rung, LOOK_EVERY_SECONDS - MIN_GAP_SECONDS)

@@ -2,8 +2,16 @@
 
 Each SSE event's id is the notification id of the event it reports, so a client that reconnects
 with Last-Event-ID resumes exactly after the last event it saw: the log is the buffer, and
-nothing is lost across a disconnect or a server restart. The SQLite recorder cannot push, so the
-stream polls `select_notifications` (every 200 ms when idle, at once while behind).
+nothing is lost across a disconnect or a server restart.
+
+The stream is pushed, not polled: it sleeps on the log's bell (eventlog/wakeup.py), which rings
+after each commit in this process on SQLite and on every node's NOTIFY on PostgreSQL, then reads
+`select_notifications` after the last id it sent (at once again while a batch comes back full).
+A ring only says "read again", so the ids still come from the log. When nothing rings, it reads
+anyway: every 200 ms on SQLite, where another process writing the same file (`lfr match` without
+`--api`) rings nothing here, so its alerts arrive no later than before; every second on
+PostgreSQL, where every writer NOTIFYs and the look covers only a notification lost while a
+LISTEN connection was down.
 
 Payloads carry no personal data: ids, camera, similarity, category, state and times.
 """
@@ -24,6 +32,8 @@ from lfr_ledger.api.schemas.alerts import AlertOut
 from lfr_ledger.domain.alert import AlertTopic
 from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.eventlog import wakeup
+from lfr_ledger.eventlog.wakeup import LogBell, bell_of
 
 ALERT_TOPICS: tuple[str, ...] = (
     AlertTopic.RAISED,
@@ -37,7 +47,6 @@ ALERT_TOPICS: tuple[str, ...] = (
     AlertTopic.LEGAL_HOLD_RELEASED,
     AlertTopic.IMAGES_ERASED,
 )
-POLL_SECONDS = 0.2
 # Notification ids are 64-bit signed integers in both stores.
 MAX_EVENT_ID = 2**62
 BATCH = 200
@@ -75,13 +84,14 @@ def event_name(topic: str) -> str:
 
 
 class AlertFeed:
-    """Polls the log for one deployment's alert events; remembers which alert is whose."""
+    """Reads the log for one deployment's alert events; remembers which alert is whose."""
 
     def __init__(self, ledger: CaseLedger, deployment_id: UUID, after: int) -> None:
         self.ledger = ledger
         self.deployment_id = deployment_id
         self.after = after
         self._deployment_of: dict[UUID, UUID] = {}
+        self.bell: LogBell | None = bell_of(ledger.recorder)
 
     def poll(self) -> tuple[list[tuple[int, str, AlertOut]], bool]:
         """New events for this deployment, and whether the batch was full (more waiting)."""
@@ -116,6 +126,8 @@ async def alert_events(feed: AlertFeed) -> AsyncGenerator[ServerSentEventMessage
     yield ServerSentEventMessage(data=None, comment="subscribed", retry=RETRY_MILLISECONDS)
     quiet_since = anyio.current_time()
     while True:
+        # Read before the log is: a commit during the read rings after it, so it is not missed.
+        rung = feed.bell.rung if feed.bell is not None else 0
         items, more = await anyio.to_thread.run_sync(feed.poll)
         for nid, name, alert in items:
             yield ServerSentEventMessage(data=_encode(alert), event=name, id=nid)
@@ -126,7 +138,15 @@ async def alert_events(feed: AlertFeed) -> AsyncGenerator[ServerSentEventMessage
             quiet_since = anyio.current_time()
             yield ServerSentEventMessage(data=None, comment="keep-alive")
         if not more:
-            await anyio.sleep(POLL_SECONDS)
+            await wait_for_commits(feed.bell, rung)
+
+
+async def wait_for_commits(bell: LogBell | None, rung: int) -> None:
+    """Until the log may have moved since `rung` was read, or it is time to read it anyway."""
+    if bell is None:
+        await anyio.sleep(wakeup.UNHEARD_WRITERS_SECONDS)
+    else:
+        await bell.wait(rung, bell.fallback_seconds)
 
 
 def parse_last_event_id(header: str | None, query: int | None) -> int | None:

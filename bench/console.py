@@ -7,9 +7,13 @@
    p99 <= 250 ms), beside the raw SSE event (the same event on the page's own stream, stamped
    as the browser dispatches it, before the page renders it).
 
-Writes bench/results/console.json.
+Writes bench/results/console.json (console_postgres.json with --postgres).
 
-    .venv/bin/python bench/console.py [--alerts 200] [--gap-ms 100] [--queued 10]
+    .venv/bin/python bench/console.py [--alerts 200] [--gap-ms 100] [--queued 10] [--postgres]
+
+With --postgres, two `lfr serve` nodes share a schema of their own on the PostgreSQL at
+LFR_BENCH_DATABASE_URL (dropped afterwards): the page is open on the first node and the matcher
+posts to the second, so each alert reaches the page through the database's NOTIFY.
 
 Each alert is posted as the HTTP matcher posts it (its own id, so the page's arrival can be
 matched to the POST); the clock is the page's `performance.timeOrigin + performance.now()` and
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -31,13 +36,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 from playwright.sync_api import ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.api import prepare_live, start_server  # noqa: E402
-from bench.common import CHROMIUM_ARGS, write_result  # noqa: E402
+from bench.common import CHROMIUM_ARGS, PG_URL, write_result  # noqa: E402
 from lfr_ledger.api.auth import issue_token  # noqa: E402
 from lfr_ledger.api.console.sessions import SessionStore  # noqa: E402
 from lfr_ledger.config.settings import Settings  # noqa: E402
@@ -153,20 +159,55 @@ def main() -> int:
     parser.add_argument("--gap-ms", type=float, default=100.0, help="pause between alerts")
     parser.add_argument("--queued", type=int, default=10, help="alerts decided by keyboard")
     parser.add_argument("--chromium", default=os.environ.get("LFR_CHROMIUM", "/usr/bin/chromium"))
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="two nodes on PostgreSQL: the page on one, the matcher posting to the other",
+    )
     args = parser.parse_args()
+    schema = f"bench_console_{secrets.token_hex(5)}" if args.postgres else None
+    if schema is not None:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        return run(args, schema)
+    finally:
+        if schema is not None:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
+
+def run(args: argparse.Namespace, schema: str | None) -> int:
     with tempfile.TemporaryDirectory(prefix="lfr-bench-console-") as tmp:
         data_dir = Path(tmp) / "var"
         secret = secrets.token_urlsafe(48)
-        settings = Settings(data_dir=data_dir, jwt_secret=secret)
+        store = (
+            None if schema is None else {"LFR_DATABASE_URL": PG_URL, "LFR_POSTGRES_SCHEMA": schema}
+        )
+        settings = Settings(
+            data_dir=data_dir,
+            jwt_secret=secret,
+            database_url=None if schema is None else PG_URL,
+            postgres_schema=schema,
+        )
         deployment, entry, _ = prepare_live(settings)
-        proc, url = start_server(data_dir, secret)
+        proc, url = start_server(data_dir, secret, store)
+        # The matcher's node: the same server, or a second one on the same schema.
+        procs = [proc]
+        post_url = url
         posted: dict[str, float] = {}
         try:
-            store = SessionStore(settings)
+            if schema is not None:
+                # The nodes share the vault's KEK (the token secret comes with the environment).
+                other_dir = Path(tmp) / "node-b" / "var"
+                other_dir.mkdir(parents=True)
+                shutil.copy2(Path(tmp) / "var.kek", other_dir.parent / "var.kek")
+                other, post_url = start_server(other_dir, secret, store)
+                procs.append(other)
+            sessions = SessionStore(settings)
             operator = issue_token(settings, role="operator", sub="PC-BENCH")
-            code = store.add_link(operator)
-            store.close()
+            code = sessions.add_link(operator)
+            sessions.close()
             matcher = issue_token(
                 settings, role="matcher", sub="matcher-bench", deployment_id=str(deployment)
             )
@@ -178,7 +219,7 @@ def main() -> int:
                 page.get_by_role("button", name="Sign in").click()
                 page.wait_for_url("**/console/operator")
                 page.locator("#stream-state").filter(has_text="live").wait_for()
-                with httpx.Client(base_url=url, timeout=30) as client:
+                with httpx.Client(base_url=post_url, timeout=30) as client:
                     keyboard = decide_by_keyboard(
                         page, client, (deployment, entry), (matcher, operator), args.queued
                     )
@@ -198,15 +239,21 @@ def main() -> int:
                 events: dict[str, float] = page.evaluate("eventAt")
                 browser.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            for p in procs:
+                p.terminate()
+                p.wait(timeout=10)
 
     on_screen = [cards[a] - t for a, t in posted.items()]
     on_stream = [events[a] - t for a, t in posted.items()]
     added = [cards[a] - events[a] for a in posted]
     result = {
         "benchmark": "console",
-        "server": "lfr serve (uvicorn, 1 process), embedded SQLite, loopback",
+        "server": (
+            "lfr serve (uvicorn, 1 process), embedded SQLite, loopback"
+            if schema is None
+            else "two lfr serve nodes (uvicorn, 1 process each) on one PostgreSQL schema, "
+            "loopback; the page on one, the matcher posting to the other"
+        ),
         "browser": "Debian chromium, headless, driven by Playwright",
         "alerts": args.alerts,
         "gap_ms": args.gap_ms,
@@ -218,7 +265,7 @@ def main() -> int:
         "goal": "p99 post_to_card <= 250 ms; the page adds <= 100 ms over the stream",
         "load_average_after": os.getloadavg(),
     }
-    path = write_result("console", result)
+    path = write_result("console" if schema is None else "console_postgres", result)
     print(
         f"{keyboard['alerts']} queued alerts decided by keyboard: {keyboard['keystrokes']} "
         f"keystrokes ({keyboard['keys_besides_reasons']} besides the reasons' text) in "

@@ -15,6 +15,7 @@ each of them alike; ratios are taken within this one run.
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 import tempfile
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from bench.common import PG_URL, StepClock, write_result
+from bench.common import PG_URL, RESULTS, StepClock, write_result
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.sample_deployment import OPERATOR, OVERSIGHT, matcher_for, reviewed
 from lfr_ledger.config.settings import Settings
@@ -184,6 +185,49 @@ def bench_backend(
     return {k: round(v, 3) for k, v in figures.items()}
 
 
+# A ratio that fell by more than this against the committed figures is flagged (issue 28: the
+# ratios fell for rounds of write-path work while no one reran the benchmark).
+REGRESSION = 0.20
+GUARDED = ("alert_ratio_with_chain", "simple_ratio_with_chain")
+
+
+def committed_figures() -> dict[str, Any]:
+    """The figures this run is about to replace, read before they are overwritten."""
+    try:
+        loaded = json.loads((RESULTS / "event_store.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def against_committed(
+    backend: str, figures: dict[str, float], committed: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    """Each guarded ratio beside the committed one; prints a warning when it fell by more
+    than `REGRESSION`."""
+    before = committed.get(backend, {})
+    compared: dict[str, dict[str, float]] = {}
+    for name in GUARDED:
+        if not isinstance(before.get(name), int | float) or not before[name]:
+            continue
+        change = figures[name] / before[name] - 1
+        compared[name] = {
+            "committed": before[name],
+            "now": figures[name],
+            "change": round(change, 3),
+        }
+        print(
+            f"  {backend} {name}: {figures[name]:.3f} (committed {before[name]:.3f}, {change:+.0%})"
+        )
+        if change < -REGRESSION:
+            print(
+                f"WARNING: {backend} {name} fell {-change:.0%} below the committed figure "
+                f"(more than {REGRESSION:.0%})",
+                flush=True,
+            )
+    return compared
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alerts", type=int, default=2000)
@@ -194,6 +238,8 @@ def main() -> None:
         "rounds": args.rounds,
         "note": "commands/s and raw single-row inserts/s interleaved in one run",
     }
+    committed = committed_figures()
+    results["committed"] = {"commit": committed.get("machine", {}).get("commit")}
     schemas: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -202,6 +248,9 @@ def main() -> None:
                     backend, Path(tmp), args.alerts, args.rounds, schemas
                 )
                 print(backend, results[backend], flush=True)
+                results["committed"][backend] = against_committed(
+                    backend, results[backend], committed
+                )
         finally:
             with psycopg.connect(PG_URL, autocommit=True) as conn:
                 for schema in schemas:

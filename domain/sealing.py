@@ -6,6 +6,7 @@ once, while the events themselves stay intact and the hash chain still verifies.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol
 from uuid import UUID
 
@@ -14,6 +15,10 @@ class PersonalDataVault(Protocol):
     """Holds one key per watchlist entry or alert; implemented by `eventlog/vault.py`."""
 
     def create_key(self, key_id: UUID) -> None: ...
+
+    def fresh_key(self) -> AbstractContextManager[UUID]:
+        """The id of a new key, already stored, for a record whose id may be that key's."""
+        ...
 
     def ensure_key(self, key_id: UUID) -> None:
         """Creates the key unless it exists; safe when two commands race to create it."""

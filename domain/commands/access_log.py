@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
@@ -16,8 +16,7 @@ class AccessLogCommands(LedgerBase):
     def record_consultation(self, actor: Actor, *, record: str, purpose: str) -> UUID:
         if not purpose.strip():
             raise InvalidInput("reading personal data needs a stated purpose")
-        consultation_id = uuid4()
-        with self._new_key(consultation_id):
+        with self._fresh_key() as consultation_id:
             consultation = Consultation(
                 id=consultation_id,
                 record=record,
@@ -36,10 +35,9 @@ class AccessLogCommands(LedgerBase):
             raise InvalidInput("a disclosure needs its recipient and legal basis")
         if not record.strip():
             raise InvalidInput("a disclosure needs the record it discloses")
-        disclosure_id = uuid4()
         # Who received what can identify a person (a data subject's solicitor, a SAR digest):
         # sealed under the disclosure's own key, which access-log retention shreds.
-        with self._new_key(disclosure_id):
+        with self._fresh_key() as disclosure_id:
             disclosure = Disclosure(
                 id=disclosure_id,
                 recipient=self._seal_text(disclosure_id, "recipient", recipient.strip()),

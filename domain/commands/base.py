@@ -212,6 +212,17 @@ class LedgerBase(Application[UUID]):
             self.vault.shred(key_id)
             raise
 
+    @contextmanager
+    def _fresh_key(self) -> Iterator[UUID]:
+        """A new record's id, which is the id of a key made for it ahead of time (in a batch, so
+        the command adds no vault write of its own); shredded if the block fails, as `_new_key`."""
+        with self.vault.fresh_key() as key_id:
+            try:
+                yield key_id
+            except BaseException:
+                self.vault.shred(key_id)
+                raise
+
     # `to_change=False`: a read-only look that skips the copy out of the cache (readers of many
     # aggregates, such as subject access); the caller must not call the aggregate's commands.
 

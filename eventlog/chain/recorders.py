@@ -29,6 +29,7 @@ from lfr_ledger.eventlog.chain.hashing import (
     chain_table_name,
 )
 from lfr_ledger.eventlog.chain.readers import PostgresChainReader, SQLiteChainReader
+from lfr_ledger.eventlog.wakeup import sqlite_bell
 
 
 class ChainBrokenError(DatabaseError):
@@ -64,6 +65,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self._insert_link = f"INSERT INTO {self.chain_table_name} VALUES (?,?,?)"
         self._committed_head: tuple[int, bytes] | None = None
         self._pending_head: tuple[int, bytes] | None = None
+        # Wakes this process's live streams after each commit (eventlog/wakeup.py).
+        self.committed = sqlite_bell(datastore.pool.db_name, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -90,6 +93,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         # Only a committed head may be remembered.
         if pending is not None:
             self._committed_head = pending
+        self.committed.ring()
         return ids
 
     def _insert_events(
