@@ -29,11 +29,11 @@ from lfr_ledger.api.backup.take import (
     TRANSIENT,
     BackupError,
     pg_environment,
-    sha256,
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.eventlog.tombstones import TombstoneJournal
+from lfr_ledger.oversight.bundles.format import sha256_file
 
 
 @dataclass
@@ -94,7 +94,7 @@ def read_manifest(backup: Path) -> dict[str, Any]:
         raise BackupError(f"{backup} is not a backup: {e}") from None
     for name, digest in manifest.get("files", {}).items():
         path = backup / name
-        if not path.is_file() or sha256(path) != digest:
+        if not path.is_file() or sha256_file(path) != digest:
             raise BackupError(f"{path} is missing or differs from the manifest: not restored")
     return manifest
 

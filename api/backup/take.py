@@ -12,7 +12,6 @@ read models' own files (`index/`, a matcher's journals) are rebuilt from the log
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from typing import Any
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.eventlog.tombstones import TombstoneJournal
+from lfr_ledger.oversight.bundles.format import sha256_file
 
 MANIFEST = "manifest.json"
 DUMP = "database.dump"
@@ -38,14 +38,6 @@ TRANSIENT = ("-wal", "-shm", "-journal")
 
 class BackupError(Exception):
     pass
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def take_backup(settings: Settings, out: Path) -> dict[str, Any]:
@@ -82,7 +74,7 @@ def take_backup(settings: Settings, out: Path) -> dict[str, Any]:
         # there is reading another journal (it is append-only) and refuses.
         "tombstone_journal": str(settings.tombstones_path),
         "tombstones_at_backup": len(TombstoneJournal(settings.tombstones_path).read()),
-        "files": {str(p.relative_to(out)): sha256(p) for p in files},
+        "files": {str(p.relative_to(out)): sha256_file(p) for p in files},
     }
     path = out / MANIFEST
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
