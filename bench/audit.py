@@ -21,7 +21,6 @@ and server take turns) bounds the cores both spend.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -36,9 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import StoredEvent
 
-from bench.common import PG_URL, write_result
+from bench.common import PG_URL, record_filler, write_result
 from lfr_ledger.api.reverify import reverify_step
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.eventlog.checkpoint import (
@@ -47,9 +45,6 @@ from lfr_ledger.eventlog.checkpoint import (
     verify_checkpoint,
 )
 
-BATCH = 5_000
-STATE_BYTES = 160  # about an encoded domain event's size
-
 
 class AuditBench(Application):
     """Any Application sits on the chained recorder; the case ledger's aggregates are not
@@ -57,19 +52,7 @@ class AuditBench(Application):
 
 
 def _record(app: Application, n: int) -> None:
-    """`n` single-event records, `BATCH` to a transaction, through the chained recorder."""
-    for start in range(0, n, BATCH):
-        app.recorder.insert_events(
-            [
-                StoredEvent(
-                    originator_id=uuid.uuid4(),
-                    originator_version=1,
-                    topic="bench.audit:Recorded",
-                    state=os.urandom(STATE_BYTES),
-                )
-                for _ in range(min(BATCH, n - start))
-            ]
-        )
+    record_filler(app.recorder, n, "bench.audit:Recorded")
 
 
 def _seconds(work: Callable[[], Any], repeat: int) -> float:

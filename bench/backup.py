@@ -13,7 +13,6 @@ physical procedure (base backup + WAL archive) is drilled in tests/test_restore_
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -27,18 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import StoredEvent
 
-from bench.common import PG_URL, write_result
+from bench.common import PG_URL, record_filler, write_result
 from lfr_ledger.api.backup.restore import restore
 from lfr_ledger.api.backup.take import take_backup
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.sample_deployment import OPERATOR, reviewed
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.eventlog.checkpoint import make_checkpoint, save_checkpoint
-
-BATCH = 5_000
-STATE_BYTES = 160  # about an encoded domain event's size
 
 
 class Filler(Application):
@@ -50,18 +45,7 @@ class Filler(Application):
 def _fill(settings: Settings, n: int) -> None:
     app = Filler(env=settings.eventsourcing_env())
     try:
-        for start in range(0, n, BATCH):
-            app.recorder.insert_events(
-                [
-                    StoredEvent(
-                        originator_id=uuid.uuid4(),
-                        originator_version=1,
-                        topic="bench.backup:Recorded",
-                        state=os.urandom(STATE_BYTES),
-                    )
-                    for _ in range(min(BATCH, n - start))
-                ]
-            )
+        record_filler(app.recorder, n, "bench.backup:Recorded")
     finally:
         app.close()
 

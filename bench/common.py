@@ -8,6 +8,7 @@ import platform
 import statistics
 import subprocess
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +85,30 @@ class PreciseClock:
 
     def __call__(self) -> datetime:
         return self._wall + timedelta(seconds=time.perf_counter() - self._base)
+
+
+FILLER_BATCH = 5_000
+FILLER_STATE_BYTES = 160  # about an encoded domain event's size
+
+
+def record_filler(recorder: Any, n: int, topic: str) -> None:
+    """`n` single-event records of `topic`, `FILLER_BATCH` to a transaction, through the chained
+    recorder: history to measure the log's own work against, without the case ledger's
+    aggregates."""
+    from eventsourcing.persistence import StoredEvent
+
+    for start in range(0, n, FILLER_BATCH):
+        recorder.insert_events(
+            [
+                StoredEvent(
+                    originator_id=uuid.uuid4(),
+                    originator_version=1,
+                    topic=topic,
+                    state=os.urandom(FILLER_STATE_BYTES),
+                )
+                for _ in range(min(FILLER_BATCH, n - start))
+            ]
+        )
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float]:
