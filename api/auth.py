@@ -14,7 +14,7 @@ import math
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +34,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 from lfr_ledger.api.console.sessions import SessionStore
+from lfr_ledger.api.verified_tokens import VerifiedTokens
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.actors import ACTOR_ID_RULE, Actor, Role, is_actor_id
 from lfr_ledger.domain.errors import InvalidInput
@@ -111,6 +112,8 @@ class TokenVerifier:
     audience: str | None = None
     maximum_lifetime_minutes: int = MAX_TTL_MINUTES
     key_source: str = "its key"
+    # Verified once, then checked for time only (`verified_tokens.py`).
+    _verified: VerifiedTokens = field(default_factory=VerifiedTokens, init=False, compare=False)
 
     @classmethod
     def from_settings(
@@ -144,6 +147,18 @@ class TokenVerifier:
         """The Actor a token names, and when the token expires (epoch seconds). Raises
         NotAuthorizedException with the reason a client can act on (expired, bad signature,
         missing claim), never with the token's contents."""
+        kept = self._verified.get(token)
+        if kept is not None:
+            self._check_times(kept[1])
+            return kept[0], float(kept[1]["exp"])
+        claims = self._decoded(token)
+        self._check_times(claims)
+        actor = actor_from_claims(claims)
+        self._verified.keep(token, actor, claims)
+        return actor, float(claims["exp"])
+
+    def _decoded(self, token: str) -> dict[str, Any]:
+        """The token's claims, its signature, issuer, audience and required claims checked."""
         options: Options = {
             "require": ["sub", "role", "exp", "iat"],
             "verify_aud": self.audience is not None,
@@ -176,8 +191,7 @@ class TokenVerifier:
             raise _unauthorised(
                 "the bearer token is malformed or its signature is invalid"
             ) from None
-        self._check_times(claims)
-        return actor_from_claims(claims), float(claims["exp"])
+        return claims
 
     def _signature_mismatch(self, token: str) -> str:
         """Names both keys by their public ids: the usual cause is a token made with another

@@ -320,8 +320,10 @@ def role_may_call(role: Role, method: str, path_template: str) -> bool:
     return role in ACCESS.get(route_key(method, path_template), frozenset())
 
 
-def role_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Allows the request only if the token's role is in the route's row of ACCESS."""
+async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Allows the request only if the token's role is in the route's row of ACCESS. A
+    coroutine although it awaits nothing: Litestar runs a plain function guard in a worker
+    thread, a hop per request for a look-up in a table (issue 28)."""
     method = str(connection.scope.get("method", "GET"))
     template = str(connection.scope.get("path_template", ""))
     key = route_key(method, template)

@@ -261,6 +261,11 @@ def fleet_load(settings: Settings, seconds: float = 60.0) -> dict[str, Any]:
             # The nodes share the fleet's keys (checkpoint signing key), as a force's would.
             if (settings.data_dir / "keys").exists():
                 shutil.copytree(settings.data_dir / "keys", data_dir / "keys")
+            # And its vault's KEK, the key file beside the data folder (issue 27): without it
+            # a node cannot open the vault and never starts.
+            if settings.kek is None and settings.default_kek_path.exists():
+                node_kek = Settings(data_dir=data_dir).default_kek_path
+                shutil.copy2(settings.default_kek_path, node_kek)
             # Without their retention jobs: the generated year lies in the past, so every record
             # of it is due, and destroying a year's backlog is not the fleet's steady load
             # (retention is measured on its own, with a day's worth due).

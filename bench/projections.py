@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import psycopg
 # the `api` package: the repository root goes before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RESULTS, StepClock
+from bench.common import RESULTS, StepClock, machine
 from lfr_ledger.api.bootstrap import build_vault
 from lfr_ledger.api.demo.sample_deployment import AUTHORITY, SIGNAGE, register_documents
 from lfr_ledger.api.demo.seed import (
@@ -317,12 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "benchmark": "projection catch-up vs read-and-decode",
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "eventsourcing": metadata.version("eventsourcing"),
-        },
+        "machine": {**machine(), "eventsourcing": metadata.version("eventsourcing")},
         "definition": "events/s over every notification in the log, one process, from zero; "
         "ratio = catch-up rate / best read-and-decode rate of the same notifications",
         "backends": {},

@@ -18,8 +18,10 @@ one only when another node or process wrote since.
 from __future__ import annotations
 
 import contextlib
-from copy import deepcopy
-from typing import cast
+from copy import copy, deepcopy
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -33,6 +35,24 @@ from eventsourcing.domain import (
     TDomainEvent,
     TMutableOrImmutableAggregate,
 )
+
+# Values an aggregate's attribute may hold that nothing can change: a copy may share them.
+_IMMUTABLE = (str, bytes, int, float, bool, type(None), UUID, date, datetime, time, timedelta, Enum)
+T = TypeVar("T")
+
+
+def copy_aggregate(aggregate: T) -> T:
+    """A copy of `aggregate` that shares nothing changeable with it: as `deepcopy`, but the
+    attributes that hold an immutable value are shared rather than copied (most of them: ids,
+    times, strings, numbers), which makes the copy each command takes several times cheaper
+    (issue 28). Everything else is deep-copied, with one memo, as `deepcopy` would."""
+    clone = copy(aggregate)
+    state: dict[str, Any] = clone.__dict__
+    memo: dict[int, Any] = {id(aggregate): clone}
+    for name, value in state.items():
+        if not isinstance(value, _IMMUTABLE):
+            state[name] = deepcopy(value, memo)
+    return clone
 
 
 class CopyOnWriteRepository(Repository[UUID]):
@@ -57,7 +77,7 @@ class CopyOnWriteRepository(Repository[UUID]):
         skip = fastforward_skipping or self.fastforward_skipping
         published = self._up_to_date(aggregate_id, projector_func, skip_if_busy=skip)
         if deepcopy_from_cache and self.deepcopy_from_cache:
-            return deepcopy(published)
+            return copy_aggregate(published)
         return published
 
     def publish(self, aggregate: MutableOrImmutableAggregate[UUID]) -> None:
@@ -130,7 +150,7 @@ class CopyOnWriteRepository(Repository[UUID]):
             new_events = list(self.event_store.get(originator_id=aggregate_id, gt=cached.version))
             if not new_events:
                 return cached
-            forward = projector_func(deepcopy(cached), cast("list[TDomainEvent]", new_events))
+            forward = projector_func(copy_aggregate(cached), cast("list[TDomainEvent]", new_events))
             if forward is None:
                 raise AggregateNotFoundError(aggregate_id)
             aggregate = forward

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from lfr_ledger.domain.alert import AlertTopic
+from lfr_ledger.domain.alert.aggregate import carries_sealed_notes, legacy_notes_key_id
 from lfr_ledger.domain.complaint import ComplaintTopic
 from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.notification_log import notifications
@@ -65,16 +66,8 @@ _NOTES_TOPICS = (
 )
 
 
-def _carries_sealed_text(event: Any) -> bool:
-    """Whether an alert's or a deployment's event holds free text sealed under its notes key
-    (a reason, a note, a hold's proceedings, an outcome's note, references or conditions)."""
-    outcome = getattr(event, "outcome", None)
-    texts = [getattr(event, name, None) for name in ("reason", "note", "proceedings_ref")]
-    texts += [
-        getattr(outcome, name, None) for name in ("note", "reference", "custody_ref", "crime_ref")
-    ]
-    texts += list(getattr(outcome, "conditions", ()))
-    return any(is_sealed_text(text) for text in texts)
+# One rule for what sits under a notes key, the domain's (`erased_alert_keys` reads it too).
+_carries_sealed_text = carries_sealed_notes
 
 
 @dataclass(frozen=True)
@@ -136,19 +129,29 @@ def audit_vault(
 
 def _audit(ledger: CaseLedger) -> list[VaultFinding]:
     expected: dict[UUID, MissingKey] = {}
+    notes_keys: dict[UUID, UUID] = {}
     undecodable: list[VaultFinding] = []
     for n in notifications(ledger.recorder, _TOPICS):
         try:
-            _account_for(ledger, n, expected)
+            _account_for(ledger, n, expected, notes_keys)
         except Exception as e:  # a tampered payload can fail in any way: report, never raise
             undecodable.append(UndecodableEvent(n.id, n.topic, type(e).__name__))
     return undecodable + [m for m in expected.values() if not ledger.vault.has_key(m.key_id)]
 
 
-def _account_for(ledger: CaseLedger, n: Notification, expected: dict[UUID, MissingKey]) -> None:
-    """Notes the key that notification `n` says exists, or drops the one its erasure removed."""
+def _account_for(
+    ledger: CaseLedger,
+    n: Notification,
+    expected: dict[UUID, MissingKey],
+    notes_keys: dict[UUID, UUID],
+) -> None:
+    """Notes the key that notification `n` says exists, or drops the one its erasure removed.
+    `notes_keys`: each alert's notes key, as its Raised event named it (issue 28); an alert
+    raised before names none, and its key's id is derived from its own."""
     record = UUID(str(n.originator_id))
     event: Any = ledger.mapper.to_domain_event(n)
+    if n.topic == AlertTopic.RAISED and getattr(event, "notes_key", None) is not None:
+        notes_keys[record] = UUID(str(event.notes_key))
     if n.topic == WatchlistEntryTopic.ENROLLED:
         expected[record] = MissingKey(record, record, "watchlist entry", n.id)
     elif n.topic == AlertTopic.RAISED and event.sealed_face_crop is not None:
@@ -166,11 +169,11 @@ def _account_for(ledger: CaseLedger, n: Notification, expected: dict[UUID, Missi
         # The access log's own retention (`retention.access_log_years`) shredded it.
         expected.pop(record, None)
     elif n.topic in _NOTES_TOPICS and _carries_sealed_text(event):
-        key = ledger.notes_key_id(record)
+        key = notes_keys.get(record) or legacy_notes_key_id(record)
         expected.setdefault(key, MissingKey(key, record, "notes of alert", n.id))
     elif n.topic in (WatchlistEntryTopic.DESTROYED, AlertTopic.IMAGES_ERASED):
         expected.pop(record, None)
-        expected.pop(ledger.notes_key_id(record), None)
+        expected.pop(notes_keys.get(record) or legacy_notes_key_id(record), None)
     elif n.topic in (DeploymentTopic.WATCHLIST_REVIEWED, DeploymentTopic.PAUSED):
         if _carries_sealed_text(event):
             key = ledger.deployment_notes_key_id(record)

@@ -147,6 +147,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="find faces on the frame shrunk to this longer side, then refine each face chosen "
         f"for comparison at full resolution (default {DETECT_SIDE}; 0: the whole frame)",
     )
+    parser.add_argument("--whole-frames", action="store_true", help="search every frame whole")
     parser.add_argument(
         "--matcher-id", default=None, help="service account id (default matcher:CAMERA)"
     )
@@ -311,7 +312,7 @@ def _source(args: argparse.Namespace, *, max_frames: int | None) -> FrameSource:
 
 def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
     """The runner's settings from the command line; None (after saying why) when invalid."""
-    from lfr_ledger.matching.pipeline.config import RunnerConfig
+    from lfr_ledger.matching.pipeline.config import GatingConfig, RunnerConfig
 
     try:
         return RunnerConfig(
@@ -319,6 +320,7 @@ def _runner_config(args: argparse.Namespace) -> RunnerConfig | None:
             best_shot=timedelta(seconds=args.best_shot),
             count_interval=timedelta(seconds=args.count_interval),
             heartbeat_every_seconds=args.heartbeat_every,
+            gating=None if args.whole_frames else GatingConfig(),
         )
     except ValueError as error:
         print(f"lfr match: {error}", file=sys.stderr)

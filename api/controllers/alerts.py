@@ -133,7 +133,8 @@ def _outcome_of(data: OutcomeIn | OutcomeCorrectionIn) -> Outcome:
 
 
 def _done(ledger: LedgerDep, alert_id: UUID) -> Done:
-    return Done(id=alert_id, status=ledger.alert(alert_id).status)
+    # A read-only look: the status needs no copy of the alert of its own.
+    return Done(id=alert_id, status=ledger.alert(alert_id, to_change=False).status)
 
 
 class AlertController(Controller):
@@ -237,10 +238,10 @@ class AlertController(Controller):
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Done:
-        ledger.adjudicate(
+        status = ledger.adjudicate(
             actor, alert_id, data.decision, data.reason, tuple(data.false_alert_factors)
         )
-        return _done(ledger, alert_id)
+        return Done(id=alert_id, status=status)
 
     @post(
         "/alerts/{alert_id:uuid}/adjudication/correction",

@@ -191,7 +191,7 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 # One step of the story: when it happened, and the command(s) recorded then.
-Step = tuple[datetime, Callable[[], None]]
+Step = tuple[datetime, Callable[[], object]]  # what a step returns is not used
 
 
 def record_seed_operation(ledger: CaseLedger, set_time: Callable[[datetime], None]) -> SeedResult:

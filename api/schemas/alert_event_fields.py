@@ -85,6 +85,14 @@ class AlertRaisedFields(Fields):
     sealed_face_crop: Annotated[
         Sealed | None, Meta(description="The face crop (sealed), if the matcher sent one")
     ]
+    notes_key: Annotated[
+        UUID | None,
+        Meta(
+            description="The id of the vault key the alert's notes are sealed under (shredded "
+            "with its images); null on alerts raised before it was recorded, whose notes key "
+            "is derived from the alert's id"
+        ),
+    ] = None
 
 
 class AdjudicatedFields(Fields):

@@ -7,7 +7,7 @@ Alert's own). Each command checks its rule and records one event."""
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -18,7 +18,25 @@ from lfr_ledger.domain.alert.outcome import NEEDS_ENGAGED_MATCH, check_outcome_o
 from lfr_ledger.domain.alert.retention import AlertRetention
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition
+from lfr_ledger.domain.sealing import is_sealed_text
 from lfr_ledger.domain.values import AlertStatus, Confirmation, Decision
+
+
+def legacy_notes_key_id(alert_id: UUID) -> UUID:
+    """The notes key of an alert raised before issue 28, derived from its id."""
+    return uuid5(alert_id, "notes")
+
+
+def carries_sealed_notes(event: object) -> bool:
+    """Whether an alert's (or a deployment's) event holds free text sealed under its notes key:
+    a reason, a note, a hold's proceedings, an outcome's note, references or conditions."""
+    outcome = getattr(event, "outcome", None)
+    texts = [getattr(event, name, None) for name in ("reason", "note", "proceedings_ref")]
+    texts += [
+        getattr(outcome, name, None) for name in ("note", "reference", "custody_ref", "crime_ref")
+    ]
+    texts += list(getattr(outcome, "conditions", ()))
+    return any(is_sealed_text(text) for text in texts)
 
 
 class Alert(AlertEngagement, AlertRetention, Aggregate):
@@ -39,10 +57,12 @@ class Alert(AlertEngagement, AlertRetention, Aggregate):
         sealed_face_crop: bytes | None,
         actor: Actor,
         occurred_at: datetime,
+        notes_key: UUID | None = None,
     ) -> Alert:
         """Raises the alert `claim` states, with what the ledger adds to it: the entry's
         category, the threshold in force, the model it was scored with (the deployment's when
-        the claim names none) and the crop as sealed."""
+        the claim names none), the crop as sealed and the id of the key its notes will be
+        sealed under (`notes_key_id`)."""
         actor.require(Role.MATCHER)
         if not -1.0 <= claim.similarity <= 1.0:
             raise InvalidInput(f"similarity must lie in [-1, 1], got {claim.similarity}")
@@ -65,6 +85,7 @@ class Alert(AlertEngagement, AlertRetention, Aggregate):
             captured_at=captured_at,
             track_id=claim.track_id,
             sealed_face_crop=sealed_face_crop,
+            notes_key=notes_key,
             actor=actor,
             occurred_at=occurred_at,
         )
@@ -86,6 +107,8 @@ class Alert(AlertEngagement, AlertRetention, Aggregate):
         sealed_face_crop: bytes | None,
         actor: Actor,
         occurred_at: datetime,
+        # Absent from the Raised events of releases before issue 28 (see `notes_key_id`).
+        notes_key: UUID | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.camera_id = camera_id
@@ -97,6 +120,7 @@ class Alert(AlertEngagement, AlertRetention, Aggregate):
         self.captured_at = captured_at
         self.track_id = track_id
         self.sealed_face_crop = sealed_face_crop
+        self.notes_key = notes_key
         self.raised_at = occurred_at
         self.decision: Decision | None = None
         # Why the operator found it false (a no_match), and why the officer did (an identity
@@ -116,6 +140,15 @@ class Alert(AlertEngagement, AlertRetention, Aggregate):
         self.hold_kind: str | None = None
         self.images_erased_at: datetime | None = None
         self.demographics_recorded = False
+
+    @property
+    def notes_key_id(self) -> UUID:
+        """The key of the alert's free text (reasons, notes), apart from its images' key and
+        erased with them. Since issue 28 a key of its own, made ahead in the vault's stock and
+        named by the Raised event, so no command on the alert writes to the vault; an alert
+        raised before names none, and its key's id is derived from the alert's (made with its
+        first text)."""
+        return self.notes_key if self.notes_key is not None else legacy_notes_key_id(self.id)
 
     @property
     def is_closed(self) -> bool:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
 from lfr_ledger.domain.alert import AlertClaim
-from lfr_ledger.domain.alert.aggregate import Alert
+from lfr_ledger.domain.alert.aggregate import Alert, carries_sealed_notes
 from lfr_ledger.domain.clock import recorded_time
 from lfr_ledger.domain.commands.base import SYSTEM
 from lfr_ledger.domain.commands.decisions import AlertDecisionCommands
@@ -168,7 +168,9 @@ class AlertCommands(AlertDecisionCommands, OutcomeCommands):
         # Only an alert with a face crop has anything to seal, so only it gets a key.
         keyed = self._new_key(alert_id) if crop is not None else nullcontext()
         try:
-            with keyed:
+            # The notes key comes from the vault's stock and is named by the Raised event, so
+            # neither this command nor the adjudication after it writes to the vault for it.
+            with keyed, self._fresh_key() as notes_key:
                 alert = Alert.raise_(
                     claim,
                     category=entry.category,
@@ -177,6 +179,7 @@ class AlertCommands(AlertDecisionCommands, OutcomeCommands):
                     sealed_face_crop=(
                         None if crop is None else self.vault.seal(alert_id, "face_crop", crop)
                     ),
+                    notes_key=notes_key,
                     actor=actor,
                     occurred_at=self.clock(),
                 )
@@ -194,8 +197,7 @@ class AlertCommands(AlertDecisionCommands, OutcomeCommands):
         self, actor: Actor, alert_id: UUID, *, reason: str, proceedings_ref: str
     ) -> None:
         alert = self.alert(alert_id)
-        notes = self.notes_key_id(alert_id)
-        with self._text_key(notes):
+        with self._notes_key(alert) as notes:
             alert.place_legal_hold(
                 reason=self._seal_text(notes, "legal_hold_reason", reason),
                 # A court case's or a custody number, which leads to the person.
@@ -207,8 +209,7 @@ class AlertCommands(AlertDecisionCommands, OutcomeCommands):
 
     def release_legal_hold(self, actor: Actor, alert_id: UUID, reason: str) -> None:
         alert = self.alert(alert_id)
-        notes = self.notes_key_id(alert_id)
-        with self._text_key(notes):
+        with self._notes_key(alert) as notes:
             sealed = self._seal_text(notes, "legal_hold_release_reason", reason)
             alert.release_legal_hold(reason=sealed, actor=actor, occurred_at=self.clock())
             self._commit(alert)
@@ -217,8 +218,21 @@ class AlertCommands(AlertDecisionCommands, OutcomeCommands):
         alert = self.alert(alert_id)
         alert.erase_images(rule=rule, actor=actor, occurred_at=self.clock())
         self._commit(alert)
-        self.vault.shred(alert_id)
-        self.vault.shred(self.notes_key_id(alert_id))
+        for key_id in self.erased_alert_keys(alert_id):
+            self.vault.shred(key_id)
+
+    def erased_alert_keys(self, alert_id: UUID) -> list[UUID]:
+        """The keys erasing the alert's images destroys: its images' key, and its notes key
+        once anything was sealed under it. A notes key made with the alert (issue 28) that
+        sealed nothing yet stays: the text a decision made after the erasure seals then goes
+        under a key no tombstone names (a restore would destroy it again), as an alert raised
+        before, whose key was made with its first text, always had."""
+        alert = self.alert(alert_id, to_change=False)
+        if alert.notes_key is not None and not any(
+            carries_sealed_notes(e) for e in self.repository.event_store.get(alert_id)
+        ):
+            return [alert_id]
+        return [alert_id, alert.notes_key_id]
 
     def reveal_face_crop(self, alert_id: UUID) -> bytes | None:
         alert = self.alert(alert_id)

@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notificati
 from eventsourcing.utils import strtobool
 
 from lfr_ledger.domain.actors import Actor, Role
-from lfr_ledger.domain.alert.aggregate import Alert
+from lfr_ledger.domain.alert.aggregate import Alert, legacy_notes_key_id
 from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import AlreadyDone, ConcurrentWrite, NotFound
@@ -178,11 +178,28 @@ class LedgerBase(Application[UUID]):
         plain = self.vault.unseal(key_id, field, base64.b64decode(value[len(SEALED_TEXT) :]))
         return ERASED if plain is None else plain.decode()
 
-    @staticmethod
-    def notes_key_id(alert_id: UUID) -> UUID:
-        """The key of an alert's free text (reasons, notes): apart from its images' key, made
-        with the first text, erased with the images."""
-        return uuid5(alert_id, "notes")
+    def notes_key_id(self, alert_id: UUID) -> UUID:
+        """The key of an alert's free text (`Alert.notes_key_id`): the one its Raised event
+        names, or for an alert raised before issue 28 (or none at all) the id derived from
+        the alert's."""
+        try:
+            return self.alert(alert_id, to_change=False).notes_key_id
+        except NotFound:
+            return legacy_notes_key_id(alert_id)
+
+    @contextmanager
+    def _notes_key(self, alert: Alert) -> Iterator[UUID]:
+        """The key `alert`'s free text is sealed under in the block. A key the alert's Raised
+        event names was made durable before that event: nothing to write. An alert raised
+        before issue 28 makes its derived key with its first text, and so does any alert
+        written to after its notes were erased (text recorded since, as an adjudication that
+        came late, is sealed anew)."""
+        key_id = alert.notes_key_id
+        if alert.notes_key is not None and alert.images_erased_at is None:
+            yield key_id
+            return
+        with self._text_key(key_id):
+            yield key_id
 
     @staticmethod
     def deployment_notes_key_id(deployment_id: UUID) -> UUID:

@@ -12,7 +12,7 @@ from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.commands.training import TrainingCommands
 from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import RoleSeparationViolated
-from lfr_ledger.domain.values import Confirmation, Decision
+from lfr_ledger.domain.values import AlertStatus, Confirmation, Decision
 
 
 class AlertDecisionCommands(TrainingCommands):
@@ -43,14 +43,14 @@ class AlertDecisionCommands(TrainingCommands):
         decision: Decision,
         reason: str,
         false_alert_factors: Sequence[str] = (),
-    ) -> None:
+    ) -> AlertStatus:
         """The operator's decision and why; a no_match names why the alert was false
-        (`false_alert_factors`, from the policy's `[outcomes]` lists)."""
+        (`false_alert_factors`, from the policy's `[outcomes]` lists). Returns the alert's
+        status as recorded, so the reply needs no second read of it."""
         alert = self.alert(alert_id)
         actor.require(Role.OPERATOR)
         self._check_adjudicator(actor, alert)
         self._require_training(actor, "adjudicate")
-        notes = self.notes_key_id(alert_id)
         if not reason.strip() or alert.decision is not None:
             # Refused before a key is made, and for what the alert's state forbids before
             # what the policy asks: a refusal leaves nothing behind.
@@ -60,7 +60,7 @@ class AlertDecisionCommands(TrainingCommands):
             false_alert=Decision(decision) == Decision.NO_MATCH,
             what=f"a decision of {Decision(decision).value}",
         )
-        with self._text_key(notes):
+        with self._notes_key(alert) as notes:
             sealed = self._seal_text(notes, "adjudication_reason", reason.strip())
             alert.adjudicate(
                 decision=decision,
@@ -70,6 +70,7 @@ class AlertDecisionCommands(TrainingCommands):
                 false_alert_factors=factors,
             )
             self._commit(alert)
+        return alert.status
 
     def correct_adjudication(
         self,
@@ -98,8 +99,7 @@ class AlertDecisionCommands(TrainingCommands):
             false_alert=Decision(decision) == Decision.NO_MATCH,
             what=f"a correction to {Decision(decision).value}",
         )
-        notes = self.notes_key_id(alert_id)
-        with self._text_key(notes):
+        with self._notes_key(alert) as notes:
             alert.correct_adjudication(
                 decision=decision,
                 reason=self._seal_text(notes, "correction_reason", reason.strip()),

@@ -47,8 +47,7 @@ class OutcomeCommands(TrainingCommands):
     ) -> None:
         alert = self.alert(alert_id)
         now = self.clock()
-        notes = self.notes_key_id(alert_id)
-        with self._text_key(notes):
+        with self._notes_key(alert) as notes:
             outcome = self._sealed_outcome(notes, outcome)
             alert.record_outcome(
                 outcome=outcome, actor=actor, occurred_at=occurred_at or now, recorded_at=now
@@ -80,8 +79,7 @@ class OutcomeCommands(TrainingCommands):
         actor.require(Role.OFFICER)
         self._require_training(actor, "engage")
         alert.check_correctable(reason)
-        notes = self.notes_key_id(alert_id)
-        with self._text_key(notes):
+        with self._notes_key(alert) as notes:
             in_range = 0 <= outcome_index < len(alert.outcomes)
             previous = alert.outcomes[outcome_index] if in_range else None
             outcome = self._sealed_outcome(notes, outcome, previous)

@@ -10,6 +10,7 @@ from typing import Any
 from eventsourcing.persistence import (
     DatabaseError,
     InterfaceError,
+    Notification,
     OperationalError,
     StoredEvent,
 )
@@ -277,6 +278,82 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     "(another write holds it); nothing was recorded"
                 ) from None
             raise
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's read of the log, but by topic one ordered read of the topic index
+        per topic, merged (`topic_read`): the library's `topic = ANY(...) ORDER BY
+        notification_id` lets PostgreSQL walk the whole log by id and filter, which it chose
+        (its guess: 1 % of the rows per topic), so that finding the four governance documents
+        an authorisation cites read every event of the year."""
+        if not topics:
+            return super().select_notifications(
+                start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+            )
+        statement, params = self.topic_read(
+            start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def topic_read(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None,
+        topics: Sequence[str],
+        *,
+        inclusive_of_start: bool = True,
+    ) -> tuple[Composed, list[Any]]:
+        """The statement and parameters of `select_notifications` by `topics`: per topic, an
+        equality on the index's first column and a range on its second, in its order, so no
+        plan reads a row of another topic."""
+        bounds: SQL | Composed = SQL("")
+        bound_params: list[Any] = []
+        if start is not None:
+            bounds += SQL(
+                " AND notification_id >= %s" if inclusive_of_start else " AND notification_id > %s"
+            )
+            bound_params.append(start)
+        if stop is not None:
+            bounds += SQL(" AND notification_id <= %s")
+            bound_params.append(stop)
+        branch = SQL(
+            "(SELECT * FROM {schema}.{table} WHERE topic = %s{bounds} "
+            "ORDER BY notification_id LIMIT %s)"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            bounds=bounds,
+        )
+        unique = list(dict.fromkeys(topics))
+        statement = (
+            SQL("SELECT * FROM (")
+            + SQL(" UNION ALL ").join([branch] * len(unique))
+            + SQL(") AS by_topic ORDER BY notification_id LIMIT %s")
+        )
+        params: list[Any] = []
+        for topic in unique:
+            params += [topic, *bound_params, limit]
+        return statement, [*params, limit]
 
     def write_lock_holders(self, longer_than: float) -> list[WriteLockHolder]:
         """The sessions that have held a lock that stops writes to the events table for more

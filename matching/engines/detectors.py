@@ -6,6 +6,8 @@ InsightFace would route YuNet to SCRFD, wrongly, so YuNet runs in `cv2.FaceDetec
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ class YuNetDetector:
     """
 
     REFINE_MARGIN = 0.6
+    REGION_STEP = 32
 
     def __init__(
         self,
@@ -43,17 +46,45 @@ class YuNetDetector:
         self._max_side = max_side
 
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
-        height, width = image_bgr.shape[:2]
-        scale = 1.0
-        small = image_bgr
-        if self._max_side is not None and max(height, width) > self._max_side:
-            scale = self._max_side / max(height, width)
-            small = cv2.resize(
-                image_bgr,
-                (max(1, round(width * scale)), max(1, round(height * scale))),
-                interpolation=cv2.INTER_AREA,
-            )
+        small, scale = self._shrunk(image_bgr)
         return self._frames.run(small, scale=scale, offset=(0.0, 0.0))
+
+    def detect_in(
+        self, image_bgr: np.ndarray, regions: Sequence[tuple[float, float, float, float]]
+    ) -> list[DetectedFace]:
+        """The faces centred inside `regions` (frame pixels, not overlapping), each region
+        searched on its own at the scale `detect` searches the whole frame, so a face is found
+        there as `detect` would find it. A region is widened to whole blocks of `REGION_STEP`
+        pixels at that scale (the network's input size then changes less often, and each
+        change costs a re-plan)."""
+        if not regions:
+            return []
+        small, scale = self._shrunk(image_bgr)
+        height, width = small.shape[:2]
+        faces: list[DetectedFace] = []
+        for x1, y1, x2, y2 in regions:
+            left, right = _widened(x1 * scale, x2 * scale, width)
+            top, bottom = _widened(y1 * scale, y2 * scale, height)
+            if right - left < 8 or bottom - top < 8:
+                continue
+            found = self._frames.run(
+                small[top:bottom, left:right], scale=scale, offset=(left / scale, top / scale)
+            )
+            # Widened regions may overlap: each face belongs to the region its centre is in.
+            faces += [f for f in found if _centred_in(f, (x1, y1, x2, y2))]
+        return faces
+
+    def _shrunk(self, image_bgr: np.ndarray) -> tuple[np.ndarray, float]:
+        height, width = image_bgr.shape[:2]
+        if self._max_side is None or max(height, width) <= self._max_side:
+            return image_bgr, 1.0
+        scale = self._max_side / max(height, width)
+        small = cv2.resize(
+            image_bgr,
+            (max(1, round(width * scale)), max(1, round(height * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
+        return small, scale
 
     def refine(self, image_bgr: np.ndarray, face: DetectedFace) -> DetectedFace | None:
         """`face` found again in the full-resolution crop around it; None if it is not there."""
@@ -70,6 +101,22 @@ class YuNetDetector:
         # The crop may show a neighbour too: the face is the one nearest where it was found.
         x1, y1, x2, y2 = face.bbox
         return nearest_face(found, ((x1 + x2) / 2, (y1 + y2) / 2))
+
+
+def _centred_in(face: DetectedFace, box: tuple[float, float, float, float]) -> bool:
+    x1, y1, x2, y2 = face.bbox
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    return box[0] <= cx < box[2] and box[1] <= cy < box[3]
+
+
+def _widened(low: float, high: float, limit: int) -> tuple[int, int]:
+    """[low, high) as whole pixels, widened about its middle to a multiple of
+    `YuNetDetector.REGION_STEP` (at least one), shifted and clipped to [0, limit)."""
+    step = YuNetDetector.REGION_STEP
+    span = min(limit, max(step, math.ceil((high - low) / step) * step))
+    start = math.floor((low + high) / 2 - span / 2)
+    start = max(0, min(start, limit - span))
+    return start, start + span
 
 
 class _YuNet:
@@ -143,6 +190,13 @@ class ScrfdDetector:
                 )
             )
         return faces
+
+    def detect_in(
+        self, image_bgr: np.ndarray, regions: Sequence[tuple[float, float, float, float]]
+    ) -> list[DetectedFace]:
+        """SCRFD runs at one fixed input size: a region costs as much as the frame, so the
+        whole frame is searched (correct, never cheaper)."""
+        return self.detect(image_bgr)
 
     def refine(self, image_bgr: np.ndarray, face: DetectedFace) -> DetectedFace | None:
         return face  # SCRFD always runs on the whole frame: its landmarks are never coarse

@@ -106,6 +106,17 @@ class InsightFaceEngine:
     def find_faces(self, image_bgr: np.ndarray) -> list[DetectedFace]:
         return [face for face in self.detect(image_bgr) if self.gate.admits(face)]
 
+    def find_faces_in(
+        self, image_bgr: np.ndarray, regions: Sequence[tuple[float, float, float, float]]
+    ) -> list[DetectedFace]:
+        """`find_faces` inside `regions` only (frame pixels, not overlapping): the runner's
+        motion gate (`pipeline/regions.py`). A detector that cannot search regions searches the
+        whole frame."""
+        image = _checked(image_bgr)
+        detect_in = getattr(self.detector, "detect_in", None)
+        found = detect_in(image, regions) if detect_in is not None else self.detect(image)
+        return [face for face in found if self.gate.admits(face)]
+
     def embed(self, image_bgr: np.ndarray, face: DetectedFace) -> np.ndarray:
         """One face's unit-length embedding; raises if the model gives a degenerate vector."""
         (found,) = self.embed_faces(image_bgr, [face])

@@ -1,12 +1,13 @@
 """How a runner runs: the cool-down between alerts, the best-shot wait, the face-count period,
-how often it re-reads the deployment's terms, syncs its index and sends a heartbeat, and how it
-follows faces (`TrackingConfig`)."""
+how often it re-reads the deployment's terms, syncs its index and sends a heartbeat, how it
+follows faces (`TrackingConfig`) and where it searches for them (`GatingConfig`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from lfr_ledger.matching.pipeline.regions import GatingConfig
 from lfr_ledger.matching.pipeline.tracking import TrackingConfig
 
 
@@ -18,6 +19,8 @@ class RunnerConfig:
     `check_every_frames` / `check_every_seconds`: how often the deployment's terms are re-read.
     `refresh_every_seconds`: how often `refresh` (the index sync) is called.
     `heartbeat_every_seconds`: how often (wall time) a heartbeat is sent.
+    `gating`: search only where motion or a track says a face can be (`regions.py`), when the
+    engine can; None (the default): the whole frame, every frame.
     """
 
     cooldown: timedelta = timedelta(seconds=30)
@@ -30,6 +33,7 @@ class RunnerConfig:
     crop_jpeg_quality: int = 90
     heartbeat_every_seconds: float = 30.0
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    gating: GatingConfig | None = None
 
     def __post_init__(self) -> None:
         if not self.heartbeat_every_seconds > 0:

@@ -23,6 +23,26 @@ stored, logged or sent; its track adds one to the camera's count of faces proces
 (`face_counts.py`) when first compared. A face that matches feeds the alert in making for its
 watchlist entry (`alerts.py`). Heartbeats go out on their own pace (`heartbeats.py`).
 
+Where it looks: with `RunnerConfig.gating` (and an engine that can search regions, as the
+built-in one can) the detector searches only where something moved or a track predicts a face,
+and the whole frame at least once a second (`regions.py`); a fixed camera's empty street then
+costs a thumbnail's comparison, not a detector run.
+
+When it is behind (the degradation policy). A runner that cannot keep up with its camera sheds
+work in this order, and never anything below the line:
+
+1. stale frames: a live source hands over only the newest frame (`FrameSource.drop_stale`), so
+   the frames a slow runner could not take are dropped and counted (`dropped`, in heartbeats),
+   never queued;
+2. second looks: while a frame waits for the second stage behind one being embedded, a better
+   sighting of a track already compared is not compared again (`RunSummary.shed`).
+
+Never shed: the first comparison of every new track and the comparison after two tracks crossed
+(so every passer-by the detector follows is compared with the watchlist at least once, and a
+swapped track is caught); the whole-frame search at least once a second; an alert due, its
+journal entry and its delivery; the terms check, the face counts and heartbeats. The first stage
+waits for the second rather than let unembedded frames pile up (`MAX_IN_FLIGHT`).
+
 The runner reads and writes only through its ports (`ports.py`): it writes through an
 `AlertSink` (the Application in-process, or the HTTP API with a matcher token) and reads the
 deployment's terms (status, window, threshold in force) through a `DeploymentWatch` between
@@ -55,6 +75,7 @@ from lfr_ledger.matching.pipeline.ports import (
     RunnerReads,
     RunnerWrites,
 )
+from lfr_ledger.matching.pipeline.regions import RegionFinder, RegionGate
 from lfr_ledger.matching.pipeline.sources import Frame
 from lfr_ledger.matching.pipeline.summary import RunSummary
 from lfr_ledger.matching.pipeline.tracking import FaceTracker, sighting_quality
@@ -93,6 +114,9 @@ class MatchRunner:
         self._finished = threading.Event()
         self._summary = RunSummary()
         self._tracker = FaceTracker(self.config.tracking)
+        self._finder = engine if isinstance(engine, RegionFinder) else None
+        gating = self.config.gating
+        self._gate = RegionGate(gating) if gating is not None and self._finder else None
         # The second stage: one thread, so frames complete in the order they were read.
         self._second_stage = ThreadPoolExecutor(1, thread_name_prefix=f"embed:{camera.camera_id}")
         self._in_flight: deque[Future[bool]] = deque()
@@ -226,17 +250,36 @@ class MatchRunner:
     def _follow(self, frame: Frame, terms: LiveTerms) -> _Batch:
         summary = self._summary
         summary.frames += 1
-        detections = self.engine.find_faces(frame.image)
+        detections = self._detect(frame)
         summary.detections += len(detections)
         self._heartbeats.saw(len(detections))
         update = self._tracker.update(detections, frame.captured_at)
+        # Behind: a frame waits for the second stage while another is being embedded.
+        behind = len(self._in_flight) >= MAX_IN_FLIGHT and not self._in_flight[0].done()
         chosen: list[_Chosen] = []
         for track, detection in update.assigned:
             quality = sighting_quality(frame.image, detection)
-            if track.wants_embedding(quality, self.config.tracking):
-                chosen.append(_Chosen(detection, quality, first=track.embeddings == 0))
-                track.embedded(quality)
+            if not track.wants_embedding(quality, self.config.tracking):
+                continue
+            if behind and not track.wants_embedding(quality, self.config.tracking, behind=True):
+                summary.shed += 1  # only a better look at a face already compared
+                continue
+            chosen.append(_Chosen(detection, quality, first=track.embeddings == 0))
+            track.embedded(quality)
         return _Batch(frame=frame, terms=terms, chosen=chosen)
+
+    def _detect(self, frame: Frame) -> list[DetectedFace]:
+        """The frame's faces: searched only where motion or a track says a face can be, when
+        the engine can search regions and the gate does not ask for the whole frame."""
+        if self._gate is None or self._finder is None:
+            self._summary.whole_frames += 1
+            return self.engine.find_faces(frame.image)
+        at = frame.captured_at
+        regions = self._gate.regions(frame.image, self._tracker.predicted_boxes(at), at)
+        if regions is None:
+            self._summary.whole_frames += 1
+            return self.engine.find_faces(frame.image)
+        return self._finder.find_faces_in(frame.image, regions)
 
     def _complete(self, batch: _Batch) -> bool:
         """The second stage, on its own thread, one frame at a time in order."""

@@ -76,15 +76,19 @@ class FaceTrack:
         x1, y1, x2, y2 = self.box
         return (x1 + dx, y1 + dy, x2 + dx, y2 + dy)
 
-    def wants_embedding(self, quality: float, config: TrackingConfig) -> bool:
+    def wants_embedding(
+        self, quality: float, config: TrackingConfig, *, behind: bool = False
+    ) -> bool:
         """Whether this sighting is worth comparing with the watchlist: the first one, the first
-        after a crossing, or one materially better than any compared so far, up to the cap."""
+        after a crossing, or one materially better than any compared so far, up to the cap.
+        `behind` (the runner cannot keep up): only the first and the first after a crossing,
+        which are never shed."""
         if config.every_sighting:
             return True
-        if self.embeddings >= config.max_embeddings:
-            return False
-        if self.embeddings == 0 or self.crowded:
+        if self.embeddings == 0 or (self.crowded and self.embeddings < config.max_embeddings):
             return True
+        if behind or self.embeddings >= config.max_embeddings:
+            return False
         return quality > self.best_quality * (1.0 + config.improvement)
 
     def embedded(self, quality: float) -> None:
@@ -147,6 +151,11 @@ class FaceTracker:
                 assigned.append((track, detection))
         self._tracks = live
         return TrackUpdate(assigned=assigned, ended=ended)
+
+    def predicted_boxes(self, at: datetime) -> list[Box]:
+        """Where each live track's face should be at `at` (tracks unseen longer than `max_gap`
+        left out: the next update ends them)."""
+        return [t.predicted(at) for t in self._tracks if at - t.last_seen <= self.config.max_gap]
 
     def end_all(self) -> list[FaceTrack]:
         """Ends every track (the source ended or the runner stopped)."""

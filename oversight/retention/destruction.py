@@ -170,8 +170,8 @@ class Retention:
                     report.keys_shredded_late.append(key_id)
 
     def _alert_keys(self, *alert_ids: UUID) -> list[UUID]:
-        """The keys an alert's erasure shreds: its images' and its notes'."""
-        return [k for a in alert_ids for k in (a, self.ledger.notes_key_id(a))]
+        """The keys an alert's erasure shreds: its images' and its notes' (`erased_alert_keys`)."""
+        return [k for a in alert_ids for k in self.ledger.erased_alert_keys(a)]
 
     def _shred_recent_leftovers(self, index: DeadlineIndex, report: RetentionReport) -> None:
         """The same repair from the index: destructions dated within `LEFTOVER_LOOKBACK` of

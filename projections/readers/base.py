@@ -56,6 +56,45 @@ class PerDeployment:
         return grouped
 
 
+# At most this many deployments are read one by one (a day's fleet, a week's); more are
+# joined to their selection in one pass, as an export of them all reads most rows anyway.
+LISTED_AT_MOST = 500
+
+
+@dataclass(frozen=True)
+class _Pick:
+    """Which deployments' rows a detail query reads: those `where` selects from
+    view_deployments (a sub-select, one pass), or, given their few `ids`, each deployment's
+    by its own query on the indexed column.
+
+    Why one query each: PostgreSQL plans the sub-select as a join, and at 1.3 M events it
+    hashed each whole detail table against the selection (every face count and alert of the
+    year scanned for one day's fifty deployments), so a day's publication took the time of the
+    history. A list `IN (...)` fares no better (its share of the table is guessed from the
+    list's length), and one statement of many branches is run in parallel workers whose start
+    costs more than the reads. An equality on the indexed column leaves the planner no such
+    choice: the rows read are the deployments' own."""
+
+    where: str
+    params: Sequence[Any]
+    ids: Sequence[str] | None
+
+    def rows(self, db: Database, columns: Sequence[str], body: str, order: str) -> list[Row]:
+        """`body` ("SELECT {cols} FROM ... WHERE {inn} ...") for the picked deployments,
+        ordered by the columns `order` names."""
+        cols = ", ".join(columns)
+        if self.ids is None or len(self.ids) > LISTED_AT_MOST:
+            selected = f"SELECT deployment_id FROM view_deployments WHERE {self.where}"
+            statement = body.format(cols=cols, inn=f"deployment_id IN ({selected})")
+            return select_rows(
+                db, columns, f"FROM ({statement}) AS picked ORDER BY {order}", self.params
+            )
+        one = f"FROM ({body.format(cols=cols, inn='deployment_id = ?')}) AS picked"
+        found = [row for i in self.ids for row in select_rows(db, columns, one, (i,))]
+        keys = [key.strip() for key in order.split(",")]
+        return sorted(found, key=lambda row: tuple(row[key] for key in keys))
+
+
 class ViewReader:
     """What every reader shares: the settings of the ledger it reads, which watchlist
     categories are blue (test subjects), the clock, and the loading of deployments with their
@@ -89,68 +128,67 @@ class ViewReader:
         )
 
     def _details(
-        self, db: Database, where: str, params: Sequence[Any], *, faces_summed: bool = False
+        self,
+        db: Database,
+        where: str,
+        params: Sequence[Any],
+        *,
+        faces_summed: bool = False,
+        ids: Sequence[str] | None = None,
     ) -> Row:
         """Alerts, face reports, cameras and watchlist sizes of the deployments `where` picks
         (as `_deployments` does); blue (test-subject) alerts and entries apart from the
         operational ones; each deployment's forces and time live; the blue walk-pasts.
         `faces_summed`: one face row per deployment (its total), for readers that need no
-        breakdown by camera or day (a van-day reports faces 960 times)."""
-        # A sub-select, not a list of ids: the database joins it in one pass, where a list of
-        # every deployment's id made each row be compared with each id.
-        inn = f"deployment_id IN (SELECT deployment_id FROM view_deployments WHERE {where})"
+        breakdown by camera or day (a van-day reports faces 960 times). `ids`: the ids of
+        those deployments, when the caller has them (`_deployments`' rows): a few are then
+        read each by its index, whatever the history around them."""
+        pick = _Pick(where, params, ids)
         if faces_summed:
-            faces = select_rows(
+            faces = pick.rows(
                 db,
                 ("deployment_id", "faces"),
-                "FROM (SELECT deployment_id, CAST(SUM(faces) AS BIGINT) AS faces "
-                f"FROM view_face_counts WHERE {inn} GROUP BY deployment_id) AS summed "
-                "ORDER BY deployment_id",
-                params,
+                "SELECT deployment_id, CAST(SUM(faces) AS BIGINT) AS faces "
+                "FROM view_face_counts WHERE {inn} GROUP BY deployment_id",
+                "deployment_id",
             )
         else:
-            faces = select_rows(
-                db,
-                _FACE_COLUMNS,
-                f"FROM view_face_counts WHERE {inn} ORDER BY report_id",
-                params,
+            faces = pick.rows(
+                db, _FACE_COLUMNS, "SELECT {cols} FROM view_face_counts WHERE {inn}", "report_id"
             )
         found: Row = {
-            "alerts": select_rows(
-                db,
-                _ALERT_COLUMNS,
-                f"FROM view_alerts WHERE {inn} ORDER BY alert_id",
-                params,
+            "alerts": pick.rows(
+                db, _ALERT_COLUMNS, "SELECT {cols} FROM view_alerts WHERE {inn}", "alert_id"
             ),
             "faces": faces,
-            "cameras": select_rows(
+            "cameras": pick.rows(
                 db,
                 ("deployment_id", "camera_id", "camera_name"),
-                f"FROM view_deployment_cameras WHERE {inn} ORDER BY deployment_id, camera_id",
-                params,
+                "SELECT {cols} FROM view_deployment_cameras WHERE {inn}",
+                "deployment_id, camera_id",
             ),
-            "sizes": select_rows(
+            "sizes": pick.rows(
                 db,
                 ("deployment_id", "category", "entries"),
-                f"FROM (SELECT deployment_id, category, COUNT(*) AS entries "
-                f"FROM view_watchlist_entries WHERE {inn} AND counted_in_size = 1 "
-                f"GROUP BY deployment_id, category) AS sizes ORDER BY deployment_id, category",
-                params,
+                "SELECT deployment_id, category, COUNT(*) AS entries "
+                "FROM view_watchlist_entries WHERE {inn} AND counted_in_size = 1 "
+                "GROUP BY deployment_id, category",
+                "deployment_id, category",
             ),
-            "walk_pasts": select_rows(
+            "walk_pasts": pick.rows(
                 db,
                 _WALK_PAST_COLUMNS,
-                f"FROM view_blue_walk_pasts WHERE {inn} ORDER BY deployment_id, version",
-                params,
+                "SELECT {cols} FROM view_blue_walk_pasts WHERE {inn}",
+                "deployment_id, version",
             ),
         }
         found["operation"] = {
             row["deployment_id"]: row
-            for row in select_rows(
+            for row in pick.rows(
                 db,
                 _OPERATION_COLUMNS,
-                f"FROM view_deployment_operation WHERE {inn}",
-                params,
+                "SELECT {cols} FROM view_deployment_operation WHERE {inn}",
+                "deployment_id",
             )
         }
         # Blue alerts and entries are measured apart and never reach an operational figure.

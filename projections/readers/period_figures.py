@@ -25,7 +25,13 @@ class PeriodFiguresReader(ViewReader):
             live_in_period = "started_at IS NOT NULL AND started_at >= ? AND started_at < ?"
             bounds = (start.isoformat(), upper)
             deployments = self._deployments(db, live_in_period, bounds)
-            details = self._details(db, live_in_period, bounds, faces_summed=True)
+            details = self._details(
+                db,
+                live_in_period,
+                bounds,
+                faces_summed=True,
+                ids=[d["deployment_id"] for d in deployments],
+            )
             reviews = period_reviews(db, deployments, live_in_period, bounds)
         grouped = PerDeployment.of(details)
         alerts_of = grouped.alerts

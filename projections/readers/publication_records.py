@@ -29,7 +29,13 @@ class PublicationReader(ViewReader):
             bounds = (period[0].isoformat(), (period[1] + timedelta(days=1)).isoformat())
         with store_for(self.settings).connection() as db, db.snapshot():
             deployments = self._deployments(db, went_live, bounds)
-            details = self._details(db, went_live, bounds, faces_summed=True)
+            details = self._details(
+                db,
+                went_live,
+                bounds,
+                faces_summed=True,
+                ids=[d["deployment_id"] for d in deployments],
+            )
         grouped = PerDeployment.of(details)
         sizes, alerts_of, faces_of = grouped.sizes, grouped.alerts, grouped.faces
         now = self.clock()

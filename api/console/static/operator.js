@@ -109,6 +109,7 @@ function decisionForm(alert, card) {
       form.requestSubmit();
     }
   });
+  for (const type of ["input", "change"]) form.addEventListener(type, () => (form.dataset.touched = "1"));
   bindForm(form, {
     path: `/alerts/${id}/adjudication`,
     body: withFactors,
@@ -122,8 +123,13 @@ function decisionForm(alert, card) {
 function decided(card, decision) {
   card.classList.remove("pending");
   card.dataset.decidedText = `${label(decision)}, recorded from this screen`;
+  // The stream's event may redraw the card before the reply arrives, and the operator move on
+  // to the next alert meanwhile: focus then stays where the operator took it, mid-sentence.
+  const active = document.activeElement;
   const next = keys.nextPending(card);
-  if (next) {
+  if (active && active !== document.body && !card.contains(active)) {
+    say(`Decision recorded: ${label(decision)}.`);
+  } else if (next) {
     keys.focus(next);
     say(`Decision recorded: ${label(decision)}. Next: ${cardTitle(next.alert)}.`);
   } else {
@@ -131,6 +137,41 @@ function decided(card, decision) {
     say(`Decision recorded: ${label(decision)}. No alert is awaiting a decision.`);
   }
   updateCounts();
+}
+
+// Chromium's autofill reads every form control on the page again 100 ms after one is added or
+// removed, in one task: with 200 cards each holding its decision form that task took 0.1-0.9 s
+// and held back the stream's next alert (issue 28). So only cards on or near the screen hold
+// their form; the others hold an empty slot of the same width until they come near again.
+// A form being used (typed in, ticked, in focus, sending) is never taken away.
+const nearScreen = new IntersectionObserver(
+  (entries) => {
+    for (const { target, isIntersecting } of entries) {
+      target.near = isIntersecting;
+      if (isIntersecting) ensureForm(target);
+      else dropForm(target);
+    }
+  },
+  { rootMargin: "100% 0px" },
+);
+
+function formSlot() {
+  return el("div", { class: "adjudication-slot" });
+}
+
+// The card's decision form, built now if its slot is empty (a key may act on a far card).
+function ensureForm(card) {
+  const slot = card.querySelector(".adjudication-slot");
+  if (!slot) return card.querySelector("form.adjudication");
+  const form = decisionForm(card.alert, card);
+  slot.replaceWith(form);
+  return form;
+}
+
+function dropForm(card) {
+  const form = card.querySelector("form.adjudication");
+  if (!form || form.dataset.touched || form.dataset.busy || form.contains(document.activeElement)) return;
+  form.replaceWith(formSlot());
 }
 
 function cardBody(alert, card) {
@@ -145,7 +186,7 @@ function cardBody(alert, card) {
       "div",
       { class: "compare" },
       faces(alert, `adjudicating alert ${alert.id}`, { cameraName: cameras.name(alert.camera_id), enlarge: () => enlarge(card) }),
-      decisionForm(alert, card),
+      formSlot(),
     );
     return [el("h3", { text: cardTitle(alert) }), meta, compare];
   }
@@ -165,8 +206,13 @@ function renderAlert(alert, arrived) {
   const shown = card ? `${card.dataset.status}/${card.dataset.decision}/${card.dataset.by}` : null;
   if (card && shown === `${alert.status}/${alert.decision || ""}/${alert.adjudicated_by || ""}`) return;
   if (!card) {
+    // A new alert lands at the queue's top: near the screen if the card it goes above is, and
+    // then its form is there from the first frame. Other cards wait for the observer's word.
+    const above = queue.querySelector(".alert-card");
     card = el("article", { class: "alert-card", tabindex: 0, "data-alert-id": alert.id });
+    card.near = Boolean(arrived && (above ? above.near : true));
     queue.prepend(card);
+    nearScreen.observe(card);
   }
   card.alert = alert;
   card.dataset.status = alert.status;
@@ -177,6 +223,7 @@ function renderAlert(alert, arrived) {
   const state = alert.decision ? `decided ${label(alert.decision).toLowerCase()} by ${alert.adjudicated_by || "an operator"}` : "awaiting a decision";
   card.setAttribute("aria-label", `Alert: ${cardTitle(alert)}, ${state}`);
   card.replaceChildren(...cardBody(alert, card));
+  if (card.near) ensureForm(card);
   if (arrived) {
     card.classList.add("arrived");
     chime();
@@ -236,6 +283,7 @@ async function follow() {
   deploymentId = select.value;
   if (!deploymentId) return;
   deployment = null;
+  nearScreen.disconnect();
   queue.replaceChildren();
   message.textContent = "";
   cameras.follow(deploymentId);
@@ -256,7 +304,7 @@ const keys = new QueueKeys({
   say,
   enlarge,
   choose: (card, decision) => {
-    const form = card.querySelector("form.adjudication");
+    const form = ensureForm(card);
     form.querySelector(`input[value="${decision}"]`).checked = true;
     form.dispatchEvent(new Event("change")); // shows the false-alert factors for "n"
     form.elements.reason.focus();
