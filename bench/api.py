@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import secrets
 import socket
 import statistics
@@ -33,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RESULTS  # noqa: E402
+from bench.common import RESULTS, machine  # noqa: E402
 from lfr_ledger.api.auth import issue_token  # noqa: E402
 from lfr_ledger.api.bootstrap import build_ledger  # noqa: E402
 from lfr_ledger.api.demo.sample_deployment import (  # noqa: E402
@@ -277,11 +276,7 @@ def main() -> int:
     result = {
         "benchmark": "api",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "server": "lfr serve (uvicorn, 1 process), embedded SQLite, loopback",
         "concurrency": args.concurrency,
         "rounds": args.rounds,

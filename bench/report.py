@@ -208,7 +208,8 @@ def load(results: Path, name: str) -> Result | None:
 
 def measured(result: Result) -> str:
     machine = result.get("machine", {})
-    load_average = machine.get("load_average_1_5_15m")
+    # Results written before machine() recorded it kept their own load figure, if any.
+    load_average = machine.get("load_average_1_5_15m") or result.get("load_average_after")
     when = str(machine.get("at") or result.get("when") or result.get("recorded_at") or "?")[:10]
     text = f"{machine.get('commit') or '?'}, {when}"
     return f"{text}, load {load_average[0]:.1f}" if load_average else f"{text}, load not recorded"
