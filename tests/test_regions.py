@@ -180,9 +180,12 @@ def test_a_region_search_gives_frame_coordinates_and_nothing_outside_it(
 # --- what the runner sheds when it is behind -------------------------------------------------
 
 
-def _track(embeddings: int, best: float, crowded: bool = False) -> FaceTrack:
+def _track(
+    embeddings: int, best: float, crowded: bool = False, compared: bool | None = None
+) -> FaceTrack:
     track = FaceTrack(1, (0.0, 0.0, 100.0, 100.0), first_seen=T0, last_seen=T0)
     track.embeddings, track.best_quality, track.crowded = embeddings, best, crowded
+    track.compared = embeddings > 0 if compared is None else compared
     return track
 
 
@@ -195,6 +198,9 @@ def test_behind_only_a_second_look_at_a_face_already_compared_is_shed() -> None:
     # never shed: a new face, and a face that has just crossed another
     assert _track(0, 0.0).wants_embedding(0.1, config, behind=True)
     assert _track(2, 0.5, crowded=True).wants_embedding(0.1, config, behind=True)
+    # nor a face whose looks so far the recogniser could not embed (cut by the frame's edge):
+    # it has not been compared yet
+    assert _track(1, 0.5, compared=False).wants_embedding(0.1, config, behind=True)
     # the cap holds either way
     assert not _track(config.max_embeddings, 0.5, crowded=True).wants_embedding(0.9, config)
 

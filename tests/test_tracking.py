@@ -113,6 +113,8 @@ def test_a_track_is_compared_first_then_only_when_materially_better_up_to_the_ca
     track = FaceTracker(config).update([face(0, 0)], T0).assigned[0][0]
     assert track.wants_embedding(0.2, config)
     track.embedded(0.2)
+    assert track.wants_embedding(0.1, config)  # its look could not be embedded: still new
+    track.compared = True  # the runner's second stage searched its embedding
     assert not track.wants_embedding(0.24, config)  # better, but not by a quarter
     assert track.wants_embedding(0.26, config)
     track.embedded(0.26)

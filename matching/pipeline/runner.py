@@ -78,7 +78,7 @@ from lfr_ledger.matching.pipeline.ports import (
 from lfr_ledger.matching.pipeline.regions import RegionFinder, RegionGate
 from lfr_ledger.matching.pipeline.sources import Frame
 from lfr_ledger.matching.pipeline.summary import RunSummary
-from lfr_ledger.matching.pipeline.tracking import FaceTracker, sighting_quality
+from lfr_ledger.matching.pipeline.tracking import FaceTrack, FaceTracker, sighting_quality
 
 logger = logging.getLogger("lfr.matching")
 
@@ -264,7 +264,7 @@ class MatchRunner:
             if behind and not track.wants_embedding(quality, self.config.tracking, behind=True):
                 summary.shed += 1  # only a better look at a face already compared
                 continue
-            chosen.append(_Chosen(detection, quality, first=track.embeddings == 0))
+            chosen.append(_Chosen(detection, quality, track))
             track.embedded(quality)
         return _Batch(frame=frame, terms=terms, chosen=chosen)
 
@@ -300,8 +300,13 @@ class MatchRunner:
             if face is not None
         ]
         self._summary.embeddings += len(embedded)
-        # A track counts as a face processed once, when it is first compared with the list.
-        new_faces = sum(1 for _, chosen in embedded if chosen.first)
+        # A track counts as a face processed once, when it is first compared with the list
+        # (frames complete in order on this one thread, so no track is counted twice).
+        new_faces = 0
+        for _, chosen in embedded:
+            if not chosen.track.compared:
+                chosen.track.compared = True
+                new_faces += 1
         self._summary.faces += new_faces
         self._counts.count(frame.captured_at, new_faces)
         best: dict[UUID, tuple[float, Face, float]] = {}
@@ -340,7 +345,7 @@ class _Chosen(NamedTuple):
 
     detection: DetectedFace
     quality: float
-    first: bool  # its track's first comparison: the track counts as a face processed
+    track: FaceTrack  # counts as a face processed when first compared (`_apply`)
 
 
 @dataclass

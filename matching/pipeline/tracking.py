@@ -68,6 +68,9 @@ class FaceTrack:
     embeddings: int = 0
     best_quality: float = 0.0  # of the sightings compared with the watchlist
     crowded: bool = False  # overlapped another track since it was last compared
+    # Set by the runner's second stage once an embedding of it was searched: a first look the
+    # recogniser could not embed (a face cut by the frame's edge) leaves the track still new.
+    compared: bool = False
 
     def predicted(self, at: datetime) -> Box:
         """The box moved on by the track's velocity to `at`."""
@@ -81,11 +84,14 @@ class FaceTrack:
     ) -> bool:
         """Whether this sighting is worth comparing with the watchlist: the first one, the first
         after a crossing, or one materially better than any compared so far, up to the cap.
+        A track whose looks so far could not be embedded is still waiting for its first.
         `behind` (the runner cannot keep up): only the first and the first after a crossing,
         which are never shed."""
         if config.every_sighting:
             return True
-        if self.embeddings == 0 or (self.crowded and self.embeddings < config.max_embeddings):
+        if self.embeddings == 0:
+            return True
+        if (self.crowded or not self.compared) and self.embeddings < config.max_embeddings:
             return True
         if behind or self.embeddings >= config.max_embeddings:
             return False
