@@ -41,6 +41,7 @@ Each periodic job's goal: its time at the larger factor ≤ 1.5 × at the smalle
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -73,6 +74,9 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.projections.catch_up import catch_up, rebuild
 from lfr_ledger.projections.readers.statistics import StatisticsReader
 from lfr_ledger.projections.store import close_stores
+
+# Where `--keep` names the year it left in the database.
+KEPT = Path(__file__).resolve().parent.parent / "var" / "national-kept.json"
 
 
 def timed(body: Any) -> tuple[Any, float]:
@@ -222,9 +226,15 @@ def measure_oversight(fleet: Fleet) -> dict[str, Any]:
 
 
 def run_factor(
-    factor: float, fleet_seconds: float, done: list[dict[str, Any]], workers: int = 2
+    factor: float,
+    fleet_seconds: float,
+    done: list[dict[str, Any]],
+    workers: int = 2,
+    keep: bool = False,
 ) -> dict[str, Any]:
-    """One factor's figures; `done`: the factors measured before it, kept with it."""
+    """One factor's figures; `done`: the factors measured before it, kept with it. With
+    `keep`, the year's schema and data folder stay, named in `KEPT`, for a later measurement
+    against the same year without generating it again."""
     schema = f"bench_fleet_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -267,8 +277,14 @@ def run_factor(
         return result
     finally:
         close_stores()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if keep:
+            KEPT.parent.mkdir(parents=True, exist_ok=True)
+            KEPT.write_text(
+                json.dumps({"factor": factor, "schema": schema, "data_dir": str(settings.data_dir)})
+            )
+        else:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -286,11 +302,17 @@ def main(argv: list[str] | None = None) -> None:
         default=60.0,
         help="how long the fleet load runs on two API nodes at each factor (0: skip)",
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help=f"keep the largest factor's year (its schema and data folder, named in {KEPT})",
+    )
     args = parser.parse_args(argv)
     factors = [float(f) for f in args.factors.split(",")]
     runs: list[dict[str, Any]] = []
-    for factor in factors:
-        runs.append(run_factor(factor, args.fleet_seconds, runs, args.workers))
+    for i, factor in enumerate(factors):
+        keep = args.keep and i == len(factors) - 1
+        runs.append(run_factor(factor, args.fleet_seconds, runs, args.workers, keep))
         path = write_result("national", summary(runs))  # each factor kept as it is done
     print(path.read_text())
 
