@@ -24,7 +24,9 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _engine(model_dir: Path, model_id: str) -> FaceEngine:
+def engine_for(model_dir: Path, model_id: str) -> FaceEngine:
+    """The engine computing `model_id` from the packs in `model_dir`, loaded once per process
+    (by the API's image enrolment and by `lfr watchlist import`)."""
     from lfr_ledger.matching.engines.enrolment import engine_for_model
 
     return engine_for_model(model_dir, model_id)
@@ -40,7 +42,7 @@ def compute_template(settings: Settings, image_bytes: bytes, model_id: str) -> t
     from lfr_ledger.matching.engines.model_packs import ModelPackError
 
     try:
-        engine = _engine(settings.model_dir, model_id)
+        engine = engine_for(settings.model_dir, model_id)
     except ModelPackError as error:
         raise ProblemException(
             422,

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import MeteredEngine, PreciseClock, percentiles, write_result
 from lfr_ledger.api.bootstrap import build_ledger
-from lfr_ledger.api.demo.sample_deployment import (
-    ADMIN,
-    AO,
-    AUTHORITY,
-    COMPILER,
-    OPERATOR,
-    PLANNER,
-    SIGNAGE,
-    matcher_for,
-    plan,
-    register_documents,
-    subject,
-)
+from lfr_ledger.api.demo.sample_deployment import live_around_now, matcher_for
 from lfr_ledger.api.demo.street.people import encode_jpeg
 from lfr_ledger.api.demo.street.script import (
     DEMO_SCRIPT,
@@ -60,8 +48,6 @@ from lfr_ledger.api.demo.street.script import (
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import AlertClaim
-from lfr_ledger.domain.application import CaseLedger
-from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.engines.faces import FaceEngine
 from lfr_ledger.matching.engines.plugins import load_engine
 from lfr_ledger.matching.node.assembly import InProcessLedger, assemble_matcher
@@ -103,40 +89,17 @@ class TimedSink:
         return self.inner.report_faces_counted(report)
 
 
-def _live_deployment(ledger: CaseLedger, engine: FaceEngine, now: datetime) -> uuid.UUID:
-    ledger.adopt_policy(ADMIN)
-    register_documents(ledger)
-    operation = ledger.open_operation(PLANNER, name="Bench", force="demo", purpose="latency")
-    deployment = ledger.propose_deployment(
-        PLANNER,
-        plan(
-            operation,
-            ledger.policy.version,
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=3),
-            model_id=engine.model_id,
-        ),
-    )
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-BENCH", **AUTHORITY)
-    photos = portraits(engine)
-    for i, person in enumerate(ENROLLED):
-        enrol_from_image(
-            ledger, engine, COMPILER, deployment, subject(i), encode_jpeg(photos[person])
-        )
-    ledger.review_watchlist(AO, deployment, confirmed_count=len(ENROLLED), not_excessive=True)
-    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
-    ledger.start_deployment(OPERATOR, deployment)
-    return deployment
-
-
 def measure_latency(engine: FaceEngine, workdir: Path, *, passes: int = 2) -> dict[str, Any]:
     settings = Settings(data_dir=workdir / f"latency-{uuid.uuid4().hex[:8]}")
     clock = PreciseClock()
     ledger = build_ledger(settings, clock=clock)
     try:
-        deployment = _live_deployment(ledger, engine, clock())
+        photos = portraits(engine)
+        deployment, _ = live_around_now(
+            ledger, engine, [encode_jpeg(photos[person]) for person in ENROLLED]
+        )
         link = InProcessLedger(ledger, matcher_for(deployment), settings)
-        frames = render_frames(street_looks(portraits(engine)), DEMO_SCRIPT, fps=FPS)
+        frames = render_frames(street_looks(photos), DEMO_SCRIPT, fps=FPS)
         timed = MeteredEngine(engine)
         sink = TimedSink(link.sink(), timed, clock)
         config = RunnerConfig(

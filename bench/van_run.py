@@ -32,24 +32,12 @@ import numpy as np
 
 from bench.common import MeteredEngine, PreciseClock, percentiles
 from bench.van_streams import Streams
-from lfr_ledger.api.demo.sample_deployment import (
-    AO,
-    AUTHORITY,
-    COMPILER,
-    OPERATOR,
-    PLANNER,
-    SIGNAGE,
-    matcher_for,
-    plan,
-    subject,
-)
+from lfr_ledger.api.demo.sample_deployment import live_around_now, matcher_for
 from lfr_ledger.api.demo.street.people import DEFAULT_ENROLLED, encode_jpeg
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.values import Camera
-from lfr_ledger.matching.engines.enrolment import enrol_from_image
-from lfr_ledger.matching.engines.faces import FaceEngine
 from lfr_ledger.matching.engines.plugins import load_engine
 from lfr_ledger.matching.index.follower import WatchlistIndex
 from lfr_ledger.matching.node.assembly import InProcessLedger, assemble_matcher
@@ -95,38 +83,6 @@ class TimedSink:
         return self.inner.report_faces_counted(report)
 
 
-def live_deployment(
-    ledger: CaseLedger,
-    engine: FaceEngine,
-    cameras: Sequence[str],
-    portraits: Mapping[str, np.ndarray],
-) -> tuple[uuid.UUID, dict[uuid.UUID, str]]:
-    """A live deployment with the enrolled people on its watchlist; entry id -> person."""
-    now = ledger.clock()
-    operation = ledger.open_operation(PLANNER, name="Van bench", force="demo", purpose="bench")
-    deployment = ledger.propose_deployment(
-        PLANNER,
-        plan(
-            operation,
-            ledger.policy.version,
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=3),
-            model_id=engine.model_id,
-            cameras=tuple(Camera(c, f"van {c}") for c in cameras),
-        ),
-    )
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-VAN", **AUTHORITY)
-    people = {}
-    for i, person in enumerate(DEFAULT_ENROLLED):
-        photo = encode_jpeg(portraits[person])
-        entry = enrol_from_image(ledger, engine, COMPILER, deployment, subject(i), photo)
-        people[entry] = person
-    ledger.review_watchlist(AO, deployment, confirmed_count=len(people), not_excessive=True)
-    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
-    ledger.start_deployment(OPERATOR, deployment)
-    return deployment, people
-
-
 def fill_watchlist(
     index: WatchlistIndex, deployment: uuid.UUID, model_id: str, dim: int, size: int
 ) -> None:
@@ -164,7 +120,11 @@ def run_mode(
     frame searched, every face in every frame embedded)."""
     tracked = mode == "tracked"
     first_engine = load_engine(model_dir=model_dir, threads=1, opencv_threads=1)
-    deployment, people = live_deployment(ledger, first_engine, cameras, streams.portraits)
+    photos = [encode_jpeg(streams.portraits[person]) for person in DEFAULT_ENROLLED]
+    deployment, enrolled = live_around_now(
+        ledger, first_engine, photos, cameras=tuple(Camera(c, f"van {c}") for c in cameras)
+    )
+    people = dict(zip(enrolled, DEFAULT_ENROLLED, strict=True))
     with WatchlistIndex.open(settings) as index:
         index.sync(ledger)
         fill_watchlist(

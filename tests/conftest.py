@@ -7,13 +7,29 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 import pytest
 
 from lfr_ledger.api.bootstrap import build_ledger
+from lfr_ledger.api.demo.sample_deployment import (
+    AO,
+    AUTHORITY,
+    COMPILER,
+    OPERATOR,
+    SIGNAGE,
+    WINDOW_START,
+    proposed,
+    subject,
+)
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
+
+# The sface pack, its engine and the sample faces' embeddings, defined here once for every test,
+# so a worker loads them once: a fixture imported into a test module by name is that module's
+# own, set up again there.
+from tests.fixtures_faces import sample_embeddings, sface_engine, sface_model_dir  # noqa: F401
 
 PG_URL = os.environ.get("LFR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -93,3 +109,26 @@ def ledger(settings: Settings, clock: Clock) -> Iterator[CaseLedger]:
         close = getattr(app.vault, "close", None)
         if close:
             close()
+
+
+def live_deployment(
+    ledger: CaseLedger,
+    clock: Clock,
+    *,
+    entry: int = 1,
+    authority_ref: str = "AUTH-1",
+    **changes: object,
+) -> tuple[UUID, UUID]:
+    """A deployment ready for alerts: authorised, its one watchlist entry (`subject(entry)`)
+    enrolled and reviewed, then started at its window's start (the clock is moved there, and
+    stays there). `changes` are the plan's (`starts_at`, `cameras`...)."""
+    deployment = proposed(ledger, **changes)
+    ledger.authorise_deployment(AO, deployment, authority_ref=authority_ref, **AUTHORITY)
+    entry_id = ledger.enrol(COMPILER, deployment, subject(entry))
+    ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
+    starts_at = changes.get("starts_at", WINDOW_START)
+    assert isinstance(starts_at, datetime)
+    clock.now = starts_at
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
+    ledger.start_deployment(OPERATOR, deployment)
+    return deployment, entry_id

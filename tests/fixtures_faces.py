@@ -1,4 +1,7 @@
-"""Fixtures over the real sface pack and the sample photos. Import them explicitly by name.
+"""Fixtures over the real sface pack and the sample photos, defined for every test by
+`tests/conftest.py`, so each worker loads the engine once: never import a fixture from here into
+a test module (it would be that module's own, loaded again there); import only the helpers
+(`central_embedding`, `SampleEmbeddings`).
 
 `lfr models fetch` (run by `make setup`) normally built the pack already, so `fetch_sface` is a
 quick verified no-op here.

@@ -23,14 +23,9 @@ from lfr_ledger.api.cli.match import _runner_config, add_arguments, heartbeat_ke
 from lfr_ledger.api.controllers.audit import _event_data
 from lfr_ledger.api.demo.sample_deployment import (
     AO,
-    AUTHORITY,
-    COMPILER,
     OPERATOR,
-    SIGNAGE,
     WINDOW_START,
     matcher_for,
-    proposed,
-    subject,
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.application import CaseLedger
@@ -51,8 +46,7 @@ from lfr_ledger.matching.pipeline.ports import DeploymentCamera, RunnerReads, Ru
 from lfr_ledger.matching.pipeline.runner import MatchRunner
 from lfr_ledger.matching.pipeline.sources import Frame, SourceCounts, SourceGap
 from lfr_ledger.projections.camera_health import latest_heartbeats
-from tests.conftest import Clock
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
+from tests.conftest import Clock, live_deployment
 
 CAMERAS = (Camera("cam-1", "van mast"), Camera("cam-2", "tripod"), Camera("cam-3", "doorway"))
 SILENT_AFTER = Policy.load().camera_silent_after_seconds
@@ -60,13 +54,7 @@ SILENT_AFTER = Policy.load().camera_silent_after_seconds
 
 def live(ledger: CaseLedger, clock: Clock) -> UUID:
     """A live deployment with three cameras, started at the window's start."""
-    deployment = proposed(ledger, cameras=CAMERAS)
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
-    ledger.enrol(COMPILER, deployment, subject(1))
-    ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
-    clock.now = WINDOW_START
-    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
-    ledger.start_deployment(OPERATOR, deployment)
+    deployment, _ = live_deployment(ledger, clock, cameras=CAMERAS)
     return deployment
 
 
@@ -378,7 +366,7 @@ def test_the_runner_sends_heartbeats_in_process(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: object,  # noqa: F811
+    sface_engine: object,
 ) -> None:
     deployment = live(ledger, clock)
     dropped = iter(range(0, 1000, 2))
@@ -419,7 +407,7 @@ def test_a_runner_waiting_on_a_lost_source_still_reports_the_open_gap(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: object,  # noqa: F811
+    sface_engine: object,
 ) -> None:
     """No frame comes while the source reconnects, yet heartbeats go out on time, each naming
     the gap still open; once frames return the closed gap is reported once."""
@@ -435,11 +423,22 @@ def test_a_runner_waiting_on_a_lost_source_still_reports_the_open_gap(
         assert source_back.wait(10), "the runner never reported the lost source"
         gaps[-1] = SourceGap(lost.started_at, WINDOW_START + timedelta(seconds=3))
         yield Frame(blank, WINDOW_START + timedelta(seconds=3))
-        time.sleep(0.5)  # long enough for the next heartbeat
+        # Until a heartbeat has gone out after the one reporting the gap closed (every 0.2 s).
+        deadline = time.monotonic() + 10
+        while (closed := reported_closed()) is None or len(sent) <= closed + 1:
+            assert time.monotonic() < deadline, "no heartbeat after the gap was reported closed"
+            time.sleep(0.01)
         yield Frame(blank, WINDOW_START + timedelta(seconds=4))
 
     sent: list[HeartbeatReport] = []
     back_after: list[int] = []  # how many heartbeats had gone out when the source came back
+
+    def reported_closed() -> int | None:
+        """The index of the first heartbeat reporting the gap closed, if one went out."""
+        return next(
+            (i for i, r in enumerate(sent) if r.source_gaps and r.source_gaps[-1].ended_at),
+            None,
+        )
 
     def keep(actor: object, report: HeartbeatReport) -> bool:
         sent.append(report)

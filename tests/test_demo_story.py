@@ -19,13 +19,12 @@ from lfr_ledger.api.cli.demo import _retention_story
 from lfr_ledger.api.demo.seed import DemoClock, record_seed_operation
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.watchlist import WatchlistEntryTopic
-from tests.fixtures_faces import sface_model_dir  # noqa: F401
 
 LFR = str(Path(sys.executable).parent / "lfr")
 
 
 @pytest.fixture(scope="module")
-def demo_output(tmp_path_factory: pytest.TempPathFactory, sface_model_dir: Path) -> str:  # noqa: F811
+def demo_output(tmp_path_factory: pytest.TempPathFactory, sface_model_dir: Path) -> str:
     """`lfr demo` as `make demo` runs it, live part included, in a directory of its own."""
     data_dir = tmp_path_factory.mktemp("demo") / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LFR_")}

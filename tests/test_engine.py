@@ -24,13 +24,7 @@ from lfr_ledger.matching.packs.samples import (
     insightface_image,
     sample_identities,
 )
-from tests.fixtures_faces import (  # noqa: F401  (fixtures)
-    SampleEmbeddings,
-    central_embedding,
-    sample_embeddings,
-    sface_engine,
-    sface_model_dir,
-)
+from tests.fixtures_faces import SampleEmbeddings, central_embedding
 
 pytestmark = pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")
 
@@ -159,7 +153,7 @@ def test_engine_lookup(tmp_path: Path) -> None:
 # --- the real sface pack ------------------------------------------------------------------------
 
 
-def test_sface_engine_on_the_group_photo(sface_engine: InsightFaceEngine) -> None:  # noqa: F811
+def test_sface_engine_on_the_group_photo(sface_engine: InsightFaceEngine) -> None:
     assert isinstance(sface_engine, FaceEngine)
     assert (sface_engine.model_id, sface_engine.embedding_dim) == (SFACE_MODEL_ID, 128)
     faces = sface_engine.analyse(insightface_image("t1.jpg"))
@@ -172,7 +166,7 @@ def test_sface_engine_on_the_group_photo(sface_engine: InsightFaceEngine) -> Non
 
 
 def test_the_int8_sface_file_fools_insightface_preprocessing_guess(
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> None:
     """InsightFace would normalise with 127.5 for this file; the pack says 0/1, which is right."""
     from insightface.model_zoo.arcface_onnx import ArcFaceONNX
@@ -183,7 +177,7 @@ def test_the_int8_sface_file_fools_insightface_preprocessing_guess(
 
 
 def test_sface_engine_matches_opencv_face_recognizer(
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> None:
     """Same landmarks in, same vector out as OpenCV's own SFace pipeline (alignCrop + feature)."""
     image = astronaut_bgr()
@@ -213,7 +207,7 @@ def _policy_thresholds() -> tuple[float, str]:
 
 @pytest.mark.slow
 def test_default_threshold_on_the_sample_people(
-    sample_embeddings: SampleEmbeddings,  # noqa: F811
+    sample_embeddings: SampleEmbeddings,
 ) -> None:
     """Watchlist protocol: each person's original portrait is enrolled; variants are probes.
 
@@ -252,8 +246,8 @@ def test_default_threshold_on_the_sample_people(
 
 @pytest.mark.slow
 def test_compound_degradation_is_reported(
-    sface_engine: InsightFaceEngine,  # noqa: F811
-    sample_embeddings: SampleEmbeddings,  # noqa: F811
+    sface_engine: InsightFaceEngine,
+    sample_embeddings: SampleEmbeddings,
 ) -> None:
     """A small, blurred, re-compressed probe: reported, not asserted against the threshold."""
     name, make = COMPOUND

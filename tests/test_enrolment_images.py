@@ -24,7 +24,6 @@ from lfr_ledger.matching.engines.enrolment import (
 )
 from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.packs.samples import insightface_image, sample_identities
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 
 def encode(image: np.ndarray, ext: str = ".png") -> bytes:
@@ -41,7 +40,7 @@ def skimage_bgr(name: str) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def portrait(sface_engine: InsightFaceEngine) -> np.ndarray:  # noqa: F811
+def portrait(sface_engine: InsightFaceEngine) -> np.ndarray:
     return sample_identities(sface_engine)["astronaut"]
 
 
@@ -94,7 +93,7 @@ REFUSALS = [
 def test_refused_images_write_nothing(
     ledger: CaseLedger,
     keys_created: list[UUID],
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     make: object,
     error: type[EnrolmentImageRefused],
     message: str,
@@ -112,7 +111,7 @@ def test_refused_images_write_nothing(
 
 
 def test_faces_too_small_for_the_quality_gate_are_named_as_such(
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     portrait: np.ndarray,
 ) -> None:
     # Shrunk until the face is detected but below the gate's 32 px.
@@ -126,7 +125,7 @@ def test_faces_too_small_for_the_quality_gate_are_named_as_such(
 
 def test_one_face_gives_a_sealed_template(
     ledger: CaseLedger,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     portrait: np.ndarray,
 ) -> None:
     image_bytes = encode(portrait, ".jpg")

@@ -29,7 +29,6 @@ from lfr_ledger.config.settings import Settings
 from lfr_ledger.matching.engines.enrolment import MAX_PIXELS, template_from_image
 from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.packs.samples import astronaut_bgr, sample_identities
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 from tests.test_api import ENROLMENT, Api, assert_problem, deployment
 
 # A 24 MP enrolment may grow the process by the decoded photo (at most MAX_PIXELS × 3 bytes,
@@ -61,7 +60,7 @@ def cosine(a: bytes, b: bytes) -> float:
 
 
 @pytest.fixture(scope="module")
-def many_faces(sface_engine: InsightFaceEngine) -> bytes:  # noqa: F811
+def many_faces(sface_engine: InsightFaceEngine) -> bytes:
     """The seven sample portraits tiled 42 × 30: 1,260 faces of about 70 px in a 5712 × 4080
     JPEG (23.3 MP, under the 24 MP bound; about 5.7 MB, under the API's 10 MB of base64)."""
     cell, columns, rows = 136, 42, 30
@@ -81,7 +80,7 @@ def many_faces(sface_engine: InsightFaceEngine) -> bytes:  # noqa: F811
 
 @pytest.fixture
 def embedded(
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> list[int]:
     """Faces the REAL engine's recogniser is asked to embed, call by call: a thin counting wrapper
@@ -103,13 +102,13 @@ def embedded(
 @pytest.fixture
 def api(
     settings: Settings,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Api]:
     """The app, its enrolment engine the (counted) session sface engine."""
     import lfr_ledger.api.enrolment as enrolment
 
-    monkeypatch.setattr(enrolment, "_engine", lambda model_dir, model_id: sface_engine)
+    monkeypatch.setattr(enrolment, "engine_for", lambda model_dir, model_id: sface_engine)
     with TestClient(create_app(settings)) as client:
         yield Api(client, settings)
 
@@ -135,7 +134,7 @@ def test_a_photo_of_a_thousand_faces_is_refused_before_any_face_is_embedded(
 
 
 def test_a_24_megapixel_portrait_enrols_with_the_template_of_a_normal_size_copy(
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     embedded: list[int],
 ) -> None:
     photo = portrait_on_canvas(1400)  # the face about 250 px across
@@ -149,7 +148,7 @@ def test_a_24_megapixel_portrait_enrols_with_the_template_of_a_normal_size_copy(
 
 
 def test_a_24_megapixel_close_up_enrols(
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     embedded: list[int],
 ) -> None:
     # The face about 820 px across: before, the detector ran on all 24 MP and missed it.
@@ -188,7 +187,7 @@ print(json.dumps({"growth": status("VmHWM") - before, "kept": status("VmRSS") - 
 
 def test_a_24_megapixel_enrolment_stays_under_its_memory_bound(
     tmp_path: Path,
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
 ) -> None:
     if not Path("/proc/self/clear_refs").exists():
         pytest.skip("needs Linux's /proc/self/clear_refs to reset the peak RSS")

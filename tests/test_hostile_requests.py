@@ -31,6 +31,17 @@ from tests.test_api import Api, assert_problem, sqlite_api  # noqa: F401
 from tests.test_invariants import live
 
 
+@pytest.fixture(scope="module")
+def refusing_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """One app (embedded store) shared by this module's tests that only send what must be
+    refused (building an app costs more than such a test): none of them writes (those that
+    could check it), so none sees another's traces. A test that writes builds its own
+    (`sqlite_api`, `live_api`)."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("hostile") / "var")
+    with TestClient(create_app(settings)) as client:
+        yield Api(client, settings)
+
+
 def _head(api: Api) -> int:
     return int(api.client.app.state["services"].ledger.recorder.max_notification_id() or 0)
 
@@ -44,15 +55,15 @@ def _head(api: Api) -> int:
     ids=["nested-1000-deep", "invalid-utf8"],
 )
 def test_malformed_json_bodies_are_400_problems(
-    sqlite_api: Api,  # noqa: F811
+    refusing_api: Api,
     body: bytes,
     detail: str,
 ) -> None:
-    before = _head(sqlite_api)
-    headers = {**sqlite_api.h("planner"), "content-type": "application/json"}
-    response = sqlite_api.client.post("/operations", headers=headers, content=body)
+    before = _head(refusing_api)
+    headers = {**refusing_api.h("planner"), "content-type": "application/json"}
+    response = refusing_api.client.post("/operations", headers=headers, content=body)
     assert detail in assert_problem(response, 400)["detail"]
-    assert _head(sqlite_api) == before
+    assert _head(refusing_api) == before
 
 
 def test_depth_counts_brackets_outside_strings_only() -> None:
@@ -63,37 +74,37 @@ def test_depth_counts_brackets_outside_strings_only() -> None:
 
 @pytest.mark.parametrize("value", ["²", "٣", "9223372036854775808", "-1", "1e3"])
 def test_a_bad_last_event_id_is_a_400_problem(
-    sqlite_api: Api,  # noqa: F811
+    refusing_api: Api,
     value: str,
 ) -> None:
     headers = [
-        (b"authorization", sqlite_api.h("operator")["Authorization"].encode()),
+        (b"authorization", refusing_api.h("operator")["Authorization"].encode()),
         (b"last-event-id", value.encode()),
     ]
-    response = sqlite_api.client.get(
+    response = refusing_api.client.get(
         "/alerts/stream", params={"deployment_id": str(uuid.uuid4())}, headers=headers
     )
     assert "Last-Event-ID" in assert_problem(response, 400)["detail"]
 
 
 def test_a_last_event_id_beyond_64_bits_in_the_query_is_a_400_problem(
-    sqlite_api: Api,  # noqa: F811
+    refusing_api: Api,
 ) -> None:
-    response = sqlite_api.client.get(
+    response = refusing_api.client.get(
         "/alerts/stream",
         params={"deployment_id": str(uuid.uuid4()), "last_event_id": str(2**63)},
-        headers=sqlite_api.h("operator"),
+        headers=refusing_api.h("operator"),
     )
     assert "last_event_id" in assert_problem(response, 400)["detail"]
 
 
 @pytest.mark.parametrize("value", ["0.5", "1700000000", "0001-01-01T00:00:00+00:30"])
 def test_a_period_bound_outside_the_ledgers_window_is_a_400_problem(
-    sqlite_api: Api,  # noqa: F811
+    refusing_api: Api,
     value: str,
 ) -> None:
     # A bare number used to be read as seconds since 1970 and accepted as a time.
-    response = sqlite_api.get("/oversight/access-review", "oversight", params={"to": value})
+    response = refusing_api.get("/oversight/access-review", "oversight", params={"to": value})
     detail = assert_problem(response, 400)["detail"]
     assert "to must be an ISO 8601 time" in detail or "to must lie between 2000 and 2099" in detail
 
@@ -170,11 +181,11 @@ def test_an_alert_id_taken_by_another_records_key_is_a_409_that_writes_nothing(
     assert ledger.reveal_face_crop(alert) == jpeg()
 
 
-def test_a_nul_in_a_static_file_name_is_a_404(sqlite_api: Api) -> None:  # noqa: F811
+def test_a_nul_in_a_static_file_name_is_a_404(refusing_api: Api) -> None:
     """(b) A NUL byte reached the file system's stat and answered 500."""
     for path in ("/console/static/console.js%00.png", "/console/static/%00"):
-        assert_problem(sqlite_api.client.get(path), 404)
-    assert sqlite_api.client.get("/console/static/console.js").status_code == 200
+        assert_problem(refusing_api.client.get(path), 404)
+    assert refusing_api.client.get("/console/static/console.js").status_code == 200
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -258,11 +269,11 @@ def test_a_jpeg_or_png_face_crop_is_kept(live_api: Live) -> None:
     ids=["newline", "markup", "space", "nul", "formula", "too-long", "non-ascii"],
 )
 def test_a_token_subject_outside_the_actor_id_shape_is_refused(
-    sqlite_api: Api,  # noqa: F811
+    refusing_api: Api,
     sub: str,
 ) -> None:
     """(e) A token's `sub` with a newline or markup was stored as the actor's id in the log."""
-    api = sqlite_api
+    api = refusing_api
     before = _head(api)
     body = {"name": "Op", "force": "demo", "purpose": "p"}
     response = api.client.post("/operations", headers=api.h("planner", sub=sub), json=body)

@@ -25,7 +25,6 @@ from lfr_ledger.matching.index.vectors import (
     index_path,
 )
 from lfr_ledger.matching.packs.samples import sample_identities, variants
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 DIM = 128
 
@@ -265,7 +264,7 @@ def test_secure_delete_leaves_no_template_in_the_index_file(
 
 
 @pytest.fixture(scope="module")
-def portraits(sface_engine: InsightFaceEngine) -> dict[str, np.ndarray]:  # noqa: F811
+def portraits(sface_engine: InsightFaceEngine) -> dict[str, np.ndarray]:
     return sample_identities(sface_engine)
 
 
@@ -278,7 +277,7 @@ def png(image: np.ndarray) -> bytes:
 def test_search_finds_the_enrolled_person_and_not_a_stranger(
     ledger: CaseLedger,
     index: WatchlistIndex,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     portraits: dict[str, np.ndarray],
 ) -> None:
     deployment = authorised(ledger)

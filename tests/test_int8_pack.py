@@ -52,7 +52,6 @@ from lfr_ledger.matching.packs.drift_gate import (
 )
 from lfr_ledger.matching.packs.quantise import DEFAULT_RECIPE, RECIPES
 from lfr_ledger.matching.packs.samples import insightface_image, sample_identities, variants
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401  (fixtures)
 from tests.test_cli_conventions import leaves
 
 pytestmark = pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")
@@ -61,7 +60,7 @@ Images = dict[str, list[tuple[str, np.ndarray]]]
 
 
 @pytest.fixture(scope="module")
-def sample_faces(sface_engine: InsightFaceEngine) -> Images:  # noqa: F811
+def sample_faces(sface_engine: InsightFaceEngine) -> Images:
     """Each sample person's portrait and its 12 variants: 7 × 13 images."""
     return {
         who: [("portrait", portrait), *variants(portrait)]
@@ -70,12 +69,12 @@ def sample_faces(sface_engine: InsightFaceEngine) -> Images:  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def gate_set(sface_engine: InsightFaceEngine, sample_faces: Images) -> FaceCrops:  # noqa: F811
+def gate_set(sface_engine: InsightFaceEngine, sample_faces: Images) -> FaceCrops:
     return crops_of(sface_engine, sample_faces, "the sample people, portrait + 12 variants")
 
 
 @pytest.fixture(scope="module")
-def fp32_vectors(sface_engine: InsightFaceEngine, gate_set: FaceCrops) -> np.ndarray:  # noqa: F811
+def fp32_vectors(sface_engine: InsightFaceEngine, gate_set: FaceCrops) -> np.ndarray:
     return sface_engine.recogniser.embed_aligned(list(gate_set.crops))
 
 
@@ -129,7 +128,7 @@ def few_faces_folder(tmp_path_factory: pytest.TempPathFactory, sample_faces: Ima
 @pytest.fixture(scope="module")
 def quantised(
     tmp_path_factory: pytest.TempPathFactory,
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
     faces_folder: Path,
 ) -> tuple[Path, CliRun]:
     """`lfr models quantise` with the default recipe, into a tmp model dir."""
@@ -209,7 +208,7 @@ def test_separation_is_judged_against_what_fp32_achieves(
 
 def test_perturbed_recogniser_weights_are_refused(
     tmp_path: Path,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     gate_set: FaceCrops,
 ) -> None:
     """Real drift from a real damaged model: noise on the last convolution's weights, with a
@@ -253,7 +252,7 @@ def test_quantise_reports_figures_and_decides_by_them(quantised: tuple[Path, Cli
 
 def test_a_damaged_variant_is_refused_and_not_installed(
     tmp_path: Path,
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
     few_faces_folder: Path,
 ) -> None:
     """Every Conv and the FC quantised dynamically: the worst of onnxruntime's options here."""
@@ -279,7 +278,7 @@ def test_a_damaged_variant_is_refused_and_not_installed(
     assert [p.name for p in model_dir.iterdir()] == [SFACE_PACK]
 
 
-def test_the_cli_refuses_what_it_cannot_measure(tmp_path: Path, sface_model_dir: Path) -> None:  # noqa: F811
+def test_the_cli_refuses_what_it_cannot_measure(tmp_path: Path, sface_model_dir: Path) -> None:
     model_dir = _model_dir_beside_sface(tmp_path / "models", sface_model_dir)
     (tmp_path / "faces" / "alone").mkdir(parents=True)
     cv2.imwrite(str(tmp_path / "faces" / "alone" / "a.png"), insightface_image("t1.jpg"))
@@ -308,7 +307,7 @@ def _accepted(quantised: tuple[Path, CliRun]) -> Path:
 
 def test_the_accepted_pack_records_its_provenance_and_verifies(
     quantised: tuple[Path, CliRun],
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
 ) -> None:
     model_dir = _accepted(quantised)
     assert verify_pack(model_dir, SFACE_INT8_PACK) == []
@@ -333,7 +332,7 @@ def test_the_accepted_pack_records_its_provenance_and_verifies(
 
 def test_the_accepted_pack_searches_sface_templates(
     quantised: tuple[Path, CliRun],
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> None:
     """Same model id, so an int8 probe meets fp32-enrolled templates: their scores must agree."""
     model_dir = _accepted(quantised)
@@ -365,7 +364,7 @@ def test_an_edited_manifest_is_refused(
     edit: str,
     tmp_path: Path,
     quantised: tuple[Path, CliRun],
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
 ) -> None:
     source = _accepted(quantised) / SFACE_INT8_PACK
     model_dir = _model_dir_beside_sface(tmp_path / "models", sface_model_dir)
@@ -383,7 +382,7 @@ def test_an_edited_manifest_is_refused(
 def test_replacing_the_fp32_pack_unblesses_the_variant(
     tmp_path: Path,
     quantised: tuple[Path, CliRun],
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
 ) -> None:
     """The gate compared the int8 file with particular fp32 files: another sface pack beside it
     (here: one whose manifest names a different recogniser) was never compared with it."""

@@ -185,6 +185,16 @@ def log_locked_elsewhere(settings: Settings, events_table: str) -> Iterator[int]
             conn.rollback()
 
 
+def wait_until_ended(pid: int, seconds: float) -> None:
+    """Until the server has ended session `pid` (seen from another session), at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        query = "SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+        while conn.execute(query, (pid,)).fetchone() is not None:
+            assert time.monotonic() < deadline, f"session {pid} still open after {seconds} s"
+            time.sleep(0.05)
+
+
 def stored_events(settings: Settings, events_table: str) -> int:
     # Plain reads are not blocked by the writers' lock.
     with psycopg.connect(PG_URL) as conn:
@@ -241,7 +251,8 @@ def test_a_ledger_transaction_idle_on_its_client_while_holding_the_log_is_ended(
             recorder.datastore.transaction(commit=True) as curs,
         ):
             curs.execute(lock)
-            time.sleep(BOUND_S + 1.5)
+            # Idle on its client (the test only waits) until the server ends the session.
+            wait_until_ended(curs.connection.info.backend_pid, 10 * BOUND_S)
         within(
             bounded,
             10 * BOUND_S,

@@ -22,7 +22,6 @@ from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.values import Decision
 from lfr_ledger.eventlog.chain.wiring import verify_ledger
 from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def demo_ledger(settings: Settings) -> Iterator[tuple[CaseLedger, DemoClock]]:
 def test_live_demo_after_the_seed_operation(
     demo_ledger: tuple[CaseLedger, DemoClock],
     settings: Settings,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> None:
     ledger, clock = demo_ledger
     seed = record_seed_operation(ledger, clock.set)

@@ -25,7 +25,6 @@ from lfr_ledger.matching.pipeline.journal import AlertJournal
 from lfr_ledger.matching.pipeline.runner import MatchRunner
 from lfr_ledger.matching.pipeline.sources import Frame
 from tests.conftest import Clock
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 from tests.test_runner import make_runner, raised_alerts
 from tests.test_tracking import (
     ENROLLED,
@@ -82,7 +81,7 @@ def test_a_restart_with_its_journal_raises_no_second_alert(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     looks: dict[str, np.ndarray],  # noqa: F811
     enrolment_photo: bytes,  # noqa: F811
     tmp_path: Path,
@@ -121,7 +120,7 @@ def test_a_claim_journaled_just_before_a_crash_is_raised_once_on_restart(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     looks: dict[str, np.ndarray],  # noqa: F811
     enrolment_photo: bytes,  # noqa: F811
     tmp_path: Path,

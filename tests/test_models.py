@@ -37,7 +37,6 @@ from lfr_ledger.matching.engines.model_packs import (
 from lfr_ledger.matching.packs import fetch
 from lfr_ledger.matching.packs.conversion import convert_model_bytes, dequantize, fold_dequantize
 from lfr_ledger.matching.packs.fetch import fetch_sface
-from tests.fixtures_faces import sface_model_dir  # noqa: F401  (fixture)
 
 RNG = np.random.default_rng(5)
 
@@ -318,7 +317,7 @@ def test_cli_list_and_verify_an_empty_dir(
 
 
 def test_real_pack_verifies_and_fetch_is_quick(
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -350,7 +349,7 @@ def _original(wheel: Path, role: str) -> bytes:
 
 @pytest.mark.slow
 def test_converted_sface_gives_the_original_embeddings(
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
     sface_wheel: Path,
 ) -> None:
     original = ort.InferenceSession(
@@ -374,7 +373,7 @@ def test_converted_sface_gives_the_original_embeddings(
 
 @pytest.mark.slow
 def test_converted_yunet_detects_exactly_as_the_original(
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
     sface_wheel: Path,
     tmp_path: Path,
 ) -> None:

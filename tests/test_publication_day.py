@@ -16,15 +16,9 @@ import pytest
 
 import lfr_ledger.projections.readers.base as readers_base
 from lfr_ledger.api.demo.sample_deployment import (
-    AO,
-    AUTHORITY,
-    COMPILER,
     OPERATOR,
-    SIGNAGE,
     WINDOW_START,
     matcher_for,
-    proposed,
-    subject,
 )
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import AlertClaim
@@ -34,7 +28,7 @@ from lfr_ledger.domain.values import Decision
 from lfr_ledger.projections.catch_up import catch_up
 from lfr_ledger.projections.readers.statistics import StatisticsReader
 from lfr_ledger.projections.store import close_stores
-from tests.conftest import Clock
+from tests.conftest import Clock, live_deployment
 
 DETAIL_VIEWS = (
     "view_face_counts",
@@ -56,13 +50,14 @@ def live_day(ledger: CaseLedger, clock: Clock, day: datetime, n: int) -> UUID:
     """A deployment live for an hour on `day`: `n + 1` face counts and `n` alerts, the first
     adjudicated a match, the others inconclusive."""
     clock.now = day - timedelta(hours=2)
-    deployment = proposed(ledger, starts_at=day, ends_at=day + timedelta(hours=2))
-    ledger.authorise_deployment(AO, deployment, authority_ref=f"AUTH-{n}", **AUTHORITY)
-    entry = ledger.enrol(COMPILER, deployment, subject(n))
-    ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
-    clock.now = day
-    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
-    ledger.start_deployment(OPERATOR, deployment)
+    deployment, entry = live_deployment(
+        ledger,
+        clock,
+        entry=n,
+        authority_ref=f"AUTH-{n}",
+        starts_at=day,
+        ends_at=day + timedelta(hours=2),
+    )
     matcher = matcher_for(deployment)
     counts = [
         FaceCount.report(

@@ -40,7 +40,6 @@ from lfr_ledger.matching.pipeline.runner import MatchRunner
 from lfr_ledger.matching.pipeline.sources import Frame
 from lfr_ledger.matching.pipeline.summary import RunSummary
 from lfr_ledger.matching.pipeline.tracking import FaceTrack, FaceTracker, TrackingConfig, iou
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")
 
@@ -63,14 +62,14 @@ def _inside(box: Box, regions: list[Box], slack: float = 1.0) -> bool:
 
 
 @pytest.fixture(scope="module")
-def street_frames(sface_engine: InsightFaceEngine) -> tuple[list[Passage], list[np.ndarray]]:  # noqa: F811
+def street_frames(sface_engine: InsightFaceEngine) -> tuple[list[Passage], list[np.ndarray]]:
     portraits = scene_portraits(sface_engine, SPEC)
     passages = plan_passages("cam-1", SAMPLE_PEOPLE, DEFAULT_ENROLLED, SPEC)
     return passages, list(frames(portraits, passages, SPEC))
 
 
 @pytest.fixture(scope="module")
-def engine(sface_model_dir: Path) -> InsightFaceEngine:  # noqa: F811
+def engine(sface_model_dir: Path) -> InsightFaceEngine:
     """The engine as the van runs it: faces found on the frame shrunk to 640 px."""
     return InsightFaceEngine(sface_model_dir, SFACE_PACK, threads=1, detector_max_side=640)
 

@@ -25,20 +25,15 @@ import pytest
 
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.sample_deployment import (
-    ADMIN,
     AO,
-    AUTHORITY,
     COMPILER,
     OPERATOR,
-    PLANNER,
     SIGNAGE,
     authorised,
+    live_around_now,
     matcher_for,
-    plan,
-    register_documents,
     register_evaluation,
     subject,
-    trained,
 )
 from lfr_ledger.api.demo.street.people import encode_jpeg
 from lfr_ledger.api.demo.street.script import Walker, portraits, render_frames, street_looks
@@ -46,6 +41,7 @@ from lfr_ledger.api.demo.street.video import write_video
 from lfr_ledger.config.settings import Settings
 from lfr_ledger.domain.alert import AlertClaim
 from lfr_ledger.domain.application import CaseLedger
+from lfr_ledger.domain.deployment import DeploymentTopic
 from lfr_ledger.domain.values import Decision
 from lfr_ledger.matching.engines.enrolment import enrol_from_image
 from lfr_ledger.matching.engines.faces import DetectedFace, Face, FaceEngine
@@ -67,7 +63,6 @@ from lfr_ledger.matching.pipeline.runner import MatchRunner, RunnerRefused
 from lfr_ledger.matching.pipeline.sources import Frame, FrameSource
 from lfr_ledger.matching.pipeline.summary import RunSummary
 from tests.conftest import Clock
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 # The runner needs an event store, not a particular one: SQLite is enough here.
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -126,7 +121,7 @@ class Street:
 
 @pytest.fixture(scope="module")
 def street(
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Street:
     originals = portraits(sface_engine)
@@ -153,37 +148,6 @@ def live_deployment(
         clock.now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
     ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
-    return deployment, entries
-
-
-def reviewed_around_now(
-    ledger: CaseLedger, engine: InsightFaceEngine, street: Street
-) -> tuple[UUID, dict[str, UUID]]:
-    """A deployment ready to start, its window around the wall clock: for a matcher that runs
-    as a subprocess, on real time."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    ledger.adopt_policy(ADMIN)
-    register_documents(ledger)
-    trained(ledger)
-    operation = ledger.open_operation(PLANNER, name="Op", force="demo", purpose="town centre")
-    deployment = ledger.propose_deployment(
-        PLANNER,
-        plan(
-            operation,
-            ledger.policy.version,
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=1),
-        ),
-    )
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
-    entries = {
-        person: enrol_from_image(
-            ledger, engine, COMPILER, deployment, subject(i), street.enrolment_images[person]
-        )
-        for i, person in enumerate(ENROLLED)
-    }
-    ledger.review_watchlist(AO, deployment, confirmed_count=len(entries), not_excessive=True)
-    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     return deployment, entries
 
 
@@ -254,7 +218,7 @@ def test_alerts_for_the_enrolled_only_and_nothing_kept_of_the_others(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     street: Street,
 ) -> None:
     deployment, entries = live_deployment(ledger, sface_engine, street, clock)
@@ -357,7 +321,7 @@ def test_refuses_when_the_deployment_is_not_live(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     street: Street,
 ) -> None:
     deployment = authorised(ledger)
@@ -372,7 +336,7 @@ def test_refuses_outside_the_window(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     street: Street,
 ) -> None:
     deployment, _ = live_deployment(ledger, sface_engine, street, clock)
@@ -388,7 +352,7 @@ def test_stops_when_paused_and_applies_a_threshold_change(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     street: Street,
 ) -> None:
     deployment, _ = live_deployment(ledger, sface_engine, street, clock)
@@ -423,16 +387,18 @@ def test_stops_when_paused_and_applies_a_threshold_change(
 @sqlite_only
 def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
     settings: Settings,
-    sface_engine: InsightFaceEngine,  # noqa: F811
-    sface_model_dir: Path,  # noqa: F811
+    sface_engine: InsightFaceEngine,
+    sface_model_dir: Path,
     street: Street,
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     # The subprocess runs on the wall clock: a window around now, a recording stamped from now.
     ledger = build_ledger(settings)
     try:
-        deployment, entries = reviewed_around_now(ledger, sface_engine, street)
-        ledger.start_deployment(OPERATOR, deployment)
+        deployment, entries = live_around_now(
+            ledger, sface_engine, [street.enrolment_images[p] for p in ENROLLED], hours_left=1
+        )
+        by_person = dict(zip(ENROLLED, entries, strict=True))
         env = node_env(settings, sface_model_dir)
         command = [
             sys.executable, "-m", "lfr_ledger.api.cli.match",
@@ -464,7 +430,7 @@ def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
         assert len(after) == len(set(after)) == 3
         assert set(before) <= set(after)
         by_entry = Counter(ledger.alert(a).entry_id for a in after)
-        assert by_entry == {entries["t1-2"]: 2, entries["astronaut"]: 1}
+        assert by_entry == {by_person["t1-2"]: 2, by_person["astronaut"]: 1}
         # The restart announced only the alerts new to it: the earlier ones came from its journal
         # and were sent again quietly (and recognised as recorded).
         printed = [
@@ -480,15 +446,21 @@ def test_sigkill_then_restart_neither_duplicates_nor_loses_alerts(
 @sqlite_only
 def test_waiting_matcher_follows_the_deployment_it_serves(
     settings: Settings,
-    sface_engine: InsightFaceEngine,  # noqa: F811
-    sface_model_dir: Path,  # noqa: F811
+    sface_engine: InsightFaceEngine,
+    sface_model_dir: Path,
     street: Street,
 ) -> None:
     """`lfr match --wait`: idle until the operator starts the deployment, match while it is
     live, exit when it ends; the jobs come from the event log."""
     ledger = build_ledger(settings)
     try:
-        deployment, _ = reviewed_around_now(ledger, sface_engine, street)
+        deployment, _ = live_around_now(
+            ledger,
+            sface_engine,
+            [street.enrolment_images[p] for p in ENROLLED],
+            hours_left=1,
+            start=False,
+        )
         env = node_env(settings, sface_model_dir)
         node = subprocess.Popen(
             [
@@ -526,9 +498,14 @@ def test_waiting_matcher_follows_the_deployment_it_serves(
                 node.kill()
         assert node.returncode == 0, err.decode()
         assert "is over" in out.decode()
-        count = raised()
-        time.sleep(1)
-        assert raised() == count, "no alert after the end"
+        # The node has exited, so the log holds all it will ever write: no alert follows the end.
+        (ended,) = ledger.recorder.select_notifications(
+            0, 100, topics=[DeploymentTopic.ENDED], inclusive_of_start=False
+        )
+        after_end = ledger.recorder.select_notifications(
+            ended.id, 100, topics=["lfr/Alert.Raised"], inclusive_of_start=False
+        )
+        assert raised() > 0 and after_end == [], "no alert after the end"
     finally:
         close(ledger)
 
@@ -662,7 +639,7 @@ def test_a_recording_played_back_as_a_camera_delivers_on_time_and_drops_what_is_
 ) -> None:
     """`realtime` with `drop_stale`: each frame arrives (and is stamped) at its moment, and a
     consumer slower than the camera gets the newest, every other one counted dropped."""
-    source = FrameSource(str(street.video), realtime=True, drop_stale=True, max_frames=12)
+    source = FrameSource(str(street.video), realtime=True, drop_stale=True, max_frames=6)
     started = time.monotonic()
     taken = []
     for frame in source:

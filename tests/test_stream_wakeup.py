@@ -22,15 +22,8 @@ from lfr_ledger.api import camera_stream
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.camera_stream import CameraFeed, camera_events
 from lfr_ledger.api.demo.sample_deployment import (
-    AO,
-    AUTHORITY,
-    COMPILER,
     OPERATOR,
-    SIGNAGE,
-    WINDOW_START,
     matcher_for,
-    proposed,
-    subject,
 )
 from lfr_ledger.api.stream import AlertFeed, alert_events, current_position
 from lfr_ledger.config.settings import Settings
@@ -39,7 +32,7 @@ from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.eventlog import wakeup
 from lfr_ledger.eventlog.wakeup import LogBell, postgres_bell
 from lfr_ledger.projections.catch_up import catch_up
-from tests.conftest import PG_URL, Clock
+from tests.conftest import PG_URL, Clock, live_deployment
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -52,18 +45,6 @@ postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def long_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wakeup, "FALLBACK_SECONDS", 30.0)
     monkeypatch.setattr(wakeup, "UNHEARD_WRITERS_SECONDS", 30.0)
-
-
-def live(ledger: CaseLedger, clock: Clock) -> tuple[UUID, UUID]:
-    """A live deployment and its one watchlist entry."""
-    deployment = proposed(ledger)
-    ledger.authorise_deployment(AO, deployment, authority_ref="AUTH-1", **AUTHORITY)
-    entry = ledger.enrol(COMPILER, deployment, subject(1))
-    ledger.review_watchlist(AO, deployment, confirmed_count=1, not_excessive=True)
-    clock.now = WINDOW_START
-    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
-    ledger.start_deployment(OPERATOR, deployment)
-    return deployment, entry
 
 
 def raise_alert(ledger: CaseLedger, deployment: UUID, entry: UUID) -> UUID:
@@ -119,7 +100,7 @@ def stream_on(ledger: CaseLedger, deployment: UUID) -> Iterator[Listener]:
 
 
 def test_a_commit_wakes_the_stream(ledger: CaseLedger, clock: Clock) -> None:
-    deployment, entry = live(ledger, clock)
+    deployment, entry = live_deployment(ledger, clock)
     for listener in stream_on(ledger, deployment):
         for n in range(1, 4):
             alert = raise_alert(ledger, deployment, entry)
@@ -137,7 +118,7 @@ def test_a_write_through_another_node_wakes_the_stream(
     ledger: CaseLedger, settings: Settings, clock: Clock
 ) -> None:
     """Node A's stream, node B's write: two ledgers, each with its own pool, on one schema."""
-    deployment, entry = live(ledger, clock)
+    deployment, entry = live_deployment(ledger, clock)
     other = build_ledger(settings, clock=clock)
     try:
         for listener in stream_on(ledger, deployment):
@@ -158,7 +139,7 @@ def test_a_killed_listen_connection_reopens_and_nothing_is_lost(
     """The write lands while no one LISTENs (its NOTIFY is lost); reopening rings the bell, so
     the stream reads it without waiting for the fallback; later writes wake it as before."""
     monkeypatch.setattr(wakeup, "RECONNECT_SECONDS", 1.0)
-    deployment, entry = live(ledger, clock)
+    deployment, entry = live_deployment(ledger, clock)
     kwargs = ledger.recorder.datastore.pool.kwargs  # type: ignore[attr-defined]
     _, listen = postgres_bell(kwargs, ledger.recorder.channel_name)  # type: ignore[attr-defined]
     for listener in stream_on(ledger, deployment):
@@ -212,7 +193,7 @@ def test_a_commit_wakes_the_camera_stream(
     """The cameras' state follows the log too: ending the deployment (an event) shows at once,
     not at the next once-a-second look (set to 30 s here)."""
     monkeypatch.setattr(camera_stream, "LOOK_EVERY_SECONDS", 30.0)
-    deployment, _ = live(ledger, clock)
+    deployment, _ = live_deployment(ledger, clock)
     feed = CameraFeed(ledger, settings, deployment, lambda: catch_up(settings))
 
     async def scenario() -> float:

@@ -32,7 +32,6 @@ from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.packs.samples import sample_identities
 from lfr_ledger.oversight.subject_access import subject_access
 from tests.conftest import Clock
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 from tests.test_invariants import refused
 from tests.test_retention import cli_env  # noqa: F401
 
@@ -190,7 +189,7 @@ def test_cli_subject_access_refuses_a_look_alike(
 def test_watchlist_import_refuses_the_look_alike_row_and_enrols_the_subject_once(
     ledger: CaseLedger,
     tmp_path: Path,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> None:
     deployment = authorised(ledger)
     image = next(iter(sample_identities(sface_engine).values()))

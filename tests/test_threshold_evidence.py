@@ -52,11 +52,7 @@ from lfr_ledger.matching.packs.error_rates import (
 )
 from lfr_ledger.matching.packs.intervals import Rate, clopper_pearson, ratio_to_lowest
 from lfr_ledger.matching.packs.samples import VARIANTS, sample_identities
-from tests.fixtures_faces import (  # noqa: F401
-    central_embedding,
-    sface_engine,
-    sface_model_dir,
-)
+from tests.fixtures_faces import central_embedding
 from tests.test_api import AO as AO_CLAIMS
 from tests.test_api import Api, assert_problem
 from tests.test_invariants import refused
@@ -169,7 +165,7 @@ THRESHOLDS = (0.3, 0.45, 0.5)
 @pytest.fixture(scope="module")
 def sample_faces(
     tmp_path_factory: pytest.TempPathFactory,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> Path:
     folder = tmp_path_factory.mktemp("faces")
     variants = [(name, make) for name, make in VARIANTS if name in KEPT]
@@ -191,7 +187,7 @@ def sample_faces(
 @pytest.fixture(scope="module")
 def lfr_env(
     tmp_path_factory: pytest.TempPathFactory,
-    sface_model_dir: Path,  # noqa: F811
+    sface_model_dir: Path,
 ) -> Iterator[Settings]:
     """One data dir (and so one ledger key) for the module's CLI runs, as on one machine."""
     with pytest.MonkeyPatch.context() as patch:
@@ -218,7 +214,7 @@ def report_path(
 def test_the_report_counts_every_pair_and_probe_with_exact_intervals(
     report_path: Path,
     sample_faces: Path,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> None:
     report = json.loads(report_path.read_text())
     assert report["model_id"] == "sface-2021dec" and report["pack"]["name"] == "sface"

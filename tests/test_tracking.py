@@ -32,7 +32,6 @@ from lfr_ledger.matching.pipeline.sources import Frame
 from lfr_ledger.matching.pipeline.summary import RunSummary
 from lfr_ledger.matching.pipeline.tracking import FaceTracker, TrackingConfig, iou
 from tests.conftest import Clock
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 from tests.test_runner import make_runner
 
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -140,12 +139,12 @@ STRANGER = "t1-4"
 
 
 @pytest.fixture(scope="module")
-def looks(sface_engine: InsightFaceEngine) -> dict[str, np.ndarray]:  # noqa: F811
+def looks(sface_engine: InsightFaceEngine) -> dict[str, np.ndarray]:
     return street_looks(portraits(sface_engine))
 
 
 @pytest.fixture(scope="module")
-def enrolment_photo(sface_engine: InsightFaceEngine) -> bytes:  # noqa: F811
+def enrolment_photo(sface_engine: InsightFaceEngine) -> bytes:
     return encode_jpeg(portraits(sface_engine)[ENROLLED])
 
 
@@ -185,7 +184,7 @@ def test_a_person_crossing_alerts_once_from_a_few_embeddings(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     looks: dict[str, np.ndarray],
     enrolment_photo: bytes,
 ) -> None:
@@ -203,7 +202,7 @@ def test_two_people_crossing_paths_raise_one_alert_for_the_enrolled_one(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     looks: dict[str, np.ndarray],
     enrolment_photo: bytes,
 ) -> None:
@@ -232,7 +231,7 @@ def test_a_person_coming_back_alerts_again_only_after_the_cooldown(
     ledger: CaseLedger,
     settings: Settings,
     clock: Clock,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
     looks: dict[str, np.ndarray],
     enrolment_photo: bytes,
     gap: float,

@@ -23,7 +23,6 @@ from lfr_ledger.api.demo.street.truth import truth, truth_boxes
 from lfr_ledger.api.demo.street.video import render_camera, video_info
 from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
 from lfr_ledger.matching.pipeline.tracking import iou
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")
 
@@ -182,7 +181,7 @@ def test_video_round_trip_keeps_every_frame(tmp_path: Path) -> None:
 
 
 def test_the_engine_finds_and_recognises_the_passers_by(
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> None:
     spec = SceneSpec(seconds=9.0)  # two passes, the second a crossing
     portraits = scene_portraits(sface_engine, spec)

@@ -18,7 +18,6 @@ from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.domain.notification_log import notifications
 from lfr_ledger.domain.records import ConsultationTopic
 from lfr_ledger.matching.engines.insightface_engine import InsightFaceEngine
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 from tests.test_retention import cli_env  # noqa: F401
 
 
@@ -39,8 +38,8 @@ def consultations(ledger: CaseLedger) -> int:
 def test_a_rerun_enrols_nothing_new_and_a_changed_row_is_refused_by_name(
     ledger: CaseLedger,
     tmp_path: Path,
-    sface_engine: InsightFaceEngine,  # noqa: F811
-    sface_model_dir: Path,  # noqa: F811
+    sface_engine: InsightFaceEngine,
+    sface_model_dir: Path,
     cli_env: None,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

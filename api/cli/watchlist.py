@@ -166,9 +166,9 @@ def import_rows(
 
 def import_command(args: argparse.Namespace) -> int:
     from lfr_ledger.api.bootstrap import build_ledger
+    from lfr_ledger.api.enrolment import engine_for
     from lfr_ledger.config.settings import Settings
     from lfr_ledger.domain.errors import NotFound
-    from lfr_ledger.matching.engines.enrolment import engine_for_model
     from lfr_ledger.matching.engines.model_packs import ModelPackError
 
     settings = Settings.from_env()
@@ -176,7 +176,7 @@ def import_command(args: argparse.Namespace) -> int:
     try:
         try:
             model_id = ledger.deployment(args.deployment).plan.model_id
-            engine = engine_for_model(settings.model_dir, model_id)
+            engine = engine_for(settings.model_dir, model_id)
         except (NotFound, ModelPackError) as error:
             return fail("watchlist import", str(error))
         try:

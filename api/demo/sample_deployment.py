@@ -8,8 +8,9 @@ is about. Every name and reference in it is fictional.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
@@ -18,6 +19,9 @@ from lfr_ledger.domain.deployment.review import Review
 from lfr_ledger.domain.errors import NotFound
 from lfr_ledger.domain.training import TrainingRecord
 from lfr_ledger.domain.values import Camera, DeploymentPlan, Location, PublicNotice
+
+if TYPE_CHECKING:
+    from lfr_ledger.matching.engines.faces import FaceEngine
 
 ADMIN = Actor("ADM-1", Role.ADMIN)
 PLANNER = Actor("INSP-1", Role.PLANNER, rank="inspector")
@@ -207,3 +211,39 @@ def reviewed(
     # On the window's day (the tests' clock: 08:00), before going live: the policy's start gate.
     ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     return deployment, ids
+
+
+def live_around_now(
+    ledger: CaseLedger,
+    engine: FaceEngine,
+    photos: Sequence[bytes],
+    *,
+    hours_left: float = 3.0,
+    start: bool = True,
+    **changes: object,
+) -> tuple[UUID, list[UUID]]:
+    """A deployment for a matcher on real time (a bench's, or a test's subprocess): its window
+    from an hour before the ledger's clock to `hours_left` after, its model `engine`'s, one
+    watchlist entry enrolled from each JPEG of `photos` (`subject(i)`, templates computed by
+    `engine`) and reviewed, its signs confirmed; started unless `start` is false. Returns the
+    deployment and the entries, in the order of `photos`."""
+    # Imported here: a deployment without photos needs none of the engine's libraries.
+    from lfr_ledger.matching.engines.enrolment import enrol_from_image
+
+    now = ledger.clock().replace(microsecond=0)
+    deployment = authorised(
+        ledger,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=hours_left),
+        model_id=engine.model_id,
+        **changes,
+    )
+    entries = [
+        enrol_from_image(ledger, engine, COMPILER, deployment, subject(i), photo)
+        for i, photo in enumerate(photos)
+    ]
+    ledger.review_watchlist(AO, deployment, confirmed_count=len(entries), not_excessive=True)
+    ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
+    if start:
+        ledger.start_deployment(OPERATOR, deployment)
+    return deployment, entries

@@ -129,20 +129,30 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert "Traceback" not in srv.log(), srv.log()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, driven by Playwright (the console's tests: `browser.py`)."""
+# Package-scoped, not per module: one Playwright driver and one Chromium serve every console
+# module a worker runs (each test still opens its own context: its own cookies and storage).
+# Not session-scoped: while the driver lives its event loop counts as running in this thread,
+# and `asyncio.run` in the tests outside tests/e2e would refuse to start.
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Any]:
+    """Playwright's driver, for the browsers of this package's tests."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Any) -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (the console's tests: `browser.py`)."""
     from bench.common import CHROMIUM_ARGS
     from tests.e2e.browser import chromium_path
 
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    try:
+        yield launched
+    finally:
+        launched.close()
 
 
 @contextmanager

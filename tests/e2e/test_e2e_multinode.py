@@ -43,8 +43,6 @@ from lfr_ledger.matching.packs.samples import sample_identities
 from lfr_ledger.projections.catch_up import catch_up, rebuild, view_contents
 from tests.e2e.conftest import Server, postgres_store, start_server, stop_server
 from tests.e2e.flows import adopt_policy, auth, live_deployment, now
-from tests.fixtures_faces import sface_engine as sface_engine
-from tests.fixtures_faces import sface_model_dir  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -21,8 +22,6 @@ from lfr_ledger.matching.packs.samples import sample_identities
 from tests.e2e.conftest import Server
 from tests.e2e.flows import adopt_policy, auth, live_deployment, ok
 from tests.e2e.test_e2e_multinode import FPS, LFR, PEOPLE, jpeg, recorded_passes
-from tests.fixtures_faces import sface_engine as sface_engine
-from tests.fixtures_faces import sface_model_dir  # noqa: F401
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -61,20 +60,44 @@ def test_a_waiting_remote_node_follows_its_deployment_through_the_api(
              "--cooldown", "1"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
+        # What the node says, read as it says it: each run ends with a "stopped (why)" line,
+        # printed once everything the run found has been sent.
+        said: dict[str, list[str]] = {"out": [], "err": []}
+
+        def keep(stream: IO[str] | None, lines: list[str]) -> None:
+            for line in stream or ():
+                lines.append(line)
+
+        readers = [
+            threading.Thread(target=keep, args=(stream, said[name]), daemon=True)
+            for name, stream in (("out", node.stdout), ("err", node.stderr))
+        ]
+        for reader in readers:
+            reader.start()
+
+        def runs_stopped() -> int:
+            return sum(1 for line in list(said["out"]) if line.startswith("stopped ("))
+
         try:
             time.sleep(5)
-            assert node.poll() is None, node.communicate()[1]
+            assert node.poll() is None, said["err"]
             assert alerts() == [], "nothing may be matched before the deployment is live"
 
             ok(client.post(f"{path}/start", headers=operator), 200)
             deadline = time.monotonic() + 90
             while not alerts():
-                assert node.poll() is None, node.communicate()[1]
+                assert node.poll() is None, said["err"]
                 assert time.monotonic() < deadline, "the waiting node never began"
                 time.sleep(0.2)
 
+            stopped_before = runs_stopped()
             ok(client.post(f"{path}/pause", headers=operator, json={"reason": "crowd"}), 200)
-            time.sleep(3)  # the node's next check of the terms stops it
+            # The node's next check of the terms stops its run.
+            deadline = time.monotonic() + 60
+            while runs_stopped() == stopped_before:
+                assert node.poll() is None, said["err"]
+                assert time.monotonic() < deadline, "the pause never stopped the node's run"
+                time.sleep(0.1)
             paused = alerts()
             time.sleep(3)
             assert alerts() == paused, "no alert while paused"
@@ -86,10 +109,13 @@ def test_a_waiting_remote_node_follows_its_deployment_through_the_api(
                 )
                 ok(decided, 200)
             ok(client.post(f"{path}/end", headers=operator), 200)
-            out, err = node.communicate(timeout=60)
+            node.wait(timeout=60)
         finally:
             if node.poll() is None:
                 node.kill()
+        for reader in readers:
+            reader.join(10)
+        out, err = "".join(said["out"]), "".join(said["err"])
     assert node.returncode == 0, err
     assert "is over for camera cam-1" in out
     assert {a["entry_id"] for a in paused} <= set(live.entry_ids)

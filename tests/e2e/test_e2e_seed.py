@@ -43,7 +43,6 @@ from tests.e2e.flows import (
     ok,
     open_operation,
 )
-from tests.fixtures_faces import sface_engine, sface_model_dir  # noqa: F401
 
 LFR = str(Path(sys.executable).parent / "lfr")
 RELEASED = {"deployments": 4, "alerts": 13, "arrests": 6, "compliance_checks": 7}
@@ -206,7 +205,7 @@ def figures(period: dict[str, Any]) -> dict[str, int]:
 
 def test_the_demo_data_served_gives_the_force_s_2025_as_released(
     tmp_path: Path,
-    sface_engine: InsightFaceEngine,  # noqa: F811
+    sface_engine: InsightFaceEngine,
 ) -> None:
     """The seed, then the live demonstration (2026, own van), recorded as `lfr demo` records
     them; then `lfr serve` on that data and `lfr stats` read 2025 as the release has it."""

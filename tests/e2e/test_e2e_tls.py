@@ -33,7 +33,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Playwright, expect
 
 from lfr_ledger.api.app import MAX_BODY_BYTES
 from lfr_ledger.api.auth import SESSION_COOKIE
@@ -230,17 +230,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="module")
-def tls_browser(site: Site) -> Iterator[Browser]:
+def tls_browser(site: Site, playwright: Playwright) -> Iterator[Browser]:
     """Chromium trusting this test's server key and nothing else (not every certificate)."""
     from bench.common import CHROMIUM_ARGS
 
     pin = f"--ignore-certificate-errors-spki-list={site.certs.spki_sha256}"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path(), args=[*CHROMIUM_ARGS, pin])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    # Launched by the package's driver: a second `sync_playwright` in this thread would refuse.
+    launched = playwright.chromium.launch(
+        executable_path=chromium_path(), args=[*CHROMIUM_ARGS, pin]
+    )
+    try:
+        yield launched
+    finally:
+        launched.close()
 
 
 HSTS = "strict-transport-security"
