@@ -9,6 +9,12 @@ table of the same database: the cost of durability alone. Ledgers with and witho
 chain isolate the chain's share. Rounds interleave all four so that a noisy neighbour slows
 each of them alike; ratios are taken within this one run.
 
+Beside the rates, the SQL statements each kind of command sent (`bench/statement_count.py`):
+counts the machine's load does not change. The ledger without the chain runs on the library's
+own recorders, which cannot check a command's reads at its write (`domain/read_check.py`): it
+catches up before every command as all ledgers did before, so its `*_chain_cost` also holds the
+reads the chained ledger no longer makes.
+
     python bench/event_store.py [--alerts N] [--rounds R]
 """
 
@@ -21,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
+from bench import statement_count
 from bench.common import PG_URL, RESULTS, StepClock, write_result
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.sample_deployment import OPERATOR, OVERSIGHT, matcher_for, reviewed
@@ -71,28 +79,35 @@ class Subject:
         self.matcher = matcher_for(self.deployment)
         self.seconds = {"alert": 0.0, "simple": 0.0}
         self.commands = {"alert": 0, "simple": 0}
+        # SQL statements per command kind and database (`bench/statement_count.py`).
+        self.statements: dict[str, Counter[str]] = {
+            kind: Counter() for kind in ("raise", "adjudicate", "simple")
+        }
 
     def alerts(self, n: int) -> None:
         started = time.perf_counter()
         for i in range(n):
-            alert = self.ledger.raise_alert(
-                self.matcher,
-                AlertClaim(
-                    self.deployment,
-                    camera_id="cam-1",
-                    entry_id=self.entries[i % len(self.entries)],
-                    similarity=0.8,
-                    captured_at=self.clock.now,
-                ),
-            )
-            self.ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "bench")
+            with statement_count.counting(self.statements["raise"]):
+                alert = self.ledger.raise_alert(
+                    self.matcher,
+                    AlertClaim(
+                        self.deployment,
+                        camera_id="cam-1",
+                        entry_id=self.entries[i % len(self.entries)],
+                        similarity=0.8,
+                        captured_at=self.clock.now,
+                    ),
+                )
+            with statement_count.counting(self.statements["adjudicate"]):
+                self.ledger.adjudicate(OPERATOR, alert, Decision.MATCH, "bench")
         self.seconds["alert"] += time.perf_counter() - started
         self.commands["alert"] += 2 * n
 
     def consultations(self, n: int) -> None:
         started = time.perf_counter()
         for i in range(n):
-            self.ledger.record_consultation(OVERSIGHT, record=f"alert:{i}", purpose="review")
+            with statement_count.counting(self.statements["simple"]):
+                self.ledger.record_consultation(OVERSIGHT, record=f"alert:{i}", purpose="review")
         self.seconds["simple"] += time.perf_counter() - started
         self.commands["simple"] += n
 
@@ -105,6 +120,20 @@ class Subject:
 
     def rate(self, kind: str) -> float:
         return self.commands[kind] / self.seconds[kind]
+
+    def statements_per_command(self) -> dict[str, dict[str, float]]:
+        """Statements each kind of command sent, on average, per database: counts, which the
+        machine's load does not change (a raise and an adjudication are half an alert pair)."""
+        done = {
+            "raise": self.commands["alert"] / 2,
+            "adjudicate": self.commands["alert"] / 2,
+            "simple": self.commands["simple"],
+        }
+        return {
+            kind: {db: round(n / done[kind], 2) for db, n in sorted(counts.items())}
+            for kind, counts in self.statements.items()
+            if done[kind]
+        }
 
 
 def raw_sqlite(path: Path) -> Callable[[list[Row]], float]:
@@ -154,7 +183,7 @@ def raw_postgres(schema: str) -> Callable[[list[Row]], float]:
 
 def bench_backend(
     backend: str, root: Path, alerts: int, rounds: int, schemas: list[str]
-) -> dict[str, float]:
+) -> dict[str, Any]:
     bare = Subject(backend, root, chain=False, schemas=schemas)
     chained = Subject(backend, root, chain=True, schemas=schemas)
     raw = (
@@ -182,7 +211,10 @@ def bench_backend(
         figures[f"{kind}_chain_cost"] = 1 - chained.rate(kind) / bare.rate(kind)
     for subject in (bare, chained):
         subject.ledger.close()
-    return {k: round(v, 3) for k, v in figures.items()}
+    rounded: dict[str, Any] = {k: round(v, 3) for k, v in figures.items()}
+    rounded["statements_per_command_with_chain"] = chained.statements_per_command()
+    rounded["statements_per_command_no_chain"] = bare.statements_per_command()
+    return rounded
 
 
 # A ratio that fell by more than this against the committed figures is flagged (issue 28: the
@@ -201,7 +233,7 @@ def committed_figures() -> dict[str, Any]:
 
 
 def against_committed(
-    backend: str, figures: dict[str, float], committed: dict[str, Any]
+    backend: str, figures: dict[str, Any], committed: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
     """Each guarded ratio beside the committed one; prints a warning when it fell by more
     than `REGRESSION`."""
@@ -233,6 +265,8 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
+    # Before any ledger opens a connection, so that every one is counted.
+    statement_count.install()
     results: dict[str, Any] = {
         "alerts": args.alerts,
         "rounds": args.rounds,

@@ -18,10 +18,11 @@ one only when another node or process wrote since.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Mapping, Sequence
 from copy import copy, deepcopy
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -35,6 +36,7 @@ from eventsourcing.domain import (
     TDomainEvent,
     TMutableOrImmutableAggregate,
 )
+from eventsourcing.persistence import StoredEvent
 
 # Values an aggregate's attribute may hold that nothing can change: a copy may share them.
 _IMMUTABLE = (str, bytes, int, float, bool, type(None), UUID, date, datetime, time, timedelta, Enum)
@@ -94,6 +96,18 @@ class CopyOnWriteRepository(Repository[UUID]):
                     self.cache.put(aggregate.id, aggregate)
         finally:
             self._disuse_fastforward_lock(aggregate.id)
+
+    def remembered(self, aggregate_id: UUID) -> MutableOrImmutableAggregate[UUID] | None:
+        """The published aggregate as this node last knew it, without asking the store whether
+        another node wrote since (None when it is not cached): for a command whose reads the
+        store checks at its write (`domain/read_check.py`). The caller must not change it."""
+        if self.cache is None:
+            return None
+        return self._cached(aggregate_id)
+
+    def copies(self) -> bool:
+        """Whether a command's load takes its own copy of a cached aggregate."""
+        return self.deepcopy_from_cache
 
     def __contains__(self, item: UUID) -> bool:
         # Asking whether an aggregate exists needs no copy of it.
@@ -156,3 +170,49 @@ class CopyOnWriteRepository(Repository[UUID]):
             aggregate = forward
         self.cache.put(aggregate_id, aggregate)
         return aggregate
+
+    def get_many(
+        self, aggregate_ids: Iterable[UUID]
+    ) -> dict[UUID, MutableOrImmutableAggregate[UUID]]:
+        """Read-only looks at many aggregates, each as `get(..., deepcopy_from_cache=False)`
+        gives it, from one read of the store for them all (a recorder's `select_events_of`):
+        the cached ones brought up to date, the others replayed, and published. An id with no
+        events is left out. The callers must not change what they get."""
+        wanted = list(dict.fromkeys(aggregate_ids))
+        recorder = self.event_store.recorder
+        found: dict[UUID, MutableOrImmutableAggregate[UUID]] = {}
+        if not isinstance(recorder, ReadsManyOriginators) or self.snapshot_store is not None:
+            for aggregate_id in wanted:
+                with contextlib.suppress(AggregateNotFoundError):
+                    found[aggregate_id] = self.get(aggregate_id, deepcopy_from_cache=False)
+            return found
+        cached: dict[UUID, MutableOrImmutableAggregate[UUID]] = {}
+        if self.cache is not None:
+            cached = {i: a for i in wanted if (a := self._cached(i)) is not None}
+        after = {i: cached[i].version if i in cached else 0 for i in wanted}
+        if not self.fastforward:
+            after = {i: v for i, v in after.items() if i not in cached}
+        new_events: dict[UUID, list[Any]] = {}
+        for stored in recorder.select_events_of(after) if after else ():
+            event = self.event_store.mapper.to_domain_event(stored)
+            new_events.setdefault(UUID(str(stored.originator_id)), []).append(event)
+        for aggregate_id in wanted:
+            known, events = cached.get(aggregate_id), new_events.get(aggregate_id)
+            if events:
+                base = None if known is None else copy_aggregate(known)
+                known = project_aggregate(base, events)
+                if known is not None:
+                    self.publish(known)
+            if known is not None:
+                found[aggregate_id] = known
+        return found
+
+
+@runtime_checkable
+class ReadsManyOriginators(Protocol):
+    """A recorder that reads the events of many originators in one query."""
+
+    def select_events_of(self, after: Mapping[UUID, int]) -> Sequence[StoredEvent]:
+        """Each originator's stored events after the version given (0: all of them), each
+        originator's in version order."""
+        ...

@@ -212,3 +212,5 @@ class WatchlistEntry(Aggregate):
     def _destroyed(self, *, rule: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = EntryStatus.DESTROYED
         self.destroyed_at = occurred_at
+        # The policy's rule it was destroyed under, as subject access reports it.
+        self.destruction_rule = rule

@@ -8,6 +8,11 @@ leaf of that tree (an RFC 9162 inclusion proof: one block's links and a path ove
 head (re-hashed once, then from where the last check left off: the anchor is checked to still
 hold the head found there, so the work follows what is new).
 
+A read's cost in queries does not depend on how its events lie over the log (issue 28: a
+subject's records in thousands of blocks of a national log): the links with their
+predecessors', the events' digests, and the links of every block holding one of them are each
+read in one query; the blocks are then proven one at a time, in id order.
+
 `InclusionChecker.check` raises `IntegrityFailure` (a refusal the API answers as a problem,
 never the data), naming the first event that fails and how. Ids and hashes only, no content.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -41,8 +47,6 @@ if TYPE_CHECKING:
     from lfr_ledger.config.settings import Settings
 
 FOUND_BY = "inclusion_check"
-# Events this close read in one query with those between (whose states are read too).
-RUN_GAP = 16
 
 
 class IntegrityFailure(DomainError):
@@ -115,8 +119,8 @@ class InclusionChecker:
                 self._in_tree(signed, before)
             if after:
                 self._since(signed, after)
-            for run in _runs(ids):
-                self._own_links(run)
+            if ids:
+                self._own_links(ids)
         return InclusionReport(
             len(ids), len(before), len(after), signed.name if signed is not None else None
         )
@@ -134,25 +138,34 @@ class InclusionChecker:
     def _in_tree(self, signed: Signed, ids: Sequence[int]) -> None:
         try:
             tree = self._tree_of(signed)
-            tree.forget_leaves()  # the block read must be read now, not remembered
+            tree.forget_leaves()  # the blocks read must be read now, not remembered
+            in_block: dict[int, list[int]] = {}
             for nid in ids:
-                found = tree.leaf_index(nid)
-                if found is None:
-                    raise self._failure(nid, "deleted", "its link is gone from the log")
-                index, link = found
-                proven = root_from_inclusion(
-                    leaf_hash(link.hash), index, signed.tree_size, tree.inclusion_proof(index)
-                )
-                if proven != signed.root:
-                    raise self._failure(
-                        nid,
-                        "not_included",
-                        f"the links around leaf {index} no longer give the root checkpoint "
-                        f"{signed.name} (id {signed.last_id}) signed: it or a link beside it "
-                        "was rewritten",
-                    )
+                in_block.setdefault(tree.block_of(nid), []).append(nid)
+            # Blocks in id order, so the events are proven in id order, as one by one.
+            with closing(tree.each_block(sorted(in_block))) as blocks:
+                for block in blocks:
+                    for nid in in_block[block]:
+                        self._prove(tree, signed, nid)
         except (TreeError, ProofError) as e:
             raise self._failure(ids[0], "not_included", str(e)) from e
+
+    def _prove(self, tree: StoredTree, signed: Signed, nid: int) -> None:
+        found = tree.leaf_index(nid)
+        if found is None:
+            raise self._failure(nid, "deleted", "its link is gone from the log")
+        index, link = found
+        proven = root_from_inclusion(
+            leaf_hash(link.hash), index, signed.tree_size, tree.inclusion_proof(index)
+        )
+        if proven != signed.root:
+            raise self._failure(
+                nid,
+                "not_included",
+                f"the links around leaf {index} no longer give the root checkpoint "
+                f"{signed.name} (id {signed.last_id}) signed: it or a link beside it was "
+                "rewritten",
+            )
 
     def _tree_of(self, signed: Signed) -> StoredTree:
         if self._tree is None or self._tree[0] != signed.digest:
@@ -178,22 +191,19 @@ class InclusionChecker:
         if report.last_id > start[0]:
             self._verified = (key, report.last_id, bytes.fromhex(report.head))
 
-    def _own_links(self, run: Sequence[int]) -> None:
-        """Each event of `run` (ids close together) still hashes to its stored link from its
-        predecessor's: the run's rows and links read in one query each."""
-        lo, hi = run[0], run[-1]
-        wanted = set(run)
-        links = {k.id: k for k in self.reader.links(lo - 2, hi, hi - lo + 2)}
-        events = {e.id: e for e in self.reader.digests(lo - 1, hi, hi - lo + 1) if e.id in wanted}
-        for nid in run:
-            link, event = links.get(nid), events.get(nid)
-            if link is None or event is None:
+    def _own_links(self, ids: Sequence[int]) -> None:
+        """Each event of `ids` (sorted) still hashes to its stored link from its predecessor's:
+        the links (each with its predecessor's) and the events' digests read in one query
+        each, however far apart the ids lie."""
+        links = self.reader.links_of(ids)
+        events = {e.id: e for e in self.reader.digests_of(ids)}
+        for nid in ids:
+            found, event = links.get(nid), events.get(nid)
+            if found is None or event is None:
                 raise self._failure(nid, "deleted", "its event or its link is gone")
+            link, before = found
             prev = GENESIS
             if link.prev_id:
-                before = links.get(link.prev_id) or next(
-                    iter(self.reader.links(link.prev_id - 1, link.prev_id, 1)), None
-                )
                 if before is None or before.id != link.prev_id:
                     raise self._failure(nid, "chain_missing", "its predecessor's link is gone")
                 prev = before.hash
@@ -207,17 +217,6 @@ class InclusionChecker:
             )
             if recomputed != link.hash:
                 raise self._failure(nid, "altered", "it no longer hashes to its stored link")
-
-
-def _runs(ids: Sequence[int], gap: int = RUN_GAP) -> list[list[int]]:
-    """Sorted ids cut where two lie more than `gap` apart: each run is read in one query."""
-    runs: list[list[int]] = []
-    for nid in ids:
-        if runs and nid - runs[-1][-1] <= gap:
-            runs[-1].append(nid)
-        else:
-            runs.append([nid])
-    return runs
 
 
 def kept_checkpoints_source(

@@ -10,7 +10,7 @@ checkpoint's size), so a block row that was edited makes the check fail, it cann
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -179,14 +179,38 @@ class StoredTree:
         self.blocks = list(blocks) if blocks is not None else BlockTable(reader).read(size // BLOCK)
         self._last_ids = [b.last_id for b in self.blocks]
         self._memo: dict[tuple[int, int], bytes] = {}
-        # What was read from the links (one block) and hashed from it, until `forget_leaves`.
-        self._leaves: tuple[int, list[LinkRow]] | None = None
+        # What was read from the links (blocks by index) and hashed from them, until
+        # `forget_leaves`.
+        self._leaves: dict[int, list[LinkRow]] = {}
         self._fresh: dict[tuple[int, int], bytes] = {}
+        self._held: int | None = None  # the block `each_block` is at
 
     def forget_leaves(self) -> None:
         """The next proof reads its block's links again (block roots stay remembered)."""
-        self._leaves = None
+        self._leaves = {}
         self._fresh = {}
+
+    def each_block(self, indices: Sequence[int]) -> Generator[int, None, None]:
+        """Each of these blocks in turn, its links read for the proofs made before the next
+        (the links of them all in one query, `ChainReader.links_within`). One block's links are
+        held at a time, beside at most one block read alone (`block_links`)."""
+        ranges = [self._range(index) for index in indices]
+        read = self.reader.links_within(ranges)
+        try:
+            for index, links in zip(indices, read, strict=True):
+                # The block before is let go; one read alone (the tail, whose leaves the path
+                # of a leaf in any block may need) is kept for the blocks after.
+                if self._held is not None:
+                    self._leaves.pop(self._held, None)
+                self._fresh = {}
+                self._leaves[index], self._held = links, index
+                yield index
+        finally:
+            close = getattr(read, "close", None)
+            if close is not None:
+                close()
+            self.forget_leaves()
+            self._held = None
 
     def block_of(self, notification_id: int) -> int:
         """Which block holds the leaf of `notification_id` (len(blocks): the tail)."""
@@ -194,16 +218,21 @@ class StoredTree:
 
     def block_links(self, index: int) -> list[LinkRow]:
         """The links of block `index` (or of the tail, the leaves after the last full block)."""
-        if self._leaves is not None and self._leaves[0] == index:
-            return self._leaves[1]
-        self._fresh = {}
+        found = self._leaves.get(index)
+        if found is None:
+            # Read alone (a proof's subtree in another block, or no `each_block`): kept beside
+            # the block `each_block` is at, in place of any other read alone.
+            self._leaves = {i: k for i, k in self._leaves.items() if i == self._held}
+            self._fresh = {}
+            found = self._leaves[index] = self.reader.links(*self._range(index))
+        return found
+
+    def _range(self, index: int) -> tuple[int, int, int]:
+        """Where block `index`'s links lie: (after, stop, how many)."""
         after = self._last_ids[index - 1] if index > 0 else MIN_ID
-        count = BLOCK if index < len(self.blocks) else self.size - len(self.blocks) * BLOCK
-        links = self.reader.links(
-            after, self._last_ids[index] if index < len(self.blocks) else _NO_LIMIT, count
-        )
-        self._leaves = (index, links)
-        return links
+        if index < len(self.blocks):
+            return after, self._last_ids[index], BLOCK
+        return after, _NO_LIMIT, self.size - len(self.blocks) * BLOCK
 
     def _leaf_hashes(self, start: int, end: int) -> list[bytes]:
         index = start // BLOCK

@@ -13,53 +13,27 @@ import hmac
 import os
 import sqlite3
 import threading
-import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from lfr_ledger.eventlog.kek import Kek, KekLoader
 from lfr_ledger.eventlog.kek.custody import Census, KeyCustody
+from lfr_ledger.eventlog.keyring import FORMAT, NONCE, Keyring, VaultError, _aad, open_sealed
+from lfr_ledger.eventlog.pseudonyms import legacy_spellings, normalised_subject_ref
 
-FORMAT = b"\x01"
-NONCE = 12
 # The pseudonymisation key for subject references; never shredded, so subject access
 # requests can be answered after a watchlist is destroyed.
 PEPPER_ID = UUID(int=0)
 # Keys made ahead per durable transaction for records whose id is new (`fresh_key`): one fsync
 # then serves this many commands instead of one each (issue 28).
 STOCK_BATCH = 32
-
-
-class VaultError(Exception):
-    pass
-
-
-def _aad(key_id: UUID, field: str) -> bytes:
-    return key_id.bytes + field.encode()
-
-
-def normalised_subject_ref(subject_ref: str) -> str:
-    """The form a subject reference is pseudonymised in: NFKC, case-folded, NFKC again (so
-    "PNC-José-77" typed as NFC, as NFD, in another case or in full-width forms is one subject),
-    surrounding white space removed."""
-    folded = unicodedata.normalize("NFKC", subject_ref).casefold()
-    return unicodedata.normalize("NFKC", folded).strip()
-
-
-def legacy_spellings(subject_ref: str) -> set[str]:
-    """Spellings under which releases before normalisation may have pseudonymised the same
-    subject (they hashed the reference as typed, trimmed). Such a record is found when the
-    request has the same letters in any normal form, or is all upper or all lower case as the
-    record was; a mixed case typed differently cannot be recovered."""
-    text = subject_ref.strip()
-    forms = {text, text.upper(), text.lower()}
-    return {unicodedata.normalize(n, f) for f in forms for n in ("NFC", "NFD", "NFKC", "NFKD")}
+# Keys read by one statement of a keyring on SQLite: one statement for any request's records.
+SQLITE_PARAMETERS = 10_000
 
 
 class _Vault:
@@ -129,9 +103,15 @@ class _Vault:
         raise NotImplementedError
 
     def ensure_key(self, key_id: UUID) -> None:
+        self.create_key_if_absent(key_id)
+
+    def create_key_if_absent(self, key_id: UUID) -> bool:
+        """Creates the key unless one exists; True if this call made it. One statement, so of
+        two callers at once (on one node or two) exactly one is told it made the key."""
         if key_id == PEPPER_ID:
             raise VaultError("that key id is reserved")
-        self._put_if_absent(key_id, self._custody.wrap(key_id, AESGCM.generate_key(bit_length=256)))
+        key = self._custody.wrap(key_id, AESGCM.generate_key(bit_length=256))
+        return self._put_if_absent(key_id, key)
 
     def has_key(self, key_id: UUID) -> bool:
         return self._get(key_id) is not None
@@ -152,15 +132,15 @@ class _Vault:
 
     def unseal(self, key_id: UUID, field: str, sealed: bytes) -> bytes | None:
         key = self._key(key_id)
-        if key is None:
-            return None
-        if sealed[:1] != FORMAT:
-            raise VaultError(f"sealed field {field} of {key_id} has an unknown format")
-        nonce, body = sealed[1 : 1 + NONCE], sealed[1 + NONCE :]
-        try:
-            return AESGCM(key).decrypt(nonce, body, _aad(key_id, field))
-        except InvalidTag:
-            raise VaultError(f"sealed field {field} of {key_id} fails authentication") from None
+        return None if key is None else open_sealed(key_id, key, field, sealed)
+
+    def keyring(self, key_ids: Collection[UUID]) -> Keyring:
+        """The keys of `key_ids` as they stand, read in one query (`keyring.py`)."""
+        wanted = list(dict.fromkeys(key_ids))
+        return Keyring(wanted, self._get_many(wanted) if wanted else {}, self._custody.unwrap)
+
+    def _get_many(self, key_ids: list[UUID]) -> dict[UUID, bytes]:
+        raise NotImplementedError
 
     def shred(self, key_id: UUID) -> bool:
         if key_id == PEPPER_ID:
@@ -170,6 +150,13 @@ class _Vault:
         self._custody.forget(key_id)
         self._issued.pop(key_id, None)
         return self._delete(key_id)
+
+    def discard(self, key_id: UUID) -> None:
+        """Deletes a key nothing recorded names (a command that was rolled back and runs again,
+        which makes it anew), without a tombstone: a restore must not destroy the new key."""
+        self._custody.forget(key_id)
+        self._issued.pop(key_id, None)
+        self._delete(key_id)
 
     def _pseudonym(self, text: str) -> str:
         pepper = self._key(PEPPER_ID)
@@ -187,7 +174,7 @@ class _Vault:
             self._pseudonym(spelling) for spelling in legacy_spellings(subject_ref)
         }
 
-    def _put_if_absent(self, key_id: UUID, key: bytes) -> None:
+    def _put_if_absent(self, key_id: UUID, key: bytes) -> bool:
         raise NotImplementedError
 
     @property
@@ -230,6 +217,17 @@ class SQLiteKeyVault(_Vault):
             ).fetchone()
         return None if row is None else bytes(row[0])
 
+    def _get_many(self, key_ids: list[UUID]) -> dict[UUID, bytes]:
+        rows = []
+        with self._lock:
+            # One statement below SQLite's bound on parameters (32,766 since 3.32).
+            for i in range(0, len(key_ids), SQLITE_PARAMETERS):
+                chunk = [k.bytes for k in key_ids[i : i + SQLITE_PARAMETERS]]
+                marks = ", ".join("?" * len(chunk))
+                query = f"SELECT key_id, key FROM vault_keys WHERE key_id IN ({marks})"
+                rows += self._conn.execute(query, chunk).fetchall()
+        return {UUID(bytes=bytes(k)): bytes(v) for k, v in rows}
+
     def _put(self, key_id: UUID, key: bytes) -> None:
         with self._lock:
             try:
@@ -239,12 +237,13 @@ class SQLiteKeyVault(_Vault):
             except sqlite3.IntegrityError:
                 raise VaultError(f"key {key_id} already exists") from None
 
-    def _put_if_absent(self, key_id: UUID, key: bytes) -> None:
+    def _put_if_absent(self, key_id: UUID, key: bytes) -> bool:
         with self._lock:
-            self._conn.execute(
+            cursor = self._conn.execute(
                 "INSERT OR IGNORE INTO vault_keys (key_id, key) VALUES (?, ?)",
                 (key_id.bytes, key),
             )
+            return cursor.rowcount == 1
 
     def _put_many(self, rows: list[tuple[UUID, bytes]]) -> None:
         with self._lock:
@@ -364,6 +363,13 @@ class PostgresKeyVault(_Vault):
             ).fetchone()
         return None if row is None else bytes(row[0])
 
+    def _get_many(self, key_ids: list[UUID]) -> dict[UUID, bytes]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                f"SELECT key_id, key FROM {self.table} WHERE key_id = ANY(%s)", (key_ids,)
+            ).fetchall()
+        return {k: bytes(v) for k, v in rows}
+
     def _put(self, key_id: UUID, key: bytes) -> None:
         import psycopg
 
@@ -375,13 +381,14 @@ class PostgresKeyVault(_Vault):
             except psycopg.errors.UniqueViolation:
                 raise VaultError(f"key {key_id} already exists") from None
 
-    def _put_if_absent(self, key_id: UUID, key: bytes) -> None:
+    def _put_if_absent(self, key_id: UUID, key: bytes) -> bool:
         with self._conn() as conn:
-            conn.execute(
+            cursor = conn.execute(
                 f"INSERT INTO {self.table} (key_id, key) VALUES (%s, %s) "
                 "ON CONFLICT (key_id) DO NOTHING",
                 (key_id, key),
             )
+            return cursor.rowcount == 1
 
     def _delete(self, key_id: UUID) -> bool:
         with self._conn() as conn:

@@ -95,11 +95,8 @@ class OversightReads(Layer):
         if access is not None and not access.whole:
             # A body of limited remit is answered within it, and told so (`remit`); what lies
             # outside is not returned, nor counted: its existence is not the body's to know.
-            report.entries = [
-                e
-                for e in report.entries
-                if access.covers(self.ledger.deployment_facts(e.deployment_id))
-            ]
+            facts = self.ledger.deployments_facts({e.deployment_id for e in report.entries})
+            report.entries = [e for e in report.entries if access.covers(facts[e.deployment_id])]
             report.remit = access.describe()
         read = [e.entry_id for e in report.entries]
         read += [a.alert_id for e in report.entries for a in e.alerts]

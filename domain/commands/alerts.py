@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from datetime import datetime
+from time import monotonic, sleep
 from uuid import UUID
 
 from lfr_ledger.domain.actors import Actor, Role
@@ -26,13 +27,23 @@ from lfr_ledger.domain.errors import (
     PolicyViolation,
 )
 from lfr_ledger.domain.face_count_timeline import FaceCountTimeline
+from lfr_ledger.domain.read_check import checked_reads
 from lfr_ledger.domain.records import FaceCount
 from lfr_ledger.domain.watchlist import WatchlistEntry
 
+# How long a send of an alert waits for another send of it already holding its key (a
+# matcher's resend after a timeout, on another node or thread) to be recorded: well past one
+# write's time, and under the matcher's HTTP timeout, so the resend still gets its answer.
+RESEND_WAIT = 5.0
+RESEND_POLL = 0.002
+
 
 class AlertCommands(AlertDecisionCommands, OutcomeCommands):
+    resend_wait: float = RESEND_WAIT
+
     # --- live matching ----------------------------------------------------------------------
 
+    @checked_reads
     def report_faces_counted(
         self,
         actor: Actor,
@@ -112,26 +123,20 @@ class AlertCommands(AlertDecisionCommands, OutcomeCommands):
         if actor.deployment_id != str(deployment.id):
             raise NotPermitted(f"matcher {actor.id} is not bound to deployment {deployment.id}")
 
+    @checked_reads
     def raise_alert(self, actor: Actor, claim: AlertClaim) -> UUID:
         """Raises the alert `claim` states. Idempotent on the claim's `alert_id`: a matcher that
         retries after a crash or a lost response gets the same alert, never a second one."""
         alert_id, deployment_id, entry_id = claim.alert_id, claim.deployment_id, claim.entry_id
         if self._exists(alert_id):
-            try:
-                existing = self.alert(alert_id)
-            except NotFound:
-                raise ConcurrentWrite(
-                    f"alert id {alert_id} is already the id of another record; send a new one"
-                ) from None
-            if existing.deployment_id != deployment_id or existing.entry_id != entry_id:
-                raise ConcurrentWrite(f"alert id {alert_id} is already used by another alert")
-            return alert_id
-        if self.vault.has_key(alert_id):
-            # The id of a key another record holds (its notes, its images, the pseudonyms'):
-            # an alert under it would seal its crop with that key, and its erasure shred it.
-            raise ConcurrentWrite(
-                f"alert id {alert_id} is already the id of a key in the vault; send a new one"
-            )
+            return self._raised_before(claim)
+        # The id of a key: the crop's key of this alert, sent again while the first send is
+        # being recorded (on this node or another), or a key another record holds (its notes,
+        # its images, the pseudonyms'), which an alert must not take: it would seal its crop
+        # with that key, and its erasure shred it.
+        deadline = monotonic() + self.resend_wait
+        if self.vault.has_key(alert_id) and self._first_send_recorded(alert_id, deadline):
+            return self._raised_before(claim)
         deployment = self._load(Deployment, deployment_id, "deployment", to_change=False)
         self._require_matcher_for(actor, deployment)
         if not deployment.is_live:
@@ -165,8 +170,13 @@ class AlertCommands(AlertDecisionCommands, OutcomeCommands):
                 f"a score from {model_id!r} is on another scale"
             )
         crop = claim.face_crop
-        # Only an alert with a face crop has anything to seal, so only it gets a key.
-        keyed = self._new_key(alert_id) if crop is not None else nullcontext()
+        # Only an alert with a face crop has anything to seal, so only it gets a key. Made
+        # unless it exists, so that of two sends at once exactly one makes it and goes on;
+        # the other answers as a resend once the first is recorded, and deletes nothing.
+        while crop is not None and not self.vault.create_key_if_absent(alert_id):
+            if self._first_send_recorded(alert_id, deadline):
+                return self._raised_before(claim)
+        keyed = self._made_key(alert_id) if crop is not None else nullcontext()
         try:
             # The notes key comes from the vault's stock and is named by the Raised event, so
             # neither this command nor the adjudication after it writes to the vault for it.
@@ -190,6 +200,37 @@ class AlertCommands(AlertDecisionCommands, OutcomeCommands):
                 return alert_id
             raise
         return alert_id
+
+    def _raised_before(self, claim: AlertClaim) -> UUID:
+        """A resend's answer: the id of the alert already recorded for `claim`."""
+        alert_id = claim.alert_id
+        try:
+            existing = self.alert(alert_id)
+        except NotFound:
+            raise ConcurrentWrite(
+                f"alert id {alert_id} is already the id of another record; send a new one"
+            ) from None
+        if existing.deployment_id != claim.deployment_id or existing.entry_id != claim.entry_id:
+            raise ConcurrentWrite(f"alert id {alert_id} is already used by another alert")
+        return alert_id
+
+    def _first_send_recorded(self, alert_id: UUID, deadline: float) -> bool:
+        """Waits while a key under `alert_id` exists and no record does: True once the record
+        is there (the send that made the key was recorded), False once the key is gone (that
+        send was refused or runs again, and this one may make the key). A key still unclaimed
+        at `deadline` is another record's, or a send that died between its key and its event."""
+        pause = RESEND_POLL
+        while not self._exists(alert_id):
+            if not self.vault.has_key(alert_id):
+                return False
+            if monotonic() >= deadline:
+                raise ConcurrentWrite(
+                    f"alert id {alert_id} is the id of a key in the vault and no alert was "
+                    f"recorded under it within {self.resend_wait:g} s; send a new one"
+                )
+            sleep(pause)
+            pause = min(2 * pause, 0.05)
+        return True
 
     # --- retention: holds and erasure -------------------------------------------------------
 

@@ -4,10 +4,10 @@ key a sealed field needs. Command families build on it, one module each."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -23,9 +23,10 @@ from lfr_ledger.domain.errors import AlreadyDone, ConcurrentWrite, NotFound
 from lfr_ledger.domain.notification_log import PAGE, notifications
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy
-from lfr_ledger.domain.repository import CopyOnWriteRepository
+from lfr_ledger.domain.read_check import StaleRead, current_reads
+from lfr_ledger.domain.repository import CopyOnWriteRepository, copy_aggregate
 from lfr_ledger.domain.requests import CURRENT_REQUEST, Request, RequestScope
-from lfr_ledger.domain.sealing import SEALED_TEXT, PersonalDataVault, is_sealed_text
+from lfr_ledger.domain.sealing import SEALED_TEXT, Keyring, PersonalDataVault, is_sealed_text
 from lfr_ledger.domain.transcodings import register_transcodings
 from lfr_ledger.domain.values import ERASED
 from lfr_ledger.domain.watchlist import WatchlistEntry
@@ -88,14 +89,44 @@ class LedgerBase(Application[UUID]):
 
     # --- plumbing ---------------------------------------------------------------------------
 
+    @property
+    def checks_reads(self) -> bool:
+        """Whether the recorder checks, in a write's transaction, that the versions a command
+        read are still the latest (`domain/read_check.py`); without it, reads catch up."""
+        return bool(getattr(self.recorder, "checks_read_versions", False))
+
+    def still_latest(self, versions: Mapping[UUID, int]) -> bool:
+        """Whether no aggregate of `versions` has an event after the version given (0: none
+        at all): asked when a command was refused on what this node remembered."""
+        return not any(
+            self.recorder.select_events(aggregate_id, gt=version, limit=1)
+            for aggregate_id, version in versions.items()
+        )
+
     def _load(self, cls: type[A], aggregate_id: UUID, what: str, *, to_change: bool = True) -> A:
         """The aggregate, up to date. `to_change=False` skips copying it out of the cache,
         for checks that only read: the caller gets the cached aggregate, which no thread
-        changes any more (see `domain/repository.py`), and must not call its commands."""
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
-        except AggregateNotFoundError:
-            raise NotFound(f"no {what} with id {aggregate_id}") from None
+        changes any more (see `domain/repository.py`), and must not call its commands.
+
+        In a command whose reads are checked at its write (`@checked_reads`), the first run
+        takes what this node remembers, unasked, and notes the version it read."""
+        reads = current_reads()
+        aggregate: Aggregate | None = None
+        if reads is not None and reads.trust_memory:
+            remembered = self.repository.remembered(aggregate_id)
+            if isinstance(remembered, Aggregate):
+                reads.unverified = True
+                copied = to_change and self.repository.copies()
+                aggregate = copy_aggregate(remembered) if copied else remembered
+        if aggregate is None:
+            try:
+                aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
+            except AggregateNotFoundError:
+                if reads is not None:
+                    reads.read(aggregate_id, 0)
+                raise NotFound(f"no {what} with id {aggregate_id}") from None
+        if reads is not None:
+            reads.read(aggregate.id, aggregate.version)
         if not isinstance(aggregate, cls):
             raise NotFound(f"no {what} with id {aggregate_id}")
         return aggregate
@@ -109,7 +140,16 @@ class LedgerBase(Application[UUID]):
         return notifications(self.recorder, topics, after=after, page=page)
 
     def _exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
+        reads = current_reads()
+        if reads is None:
+            return aggregate_id in self.repository
+        # A record once written is never unwritten: one remembered exists. Whether one this
+        # node has not seen exists is asked of the store, and checked at the write as a read.
+        try:
+            self._load(Aggregate, aggregate_id, "record", to_change=False)
+        except NotFound:
+            return False
+        return True
 
     def _commit(self, *aggregates: Aggregate) -> None:
         scope = CURRENT_REQUEST.get()
@@ -120,8 +160,17 @@ class LedgerBase(Application[UUID]):
                 changed=[(a.id, a.version) for a in aggregates],
                 occurred_at=self.clock(),
             )
+        saved = [*aggregates, *([request] if request is not None else [])]
+        reads = current_reads()
+        checks: dict[str, Any] = {}
+        if reads is not None:
+            expected = reads.expected({a.id for a in saved})
+            if expected:
+                checks["expected_versions"] = expected
         try:
-            self.save(*aggregates, *([request] if request is not None else []))
+            self.save(*saved, **checks)
+        except StaleRead:
+            raise
         except IntegrityError:
             if request is not None and self._exists(request.id):
                 raise AlreadyDone(request.id) from None
@@ -170,12 +219,16 @@ class LedgerBase(Application[UUID]):
         sealed = self.vault.seal(key_id, field, text.encode())
         return SEALED_TEXT + base64.b64encode(sealed).decode("ascii")
 
-    def reveal_text(self, key_id: UUID, field: str, value: str) -> str:
+    def reveal_text(
+        self, key_id: UUID, field: str, value: str, *, keys: Keyring | None = None
+    ) -> str:
         """The clear text of a sealed text field (`[erased]` once its key is shredded); text
-        recorded before sealing, or empty, as it is."""
+        recorded before sealing, or empty, as it is. `keys`: read for many records at once
+        (`PersonalDataVault.keyring`), instead of the vault read for this field."""
         if not is_sealed_text(value):
             return value
-        plain = self.vault.unseal(key_id, field, base64.b64decode(value[len(SEALED_TEXT) :]))
+        sealed = base64.b64decode(value[len(SEALED_TEXT) :])
+        plain = (keys or self.vault).unseal(key_id, field, sealed)
         return ERASED if plain is None else plain.decode()
 
     def notes_key_id(self, alert_id: UUID) -> UUID:
@@ -223,10 +276,23 @@ class LedgerBase(Application[UUID]):
         """A key for what the block seals, shredded if the block fails: a refused or lost
         command leaves no key behind."""
         self.vault.create_key(key_id)
+        with self._made_key(key_id):
+            yield
+
+    @contextmanager
+    def _made_key(self, key_id: UUID) -> Iterator[None]:
+        """The block seals under `key_id`, a key this command just made: shredded if the block
+        fails, discarded (no tombstone) when the command runs again and makes it anew."""
         try:
             yield
-        except BaseException:
-            self.vault.shred(key_id)
+        except BaseException as error:
+            reads = current_reads()
+            if reads is not None and reads.retries(error):
+                # The command runs again and makes this key anew; nothing recorded names it,
+                # and a tombstone would destroy the new key's sealed data in a restore.
+                self.vault.discard(key_id)
+            else:
+                self.vault.shred(key_id)
             raise
 
     @contextmanager
@@ -254,6 +320,26 @@ class LedgerBase(Application[UUID]):
 
     def watchlist_entry(self, entry_id: UUID, *, to_change: bool = True) -> WatchlistEntry:
         return self._load(WatchlistEntry, entry_id, "watchlist entry", to_change=to_change)
+
+    def _look_at_many(self, cls: type[A], ids: Iterable[UUID], what: str) -> dict[UUID, A]:
+        """Read-only looks, as `_load(..., to_change=False)` gives each, at many aggregates
+        from one read of the store (`CopyOnWriteRepository.get_many`): for readers of many
+        records in one request (subject access), never for a command."""
+        wanted = list(dict.fromkeys(ids))
+        found = self.repository.get_many(wanted)
+        for aggregate_id in wanted:
+            if not isinstance(found.get(aggregate_id), cls):
+                raise NotFound(f"no {what} with id {aggregate_id}")
+        return {i: cast("A", found[i]) for i in wanted}
+
+    def deployments(self, deployment_ids: Iterable[UUID]) -> dict[UUID, Deployment]:
+        return self._look_at_many(Deployment, deployment_ids, "deployment")
+
+    def alerts(self, alert_ids: Iterable[UUID]) -> dict[UUID, Alert]:
+        return self._look_at_many(Alert, alert_ids, "alert")
+
+    def watchlist_entries(self, entry_ids: Iterable[UUID]) -> dict[UUID, WatchlistEntry]:
+        return self._look_at_many(WatchlistEntry, entry_ids, "watchlist entry")
 
     def watchlist(self, deployment_id: UUID) -> list[WatchlistEntry]:
         return [self.watchlist_entry(i) for i in self.deployment(deployment_id).entry_ids]

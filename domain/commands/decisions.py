@@ -12,6 +12,7 @@ from lfr_ledger.domain.alert.aggregate import Alert
 from lfr_ledger.domain.commands.training import TrainingCommands
 from lfr_ledger.domain.deployment.aggregate import Deployment
 from lfr_ledger.domain.errors import RoleSeparationViolated
+from lfr_ledger.domain.read_check import checked_reads
 from lfr_ledger.domain.values import AlertStatus, Confirmation, Decision
 
 
@@ -36,6 +37,7 @@ class AlertDecisionCommands(TrainingCommands):
         when the policy says so; checked before any key is made."""
         return self.policy.check_false_alert_factors(factors, false_alert=false_alert, what=what)
 
+    @checked_reads
     def adjudicate(
         self,
         actor: Actor,
@@ -109,6 +111,7 @@ class AlertDecisionCommands(TrainingCommands):
             )
             self._commit(alert)
 
+    @checked_reads
     def record_engagement(
         self,
         actor: Actor,
@@ -144,6 +147,7 @@ class AlertDecisionCommands(TrainingCommands):
         self._require_training(actor, "engage")
         self._commit(alert)
 
+    @checked_reads
     def close_alert(self, actor: Actor, alert_id: UUID) -> None:
         alert = self.alert(alert_id)
         alert.close(actor=actor, occurred_at=self.clock())

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from lfr_ledger.domain.actors import Actor
 from lfr_ledger.domain.commands.base import SYSTEM, LedgerBase
 from lfr_ledger.domain.errors import InvalidInput, InvalidTransition, PolicyViolation
+from lfr_ledger.domain.sealing import Keyring
 from lfr_ledger.domain.subject_ref import SubjectRef
 from lfr_ledger.domain.values import ERASED, EntryStatus
 from lfr_ledger.domain.watchlist import WatchlistEntry
@@ -245,9 +246,17 @@ class WatchlistCommands(LedgerBase):
         `images=False` leaves the image and the template sealed (None), for a reader that
         needs the text only."""
         entry = self._load(WatchlistEntry, entry_id, "watchlist entry", to_change=False)
+        return self.reveal_loaded_entry(entry, images=images)
+
+    def reveal_loaded_entry(
+        self, entry: WatchlistEntry, *, images: bool = True, keys: Keyring | None = None
+    ) -> RevealedEntry:
+        """`reveal_entry` of an entry already loaded (`watchlist_entries`), its fields opened
+        with `keys` when given (read for many entries at once: `PersonalDataVault.keyring`)."""
+        entry_id, vault = entry.id, keys or self.vault
 
         def unseal(field: str, sealed: bytes | None) -> bytes | None:
-            return None if sealed is None else self.vault.unseal(entry_id, field, sealed)
+            return None if sealed is None else vault.unseal(entry_id, field, sealed)
 
         name = unseal("name", entry.sealed_name)
         if name is None:
@@ -264,7 +273,7 @@ class WatchlistCommands(LedgerBase):
                 None
                 if entry.under_18_justification is None
                 else self.reveal_text(
-                    entry_id, "under_18_justification", entry.under_18_justification
+                    entry_id, "under_18_justification", entry.under_18_justification, keys=keys
                 )
             ),
         )

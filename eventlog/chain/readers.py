@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
@@ -45,6 +46,10 @@ class LinkRow(NamedTuple):
     hash: bytes
 
 
+# (after, stop, limit): the first `limit` links with ids in (after, stop].
+Range = tuple[int, int, int]
+
+
 class ChainReader(Protocol):
     events_table: str
 
@@ -58,6 +63,18 @@ class ChainReader(Protocol):
     def links(self, after: int, stop: int, limit: int) -> list[LinkRow]: ...
 
     def event_exists(self, notification_id: int) -> bool: ...
+
+    def links_of(self, ids: Sequence[int]) -> dict[int, tuple[LinkRow, LinkRow | None]]:
+        """The stored link of each of these ids (those stored) with its predecessor's, the
+        link at its `prev_id` (None if none is stored there): one query, however spread."""
+
+    def digests_of(self, ids: Sequence[int]) -> list[DigestRow]:
+        """The digests of the events of these ids (those stored), in one query."""
+
+    def links_within(self, ranges: Sequence[Range]) -> Iterator[list[LinkRow]]:
+        """For each range (after, stop, limit) in turn, what `links(after, stop, limit)`
+        returns, all read in one query, and made links one range at a time as the caller
+        goes (a subject's thousands of Merkle blocks are never all held as links at once)."""
 
     def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
         """The notification ids of every event of these originators (what a read of their
@@ -120,6 +137,49 @@ class SQLiteChainReader:
         return bool(
             self._query(f"SELECT 1 FROM {self.events_table} WHERE rowid = ?", (notification_id,))
         )
+
+    def links_of(self, ids: Sequence[int]) -> dict[int, tuple[LinkRow, LinkRow | None]]:
+        rows = self._query(
+            "SELECT c.notification_id, c.prev_id, c.hash, p.notification_id, p.prev_id, p.hash "
+            f"FROM json_each(?) AS w JOIN {self.chain_table} AS c "
+            "ON c.notification_id = w.value "
+            f"LEFT JOIN {self.chain_table} AS p ON p.notification_id = c.prev_id",
+            (json.dumps(list(ids)),),
+        )
+        return {
+            r[0]: (
+                LinkRow(r[0], r[1], bytes(r[2])),
+                LinkRow(r[3], r[4], bytes(r[5])) if r[3] is not None else None,
+            )
+            for r in rows
+        }
+
+    def digests_of(self, ids: Sequence[int]) -> list[DigestRow]:
+        rows = self._query(
+            "SELECT rowid, topic, originator_id, originator_version, state "
+            f"FROM {self.events_table} WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),),
+        )
+        sha256, id_type = hashlib.sha256, self._id_type
+        return [
+            DigestRow(r[0], r[1], _originator(r[2], id_type), r[3], sha256(r[4]).digest())
+            for r in rows
+        ]
+
+    def links_within(self, ranges: Sequence[Range]) -> Iterator[list[LinkRow]]:
+        # Each range's links numbered in id order, and cut at its limit (SQLite's LIMIT takes
+        # no column): a range is read to its stop, for the tail of a tree the log's head,
+        # links a checkpoint (signed every minute by `lfr serve`) ago.
+        rows = self._query(
+            "WITH r(k, lo, hi, n) AS (SELECT key, json_extract(value, '$[0]'), "
+            "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)) "
+            "SELECT k, notification_id, prev_id, hash FROM (SELECT r.k, r.n, c.notification_id, "
+            "c.prev_id, c.hash, row_number() OVER (PARTITION BY r.k ORDER BY c.notification_id) "
+            f"AS nth FROM r JOIN {self.chain_table} AS c ON c.notification_id > r.lo "
+            "AND c.notification_id <= r.hi) WHERE nth <= n ORDER BY k, notification_id",
+            (json.dumps([list(r) for r in ranges]),),
+        )
+        yield from _by_range(iter(rows), len(ranges))
 
     def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
         found: list[int] = []
@@ -202,6 +262,52 @@ class PostgresChainReader:
             )
         )
 
+    def links_of(self, ids: Sequence[int]) -> dict[int, tuple[LinkRow, LinkRow | None]]:
+        # The predecessor in a LIMIT-ed lateral subquery: never flattened into a join that an
+        # estimate could turn into a scan of the chain.
+        rows = self._query(
+            SQL(
+                "SELECT c.notification_id, c.prev_id, c.hash, p.notification_id, p.prev_id, "
+                "p.hash FROM {chain} AS c LEFT JOIN LATERAL (SELECT notification_id, prev_id, hash "
+                "FROM {chain} WHERE notification_id = c.prev_id LIMIT 1) AS p ON true "
+                "WHERE c.notification_id = ANY(%s::bigint[])"
+            ).format(chain=self._chain),
+            (list(ids),),
+        )
+        return {
+            r[0]: (LinkRow(*r[:3]), LinkRow(*r[3:]) if r[3] is not None else None) for r in rows
+        }
+
+    def digests_of(self, ids: Sequence[int]) -> list[DigestRow]:
+        rows = self._query(
+            SQL(
+                "SELECT notification_id, topic, originator_id::text, originator_version, "
+                "sha256(state) FROM {events} WHERE notification_id = ANY(%s::bigint[])"
+            ).format(events=self._events),
+            (list(ids),),
+        )
+        return [DigestRow(*r) for r in rows]
+
+    def links_within(self, ranges: Sequence[Range]) -> Iterator[list[LinkRow]]:
+        # Each range read as `links` reads it (by the primary key, LIMIT-ed), in one statement;
+        # its rows turned into links a page at a time.
+        statement = SQL(
+            "SELECT r.k, c.notification_id, c.prev_id, c.hash "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY "
+            "AS r(lo, hi, n, k) CROSS JOIN LATERAL (SELECT notification_id, prev_id, hash "
+            "FROM {chain} WHERE notification_id > r.lo AND notification_id <= r.hi "
+            "ORDER BY notification_id LIMIT r.n) AS c ORDER BY r.k, c.notification_id"
+        ).format(chain=self._chain)
+        params = [[r[0] for r in ranges], [r[1] for r in ranges], [max(r[2], 0) for r in ranges]]
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
+            curs.execute(statement, params)
+            rows = _pages(curs)
+            # ORDINALITY counts from 1.
+            yield from _by_range(((r[0] - 1, *r[1:]) for r in rows), len(ranges))
+
     def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
         if not originator_ids:
             return []
@@ -216,3 +322,20 @@ class PostgresChainReader:
             (wanted,),
         )
         return [r[0] for r in rows]
+
+
+def _pages(curs: Any, size: int = 10_000) -> Iterator[tuple[Any, ...]]:
+    while page := curs.fetchmany(size):
+        yield from page
+
+
+def _by_range(rows: Iterator[Sequence[Any]], count: int) -> Iterator[list[LinkRow]]:
+    """Rows (range number, id, prev_id, hash) ordered by range, as one list of links per range
+    (an empty one for a range without links), in range order."""
+    row = next(rows, None)
+    for k in range(count):
+        links: list[LinkRow] = []
+        while row is not None and row[0] == k:
+            links.append(LinkRow(row[1], row[2], bytes(row[3])))
+            row = next(rows, None)
+        yield links

@@ -18,7 +18,7 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import retry
 from psycopg import errors as pg_errors
 from psycopg.sql import SQL, Composed, Identifier
@@ -29,7 +29,15 @@ from lfr_ledger.eventlog.chain.hashing import (
     chain_links,
     chain_table_name,
 )
+from lfr_ledger.eventlog.chain.originators import PostgresEventsOf, SQLiteEventsOf
+from lfr_ledger.eventlog.chain.read_versions import (
+    postgres_checked_insert,
+    postgres_params,
+    raise_if_stale,
+    sqlite_check,
+)
 from lfr_ledger.eventlog.chain.readers import PostgresChainReader, SQLiteChainReader
+from lfr_ledger.eventlog.chain.sqlite_reads import AutocommitEventReads
 from lfr_ledger.eventlog.wakeup import sqlite_bell
 
 
@@ -45,7 +53,7 @@ class WriteTimedOut(DatabaseError):
     bound out ten times over: the client decides whether to retry."""
 
 
-class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class ChainedSQLiteApplicationRecorder(SQLiteEventsOf, AutocommitEventReads):
     """SQLite application recorder that appends the chain links in the events' transaction.
 
     The head of the chain is remembered after each commit, so the usual insert costs one extra
@@ -53,6 +61,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     id + 1: SQLite gives a new row the largest rowid + 1, so then nobody (no other process, no
     rolled-back attempt of ours) has appended since. Otherwise the head is read from the table.
     """
+
+    # A write may carry `expected_versions` (`domain/read_check.py`), checked in its transaction.
+    checks_read_versions = True
 
     def __init__(
         self, datastore: SQLiteDatastore, events_table_name: str = SQLITE_EVENTS_TABLE
@@ -104,6 +115,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         if not stored_events or not ids:
             return ids
+        # After the INSERT, which holds the write lock on the latest snapshot.
+        sqlite_check(c, self.events_table_name, kwargs.get("expected_versions") or {})
         head = self._committed_head
         if head is None or head[0] != ids[0] - 1:
             # The events' INSERT took SQLite's write lock, so this read sees the latest head
@@ -128,7 +141,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         return SQLiteChainReader(self.datastore, self.events_table_name)
 
 
-class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+class ChainedPostgresApplicationRecorder(PostgresEventsOf, PostgresApplicationRecorder):
     """PostgreSQL application recorder whose events INSERT also appends the chain links.
 
     The links are computed by the database in the same statement that inserts the events (the
@@ -146,7 +159,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     write on every node queued behind it. As one statement, the server has the whole request
     before it takes the lock, and commits as soon as it is done: no wait on the client while
     holding it. Writers wait at most `lock_timeout` for it, then `WriteTimedOut`.
+
+    A write that carries `expected_versions` (`domain/read_check.py`) calls a second function,
+    which checks under the same lock that the aggregates the command read have no later event.
     """
+
+    checks_read_versions = True
 
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
@@ -216,6 +234,20 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             channel=Identifier(self.channel_name),
             insert=self._chained_insert(SQL("events")),
         )
+        checked_name = self.chain_table_name + "_insert_checked"
+        self.check_identifier_length(checked_name)
+        create_checked, self.sql_invoke_checked_insert = postgres_checked_insert(
+            datastore=self.datastore,
+            function=checked_name,
+            type_name=self.stored_event_type_name,
+            events=self.events_table_name,
+            channel=self.channel_name,
+            insert=self._chained_insert(SQL("events")),
+        )
+        self.sql_create_statements.insert(
+            self.create_insert_function_statement_index + 1, create_checked
+        )
+        self.checked_insert_column = checked_name
 
     def _chained_insert(self, source: SQL | Composed) -> Composed:
         """INSERT the events from `source` and their links; returns the notification ids."""
@@ -263,20 +295,26 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
             for e in stored_events
         ]
+        statement = self.sql_invoke_pg_function_insert_events
+        column = self.pg_function_name_insert_events
+        params: tuple[Any, ...] = (rows, f"{self.datastore.lock_timeout}s")
+        expected = kwargs.get("expected_versions")
+        if expected:
+            statement, column = self.sql_invoke_checked_insert, self.checked_insert_column
+            params += postgres_params(expected)
         try:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                curs.execute(
-                    self.sql_invoke_pg_function_insert_events,
-                    (rows, f"{self.datastore.lock_timeout}s"),
-                    prepare=True,
-                )
-                return [row[self.pg_function_name_insert_events] for row in curs.fetchall()]
+                curs.execute(statement, params, prepare=True)
+                return [row[column] for row in curs.fetchall()]
         except OperationalError as error:
             if isinstance(error.__cause__, pg_errors.LockNotAvailable):
                 raise WriteTimedOut(
                     f"the event log's lock was not free within {self.datastore.lock_timeout} s "
                     "(another write holds it); nothing was recorded"
                 ) from None
+            raise
+        except DatabaseError as error:
+            raise_if_stale(error)
             raise
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
