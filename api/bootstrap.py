@@ -15,7 +15,7 @@ from lfr_ledger.domain.clock import utcnow
 from lfr_ledger.domain.policy import Policy
 from lfr_ledger.eventlog.kek import Kek, load_kek
 from lfr_ledger.eventlog.tombstones import TombstoneJournal, journal_destructions
-from lfr_ledger.eventlog.vault import PostgresKeyVault, SQLiteKeyVault
+from lfr_ledger.eventlog.vault_stores import PostgresKeyVault, SQLiteKeyVault
 from lfr_ledger.oversight.retention.destruction import Retention
 from lfr_ledger.oversight.subject_access import SubjectRecords
 from lfr_ledger.projections.alone import lock_key

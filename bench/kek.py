@@ -26,7 +26,7 @@ from bench.common import write_result
 from lfr_ledger.eventlog.kek import Kek
 from lfr_ledger.eventlog.kek import custody as custody_module
 from lfr_ledger.eventlog.kek.file import FileKek
-from lfr_ledger.eventlog.vault import SQLiteKeyVault
+from lfr_ledger.eventlog.vault_stores import SQLiteKeyVault
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 PIN = "bench-pin-1"

@@ -192,7 +192,7 @@ class StoredTree:
 
     def each_block(self, indices: Sequence[int]) -> Generator[int, None, None]:
         """Each of these blocks in turn, its links read for the proofs made before the next
-        (the links of them all in one query, `ChainReader.links_within`). One block's links are
+        (the links of 64 blocks a query, `ChainReader.links_within`). One block's links are
         held at a time, beside at most one block read alone (`block_links`)."""
         ranges = [self._range(index) for index in indices]
         read = self.reader.links_within(ranges)

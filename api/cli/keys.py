@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from lfr_ledger.api.cli.output import json_flag, note, print_json
 
 if TYPE_CHECKING:
-    from lfr_ledger.eventlog.vault import PostgresKeyVault, SQLiteKeyVault
+    from lfr_ledger.eventlog.vault_stores import PostgresKeyVault, SQLiteKeyVault
 
 SPEC_HELP = (
     "file:/path/to/kek, credential:NAME, or "

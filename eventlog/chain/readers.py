@@ -73,8 +73,8 @@ class ChainReader(Protocol):
 
     def links_within(self, ranges: Sequence[Range]) -> Iterator[list[LinkRow]]:
         """For each range (after, stop, limit) in turn, what `links(after, stop, limit)`
-        returns, all read in one query, and made links one range at a time as the caller
-        goes (a subject's thousands of Merkle blocks are never all held as links at once)."""
+        returns, read in one query per `RANGES_PER_READ` ranges, no connection held between
+        them (a subject's thousands of Merkle blocks are never all held as links at once)."""
 
     def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
         """The notification ids of every event of these originators (what a read of their
@@ -170,16 +170,18 @@ class SQLiteChainReader:
         # Each range's links numbered in id order, and cut at its limit (SQLite's LIMIT takes
         # no column): a range is read to its stop, for the tail of a tree the log's head,
         # links a checkpoint (signed every minute by `lfr serve`) ago.
-        rows = self._query(
-            "WITH r(k, lo, hi, n) AS (SELECT key, json_extract(value, '$[0]'), "
-            "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)) "
-            "SELECT k, notification_id, prev_id, hash FROM (SELECT r.k, r.n, c.notification_id, "
-            "c.prev_id, c.hash, row_number() OVER (PARTITION BY r.k ORDER BY c.notification_id) "
-            f"AS nth FROM r JOIN {self.chain_table} AS c ON c.notification_id > r.lo "
-            "AND c.notification_id <= r.hi) WHERE nth <= n ORDER BY k, notification_id",
-            (json.dumps([list(r) for r in ranges]),),
-        )
-        yield from _by_range(iter(rows), len(ranges))
+        for some in _in_reads(ranges):
+            rows = self._query(
+                "WITH r(k, lo, hi, n) AS (SELECT key, json_extract(value, '$[0]'), "
+                "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)) "
+                "SELECT k, notification_id, prev_id, hash FROM (SELECT r.k, r.n, "
+                "c.notification_id, c.prev_id, c.hash, row_number() OVER (PARTITION BY r.k "
+                f"ORDER BY c.notification_id) AS nth FROM r JOIN {self.chain_table} AS c "
+                "ON c.notification_id > r.lo AND c.notification_id <= r.hi) WHERE nth <= n "
+                "ORDER BY k, notification_id",
+                (json.dumps([list(r) for r in some]),),
+            )
+            yield from _by_range(iter(rows), len(some))
 
     def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
         found: list[int] = []
@@ -289,8 +291,8 @@ class PostgresChainReader:
         return [DigestRow(*r) for r in rows]
 
     def links_within(self, ranges: Sequence[Range]) -> Iterator[list[LinkRow]]:
-        # Each range read as `links` reads it (by the primary key, LIMIT-ed), in one statement;
-        # its rows turned into links a page at a time.
+        # Each range read as `links` reads it (by the primary key, LIMIT-ed), in one statement
+        # per `RANGES_PER_READ`.
         statement = SQL(
             "SELECT r.k, c.notification_id, c.prev_id, c.hash "
             "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY "
@@ -298,15 +300,13 @@ class PostgresChainReader:
             "FROM {chain} WHERE notification_id > r.lo AND notification_id <= r.hi "
             "ORDER BY notification_id LIMIT r.n) AS c ORDER BY r.k, c.notification_id"
         ).format(chain=self._chain)
-        params = [[r[0] for r in ranges], [r[1] for r in ranges], [max(r[2], 0) for r in ranges]]
-        with (
-            self.datastore.get_connection() as conn,
-            conn.cursor(row_factory=tuple_row, binary=True) as curs,
-        ):
-            curs.execute(statement, params)
-            rows = _pages(curs)
+        for some in _in_reads(ranges):
+            rows = self._query(
+                statement,
+                ([r[0] for r in some], [r[1] for r in some], [max(r[2], 0) for r in some]),
+            )
             # ORDINALITY counts from 1.
-            yield from _by_range(((r[0] - 1, *r[1:]) for r in rows), len(ranges))
+            yield from _by_range(((r[0] - 1, *r[1:]) for r in rows), len(some))
 
     def ids_of(self, originator_ids: Sequence[UUID]) -> list[int]:
         if not originator_ids:
@@ -324,9 +324,17 @@ class PostgresChainReader:
         return [r[0] for r in rows]
 
 
-def _pages(curs: Any, size: int = 10_000) -> Iterator[tuple[Any, ...]]:
-    while page := curs.fetchmany(size):
-        yield from page
+# Ranges (Merkle blocks, 1,024 links each) read by one statement of `links_within`. Each
+# statement's rows are all fetched before the caller sees the first range: the proofs it makes
+# between ranges read other blocks through the same pool (of one connection for a chain reader
+# of its own), so no connection may stay held while the caller works; this bounds the links
+# held at once (about 65,000) and keeps a subject's thousand blocks to sixteen statements.
+RANGES_PER_READ = 64
+
+
+def _in_reads(ranges: Sequence[Range]) -> Iterator[Sequence[Range]]:
+    for start in range(0, len(ranges), RANGES_PER_READ):
+        yield ranges[start : start + RANGES_PER_READ]
 
 
 def _by_range(rows: Iterator[Sequence[Any]], count: int) -> Iterator[list[LinkRow]]:

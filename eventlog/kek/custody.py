@@ -32,6 +32,12 @@ class KeyStore(Protocol):
         and one of its key ids."""
         ...
 
+    def _markers(self) -> dict[bytes, UUID]:
+        """Each marker the rows hold (their first 9 bytes, b"" for a raw 32-byte row) with one
+        of its key ids; read through the marker's index while every row has the same one, so a
+        node's start does not grow with the keys held."""
+        ...
+
     def _rows(self, after: UUID | None, limit: int) -> list[tuple[UUID, bytes]]: ...
 
     def _replace_many(self, changes: list[tuple[UUID, bytes, bytes]]) -> int:
@@ -65,8 +71,8 @@ class KeyCustody:
         """The custody of `store`'s keys under `kek`, refused in one line if the vault holds
         keys that KEK did not wrap (or `rotating_to`, the target of a rotation being resumed);
         raw rows of an earlier release are wrapped here."""
-        census = store._census()
-        wrapped = {m: v for m, v in census.items() if m}
+        markers = store._markers()
+        wrapped = {m: k for m, k in markers.items() if m}
         if not isinstance(kek, Kek):
             kek = kek(not wrapped)  # a new default KEK only for a vault that has none
         for marker in wrapped:
@@ -74,8 +80,10 @@ class KeyCustody:
                 raise KekError(f"the vault holds keys in an unknown format ({marker[:1].hex()})")
         mine = WRAPPED + kek.kek_id
         allowed = {mine} | ({WRAPPED + rotating_to.kek_id} if rotating_to else set())
-        foreign = {m[1:].hex(): n for m, (n, _) in wrapped.items() if m not in allowed}
-        if foreign:
+        if set(wrapped) - allowed:
+            # Counted only for the refusal's message: a start that is refused may take its time.
+            counts = store._census()
+            foreign = {m[1:].hex(): n for m, (n, _) in counts.items() if m and m not in allowed}
             held = ", ".join(f"{n} under KEK {k}" for k, n in sorted(foreign.items()))
             raise KekError(
                 f"the vault's keys are wrapped by another KEK ({held}) than {kek.description} "
@@ -84,10 +92,10 @@ class KeyCustody:
             )
         custody = cls(store, kek)
         if mine in wrapped:
-            stored = store._get(wrapped[mine][1])
+            stored = store._get(wrapped[mine])
             if stored is not None:  # shredded meanwhile: nothing to try
-                kek.unwrap(wrapped[mine][1], stored[HEADER:])
-        if b"" in census:
+                kek.unwrap(wrapped[mine], stored[HEADER:])
+        if b"" in markers:
             custody._rewrap(kek, only_raw=True)
             custody.purge()
         return custody
