@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -12,6 +13,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from bench.statement_count import Statements
 from lfr_ledger.api.bootstrap import build_ledger
 from lfr_ledger.api.demo.sample_deployment import (
     AO,
@@ -99,8 +101,9 @@ def clock() -> Clock:
     return Clock(datetime(2025, 6, 2, 8, 0, tzinfo=UTC))
 
 
-@pytest.fixture
-def ledger(settings: Settings, clock: Clock) -> Iterator[CaseLedger]:
+@contextmanager
+def opened_ledger(settings: Settings, clock: Clock) -> Iterator[CaseLedger]:
+    """A ledger over `settings`, closed with its vault after the block."""
     app = build_ledger(settings, clock=clock)
     try:
         yield app
@@ -109,6 +112,12 @@ def ledger(settings: Settings, clock: Clock) -> Iterator[CaseLedger]:
         close = getattr(app.vault, "close", None)
         if close:
             close()
+
+
+@pytest.fixture
+def ledger(settings: Settings, clock: Clock) -> Iterator[CaseLedger]:
+    with opened_ledger(settings, clock) as app:
+        yield app
 
 
 def live_deployment(
@@ -132,3 +141,13 @@ def live_deployment(
     ledger.confirm_signage(OPERATOR, deployment, **SIGNAGE)
     ledger.start_deployment(OPERATOR, deployment)
     return deployment, entry_id
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
+    """Every SQL statement this process sends while `statements.counting()`: SQLite's trace
+    callback on each connection opened after this fixture (build the ledger after it), psycopg's
+    cursor on every PostgreSQL pool."""
+    seen = Statements()
+    seen.install(monkeypatch.setattr)
+    return seen

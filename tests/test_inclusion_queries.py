@@ -10,17 +10,15 @@ Blocks of 8 leaves (not 1,024) so that a small log spreads a subject over many b
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-import psycopg
 import pytest
 
-from lfr_ledger.api.bootstrap import build_ledger, build_subject_index
+from bench.statement_count import Statements
+from lfr_ledger.api.bootstrap import build_subject_index
 from lfr_ledger.api.demo.sample_deployment import OVERSIGHT, subject
 from lfr_ledger.api.personal_data import PersonalData
 from lfr_ledger.api.personal_data.integrity import checker_for
@@ -29,7 +27,7 @@ from lfr_ledger.domain.application import CaseLedger
 from lfr_ledger.eventlog import merkle, tree
 from lfr_ledger.eventlog.checkpoint import sign_if_moved
 from lfr_ledger.projections.store import close_stores
-from tests.conftest import Clock
+from tests.conftest import Clock, opened_ledger
 from tests.test_retention import ran_deployment
 
 WHOLE = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
@@ -38,50 +36,6 @@ ON_MANY, ON_FEW, UNRELATED = 0, 5, 7
 SMALL_BLOCK = 8
 # Ids this close were read in one query (with those between) before issue 28.
 RUN_GAP = 16
-
-
-class Statements:
-    """Every SQL statement any connection of this process sends while `counting`."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.on = False
-
-    def seen(self, statement: object) -> None:
-        if self.on:
-            self.sent.append(str(statement))
-
-    @contextmanager
-    def counting(self) -> Iterator[list[str]]:
-        self.sent, self.on = [], True
-        try:
-            yield self.sent
-        finally:
-            self.on = False
-
-
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
-    """SQLite's trace callback on every connection opened from here on (the ledger is built
-    after this fixture), psycopg's cursor for every PostgreSQL pool."""
-    seen = Statements()
-    connect = sqlite3.connect
-
-    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(seen.seen)
-        return conn
-
-    monkeypatch.setattr(sqlite3, "connect", traced)
-    for method in ("execute", "executemany"):
-        sent = getattr(psycopg.Cursor, method)
-
-        def counted(self: Any, query: Any, *args: Any, _sent: Any = sent, **kwargs: Any) -> Any:
-            seen.seen(query)
-            return _sent(self, query, *args, **kwargs)
-
-        monkeypatch.setattr(psycopg.Cursor, method, counted)
-    return seen
 
 
 @pytest.fixture
@@ -94,15 +48,9 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
 def counted_ledger(
     statements: Statements, small_blocks: None, settings: Settings, clock: Clock
 ) -> Iterator[CaseLedger]:
-    app = build_ledger(settings, clock=clock)
-    try:
+    with opened_ledger(settings, clock) as app:
         yield app
-    finally:
-        app.close()
-        close = getattr(app.vault, "close", None)
-        if close:
-            close()
-        close_stores()
+    close_stores()
 
 
 def runs(ids: list[int]) -> int:
