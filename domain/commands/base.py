@@ -24,7 +24,11 @@ from lfr_ledger.domain.notification_log import PAGE, notifications
 from lfr_ledger.domain.operation import Operation
 from lfr_ledger.domain.policy import Policy
 from lfr_ledger.domain.read_check import StaleRead, current_reads
-from lfr_ledger.domain.repository import CopyOnWriteRepository, copy_aggregate
+from lfr_ledger.domain.repository import (
+    CopyOnWriteRepository,
+    ReadsManyOriginators,
+    copy_aggregate,
+)
 from lfr_ledger.domain.requests import CURRENT_REQUEST, Request, RequestScope
 from lfr_ledger.domain.sealing import SEALED_TEXT, Keyring, PersonalDataVault, is_sealed_text
 from lfr_ledger.domain.transcodings import register_transcodings
@@ -97,7 +101,10 @@ class LedgerBase(Application[UUID]):
 
     def still_latest(self, versions: Mapping[UUID, int]) -> bool:
         """Whether no aggregate of `versions` has an event after the version given (0: none
-        at all): asked when a command was refused on what this node remembered."""
+        at all): asked when a command was refused on what this node remembered. One read for
+        them all where the recorder reads many originators at once."""
+        if isinstance(self.recorder, ReadsManyOriginators):
+            return not self.recorder.select_events_of(versions)
         return not any(
             self.recorder.select_events(aggregate_id, gt=version, limit=1)
             for aggregate_id, version in versions.items()
