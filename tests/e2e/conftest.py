@@ -129,6 +129,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert "Traceback" not in srv.log(), srv.log()
 
 
+@pytest.fixture(scope="module")
+def client(server: Server) -> Iterator[httpx.Client]:
+    """An HTTP client on the module's server, for the set-up a page test needs."""
+    with server.client() as c:
+        yield c
+
+
 # Package-scoped, not per module: one Playwright driver and one Chromium serve every console
 # module a worker runs (each test still opens its own context: its own cookies and storage).
 # Not session-scoped: while the driver lives its event loop counts as running in this thread,

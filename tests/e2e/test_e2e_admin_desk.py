@@ -6,7 +6,6 @@ or unknown link, and `/` leading to the console. Real Chromium, real `lfr serve`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -29,12 +28,6 @@ from tests.e2e.flows import adopt_policy, auth, is_problem, live_deployment, ok,
 pytestmark = pytest.mark.timeout(300)
 NEW_VERSION = "LFR-POL-E2E-ADMIN"
 ADMIN_ROUTES = ("/retention/due", "/projections", "/checkpoints/latest", "/policy/text")
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
 
 
 def log_head(client: httpx.Client) -> int:

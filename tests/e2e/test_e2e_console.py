@@ -11,7 +11,6 @@ import base64
 import http.server
 import re
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -65,12 +64,6 @@ def jpeg(image: np.ndarray) -> bytes:
 
 ASTRONAUT = astronaut_bgr()
 FACE_CROP = base64.b64encode(jpeg(ASTRONAUT[20:220, 140:320])).decode()
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ lets them go: the order that happened by chance, every time. A real Chromium aga
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -30,12 +29,6 @@ from tests.e2e.flows import adopt_policy, auth, deployment_body, live_deployment
 
 pytestmark = pytest.mark.timeout(120)
 DESK = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
 
 
 def empty_authorised_deployment(server: Server, client: httpx.Client, version: str) -> str:

@@ -32,12 +32,6 @@ FOCUS_RING = "window.getComputedStyle(document.activeElement).outlineStyle"
 
 
 @pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def scene(server: Server, client: httpx.Client) -> Any:
     """A live deployment in Northampton whose entries carry a photograph and a description."""
     version = adopt_policy(server, client)

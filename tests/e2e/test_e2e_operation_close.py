@@ -3,8 +3,6 @@ records it once, the operation leaves the list of open ones, and a second close 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
@@ -15,12 +13,6 @@ from tests.e2e.conftest import Server
 from tests.e2e.flows import adopt_policy, auth, ok
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
 
 
 def test_a_planner_closes_an_operation_from_the_planning_page(

@@ -8,7 +8,6 @@ each one added); a late reply to a decision does not take focus from the next al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -37,12 +36,6 @@ KEYFRAMES = """() => {
   for (const sheet of document.styleSheets) walk(sheet.cssRules);
   return found;
 }"""
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ state, the decider's id survives a reload, and camera health arrives pushed, not
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -36,12 +35,6 @@ pytestmark = pytest.mark.timeout(300)
 
 PHOTO = astronaut_jpeg()
 CROP = astronaut_jpeg(20, 220, 140, 320)
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

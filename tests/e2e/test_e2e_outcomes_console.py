@@ -18,7 +18,7 @@ from lfr_ledger.domain.values import OutcomeType
 from tests.e2e.browser import Visit
 from tests.e2e.conftest import Server
 from tests.e2e.flows import auth, ok, raise_alert
-from tests.e2e.test_e2e_console import DESK, PHONE, client, events_of, scene  # noqa: F401
+from tests.e2e.test_e2e_console import DESK, PHONE, events_of, scene  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(300)
 def test_the_operator_names_why_a_no_match_was_false(
     browser: Browser,
     server: Server,
-    client: httpx.Client,  # noqa: F811
+    client: httpx.Client,
     scene: Any,  # noqa: F811
 ) -> None:
     operator = Visit(browser, server, viewport=DESK)
@@ -63,7 +63,7 @@ def reopen(card: Locator) -> None:
 def test_the_officer_times_an_engagement_and_records_a_charge_and_a_bail(
     browser: Browser,
     server: Server,
-    client: httpx.Client,  # noqa: F811
+    client: httpx.Client,
     scene: Any,  # noqa: F811
 ) -> None:
     alert_id = raise_alert(server, client, scene)

@@ -75,12 +75,6 @@ def desk(server: Server) -> Iterator[Desk]:
         yield Desk(version, ended.deployment_id, live.deployment_id, live.operation_id, proposed)
 
 
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
-
-
 def open_as(browser: Browser, server: Server, role: str, viewport: dict[str, int]) -> Visit:
     visit = Visit(browser, server, viewport=viewport)
     sub, claims = PEOPLE[role]

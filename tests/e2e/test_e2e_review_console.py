@@ -5,7 +5,6 @@ recorded outside the console but the deployment's own run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,12 +18,6 @@ from tests.e2e.flows import adopt_policy, auth, live_deployment, now, ok, raise_
 
 pytestmark = pytest.mark.timeout(300)
 SUMMARY = "Held for twenty minutes after the alert although not the person sought"
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
 
 
 def ended_deployment(server: Server, client: httpx.Client) -> tuple[str, str]:

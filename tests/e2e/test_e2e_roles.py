@@ -41,12 +41,6 @@ def ids(server: Server) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
-
-
 def _cases() -> Iterator[tuple[str, Role]]:
     for key in sorted(ACCESS):
         for role in Role:
